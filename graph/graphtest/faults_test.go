@@ -1,0 +1,264 @@
+package graphtest
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// freshClient uses a new connection per request, so a dropped connection is
+// not hidden by the transport's retry of requests on reused connections.
+func freshClient(t *testing.T, s *Server) *client {
+	c := newClient(t, s, s.Token())
+	c.hc = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	return c
+}
+
+func rawGet(c *client, path string) (*http.Response, error) {
+	req, _ := http.NewRequest("GET", c.s.GraphURL()+path, nil)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	return c.hc.Do(req)
+}
+
+func TestLatency(t *testing.T) {
+	s, c := demo(t, WithLatency(40*time.Millisecond))
+	start := time.Now()
+	c.get("/me")
+	if d := time.Since(start); d < 40*time.Millisecond {
+		t.Errorf("request took %v with 40ms latency", d)
+	}
+	s.SetLatency(0)
+	start = time.Now()
+	c.get("/me")
+	if d := time.Since(start); d > 30*time.Millisecond {
+		t.Logf("request took %v without latency (slow machine?)", d)
+	}
+	s.SetLatency(25 * time.Millisecond)
+	start = time.Now()
+	c.get("/me")
+	if d := time.Since(start); d < 25*time.Millisecond {
+		t.Errorf("request took %v with 25ms latency", d)
+	}
+}
+
+func TestThrottleEveryN(t *testing.T) {
+	s, c := demo(t)
+	pid := firstAccessiblePlan(t, c)
+	s.Throttle(Throttle{Match: "/planner/plans/", EveryN: 3, Count: 2, RetryAfter: "2.128"})
+	var statuses []int
+	for i := 0; i < 9; i++ {
+		r := c.do("GET", "/planner/plans/"+pid, nil)
+		statuses = append(statuses, r.status)
+		if r.status == 429 {
+			if r.header.Get("Retry-After") != "2.128" || r.errCode(t) != "TooManyRequests" {
+				t.Errorf("429: Retry-After %q body %s", r.header.Get("Retry-After"), r.body)
+			}
+		}
+		c.get("/me") // not matched, never throttled
+	}
+	want := []int{200, 200, 429, 200, 200, 429, 200, 200, 200}
+	for i := range want {
+		if statuses[i] != want[i] {
+			t.Fatalf("statuses %v, want %v", statuses, want)
+		}
+	}
+	s.ClearFaults()
+	date := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).Format(http.TimeFormat)
+	s.Throttle(Throttle{EveryN: 1, Count: 1, RetryAfter: date})
+	if r := c.do("GET", "/me", nil); r.status != 429 || r.header.Get("Retry-After") != date {
+		t.Errorf("HTTP-date Retry-After: %d %q", r.status, r.header.Get("Retry-After"))
+	}
+}
+
+func TestThrottleFractionIsDeterministic(t *testing.T) {
+	run := func() []int {
+		s, c := demo(t)
+		s.Throttle(Throttle{Fraction: 0.3})
+		var out []int
+		for i := 0; i < 60; i++ {
+			r := c.do("GET", "/me", nil)
+			if r.status == 429 && r.header.Get("Retry-After") != "" {
+				t.Errorf("RetryAfter \"\" sends no header, got %q", r.header.Get("Retry-After"))
+			}
+			out = append(out, r.status)
+		}
+		return out
+	}
+	a, b := run(), run()
+	throttled := 0
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("fraction throttling differs between runs at %d", i)
+		}
+		if a[i] == 429 {
+			throttled++
+		}
+	}
+	if throttled < 8 || throttled > 30 {
+		t.Errorf("%d of 60 throttled at fraction 0.3", throttled)
+	}
+}
+
+func TestFailNext(t *testing.T) {
+	s, c := demo(t)
+	pid := firstAccessiblePlan(t, c)
+	s.FailNext(2, 503, "/tasks")
+	for i := 0; i < 2; i++ {
+		c.get("/me")
+		r := c.do("GET", "/planner/plans/"+pid+"/tasks", nil)
+		if r.status != 503 || r.errCode(t) != "serviceNotAvailable" {
+			t.Fatalf("failure %d: %d %s", i, r.status, r.body)
+		}
+	}
+	c.get("/planner/plans/" + pid + "/tasks")
+	s.FailNext(1, 504, "")
+	if r := c.do("GET", "/me", nil); r.status != 504 {
+		t.Errorf("FailNext with empty match: %d", r.status)
+	}
+	c.get("/me")
+	s.FailNext(1, 500, "/planner")
+	s.ClearFaults()
+	c.get("/planner/plans/" + pid)
+}
+
+func TestDropNext(t *testing.T) {
+	s, _ := demo(t)
+	c := freshClient(t, s)
+	s.DropNext(1, "/me")
+	if _, err := rawGet(c, "/planner/plans/"+s.PlanIDs()[0]); err != nil {
+		t.Fatalf("an unmatched request failed: %v", err)
+	}
+	res, err := rawGet(c, "/me")
+	if err == nil {
+		res.Body.Close()
+		t.Fatalf("dropped request got status %d", res.StatusCode)
+	}
+	var uerr *url.Error
+	if !errors.As(err, &uerr) {
+		t.Errorf("error %v", err)
+	}
+	c.get("/me")
+	reqs := s.Requests()
+	var dropped *Request
+	for i := range reqs {
+		if reqs[i].Endpoint == "GET /me" {
+			dropped = &reqs[i]
+			break
+		}
+	}
+	if dropped == nil || dropped.Status != 0 {
+		t.Errorf("the log records a dropped request with status 0: %+v", dropped)
+	}
+}
+
+func TestTruncateNext(t *testing.T) {
+	s, _ := demo(t)
+	c := freshClient(t, s)
+	pid := firstAccessiblePlan(t, c)
+	s.TruncateNext(1, "/tasks")
+	res, err := rawGet(c, "/planner/plans/"+pid+"/tasks")
+	if err != nil {
+		t.Fatalf("truncated response: no headers at all: %v", err)
+	}
+	if res.StatusCode != 200 || res.ContentLength <= 0 {
+		t.Errorf("status %d, length %d", res.StatusCode, res.ContentLength)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err == nil {
+		t.Fatalf("read %d of %d bytes without an error", len(body), res.ContentLength)
+	}
+	if int64(len(body)) != res.ContentLength/2 {
+		t.Errorf("got %d bytes of %d", len(body), res.ContentLength)
+	}
+	full := c.get("/planner/plans/" + pid + "/tasks")
+	if len(full["value"].([]any)) == 0 {
+		t.Error("the next request is whole")
+	}
+}
+
+func TestRequestLog(t *testing.T) {
+	s, c := demo(t)
+	pid := firstAccessiblePlan(t, c)
+	s.ResetRequests()
+	before := time.Now()
+	c.get("/planner/plans/" + pid + "/tasks?$top=3")
+	c.do("GET", "/planner/tasks/AAAAAAAAAAAAAAAAAAAAAAAAAAAA", nil)
+	c.get("/me")
+	reqs := s.Requests()
+	if len(reqs) != 3 || s.RequestCount() != 3 {
+		t.Fatalf("%d requests logged, count %d", len(reqs), s.RequestCount())
+	}
+	r0 := reqs[0]
+	if r0.Method != "GET" || r0.Path != "/v1.0/planner/plans/"+pid+"/tasks" || r0.Query != "$top=3" ||
+		r0.Endpoint != "GET /planner/plans/{id}/tasks" || r0.Status != 200 || r0.InBatch || r0.Time.Before(before.Add(-time.Second)) {
+		t.Errorf("entry = %+v", r0)
+	}
+	if reqs[1].Status != 404 || reqs[1].Endpoint != "GET /planner/tasks/{id}" {
+		t.Errorf("entry = %+v", reqs[1])
+	}
+	if s.Count("GET /planner/plans/{id}/tasks") != 1 || s.Count("GET /me") != 1 || s.Count("GET /nothing") != 0 {
+		t.Error("Count per endpoint")
+	}
+	// Identity endpoints are not in the Graph log.
+	postForm(t, s, "/organizations/oauth2/v2.0/token", url.Values{"grant_type": {"client_credentials"}})
+	if s.RequestCount() != 3 {
+		t.Errorf("identity request counted: %d", s.RequestCount())
+	}
+	s.ResetRequests()
+	if len(s.Requests()) != 0 || s.RequestCount() != 0 || s.Count("GET /me") != 0 {
+		t.Error("ResetRequests")
+	}
+}
+
+func TestEndpointTemplates(t *testing.T) {
+	cases := map[string]string{
+		"/me":                                     "GET /me",
+		"/me/planner/tasks":                       "GET /me/planner/tasks",
+		"/users/abc/planner/tasks":                "GET /users/{id}/planner/tasks",
+		"/groups/g1/planner/plans":                "GET /groups/{id}/planner/plans",
+		"/planner/plans/p1/details":               "GET /planner/plans/{id}/details",
+		"/planner/buckets/b1/tasks":               "GET /planner/buckets/{id}/tasks",
+		"/planner/tasks/t1/details":               "GET /planner/tasks/{id}/details",
+		"/planner/tasks/t1/bucketTaskBoardFormat": "GET /planner/tasks/{id}/bucketTaskBoardFormat",
+		"/planner/tasks":                          "GET /planner/tasks",
+		"/$batch":                                 "GET /$batch",
+	}
+	for path, want := range cases {
+		if got := endpointOf("GET", path); got != want {
+			t.Errorf("endpointOf(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+func TestIdentityFaults(t *testing.T) {
+	s := NewServer(t)
+	id, secret := s.ConfidentialClient()
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}, "scope": {"https://graph.microsoft.com/.default"}}
+	s.FailNext(1, 503, "/oauth2/v2.0/token")
+	st, body := postForm(t, s, "/organizations/oauth2/v2.0/token", form)
+	if st != 503 || body["error"] != "temporarily_unavailable" {
+		t.Errorf("token FailNext: %d %v", st, body)
+	}
+	if st, _ := postForm(t, s, "/organizations/oauth2/v2.0/token", form); st != 200 {
+		t.Errorf("after the failure: %d", st)
+	}
+	// A Graph-only rule (empty match) leaves the identity endpoints alone.
+	s.FailNext(1, 500, "")
+	if st, _ := postForm(t, s, "/organizations/oauth2/v2.0/token", form); st != 200 {
+		t.Errorf("empty-match rule hit the token endpoint: %d", st)
+	}
+	s.DropNext(1, "/oauth2/v2.0/token")
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	if res, err := hc.PostForm(s.URL()+"/organizations/oauth2/v2.0/token", form); err == nil {
+		res.Body.Close()
+		t.Errorf("dropped token request got %d", res.StatusCode)
+	}
+	if !strings.HasPrefix(s.AuthorityURL(), "http://127.0.0.1:") {
+		t.Errorf("AuthorityURL %q", s.AuthorityURL())
+	}
+}
