@@ -1,0 +1,448 @@
+package format
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mattn/go-runewidth"
+)
+
+// kind is what a column's declared type says about its values.
+type kind uint8
+
+const (
+	kindOther  kind = iota
+	kindJSON        // JSON, JSONB
+	kindBool        // BOOLEAN, BOOL
+	kindInt         // a type with INT in its name
+	kindNumber      // REAL, FLOAT, DOUBLE, NUMERIC, DECIMAL
+)
+
+// column is a result column.
+type column struct {
+	name string
+	kind kind
+}
+
+// describe returns the columns of rs, with their declared types when rs knows them.
+func describe(rs ResultSet, names []string) []column {
+	cols := make([]column, len(names))
+	types := declaredTypes(rs, len(names))
+	for i, name := range names {
+		cols[i] = column{name: name, kind: kindOf(types[i])}
+	}
+	return cols
+}
+
+func declaredTypes(rs ResultSet, n int) []string {
+	out := make([]string, n)
+	if tn, ok := rs.(TypeNamer); ok {
+		copy(out, tn.DatabaseTypeNames())
+		return out
+	}
+	cts, err := rs.ColumnTypes()
+	if err != nil || len(cts) != n {
+		return out // unknown types only cost the typed JSON rendering
+	}
+	for i, ct := range cts {
+		if ct != nil {
+			out[i] = ct.DatabaseTypeName()
+		}
+	}
+	return out
+}
+
+// kindOf classifies a declared type name, following SQLite's affinity rules where
+// they apply.
+func kindOf(decl string) kind {
+	t := strings.ToUpper(strings.TrimSpace(decl))
+	if i := strings.IndexByte(t, '('); i >= 0 {
+		t = strings.TrimSpace(t[:i])
+	}
+	switch {
+	case t == "":
+		return kindOther
+	case t == "JSON" || t == "JSONB":
+		return kindJSON
+	case t == "BOOLEAN" || t == "BOOL":
+		return kindBool
+	case strings.Contains(t, "INT"):
+		return kindInt
+	case strings.Contains(t, "REAL"), strings.Contains(t, "FLOA"), strings.Contains(t, "DOUB"),
+		strings.Contains(t, "NUMERIC"), strings.Contains(t, "DECIMAL"):
+		return kindNumber
+	}
+	return kindOther
+}
+
+// textValue renders a non-NULL value as text, unescaped. numeric reports a number,
+// which the table modes align right.
+func textValue(v any, k kind) (s string, numeric bool) {
+	if k == kindBool {
+		if b, ok := boolOf(v); ok {
+			return strconv.FormatBool(b), false
+		}
+	}
+	switch x := v.(type) {
+	case string:
+		return x, (k == kindInt || k == kindNumber) && isJSONNumber(x)
+	case []byte:
+		if utf8.Valid(x) {
+			s := string(x)
+			return s, (k == kindInt || k == kindNumber) && isJSONNumber(s)
+		}
+		return "x'" + strings.ToUpper(hex.EncodeToString(x)) + "'", false
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case float64:
+		return formatFloat(x, 64), true
+	case bool:
+		return strconv.FormatBool(x), false
+	case time.Time:
+		return x.Format(time.RFC3339Nano), false
+	case nil:
+		return "", false
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(rv.Int(), 10), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return strconv.FormatUint(rv.Uint(), 10), true
+	case reflect.Float32:
+		return formatFloat(rv.Float(), 32), true
+	case reflect.Float64:
+		return formatFloat(rv.Float(), 64), true
+	case reflect.String:
+		return rv.String(), false
+	case reflect.Bool:
+		return strconv.FormatBool(rv.Bool()), false
+	}
+	return fmt.Sprint(v), false
+}
+
+// boolOf reads a value of a BOOLEAN column.
+func boolOf(v any) (b, ok bool) {
+	switch x := v.(type) {
+	case bool:
+		return x, true
+	case int64:
+		return x != 0, true
+	case float64:
+		return x != 0, true
+	case string:
+		return parseBool(x)
+	case []byte:
+		return parseBool(string(x))
+	}
+	return false, false
+}
+
+func parseBool(s string) (b, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "t", "true", "y", "yes", "on":
+		return true, true
+	case "0", "f", "false", "n", "no", "off":
+		return false, true
+	}
+	return false, false
+}
+
+// formatFloat formats f as encoding/json does: the shortest representation that
+// reads back the same value, with an exponent only for very small or large values.
+func formatFloat(f float64, bits int) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	}
+	return string(appendFloat(nil, f, bits))
+}
+
+func appendFloat(b []byte, f float64, bits int) []byte {
+	abs := math.Abs(f)
+	fmtByte := byte('f')
+	if abs != 0 && (bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21)) {
+		fmtByte = 'e'
+	}
+	b = strconv.AppendFloat(b, f, fmtByte, -1, bits)
+	if fmtByte == 'e' {
+		// Clean up e-09 to e-9, as encoding/json does.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// isJSONNumber reports whether s is a JSON number literal.
+func isJSONNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(s):
+		return false
+	case s[i] == '0':
+		i++
+	case s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		start := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		start := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// appendJSONValue appends v as a JSON value.
+func appendJSONValue(b []byte, v any, k kind) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	switch k {
+	case kindBool:
+		if x, ok := boolOf(v); ok {
+			return strconv.AppendBool(b, x)
+		}
+	case kindJSON:
+		if raw, ok := textOf(v); ok && json.Valid(raw) {
+			return appendCompactJSON(b, raw)
+		}
+	case kindInt, kindNumber:
+		if raw, ok := textOf(v); ok && isJSONNumber(string(raw)) {
+			return append(b, raw...)
+		}
+	}
+	switch x := v.(type) {
+	case string:
+		return appendJSONString(b, x)
+	case []byte:
+		if utf8.Valid(x) {
+			return appendJSONString(b, string(x))
+		}
+		b = append(b, '"')
+		b = base64.StdEncoding.AppendEncode(b, x)
+		return append(b, '"')
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case float64:
+		return appendJSONFloat(b, x, 64)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case time.Time:
+		b = append(b, '"')
+		b = x.AppendFormat(b, time.RFC3339Nano)
+		return append(b, '"')
+	case json.Marshaler:
+		if raw, err := x.MarshalJSON(); err == nil && json.Valid(raw) {
+			return appendCompactJSON(b, raw)
+		}
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.AppendInt(b, rv.Int(), 10)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return strconv.AppendUint(b, rv.Uint(), 10)
+	case reflect.Float32:
+		return appendJSONFloat(b, rv.Float(), 32)
+	case reflect.Float64:
+		return appendJSONFloat(b, rv.Float(), 64)
+	case reflect.Bool:
+		return strconv.AppendBool(b, rv.Bool())
+	case reflect.String:
+		return appendJSONString(b, rv.String())
+	}
+	return appendJSONString(b, fmt.Sprint(v))
+}
+
+func appendJSONFloat(b []byte, f float64, bits int) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return appendJSONString(b, formatFloat(f, bits))
+	}
+	return appendFloat(b, f, bits)
+}
+
+// textOf returns the bytes of a string or []byte value.
+func textOf(v any) ([]byte, bool) {
+	switch x := v.(type) {
+	case string:
+		return []byte(x), true
+	case []byte:
+		return x, true
+	}
+	return nil, false
+}
+
+// appendCompactJSON appends valid JSON without insignificant space, so that it
+// stays on one line.
+func appendCompactJSON(b []byte, raw []byte) []byte {
+	buf := bytes.NewBuffer(b)
+	if err := json.Compact(buf, raw); err != nil {
+		return appendJSONString(b, string(raw))
+	}
+	return buf.Bytes()
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. Unlike encoding/json it leaves <, >
+// and & alone; it escapes U+2028 and U+2029 and replaces invalid UTF-8 with U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// escapeText makes s safe to print on one line of a terminal; see the package
+// documentation. In markdown, line breaks become <br> and "|" is escaped.
+func escapeText(s string, markdown bool) string {
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if c < 0x20 || c == 0x7f || c >= utf8.RuneSelf || markdown && c == '|' {
+			break
+		}
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var sb strings.Builder
+	sb.Grow(len(s) + 8)
+	sb.WriteString(s[:i])
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			sb.WriteString(`\x`)
+			sb.WriteByte(hexDigits[s[i]>>4])
+			sb.WriteByte(hexDigits[s[i]&0xF])
+		case r == '\n':
+			if markdown {
+				sb.WriteString("<br>")
+			} else {
+				sb.WriteString(`\n`)
+			}
+		case r == '\r':
+			if markdown && i+1 < len(s) && s[i+1] == '\n' {
+				break // the \n that follows writes the <br>
+			}
+			sb.WriteString(`\r`)
+		case r == '\t':
+			sb.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			sb.WriteString(`\x`)
+			sb.WriteByte(hexDigits[r>>4])
+			sb.WriteByte(hexDigits[r&0xF])
+		case r >= 0x80 && r < 0xa0, // C1 controls
+			r >= 0x202a && r <= 0x202e, // bidi embeddings and overrides
+			r >= 0x2066 && r <= 0x2069, // bidi isolates
+			r == 0x2028 || r == 0x2029: // line and paragraph separators
+			fmt.Fprintf(&sb, `\u%04x`, r)
+		case markdown && r == '|':
+			sb.WriteString(`\|`)
+		default:
+			sb.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return sb.String()
+}
+
+var (
+	narrowCond = &runewidth.Condition{EastAsianWidth: false, StrictEmojiNeutral: true}
+	wideCond   = &runewidth.Condition{EastAsianWidth: true, StrictEmojiNeutral: true}
+)
+
+// widthCondition returns the width rules to use.
+func widthCondition(eastAsian bool) *runewidth.Condition {
+	if eastAsian {
+		return wideCond
+	}
+	return narrowCond
+}
