@@ -1,0 +1,393 @@
+package replicate
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/plannersql/planner/schema"
+)
+
+// mysqlDialect writes to MySQL or MariaDB through go-sql-driver/mysql.
+type mysqlDialect struct {
+	mariadb     bool   // MariaDB: ON DUPLICATE KEY UPDATE c = VALUES(c)
+	rowAlias    bool   // MySQL >= 8.0.19: INSERT ... AS new ON DUPLICATE KEY UPDATE c = new.c
+	binCollate  string // a case- and accent-sensitive collation for key columns
+	maxPacket   int    // max_allowed_packet
+	savedMode   string // the session's sql_mode before the run
+	modeChanged bool
+}
+
+var _ dialect = (*mysqlDialect)(nil)
+
+// newMySQLDialect asks the server which syntax and collations it supports.
+func newMySQLDialect(ctx context.Context, db *sql.DB) (*mysqlDialect, error) {
+	d := &mysqlDialect{binCollate: "utf8mb4_bin", maxPacket: 4 << 20}
+	var version string
+	if err := db.QueryRowContext(ctx, "SELECT VERSION(), @@max_allowed_packet").Scan(&version, &d.maxPacket); err != nil {
+		return nil, fmt.Errorf("replicate: query the MySQL server version: %w", err)
+	}
+	d.mariadb = strings.Contains(strings.ToLower(version), "mariadb")
+	if !d.mariadb {
+		d.rowAlias = mysqlVersionAtLeast(version, 8, 0, 19)
+	}
+	// Prefer a NO PAD binary collation: with PAD SPACE, 'a' and 'a ' are the same key.
+	rows, err := db.QueryContext(ctx, "SELECT COLLATION_NAME FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN ('utf8mb4_0900_bin', 'utf8mb4_nopad_bin')")
+	if err != nil {
+		return nil, fmt.Errorf("replicate: list MySQL collations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		d.binCollate = c
+	}
+	return d, rows.Err()
+}
+
+func mysqlVersionAtLeast(v string, major, minor, patch int) bool {
+	v, _, _ = strings.Cut(v, "-")
+	parts := strings.Split(v, ".")
+	want := []int{major, minor, patch}
+	for i := range want {
+		if i >= len(parts) {
+			return false
+		}
+		n, err := strconv.Atoi(parts[i])
+		if err != nil {
+			return false
+		}
+		if n != want[i] {
+			return n > want[i]
+		}
+	}
+	return true
+}
+
+func (*mysqlDialect) kind() string { return "mysql" }
+
+func (*mysqlDialect) quote(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+
+func (*mysqlDialect) checkIdent(s string) error {
+	switch {
+	case s == "" || strings.ContainsRune(s, 0):
+		return fmt.Errorf("invalid name %q: names must be non-empty and contain no NUL", s)
+	case utf8.RuneCountInString(s) > 64:
+		return fmt.Errorf("name %q is longer than MySQL's 64 characters: choose a shorter name", s)
+	case strings.HasSuffix(s, " "):
+		return fmt.Errorf("name %q ends with a space, which MySQL does not allow", s)
+	case strings.ContainsFunc(s, func(r rune) bool { return r > 0xFFFF }):
+		return fmt.Errorf("name %q has a character outside Unicode's Basic Multilingual Plane (such as an emoji), which MySQL names cannot hold", s)
+	}
+	return nil
+}
+
+func (*mysqlDialect) sameName(a, b string) bool { return strings.EqualFold(a, b) }
+func (*mysqlDialect) placeholder(int) string    { return "?" }
+func (*mysqlDialect) maxParams() int            { return 65535 }
+func (*mysqlDialect) tableSuffix() string       { return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" }
+func (*mysqlDialect) transactionalDDL() bool    { return false }
+func (*mysqlDialect) identityColumn() string    { return "BIGINT AUTO_INCREMENT PRIMARY KEY" }
+func (d *mysqlDialect) maxBatchBytes() int      { return min(8<<20, d.maxPacket/2) }
+
+// columnType maps types to MySQL. Text key columns are VARCHAR(keyLen) with a
+// binary collation (ids are case-sensitive); other text is MEDIUMTEXT (TEXT's
+// 64 KB is too small for long descriptions in utf8mb4).
+func (d *mysqlDialect) columnType(t schema.Type, key bool, keyLen int) string {
+	switch t {
+	case schema.Integer:
+		return "BIGINT"
+	case schema.Boolean:
+		return "BOOLEAN"
+	case schema.DateTime:
+		return "DATETIME(6)"
+	case typeReal:
+		return "DOUBLE"
+	case typeBlob:
+		if key {
+			return fmt.Sprintf("VARBINARY(%d)", keyLen*4)
+		}
+		return "LONGBLOB"
+	case schema.JSON:
+		if !key {
+			return "JSON"
+		}
+	}
+	if key {
+		return fmt.Sprintf("VARCHAR(%d) CHARACTER SET utf8mb4 COLLATE %s", keyLen, d.binCollate)
+	}
+	return "MEDIUMTEXT"
+}
+
+func (d *mysqlDialect) upsert(table string, cols, key []string, rows int) string {
+	s := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", table, quoteList(d, cols), valuesList(d, len(cols), rows))
+	upd := conflictUpdates(cols, key, d.sameName)
+	if len(upd) == 0 {
+		k := d.quote(key[0])
+		return s + " ON DUPLICATE KEY UPDATE " + k + " = " + k
+	}
+	set := make([]string, len(upd))
+	alias := d.quote("planner_new")
+	for i, c := range upd {
+		if d.rowAlias {
+			set[i] = fmt.Sprintf("%s = %s.%s", d.quote(c), alias, d.quote(c))
+		} else {
+			set[i] = fmt.Sprintf("%s = VALUES(%s)", d.quote(c), d.quote(c))
+		}
+	}
+	if d.rowAlias {
+		s += " AS " + alias
+	}
+	return s + " ON DUPLICATE KEY UPDATE " + strings.Join(set, ", ")
+}
+
+func (d *mysqlDialect) rowsIn(width, n, first int) string {
+	var b strings.Builder
+	b.WriteString("IN (")
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(" + placeholders(d, first+i*width, width) + ")")
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// mysqlTimeLayout is how DATETIME(6) values are sent: UTC, microseconds.
+const mysqlTimeLayout = "2006-01-02 15:04:05.000000"
+
+// bind converts to what go-sql-driver sends for the column type. Times are
+// sent as UTC text so the connection's loc setting cannot shift them.
+func (*mysqlDialect) bind(v any, t schema.Type) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch t {
+	case schema.Integer:
+		return asInt64(v)
+	case schema.Boolean:
+		b, err := asBool(v)
+		if b {
+			return int64(1), err
+		}
+		return int64(0), err
+	case schema.DateTime:
+		tm, err := asTime(v)
+		if err != nil {
+			return nil, err
+		}
+		return tm.Truncate(time.Microsecond).Format(mysqlTimeLayout), nil
+	case typeReal:
+		f, err := asFloat(v)
+		if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			return nil, valueError(v, t)
+		}
+		return f, err
+	case typeBlob:
+		if b, ok := v.([]byte); ok {
+			return b, nil
+		}
+		return []byte(asString(v)), nil
+	default:
+		return asString(v), nil
+	}
+}
+
+func (*mysqlDialect) boolValue(b bool) any {
+	if b {
+		return int64(1)
+	}
+	return int64(0)
+}
+
+func (*mysqlDialect) timeValue(t time.Time) any {
+	return t.UTC().Truncate(time.Microsecond).Format(mysqlTimeLayout)
+}
+
+func (*mysqlDialect) defaultSchema(ctx context.Context, q querier) (string, error) {
+	var s sql.NullString
+	if err := q.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&s); err != nil {
+		return "", err
+	}
+	if !s.Valid {
+		return "", errors.New("no database selected: name one in the destination URL (mysql://user@host/db) or qualify the table as db.Table")
+	}
+	return s.String, nil
+}
+
+// setup makes the session strict, so a value that does not fit is an error
+// instead of a silent truncation.
+func (d *mysqlDialect) setup(ctx context.Context, conn *sql.Conn) (func(), error) {
+	if err := conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode").Scan(&d.savedMode); err != nil {
+		return nil, fmt.Errorf("replicate: read sql_mode: %w", err)
+	}
+	if !strings.Contains(d.savedMode, "STRICT_ALL_TABLES") {
+		mode := strings.Trim(d.savedMode+",STRICT_ALL_TABLES", ",")
+		if _, err := conn.ExecContext(ctx, "SET SESSION sql_mode = ?", mode); err != nil {
+			return nil, fmt.Errorf("replicate: set sql_mode: %w", err)
+		}
+		d.modeChanged = true
+	}
+	return func() {
+		if d.modeChanged {
+			conn.ExecContext(context.Background(), "SET SESSION sql_mode = ?", d.savedMode) //nolint:errcheck
+		}
+	}, nil
+}
+
+func (d *mysqlDialect) prepareSchema(ctx context.Context, conn *sql.Conn, s string, ddl []string, check []Name) error {
+	if s != "" {
+		var n int
+		if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", s).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := conn.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+d.quote(s)+" CHARACTER SET utf8mb4"); err != nil {
+				return fmt.Errorf("create database %s: %w", displayIdent(s), err)
+			}
+		}
+	}
+	for i := range ddl {
+		ddl[i] = strings.Replace(ddl[i], "CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1)
+	}
+	return createMissing(ctx, d, conn, ddl, check)
+}
+
+func (d *mysqlDialect) describe(ctx context.Context, q querier, n Name) (tableInfo, error) {
+	var ti tableInfo
+	s := n.Schema
+	if s == "" {
+		var err error
+		if s, err = d.defaultSchema(ctx, q); err != nil {
+			return ti, err
+		}
+	}
+	rows, err := q.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, s, n.Table)
+	if err != nil {
+		return ti, fmt.Errorf("describe %s: %w", n, err)
+	}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&ti.name, &c); err != nil {
+			rows.Close()
+			return ti, err
+		}
+		ti.cols = append(ti.cols, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(ti.cols) == 0 {
+		return ti, err
+	}
+	ti.exists = true
+	rows, err = q.QueryContext(ctx, `SELECT COLUMN_NAME FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX`, s, ti.name)
+	if err != nil {
+		return ti, fmt.Errorf("describe %s: %w", n, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return ti, err
+		}
+		ti.key = append(ti.key, c)
+	}
+	return ti, rows.Err()
+}
+
+// mysqlLockName is the GET_LOCK name of a table (at most 64 characters).
+func mysqlLockName(n Name) string {
+	h := sha256.Sum256([]byte(lockKey(n)))
+	return "planner_replicate:" + hex.EncodeToString(h[:16])
+}
+
+// lockAndBegin takes a named lock (GET_LOCK) on the session; the data
+// transaction begins in startData, after DDL, which MySQL commits implicitly.
+func (d *mysqlDialect) lockAndBegin(ctx context.Context, conn *sql.Conn, n Name, timeout time.Duration) (txn, error) {
+	name := mysqlLockName(n)
+	secs := timeout.Seconds() // MariaDB honours fractions
+	if !d.mariadb {
+		secs = math.Ceil(secs) // MySQL waits whole seconds
+	}
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, secs).Scan(&got); err != nil {
+		return nil, err
+	}
+	if !got.Valid || got.Int64 != 1 {
+		return nil, &LockedError{Table: n.String(), Holder: mysqlHolder(ctx, conn, name), Waited: timeout}
+	}
+	return &mysqlTxn{conn: conn, lock: name}, nil
+}
+
+// mysqlHolder describes the connection holding a named lock, or "".
+func mysqlHolder(ctx context.Context, conn *sql.Conn, name string) string {
+	var id sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT IS_USED_LOCK(?)", name).Scan(&id); err != nil || !id.Valid {
+		return ""
+	}
+	s := fmt.Sprintf("MySQL connection %d", id.Int64)
+	var user, host sql.NullString
+	if conn.QueryRowContext(ctx, "SELECT USER, HOST FROM information_schema.PROCESSLIST WHERE ID = ?", id.Int64).Scan(&user, &host) == nil {
+		s += fmt.Sprintf(", %s@%s", user.String, host.String)
+	}
+	return s
+}
+
+// mysqlTxn holds a GET_LOCK lock and, after startData, a transaction.
+type mysqlTxn struct {
+	conn *sql.Conn
+	lock string
+	tx   *sql.Tx
+	done bool
+}
+
+func (t *mysqlTxn) q() querier {
+	if t.tx != nil {
+		return t.tx
+	}
+	return t.conn
+}
+
+func (t *mysqlTxn) startData(ctx context.Context) error {
+	tx, err := t.conn.BeginTx(ctx, nil)
+	t.tx = tx
+	return err
+}
+
+func (t *mysqlTxn) release() {
+	if !t.done {
+		t.done = true
+		t.conn.ExecContext(context.Background(), "DO RELEASE_LOCK(?)", t.lock) //nolint:errcheck // the lock also ends with the session
+	}
+}
+
+func (t *mysqlTxn) commit(context.Context) error {
+	defer t.release()
+	if t.tx == nil {
+		return nil
+	}
+	return t.tx.Commit()
+}
+
+func (t *mysqlTxn) rollback() error {
+	defer t.release()
+	if t.tx == nil {
+		return nil
+	}
+	if err := t.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,339 @@
+package replicate
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/plannersql/planner/schema"
+)
+
+// source is the database REPLICATE reads from.
+type source struct {
+	db   *sql.DB
+	kind string // "sqlite", "postgres", "mysql", or "" (another driver, such as planner)
+}
+
+// newSource detects the source's database from its driver or, for other
+// drivers (wrappers, or the planner driver, which is SQLite inside), by asking it.
+func newSource(ctx context.Context, db *sql.DB) *source {
+	kind := driverKind(db.Driver())
+	if kind == "" {
+		kind = probeKind(ctx, db)
+	}
+	return &source{db: db, kind: kind}
+}
+
+// quote quotes an identifier for the source (backticks for MySQL, double quotes otherwise).
+func (s *source) quote(id string) string {
+	if s.kind == "mysql" {
+		return "`" + strings.ReplaceAll(id, "`", "``") + "`"
+	}
+	return `"` + strings.ReplaceAll(id, `"`, `""`) + `"`
+}
+
+func (s *source) placeholder(i int) string {
+	if s.kind == "postgres" {
+		return fmt.Sprintf("$%d", i)
+	}
+	return "?"
+}
+
+// tableQuery is the query that reads a whole table.
+func (s *source) tableQuery(n Name) string {
+	if n.Schema != "" {
+		return "SELECT * FROM " + s.quote(n.Schema) + "." + s.quote(n.Table)
+	}
+	return "SELECT * FROM " + s.quote(n.Table)
+}
+
+// keyOf discovers a table's key: from the source's sys_columns catalog (the
+// planner driver's), else from the database's own catalog (SQLite,
+// PostgreSQL, MySQL primary key). It returns nil when neither knows one.
+func (s *source) keyOf(ctx context.Context, n Name) ([]string, error) {
+	if keys, known := s.catalogKey(ctx, n.Table); known && len(keys) > 0 {
+		return keys, nil
+	}
+	var q string
+	var args []any
+	switch s.kind {
+	case "sqlite":
+		if n.Schema != "" {
+			q, args = "SELECT name FROM pragma_table_info(?, ?) WHERE pk > 0 ORDER BY pk", []any{n.Table, n.Schema}
+		} else {
+			q, args = "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", []any{n.Table}
+		}
+	case "postgres":
+		table := s.quote(n.Table)
+		if n.Schema != "" {
+			table = s.quote(n.Schema) + "." + table
+		}
+		q, args = `SELECT a.attname FROM pg_index i
+			JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+			WHERE i.indrelid = to_regclass($1) AND i.indisprimary
+			ORDER BY array_position(i.indkey::int2[], a.attnum)`, []any{table}
+	case "mysql":
+		q, args = `SELECT COLUMN_NAME FROM information_schema.STATISTICS
+			WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY'
+			ORDER BY SEQ_IN_INDEX`, []any{sql.NullString{String: n.Schema, Valid: n.Schema != ""}, n.Table}
+	default:
+		return nil, nil
+	}
+	return queryStrings(ctx, s.db, q, args...)
+}
+
+// catalogKey reads key columns from sys_columns. known is false when the
+// source has no sys_columns or it does not list the table.
+func (s *source) catalogKey(ctx context.Context, table string) (keys []string, known bool) {
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf("SELECT ColumnName, IsKey FROM sys_columns WHERE lower(TableName) = lower(%s)", s.placeholder(1)), table)
+	if err != nil {
+		return nil, false
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var isKey any
+		if rows.Scan(&name, &isKey) != nil {
+			return nil, false
+		}
+		known = true
+		if k, err := asBool(isKey); err == nil && k {
+			keys = append(keys, name)
+		}
+	}
+	if rows.Err() != nil {
+		return nil, false
+	}
+	return keys, known
+}
+
+// listTables lists the source's tables for REPLICATE ALL: sys_tables when the
+// source has it (less the catalog tables), else the database's own tables.
+func (s *source) listTables(ctx context.Context) ([]string, error) {
+	if names, err := queryStrings(ctx, s.db, "SELECT TableName FROM sys_tables"); err == nil {
+		return slices.DeleteFunc(names, func(n string) bool {
+			return strings.EqualFold(n, "sys_tables") || strings.EqualFold(n, "sys_columns")
+		}), nil
+	}
+	var q string
+	switch s.kind {
+	case "sqlite":
+		q = `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`
+	case "postgres":
+		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`
+	case "mysql":
+		q = `SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`
+	default:
+		return nil, fmt.Errorf("replicate: cannot list the source's tables: it has no sys_tables catalog and its driver (%T) is not SQLite, PostgreSQL or MySQL; use REPLICATE TABLES (...)", s.db.Driver())
+	}
+	names, err := queryStrings(ctx, s.db, q)
+	if err != nil {
+		return nil, fmt.Errorf("replicate: list the source's tables: %w", err)
+	}
+	return names, nil
+}
+
+func queryStrings(ctx context.Context, db *sql.DB, q string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// sourceRows reads a query's rows as raw values, leaving out excluded columns.
+type sourceRows struct {
+	rows    *sql.Rows
+	cols    []column // kept columns
+	keep    []int    // index in the query's columns of each kept column
+	raw     []any
+	ptrs    []any
+	vals    []any // kept values of the current row
+	peeked  bool  // the first row has been scanned and not yet returned
+	done    bool
+	scanErr error
+}
+
+// newSourceRows reads the columns and their types; a column without a
+// declared type takes its type from the first row's value.
+func newSourceRows(rows *sql.Rows, exclude []string) (*sourceRows, error) {
+	names, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	sr := &sourceRows{rows: rows, raw: make([]any, len(names)), ptrs: make([]any, len(names))}
+	for i := range sr.raw {
+		sr.ptrs[i] = &sr.raw[i]
+	}
+	excluded := map[int]bool{}
+	for _, x := range exclude {
+		found := false
+		for i, n := range names {
+			if strings.EqualFold(n, x) {
+				excluded[i], found = true, true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("EXCLUDE COLUMNS names %s, which is not a column of the result", displayIdent(x))
+		}
+	}
+	infer := false
+	for i, n := range names {
+		if excluded[i] {
+			continue
+		}
+		t, ok := typeFromDatabaseName(cts[i].DatabaseTypeName())
+		if !ok {
+			infer = true
+		}
+		sr.cols = append(sr.cols, column{name: n, typ: t})
+		sr.keep = append(sr.keep, i)
+	}
+	sr.vals = make([]any, len(sr.keep))
+	if infer {
+		if sr.scan() {
+			sr.peeked = true
+		}
+		if err := sr.err(); err != nil {
+			return nil, err
+		}
+		for i := range sr.cols {
+			if sr.cols[i].typ == "" {
+				sr.cols[i].typ = schema.Text
+				if sr.peeked && sr.vals[i] != nil {
+					sr.cols[i].typ = typeFromValue(sr.vals[i])
+				}
+			}
+		}
+	}
+	return sr, nil
+}
+
+func (sr *sourceRows) scan() bool {
+	if sr.done || !sr.rows.Next() {
+		sr.done = true
+		return false
+	}
+	if err := sr.rows.Scan(sr.ptrs...); err != nil {
+		sr.done, sr.scanErr = true, err
+		return false
+	}
+	for i, k := range sr.keep {
+		sr.vals[i] = sr.raw[k]
+	}
+	return true
+}
+
+// next advances to the next row; its values are in sr.vals.
+func (sr *sourceRows) next() bool {
+	if sr.peeked {
+		sr.peeked = false
+		return true
+	}
+	return sr.scan()
+}
+
+func (sr *sourceRows) err() error {
+	if sr.scanErr != nil {
+		return sr.scanErr
+	}
+	return sr.rows.Err()
+}
+
+// readBatchRows is the number of rows per batch handed from the reader
+// goroutine to the writer.
+const readBatchRows = 256
+
+// pipeBatches is how many batches the reader may be ahead: it starts before
+// the lock is taken and the state loaded, and reads on meanwhile.
+const pipeBatches = 32
+
+// rowBatch holds rows read from the source: their raw values and, for each,
+// the serialised form its hash is computed over.
+type rowBatch struct {
+	vals []any  // n rows × columns
+	ser  []byte // the rows' serialised values, back to back
+	ends []int  // where each row's serialisation ends in ser
+	n    int
+}
+
+// rowPipe reads the source in its own goroutine, so that reading (from
+// Graph, for the planner driver) overlaps hashing and writing.
+type rowPipe struct {
+	out  chan *rowBatch
+	free chan *rowBatch
+	quit chan struct{}
+	done chan struct{}
+	err  error // the source's error; read after out is closed
+}
+
+func startPipe(sr *sourceRows) *rowPipe {
+	p := &rowPipe{out: make(chan *rowBatch, pipeBatches), free: make(chan *rowBatch, pipeBatches+2), quit: make(chan struct{}), done: make(chan struct{})}
+	nc := len(sr.cols)
+	go func() {
+		defer close(p.done)
+		defer close(p.out)
+		for {
+			var b *rowBatch
+			select {
+			case b = <-p.free:
+			default:
+				b = &rowBatch{vals: make([]any, readBatchRows*nc)}
+			}
+			b.ser, b.ends, b.n = b.ser[:0], b.ends[:0], 0
+			for b.n < readBatchRows && sr.next() {
+				copy(b.vals[b.n*nc:], sr.vals)
+				for _, v := range sr.vals {
+					b.ser = appendHashValue(b.ser, v)
+				}
+				b.ends = append(b.ends, len(b.ser))
+				b.n++
+			}
+			full := b.n == readBatchRows
+			if b.n > 0 {
+				select {
+				case p.out <- b:
+				case <-p.quit:
+					return
+				}
+			}
+			if !full {
+				p.err = sr.err()
+				return
+			}
+		}
+	}()
+	return p
+}
+
+// recycle hands a consumed batch back to the reader.
+func (p *rowPipe) recycle(b *rowBatch) {
+	select {
+	case p.free <- b:
+	default:
+	}
+}
+
+// stop ends the reader (the caller cancels the source query first, so a
+// reader blocked in the source returns) and waits for it.
+func (p *rowPipe) stop() {
+	close(p.quit)
+	for range p.out {
+	}
+	<-p.done
+}

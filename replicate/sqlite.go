@@ -1,0 +1,317 @@
+package replicate
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode"
+
+	"modernc.org/sqlite"
+
+	"github.com/plannersql/planner/schema"
+)
+
+// sqliteDialect writes to SQLite (modernc.org/sqlite). One value serves one run
+// on one dedicated connection: it remembers the schemas it attached.
+type sqliteDialect struct {
+	busyTimeout int      // the connection's busy_timeout (ms) before the run
+	attached    []string // schemas this run attached
+}
+
+var _ dialect = (*sqliteDialect)(nil)
+
+func (*sqliteDialect) kind() string { return "sqlite" }
+
+func (*sqliteDialect) quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func (*sqliteDialect) checkIdent(s string) error {
+	if s == "" || strings.ContainsRune(s, 0) {
+		return fmt.Errorf("invalid name %q: names must be non-empty and contain no NUL", s)
+	}
+	return nil
+}
+
+// sameName compares like SQLite: case-insensitive for ASCII letters only.
+func (*sqliteDialect) sameName(a, b string) bool { return asciiFold(a) == asciiFold(b) }
+
+func asciiFold(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
+}
+
+func (*sqliteDialect) placeholder(int) string { return "?" }
+func (*sqliteDialect) maxParams() int         { return 32766 }
+func (*sqliteDialect) tableSuffix() string    { return "" }
+func (*sqliteDialect) transactionalDDL() bool { return true }
+func (*sqliteDialect) identityColumn() string { return "INTEGER PRIMARY KEY" }
+func (*sqliteDialect) maxBatchBytes() int     { return 64 << 20 }
+
+func (*sqliteDialect) columnType(t schema.Type, _ bool, _ int) string {
+	switch t {
+	case schema.Integer, schema.Boolean:
+		return "INTEGER"
+	case typeReal:
+		return "REAL"
+	case typeBlob:
+		return "BLOB"
+	default: // TEXT, DATETIME (RFC 3339 text), JSON (text)
+		return "TEXT"
+	}
+}
+
+func (d *sqliteDialect) upsert(table string, cols, key []string, rows int) string {
+	s := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s ON CONFLICT (%s) DO ", table, quoteList(d, cols),
+		valuesList(d, len(cols), rows), quoteList(d, key))
+	upd := conflictUpdates(cols, key, d.sameName)
+	if len(upd) == 0 {
+		return s + "NOTHING"
+	}
+	set := make([]string, len(upd))
+	for i, c := range upd {
+		set[i] = fmt.Sprintf("%s = excluded.%s", d.quote(c), d.quote(c))
+	}
+	return s + "UPDATE SET " + strings.Join(set, ", ")
+}
+
+func (d *sqliteDialect) rowsIn(width, n, first int) string {
+	var b strings.Builder
+	b.WriteString("IN (VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(" + placeholders(d, first+i*width, width) + ")")
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// bind stores values as the source gave them (SQLite keeps any type), except
+// that times become RFC 3339 text and booleans 0/1.
+func (*sqliteDialect) bind(v any, t schema.Type) (any, error) {
+	switch x := v.(type) {
+	case time.Time:
+		if t == schema.Integer || t == typeReal {
+			return nil, valueError(v, t)
+		}
+		return formatTime(x), nil
+	case bool:
+		if x {
+			return int64(1), nil
+		}
+		return int64(0), nil
+	case int:
+		return int64(x), nil
+	case int32:
+		return int64(x), nil
+	case float32:
+		return float64(x), nil
+	}
+	return v, nil
+}
+
+func (*sqliteDialect) boolValue(b bool) any {
+	if b {
+		return int64(1)
+	}
+	return int64(0)
+}
+
+func (*sqliteDialect) timeValue(t time.Time) any { return formatTime(t) }
+
+func (*sqliteDialect) defaultSchema(context.Context, querier) (string, error) { return "main", nil }
+
+func (d *sqliteDialect) setup(ctx context.Context, conn *sql.Conn) (func(), error) {
+	if err := conn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&d.busyTimeout); err != nil {
+		return nil, fmt.Errorf("replicate: read busy_timeout: %w", err)
+	}
+	return func() {
+		ctx := context.Background()
+		for _, s := range d.attached {
+			conn.ExecContext(ctx, "DETACH DATABASE "+d.quote(s)) //nolint:errcheck // best effort; the connection is returned either way
+		}
+		conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", d.busyTimeout)) //nolint:errcheck
+	}, nil
+}
+
+// schemaFile returns the file holding schema s next to the main database
+// file: "<dir>/<main name without extension>.<s, lower-cased>.db", with
+// characters other than letters, digits, '_' and '-' percent-encoded.
+func schemaFile(mainFile, s string) string {
+	dir, base := filepath.Split(mainFile)
+	base = strings.TrimSuffix(base, filepath.Ext(base))
+	var b strings.Builder
+	for _, r := range asciiFold(s) {
+		if r == '_' || r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+			continue
+		}
+		for _, c := range []byte(string(r)) {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return filepath.Join(dir, base+"."+b.String()+".db")
+}
+
+// databases lists the connection's attached databases: name → file.
+func (d *sqliteDialect) databases(ctx context.Context, q querier) (map[string]string, error) {
+	rows, err := q.QueryContext(ctx, "SELECT name, file FROM pragma_database_list")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	dbs := map[string]string{}
+	for rows.Next() {
+		var name, file string
+		if err := rows.Scan(&name, &file); err != nil {
+			return nil, err
+		}
+		dbs[asciiFold(name)] = file
+	}
+	return dbs, rows.Err()
+}
+
+func (d *sqliteDialect) prepareSchema(ctx context.Context, conn *sql.Conn, s string, ddl []string, check []Name) error {
+	if s != "" && !d.sameName(s, "main") {
+		if d.sameName(s, "temp") {
+			return errors.New("schema temp is not a destination: its tables vanish with the connection")
+		}
+		dbs, err := d.databases(ctx, conn)
+		if err != nil {
+			return fmt.Errorf("list attached databases: %w", err)
+		}
+		if _, ok := dbs[asciiFold(s)]; !ok {
+			mainFile := dbs["main"]
+			if mainFile == "" {
+				return fmt.Errorf("schema %s needs a file-backed main database (the destination is in memory); replicate to an unqualified table instead", displayIdent(s))
+			}
+			file := schemaFile(mainFile, s)
+			if _, err := conn.ExecContext(ctx, "ATTACH DATABASE ? AS "+d.quote(s), file); err != nil {
+				return fmt.Errorf("attach %s for schema %s: %w", file, displayIdent(s), err)
+			}
+			d.attached = append(d.attached, s)
+			var mode string
+			if err := conn.QueryRowContext(ctx, "PRAGMA main.journal_mode").Scan(&mode); err == nil && strings.EqualFold(mode, "wal") {
+				if err := conn.QueryRowContext(ctx, "PRAGMA "+d.quote(s)+".journal_mode = WAL").Scan(&mode); err != nil {
+					return fmt.Errorf("set WAL on %s: %w", file, err)
+				}
+			}
+		}
+	}
+	return createMissing(ctx, d, conn, ddl, check)
+}
+
+// createMissing runs the CREATE statements of bookkeeping tables that do not exist yet.
+func createMissing(ctx context.Context, d dialect, q querier, ddl []string, check []Name) error {
+	for i, n := range check {
+		ti, err := d.describe(ctx, q, n)
+		if err != nil {
+			return err
+		}
+		if !ti.exists {
+			if _, err := q.ExecContext(ctx, ddl[i]); err != nil {
+				return fmt.Errorf("create %s: %w", n, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (d *sqliteDialect) describe(ctx context.Context, q querier, n Name) (tableInfo, error) {
+	s := n.Schema
+	if s == "" {
+		s = "main"
+	}
+	var ti tableInfo
+	err := q.QueryRowContext(ctx, "SELECT name FROM "+d.quote(s)+".sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE", n.Table).Scan(&ti.name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ti, nil
+	}
+	if err != nil {
+		return ti, fmt.Errorf("describe %s: %w", n, err)
+	}
+	ti.exists = true
+	rows, err := q.QueryContext(ctx, "SELECT name, pk FROM pragma_table_info(?, ?) ORDER BY cid", ti.name, s)
+	if err != nil {
+		return ti, fmt.Errorf("describe %s: %w", n, err)
+	}
+	defer rows.Close()
+	pk := map[int]string{}
+	for rows.Next() {
+		var name string
+		var p int
+		if err := rows.Scan(&name, &p); err != nil {
+			return ti, err
+		}
+		ti.cols = append(ti.cols, name)
+		if p > 0 {
+			pk[p] = name
+		}
+	}
+	for i := 1; i <= len(pk); i++ {
+		ti.key = append(ti.key, pk[i])
+	}
+	return ti, rows.Err()
+}
+
+// lockAndBegin starts a write transaction (BEGIN IMMEDIATE): SQLite's write
+// lock is the table lock. It waits up to timeout for another writer.
+func (d *sqliteDialect) lockAndBegin(ctx context.Context, conn *sql.Conn, n Name, timeout time.Duration) (txn, error) {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", timeout.Milliseconds())); err != nil {
+		return nil, err
+	}
+	_, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA busy_timeout = %d", d.busyTimeout)); rerr != nil && err == nil {
+		conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck
+		return nil, rerr
+	}
+	if err != nil {
+		if isSQLiteBusy(err) {
+			return nil, &LockedError{Table: n.String(), Waited: timeout}
+		}
+		return nil, err
+	}
+	return &sqliteTxn{conn: conn}, nil
+}
+
+func isSQLiteBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && (se.Code()&0xff == 5 || se.Code()&0xff == 6) // SQLITE_BUSY, SQLITE_LOCKED
+}
+
+// sqliteTxn is a transaction begun with BEGIN IMMEDIATE on the run's connection.
+type sqliteTxn struct {
+	conn *sql.Conn
+	done bool
+}
+
+func (t *sqliteTxn) q() querier                      { return t.conn }
+func (t *sqliteTxn) startData(context.Context) error { return nil }
+
+func (t *sqliteTxn) commit(ctx context.Context) error {
+	if _, err := t.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return err
+	}
+	t.done = true
+	return nil
+}
+
+func (t *sqliteTxn) rollback() error {
+	if t.done {
+		return nil
+	}
+	t.done = true
+	_, err := t.conn.ExecContext(context.Background(), "ROLLBACK")
+	if err != nil && strings.Contains(err.Error(), "no transaction is active") {
+		return nil // SQLite already rolled back (an interrupted statement)
+	}
+	return err
+}

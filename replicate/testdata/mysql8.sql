@@ -1,0 +1,36 @@
+-- create Tasks with SourceName and SoftDelete
+CREATE TABLE `PROD`.`Tasks` (`SourceName` VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin NOT NULL, `TaskId` VARCHAR(704) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin NOT NULL, `PlanId` MEDIUMTEXT, `BucketId` MEDIUMTEXT, `Title` MEDIUMTEXT, `OrderHint` MEDIUMTEXT, `AssigneePriority` MEDIUMTEXT, `PercentComplete` BIGINT, `Priority` BIGINT, `StartDateTime` DATETIME(6), `DueDateTime` DATETIME(6), `CreatedDateTime` DATETIME(6), `CompletedDateTime` DATETIME(6), `CreatedByUserId` MEDIUMTEXT, `CompletedByUserId` MEDIUMTEXT, `HasDescription` BOOLEAN, `PreviewType` MEDIUMTEXT, `ReferenceCount` BIGINT, `ChecklistItemCount` BIGINT, `ActiveChecklistItemCount` BIGINT, `ConversationThreadId` MEDIUMTEXT, `Assignments` JSON, `AppliedCategories` JSON, `ETag` MEDIUMTEXT, `IsDeleted` BOOLEAN NOT NULL DEFAULT 0, `DeletedDateTime` DATETIME(6), PRIMARY KEY (`SourceName`, `TaskId`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- create TaskReferences (composite text key)
+CREATE TABLE `TaskReferences` (`TaskId` VARCHAR(384) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin NOT NULL, `PlanId` MEDIUMTEXT, `BucketId` MEDIUMTEXT, `Url` VARCHAR(384) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin NOT NULL, `Alias` MEDIUMTEXT, `Type` MEDIUMTEXT, `PreviewPriority` MEDIUMTEXT, `LastModifiedDateTime` DATETIME(6), `LastModifiedByUserId` MEDIUMTEXT, PRIMARY KEY (`TaskId`, `Url`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- create with REAL and BLOB
+CREATE TABLE `Other` (`Id` BIGINT NOT NULL, `F` DOUBLE, `B` LONGBLOB, PRIMARY KEY (`Id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- hostile names
+CREATE TABLE `s;c``h"`.`t.a "b" ``c`` ü` (`Id]; DROP TABLE x; --` VARCHAR(768) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin NOT NULL, `it's` JSON, PRIMARY KEY (`Id]; DROP TABLE x; --`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- add column
+ALTER TABLE `PROD`.`Tasks` ADD COLUMN `NewCol` DATETIME(6);
+
+-- upsert 2 rows
+INSERT INTO `PROD`.`Tasks` (`SourceName`, `TaskId`, `Title`, `DueDateTime`) VALUES (?,?,?,?),(?,?,?,?) AS `planner_new` ON DUPLICATE KEY UPDATE `Title` = `planner_new`.`Title`, `DueDateTime` = `planner_new`.`DueDateTime`;
+
+-- upsert, every column a key
+INSERT INTO `TaskReferences` (`TaskId`, `Url`) VALUES (?,?) ON DUPLICATE KEY UPDATE `TaskId` = `TaskId`;
+
+-- delete 2 keys
+DELETE FROM `PROD`.`Tasks` WHERE `TaskId` IN (?,?);
+
+-- delete 2 composite keys, scoped
+DELETE FROM `TaskReferences` WHERE `SourceName` = ? AND (`TaskId`, `Url`) IN ((?,?),(?,?));
+
+-- soft delete 2 keys, scoped
+UPDATE `PROD`.`Tasks` SET `IsDeleted` = ?, `DeletedDateTime` = ? WHERE `SourceName` = ? AND `TaskId` IN (?,?);
+
+-- state table
+CREATE TABLE `PROD`.`planner_replicate_state` (`TableName` VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin NOT NULL, `SourceName` VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin NOT NULL, `Chunk` BIGINT NOT NULL, `Columns` MEDIUMTEXT NOT NULL, `RowCount` BIGINT NOT NULL, `Data` LONGBLOB NOT NULL, `UpdatedDateTime` DATETIME(6) NOT NULL, PRIMARY KEY (`TableName`, `SourceName`, `Chunk`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- history table
+CREATE TABLE `planner_replicate_history` (`Id` BIGINT AUTO_INCREMENT PRIMARY KEY, `Statement` MEDIUMTEXT, `TableName` MEDIUMTEXT, `SourceName` MEDIUMTEXT, `StartDateTime` DATETIME(6), `EndDateTime` DATETIME(6), `Inserted` BIGINT, `Updated` BIGINT, `Deleted` BIGINT, `Unchanged` BIGINT, `Status` MEDIUMTEXT, `Error` MEDIUMTEXT, `Warnings` MEDIUMTEXT) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
