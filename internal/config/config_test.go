@@ -329,7 +329,6 @@ func TestScanLines(t *testing.T) {
 	}
 }
 
-
 func TestSetProfileProperties(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "planner", "config.toml")
