@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/plannersql/planner/schema"
 )
@@ -263,17 +265,18 @@ const readBatchRows = 256
 // the lock is taken and the state loaded, and reads on meanwhile.
 const pipeBatches = 32
 
-// rowBatch holds rows read from the source: their raw values and, for each,
-// the serialised form its hash is computed over.
+// rowBatch holds rows read from the source: their raw values and, once ready
+// is closed, the hash of each row's serialised values.
 type rowBatch struct {
-	vals []any  // n rows × columns
-	ser  []byte // the rows' serialised values, back to back
-	ends []int  // where each row's serialisation ends in ser
-	n    int
+	vals   []any     // n rows × columns
+	hashes []rowHash // one per row; valid after ready is closed
+	n      int
+	ready  chan struct{}
 }
 
 // rowPipe reads the source in its own goroutine, so that reading (from
-// Graph, for the planner driver) overlaps hashing and writing.
+// Graph, for the planner driver) overlaps hashing and writing. Hashing runs
+// in further goroutines, one batch each, and batches come out in order.
 type rowPipe struct {
 	out  chan *rowBatch
 	free chan *rowBatch
@@ -282,11 +285,36 @@ type rowPipe struct {
 	err  error // the source's error; read after out is closed
 }
 
+// hashWorkers is the number of goroutines hashing batches.
+func hashWorkers() int { return max(1, min(4, runtime.GOMAXPROCS(0)-1)) }
+
 func startPipe(sr *sourceRows) *rowPipe {
 	p := &rowPipe{out: make(chan *rowBatch, pipeBatches), free: make(chan *rowBatch, pipeBatches+2), quit: make(chan struct{}), done: make(chan struct{})}
 	nc := len(sr.cols)
+	work := make(chan *rowBatch, pipeBatches)
+	var wg sync.WaitGroup
+	for range hashWorkers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ser []byte
+			for b := range work {
+				b.hashes = b.hashes[:0]
+				for row := range b.n {
+					ser = ser[:0]
+					for _, v := range b.vals[row*nc : (row+1)*nc] {
+						ser = appendHashValue(ser, v)
+					}
+					b.hashes = append(b.hashes, hashRow(ser))
+				}
+				close(b.ready)
+			}
+		}()
+	}
 	go func() {
 		defer close(p.done)
+		defer wg.Wait()
+		defer close(work)
 		defer close(p.out)
 		for {
 			var b *rowBatch
@@ -295,17 +323,15 @@ func startPipe(sr *sourceRows) *rowPipe {
 			default:
 				b = &rowBatch{vals: make([]any, readBatchRows*nc)}
 			}
-			b.ser, b.ends, b.n = b.ser[:0], b.ends[:0], 0
+			b.n = 0
 			for b.n < readBatchRows && sr.next() {
 				copy(b.vals[b.n*nc:], sr.vals)
-				for _, v := range sr.vals {
-					b.ser = appendHashValue(b.ser, v)
-				}
-				b.ends = append(b.ends, len(b.ser))
 				b.n++
 			}
 			full := b.n == readBatchRows
 			if b.n > 0 {
+				b.ready = make(chan struct{})
+				work <- b // never blocks for long: workers only hash
 				select {
 				case p.out <- b:
 				case <-p.quit:

@@ -254,11 +254,10 @@ func (t *tableRun) run(ctx context.Context) (err error) {
 	t.progress(PhaseCopy)
 	nc := len(cols)
 	for b := range pipe.out {
-		start := 0
+		<-b.ready
 		for row := range b.n {
 			vals := b.vals[row*nc : (row+1)*nc]
-			h := hashRow(b.ser[start:b.ends[row]])
-			start = b.ends[row]
+			h := b.hashes[row]
 			t.read++
 			kb = kb[:0]
 			for i, ki := range keyIdx {
