@@ -270,6 +270,8 @@ const pipeBatches = 32
 type rowBatch struct {
 	vals   []any     // n rows × columns
 	hashes []rowHash // one per row; valid after ready is closed
+	keys   []keyFP   // each row's key fingerprint; valid after ready is closed
+	bad    []bool    // rows whose key could not be encoded (the consumer reports why)
 	n      int
 	ready  chan struct{}
 }
@@ -288,7 +290,12 @@ type rowPipe struct {
 // hashWorkers is the number of goroutines hashing batches.
 func hashWorkers() int { return max(1, min(4, runtime.GOMAXPROCS(0)-1)) }
 
-func startPipe(sr *sourceRows) *rowPipe {
+// keyFunc encodes a row's key values into kb (reusing its storage) and
+// returns its fingerprint; ok is false when a key value is NULL or cannot be
+// bound, which the consumer then reports.
+type keyFunc func(vals []any, kb []byte) (fp keyFP, out []byte, ok bool)
+
+func startPipe(sr *sourceRows, keyOf keyFunc) *rowPipe {
 	p := &rowPipe{out: make(chan *rowBatch, pipeBatches), free: make(chan *rowBatch, pipeBatches+2), quit: make(chan struct{}), done: make(chan struct{})}
 	nc := len(sr.cols)
 	work := make(chan *rowBatch, pipeBatches)
@@ -297,15 +304,21 @@ func startPipe(sr *sourceRows) *rowPipe {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var ser []byte
+			var ser, kb []byte
 			for b := range work {
-				b.hashes = b.hashes[:0]
+				b.hashes, b.keys, b.bad = b.hashes[:0], b.keys[:0], b.bad[:0]
 				for row := range b.n {
+					vals := b.vals[row*nc : (row+1)*nc]
 					ser = ser[:0]
-					for _, v := range b.vals[row*nc : (row+1)*nc] {
+					for _, v := range vals {
 						ser = appendHashValue(ser, v)
 					}
 					b.hashes = append(b.hashes, hashRow(ser))
+					var fp keyFP
+					var ok bool
+					fp, kb, ok = keyOf(vals, kb)
+					b.keys = append(b.keys, fp)
+					b.bad = append(b.bad, !ok)
 				}
 				close(b.ready)
 			}

@@ -118,8 +118,8 @@ func joinComma(s []string) string {
 
 // loadState reads the state of one table and source name.
 func loadState(ctx context.Context, d dialect, q querier, stateTable, table, source string) (*tableState, error) {
-	rows, err := q.QueryContext(ctx, fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s = %s AND %s = %s ORDER BY %s",
-		d.quote("Columns"), d.quote("Data"), stateTable,
+	rows, err := q.QueryContext(ctx, fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE %s = %s AND %s = %s ORDER BY %s",
+		d.quote("Columns"), d.quote("RowCount"), d.quote("Data"), stateTable,
 		d.quote("TableName"), d.placeholder(1), d.quote("SourceName"), d.placeholder(2), d.quote("Chunk")), table, source)
 	if err != nil {
 		return nil, fmt.Errorf("read replication state: %w", err)
@@ -128,9 +128,13 @@ func loadState(ctx context.Context, d dialect, q querier, stateTable, table, sou
 	st := newTableState(0)
 	for rows.Next() {
 		var sig string
+		var n int64
 		var data []byte
-		if err := rows.Scan(&sig, &data); err != nil {
+		if err := rows.Scan(&sig, &n, &data); err != nil {
 			return nil, fmt.Errorf("read replication state: %w", err)
+		}
+		if !st.found && n > 0 && n <= math.MaxInt32 {
+			st = newTableState(int(n)) // sized once, not grown row by row
 		}
 		st.found, st.signature = true, sig
 		if err := decodeState(data, st); err != nil {

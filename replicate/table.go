@@ -131,8 +131,31 @@ func (t *tableRun) run(ctx context.Context) (err error) {
 		}
 	}
 
+	// encodeKey encodes a row's key as written to the destination; it runs
+	// in the pipe's workers and again here only to explain a bad key.
+	encodeKey := func(vals []any, kb []byte) ([]byte, error) {
+		kb = kb[:0]
+		for i, ki := range keyIdx {
+			if vals[ki] == nil {
+				return kb, fmt.Errorf("key column %s is NULL; the key must identify every row (WITH Key='...')", displayIdent(key[i]))
+			}
+			bv, err := d.bind(vals[ki], cols[ki].typ)
+			if err != nil {
+				return kb, fmt.Errorf("key column %s: %w", displayIdent(key[i]), err)
+			}
+			kb = appendHashValue(kb, bv)
+		}
+		return kb, nil
+	}
+
 	// Read ahead while the table is locked, prepared and its state loaded.
-	pipe := startPipe(sr)
+	pipe := startPipe(sr, func(vals []any, kb []byte) (keyFP, []byte, bool) {
+		kb, err := encodeKey(vals, kb)
+		if err != nil {
+			return keyFP{}, kb, false
+		}
+		return fingerprint(kb), kb, true
+	})
 	defer func() { cancelSrc(); pipe.stop() }()
 
 	if err := r.prepareSchema(ctx, j.dest.Schema); err != nil {
@@ -259,23 +282,17 @@ func (t *tableRun) run(ctx context.Context) (err error) {
 			vals := b.vals[row*nc : (row+1)*nc]
 			h := b.hashes[row]
 			t.read++
-			kb = kb[:0]
-			for i, ki := range keyIdx {
-				if vals[ki] == nil {
-					return t.fail("row %d: key column %s is NULL; the key must identify every row (WITH Key='...')", t.read, displayIdent(key[i]))
-				}
-				bv, err := d.bind(vals[ki], cols[ki].typ)
-				if err != nil {
-					return t.fail("row %d, key column %s: %w", t.read, displayIdent(key[i]), err)
-				}
-				kb = appendHashValue(kb, bv)
+			if b.bad[row] {
+				_, err := encodeKey(vals, kb)
+				return t.fail("row %d: %w", t.read, err)
 			}
-			fp := fingerprint(kb)
+			fp := b.keys[row]
+			keyText := func() string { kb, _ = encodeKey(vals, kb); return describeKey(kb) }
 			existed := false
 			if i, ok := state.index[fp]; ok {
 				e := &state.entries[i]
 				if e.seen {
-					return t.fail("the statement's result has two rows with key %s; choose a key that identifies rows (WITH Key='...')", describeKey(kb))
+					return t.fail("the statement's result has two rows with key %s; choose a key that identifies rows (WITH Key='...')", keyText())
 				}
 				e.seen, existed = true, true
 				if e.hash == h {
@@ -288,14 +305,14 @@ func (t *tableRun) run(ctx context.Context) (err error) {
 				e.hash = h
 			} else {
 				if _, dup := added[fp]; dup {
-					return t.fail("the statement's result has two rows with key %s; choose a key that identifies rows (WITH Key='...')", describeKey(kb))
+					return t.fail("the statement's result has two rows with key %s; choose a key that identifies rows (WITH Key='...')", keyText())
 				}
 				added[fp] = h
 			}
 			for i, v := range vals {
 				bv, err := d.bind(v, cols[i].typ)
 				if err != nil {
-					return t.fail("row with key %s, column %s: %w", describeKey(kb), displayIdent(cols[i].name), err)
+					return t.fail("row with key %s, column %s: %w", keyText(), displayIdent(cols[i].name), err)
 				}
 				wr.add(bv)
 			}
