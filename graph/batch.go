@@ -1,0 +1,418 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxBatch is Graph's limit of requests per $batch.
+const maxBatch = 20
+
+// BatchRequest is one request of a $batch. URL is relative to the base URL
+// (e.g. "/planner/tasks/{id}/details"). Body, if not nil, is encoded as JSON
+// (a json.RawMessage is sent as is) and gets Content-Type application/json
+// unless Headers set one. DependsOn names requests of the same call that
+// must succeed first (Graph answers 424 otherwise). An empty ID is replaced
+// by the request's 1-based position.
+type BatchRequest struct {
+	ID        string
+	Method    string
+	URL       string
+	Headers   map[string]string
+	Body      any
+	DependsOn []string
+}
+
+// BatchResponse is the answer to one BatchRequest. Err is a *Error when
+// Status is not 2xx.
+type BatchResponse struct {
+	ID      string
+	Status  int
+	Headers map[string]string
+	Body    json.RawMessage
+	Err     error
+}
+
+// batchItem is a request on the wire.
+type batchItem struct {
+	ID        string            `json:"id"`
+	Method    string            `json:"method"`
+	URL       string            `json:"url"`
+	Headers   map[string]string `json:"headers,omitempty"`
+	Body      json.RawMessage   `json:"body,omitempty"`
+	DependsOn []string          `json:"dependsOn,omitempty"`
+}
+
+type batchReply struct {
+	ID      string            `json:"id"`
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"`
+	Body    json.RawMessage   `json:"body"`
+}
+
+func header(h map[string]string, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+func (it *batchItem) safe() bool {
+	switch strings.ToUpper(it.Method) {
+	case http.MethodGet, http.MethodHead:
+		return true
+	case http.MethodPatch, http.MethodDelete, http.MethodPut:
+		return header(it.Headers, "If-Match") != ""
+	}
+	return false
+}
+
+// Batch sends requests through $batch and returns the responses in the order
+// of reqs. More than 20 requests are split into several $batch calls, run
+// concurrently within the client's concurrency bound; requests linked by
+// DependsOn stay in one call (at most 20 of them). Items throttled inside a
+// batch (429, 503, 504) are sent again alone, in a new $batch with only the
+// throttled items, after their Retry-After; items that failed with 424 only
+// because such an item was throttled go with them. The error is not nil when
+// a whole $batch call failed; a failed item only sets its response's Err.
+func (c *Client) Batch(ctx context.Context, reqs []BatchRequest) ([]BatchResponse, error) {
+	if len(reqs) == 0 {
+		return nil, nil
+	}
+	items := make([]batchItem, len(reqs))
+	index := make(map[string]int, len(reqs))
+	for i, r := range reqs {
+		it := batchItem{ID: r.ID, Method: strings.ToUpper(r.Method), URL: r.URL, DependsOn: r.DependsOn}
+		if it.ID == "" {
+			it.ID = strconv.Itoa(i + 1)
+		}
+		if it.Method == "" {
+			it.Method = http.MethodGet
+		}
+		key := strings.ToLower(it.ID)
+		if _, dup := index[key]; dup {
+			return nil, fmt.Errorf("graph: POST %s/$batch: request id %q is used twice: give every request a unique id", c.basePath, it.ID)
+		}
+		index[key] = i
+		if len(r.Headers) > 0 {
+			it.Headers = make(map[string]string, len(r.Headers)+1)
+			for k, v := range r.Headers {
+				it.Headers[k] = v
+			}
+		}
+		if r.Body != nil {
+			var b []byte
+			switch x := r.Body.(type) {
+			case json.RawMessage:
+				b = x
+			default:
+				var err error
+				if b, err = json.Marshal(x); err != nil {
+					return nil, fmt.Errorf("graph: POST %s/$batch: encode the body of request %q: %w", c.basePath, it.ID, err)
+				}
+			}
+			it.Body = b
+			if header(it.Headers, "Content-Type") == "" {
+				if it.Headers == nil {
+					it.Headers = map[string]string{}
+				}
+				it.Headers["Content-Type"] = "application/json"
+			}
+		}
+		items[i] = it
+	}
+	chunks, err := c.batchChunks(items, index)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]BatchResponse, len(items))
+	errs := make([]error, len(chunks))
+	var wg sync.WaitGroup
+	for k, ch := range chunks {
+		wg.Go(func() {
+			sub := make([]batchItem, len(ch))
+			for j, i := range ch {
+				sub[j] = items[i]
+			}
+			res, err := c.runBatch(ctx, sub)
+			if err != nil {
+				errs[k] = err
+				return
+			}
+			for j, i := range ch {
+				out[i] = res[j]
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// batchChunks packs the requests into calls of at most 20, keeping requests
+// linked by DependsOn together, in order of first appearance.
+func (c *Client) batchChunks(items []batchItem, index map[string]int) ([][]int, error) {
+	parent := make([]int, len(items))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for i, it := range items {
+		for _, d := range it.DependsOn {
+			j, ok := index[strings.ToLower(d)]
+			if !ok {
+				return nil, fmt.Errorf("graph: POST %s/$batch: request %q depends on %q, which is not in the batch", c.basePath, it.ID, d)
+			}
+			parent[find(i)] = find(j)
+		}
+	}
+	groups := map[int][]int{}
+	var roots []int
+	for i := range items {
+		r := find(i)
+		if _, ok := groups[r]; !ok {
+			roots = append(roots, r)
+		}
+		groups[r] = append(groups[r], i)
+	}
+	var chunks [][]int
+	var cur []int
+	for _, r := range roots {
+		g := groups[r]
+		if len(g) > maxBatch {
+			return nil, fmt.Errorf("graph: POST %s/$batch: %d requests are linked by dependsOn; Graph allows %d in one $batch: split them", c.basePath, len(g), maxBatch)
+		}
+		if len(cur)+len(g) > maxBatch {
+			chunks = append(chunks, cur)
+			cur = nil
+		}
+		cur = append(cur, g...)
+	}
+	if len(cur) > 0 {
+		chunks = append(chunks, cur)
+	}
+	return chunks, nil
+}
+
+// runBatch sends up to 20 items in one $batch, then re-sends the throttled
+// ones alone until they succeed or the retries run out. Responses are in the
+// order of items.
+func (c *Client) runBatch(ctx context.Context, items []batchItem) ([]BatchResponse, error) {
+	out := make([]BatchResponse, len(items))
+	pending := make([]int, len(items)) // indexes into items
+	for i := range pending {
+		pending[i] = i
+	}
+	for round := 0; ; round++ {
+		sub := make([]batchItem, len(pending))
+		safe := true
+		inRound := make(map[string]bool, len(pending))
+		for j, i := range pending {
+			sub[j] = items[i]
+			inRound[strings.ToLower(items[i].ID)] = true
+			safe = safe && items[i].safe()
+		}
+		// A dependency that succeeded in an earlier round is not sent again.
+		for j := range sub {
+			if len(sub[j].DependsOn) == 0 {
+				continue
+			}
+			var deps []string
+			for _, d := range sub[j].DependsOn {
+				if inRound[strings.ToLower(d)] {
+					deps = append(deps, d)
+				}
+			}
+			sub[j].DependsOn = deps
+		}
+		replies, err := c.postBatch(ctx, sub, safe)
+		if err != nil {
+			return nil, err
+		}
+		var retry []int
+		var delay time.Duration
+		throttled := map[string]bool{}
+		for _, i := range pending {
+			it := &items[i]
+			r, ok := replies[strings.ToLower(it.ID)]
+			if !ok {
+				out[i] = BatchResponse{ID: it.ID, Err: fmt.Errorf("graph: POST %s/$batch: no response for request %q (%s %s); retry it", c.basePath, it.ID, it.Method, it.URL)}
+				continue
+			}
+			out[i] = BatchResponse{ID: it.ID, Status: r.Status, Headers: r.Headers, Body: r.Body}
+			ra, hasRA := parseRetryAfter(header(r.Headers, "Retry-After"), c.now())
+			if retryable(r.Status, it.safe(), hasRA) {
+				throttled[strings.ToLower(it.ID)] = true
+				retry = append(retry, i)
+				delay = max(delay, ra)
+			}
+		}
+		// Items that failed only because a throttled item they depend on did.
+		for _, i := range pending {
+			if out[i].Status != http.StatusFailedDependency {
+				continue
+			}
+			for _, d := range items[i].DependsOn {
+				if throttled[strings.ToLower(d)] {
+					retry = append(retry, i)
+					break
+				}
+			}
+		}
+		if len(retry) == 0 || round >= c.retry.MaxRetries {
+			break
+		}
+		if delay == 0 {
+			delay = c.backoff(round + 1)
+		}
+		if err := c.sleep(ctx, delay); err != nil {
+			return nil, fmt.Errorf("graph: POST %s/$batch: cancelled while waiting %v to retry %d throttled requests: %w", c.basePath, delay.Round(time.Millisecond), len(retry), err)
+		}
+		// Keep the original order so that dependencies come first.
+		inRetry := make(map[int]bool, len(retry))
+		for _, i := range retry {
+			inRetry[i] = true
+		}
+		pending = pending[:0]
+		for i := range items {
+			if inRetry[i] {
+				pending = append(pending, i)
+			}
+		}
+	}
+	for i := range out {
+		r := &out[i]
+		if r.Err == nil && (r.Status < 200 || r.Status >= 300) {
+			path, _, _ := strings.Cut(items[i].URL, "?")
+			if !strings.HasPrefix(path, "/") {
+				path = "/" + path
+			}
+			r.Err = newError(items[i].Method, c.basePath+path, r.Status, toHeader(r.Headers), r.Body)
+		}
+	}
+	return out, nil
+}
+
+func toHeader(m map[string]string) http.Header {
+	h := make(http.Header, len(m))
+	for k, v := range m {
+		h.Set(k, v)
+	}
+	return h
+}
+
+// postBatch sends one $batch call and returns the replies by lower-case id.
+func (c *Client) postBatch(ctx context.Context, items []batchItem, safe bool) (map[string]*batchReply, error) {
+	body, err := json.Marshal(struct {
+		Requests []batchItem `json:"requests"`
+	}{items})
+	if err != nil {
+		return nil, fmt.Errorf("graph: POST %s/$batch: encode the batch: %w", c.basePath, err)
+	}
+	u := c.abs("/$batch")
+	res, err := c.do(ctx, &request{method: http.MethodPost, url: u, body: body, header: http.Header{"Content-Type": {"application/json"}}, safe: safe})
+	if err != nil {
+		return nil, err
+	}
+	var env struct {
+		Responses []batchReply `json:"responses"`
+	}
+	if err := json.Unmarshal(res.body, &env); err != nil {
+		return nil, decodeError(http.MethodPost, u, err)
+	}
+	m := make(map[string]*batchReply, len(env.Responses))
+	for i := range env.Responses {
+		m[strings.ToLower(env.Responses[i].ID)] = &env.Responses[i]
+	}
+	return m, nil
+}
+
+// listByBatch GETs one object per id through $batch (20 per call, up to the
+// client's concurrency in flight) and yields them in the order of ids. A
+// failed item yields (nil, err) and iteration continues; breaking out stops
+// the remaining calls.
+func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(id string) string) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) {
+		if len(ids) == 0 {
+			return
+		}
+		type result struct {
+			v   []*T
+			err []error
+		}
+		n := (len(ids) + maxBatch - 1) / maxBatch
+		ctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		defer func() {
+			cancel()
+			wg.Wait()
+		}()
+		results := make([]chan result, n)
+		start := func(k int) {
+			ch := make(chan result, 1)
+			results[k] = ch
+			part := ids[k*maxBatch : min((k+1)*maxBatch, len(ids))]
+			wg.Go(func() {
+				items := make([]batchItem, len(part))
+				for j, id := range part {
+					items[j] = batchItem{ID: strconv.Itoa(j + 1), Method: http.MethodGet, URL: path(id)}
+				}
+				res := result{v: make([]*T, len(part)), err: make([]error, len(part))}
+				replies, err := c.runBatch(ctx, items)
+				for j := range part {
+					switch {
+					case err != nil:
+						res.err[j] = err
+					case replies[j].Err != nil:
+						res.err[j] = replies[j].Err
+					default:
+						v := new(T)
+						if err := json.Unmarshal(replies[j].Body, v); err != nil {
+							res.err[j] = decodeError(http.MethodGet, c.abs(path(part[j])), err)
+						} else {
+							res.v[j] = v
+						}
+					}
+				}
+				ch <- res
+			})
+		}
+		window := c.maxConc
+		next := 0
+		for ; next < n && next < window; next++ {
+			start(next)
+		}
+		for k := 0; k < n; k++ {
+			res := <-results[k]
+			if next < n {
+				start(next)
+				next++
+			}
+			for j := range res.v {
+				if !yield(res.v[j], res.err[j]) {
+					return
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,170 @@
+package graph
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Error is an error response from Graph: an HTTP status with Graph's error
+// JSON, or a failed item of a $batch. Planner often leaves Code empty; branch
+// on StatusCode first (see IsNotFound and friends), then on Code.
+type Error struct {
+	StatusCode      int    // HTTP status, e.g. 404
+	Code            string // error.code, often "" for Planner
+	InnerCode       string // error.innerError.code, when present
+	Message         string // error.message
+	RequestID       string // request-id (header or innerError)
+	ClientRequestID string // client-request-id (header or innerError)
+	Date            string // innerError.date, or the Date header
+	Method          string // the request's method
+	Path            string // the request's path, without host or query
+}
+
+// Error describes the failure, naming the request and saying what to do next.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("graph: ")
+	b.WriteString(e.Method)
+	b.WriteByte(' ')
+	b.WriteString(e.Path)
+	fmt.Fprintf(&b, ": %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Code != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Code)
+		if e.InnerCode != "" {
+			b.WriteByte('/')
+			b.WriteString(e.InnerCode)
+		}
+		b.WriteByte(')')
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(strings.TrimSuffix(e.Message, "."))
+	}
+	if hint := e.hint(); hint != "" {
+		b.WriteString("; ")
+		b.WriteString(hint)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" [request-id ")
+		b.WriteString(e.RequestID)
+		b.WriteByte(']')
+	}
+	return b.String()
+}
+
+func (e *Error) hint() string {
+	switch e.StatusCode {
+	case http.StatusUnauthorized:
+		return "sign in again (the access token is missing, expired or revoked)"
+	case http.StatusForbidden:
+		if strings.HasPrefix(e.Code, "Maximum") {
+			return "a Planner limit was reached: remove items before adding more"
+		}
+		return "check that the account is a member of the group and has the Tasks.ReadWrite or Group permissions"
+	case http.StatusNotFound:
+		return "check the id; the object may have been deleted"
+	case http.StatusConflict, http.StatusPreconditionFailed:
+		return "the object changed since it was read: read it again and retry with its new ETag"
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return "the service is busy: retry later or lower the concurrency"
+	}
+	return ""
+}
+
+// graphErrorBody is Graph's error JSON, decoded leniently.
+type graphErrorBody struct {
+	Error struct {
+		Code       string          `json:"code"`
+		Message    string          `json:"message"`
+		InnerError json.RawMessage `json:"innerError"`
+	} `json:"error"`
+}
+
+type graphInnerError struct {
+	Code            string `json:"code"`
+	Date            string `json:"date"`
+	RequestID       string `json:"request-id"`
+	RequestID2      string `json:"requestId"`
+	ClientRequestID string `json:"client-request-id"`
+}
+
+// newError is the one place a response becomes an *Error: status, headers
+// and body of a top-level response or a $batch item.
+func newError(method, path string, status int, h http.Header, body []byte) *Error {
+	e := &Error{StatusCode: status, Method: method, Path: path}
+	var ge graphErrorBody
+	if len(body) > 0 && json.Unmarshal(body, &ge) == nil {
+		e.Code = ge.Error.Code
+		e.Message = ge.Error.Message
+		var in graphInnerError
+		if len(ge.Error.InnerError) > 0 && json.Unmarshal(ge.Error.InnerError, &in) == nil {
+			e.InnerCode = in.Code
+			e.Date = in.Date
+			e.RequestID = cmpOr(in.RequestID, in.RequestID2)
+			e.ClientRequestID = in.ClientRequestID
+		}
+	} else if len(body) > 0 && !json.Valid(body) {
+		// Not Graph's JSON (a proxy's page, say): keep a short, printable excerpt.
+		e.Message = excerpt(body, 200)
+	}
+	if h != nil {
+		e.RequestID = cmpOr(h.Get("request-id"), e.RequestID)
+		e.ClientRequestID = cmpOr(h.Get("client-request-id"), e.ClientRequestID)
+		e.Date = cmpOr(e.Date, h.Get("Date"))
+	}
+	return e
+}
+
+func excerpt(b []byte, n int) string {
+	s := strings.ToValidUTF8(string(b[:min(len(b), n)]), "")
+	s = strings.Join(strings.Fields(s), " ")
+	if len(b) > n {
+		s += "…"
+	}
+	return s
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func hasStatus(err error, codes ...int) bool {
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	for _, c := range codes {
+		if e.StatusCode == c {
+			return true
+		}
+	}
+	return false
+}
+
+// IsNotFound reports whether err is a Graph 404 Not Found.
+func IsNotFound(err error) bool { return hasStatus(err, http.StatusNotFound) }
+
+// IsPreconditionFailed reports whether err is a Graph 412 Precondition
+// Failed: the If-Match ETag is stale; read the object again.
+func IsPreconditionFailed(err error) bool { return hasStatus(err, http.StatusPreconditionFailed) }
+
+// IsConflict reports whether err is a Graph 409 Conflict.
+func IsConflict(err error) bool { return hasStatus(err, http.StatusConflict) }
+
+// IsForbidden reports whether err is a Graph 403 Forbidden (no access, or a
+// Planner limit; see Error.Code).
+func IsForbidden(err error) bool { return hasStatus(err, http.StatusForbidden) }
+
+// IsUnauthorized reports whether err is a Graph 401 Unauthorized.
+func IsUnauthorized(err error) bool { return hasStatus(err, http.StatusUnauthorized) }
+
+// IsThrottled reports whether err is a Graph 429 Too Many Requests (after the
+// client's retries ran out).
+func IsThrottled(err error) bool { return hasStatus(err, http.StatusTooManyRequests) }

@@ -1,0 +1,168 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// esc escapes an id for a path segment.
+func esc(id string) string { return url.PathEscape(id) }
+
+// abs returns the absolute URL of a path relative to the base URL.
+func (c *Client) abs(path string) string { return c.baseStr + path }
+
+// getJSON GETs an absolute URL and decodes the body into v.
+func (c *Client) getJSON(ctx context.Context, u string, v any) error {
+	res, err := c.do(ctx, &request{method: http.MethodGet, url: u, safe: true})
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(res.body, v); err != nil {
+		return decodeError(http.MethodGet, u, err)
+	}
+	return nil
+}
+
+func decodeError(method, u string, err error) error {
+	path := u
+	if pu, perr := url.Parse(u); perr == nil {
+		path = pu.Path
+	}
+	return fmt.Errorf("graph: %s %s: the response is not the JSON expected (%w); report this with the request-id", method, path, err)
+}
+
+// get GETs one object.
+func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	v := new(T)
+	if err := c.getJSON(ctx, c.abs(path), v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// create POSTs body and decodes the created object.
+func create[T any](ctx context.Context, c *Client, path string, body any) (*T, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("graph: POST %s: encode the body: %w", path, err)
+	}
+	res, err := c.do(ctx, &request{method: http.MethodPost, url: c.abs(path), body: b, header: http.Header{"Content-Type": {"application/json"}}})
+	if err != nil {
+		return nil, err
+	}
+	v := new(T)
+	if err := json.Unmarshal(res.body, v); err != nil {
+		return nil, decodeError(http.MethodPost, c.abs(path), err)
+	}
+	return v, nil
+}
+
+// update PATCHes an object with If-Match and Prefer: return=representation;
+// it returns the object on 200 and (nil, nil) on 204.
+func update[T any](ctx context.Context, c *Client, path, etag string, patch Patch) (*T, error) {
+	if etag == "" {
+		return nil, fmt.Errorf("graph: PATCH %s: an ETag is required for If-Match: read the object first", c.basePath+path)
+	}
+	if patch == nil {
+		patch = Patch{}
+	}
+	b, err := json.Marshal(patch)
+	if err != nil {
+		return nil, fmt.Errorf("graph: PATCH %s: encode the patch: %w", c.basePath+path, err)
+	}
+	h := http.Header{
+		"Content-Type": {"application/json"},
+		"If-Match":     {etag},
+		"Prefer":       {"return=representation"},
+	}
+	res, err := c.do(ctx, &request{method: http.MethodPatch, url: c.abs(path), body: b, header: h, safe: true})
+	if err != nil {
+		return nil, err
+	}
+	if res.status == http.StatusNoContent || len(res.body) == 0 {
+		return nil, nil
+	}
+	v := new(T)
+	if err := json.Unmarshal(res.body, v); err != nil {
+		return nil, decodeError(http.MethodPatch, c.abs(path), err)
+	}
+	return v, nil
+}
+
+// del DELETEs an object with If-Match.
+func del(ctx context.Context, c *Client, path, etag string) error {
+	if etag == "" {
+		return fmt.Errorf("graph: DELETE %s: an ETag is required for If-Match: read the object first", c.basePath+path)
+	}
+	_, err := c.do(ctx, &request{method: http.MethodDelete, url: c.abs(path), header: http.Header{"If-Match": {etag}}, safe: true})
+	return err
+}
+
+// page is one page of a collection.
+type page[T any] struct {
+	Value    []T    `json:"value"`
+	NextLink string `json:"@odata.nextLink"`
+}
+
+// list iterates over a collection, following @odata.nextLink verbatim until
+// it is absent. Items of a page are decoded into one slice (no per-item
+// copies); keep, if not nil, filters them. Breaking out stops fetching.
+func list[T any](ctx context.Context, c *Client, path string, keep func(*T) bool) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) {
+		next := c.abs(path)
+		for next != "" {
+			var p page[T]
+			if err := c.getJSON(ctx, next, &p); err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range p.Value {
+				if keep != nil && !keep(&p.Value[i]) {
+					continue
+				}
+				if !yield(&p.Value[i], nil) {
+					return
+				}
+			}
+			if p.NextLink != "" {
+				if err := c.checkNextLink(p.NextLink, next); err != nil {
+					yield(nil, err)
+					return
+				}
+			}
+			next = p.NextLink
+		}
+	}
+}
+
+// checkNextLink refuses a nextLink that would send the token to another host
+// or loop on the same page.
+func (c *Client) checkNextLink(link, current string) error {
+	if link == current {
+		return fmt.Errorf("graph: GET %s: the service returned the same @odata.nextLink again; stopping to avoid an endless loop", pathOf(current))
+	}
+	u, err := url.Parse(link)
+	if err != nil || !u.IsAbs() || !strings.EqualFold(u.Scheme+"://"+u.Host, c.baseHost) {
+		return fmt.Errorf("graph: GET %s: refusing to follow an @odata.nextLink to another host (%s); check the base URL", pathOf(current), hostOf(link))
+	}
+	return nil
+}
+
+func pathOf(u string) string {
+	if pu, err := url.Parse(u); err == nil {
+		return pu.Path
+	}
+	return "?"
+}
+
+func hostOf(u string) string {
+	if pu, err := url.Parse(u); err == nil && pu.Host != "" {
+		return pu.Host
+	}
+	return "not an absolute URL"
+}
