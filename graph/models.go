@@ -200,11 +200,14 @@ func (d *TaskDetails) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, (*plain)(d)); err != nil {
 		return err
 	}
-	for k, v := range d.References {
-		if dk := DecodeReferenceKey(k); dk != k {
-			delete(d.References, k)
-			d.References[dk] = v
+	// Build a new map: keys inserted into a map while ranging over it may
+	// be visited again, which would decode them twice.
+	if len(d.References) > 0 {
+		refs := make(map[string]ExternalReference, len(d.References))
+		for k, v := range d.References {
+			refs[DecodeReferenceKey(k)] = v
 		}
+		d.References = refs
 	}
 	return nil
 }
