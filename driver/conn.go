@@ -1,0 +1,444 @@
+package driver
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/plannersql/planner/schema"
+	sqlite "modernc.org/sqlite"
+)
+
+// connState is what one connection's virtual tables share with the
+// connection wrapper: the running statement's context (cursor callbacks get no
+// context of their own) and the last typed error a callback hit (SQLite passes
+// only its text on).
+type connState struct {
+	id  uint64
+	cn  *Connector
+	mu  sync.Mutex
+	ctx context.Context
+	err error
+
+	writes   int      // Graph writes sent since the transaction began
+	lastID   string   // key of the last row created on this connection
+	returned []rowRec // rows created by the running INSERT ... RETURNING
+	capture  string   // table whose created rows are captured, "" for none
+}
+
+// context returns the running statement's context.
+func (s *connState) context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil {
+		return context.Background()
+	}
+	return s.ctx
+}
+
+func (s *connState) setContext(ctx context.Context) {
+	s.mu.Lock()
+	s.ctx = ctx
+	s.mu.Unlock()
+}
+
+// fail records err as the connection's last typed error and returns it.
+func (s *connState) fail(err error) error {
+	if err == nil {
+		return nil
+	}
+	s.mu.Lock()
+	s.err = err
+	s.mu.Unlock()
+	return err
+}
+
+// takeErr returns and clears the last typed error.
+func (s *connState) takeErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.err
+	s.err = nil
+	return err
+}
+
+// wrote counts one Graph write.
+func (s *connState) wrote() {
+	s.mu.Lock()
+	s.writes++
+	s.mu.Unlock()
+}
+
+// translate turns an error from the SQLite engine into the error callers
+// should see: the typed error a virtual table callback recorded (so errors.As
+// finds *graph.Error), or SQLite's own message with a hint.
+func (s *connState) translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if typed := s.takeErr(); typed != nil {
+		return typed
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "no such table"):
+		return fmt.Errorf("planner: %w (SHOW TABLES lists the tables)", err)
+	case strings.Contains(msg, "no such column"):
+		return fmt.Errorf("planner: %w (DESCRIBE <table> lists a table's columns)", err)
+	}
+	return fmt.Errorf("planner: %w", err)
+}
+
+// conn wraps one modernc SQLite connection whose temp schema holds the
+// planner virtual tables.
+type conn struct {
+	sc driver.Conn
+	st *connState
+}
+
+var (
+	_ driver.Conn               = (*conn)(nil)
+	_ driver.ConnBeginTx        = (*conn)(nil)
+	_ driver.ConnPrepareContext = (*conn)(nil)
+	_ driver.ExecerContext      = (*conn)(nil)
+	_ driver.QueryerContext     = (*conn)(nil)
+	_ driver.Pinger             = (*conn)(nil)
+	_ driver.SessionResetter    = (*conn)(nil)
+	_ driver.Validator          = (*conn)(nil)
+)
+
+// Unwrap returns the underlying SQLite connection (modernc.org/sqlite finds
+// it through this method).
+func (c *conn) Unwrap() driver.Conn { return c.sc }
+
+// Prepare implements driver.Conn.
+func (c *conn) Prepare(query string) (driver.Stmt, error) {
+	return c.PrepareContext(context.Background(), query)
+}
+
+// PrepareContext implements driver.ConnPrepareContext.
+func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	q, err := rewrite(query)
+	if err != nil {
+		return nil, err
+	}
+	c.st.setContext(ctx)
+	defer c.st.setContext(nil)
+	s, err := c.sc.(driver.ConnPrepareContext).PrepareContext(ctx, q.sql)
+	if err != nil {
+		return nil, c.st.translate(err)
+	}
+	return &stmt{c: c, s: s, q: q}, nil
+}
+
+// Close implements driver.Conn.
+func (c *conn) Close() error {
+	c.st.cn.dropState(c.st.id)
+	return c.sc.Close()
+}
+
+// Begin implements driver.Conn.
+func (c *conn) Begin() (driver.Tx, error) {
+	return c.BeginTx(context.Background(), driver.TxOptions{})
+}
+
+// BeginTx implements driver.ConnBeginTx. Graph has no transactions: every
+// statement inside one is sent to Graph when it runs. Commit succeeds;
+// Rollback succeeds only when the transaction sent no write, and otherwise
+// fails with ErrRollbackAfterWrite, because the writes cannot be undone.
+func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	tx, err := c.sc.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	if err != nil {
+		return nil, c.st.translate(err)
+	}
+	c.st.mu.Lock()
+	c.st.writes = 0
+	c.st.mu.Unlock()
+	return &txn{c: c, tx: tx, readOnly: opts.ReadOnly}, nil
+}
+
+// checkArgs refuses more arguments than the statement has parameters
+// (SQLite itself would ignore them; too few is SQLite's error).
+func checkArgs(q rewritten, args []driver.NamedValue) error {
+	if len(args) > q.params {
+		return fmt.Errorf("planner: the statement takes %d parameter(s) but %d argument(s) were given", q.params, len(args))
+	}
+	return nil
+}
+
+// ExecContext implements driver.ExecerContext.
+func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	q, err := rewrite(query)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkArgs(q, args); err != nil {
+		return nil, err
+	}
+	if q.returning != "" {
+		rows, err := c.queryReturning(ctx, q, args)
+		if err != nil {
+			return nil, err
+		}
+		n := int64(len(rows.(*staticRows).rows))
+		rows.Close()
+		return driver.RowsAffected(n), nil
+	}
+	c.st.setContext(ctx)
+	defer c.st.setContext(nil)
+	c.st.takeErr()
+	res, err := c.sc.(driver.ExecerContext).ExecContext(ctx, q.sql, args)
+	if err != nil {
+		return nil, c.st.translate(err)
+	}
+	return res, nil
+}
+
+// QueryContext implements driver.QueryerContext.
+func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	q, err := rewrite(query)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkArgs(q, args); err != nil {
+		return nil, err
+	}
+	if q.returning != "" {
+		return c.queryReturning(ctx, q, args)
+	}
+	c.st.setContext(ctx)
+	c.st.takeErr()
+	r, err := c.sc.(driver.QueryerContext).QueryContext(ctx, q.sql, args)
+	if err != nil {
+		c.st.setContext(nil)
+		return nil, c.st.translate(err)
+	}
+	return &rows{r: r, c: c, ctx: ctx, query: q.sql}, nil
+}
+
+// Ping implements driver.Pinger.
+func (c *conn) Ping(ctx context.Context) error {
+	return c.sc.(driver.Pinger).Ping(ctx)
+}
+
+// ResetSession implements driver.SessionResetter.
+func (c *conn) ResetSession(ctx context.Context) error {
+	c.st.setContext(nil)
+	c.st.takeErr()
+	return c.sc.(driver.SessionResetter).ResetSession(ctx)
+}
+
+// IsValid implements driver.Validator.
+func (c *conn) IsValid() bool { return c.sc.(driver.Validator).IsValid() }
+
+// ErrRollbackAfterWrite is returned by Tx.Rollback when the transaction
+// already sent writes to Graph: Graph has no transactions, so they stand.
+var ErrRollbackAfterWrite = errors.New("planner: rollback cannot undo writes already sent to Microsoft Graph")
+
+// txn is a transaction on the SQLite connection; see conn.BeginTx.
+type txn struct {
+	c        *conn
+	tx       driver.Tx
+	readOnly bool
+}
+
+// Commit implements driver.Tx.
+func (t *txn) Commit() error { return t.c.st.translate(t.tx.Commit()) }
+
+// Rollback implements driver.Tx.
+func (t *txn) Rollback() error {
+	err := t.tx.Rollback()
+	t.c.st.mu.Lock()
+	n := t.c.st.writes
+	t.c.st.writes = 0
+	t.c.st.mu.Unlock()
+	if n > 0 {
+		return fmt.Errorf("%w: %d write(s) were applied and stay applied", ErrRollbackAfterWrite, n)
+	}
+	return t.c.st.translate(err)
+}
+
+// stmt wraps a prepared statement so that its executions carry their context
+// to the virtual tables and report typed errors.
+type stmt struct {
+	c *conn
+	s driver.Stmt
+	q rewritten
+}
+
+// Close implements driver.Stmt.
+func (s *stmt) Close() error { return s.s.Close() }
+
+// NumInput implements driver.Stmt: the statement's parameter count, so that
+// database/sql refuses a wrong number of arguments.
+func (s *stmt) NumInput() int { return s.q.params }
+
+// Exec implements driver.Stmt.
+func (s *stmt) Exec(args []driver.Value) (driver.Result, error) {
+	return s.ExecContext(context.Background(), named(args))
+}
+
+// Query implements driver.Stmt.
+func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
+	return s.QueryContext(context.Background(), named(args))
+}
+
+// ExecContext implements driver.StmtExecContext.
+func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	if s.q.returning != "" {
+		return s.c.ExecContext(ctx, s.q.original, args)
+	}
+	s.c.st.setContext(ctx)
+	defer s.c.st.setContext(nil)
+	s.c.st.takeErr()
+	res, err := s.s.(driver.StmtExecContext).ExecContext(ctx, args)
+	if err != nil {
+		return nil, s.c.st.translate(err)
+	}
+	return res, nil
+}
+
+// QueryContext implements driver.StmtQueryContext.
+func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	if s.q.returning != "" {
+		return s.c.QueryContext(ctx, s.q.original, args)
+	}
+	s.c.st.setContext(ctx)
+	s.c.st.takeErr()
+	r, err := s.s.(driver.StmtQueryContext).QueryContext(ctx, args)
+	if err != nil {
+		s.c.st.setContext(nil)
+		return nil, s.c.st.translate(err)
+	}
+	return &rows{r: r, c: s.c, ctx: ctx, query: s.q.sql}, nil
+}
+
+func named(args []driver.Value) []driver.NamedValue {
+	nv := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	return nv
+}
+
+// rows wraps a result set: paging continues inside Next, so Next puts the
+// query's context back on the connection for the virtual tables, and column
+// types are reported from the planner schema.
+type rows struct {
+	r     driver.Rows
+	c     *conn
+	ctx   context.Context
+	query string
+
+	infoOnce sync.Once
+	nullable []int8 // per column: -1 unknown, 0 not null, 1 nullable
+}
+
+var (
+	_ driver.RowsColumnTypeDatabaseTypeName = (*rows)(nil)
+	_ driver.RowsColumnTypeScanType         = (*rows)(nil)
+	_ driver.RowsColumnTypeNullable         = (*rows)(nil)
+)
+
+// Columns implements driver.Rows.
+func (r *rows) Columns() []string { return r.r.Columns() }
+
+// Close implements driver.Rows.
+func (r *rows) Close() error {
+	err := r.r.Close()
+	r.c.st.setContext(nil)
+	return r.c.st.translate(err)
+}
+
+// Next implements driver.Rows.
+func (r *rows) Next(dest []driver.Value) error {
+	r.c.st.setContext(r.ctx)
+	err := r.r.Next(dest)
+	if err == io.EOF {
+		return err
+	}
+	return r.c.st.translate(err)
+}
+
+// ColumnTypeDatabaseTypeName implements driver.RowsColumnTypeDatabaseTypeName.
+func (r *rows) ColumnTypeDatabaseTypeName(i int) string {
+	if x, ok := r.r.(driver.RowsColumnTypeDatabaseTypeName); ok {
+		return strings.ToUpper(x.ColumnTypeDatabaseTypeName(i))
+	}
+	return ""
+}
+
+var (
+	timeType   = reflect.TypeFor[time.Time]()
+	boolType   = reflect.TypeFor[bool]()
+	int64Type  = reflect.TypeFor[int64]()
+	stringType = reflect.TypeFor[string]()
+)
+
+// ColumnTypeScanType implements driver.RowsColumnTypeScanType: the Go type a
+// value of the column's declared type scans into.
+func (r *rows) ColumnTypeScanType(i int) reflect.Type {
+	switch schema.Type(r.ColumnTypeDatabaseTypeName(i)) {
+	case schema.DateTime:
+		return timeType
+	case schema.Boolean:
+		return boolType
+	case schema.Integer:
+		return int64Type
+	case schema.Text, schema.JSON:
+		return stringType
+	}
+	if x, ok := r.r.(driver.RowsColumnTypeScanType); ok {
+		return x.ColumnTypeScanType(i)
+	}
+	return reflect.TypeFor[any]()
+}
+
+// ColumnTypeNullable implements driver.RowsColumnTypeNullable: a column that
+// is a plain reference to a table column reports that column's nullability;
+// an expression's is unknown.
+func (r *rows) ColumnTypeNullable(i int) (nullable, ok bool) {
+	r.infoOnce.Do(r.loadInfo)
+	if i < 0 || i >= len(r.nullable) || r.nullable[i] < 0 {
+		return false, false
+	}
+	return r.nullable[i] == 1, true
+}
+
+func (r *rows) loadInfo() {
+	r.nullable = make([]int8, len(r.r.Columns()))
+	for i := range r.nullable {
+		r.nullable[i] = -1
+	}
+	ci, ok := r.c.sc.(interface {
+		ColumnInfo(query string) ([]sqlite.ColumnInfo, error)
+	})
+	if !ok {
+		return
+	}
+	infos, err := ci.ColumnInfo(r.query)
+	if err != nil || len(infos) != len(r.nullable) {
+		return
+	}
+	for i, info := range infos {
+		t := schema.Lookup(info.TableName)
+		if t == nil || info.OriginName == "" {
+			continue
+		}
+		if col, _ := t.Column(info.OriginName); col != nil {
+			r.nullable[i] = 0
+			if col.Nullable {
+				r.nullable[i] = 1
+			}
+		}
+	}
+}

@@ -1,0 +1,73 @@
+package driver
+
+import (
+	"database/sql"
+	"strings"
+	"testing"
+)
+
+// TestUserErrors checks that the mistakes users make give errors that say
+// what is wrong and what to do.
+func TestUserErrors(t *testing.T) {
+	e := newEnv(t, nil)
+	plan := e.plans()[0]
+	cases := []struct {
+		name  string
+		query string
+		args  []any
+		want  []string // substrings of the error
+	}{
+		{"unknown table", "SELECT * FROM Taskz", nil, []string{"no such table", "Taskz", "SHOW TABLES"}},
+		{"unknown column", "SELECT Titel FROM Tasks", nil, []string{"no such column", "Titel", "DESCRIBE"}},
+		{"too many parameters", "SELECT * FROM Tasks WHERE PlanId = ?", []any{plan, "extra"}, []string{"argument"}},
+		{"too few parameters", "SELECT * FROM Tasks WHERE PlanId = ? AND BucketId = ?", []any{plan}, []string{"argument"}},
+		{"syntax", "SELEC * FROM Tasks", nil, []string{"syntax error"}},
+		{"read-only table", "INSERT INTO Groups (GroupId) VALUES ('x')", nil, []string{"Groups"}},
+		{"read-only column", "UPDATE Tasks SET CreatedDateTime = '2020-01-01T00:00:00Z' WHERE PlanId = ?", []any{plan}, []string{"CreatedDateTime"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			if strings.HasPrefix(tc.query, "SELECT") || strings.HasPrefix(tc.query, "SELEC ") {
+				var rows *sql.Rows
+				rows, err = e.db.Query(tc.query, tc.args...)
+				if err == nil {
+					for rows.Next() {
+					}
+					err = rows.Err()
+					rows.Close()
+				}
+			} else {
+				_, err = e.db.Exec(tc.query, tc.args...)
+			}
+			if err == nil {
+				t.Fatalf("%s: no error", tc.query)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%s: error %q does not mention %q", tc.query, err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestBadDSN checks that a bad connection string fails at the first use
+// with an error naming the property.
+func TestBadDSN(t *testing.T) {
+	for _, tc := range []struct{ dsn, want string }{
+		{"Tennant=contoso", `unknown connection property "Tennant"`},
+		{"MaxConcurrency=lots", "MaxConcurrency"},
+		{"Sandbox=maybe", "Sandbox"},
+		{"InitiateOAuth=SOMETIMES", "InitiateOAuth"},
+	} {
+		db, err := sql.Open("planner", tc.dsn)
+		if err == nil {
+			err = db.Ping()
+			db.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want one mentioning %s", tc.dsn, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,559 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"strconv"
+	"strings"
+
+	"github.com/plannersql/planner/schema"
+	"modernc.org/sqlite/vtab"
+)
+
+// rowRec is one row of a planner table: its column values (nil, int64 or
+// string, as SQLite receives them) and what a later write of the row needs.
+type rowRec struct {
+	vals []any
+	obj  string // the Graph object the row's version belongs to, e.g. "task:<id>"
+	etag string // that object's version as read
+}
+
+// scanReq is what a cursor asks a table for.
+type scanReq struct {
+	col   string // the pushed-down column, "" for a full scan
+	val   string // its value
+	limit int64  // rows wanted (offset included), -1 when unknown
+	used  uint64 // columns the query references (bit N = column N)
+}
+
+// uses reports whether the query references the named column.
+func (r scanReq) uses(t *schema.Table, name string) bool {
+	_, i := t.Column(name)
+	if i < 0 {
+		return false
+	}
+	if i >= 63 {
+		return r.used&(1<<63) != 0
+	}
+	return r.used&(1<<uint(i)) != 0
+}
+
+// tableImpl is how one table reads and writes Graph. Write functions get the
+// new values with nil for NULL; validation of required, read-only and
+// unchanged columns has already happened.
+type tableImpl struct {
+	scan   func(ctx context.Context, x *session, r scanReq) iter.Seq2[rowRec, error]
+	insert func(ctx context.Context, x *session, vals []any) (rowRec, error)
+	update func(ctx context.Context, x *session, old rowRec, vals []any, changed []bool) (rowRec, error)
+	delete func(ctx context.Context, x *session, old rowRec) error
+	// cost estimates requests and rows for a scan through col ("" = full scan).
+	cost func(col string) (requests float64, rows int64)
+}
+
+// module is the SQLite module of one planner table.
+type module struct {
+	cn   *Connector
+	t    *schema.Table
+	impl *tableImpl
+}
+
+func (m *module) Create(ctx vtab.Context, args []string) (vtab.Table, error) {
+	return m.Connect(ctx, args)
+}
+
+// Connect declares the table and binds it to the connection named in its
+// module arguments (conn=<id>).
+func (m *module) Connect(ctx vtab.Context, args []string) (vtab.Table, error) {
+	var id uint64
+	for _, a := range args[3:] {
+		if v, ok := strings.CutPrefix(a, "conn="); ok {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("planner: bad module argument %q", a)
+			}
+			id = n
+		}
+	}
+	st := m.cn.state(id)
+	if st == nil {
+		return nil, fmt.Errorf("planner: table %s: no connection %d", m.t.Name, id)
+	}
+	if err := ctx.Declare(m.t.DDL()); err != nil {
+		return nil, err
+	}
+	return &table{m: m, st: st}, nil
+}
+
+// table is one connection's instance of a planner table.
+type table struct {
+	m  *module
+	st *connState
+
+	writing bool             // inside a write transaction: remember rows read
+	rows    map[int64]rowRec // rows read while writing, by rowid
+	nextID  int64
+	sess    *session
+}
+
+var (
+	_ vtab.Table         = (*table)(nil)
+	_ vtab.Updater       = (*table)(nil)
+	_ vtab.Transactional = (*table)(nil)
+)
+
+// The idxNum of a plan is the pushed-down column's index + 1 (0 for a full
+// scan). idxStr records where LIMIT and OFFSET arguments are and the columns
+// used: "l=<argv>;o=<argv>;u=<hex>".
+
+// BestIndex chooses the cheapest Graph endpoint for the usable constraints.
+// It never fails: an unusable plan gets a huge cost instead (an error here
+// would fail the whole query).
+func (t *table) BestIndex(info *vtab.IndexInfo) error {
+	tb := t.m.t
+	best, bestReq, bestRows := -1, 0.0, int64(0)
+	if t.m.impl.cost != nil {
+		bestReq, bestRows = t.m.impl.cost("")
+	}
+	for i, c := range info.Constraints {
+		if !c.Usable || c.Op != vtab.OpEQ || c.Column < 0 || c.Column >= len(tb.Columns) {
+			continue
+		}
+		col := tb.Columns[c.Column]
+		if !col.Pushdown || t.m.impl.cost == nil {
+			continue
+		}
+		req, rows := t.m.impl.cost(col.Name)
+		if best < 0 || req < bestReq || req == bestReq && rows < bestRows {
+			best, bestReq, bestRows = i, req, rows
+		}
+	}
+	argc := 0
+	if best >= 0 {
+		c := &info.Constraints[best]
+		c.ArgIndex = argc
+		c.Omit = true
+		argc++
+		info.IdxNum = int64(c.Column + 1)
+		if tb.Columns[c.Column].Key && len(tb.Key) == 1 {
+			info.IdxFlags = vtab.IndexScanUnique
+		}
+	}
+	// Take LIMIT/OFFSET only when nothing else is left for SQLite to filter
+	// or sort: otherwise the limit would apply to the wrong rows.
+	lim, off := -1, -1
+	others := false
+	for i, c := range info.Constraints {
+		switch {
+		case i == best:
+		case c.Op == vtab.OpLIMIT:
+			lim = i
+		case c.Op == vtab.OpOFFSET:
+			off = i
+		default:
+			others = true
+		}
+	}
+	var idx strings.Builder
+	if lim >= 0 && !others && len(info.OrderBy) == 0 && info.Constraints[lim].Usable &&
+		(off < 0 || info.Constraints[off].Usable) {
+		info.Constraints[lim].ArgIndex = argc
+		info.Constraints[lim].Omit = true
+		fmt.Fprintf(&idx, "l=%d;", argc)
+		argc++
+		if off >= 0 {
+			info.Constraints[off].ArgIndex = argc
+			info.Constraints[off].Omit = true
+			fmt.Fprintf(&idx, "o=%d;", argc)
+		}
+	}
+	fmt.Fprintf(&idx, "u=%x", info.ColUsed)
+	info.IdxStr = idx.String()
+	info.EstimatedCost = bestReq*1000 + float64(bestRows)
+	info.EstimatedRows = bestRows
+	return nil
+}
+
+// Open implements vtab.Table.
+func (t *table) Open() (vtab.Cursor, error) { return &cursor{t: t}, nil }
+
+// Disconnect implements vtab.Table.
+func (t *table) Disconnect() error { return nil }
+
+// Destroy implements vtab.Table.
+func (t *table) Destroy() error { return nil }
+
+// Begin starts a write transaction on the table: SQLite calls it before the
+// scan that feeds an UPDATE or DELETE, so rows read from now on are kept for
+// the write.
+func (t *table) Begin() error {
+	t.writing = true
+	t.rows = map[int64]rowRec{}
+	t.sess = t.m.cn.session(t.st)
+	return nil
+}
+
+// Sync implements vtab.Transactional.
+func (t *table) Sync() error { return nil }
+
+// Commit ends the write transaction.
+func (t *table) Commit() error { t.endWrite(); return nil }
+
+// Rollback ends the write transaction. Writes already sent to Graph stand;
+// conn's transaction reports that.
+func (t *table) Rollback() error { t.endWrite(); return nil }
+
+// Savepoint implements vtab.Transactional.
+func (t *table) Savepoint(int) error { return nil }
+
+// Release implements vtab.Transactional.
+func (t *table) Release(int) error { return nil }
+
+// RollbackTo implements vtab.Transactional.
+func (t *table) RollbackTo(int) error { return nil }
+
+func (t *table) endWrite() {
+	t.writing = false
+	t.rows = nil
+	t.sess = nil
+}
+
+func (t *table) newRowid() int64 {
+	t.nextID++
+	return t.nextID
+}
+
+// writeSession returns the session writes use.
+func (t *table) writeSession() *session {
+	if t.sess == nil {
+		t.sess = t.m.cn.session(t.st)
+	}
+	return t.sess
+}
+
+// Insert implements vtab.Updater.
+func (t *table) Insert(cols []vtab.Value, rowid *int64) error {
+	tb := t.m.t
+	if t.m.impl.insert == nil {
+		return t.st.fail(readOnlyTable(tb, "INSERT"))
+	}
+	vals := copyValues(cols)
+	for i, c := range tb.Columns {
+		switch {
+		case vals[i] == nil && c.Required:
+			return t.st.fail(fmt.Errorf("planner: INSERT into %s: column %s is required", tb.Name, c.Name))
+		case vals[i] != nil && !c.Insertable:
+			return t.st.fail(fmt.Errorf("planner: INSERT into %s: column %s is read-only (set by Microsoft Graph); leave it out", tb.Name, c.Name))
+		}
+		if err := checkType(tb, c, vals[i], "INSERT into"); err != nil {
+			return t.st.fail(err)
+		}
+	}
+	ctx := t.st.context()
+	rec, err := t.m.impl.insert(ctx, t.writeSession(), vals)
+	if err != nil {
+		return t.st.fail(writeError("INSERT into", tb, vals, err))
+	}
+	t.st.wrote()
+	id := t.newRowid()
+	*rowid = id
+	if t.rows != nil {
+		t.rows[id] = rec
+	}
+	t.st.created(tb, rec)
+	return nil
+}
+
+// Update implements vtab.Updater: it sends only the columns whose values
+// changed since the row was read.
+func (t *table) Update(oldRowid int64, cols []vtab.Value, newRowid *int64) error {
+	tb := t.m.t
+	if t.m.impl.update == nil {
+		return t.st.fail(readOnlyTable(tb, "UPDATE"))
+	}
+	old, ok := t.rows[oldRowid]
+	if !ok {
+		return t.st.fail(fmt.Errorf("planner: UPDATE %s: row %d was not read in this statement", tb.Name, oldRowid))
+	}
+	vals := copyValues(cols)
+	changed := make([]bool, len(vals))
+	anyChange := false
+	for i, c := range tb.Columns {
+		if sameValue(old.vals[i], vals[i]) {
+			continue
+		}
+		if !c.Updatable {
+			return t.st.fail(fmt.Errorf("planner: UPDATE %s: column %s cannot be changed (read-only or part of the key)", tb.Name, c.Name))
+		}
+		if vals[i] == nil && !c.Nullable {
+			return t.st.fail(fmt.Errorf("planner: UPDATE %s: column %s cannot be NULL", tb.Name, c.Name))
+		}
+		if err := checkType(tb, c, vals[i], "UPDATE"); err != nil {
+			return t.st.fail(err)
+		}
+		changed[i] = true
+		anyChange = true
+	}
+	if newRowid != nil {
+		*newRowid = oldRowid
+	}
+	if !anyChange {
+		return nil
+	}
+	ctx := t.st.context()
+	x := t.writeSession()
+	rec, err := t.m.impl.update(ctx, x, x.fresh(old), vals, changed)
+	if err != nil {
+		return t.st.fail(writeError("UPDATE", tb, old.vals, err))
+	}
+	t.st.wrote()
+	t.rows[oldRowid] = rec
+	return nil
+}
+
+// Delete implements vtab.Updater.
+func (t *table) Delete(oldRowid int64) error {
+	tb := t.m.t
+	if t.m.impl.delete == nil {
+		return t.st.fail(readOnlyTable(tb, "DELETE from"))
+	}
+	old, ok := t.rows[oldRowid]
+	if !ok {
+		return t.st.fail(fmt.Errorf("planner: DELETE from %s: row %d was not read in this statement", tb.Name, oldRowid))
+	}
+	ctx := t.st.context()
+	x := t.writeSession()
+	if err := t.m.impl.delete(ctx, x, x.fresh(old)); err != nil {
+		return t.st.fail(writeError("DELETE from", tb, old.vals, err))
+	}
+	t.st.wrote()
+	delete(t.rows, oldRowid)
+	return nil
+}
+
+func readOnlyTable(tb *schema.Table, op string) error {
+	if !tb.Updatable() {
+		return fmt.Errorf("planner: %s %s: the table is read-only", op, tb.Name)
+	}
+	var can []string
+	if tb.Insert {
+		can = append(can, "INSERT")
+	}
+	if tb.Update {
+		can = append(can, "UPDATE")
+	}
+	if tb.Delete {
+		can = append(can, "DELETE")
+	}
+	return fmt.Errorf("planner: %s %s: not supported; the table accepts %s", op, tb.Name, strings.Join(can, ", "))
+}
+
+// checkType refuses a value SQLite would store but Graph cannot take.
+func checkType(tb *schema.Table, c schema.Column, v any, op string) error {
+	if v == nil {
+		return nil
+	}
+	bad := func(want string) error {
+		return fmt.Errorf("planner: %s %s: column %s wants %s, got %v", op, tb.Name, c.Name, want, v)
+	}
+	switch c.Type {
+	case schema.Integer:
+		if _, ok := v.(int64); !ok {
+			return bad("an integer")
+		}
+	case schema.Boolean:
+		if n, ok := v.(int64); !ok || n != 0 && n != 1 {
+			return bad("0 or 1")
+		}
+	case schema.DateTime:
+		s, ok := v.(string)
+		if !ok {
+			return bad("RFC 3339 text such as '2026-12-01T17:00:00Z'")
+		}
+		if _, err := parseTime(s); err != nil {
+			return bad("RFC 3339 text such as '2026-12-01T17:00:00Z'")
+		}
+	case schema.Text, schema.JSON:
+		if _, ok := v.(string); !ok {
+			return bad("text")
+		}
+	}
+	return nil
+}
+
+// copyValues copies SQLite's arguments, which are only valid during the call.
+func copyValues(cols []vtab.Value) []any {
+	out := make([]any, len(cols))
+	for i, v := range cols {
+		switch x := v.(type) {
+		case []byte:
+			out[i] = string(x)
+		case string:
+			out[i] = strings.Clone(x)
+		case bool:
+			if x {
+				out[i] = int64(1)
+			} else {
+				out[i] = int64(0)
+			}
+		case float64:
+			if x == float64(int64(x)) {
+				out[i] = int64(x)
+			} else {
+				out[i] = x
+			}
+		default:
+			out[i] = x
+		}
+	}
+	return out
+}
+
+func sameValue(a, b any) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a == b
+}
+
+// cursor iterates over one scan of a table.
+type cursor struct {
+	t     *table
+	next  func() (rowRec, error, bool)
+	stop  func()
+	cur   rowRec
+	rowid int64
+	eof   bool
+	skip  int64 // OFFSET rows still to skip
+	left  int64 // LIMIT rows still to return, -1 unlimited
+}
+
+// Filter starts a scan for the plan BestIndex chose.
+func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
+	c.Close()
+	t := c.t
+	tb := t.m.t
+	args := copyValues(vals)
+	req := scanReq{limit: -1}
+	c.left = -1
+	if idxNum > 0 && idxNum <= len(tb.Columns) {
+		req.col = tb.Columns[idxNum-1].Name
+		if len(args) == 0 {
+			return t.st.fail(fmt.Errorf("planner: %s: missing value for %s", tb.Name, req.col))
+		}
+		switch v := args[0].(type) {
+		case string:
+			req.val = v
+		case nil:
+			c.eof = true // col = NULL matches nothing
+			return nil
+		default:
+			req.val = fmt.Sprint(v)
+		}
+	}
+	for _, part := range strings.Split(idxStr, ";") {
+		k, v, _ := strings.Cut(part, "=")
+		switch k {
+		case "l", "o":
+			i, _ := strconv.Atoi(v)
+			if i >= len(args) {
+				continue
+			}
+			n, _ := args[i].(int64)
+			if k == "l" {
+				c.left = n
+			} else {
+				c.skip = n
+			}
+		case "u":
+			req.used, _ = strconv.ParseUint(v, 16, 64)
+		}
+	}
+	if c.left >= 0 {
+		req.limit = c.left + c.skip
+		if c.left == 0 {
+			c.eof = true
+			return nil
+		}
+	}
+	ctx, cancel := context.WithCancel(t.st.context())
+	seq := t.m.impl.scan(ctx, t.m.cn.session(t.st), req)
+	next, stop := iter.Pull2(seq)
+	c.next = func() (rowRec, error, bool) { return next() }
+	c.stop = func() { stop(); cancel() }
+	c.eof = false
+	return c.advance()
+}
+
+// advance moves to the next row, honouring OFFSET and LIMIT.
+func (c *cursor) advance() error {
+	for {
+		if c.left == 0 {
+			c.eof = true
+			return nil
+		}
+		rec, err, ok := c.next()
+		if !ok {
+			c.eof = true
+			return nil
+		}
+		if err != nil {
+			c.eof = true
+			return c.t.st.fail(readError(c.t.m.t, err))
+		}
+		if c.skip > 0 {
+			c.skip--
+			continue
+		}
+		if c.left > 0 {
+			c.left--
+		}
+		c.cur = rec
+		c.rowid = c.t.newRowid()
+		if c.t.writing {
+			c.t.rows[c.rowid] = rec
+		}
+		return nil
+	}
+}
+
+// Next implements vtab.Cursor.
+func (c *cursor) Next() error {
+	if c.eof {
+		return nil
+	}
+	return c.advance()
+}
+
+// Eof implements vtab.Cursor.
+func (c *cursor) Eof() bool { return c.eof }
+
+// Column implements vtab.Cursor.
+func (c *cursor) Column(i int) (vtab.Value, error) {
+	if i < 0 || i >= len(c.cur.vals) {
+		return nil, nil
+	}
+	return c.cur.vals[i], nil
+}
+
+// Rowid implements vtab.Cursor.
+func (c *cursor) Rowid() (int64, error) { return c.rowid, nil }
+
+// Close implements vtab.Cursor.
+func (c *cursor) Close() error {
+	if c.stop != nil {
+		c.stop()
+		c.stop, c.next = nil, nil
+	}
+	c.eof = true
+	return nil
+}
+
+// readError names the table a read failed on, keeping the cause for errors.As.
+func readError(tb *schema.Table, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("planner: reading %s: %w", tb.Name, err)
+}

@@ -1,0 +1,202 @@
+package driver
+
+import (
+	"context"
+	"iter"
+	"sync"
+
+	"github.com/plannersql/planner/graph"
+)
+
+// session carries what one scan or one write transaction shares: the Graph
+// client, the configuration, per-statement caches and the versions of objects
+// this session wrote.
+type session struct {
+	cn  *Connector
+	g   *graph.Client
+	cfg *Config
+	st  *connState
+
+	mu    sync.Mutex
+	etags map[string]*version // object → versions we superseded and the current one
+}
+
+// version tracks an object this session wrote: rows read before the write
+// carry an older ETag that is ours to replace.
+type version struct {
+	superseded map[string]bool
+	current    string // "" when the write returned no body (refetch before reuse)
+}
+
+func (c *Connector) session(st *connState) *session {
+	c.mu.Lock()
+	g := c.client
+	c.mu.Unlock()
+	return &session{cn: c, g: g, cfg: c.cfg, st: st}
+}
+
+// fresh returns rec with its ETag replaced by the one our own earlier write in
+// this session produced, so that several rows of one object (checklist items
+// of one task, say) can be written in one statement.
+func (x *session) fresh(rec rowRec) rowRec {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if v := x.etags[rec.obj]; v != nil && v.superseded[rec.etag] && v.current != "" {
+		rec.etag = v.current
+	}
+	return rec
+}
+
+// stale reports whether rec's ETag was superseded by a write of ours whose
+// new ETag is unknown (the service answered 204).
+func (x *session) stale(rec rowRec) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	v := x.etags[rec.obj]
+	return v != nil && v.superseded[rec.etag] && v.current == ""
+}
+
+// wrote records that obj moved from version old to version now ("" if unknown).
+func (x *session) wrote(obj, old, now string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.etags == nil {
+		x.etags = map[string]*version{}
+	}
+	v := x.etags[obj]
+	if v == nil {
+		v = &version{superseded: map[string]bool{}}
+		x.etags[obj] = v
+	}
+	v.superseded[old] = true
+	if v.current != "" {
+		v.superseded[v.current] = true
+	}
+	v.current = now
+}
+
+// concurrency is the fan-out width for scans; a query with a small LIMIT
+// fetches one plan at a time so it stops early.
+func (x *session) concurrency(r scanReq) int {
+	if r.limit >= 0 && r.limit <= 400 {
+		return 1
+	}
+	return x.cfg.MaxConcurrency
+}
+
+// appOnly reports whether the connection signs in as an application.
+func (x *session) appOnly() bool { return x.cfg.AuthScheme == AuthAzureServicePrincipal }
+
+// groups yields the groups scans cover: the GroupId property's, or every group
+// the account can reach.
+func (x *session) groups(ctx context.Context) iter.Seq2[*graph.Group, error] {
+	return func(yield func(*graph.Group, error) bool) {
+		if len(x.cfg.GroupIDs) > 0 {
+			for _, id := range x.cfg.GroupIDs {
+				g, err := x.g.Groups.Get(ctx, id)
+				if err != nil && (graph.IsNotFound(err) || graph.IsForbidden(err)) {
+					continue
+				}
+				if !yield(g, err) || err != nil {
+					return
+				}
+			}
+			return
+		}
+		if x.appOnly() {
+			for g, err := range x.g.Groups.List(ctx) {
+				if !yield(g, err) || err != nil {
+					return
+				}
+			}
+			return
+		}
+		first := true
+		for g, err := range x.g.Groups.ListMine(ctx) {
+			// A token of an application cannot use /me: fall back to every group.
+			if err != nil && first && isAppOnlyRefusal(err) {
+				for g, err := range x.g.Groups.List(ctx) {
+					if !yield(g, err) || err != nil {
+						return
+					}
+				}
+				return
+			}
+			first = false
+			if !yield(g, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+func isAppOnlyRefusal(err error) bool {
+	var ge *graph.Error
+	return asGraphError(err, &ge) && ge.StatusCode == 400
+}
+
+// plans yields every plan scans cover, concurrently across groups, in a
+// stable order.
+func (x *session) plans(ctx context.Context, width int) iter.Seq2[*graph.Plan, error] {
+	if x.cfg.PlanScope == PlanScopeMe && len(x.cfg.GroupIDs) == 0 {
+		return x.g.Plans.ListMine(ctx)
+	}
+	return fanout(ctx, x.groups, width, 64, func(ctx context.Context, g *graph.Group) iter.Seq2[*graph.Plan, error] {
+		return skipGone(x.g.Plans.ListByGroup(ctx, g.ID))
+	})
+}
+
+// planIDs yields the ids of the plans scans cover.
+func (x *session) planIDs(ctx context.Context, width int) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for p, err := range x.plans(ctx, width) {
+			id := ""
+			if p != nil {
+				id = p.ID
+			}
+			if !yield(id, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// skipGone ends a listing quietly when its parent is gone or out of reach
+// (404 or 403): during a scan a plan or group may vanish, or be one the
+// account cannot read, and that must not fail the whole scan.
+func skipGone[T any](seq iter.Seq2[T, error]) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for v, err := range seq {
+			if err != nil && (graph.IsNotFound(err) || graph.IsForbidden(err)) {
+				return
+			}
+			if !yield(v, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// notFoundEmpty turns a 404 of a pushed-down lookup into no rows.
+func notFoundEmpty[T any](seq iter.Seq2[T, error]) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for v, err := range seq {
+			if err != nil && graph.IsNotFound(err) {
+				return
+			}
+			if !yield(v, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// one turns a single Get into a sequence, with 404 as no rows.
+func one[T any](v T, err error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		if err != nil && graph.IsNotFound(err) {
+			return
+		}
+		yield(v, err)
+	}
+}

@@ -1,0 +1,155 @@
+package driver
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/plannersql/planner/graph"
+)
+
+// Conversions between Graph values and the values SQLite receives: nil, int64
+// or string (DATETIME as RFC 3339 UTC text, JSON as compact text, BOOLEAN 0/1).
+
+// text maps an empty string to NULL.
+func text(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func intVal(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return int64(*p)
+}
+
+func boolVal(p *bool) any {
+	if p == nil {
+		return nil
+	}
+	if *p {
+		return int64(1)
+	}
+	return int64(0)
+}
+
+// timeText formats a time as RFC 3339 UTC with as many fractional digits as it
+// has (Graph sends up to 7).
+func timeText(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func dateVal(d *graph.DateTime) any {
+	if d == nil || d.IsZero() {
+		return nil
+	}
+	return timeText(d.Time)
+}
+
+// parseTime reads DATETIME text: RFC 3339, with or without a zone (UTC
+// assumed), or a bare date.
+func parseTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not an RFC 3339 time: %q", s)
+}
+
+// jsonVal marshals v compactly; nil maps and pointers become NULL.
+func jsonVal[T any](v T, isNil bool) any {
+	if isNil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return string(b)
+}
+
+func userID(s *graph.IdentitySet) any {
+	if s == nil || s.User == nil {
+		return nil
+	}
+	return text(s.User.ID)
+}
+
+func userName(s *graph.IdentitySet) any {
+	if s == nil || s.User == nil {
+		return nil
+	}
+	return text(s.User.DisplayName)
+}
+
+func appID(s *graph.IdentitySet) any {
+	if s == nil || s.Application == nil {
+		return nil
+	}
+	return text(s.Application.ID)
+}
+
+func appName(s *graph.IdentitySet) any {
+	if s == nil || s.Application == nil {
+		return nil
+	}
+	return text(s.Application.DisplayName)
+}
+
+// str returns a value as text for a write ("" for NULL).
+func str(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// patchValue converts a column value to what Graph takes: NULL → JSON null,
+// DATETIME text → a normalised RFC 3339 UTC time, BOOLEAN → true/false.
+func patchTime(v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	t, err := parseTime(str(v))
+	if err != nil {
+		return nil, err
+	}
+	return timeText(t), nil
+}
+
+func patchInt(v any) any {
+	if v == nil {
+		return nil
+	}
+	return v.(int64)
+}
+
+func patchBool(v any) any {
+	if v == nil {
+		return nil
+	}
+	return v.(int64) != 0
+}
+
+// jsonObject decodes a JSON column value into an object; NULL is empty.
+func jsonObject(col string, v any) (map[string]json.RawMessage, error) {
+	if v == nil {
+		return map[string]json.RawMessage{}, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(str(v)), &m); err != nil {
+		return nil, fmt.Errorf("column %s must hold a JSON object: %w", col, err)
+	}
+	if m == nil {
+		m = map[string]json.RawMessage{}
+	}
+	return m, nil
+}
