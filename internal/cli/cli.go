@@ -1,0 +1,288 @@
+// Package cli implements the planner command: the SQL shell, one-off queries,
+// REPLICATE into SQLite, PostgreSQL or MySQL, scheduled replication jobs,
+// sign-in management and a standalone sandbox (the Graph emulator).
+//
+// cmd/planner is a thin main around Main. Every command parses its own flags
+// (one flag.FlagSet each, flags may come before or after the arguments),
+// prints its help with examples for --help, and fails with one line on
+// stderr and a non-zero exit status (see the Exit constants).
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// Exit statuses of the planner command.
+const (
+	ExitOK          = 0   // success
+	ExitError       = 1   // the command failed; stderr says why
+	ExitUsage       = 2   // bad command line: unknown command or flag, missing argument
+	ExitPartial     = 3   // replicate or jobs run: some tables were skipped (locked by another run)
+	ExitInterrupted = 130 // stopped by SIGINT/SIGTERM (replicate: after finishing the table in flight)
+)
+
+// IO is what a command reads from and writes to. Terminal flags decide
+// whether the shell prompts and whether progress is shown.
+type IO struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// StdinTerminal, StdoutTerminal and StderrTerminal report whether the
+	// streams are terminals.
+	StdinTerminal, StdoutTerminal, StderrTerminal bool
+}
+
+// StdIO returns the process's standard streams, with terminal detection.
+func StdIO() IO {
+	return IO{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		StdinTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
+		StdoutTerminal: term.IsTerminal(int(os.Stdout.Fd())),
+		StderrTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+	}
+}
+
+// exitError carries an exit status with the error to print.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErrorf returns an error that exits with ExitUsage.
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// withCode wraps err with an exit status.
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: code, err: err}
+}
+
+// command is one planner subcommand (or group of subcommands).
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, a *app, args []string) error
+}
+
+// app is the state shared by the commands of one invocation.
+type app struct {
+	io   IO
+	help map[*flag.FlagSet]func() // --help printers of the flag sets
+}
+
+func commands() []command {
+	return []command{
+		{"shell", "interactive SQL shell (reads statements from stdin when it is not a terminal)", runShell},
+		{"query", "run one SQL statement and print its result", runQuery},
+		{"replicate", "copy Planner tables into SQLite, PostgreSQL or MySQL", runReplicate},
+		{"jobs", "list, run, schedule and inspect the replication jobs of the config file", runJobs},
+		{"auth", "sign a profile in or out, show its sign-in", runAuth},
+		{"sandbox", "serve the Graph emulator on a local port", runSandbox},
+		{"help", "show help for a command", nil},
+	}
+}
+
+const mainUsage = `planner — SQL over Microsoft Planner.
+
+Usage:
+  planner <command> [flags] [arguments]
+
+Commands:
+%s
+Connection (shell, query, replicate):
+  --sandbox          an in-process demo tenant: no network, no sign-in
+  --profile NAME     a profile of the config file (%s)
+  --dsn DSN          a connection string: Key=Value;Key2=Value2
+                     (with none of these, $PLANNER_DSN is used)
+
+Examples:
+  planner replicate --sandbox                 # copy the demo tenant into ./planner.db
+  planner shell --sandbox
+  planner query --sandbox --format csv 'SELECT Title, PercentComplete FROM Tasks'
+  echo 'SELECT count(*) FROM Tasks;' | planner shell --profile prod
+  planner jobs serve --log-format json
+
+Run 'planner <command> --help' for a command's flags and examples.
+Exit status: 0 ok, 1 error, 2 usage error, 3 some tables skipped (locked),
+130 interrupted.
+`
+
+func printMainUsage(w io.Writer) {
+	var b strings.Builder
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, mainUsage, b.String(), "$PLANNER_CONFIG or ~/.config/planner/config.toml")
+}
+
+// Main runs the planner command with args (without the program name) and
+// returns the exit status. Errors are printed to stdio.Stderr as one line.
+func Main(args []string, stdio IO) int {
+	return MainContext(context.Background(), args, stdio)
+}
+
+// MainContext is Main with a context; cancelling it stops the command as an
+// interrupt would.
+func MainContext(ctx context.Context, args []string, stdio IO) int {
+	a := &app{io: stdio}
+	err := a.dispatch(ctx, args)
+	return report(stdio.Stderr, err)
+}
+
+// report prints err as one line and returns its exit status.
+func report(w io.Writer, err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	var se *silentError
+	if errors.As(err, &se) {
+		return se.code
+	}
+	code := ExitError
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	fmt.Fprintln(w, "planner: "+cleanMessage(err.Error()))
+	return code
+}
+
+// oneLine folds a message onto one line.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Join(strings.Fields(strings.NewReplacer("\r", " ", "\n", " ").Replace(s)), " ")
+}
+
+func (a *app) dispatch(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		printMainUsage(a.io.Stderr)
+		return usageErrorf("no command given: run 'planner help'")
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		if name == "help" && len(args) > 1 {
+			return a.dispatch(ctx, []string{args[1], "--help"})
+		}
+		printMainUsage(a.io.Stdout)
+		return nil
+	case "-version", "--version", "version":
+		fmt.Fprintln(a.io.Stdout, "planner", version())
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == name && c.run != nil {
+			return c.run(ctx, a, args[1:])
+		}
+	}
+	names := make([]string, 0, len(commands()))
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	sort.Strings(names)
+	return usageErrorf("unknown command %q: the commands are %s (run 'planner help')", name, strings.Join(names, ", "))
+}
+
+// newFlagSet returns a flag set whose help text is usage (with %s replaced
+// by the flag defaults), printed to stdout by parseFlags on --help.
+func (a *app) newFlagSet(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	if a.help == nil {
+		a.help = map[*flag.FlagSet]func(){}
+	}
+	a.help[fs] = func() {
+		var b strings.Builder
+		fs.SetOutput(&b)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+		fmt.Fprintf(a.io.Stdout, usage, b.String())
+	}
+	return fs
+}
+
+// parseFlags parses args with fs, allowing flags after positional
+// arguments ("--" ends the flags). Errors exit with ExitUsage.
+func (a *app) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos, tail []string
+	for i, arg := range args {
+		if arg == "--" {
+			args, tail = args[:i], args[i+1:]
+			break
+		}
+	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				a.printHelp(fs)
+				return nil, err
+			}
+			return nil, usageErrorf("%s: %v (run 'planner %s --help')", fs.Name(), err, fs.Name())
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return append(pos, tail...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// version returns the module version recorded in the binary.
+func version() string {
+	if v := buildVersion(); v != "" {
+		return v
+	}
+	return "(devel)"
+}
+
+// isFlagSet reports whether the flag name was given on the command line.
+func isFlagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
+}
+
+// printHelp prints a flag set's help.
+func (a *app) printHelp(fs *flag.FlagSet) {
+	if h := a.help[fs]; h != nil {
+		h()
+	}
+}
+
+// cleanMessage folds a message onto one line and drops the "planner: "
+// prefixes that wrapped errors of the driver carry.
+func cleanMessage(s string) string {
+	s = oneLine(s)
+	s = strings.ReplaceAll(s, ": planner: ", ": ")
+	for _, p := range []string{"replicate", "config", "schedule", "auth", "graph", "jobs serve"} {
+		s = strings.ReplaceAll(s, p+": "+p+": ", p+": ")
+	}
+	return strings.TrimPrefix(s, "planner: ")
+}

@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/plannersql/planner/internal/format"
+)
+
+const queryUsage = `Usage: planner query [--sandbox | --profile NAME | --dsn DSN] [flags] 'SQL'
+
+Runs one SQL statement and prints its result to stdout. '-' reads the
+statement from stdin. Results stream: large results are not held in memory
+(the table modes size their columns from the first 1000 rows).
+
+Flags:
+%s
+Examples:
+  planner query --sandbox 'SELECT Title, PercentComplete FROM Tasks ORDER BY Title'
+  planner query --profile prod --format csv 'SELECT * FROM Plans' > plans.csv
+  planner query --sandbox --format json 'DESCRIBE Tasks'
+  planner query --sandbox --timer 'SELECT count(*) FROM TaskDetails'
+`
+
+func runQuery(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("query", queryUsage)
+	var sf sourceFlags
+	sf.register(fs, "profile")
+	mode := fs.String("format", string(format.ModeTable), "output `FORMAT`: "+modeList())
+	fs.StringVar(mode, "mode", string(format.ModeTable), "the same as --format")
+	noHeaders := fs.Bool("no-headers", false, "leave out column headers")
+	null := fs.String("null", "", "`TEXT` shown for NULL (default NULL; empty in csv)")
+	maxWidth := fs.Int("max-width", 0, "cap table columns at `N` cells (0: no cap)")
+	timer := fs.Bool("timer", false, "print the time taken and the Graph requests made to stderr")
+	pos, err := a.parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErrorf("query: give exactly one SQL statement (quote it), e.g. planner query --sandbox 'SELECT * FROM Plans'")
+	}
+	stmt := pos[0]
+	if stmt == "-" {
+		b, err := io.ReadAll(a.io.Stdin)
+		if err != nil {
+			return fmt.Errorf("query: read stdin: %w", err)
+		}
+		stmt = string(b)
+	}
+	stmts, rest := splitStatements(stmt)
+	if !isBlankSQL(rest) {
+		stmts = append(stmts, strings.TrimSpace(rest))
+	}
+	switch {
+	case len(stmts) == 0:
+		return usageErrorf("query: the statement is empty")
+	case len(stmts) > 1:
+		return usageErrorf("query: give one statement, not %d (pipe several to 'planner shell')", len(stmts))
+	}
+	m, err := format.ParseMode(*mode)
+	if err != nil {
+		return withCode(ExitUsage, fmt.Errorf("query: %w", err))
+	}
+	opts := format.Options{Mode: m, NoHeaders: *noHeaders, MaxColumnWidth: *maxWidth}
+	if isFlagSet(fs, "null") {
+		opts.Null = null
+	}
+	cfg, err := sf.config()
+	if err != nil {
+		return err
+	}
+	src, err := a.openSource(cfg, nil, a.io.StdinTerminal || a.io.StderrTerminal)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s := &shell{a: a, src: src, out: a.io.Stdout, opts: opts}
+	defer func() {
+		if s.conn != nil {
+			s.conn.Close()
+		}
+	}()
+	start := time.Now()
+	err = s.execute(ctx, stmts[0])
+	if *timer {
+		fmt.Fprintf(a.io.Stderr, "Run Time: %.3fs, Graph requests: %d\n", time.Since(start).Seconds(), src.conn.Requests())
+	}
+	if ctx.Err() != nil && err != nil {
+		return withCode(ExitInterrupted, errors.New("query: interrupted"))
+	}
+	if err != nil {
+		return fmt.Errorf("query: %w", err)
+	}
+	return nil
+}

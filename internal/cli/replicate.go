@@ -1,0 +1,284 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/plannersql/planner/internal/format"
+	"github.com/plannersql/planner/replicate"
+)
+
+// DefaultDestination is where replicate writes without --to.
+const DefaultDestination = "sqlite:planner.db"
+
+// DefaultLockTimeout is how long replicate and jobs wait for a destination
+// table another run is copying before skipping it.
+const DefaultLockTimeout = 10 * time.Second
+
+const replicateUsage = `Usage: planner replicate [--sandbox | --source PROFILE | --dsn DSN] [--to DEST]
+                         [--file script.sql | 'REPLICATE ...']
+
+Copies Planner tables into a database: new rows are inserted, changed rows
+updated, vanished rows deleted, unchanged rows left alone; one transaction
+per table, and every run recorded in planner_replicate_history. With no
+statement it runs REPLICATE ALL (every table).
+
+DEST is sqlite:PATH (default sqlite:planner.db), postgres://user@host/db or
+mysql://user:password@host:3306/db.
+
+On a terminal, progress per table goes to stderr; at the end a summary of
+inserted/updated/deleted/unchanged rows per table and the Graph requests
+made is printed to stdout. The first Ctrl-C (or SIGTERM) finishes the table
+in flight and skips the rest (exit status 130); a second one aborts it
+(the table in flight is rolled back). Exit status 3: some tables were
+skipped because another run was copying them (see --lock-timeout).
+
+Flags:
+%s
+Examples:
+  planner replicate --sandbox                       # every table into ./planner.db
+  planner replicate --source prod --to postgres://localhost/warehouse
+  planner replicate --source prod 'REPLICATE Tasks; REPLICATE Plans'
+  planner replicate --source prod --to sqlite:prod.db --file nightly.sql
+  planner replicate --source fabrikam --source-name fabrikam --to mysql://root@127.0.0.1:3306/planner
+`
+
+func runReplicate(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("replicate", replicateUsage)
+	var sf sourceFlags
+	sf.register(fs, "source")
+	to := fs.String("to", DefaultDestination, "destination `URL`: sqlite:PATH, postgres://..., mysql://...")
+	file := fs.String("file", "", "read the REPLICATE statements from `FILE`")
+	sourceName := fs.String("source-name", "", "SourceName for statements without one (several accounts in one table)")
+	prefix := fs.String("prefix", "", "table name `PREFIX` for tables named after their source")
+	schemaName := fs.String("schema", "", "destination `SCHEMA` (PostgreSQL schema, MySQL database, SQLite attached file)")
+	lockTimeout := fs.Duration("lock-timeout", DefaultLockTimeout, "wait this long for a table another run is copying, then skip it")
+	progress := fs.String("progress", "auto", "per-table progress on stderr: auto (on a terminal), on, off")
+	pos, err := a.parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	script := "REPLICATE ALL;"
+	switch {
+	case *file != "" && len(pos) > 0:
+		return usageErrorf("replicate: give --file or a statement, not both")
+	case *file != "":
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			return fmt.Errorf("replicate: read the script: %w", err)
+		}
+		script = string(b)
+	case len(pos) == 1:
+		script = pos[0]
+	case len(pos) > 1:
+		return usageErrorf("replicate: give the statements as one quoted argument (separated by ';'), or use --file")
+	}
+	if _, err := replicate.Parse(script); err != nil {
+		return withCode(ExitUsage, fmt.Errorf("replicate: %w", err))
+	}
+	showProgress := a.io.StderrTerminal
+	switch *progress {
+	case "on":
+		showProgress = true
+	case "off":
+		showProgress = false
+	case "auto":
+	default:
+		return usageErrorf("replicate: --progress must be auto, on or off")
+	}
+	cfg, err := sf.config()
+	if err != nil {
+		return err
+	}
+	src, err := a.openSource(cfg, nil, a.io.StdinTerminal || a.io.StderrTerminal)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+
+	stop := make(chan struct{})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var stopped sync.Once
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sigs:
+				n++
+				if n == 1 {
+					stopped.Do(func() { close(stop) })
+					fmt.Fprintln(a.io.Stderr, "planner: stopping after the table in flight (interrupt again to abort)")
+				} else {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+
+	opts := replicate.Options{
+		Stop: stop, LockTimeout: *lockTimeout,
+		SourceName: *sourceName, TablePrefix: *prefix, Schema: *schemaName,
+	}
+	if showProgress {
+		p := &progressPrinter{w: a.io.Stderr, requests: src.conn.Requests}
+		opts.Progress = p.report
+	}
+	req0 := src.conn.Requests()
+	results, err := runInto(ctx, src, *to, script, opts)
+	if err != nil {
+		if ctx.Err() != nil {
+			return withCode(ExitInterrupted, fmt.Errorf("replicate: aborted: %w", err))
+		}
+		return fmt.Errorf("replicate: %w", err)
+	}
+	if err := writeSummary(a.io.Stdout, results, src.conn.Requests()-req0); err != nil {
+		return err
+	}
+	select {
+	case <-stop:
+		return withCode(ExitInterrupted, fmt.Errorf("replicate: interrupted: the table in flight was finished, %d skipped; run again to copy them", countErr(results, replicate.ErrStopped)))
+	default:
+	}
+	return resultsError("replicate", results)
+}
+
+// runInto opens the destination and runs script into it.
+func runInto(ctx context.Context, src *source, dest, script string, opts replicate.Options) ([]replicate.Result, error) {
+	dst, err := replicate.OpenDestination(ctx, dest)
+	if err != nil {
+		return nil, fmt.Errorf("destination %s: %w (check the URL and that the database is running)", redactURL(dest), err)
+	}
+	defer dst.Close()
+	return replicate.Run(ctx, src.db, dst, script, opts)
+}
+
+// resultsError summarises failed and skipped tables as the command's error.
+func resultsError(cmd string, results []replicate.Result) error {
+	var failed []replicate.Result
+	locked := 0
+	for _, r := range results {
+		switch {
+		case r.Err == nil:
+		case errors.Is(r.Err, replicate.ErrLocked):
+			locked++
+		case r.Status() == replicate.StatusFailed:
+			failed = append(failed, r)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%s: %d of %d tables failed; %s: %v", cmd, len(failed), len(results), failed[0].Table, failed[0].Err)
+	}
+	if locked > 0 {
+		return withCode(ExitPartial, fmt.Errorf("%s: %d of %d tables skipped: another run was copying them (they will be copied by that run; see --lock-timeout)", cmd, locked, len(results)))
+	}
+	return nil
+}
+
+func countErr(results []replicate.Result, target error) int {
+	n := 0
+	for _, r := range results {
+		if errors.Is(r.Err, target) {
+			n++
+		}
+	}
+	return n
+}
+
+// resultNote is the summary's Note column: the error, or the warnings.
+func resultNote(r replicate.Result) string {
+	switch {
+	case errors.Is(r.Err, replicate.ErrLocked):
+		return "locked by another run"
+	case errors.Is(r.Err, replicate.ErrStopped):
+		return "stopped before this table"
+	case r.Err != nil:
+		return oneLine(r.Err.Error())
+	}
+	return oneLine(strings.Join(r.Warnings, "; "))
+}
+
+// writeSummary prints the per-table counts and the total requests.
+func writeSummary(w io.Writer, results []replicate.Result, requests int) error {
+	t := newMemRows([]string{"Table", "Status", "Inserted", "Updated", "Deleted", "Unchanged", "Seconds", "Note"},
+		"TEXT", "TEXT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT")
+	var ins, upd, del, unch int64
+	for _, r := range results {
+		table := r.Table
+		if r.Source != "" {
+			table += " (" + r.Source + ")"
+		}
+		t.add(table, string(r.Status()), r.Inserted, r.Updated, r.Deleted, r.Unchanged,
+			float64(r.Duration.Milliseconds())/1000, resultNote(r))
+		ins, upd, del, unch = ins+r.Inserted, upd+r.Updated, del+r.Deleted, unch+r.Unchanged
+	}
+	if err := t.write(w, format.ModeTable); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%d tables: %d inserted, %d updated, %d deleted, %d unchanged; %d Graph requests\n",
+		len(results), ins, upd, del, unch, requests)
+	return err
+}
+
+// progressPrinter shows replicate progress per table on a terminal.
+type progressPrinter struct {
+	w        io.Writer
+	requests func() int
+	mu       sync.Mutex
+	req0     int
+}
+
+func (p *progressPrinter) report(pr replicate.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pr.Phase == replicate.PhaseStart {
+		p.req0 = p.requests()
+	}
+	rate := 0.0
+	if s := pr.Elapsed.Seconds(); s > 0 {
+		rate = float64(pr.Read) / s
+	}
+	line := fmt.Sprintf("%-28s %-7s %8d rows %6d requests %9.0f rows/s", pr.Table, pr.Phase, pr.Read, p.requests()-p.req0, rate)
+	if pr.Phase == replicate.PhaseDone {
+		status := "ok"
+		if pr.Err != nil {
+			status = "failed: " + oneLine(pr.Err.Error())
+			if errors.Is(pr.Err, replicate.ErrLocked) {
+				status = "skipped: locked by another run"
+			} else if errors.Is(pr.Err, replicate.ErrStopped) {
+				status = "skipped: stopped"
+			}
+		}
+		fmt.Fprintf(p.w, "\r\033[K%s  %s\n", line, status)
+		return
+	}
+	fmt.Fprintf(p.w, "\r\033[K%s", line)
+}
+
+// redactURL hides the password of a destination URL.
+func redactURL(u string) string {
+	at := strings.LastIndexByte(u, '@')
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return u
+	}
+	userinfo := u[scheme+3 : at]
+	if i := strings.IndexByte(userinfo, ':'); i >= 0 {
+		return u[:scheme+3] + userinfo[:i] + ":xxxxx" + u[at:]
+	}
+	return u
+}

@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/plannersql/planner/graph/graphtest"
+	"github.com/plannersql/planner/replicate"
+)
+
+func TestReplicateSandboxSQLite(t *testing.T) {
+	dir := t.TempDir()
+	// The README's first command: no configuration, default destination.
+	r := mustRun(t, runOpts{dir: dir}, "replicate", "--sandbox")
+	if !strings.Contains(r.stdout, "| Tasks ") || !strings.Contains(r.stdout, "274 inserted") {
+		t.Fatalf("summary:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "Graph requests") {
+		t.Errorf("no request total:\n%s", r.stdout)
+	}
+	db := openSQLite(t, filepath.Join(dir, "planner.db"))
+	if n := queryInt(t, db, "SELECT count(*) FROM Tasks"); n != 48 {
+		t.Errorf("Tasks: %d rows, want 48", n)
+	}
+	// Twice: nothing written.
+	r = mustRun(t, runOpts{dir: dir}, "replicate", "--sandbox")
+	if !strings.Contains(r.stdout, "0 inserted, 0 updated, 0 deleted, 274 unchanged") {
+		t.Errorf("second run wrote rows:\n%s", r.stdout)
+	}
+	// The shell can query the result through SQLite too (the sqlite3 CLI is optional).
+	if n := queryInt(t, db, "SELECT count(*) FROM planner_replicate_history WHERE Status = 'ok'"); n != 22 {
+		t.Errorf("history rows: %d, want 22", n)
+	}
+	// A statement, a prefix, a file.
+	script := filepath.Join(dir, "s.sql")
+	os.WriteFile(script, []byte("REPLICATE Plans; -- comment\nREPLICATE Open_Tasks SELECT TaskId, Title FROM Tasks WHERE PercentComplete < 100;"), 0o600)
+	mustRun(t, runOpts{dir: dir}, "replicate", "--sandbox", "--to", "sqlite:other.db", "--file", script, "--prefix", "X_")
+	db2 := openSQLite(t, filepath.Join(dir, "other.db"))
+	if n := queryInt(t, db2, "SELECT count(*) FROM X_Plans"); n != 4 {
+		t.Errorf("X_Plans: %d", n)
+	}
+	if n := queryInt(t, db2, "SELECT count(*) FROM Open_Tasks"); n == 0 || n >= 48 {
+		t.Errorf("Open_Tasks: %d", n)
+	}
+	mustRun(t, runOpts{dir: dir}, "replicate", "--sandbox", "--to", "sqlite:other.db", "REPLICATE Buckets")
+	if n := queryInt(t, db2, "SELECT count(*) FROM Buckets"); n != 18 {
+		t.Errorf("Buckets: %d", n)
+	}
+}
+
+// testServerDB replicates the sandbox into a server database twice, with
+// a unique prefix, and drops what it created.
+func testServerDB(t *testing.T, url, kind string) {
+	prefix := fmt.Sprintf("cli%d_", time.Now().UnixNano()%1e9)
+	ctx := context.Background()
+	db, err := replicate.OpenDestination(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	t.Cleanup(func() {
+		for _, tb := range []string{"Groups", "Plans", "PlanDetails", "PlanCategories", "Buckets", "Tasks", "TaskDetails",
+			"TaskAssignments", "TaskChecklistItems", "TaskReferences", "TaskCategories"} {
+			db.Exec("DROP TABLE IF EXISTS " + quoteIdent(kind, prefix+tb))
+		}
+	})
+	r := mustRun(t, runOpts{}, "replicate", "--sandbox", "--to", url, "--prefix", prefix)
+	if !strings.Contains(r.stdout, "274 inserted") {
+		t.Fatalf("first run:\n%s", r.stdout)
+	}
+	r = mustRun(t, runOpts{}, "replicate", "--sandbox", "--to", url, "--prefix", prefix)
+	if !strings.Contains(r.stdout, "0 inserted, 0 updated, 0 deleted, 274 unchanged") {
+		t.Errorf("second run:\n%s", r.stdout)
+	}
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM " + quoteIdent(kind, prefix+"Tasks")).Scan(&n); err != nil || n != 48 {
+		t.Errorf("Tasks: %d, %v", n, err)
+	}
+}
+
+func TestReplicatePostgres(t *testing.T) {
+	requireService(t, "127.0.0.1:5432", "PostgreSQL")
+	testServerDB(t, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "postgres")
+}
+
+func TestReplicateMariaDB(t *testing.T) {
+	requireService(t, "127.0.0.1:3306", "MariaDB")
+	testServerDB(t, "mysql://root@127.0.0.1:3306/test", "mysql")
+}
+
+// TestReplicateInterrupt sends SIGINT while a replicate against a slow
+// emulator runs: the table in flight is finished, the rest skipped, the
+// exit status is ExitInterrupted and the destination is consistent.
+func TestReplicateInterrupt(t *testing.T) {
+	srv := graphtest.NewServer(t, graphtest.WithLatency(15*time.Millisecond))
+	dir := t.TempDir()
+	cmd := newCmd(t, runOpts{dir: dir}, "replicate", "--dsn", emulatorDSN(srv), "--progress", "on")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	sc.Split(splitCRLF)
+	signalled := false
+	var errLines []string
+	for sc.Scan() {
+		line := sc.Text()
+		errLines = append(errLines, line)
+		if !signalled && strings.Contains(line, "Plans ") && strings.Contains(line, " copy ") {
+			cmd.Process.Signal(syscall.SIGINT) // Plans in flight
+			signalled = true
+		}
+	}
+	err = cmd.Wait()
+	if !signalled {
+		t.Fatalf("never saw Plans being copied; stderr:\n%s", strings.Join(errLines, "\n"))
+	}
+	if code := cmd.ProcessState.ExitCode(); code != ExitInterrupted {
+		t.Fatalf("exit %d (%v), want %d\nstdout:\n%s\nstderr:\n%s", code, err, ExitInterrupted, stdout.String(), strings.Join(errLines, "\n"))
+	}
+	out := stdout.String()
+	if !strings.Contains(out, "| Plans ") || !strings.Contains(out, "stopped before this table") {
+		t.Errorf("summary:\n%s", out)
+	}
+	db := openSQLite(t, filepath.Join(dir, "planner.db"))
+	if n := queryInt(t, db, "SELECT count(*) FROM Plans"); n != 4 {
+		t.Errorf("the table in flight was not finished: Plans has %d rows", n)
+	}
+	ok := queryInt(t, db, "SELECT count(*) FROM planner_replicate_history WHERE Status = 'ok'")
+	tables := queryInt(t, db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'planner_%'")
+	if ok != tables || ok >= 11 {
+		t.Errorf("%d tables, %d ok history rows (of 11)", tables, ok)
+	}
+	if n := queryInt(t, db, "SELECT count(*) FROM sqlite_master WHERE name = 'TaskCategories'"); n != 0 {
+		t.Errorf("the last table was copied despite the stop")
+	}
+}
+
+// splitCRLF splits progress output on \r or \n.
+func splitCRLF(data []byte, atEOF bool) (int, []byte, error) {
+	for i, b := range data {
+		if b == '\r' || b == '\n' {
+			return i + 1, data[:i], nil
+		}
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
+}
+
+func TestSandboxServe(t *testing.T) {
+	cmd := newCmd(t, runOpts{}, "sandbox", "serve", "--addr", "127.0.0.1:0", "--plans", "3", "--tasks-per-plan", "7", "--seed", "5",
+		"--throttle", "every=3,retry-after=0,match=/tasks")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	dsn := ""
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "DSN="); ok {
+			dsn = v
+			break
+		}
+	}
+	if dsn == "" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatal("no DSN printed")
+	}
+	r := mustRun(t, runOpts{}, "query", "--dsn", dsn, "--format", "csv", "--no-headers", "SELECT count(*) FROM Tasks")
+	if strings.TrimSpace(r.stdout) != "21" {
+		t.Errorf("tasks through the served emulator: %q", r.stdout)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("sandbox serve did not exit 0 on SIGINT: %v", err)
+	}
+}
