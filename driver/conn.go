@@ -27,6 +27,7 @@ type connState struct {
 	err error
 
 	writes   int      // Graph writes sent since the transaction began
+	readOnly bool     // inside a transaction begun with TxOptions.ReadOnly
 	lastID   string   // key of the last row created on this connection
 	returned []rowRec // rows created by the running INSERT ... RETURNING
 	capture  string   // table whose created rows are captured, "" for none
@@ -66,6 +67,13 @@ func (s *connState) takeErr() error {
 	err := s.err
 	s.err = nil
 	return err
+}
+
+// inReadOnlyTx reports whether the connection is in a read-only transaction.
+func (s *connState) inReadOnlyTx() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.readOnly
 }
 
 // wrote counts one Graph write.
@@ -162,8 +170,9 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 	}
 	c.st.mu.Lock()
 	c.st.writes = 0
+	c.st.readOnly = opts.ReadOnly
 	c.st.mu.Unlock()
-	return &txn{c: c, tx: tx, readOnly: opts.ReadOnly}, nil
+	return &txn{c: c, tx: tx}, nil
 }
 
 // checkArgs refuses more arguments than the statement has parameters
@@ -246,13 +255,17 @@ var ErrRollbackAfterWrite = errors.New("planner: rollback cannot undo writes alr
 
 // txn is a transaction on the SQLite connection; see conn.BeginTx.
 type txn struct {
-	c        *conn
-	tx       driver.Tx
-	readOnly bool
+	c  *conn
+	tx driver.Tx
 }
 
 // Commit implements driver.Tx.
-func (t *txn) Commit() error { return t.c.st.translate(t.tx.Commit()) }
+func (t *txn) Commit() error {
+	t.c.st.mu.Lock()
+	t.c.st.readOnly = false
+	t.c.st.mu.Unlock()
+	return t.c.st.translate(t.tx.Commit())
+}
 
 // Rollback implements driver.Tx.
 func (t *txn) Rollback() error {
@@ -260,6 +273,7 @@ func (t *txn) Rollback() error {
 	t.c.st.mu.Lock()
 	n := t.c.st.writes
 	t.c.st.writes = 0
+	t.c.st.readOnly = false
 	t.c.st.mu.Unlock()
 	if n > 0 {
 		return fmt.Errorf("%w: %d write(s) were applied and stay applied", ErrRollbackAfterWrite, n)

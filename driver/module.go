@@ -238,6 +238,9 @@ func (t *table) Insert(cols []vtab.Value, rowid *int64) error {
 	if t.m.impl.insert == nil {
 		return t.st.fail(readOnlyTable(tb, "INSERT"))
 	}
+	if t.st.inReadOnlyTx() {
+		return t.st.fail(fmt.Errorf("planner: INSERT on %s: the transaction is read-only (sql.TxOptions{ReadOnly: true}); nothing was sent to Graph", tb.Name))
+	}
 	vals := copyValues(cols)
 	for i, c := range tb.Columns {
 		switch {
@@ -271,6 +274,9 @@ func (t *table) Update(oldRowid int64, cols []vtab.Value, newRowid *int64) error
 	tb := t.m.t
 	if t.m.impl.update == nil {
 		return t.st.fail(readOnlyTable(tb, "UPDATE"))
+	}
+	if t.st.inReadOnlyTx() {
+		return t.st.fail(fmt.Errorf("planner: UPDATE on %s: the transaction is read-only (sql.TxOptions{ReadOnly: true}); nothing was sent to Graph", tb.Name))
 	}
 	old, ok := t.rows[oldRowid]
 	if !ok {
@@ -317,6 +323,9 @@ func (t *table) Delete(oldRowid int64) error {
 	tb := t.m.t
 	if t.m.impl.delete == nil {
 		return t.st.fail(readOnlyTable(tb, "DELETE from"))
+	}
+	if t.st.inReadOnlyTx() {
+		return t.st.fail(fmt.Errorf("planner: DELETE on %s: the transaction is read-only (sql.TxOptions{ReadOnly: true}); nothing was sent to Graph", tb.Name))
 	}
 	old, ok := t.rows[oldRowid]
 	if !ok {

@@ -283,6 +283,25 @@ func TestTransactions(t *testing.T) {
 		t.Errorf("read-only rollback: %v", err)
 	}
 
+	// A read-only transaction refuses writes before anything is sent.
+	e.rec.take()
+	tx, err = e.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec("UPDATE Tasks SET Title = 'ro' WHERE TaskId = ?", task); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Errorf("UPDATE in a read-only transaction: %v", err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Errorf("rollback of the read-only transaction: %v", err)
+	}
+	if w := e.rec.take(); len(w) != 0 {
+		t.Errorf("a read-only transaction sent %d writes", len(w))
+	}
+	if _, err := e.db.Exec("UPDATE Tasks SET Title = 'after' WHERE TaskId = ?", task); err != nil {
+		t.Errorf("UPDATE after the read-only transaction ended: %v", err)
+	}
+
 	// LastInsertID on a pinned connection.
 	c, _ := e.db.Conn(ctx)
 	defer c.Close()
