@@ -34,8 +34,7 @@
 // that plan's task pages only); details come in $batch requests of 20; a scan
 // reads plans concurrently (MaxConcurrency) and streams rows in order.
 // DATETIME columns scan into time.Time, BOOLEAN columns hold 0 or 1 (they scan
-// into bool), and JSON
-// columns hold the Graph object as text.
+// into bool), and JSON columns hold the Graph object as text.
 //
 // # Writes
 //
