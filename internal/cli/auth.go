@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -15,14 +16,17 @@ import (
 	"github.com/plannersql/planner/internal/config"
 )
 
-const authUsage = `Usage: planner auth <login | status | logout> [--profile NAME | --dsn DSN]
+const authUsage = `Usage: planner auth <login | status | logout> [--profile NAME | --dsn DSN] [--device-code]
 
 Manages the sign-in of a connection profile (its tokens are kept in the OS
-keychain, or a 0600 file, per OAuthSettingsLocation).
+keychain, or a 0600 file, per OAuthSettingsLocation). Without --profile or
+--dsn, login and logout use the config file's only profile (or the one
+named "default"), and status shows every profile.
 
   login    sign in now: in the browser (AuthScheme=AzureAD), with a device
-           code (AuthScheme=DeviceCode), or check the client secret
-           (AzureServicePrincipal); replaces what is stored
+           code (AuthScheme=DeviceCode, or --device-code on a machine with
+           no browser), or check the client secret (AzureServicePrincipal);
+           replaces what is stored
   status   show the stored sign-in (never a token); no network
   logout   forget the stored sign-in
 
@@ -30,6 +34,8 @@ Flags:
 %s
 Examples:
   planner auth login --profile prod
+  planner auth login --profile prod --device-code     # over SSH, no browser
+  planner auth status                                 # every profile
   planner auth status --profile prod
   planner auth login --dsn 'AuthScheme=DeviceCode;OAuthClientId=...;Tenant=contoso.onmicrosoft.com'
   planner auth logout --profile prod
@@ -43,6 +49,7 @@ func runAuth(ctx context.Context, a *app, args []string) error {
 	fs := a.newFlagSet("auth "+sub, authUsage)
 	profile := fs.String("profile", "", "connection profile `NAME` from the config file")
 	dsn := fs.String("dsn", "", "connection string `DSN` with the sign-in properties")
+	deviceCode := fs.Bool("device-code", false, "login: sign in with a device code instead of the browser")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -61,8 +68,18 @@ func runAuth(ctx context.Context, a *app, args []string) error {
 	if len(pos) > 0 {
 		return usageErrorf("auth %s: unexpected argument %q", sub, pos[0])
 	}
+	if *deviceCode && sub != "login" {
+		return usageErrorf("auth %s: --device-code applies to login only", sub)
+	}
 	if *profile == "" && *dsn == "" {
-		return usageErrorf("auth %s: give --profile NAME (a profile of the config file) or --dsn", sub)
+		if sub == "status" {
+			return authStatusAll(ctx, a)
+		}
+		name, err := defaultProfile()
+		if err != nil {
+			return withCode(ExitUsage, fmt.Errorf("auth %s: %w", sub, err))
+		}
+		*profile = name
 	}
 	cfg := driver.NewConfig()
 	if *dsn != "" {
@@ -90,6 +107,14 @@ func runAuth(ctx context.Context, a *app, args []string) error {
 		return usageErrorf("auth %s: the sandbox needs no sign-in", sub)
 	}
 	s := authSettings(cfg)
+	if *deviceCode {
+		switch s.AuthScheme {
+		case auth.SchemeAzureAD, auth.SchemeDeviceCode:
+			s.AuthScheme = auth.SchemeDeviceCode
+		default:
+			return usageErrorf("auth login: --device-code signs a user in, but profile %s uses AuthScheme=%s", s.Profile, s.AuthScheme)
+		}
+	}
 	auth.SetNotify(func(msg string) { fmt.Fprintln(a.io.Stderr, "planner: "+oneLine(msg)) })
 	switch sub {
 	case "login":
@@ -152,4 +177,69 @@ func authSettings(cfg *driver.Config) auth.Settings {
 		GraphURL:      cfg.GraphURL,
 		HTTPClient:    cfg.HTTPClient,
 	}
+}
+
+// loadProfiles loads the config file for the auth commands.
+func loadProfiles() (*config.File, error) {
+	path, err := config.Path()
+	if err != nil {
+		return nil, err
+	}
+	return config.Load(path, config.LoadOptions{ValidProperty: driver.IsProperty, PropertyNames: driver.PropertyNames()})
+}
+
+// defaultProfile is the profile login and logout use when none is named: the
+// config file's only profile, or the one named "default".
+func defaultProfile() (string, error) {
+	f, err := loadProfiles()
+	if err != nil {
+		return "", err
+	}
+	names := f.ProfileNames()
+	switch {
+	case len(names) == 1:
+		return names[0], nil
+	case slices.Contains(names, "default"):
+		return "default", nil
+	case len(names) == 0:
+		return "", fmt.Errorf("%s has no profile: add a [profiles.NAME] section (see the README), or give --dsn", displayPath(f))
+	}
+	return "", fmt.Errorf("%s has several profiles (%s): choose one with --profile NAME", displayPath(f), strings.Join(names, ", "))
+}
+
+func displayPath(f *config.File) string {
+	if f.Path == "" {
+		return "the config file"
+	}
+	return f.Path
+}
+
+// authStatusAll prints the sign-in status of every profile of the config file.
+func authStatusAll(ctx context.Context, a *app) error {
+	f, err := loadProfiles()
+	if err != nil {
+		return fmt.Errorf("auth status: %w", err)
+	}
+	names := f.ProfileNames()
+	if len(names) == 0 {
+		return withCode(ExitError, fmt.Errorf("auth status: %s has no profile: add a [profiles.NAME] section (see the README)", displayPath(f)))
+	}
+	for i, name := range names {
+		cfg := driver.NewConfig()
+		if err := auth.ApplyProfile(f.Path, name, cfg, config.LoadOptions{
+			ValidProperty: driver.IsProperty, PropertyNames: driver.PropertyNames(),
+		}); err != nil {
+			return fmt.Errorf("auth status: %w", err)
+		}
+		cfg.Profile = name
+		st, err := auth.GetStatus(ctx, authSettings(cfg))
+		if err != nil {
+			return fmt.Errorf("auth status: profile %s: %w", name, err)
+		}
+		if i > 0 {
+			fmt.Fprintln(a.io.Stdout)
+		}
+		fmt.Fprintln(a.io.Stdout, st.String())
+	}
+	return nil
 }

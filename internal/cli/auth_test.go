@@ -17,14 +17,23 @@ func TestAuthCommands(t *testing.T) {
 	srv := graphtest.NewServer(t, graphtest.WithDeviceCode(time.Second, time.Minute))
 	dir := t.TempDir()
 	store := filepath.Join(dir, "tokens.json")
+	appID, secret := srv.ConfidentialClient()
 	cfg := fmt.Sprintf(`[profiles.emu]
-AuthScheme = "DeviceCode"
 OAuthClientId = %q
 Tenant = %q
 AuthorityURL = %q
 GraphURL = %q
 OAuthSettingsLocation = %q
-`, srv.ClientID(), srv.TenantID(), srv.URL(), srv.GraphURL(), store)
+
+[profiles.app]
+AuthScheme = "AzureServicePrincipal"
+OAuthClientId = %q
+OAuthClientSecret = %q
+Tenant = %q
+AuthorityURL = %q
+GraphURL = %q
+`, srv.ClientID(), srv.TenantID(), srv.URL(), srv.GraphURL(), store,
+		appID, secret, srv.TenantID(), srv.URL(), srv.GraphURL())
 	path := filepath.Join(dir, "config.toml")
 	os.WriteFile(path, []byte(cfg), 0o600)
 	o := runOpts{dir: dir, env: []string{"PLANNER_CONFIG=" + path}}
@@ -32,13 +41,32 @@ OAuthSettingsLocation = %q
 	if r := run(t, o, "auth", "status", "--profile", "emu"); r.code != ExitError || !strings.Contains(r.stdout, "signed in: no") {
 		t.Errorf("status before login: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	r := mustRun(t, o, "auth", "login", "--profile", "emu")
+	// emu's AuthScheme is the default (browser); --device-code signs in
+	// without one.
+	r := mustRun(t, o, "auth", "login", "--profile", "emu", "--device-code")
 	if !strings.Contains(r.stdout, "signed in: yes") || !strings.Contains(r.stderr, "code") {
 		t.Errorf("login:\nstdout %s\nstderr %s", r.stdout, r.stderr)
 	}
 	r = mustRun(t, o, "auth", "status", "--profile", "emu")
 	if !strings.Contains(r.stdout, "signed in: yes") {
 		t.Errorf("status: %s", r.stdout)
+	}
+	// With no profile named, status shows every profile.
+	r = mustRun(t, o, "auth", "status")
+	if !strings.Contains(r.stdout, "emu") || !strings.Contains(r.stdout, "app") {
+		t.Errorf("status of every profile:\n%s", r.stdout)
+	}
+	if strings.Contains(r.stdout+r.stderr, secret) {
+		t.Errorf("status printed the client secret")
+	}
+	for _, bad := range [][]string{
+		{"auth", "login", "--profile", "app", "--device-code"},
+		{"auth", "status", "--device-code"},
+		{"auth", "login"}, // two profiles: which one?
+	} {
+		if r := run(t, o, bad...); r.code != ExitUsage || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("%v: exit %d, stderr %q; want a one-line usage error", bad, r.code, r.stderr)
+		}
 	}
 	r = mustRun(t, o, "query", "--profile", "emu", "--format", "csv", "--no-headers", "SELECT count(*) FROM Plans")
 	if strings.TrimSpace(r.stdout) == "" || strings.TrimSpace(r.stdout) == "0" {
