@@ -49,6 +49,13 @@ func (s *connState) setContext(ctx context.Context) {
 	s.mu.Unlock()
 }
 
+// clearContext forgets the statement's context when it ends.
+func (s *connState) clearContext() {
+	s.mu.Lock()
+	s.ctx = nil
+	s.mu.Unlock()
+}
+
 // fail records err as the connection's last typed error and returns it.
 func (s *connState) fail(err error) error {
 	if err == nil {
@@ -140,7 +147,7 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 		return nil, err
 	}
 	c.st.setContext(ctx)
-	defer c.st.setContext(nil)
+	defer c.st.clearContext()
 	s, err := c.sc.(driver.ConnPrepareContext).PrepareContext(ctx, q.sql)
 	if err != nil {
 		return nil, c.st.translate(err)
@@ -203,7 +210,7 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 		return driver.RowsAffected(n), nil
 	}
 	c.st.setContext(ctx)
-	defer c.st.setContext(nil)
+	defer c.st.clearContext()
 	c.st.takeErr()
 	res, err := c.sc.(driver.ExecerContext).ExecContext(ctx, q.sql, args)
 	if err != nil {
@@ -228,7 +235,7 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 	c.st.takeErr()
 	r, err := c.sc.(driver.QueryerContext).QueryContext(ctx, q.sql, args)
 	if err != nil {
-		c.st.setContext(nil)
+		c.st.clearContext()
 		return nil, c.st.translate(err)
 	}
 	return &rows{r: r, c: c, ctx: ctx, query: q.sql}, nil
@@ -241,7 +248,7 @@ func (c *conn) Ping(ctx context.Context) error {
 
 // ResetSession implements driver.SessionResetter.
 func (c *conn) ResetSession(ctx context.Context) error {
-	c.st.setContext(nil)
+	c.st.clearContext()
 	c.st.takeErr()
 	return c.sc.(driver.SessionResetter).ResetSession(ctx)
 }
@@ -312,7 +319,7 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 		return s.c.ExecContext(ctx, s.q.original, args)
 	}
 	s.c.st.setContext(ctx)
-	defer s.c.st.setContext(nil)
+	defer s.c.st.clearContext()
 	s.c.st.takeErr()
 	res, err := s.s.(driver.StmtExecContext).ExecContext(ctx, args)
 	if err != nil {
@@ -330,7 +337,7 @@ func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driv
 	s.c.st.takeErr()
 	r, err := s.s.(driver.StmtQueryContext).QueryContext(ctx, args)
 	if err != nil {
-		s.c.st.setContext(nil)
+		s.c.st.clearContext()
 		return nil, s.c.st.translate(err)
 	}
 	return &rows{r: r, c: s.c, ctx: ctx, query: s.q.sql}, nil
@@ -369,7 +376,7 @@ func (r *rows) Columns() []string { return r.r.Columns() }
 // Close implements driver.Rows.
 func (r *rows) Close() error {
 	err := r.r.Close()
-	r.c.st.setContext(nil)
+	r.c.st.clearContext()
 	return r.c.st.translate(err)
 }
 

@@ -66,7 +66,7 @@ func (c *conn) queryReturning(ctx context.Context, q rewritten, args []driver.Na
 		st.mu.Unlock()
 	}()
 	st.setContext(ctx)
-	defer st.setContext(nil)
+	defer st.clearContext()
 	st.takeErr()
 	if _, err := c.sc.(driver.ExecerContext).ExecContext(ctx, q.sql, args); err != nil {
 		return nil, st.translate(err)

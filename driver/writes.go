@@ -442,7 +442,7 @@ func assignmentsPatch(oldV, newV any) (map[string]any, error) {
 		}
 		if len(v) > 0 && string(v) != "null" {
 			if err := json.Unmarshal(v, &a); err != nil {
-				return nil, fmt.Errorf("Assignments values must be objects, such as {\"orderHint\": \" !\"} or {} (user %s)", user)
+				return nil, fmt.Errorf("column Assignments: values must be objects, such as {\"orderHint\": \" !\"} or {} (user %s)", user)
 			}
 		} else {
 			m[user] = nil
@@ -854,7 +854,7 @@ func referenceValue(t *schema.Table, r row, only []bool) map[string]any {
 func checkURL(u string) error {
 	p, err := url.Parse(u)
 	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-		return fmt.Errorf("Url must be an http or https URL, got %q", u)
+		return fmt.Errorf("column Url must be an http or https URL, got %q", u)
 	}
 	return nil
 }

@@ -169,8 +169,7 @@ func (c *Client) batchChunks(items []batchItem, index map[string]int) ([][]int, 
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]

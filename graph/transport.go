@@ -34,16 +34,6 @@ type response struct {
 	body   []byte
 }
 
-func isSafe(method string, h http.Header) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead:
-		return true
-	case http.MethodPatch, http.MethodDelete, http.MethodPut:
-		return h.Get("If-Match") != ""
-	}
-	return false
-}
-
 // retryable decides whether a status may be retried: 429, 503 and 504 for a
 // safe request; for an unsafe one (a POST) only 429 and 503 that carry
 // Retry-After, the service's word that it did not process the request.

@@ -50,9 +50,7 @@ func destinationDSN(rawURL string) (driverName, dsn, shown string, err error) {
 	switch {
 	case strings.HasPrefix(lower, "sqlite:"):
 		path := rawURL[len("sqlite:"):]
-		if strings.HasPrefix(path, "//") {
-			path = path[2:]
-		}
+		path = strings.TrimPrefix(path, "//")
 		if path == "" {
 			return "", "", "", fmt.Errorf("replicate: destination %q has no file path: use sqlite:PATH", rawURL)
 		}

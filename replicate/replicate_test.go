@@ -526,7 +526,7 @@ func TestContextCanceled(t *testing.T) {
 	if err == nil || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want canceled", err)
 	}
-	if res != nil && len(res) > 0 && res[0].Err == nil {
+	if len(res) > 0 && res[0].Err == nil {
 		t.Fatal("a canceled run copied a table")
 	}
 }

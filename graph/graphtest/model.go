@@ -34,7 +34,6 @@ type user struct {
 }
 
 type group struct {
-	seq         uint64
 	id          string
 	displayName string
 	description string
@@ -341,7 +340,7 @@ func parseIfMatch(h string, k etagKind) (inner string, ok bool) {
 		return "", false
 	}
 	if len(raw) == 25 {
-		if kind := string(raw[3:18]); etagKindPadded[kind] {
+		if kind := raw[3:18]; etagKindPadded[string(kind)] {
 			// One of ours: it names the kind of object.
 			if !strings.HasPrefix(inner, etagPrefixes[k]) {
 				return "", false

@@ -78,7 +78,7 @@ func (p RetryPolicy) validate() error {
 	case p.MaxBackoff < 0:
 		return fmt.Errorf("MaxBackoff is %s, want 0 (default) or more", p.MaxBackoff)
 	case p.Multiplier != 0 && (p.Multiplier < 1 || math.IsNaN(p.Multiplier) || math.IsInf(p.Multiplier, 0)):
-		return fmt.Errorf("Multiplier is %v, want 0 (default) or at least 1", p.Multiplier)
+		return fmt.Errorf("field Multiplier is %v, want 0 (default) or at least 1", p.Multiplier)
 	}
 	return nil
 }

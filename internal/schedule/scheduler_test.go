@@ -697,7 +697,7 @@ func TestNewValidates(t *testing.T) {
 		{"negative concurrency", Options{MaxConcurrent: -1}, nil, "MaxConcurrent"},
 		{"negative stop timeout", Options{StopTimeout: -time.Second}, nil, "StopTimeout"},
 		{"bad default retry", Options{Retry: RetryPolicy{MaxAttempts: -1}}, nil, "MaxAttempts"},
-		{"bad job retry", Options{}, []Job{{Name: "a", Schedule: sched, Func: fn, Retry: &RetryPolicy{Multiplier: 0.5}}}, `job "a": retry policy: Multiplier`},
+		{"bad job retry", Options{}, []Job{{Name: "a", Schedule: sched, Func: fn, Retry: &RetryPolicy{Multiplier: 0.5}}}, `job "a": retry policy: field Multiplier`},
 	}
 	for _, tt := range tests {
 		_, err := New(tt.opts, tt.jobs...)
