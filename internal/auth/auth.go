@@ -70,6 +70,7 @@ const (
 	DefaultLoginTimeout  = 5 * time.Minute  // browser sign-in
 	DefaultExpiryMargin  = 5 * time.Minute  // refresh this long before an access token expires
 	DefaultLockTimeout   = 30 * time.Second // wait for another process refreshing the same profile
+	DefaultTokenTimeout  = 60 * time.Second // each identity-platform request, when Settings.HTTPClient is nil
 	defaultDeviceTimeout = 15 * time.Minute // device code lifetime when the server names none
 )
 
@@ -310,7 +311,9 @@ func (s Settings) normalize() (Settings, error) {
 		s.ExpiryMargin = DefaultExpiryMargin
 	}
 	if s.HTTPClient == nil {
-		s.HTTPClient = http.DefaultClient
+		// Token requests run detached from the caller's context (the
+		// source outlives it), so they need a timeout of their own.
+		s.HTTPClient = &http.Client{Timeout: DefaultTokenTimeout}
 	}
 	if s.delegated() {
 		if len(s.Scopes) == 0 {
