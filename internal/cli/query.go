@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -37,7 +38,7 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(mode, "mode", string(format.ModeTable), "the same as --format")
 	noHeaders := fs.Bool("no-headers", false, "leave out column headers")
 	null := fs.String("null", "", "`TEXT` shown for NULL (default NULL; empty in csv)")
-	maxWidth := fs.Int("max-width", 0, "cap table columns at `N` cells (0: no cap)")
+	maxWidth := fs.Int("max-width", -1, "cap table columns at `N` cells (0: no cap; default "+strconv.Itoa(terminalMaxWidth)+" on a terminal, none otherwise)")
 	timer := fs.Bool("timer", false, "print the time taken and the Graph requests made to stderr")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
@@ -68,7 +69,7 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return withCode(ExitUsage, fmt.Errorf("query: %w", err))
 	}
-	opts := format.Options{Mode: m, NoHeaders: *noHeaders, MaxColumnWidth: *maxWidth}
+	opts := format.Options{Mode: m, NoHeaders: *noHeaders, MaxColumnWidth: a.maxWidth(*maxWidth)}
 	if isFlagSet(fs, "null") {
 		opts.Null = null
 	}
@@ -102,4 +103,20 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 		return fmt.Errorf("query: %w", err)
 	}
 	return nil
+}
+
+// terminalMaxWidth caps table columns when the output is a terminal, so that
+// a JSON column does not push every other column off the screen.
+const terminalMaxWidth = 60
+
+// maxWidth resolves a --max-width flag: negative means the default, a cap
+// on terminals and none when the output goes to a file or a pipe.
+func (a *app) maxWidth(flagValue int) int {
+	if flagValue >= 0 {
+		return flagValue
+	}
+	if a.io.StdoutTerminal {
+		return terminalMaxWidth
+	}
+	return 0
 }

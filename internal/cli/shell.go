@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -91,6 +92,7 @@ func runShell(ctx context.Context, a *app, args []string) error {
 	sf.register(fs, "profile")
 	mode := fs.String("mode", string(format.ModeTable), "output `MODE`: "+modeList())
 	noHeaders := fs.Bool("no-headers", false, "leave out column headers")
+	maxWidth := fs.Int("max-width", -1, "cap table columns at `N` cells (0: no cap; default "+strconv.Itoa(terminalMaxWidth)+" on a terminal, none otherwise)")
 	null := fs.String("null", "", "`TEXT` shown for NULL (default NULL; empty in csv)")
 	bail := fs.Bool("bail", false, "stop at the first failing statement (stdin not a terminal)")
 	pos, err := a.parseFlags(fs, args)
@@ -114,7 +116,7 @@ func runShell(ctx context.Context, a *app, args []string) error {
 	}
 	defer src.Close()
 	s := &shell{a: a, src: src, out: a.io.Stdout, prompt: a.io.StdinTerminal, bail: *bail,
-		opts: format.Options{Mode: m, NoHeaders: *noHeaders}}
+		opts: format.Options{Mode: m, NoHeaders: *noHeaders, MaxColumnWidth: a.maxWidth(*maxWidth)}}
 	if isFlagSet(fs, "null") {
 		s.opts.Null = null
 	}
