@@ -186,6 +186,8 @@ func TestPushdownRequests(t *testing.T) {
 			map[string]int{"GET /planner/plans/{id}/tasks": 6}},
 		{"no details for task columns", "SELECT Title, Assignments FROM Tasks WHERE PlanId = ?", []any{plans[1]},
 			map[string]int{"GET /planner/plans/{id}/tasks": 3}},
+		{"details table without detail columns", "SELECT TaskId, BucketId FROM TaskDetails WHERE PlanId = ?", []any{plans[0]},
+			map[string]int{"GET /planner/plans/{id}/tasks": 3}},
 		{"details by plan", "SELECT * FROM TaskDetails WHERE PlanId = ?", []any{plans[0]},
 			map[string]int{"GET /planner/plans/{id}/tasks": 3, "POST /$batch": 2}},
 		{"checklist by plan", "SELECT * FROM TaskChecklistItems WHERE PlanId = ?", []any{plans[2]},
