@@ -33,8 +33,9 @@ type Connector struct {
 	states sync.Map // uint64 → *connState
 	nextID atomic.Uint64
 
-	requests *graph.RequestCounter
-	logger   *slog.Logger
+	requests  *graph.RequestCounter
+	throttled atomic.Int64 // responses 429, 503 or 504 (each was retried or failed)
+	logger    *slog.Logger
 }
 
 // ConnectorOption configures what a DSN cannot carry.
@@ -132,6 +133,12 @@ func (c *Connector) Config() *Config { return c.cfg.Clone() }
 // Requests returns how many Graph HTTP requests the connector has sent
 // (retries and $batch calls count one each).
 func (c *Connector) Requests() int { return c.requests.Total() }
+
+// Throttled returns how many of the connector's Graph requests were answered
+// 429 Too Many Requests, 503 or 504: the service asked it to slow down. Each
+// was retried after the wait the service gave (Retry-After) or a backoff, or
+// failed once MaxRetries was spent.
+func (c *Connector) Throttled() int { return int(c.throttled.Load()) }
 
 // RequestCounts returns the connector's Graph requests per endpoint, such as
 // "GET /planner/plans/{id}/tasks".
@@ -239,6 +246,10 @@ func (c *Connector) graphClient(ctx context.Context) (*graph.Client, error) {
 // hook counts and logs every Graph request.
 func (c *Connector) hook(ri graph.RequestInfo) {
 	c.requests.Hook(ri)
+	switch ri.Status {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		c.throttled.Add(1)
+	}
 	if c.cfg.Verbosity >= 2 {
 		attrs := []any{"method", ri.Method, "path", ri.Path, "status", ri.Status, "attempt", ri.Attempt, "duration", ri.Duration}
 		if ri.Err != nil {

@@ -366,3 +366,25 @@ func TestExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestThrottlingIsRetriedAndCounted checks that a throttled scan still returns
+// every row, and that the connector reports how often the service throttled.
+func TestThrottlingIsRetriedAndCounted(t *testing.T) {
+	e := countingEnv(t)
+	e.srv.Throttle(graphtest.Throttle{Match: "/tasks", EveryN: 4, RetryAfter: "0"})
+	if n := e.one("SELECT count(*) FROM Tasks"); n != "100" {
+		t.Fatalf("count = %s under throttling, want 100", n)
+	}
+	if e.cn.Throttled() == 0 {
+		t.Errorf("Throttled() = 0 after a throttled scan")
+	}
+	got429 := 0
+	for _, r := range e.srv.Requests() {
+		if r.Status == 429 {
+			got429++
+		}
+	}
+	if got429 != e.cn.Throttled() {
+		t.Errorf("Throttled() = %d, the emulator answered 429 %d times", e.cn.Throttled(), got429)
+	}
+}

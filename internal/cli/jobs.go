@@ -308,7 +308,7 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{})
 			Logger: log, Stop: stop, LockTimeout: r.lockTimeout,
 			SourceName: d.SourceName, TablePrefix: d.Prefix, Schema: d.Schema,
 		}
-		req0 := src.conn.Requests()
+		req0, thr0 := src.conn.Requests(), src.conn.Throttled()
 		results, err := runInto(ctx, src, d.URL, script, opts)
 		jr := jobResult{dest: d, results: results, err: err}
 		out = append(out, jr)
@@ -333,7 +333,7 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{})
 			}
 		}
 		dlog.Info("destination done", "tables", len(results), "inserted", ins, "updated", upd,
-			"deleted", del, "unchanged", unch, "requests", src.conn.Requests()-req0)
+			"deleted", del, "unchanged", unch, "requests", src.conn.Requests()-req0, "throttled", src.conn.Throttled()-thr0)
 	}
 	if len(failures) > 0 {
 		return out, fmt.Errorf("job %s: %d failures; first: %s", j.Name, len(failures), oneLine(failures[0]))
@@ -386,7 +386,7 @@ func (a *app) jobsRun(ctx context.Context, f *config.File, names []string, jf jo
 				fmt.Fprintf(a.io.Stdout, "failed: %s\n\n", oneLine(jr.err.Error()))
 				continue
 			}
-			if err := writeSummary(a.io.Stdout, jr.results, 0); err != nil {
+			if err := writeSummary(a.io.Stdout, jr.results, 0, 0); err != nil {
 				return err
 			}
 			fmt.Fprintln(a.io.Stdout)

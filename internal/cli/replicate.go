@@ -138,7 +138,7 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 		p := &progressPrinter{w: a.io.Stderr, requests: src.conn.Requests}
 		opts.Progress = p.report
 	}
-	req0 := src.conn.Requests()
+	req0, thr0 := src.conn.Requests(), src.conn.Throttled()
 	results, err := runInto(ctx, src, *to, script, opts)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -146,7 +146,7 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 		}
 		return fmt.Errorf("replicate: %w", err)
 	}
-	if err := writeSummary(a.io.Stdout, results, src.conn.Requests()-req0); err != nil {
+	if err := writeSummary(a.io.Stdout, results, src.conn.Requests()-req0, src.conn.Throttled()-thr0); err != nil {
 		return err
 	}
 	select {
@@ -212,8 +212,9 @@ func resultNote(r replicate.Result) string {
 	return oneLine(strings.Join(r.Warnings, "; "))
 }
 
-// writeSummary prints the per-table counts and the total requests.
-func writeSummary(w io.Writer, results []replicate.Result, requests int) error {
+// writeSummary prints the per-table counts and the total requests, saying
+// how many the service throttled (answered 429/503/504) when any were.
+func writeSummary(w io.Writer, results []replicate.Result, requests, throttled int) error {
 	t := newMemRows([]string{"Table", "Status", "Inserted", "Updated", "Deleted", "Unchanged", "Seconds", "Note"},
 		"TEXT", "TEXT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT")
 	var ins, upd, del, unch int64
@@ -229,8 +230,12 @@ func writeSummary(w io.Writer, results []replicate.Result, requests int) error {
 	if err := t.write(w, format.ModeTable); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d tables: %d inserted, %d updated, %d deleted, %d unchanged; %d Graph requests\n",
-		len(results), ins, upd, del, unch, requests)
+	thr := ""
+	if throttled > 0 {
+		thr = fmt.Sprintf(" (%d throttled by the service and retried after its Retry-After)", throttled)
+	}
+	_, err := fmt.Fprintf(w, "%d tables: %d inserted, %d updated, %d deleted, %d unchanged; %d Graph requests%s\n",
+		len(results), ins, upd, del, unch, requests, thr)
 	return err
 }
 

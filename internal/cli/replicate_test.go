@@ -188,6 +188,13 @@ func TestSandboxServe(t *testing.T) {
 	if strings.TrimSpace(r.stdout) != "21" {
 		t.Errorf("tasks through the served emulator: %q", r.stdout)
 	}
+	// The served emulator throttles every third /tasks request: replication
+	// still copies everything, and the summary says the service throttled it.
+	dst := "sqlite:" + filepath.Join(t.TempDir(), "throttled.db")
+	r = mustRun(t, runOpts{}, "replicate", "--dsn", dsn, "--to", dst, "--progress", "off", "REPLICATE Tasks;")
+	if !strings.Contains(r.stdout, "21 inserted") || !strings.Contains(r.stdout, "throttled by the service and retried") {
+		t.Errorf("replicate through a throttling emulator:\n%s", r.stdout)
+	}
 	cmd.Process.Signal(syscall.SIGINT)
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("sandbox serve did not exit 0 on SIGINT: %v", err)
