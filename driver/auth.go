@@ -3,7 +3,6 @@ package driver
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/plannersql/planner/internal/auth"
 	"github.com/plannersql/planner/internal/config"
@@ -21,26 +20,7 @@ func signIn(ctx context.Context, cfg *Config, hc *http.Client) (oauth2.TokenSour
 
 // authSettings maps cfg's connection properties to auth.Settings.
 func authSettings(cfg *Config, hc *http.Client) auth.Settings {
-	var scopes []string
-	if sc := strings.TrimSpace(cfg.Scope); sc != "" {
-		scopes = strings.FieldsFunc(sc, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
-	}
-	return auth.Settings{
-		Profile:       cfg.Profile,
-		AuthScheme:    cfg.AuthScheme,
-		InitiateOAuth: cfg.InitiateOAuth,
-		Tenant:        cfg.Tenant,
-		ClientID:      cfg.OAuthClientID,
-		ClientSecret:  cfg.OAuthClientSecret,
-		AccessToken:   cfg.OAuthAccessToken,
-		RefreshToken:  cfg.OAuthRefreshToken,
-		Location:      cfg.OAuthSettingsLocation,
-		CallbackURL:   cfg.CallbackURL,
-		Scopes:        scopes,
-		AuthorityURL:  cfg.AuthorityURL,
-		GraphURL:      cfg.GraphURL,
-		HTTPClient:    hc,
-	}
+	return auth.SettingsFrom(cfg.Get, hc)
 }
 
 // applyProfile loads cfg.Profile from the user's config file; properties

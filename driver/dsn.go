@@ -258,6 +258,18 @@ func parseBool(v string) (bool, error) {
 	return false, fmt.Errorf("want true or false")
 }
 
+// Get returns one connection property by name (case-insensitive) as text, in
+// the form Set accepts, and whether the name is a property. Unlike FormatDSN
+// and String it returns secrets (OAuthClientSecret, OAuthAccessToken,
+// OAuthRefreshToken) as they are: never log its result.
+func (c *Config) Get(name string) (string, bool) {
+	p := lookupProperty(strings.TrimSpace(name))
+	if p == nil {
+		return "", false
+	}
+	return p.get(c), true
+}
+
 // Set sets one connection property by name (case-insensitive). The error names
 // the property and, for an unknown one, lists the accepted names.
 func (c *Config) Set(key, value string) error {

@@ -42,6 +42,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/plannersql/planner/internal/tokenstore"
 	"golang.org/x/oauth2"
@@ -693,4 +694,38 @@ func Logout(ctx context.Context, s Settings) (bool, error) {
 		return false, fmt.Errorf("auth: profile %s: %w", s.Profile, err)
 	}
 	return ok, nil
+}
+
+// SettingsFrom builds the Settings of a connection from its properties, named
+// as in a connection string (Profile, AuthScheme, InitiateOAuth, Tenant,
+// OAuthClientId, OAuthClientSecret, OAuthAccessToken, OAuthRefreshToken,
+// OAuthSettingsLocation, CallbackURL, Scope, AuthorityURL, GraphURL); get
+// returns a property's value. Scope is split on commas and white space and
+// replaces the default scopes. hc is the HTTP client for the identity
+// platform (nil: one with DefaultTokenTimeout).
+func SettingsFrom(get func(name string) (string, bool), hc *http.Client) Settings {
+	v := func(name string) string {
+		s, _ := get(name)
+		return s
+	}
+	var scopes []string
+	if sc := strings.TrimSpace(v("Scope")); sc != "" {
+		scopes = strings.FieldsFunc(sc, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	}
+	return Settings{
+		Profile:       v("Profile"),
+		AuthScheme:    v("AuthScheme"),
+		InitiateOAuth: v("InitiateOAuth"),
+		Tenant:        v("Tenant"),
+		ClientID:      v("OAuthClientId"),
+		ClientSecret:  v("OAuthClientSecret"),
+		AccessToken:   v("OAuthAccessToken"),
+		RefreshToken:  v("OAuthRefreshToken"),
+		Location:      v("OAuthSettingsLocation"),
+		CallbackURL:   v("CallbackURL"),
+		Scopes:        scopes,
+		AuthorityURL:  v("AuthorityURL"),
+		GraphURL:      v("GraphURL"),
+		HTTPClient:    hc,
+	}
 }

@@ -154,29 +154,10 @@ func runAuth(ctx context.Context, a *app, args []string) error {
 	}
 }
 
-// authSettings maps connection properties to auth.Settings (as the driver
-// does for its connections).
+// authSettings maps connection properties to auth.Settings, as the driver
+// does for its connections.
 func authSettings(cfg *driver.Config) auth.Settings {
-	var scopes []string
-	if sc := strings.TrimSpace(cfg.Scope); sc != "" {
-		scopes = strings.FieldsFunc(sc, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
-	}
-	return auth.Settings{
-		Profile:       cfg.Profile,
-		AuthScheme:    cfg.AuthScheme,
-		InitiateOAuth: cfg.InitiateOAuth,
-		Tenant:        cfg.Tenant,
-		ClientID:      cfg.OAuthClientID,
-		ClientSecret:  cfg.OAuthClientSecret,
-		AccessToken:   cfg.OAuthAccessToken,
-		RefreshToken:  cfg.OAuthRefreshToken,
-		Location:      cfg.OAuthSettingsLocation,
-		CallbackURL:   cfg.CallbackURL,
-		Scopes:        scopes,
-		AuthorityURL:  cfg.AuthorityURL,
-		GraphURL:      cfg.GraphURL,
-		HTTPClient:    cfg.HTTPClient,
-	}
+	return auth.SettingsFrom(cfg.Get, cfg.HTTPClient)
 }
 
 // loadProfiles loads the config file for the auth commands.
