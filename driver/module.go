@@ -262,7 +262,7 @@ func (t *table) Insert(cols []vtab.Value, rowid *int64) error {
 	id := t.newRowid()
 	*rowid = id
 	if t.rows != nil {
-		t.rows[id] = rec
+		t.rows[id] = rec.resolved()
 	}
 	t.st.created(tb, rec)
 	return nil
@@ -314,7 +314,7 @@ func (t *table) Update(oldRowid int64, cols []vtab.Value, newRowid *int64) error
 		return t.st.fail(writeError("UPDATE", tb, old.vals, err))
 	}
 	t.st.wrote()
-	t.rows[oldRowid] = rec
+	t.rows[oldRowid] = rec.resolved()
 	return nil
 }
 
@@ -521,6 +521,7 @@ func (c *cursor) advance() error {
 		c.cur = rec
 		c.rowid = c.t.newRowid()
 		if c.t.writing {
+			rec = rec.resolved()
 			c.t.rows[c.rowid] = rec
 		}
 		return nil
@@ -543,7 +544,12 @@ func (c *cursor) Column(i int) (vtab.Value, error) {
 	if i < 0 || i >= len(c.cur.vals) {
 		return nil, nil
 	}
-	return c.cur.vals[i], nil
+	v := c.cur.vals[i]
+	if f, ok := v.(lazy); ok {
+		v = f()
+		c.cur.vals[i] = v // SQLite may ask again for the same row
+	}
+	return v, nil
 }
 
 // Rowid implements vtab.Cursor.

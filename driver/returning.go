@@ -15,6 +15,7 @@ import (
 // created records a row a write created on the connection: its key for
 // LastInsertID and, during INSERT ... RETURNING, the row itself.
 func (s *connState) created(t *schema.Table, rec rowRec) {
+	rec = rec.resolved()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// The last key column is the generated one (TaskId, PlanId, ItemId...).

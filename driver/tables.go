@@ -184,8 +184,8 @@ func planDetailsRow(pd planWithDetails) []rowRec {
 	d := pd.d
 	return []rowRec{{
 		obj: "plandetails:" + pd.p.ID, etag: d.ETag,
-		vals: []any{pd.p.ID, text(planGroupID(pd.p)), jsonVal(d.SharedWith, d.SharedWith == nil),
-			jsonVal(d.CategoryDescriptions, d.CategoryDescriptions == nil), text(d.ETag)},
+		vals: []any{pd.p.ID, text(planGroupID(pd.p)), lazyJSON(d.SharedWith, d.SharedWith == nil),
+			lazyJSON(d.CategoryDescriptions, d.CategoryDescriptions == nil), text(d.ETag)},
 	}}
 }
 
@@ -310,7 +310,7 @@ func taskRow(t *graph.Task) []any {
 		dateVal(t.CreatedDateTime), dateVal(t.CompletedDateTime), userID(t.CreatedBy), userID(t.CompletedBy),
 		boolVal(t.HasDescription), text(t.PreviewType), intVal(t.ReferenceCount), intVal(t.ChecklistItemCount),
 		intVal(t.ActiveChecklistItemCount), text(t.ConversationThreadID),
-		jsonVal(t.Assignments, t.Assignments == nil), jsonVal(t.AppliedCategories, t.AppliedCategories == nil),
+		lazyJSON(t.Assignments, t.Assignments == nil), lazyJSON(t.AppliedCategories, t.AppliedCategories == nil),
 		text(t.ETag),
 	}
 }
@@ -456,7 +456,7 @@ func taskDetailsRows(td taskWithDetails) []rowRec {
 	return []rowRec{{
 		obj: "details:" + td.t.ID, etag: d.ETag,
 		vals: []any{td.t.ID, td.t.PlanID, text(td.t.BucketID), text(d.Description), text(d.PreviewType),
-			jsonVal(d.Checklist, d.Checklist == nil), jsonVal(d.References, d.References == nil), text(d.ETag)},
+			lazyJSON(d.Checklist, d.Checklist == nil), lazyJSON(d.References, d.References == nil), text(d.ETag)},
 	}}
 }
 

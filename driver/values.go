@@ -3,6 +3,7 @@ package driver
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,6 +62,37 @@ func parseTime(s string) (time.Time, error) {
 }
 
 // jsonVal marshals v compactly; nil maps and pointers become NULL.
+// lazy is a column value computed only when SQLite asks for it: encoding a
+// JSON column is most of the cost of building a row, and most queries use
+// few of them.
+type lazy func() any
+
+// lazyJSON is jsonVal, computed when the column is read.
+func lazyJSON[T any](v T, isNil bool) any {
+	if isNil {
+		return nil
+	}
+	return lazy(func() any { return jsonVal(v, false) })
+}
+
+// resolved returns r with its lazy values computed (r itself when it has
+// none), for rows that are kept or compared rather than read by SQLite.
+func (r rowRec) resolved() rowRec {
+	for i, v := range r.vals {
+		if _, ok := v.(lazy); ok {
+			vals := slices.Clone(r.vals)
+			for j := i; j < len(vals); j++ {
+				if f, ok := vals[j].(lazy); ok {
+					vals[j] = f()
+				}
+			}
+			r.vals = vals
+			return r
+		}
+	}
+	return r
+}
+
 func jsonVal[T any](v T, isNil bool) any {
 	if isNil {
 		return nil
