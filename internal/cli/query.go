@@ -94,7 +94,7 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 	start := time.Now()
 	err = s.execute(ctx, stmts[0])
 	if *timer {
-		fmt.Fprintf(a.io.Stderr, "Run Time: %.3fs, Graph requests: %d\n", time.Since(start).Seconds(), src.conn.Requests())
+		fmt.Fprintln(a.io.Stderr, timerLine(time.Since(start), src.conn.Requests(), src.conn.Throttled()))
 	}
 	if ctx.Err() != nil && err != nil {
 		return withCode(ExitInterrupted, errors.New("query: interrupted"))

@@ -361,7 +361,7 @@ func (s *shell) execute(ctx context.Context, stmt string) error {
 		s.mu.Unlock()
 		cancel()
 	}()
-	start, req0 := time.Now(), s.src.conn.Requests()
+	start, req0, thr0 := time.Now(), s.src.conn.Requests(), s.src.conn.Throttled()
 	err = s.runStatement(qctx, conn, stmt)
 	s.mu.Lock()
 	interrupted := s.interrupted
@@ -371,7 +371,7 @@ func (s *shell) execute(ctx context.Context, stmt string) error {
 		s.conn = nil
 	}
 	if s.timer {
-		fmt.Fprintf(s.out, "Run Time: %.3fs, Graph requests: %d\n", time.Since(start).Seconds(), s.src.conn.Requests()-req0)
+		fmt.Fprintln(s.out, timerLine(time.Since(start), s.src.conn.Requests()-req0, s.src.conn.Throttled()-thr0))
 	}
 	if interrupted && err != nil {
 		return errors.New("query cancelled (Ctrl-C)")
@@ -695,4 +695,13 @@ func (s *shell) complete(line string, pos int) (head string, completions []strin
 		}
 	}
 	return head, completions, tail
+}
+
+// timerLine is what .timer and --timer print after a statement.
+func timerLine(d time.Duration, requests, throttled int) string {
+	line := fmt.Sprintf("Run Time: %.3fs, Graph requests: %d", d.Seconds(), requests)
+	if throttled > 0 {
+		line += fmt.Sprintf(" (%d throttled and retried)", throttled)
+	}
+	return line
 }
