@@ -260,9 +260,11 @@ type jobRunner struct {
 
 // jobResult is one destination's outcome of a job run.
 type jobResult struct {
-	dest    config.Destination
-	results []replicate.Result
-	err     error // the destination as a whole failed
+	dest      config.Destination
+	results   []replicate.Result
+	err       error // the destination as a whole failed
+	requests  int   // Graph requests the destination's run sent
+	throttled int   // of which the service throttled
 }
 
 // sourceConfig returns the driver configuration of a job's source.
@@ -310,7 +312,8 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{})
 		}
 		req0, thr0 := src.conn.Requests(), src.conn.Throttled()
 		results, err := runInto(ctx, src, d.URL, script, opts)
-		jr := jobResult{dest: d, results: results, err: err}
+		jr := jobResult{dest: d, results: results, err: err,
+			requests: src.conn.Requests() - req0, throttled: src.conn.Throttled() - thr0}
 		out = append(out, jr)
 		dlog := log.With("destination", describeDest(d))
 		if err != nil {
@@ -333,7 +336,7 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{})
 			}
 		}
 		dlog.Info("destination done", "tables", len(results), "inserted", ins, "updated", upd,
-			"deleted", del, "unchanged", unch, "requests", src.conn.Requests()-req0, "throttled", src.conn.Throttled()-thr0)
+			"deleted", del, "unchanged", unch, "requests", jr.requests, "throttled", jr.throttled)
 	}
 	if len(failures) > 0 {
 		return out, fmt.Errorf("job %s: %d failures; first: %s", j.Name, len(failures), oneLine(failures[0]))
@@ -386,7 +389,7 @@ func (a *app) jobsRun(ctx context.Context, f *config.File, names []string, jf jo
 				fmt.Fprintf(a.io.Stdout, "failed: %s\n\n", oneLine(jr.err.Error()))
 				continue
 			}
-			if err := writeSummary(a.io.Stdout, jr.results, 0, 0); err != nil {
+			if err := writeSummary(a.io.Stdout, jr.results, jr.requests, jr.throttled); err != nil {
 				return err
 			}
 			fmt.Fprintln(a.io.Stdout)

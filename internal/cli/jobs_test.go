@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -79,9 +80,12 @@ func TestJobsRunListHistory(t *testing.T) {
 			t.Errorf("jobs list lacks %q:\n%s", w, r.stdout)
 		}
 	}
-	mustRun(t, o, "jobs", "run")
+	r = mustRun(t, o, "jobs", "run")
 	if strings.Contains(r.stdout, srv.Token()) || strings.Contains(r.stderr, srv.Token()) {
 		t.Error("the token was printed")
+	}
+	if !regexp.MustCompile(`; [1-9][0-9]* Graph requests`).MatchString(r.stdout) {
+		t.Errorf("jobs run summaries do not count the Graph requests:\n%s", r.stdout)
 	}
 	shared := openSQLite(t, filepath.Join(dir, "shared.db"))
 	emuTasks := srv.TaskCount()
