@@ -234,8 +234,12 @@ func writeSummary(w io.Writer, results []replicate.Result, requests, throttled i
 	if throttled > 0 {
 		thr = fmt.Sprintf(" (%d throttled by the service and retried after its Retry-After)", throttled)
 	}
-	_, err := fmt.Fprintf(w, "%d tables: %d inserted, %d updated, %d deleted, %d unchanged; %d Graph requests%s\n",
-		len(results), ins, upd, del, unch, requests, thr)
+	tables := "tables"
+	if len(results) == 1 {
+		tables = "table"
+	}
+	_, err := fmt.Fprintf(w, "%d %s: %d inserted, %d updated, %d deleted, %d unchanged; %d Graph requests%s\n",
+		len(results), tables, ins, upd, del, unch, requests, thr)
 	return err
 }
 
