@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/plannersql/planner/internal/config"
 )
 
 // Auth schemes accepted by the AuthScheme property.
@@ -275,8 +277,13 @@ func (c *Config) Get(name string) (string, bool) {
 func (c *Config) Set(key, value string) error {
 	p := lookupProperty(strings.TrimSpace(key))
 	if p == nil {
+		k := strings.TrimSpace(key)
+		if best, ok := config.Closest(k, PropertyNames()); ok {
+			return fmt.Errorf("planner: unknown connection property %q; did you mean %s? (accepted properties: %s)",
+				k, best, strings.Join(PropertyNames(), ", "))
+		}
 		return fmt.Errorf("planner: unknown connection property %q; accepted properties: %s",
-			strings.TrimSpace(key), strings.Join(PropertyNames(), ", "))
+			k, strings.Join(PropertyNames(), ", "))
 	}
 	if err := p.set(c, value); err != nil {
 		if p.secret {

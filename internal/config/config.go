@@ -444,16 +444,22 @@ func (p *parser) suggest(k string) string {
 // suggestion returns "; did you mean X?" for the closest of names, or the
 // list of names when none is close.
 func suggestion(k string, names []string) string {
+	if best, ok := Closest(k, names); ok {
+		return fmt.Sprintf("; did you mean %q?", best)
+	}
+	return "; accepted: " + strings.Join(names, ", ")
+}
+
+// Closest returns the name of names closest to k (ignoring case) when it is
+// close enough to be a likely typo of it.
+func Closest(k string, names []string) (string, bool) {
 	best, bestD := "", math.MaxInt
 	for _, n := range names {
 		if d := editDistance(strings.ToLower(k), strings.ToLower(n)); d < bestD {
 			best, bestD = n, d
 		}
 	}
-	if best != "" && bestD <= max(2, len(k)/4) {
-		return fmt.Sprintf("; did you mean %q?", best)
-	}
-	return "; accepted: " + strings.Join(names, ", ")
+	return best, best != "" && bestD <= max(2, len(k)/4)
 }
 
 func editDistance(a, b string) int {
