@@ -388,3 +388,48 @@ func TestThrottlingIsRetriedAndCounted(t *testing.T) {
 		t.Errorf("Throttled() = %d, the emulator answered 429 %d times", e.cn.Throttled(), got429)
 	}
 }
+
+// TestDiscoveryReachesEveryTask checks which plans a scan covers: a signed-in
+// user sees every plan of the groups they belong to (unassigned tasks
+// included), an application every plan of every Microsoft 365 group, and
+// PlanScope=me only the plans /me/planner/plans lists.
+func TestDiscoveryReachesEveryTask(t *testing.T) {
+	spec := graphtest.GenSpec{Seed: 11, Plans: 6, TasksPerPlan: 5, HiddenPlans: 2}
+	srv := graphtest.NewServer(t, graphtest.WithGenerated(spec))
+	open := func(token string, f func(*Config)) *env {
+		cfg := NewConfig()
+		cfg.GraphURL, cfg.InitiateOAuth, cfg.OAuthAccessToken = srv.GraphURL(), OAuthOff, token
+		if f != nil {
+			f(cfg)
+		}
+		cn, err := NewConnector(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := sql.OpenDB(cn)
+		t.Cleanup(func() { db.Close() })
+		return &env{t: t, srv: srv, cn: cn, db: db}
+	}
+	user := open(srv.Token(), nil)
+	if got, want := user.one("SELECT count(*) FROM Tasks"), itoa(5*(spec.Plans-spec.HiddenPlans)); got != want {
+		t.Errorf("signed-in user: %s tasks, want %s (the plans of their groups)", got, want)
+	}
+	if got := user.one("SELECT count(*) FROM Tasks WHERE Assignments = '{}'"); got == "0" {
+		t.Errorf("no unassigned task in the scan; the generated tenant has some")
+	}
+	// An application token, whether or not the scheme says so, reaches every
+	// group through /groups (/me is refused to applications).
+	for name, f := range map[string]func(*Config){
+		"token":             nil,
+		"service principal": func(c *Config) { c.AuthScheme = AuthAzureServicePrincipal },
+	} {
+		app := open(srv.AppToken(), f)
+		if got, want := app.one("SELECT count(*) FROM Tasks"), itoa(srv.TaskCount()); got != want {
+			t.Errorf("application (%s): %s tasks, want every task of the tenant (%s)", name, got, want)
+		}
+	}
+	me := open(srv.Token(), func(c *Config) { c.PlanScope = PlanScopeMe })
+	if got := me.one("SELECT count(*) FROM Plans"); got == "0" || got == itoa(spec.Plans) {
+		t.Errorf("PlanScope=me: %s plans, want the shared subset", got)
+	}
+}
