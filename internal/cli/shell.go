@@ -380,6 +380,10 @@ func (s *shell) execute(ctx context.Context, stmt string) error {
 }
 
 func (s *shell) runStatement(ctx context.Context, conn *sql.Conn, stmt string) error {
+	if strings.EqualFold(firstKeyword(stmt), "REPLICATE") {
+		return errors.New("REPLICATE copies into another database, so it runs outside the shell: " +
+			"planner replicate [--sandbox | --profile P] --to DEST 'REPLICATE ...;'")
+	}
 	if !returnsRows(stmt) {
 		res, err := conn.ExecContext(ctx, stmt)
 		if err != nil {

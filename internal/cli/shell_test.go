@@ -88,6 +88,7 @@ func TestPipedShellErrors(t *testing.T) {
 		{"missing table", "SELECT * FROM NoSuchTable;\n", "no such table", "", nil},
 		{".read missing file", ".read /nonexistent/x.sql\n", "Error: .read:", "", nil},
 		{".schema unknown", ".schema Nope\n", "Error: .schema: no table Nope", "", nil},
+		{"REPLICATE points to the command", "REPLICATE Tasks;\nSELECT 'next';\n", "Error: REPLICATE copies into another database, so it runs outside the shell: planner replicate", "next", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
