@@ -249,15 +249,39 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // Serve serves the emulator on l until Close; it sets URL() from the
 // listener's address. It returns nil after Close.
 func (s *Server) Serve(l net.Listener) error {
+	hs, err := s.bind(l)
+	if err != nil {
+		return err
+	}
+	return serveHTTP(hs, l)
+}
+
+// Start serves the emulator on l in a new goroutine, like Serve, and returns
+// once URL() is set. Serve's result arrives on the channel.
+func (s *Server) Start(l net.Listener) (<-chan error, error) {
+	hs, err := s.bind(l)
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- serveHTTP(hs, l) }()
+	return done, nil
+}
+
+// bind makes l the server's listener and sets URL().
+func (s *Server) bind(l net.Listener) (*http.Server, error) {
 	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	s.urlMu.Lock()
+	defer s.urlMu.Unlock()
 	if s.hs != nil || s.ts != nil {
-		s.urlMu.Unlock()
-		return errors.New("graphtest: server is already serving")
+		return nil, errors.New("graphtest: server is already serving")
 	}
 	s.hs = hs
 	s.url = "http://" + l.Addr().String()
-	s.urlMu.Unlock()
+	return hs, nil
+}
+
+func serveHTTP(hs *http.Server, l net.Listener) error {
 	err := hs.Serve(l)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil

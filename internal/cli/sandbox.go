@@ -133,15 +133,10 @@ func runSandbox(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return fmt.Errorf("sandbox serve: listen on %s: %w (choose another --addr)", *sf.addr, err)
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	// Serve sets URL from the listener; wait until it has.
-	for srv.URL() == "" {
-		select {
-		case err := <-served:
-			return fmt.Errorf("sandbox serve: %w", err)
-		case <-time.After(time.Millisecond):
-		}
+	served, err := srv.Start(l)
+	if err != nil {
+		l.Close()
+		return fmt.Errorf("sandbox serve: %w", err)
 	}
 	fmt.Fprintf(a.io.Stdout, "GraphURL=%s\nToken=%s\nDSN=GraphURL=%s;OAuthAccessToken=%s;InitiateOAuth=OFF\n",
 		srv.GraphURL(), srv.Token(), srv.GraphURL(), srv.Token())
