@@ -124,6 +124,20 @@ func (c *call) invalid(err *badRequest) *gResp {
 	return c.fail(err.status, err.code, err.msg)
 }
 
+// required returns body[key] as a string, or the service's 400 when it is
+// missing, null or not a string; what names the object being created.
+func (c *call) required(body map[string]rawJSON, key, what string) (string, *gResp) {
+	v, ok := body[key]
+	if !ok || isNull(v) {
+		return "", c.pfail(http.StatusBadRequest, fmt.Sprintf("The property '%s' is required to create %s.", key, what))
+	}
+	s, err := reqString(key, v)
+	if err != nil {
+		return "", c.invalid(err)
+	}
+	return s, nil
+}
+
 func (c *call) expandDetails() (bool, *gResp) {
 	v := c.q.Get("$expand")
 	if v == "" {
@@ -167,15 +181,9 @@ func (c *call) createPlan() *gResp {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
-	title := ""
-	if v, ok := body["title"]; ok && !isNull(v) {
-		t, err := reqString("title", v)
-		if err != nil {
-			return c.invalid(err)
-		}
-		title = t
-	} else {
-		return c.pfail(http.StatusBadRequest, "The property 'title' is required to create a plan.")
+	title, r := c.required(body, "title", "a plan")
+	if r != nil {
+		return r
 	}
 	groupID := ""
 	if v, ok := body["container"]; ok && !isNull(v) {
@@ -641,23 +649,13 @@ func (c *call) createBucket() *gResp {
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	name := ""
-	if v, ok := body["name"]; ok && !isNull(v) {
-		n, err := reqString("name", v)
-		if err != nil {
-			return c.invalid(err)
-		}
-		name = n
-	} else {
-		return c.pfail(http.StatusBadRequest, "The property 'name' is required to create a bucket.")
+	name, r := c.required(body, "name", "a bucket")
+	if r != nil {
+		return r
 	}
-	pv, ok := body["planId"]
-	if !ok || isNull(pv) {
-		return c.pfail(http.StatusBadRequest, "The property 'planId' is required to create a bucket.")
-	}
-	pid, ok := asString(pv)
-	if !ok {
-		return c.pfail(http.StatusBadRequest, "The value of 'planId' must be a string.")
+	pid, r := c.required(body, "planId", "a bucket")
+	if r != nil {
+		return r
 	}
 	p, r := c.findPlan(pid)
 	if r != nil {
@@ -839,13 +837,9 @@ func (c *call) createTask() *gResp {
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pv, ok := body["planId"]
-	if !ok || isNull(pv) {
-		return c.pfail(http.StatusBadRequest, "The property 'planId' is required to create a task.")
-	}
-	pid, ok := asString(pv)
-	if !ok {
-		return c.pfail(http.StatusBadRequest, "The value of 'planId' must be a string.")
+	pid, r := c.required(body, "planId", "a task")
+	if r != nil {
+		return r
 	}
 	p, r := c.findPlan(pid)
 	if r != nil {
