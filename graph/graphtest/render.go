@@ -2,7 +2,8 @@ package graphtest
 
 import (
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/plannersql/planner/internal/jsonstr"
 )
 
 // enc is a small append-only JSON writer: Graph's property order is kept
@@ -20,14 +21,14 @@ func (e *enc) sep() {
 
 func (e *enc) key(k string) {
 	e.sep()
-	e.b = appendJSONString(e.b, k)
+	e.b = jsonstr.Append(e.b, k)
 	e.b = append(e.b, ':')
 	e.comma = false
 }
 
 func (e *enc) str(v string) {
 	e.sep()
-	e.b = appendJSONString(e.b, v)
+	e.b = jsonstr.Append(e.b, v)
 	e.comma = true
 }
 
@@ -114,57 +115,6 @@ func (e *enc) strArr(vs ...string) {
 		e.str(v)
 	}
 	e.closeArr()
-}
-
-// appendJSONString quotes s like Graph does: no HTML escaping, invalid UTF-8
-// replaced by U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hexd = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&15])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, "\\ufffd"...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexd[r&15])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // ---- Planner entities ----

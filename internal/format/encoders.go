@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/mattn/go-runewidth"
+
+	"github.com/plannersql/planner/internal/jsonstr"
 )
 
 // csvEnc renders CSV through encoding/csv: fields with a comma, a quote or a line
@@ -81,7 +83,7 @@ func newJSON(out *output, cols []column, array bool) *jsonEnc {
 			name = c.name + "_" + strconv.Itoa(k)
 		}
 		seen[name] = true
-		e.keys[i] = append(appendJSONString(nil, name), ':')
+		e.keys[i] = append(jsonstr.Append(nil, name), ':')
 	}
 	return e
 }

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/mattn/go-runewidth"
+
+	"github.com/plannersql/planner/internal/jsonstr"
 )
 
 // kind is what a column's declared type says about its values.
@@ -253,10 +255,10 @@ func appendJSONValue(b []byte, v any, k kind) []byte {
 	}
 	switch x := v.(type) {
 	case string:
-		return appendJSONString(b, x)
+		return jsonstr.Append(b, x)
 	case []byte:
 		if utf8.Valid(x) {
-			return appendJSONString(b, string(x))
+			return jsonstr.Append(b, string(x))
 		}
 		b = append(b, '"')
 		b = base64.StdEncoding.AppendEncode(b, x)
@@ -289,14 +291,14 @@ func appendJSONValue(b []byte, v any, k kind) []byte {
 	case reflect.Bool:
 		return strconv.AppendBool(b, rv.Bool())
 	case reflect.String:
-		return appendJSONString(b, rv.String())
+		return jsonstr.Append(b, rv.String())
 	}
-	return appendJSONString(b, fmt.Sprint(v))
+	return jsonstr.Append(b, fmt.Sprint(v))
 }
 
 func appendJSONFloat(b []byte, f float64, bits int) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return appendJSONString(b, formatFloat(f, bits))
+		return jsonstr.Append(b, formatFloat(f, bits))
 	}
 	return appendFloat(b, f, bits)
 }
@@ -317,66 +319,12 @@ func textOf(v any) ([]byte, bool) {
 func appendCompactJSON(b []byte, raw []byte) []byte {
 	buf := bytes.NewBuffer(b)
 	if err := json.Compact(buf, raw); err != nil {
-		return appendJSONString(b, string(raw))
+		return jsonstr.Append(b, string(raw))
 	}
 	return buf.Bytes()
 }
 
 const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string. Unlike encoding/json it leaves <, >
-// and & alone; it escapes U+2028 and U+2029 and replaces invalid UTF-8 with U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
 
 // escapeText makes s safe to print on one line of a terminal; see the package
 // documentation. In markdown, line breaks become <br> and "|" is escaped.
