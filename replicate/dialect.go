@@ -397,3 +397,35 @@ func (t *sqlTxn) rollback() error {
 	}
 	return err
 }
+
+// onConflictUpsert is INSERT ... ON CONFLICT (key) DO UPDATE for PostgreSQL
+// and SQLite, which differ only in how they are usually spelled: excluded
+// names the pseudo-table of the proposed row.
+func onConflictUpsert(d dialect, table string, cols, key []string, rows int, excluded string) string {
+	s := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s ON CONFLICT (%s) DO ", table, quoteList(d, cols),
+		valuesList(d, len(cols), rows), quoteList(d, key))
+	upd := conflictUpdates(cols, key, d.sameName)
+	if len(upd) == 0 {
+		return s + "NOTHING"
+	}
+	set := make([]string, len(upd))
+	for i, c := range upd {
+		set[i] = fmt.Sprintf("%s = %s.%s", d.quote(c), excluded, d.quote(c))
+	}
+	return s + "UPDATE SET " + strings.Join(set, ", ")
+}
+
+// tupleList is "<prefix>(?,?),(?,?)...)": n row tuples of width
+// parameters numbered from first, for a row-value IN list.
+func tupleList(d dialect, prefix string, width, n, first int) string {
+	var b strings.Builder
+	b.WriteString(prefix)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(" + placeholders(d, first+i*width, width) + ")")
+	}
+	b.WriteString(")")
+	return b.String()
+}

@@ -152,16 +152,7 @@ func (d *mysqlDialect) upsert(table string, cols, key []string, rows int) string
 }
 
 func (d *mysqlDialect) rowsIn(width, n, first int) string {
-	var b strings.Builder
-	b.WriteString("IN (")
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("(" + placeholders(d, first+i*width, width) + ")")
-	}
-	b.WriteString(")")
-	return b.String()
+	return tupleList(d, "IN (", width, n, first)
 }
 
 // mysqlTimeLayout is how DATETIME(6) values are sent: UTC, microseconds.

@@ -67,30 +67,11 @@ func (*postgresDialect) columnType(t schema.Type, _ bool, _ int) string {
 }
 
 func (d *postgresDialect) upsert(table string, cols, key []string, rows int) string {
-	s := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s ON CONFLICT (%s) DO ", table, quoteList(d, cols),
-		valuesList(d, len(cols), rows), quoteList(d, key))
-	upd := conflictUpdates(cols, key, d.sameName)
-	if len(upd) == 0 {
-		return s + "NOTHING"
-	}
-	set := make([]string, len(upd))
-	for i, c := range upd {
-		set[i] = fmt.Sprintf("%s = EXCLUDED.%s", d.quote(c), d.quote(c))
-	}
-	return s + "UPDATE SET " + strings.Join(set, ", ")
+	return onConflictUpsert(d, table, cols, key, rows, "EXCLUDED")
 }
 
 func (d *postgresDialect) rowsIn(width, n, first int) string {
-	var b strings.Builder
-	b.WriteString("IN (")
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("(" + placeholders(d, first+i*width, width) + ")")
-	}
-	b.WriteString(")")
-	return b.String()
+	return tupleList(d, "IN (", width, n, first)
 }
 
 // bind converts to the Go type pgx encodes for the column type. DATETIME

@@ -68,30 +68,11 @@ func (*sqliteDialect) columnType(t schema.Type, _ bool, _ int) string {
 }
 
 func (d *sqliteDialect) upsert(table string, cols, key []string, rows int) string {
-	s := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s ON CONFLICT (%s) DO ", table, quoteList(d, cols),
-		valuesList(d, len(cols), rows), quoteList(d, key))
-	upd := conflictUpdates(cols, key, d.sameName)
-	if len(upd) == 0 {
-		return s + "NOTHING"
-	}
-	set := make([]string, len(upd))
-	for i, c := range upd {
-		set[i] = fmt.Sprintf("%s = excluded.%s", d.quote(c), d.quote(c))
-	}
-	return s + "UPDATE SET " + strings.Join(set, ", ")
+	return onConflictUpsert(d, table, cols, key, rows, "excluded")
 }
 
 func (d *sqliteDialect) rowsIn(width, n, first int) string {
-	var b strings.Builder
-	b.WriteString("IN (VALUES ")
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("(" + placeholders(d, first+i*width, width) + ")")
-	}
-	b.WriteString(")")
-	return b.String()
+	return tupleList(d, "IN (VALUES ", width, n, first)
 }
 
 // bind stores values as the source gave them (SQLite keeps any type), except
