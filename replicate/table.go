@@ -148,6 +148,12 @@ func (t *tableRun) run(ctx context.Context) (err error) {
 		return kb, nil
 	}
 
+	// keyText renders a row's key for an error message.
+	keyText := func(vals []any) string {
+		kb, _ := encodeKey(vals, nil)
+		return describeKey(kb)
+	}
+
 	// Read ahead while the table is locked, prepared and its state loaded.
 	pipe := startPipe(sr, func(vals []any, kb []byte) (keyFP, []byte, bool) {
 		kb, err := encodeKey(vals, kb)
@@ -273,7 +279,6 @@ func (t *tableRun) run(ctx context.Context) (err error) {
 	defer wr.close()
 	added := map[keyFP]rowHash{}
 	now := r.now()
-	var kb []byte
 	t.progress(PhaseCopy)
 	nc := len(cols)
 	for b := range pipe.out {
@@ -283,16 +288,15 @@ func (t *tableRun) run(ctx context.Context) (err error) {
 			h := b.hashes[row]
 			t.read++
 			if b.bad[row] {
-				_, err := encodeKey(vals, kb)
+				_, err := encodeKey(vals, nil)
 				return t.fail("row %d: %w", t.read, err)
 			}
 			fp := b.keys[row]
-			keyText := func() string { kb, _ = encodeKey(vals, kb); return describeKey(kb) }
 			existed := false
 			if i, ok := state.index[fp]; ok {
 				e := &state.entries[i]
 				if e.seen {
-					return t.fail("the statement's result has two rows with key %s; choose a key that identifies rows (WITH Key='...')", keyText())
+					return t.fail("the statement's result has two rows with key %s; choose a key that identifies rows (WITH Key='...')", keyText(vals))
 				}
 				e.seen, existed = true, true
 				if e.hash == h {
@@ -305,14 +309,14 @@ func (t *tableRun) run(ctx context.Context) (err error) {
 				e.hash = h
 			} else {
 				if _, dup := added[fp]; dup {
-					return t.fail("the statement's result has two rows with key %s; choose a key that identifies rows (WITH Key='...')", keyText())
+					return t.fail("the statement's result has two rows with key %s; choose a key that identifies rows (WITH Key='...')", keyText(vals))
 				}
 				added[fp] = h
 			}
 			for i, v := range vals {
 				bv, err := d.bind(v, cols[i].typ)
 				if err != nil {
-					return t.fail("row with key %s, column %s: %w", keyText(), displayIdent(cols[i].name), err)
+					return t.fail("row with key %s, column %s: %w", keyText(vals), displayIdent(cols[i].name), err)
 				}
 				wr.add(bv)
 			}
