@@ -117,6 +117,8 @@ Connection (shell, query, replicate):
   --profile NAME     a profile of the config file (%s)
   --dsn DSN          a connection string: Key=Value;Key2=Value2
                      (with none of these, $PLANNER_DSN is used)
+  -v, -vv, -vvv      log statements, + Graph requests, + bodies (secrets
+                     redacted) to stderr; or --verbosity N
 
 Examples:
   planner replicate --sandbox                 # copy the demo tenant into ./planner.db
