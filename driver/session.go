@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"sync"
 
@@ -17,13 +18,14 @@ type session struct {
 	cfg *Config
 	st  *connState
 
-	mu    sync.Mutex
-	etags map[string]*version // object → versions we superseded and the current one
+	mu     sync.Mutex
+	etags  map[string]*written                   // object → versions we superseded and the current one
+	labels map[string]graph.CategoryDescriptions // plan id → label names read
 }
 
-// version tracks an object this session wrote: rows read before the write
+// written tracks an object this session wrote: rows read before the write
 // carry an older ETag that is ours to replace.
-type version struct {
+type written struct {
 	superseded map[string]bool
 	current    string // "" when the write returned no body (refetch before reuse)
 }
@@ -35,25 +37,31 @@ func (c *Connector) session(st *connState) *session {
 	return &session{cn: c, g: g, cfg: c.cfg, st: st}
 }
 
-// fresh returns rec with its ETag replaced by the one our own earlier write in
+// fresh returns v with its ETag replaced by the one our own earlier write in
 // this session produced, so that several rows of one object (checklist items
 // of one task, say) can be written in one statement.
-func (x *session) fresh(rec rowRec) rowRec {
+func (x *session) fresh(v version) version {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if v := x.etags[rec.obj]; v != nil && v.superseded[rec.etag] && v.current != "" {
-		rec.etag = v.current
+	if w := x.etags[v.obj]; w != nil && w.superseded[v.etag] && w.current != "" {
+		v.etag = w.current
 	}
-	return rec
+	return v
 }
 
-// stale reports whether rec's ETag was superseded by a write of ours whose
+// freshRow is fresh for a row kept for a write.
+func (x *session) freshRow(r rowRec) rowRec {
+	r.etag = x.fresh(version{r.obj, r.etag}).etag
+	return r
+}
+
+// stale reports whether v's ETag was superseded by a write of ours whose
 // new ETag is unknown (the service answered 204).
-func (x *session) stale(rec rowRec) bool {
+func (x *session) stale(v version) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	v := x.etags[rec.obj]
-	return v != nil && v.superseded[rec.etag] && v.current == ""
+	w := x.etags[v.obj]
+	return w != nil && w.superseded[v.etag] && w.current == ""
 }
 
 // wrote records that obj moved from version old to version now ("" if unknown).
@@ -61,11 +69,11 @@ func (x *session) wrote(obj, old, now string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.etags == nil {
-		x.etags = map[string]*version{}
+		x.etags = map[string]*written{}
 	}
 	v := x.etags[obj]
 	if v == nil {
-		v = &version{superseded: map[string]bool{}}
+		v = &written{superseded: map[string]bool{}}
 		x.etags[obj] = v
 	}
 	v.superseded[old] = true
@@ -132,7 +140,7 @@ func (x *session) groups(ctx context.Context) iter.Seq2[*graph.Group, error] {
 
 func isAppOnlyRefusal(err error) bool {
 	var ge *graph.Error
-	return asGraphError(err, &ge) && ge.StatusCode == 400
+	return errors.As(err, &ge) && ge.StatusCode == 400
 }
 
 // plans yields every plan scans cover, concurrently across groups, in a
