@@ -79,7 +79,7 @@ func TestBatchBasics(t *testing.T) {
 	if next := str(list, "@odata.nextLink"); next != "" && !strings.HasPrefix(next, s.GraphURL()) {
 		t.Errorf("nextLink inside a batch: %q", next)
 	}
-	if !strings.Contains(string(res["3"].Body), `"code":""`) {
+	if !strings.Contains(string(res["3"].Body), `"code":"itemNotFound"`) {
 		t.Errorf("item 3 body = %s", res["3"].Body)
 	}
 	// The request log has the envelope and each sub-request.

@@ -55,9 +55,10 @@
 // 400; order hints "<prev> <next>!" are rewritten to short values that sort
 // between the neighbours; Planner's limits answer 403 with their Maximum… codes
 // (see Limits); deleting a bucket or plan deletes what it contains; Planner
-// ignores $top, $filter, $orderby and $select on its lists. Errors use Graph's
-// JSON shape, with Planner's empty "code", and every response carries
-// request-id and client-request-id headers.
+// ignores $top, $filter, $orderby and $select on its lists; plans carry
+// container and not the deprecated owner, as v1.0 returns them. Errors use
+// Graph's JSON shape and every response carries request-id and
+// client-request-id headers.
 //
 // Lists are paged (400 items by default) with an absolute @odata.nextLink
 // carrying an opaque $skiptoken; follow it verbatim. Items keep their creation
@@ -79,6 +80,10 @@
 // verification page for people trying the sandbox in a browser.
 //
 // Decisions where Microsoft's documentation is silent:
+//   - Every error names a code. Planner often sends an empty "code"; the
+//     emulator sends one of Graph's documented basic codes instead
+//     (invalidRequest, accessDenied, itemNotFound, resourceModified, …), or
+//     Planner's Maximum… codes for limits.
 //   - Refresh tokens rotate by default: a used refresh token is rejected
 //     (invalid_grant, AADSTS70008) unless reused within WithRefreshTokenGrace
 //     (default 0). Idle refresh tokens expire after 90 days (AADSTS700082);

@@ -121,7 +121,11 @@ func (c *call) written(render func(e *enc)) *gResp {
 }
 
 func (c *call) invalid(err *badRequest) *gResp {
-	return c.fail(err.status, err.code, err.msg)
+	code := err.code
+	if code == "" {
+		code = plannerCode(err.status)
+	}
+	return c.fail(err.status, code, err.msg)
 }
 
 // required returns body[key] as a string, or the service's 400 when it is

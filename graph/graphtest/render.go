@@ -160,8 +160,6 @@ func renderPlan(e *enc, p *plan, ctx string) {
 	e.etag(kindPlan, p.etag)
 	e.key("createdDateTime")
 	e.tm(p.created)
-	e.key("owner")
-	e.str(p.group.id)
 	e.key("title")
 	e.str(p.title)
 	e.key("id")
