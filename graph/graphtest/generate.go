@@ -91,8 +91,8 @@ func (b *builder) spread(n int) []string {
 	return h
 }
 
-func (b *builder) daysAgo(maxDays int) int64 {
-	return b.base - b.rng.Int64N(int64(maxDays)*24*3600*1e7)*100
+func (b *builder) daysAgo(maxDays int) stamp {
+	return stampNS(b.base - b.rng.Int64N(int64(maxDays)*24*3600*1e7)*100)
 }
 
 func asciiFold(s string) string {
@@ -220,20 +220,20 @@ func (b *builder) assign(t *task, u *user, by *user) {
 	if t.assigned(u.id) {
 		return
 	}
-	t.assignments = append(t.assignments, assignment{user: u.id, by: ident{user: by.id, app: plannerWebApp}, at: t.created + 60e9, hint: b.spread(8)[len(t.assignments)%8]})
+	t.assignments = append(t.assignments, assignment{user: u.id, by: ident{user: by.id, app: plannerWebApp}, at: t.created.add(time.Minute), hint: b.spread(8)[len(t.assignments)%8]})
 }
 
 func (b *builder) complete(t *task, by *user) {
 	t.percent = 100
-	t.completed = t.created + b.rng.Int64N(20*24*3600)*1e9
-	if t.completed > b.base {
-		t.completed = b.base - 3600e9
+	t.completed = t.created.add(time.Duration(b.rng.Int64N(20*24*3600)) * time.Second)
+	if base := stampNS(b.base); base.before(t.completed) {
+		t.completed = base.add(-time.Hour)
 	}
 	t.completedBy = ident{user: by.id, app: plannerWebApp}
 }
 
 func (b *builder) checklistItem(t *task, title string, checked bool, hint string, by *user) {
-	t.checklist = append(t.checklist, checklistItem{key: guid(b.rng), title: title, checked: checked, hint: hint, by: ident{user: by.id, app: plannerWebApp}, at: t.created + 3600e9})
+	t.checklist = append(t.checklist, checklistItem{key: guid(b.rng), title: title, checked: checked, hint: hint, by: ident{user: by.id, app: plannerWebApp}, at: t.created.add(time.Hour)})
 }
 
 func (b *builder) reference(t *task, rawURL, alias, typ, prio string, by *user) {
@@ -243,13 +243,13 @@ func (b *builder) reference(t *task, rawURL, alias, typ, prio string, by *user) 
 			return
 		}
 	}
-	t.references = append(t.references, reference{key: key, alias: alias, typ: typ, priority: prio, by: ident{user: by.id, app: plannerWebApp}, at: t.created + 7200e9})
+	t.references = append(t.references, reference{key: key, alias: alias, typ: typ, priority: prio, by: ident{user: by.id, app: plannerWebApp}, at: t.created.add(2 * time.Hour)})
 }
 
 // day returns midnight UTC of base + d days.
-func (b *builder) day(d int) int64 {
+func (b *builder) day(d int) stamp {
 	t := time.Unix(0, b.base).UTC().Truncate(24 * time.Hour)
-	return t.AddDate(0, 0, d).UnixNano()
+	return stampOf(t.AddDate(0, 0, d))
 }
 
 // ---- generated tenants ----
@@ -435,19 +435,19 @@ func (b *builder) genTasks(p *plan, buckets []*bucket, members []*user, spec Gen
 		}
 		if rng.IntN(10) < 7 {
 			from := b.day(-20)
-			if t.start != 0 {
+			if !t.start.isNull() {
 				from = t.start
 			}
-			t.due = from + int64(1+rng.IntN(30))*24*3600*1e9
+			t.due = from.add(time.Duration(1+rng.IntN(30)) * 24 * time.Hour)
 		}
 		if spec.Awkward {
 			switch i {
 			case 3:
 				t.start, t.due = b.day(2), b.day(2)
 			case 5:
-				t.start, t.due = 0, time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC).UnixNano()
+				t.start, t.due = stamp{}, stampOf(time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC))
 			case 7:
-				t.start, t.due = time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC).UnixNano(), time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+				t.start, t.due = stampOf(time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC)), stampOf(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
 			}
 		}
 		// Assignments: a fifth of the tasks are unassigned.

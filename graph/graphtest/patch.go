@@ -160,19 +160,19 @@ func hintValue(k string, v rawJSON) (string, *badRequest) {
 	return h, nil
 }
 
-func dateValue(k string, v rawJSON) (int64, *badRequest) {
+func dateValue(k string, v rawJSON) (stamp, *badRequest) {
 	if isNull(v) {
-		return 0, nil
+		return stamp{}, nil
 	}
 	s, ok := asString(v)
 	if !ok {
-		return 0, bad("The value of '%s' must be a DateTimeOffset string or null.", k)
+		return stamp{}, bad("The value of '%s' must be a DateTimeOffset string or null.", k)
 	}
-	ns, ok := parseGraphTime(s)
+	st, ok := parseGraphTime(s)
 	if !ok {
-		return 0, bad("The value '%s' of '%s' is not a valid DateTimeOffset.", s, k)
+		return stamp{}, bad("The value '%s' of '%s' is not a valid DateTimeOffset.", s, k)
 	}
-	return ns, nil
+	return st, nil
 }
 
 // validReferenceKey checks a plannerExternalReferences key: the URL, with
@@ -217,7 +217,7 @@ var referenceKeyEncoder = strings.NewReplacer("%", "%25", ".", "%2E", ":", "%3A"
 // POST rules. planBuckets resolves bucket ids.
 func (c *call) applyTaskFields(t *task, body map[string]rawJSON, create bool) *badRequest {
 	s := c.s
-	now := s.nowNS()
+	now := s.nowStamp()
 	actor := c.who.actor()
 	for _, k := range sortedKeys(body) {
 		v := body[k]
@@ -355,7 +355,7 @@ func (c *call) applyTaskFields(t *task, body map[string]rawJSON, create bool) *b
 			// Unknown properties are ignored, as Graph does for lenient clients.
 		}
 	}
-	if t.start != 0 && t.due != 0 && t.start > t.due {
+	if !t.start.isNull() && !t.due.isNull() && t.due.before(t.start) {
 		return bad("The task's startDateTime must not be later than its dueDateTime.")
 	}
 	if len(t.assignments) > s.cfg.limits.AssigneesPerTask {
@@ -364,7 +364,7 @@ func (c *call) applyTaskFields(t *task, body map[string]rawJSON, create bool) *b
 	return nil
 }
 
-func (c *call) applyAssignments(t *task, v rawJSON, now int64, actor ident) *badRequest {
+func (c *call) applyAssignments(t *task, v rawJSON, now stamp, actor ident) *badRequest {
 	if isNull(v) {
 		t.assignments = nil
 		return nil
@@ -422,7 +422,7 @@ func (c *call) applyAssignments(t *task, v rawJSON, now int64, actor ident) *bad
 // applyDetails applies a task-details PATCH to t (a clone).
 func (c *call) applyDetails(t *task, body map[string]rawJSON) *badRequest {
 	s := c.s
-	now := s.nowNS()
+	now := s.nowStamp()
 	actor := c.who.actor()
 	for _, k := range sortedKeys(body) {
 		v := body[k]
@@ -470,7 +470,7 @@ func (c *call) applyDetails(t *task, body map[string]rawJSON) *badRequest {
 	return nil
 }
 
-func (c *call) applyChecklist(t *task, v rawJSON, now int64, actor ident) *badRequest {
+func (c *call) applyChecklist(t *task, v rawJSON, now stamp, actor ident) *badRequest {
 	if isNull(v) {
 		t.checklist = nil
 		return nil
@@ -556,7 +556,7 @@ func (c *call) applyChecklist(t *task, v rawJSON, now int64, actor ident) *badRe
 	return nil
 }
 
-func (c *call) applyReferences(t *task, v rawJSON, now int64, actor ident) *badRequest {
+func (c *call) applyReferences(t *task, v rawJSON, now stamp, actor ident) *badRequest {
 	if isNull(v) {
 		t.references = nil
 		return nil

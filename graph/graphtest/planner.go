@@ -249,7 +249,7 @@ func (c *call) createPlan() *gResp {
 	}
 	p := &plan{
 		seq: s.nextSeq(), id: s.newPlannerID(), title: title, group: g,
-		createdBy: c.who.actor(), created: s.nowNS(),
+		createdBy: c.who.actor(), created: s.nowStamp(),
 		etag: s.nextVersion(), detailsEtag: s.nextVersion(),
 	}
 	if !c.who.app {
@@ -855,7 +855,7 @@ func (c *call) createTask() *gResp {
 	if len(p.tasks) >= s.cfg.limits.TasksPerPlan {
 		return c.fail(http.StatusForbidden, "MaximumTasksInProject", fmt.Sprintf("The plan already has %d tasks.", len(p.tasks)))
 	}
-	now := s.nowNS()
+	now := s.nowStamp()
 	t := &task{
 		plan: p, priority: 5, created: now, createdBy: c.who.actor(), descNull: true,
 	}
@@ -931,9 +931,9 @@ func (c *call) patchTask(id string) *gResp {
 	}
 	switch {
 	case cl.percent >= 100 && t.percent < 100:
-		cl.completed, cl.completedBy = s.nowNS(), c.who.actor()
+		cl.completed, cl.completedBy = s.nowStamp(), c.who.actor()
 	case cl.percent < 100:
-		cl.completed, cl.completedBy = 0, ident{}
+		cl.completed, cl.completedBy = stamp{}, ident{}
 	}
 	cl.etag = s.nextVersion()
 	*t = *cl

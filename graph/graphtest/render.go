@@ -59,15 +59,15 @@ func (e *enc) num(v int64) {
 	e.comma = true
 }
 
-// tm writes a DateTimeOffset, or null for 0.
-func (e *enc) tm(ns int64) {
-	if ns == 0 {
+// tm writes a DateTimeOffset, or null.
+func (e *enc) tm(st stamp) {
+	if st.isNull() {
 		e.null()
 		return
 	}
 	e.sep()
 	e.b = append(e.b, '"')
-	e.b = appendGraphTime(e.b, ns)
+	e.b = appendGraphTime(e.b, st)
 	e.b = append(e.b, '"')
 	e.comma = true
 }

@@ -466,7 +466,8 @@ func (s *Server) TaskCount() int {
 
 // ---- internal helpers ----
 
-func (s *Server) nowNS() int64 { return s.now().UTC().UnixNano() }
+// nowStamp is the emulator's clock as a service-made date-time.
+func (s *Server) nowStamp() stamp { return stampOf(s.now()) }
 
 func (s *Server) nextVersion() uint64 { s.version++; return s.version }
 
