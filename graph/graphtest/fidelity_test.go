@@ -57,3 +57,163 @@ func TestFidelity02DateTimesKeptAsSent(t *testing.T) {
 		}
 	}
 }
+
+// TestFidelity01ReferenceKeysKeptAsSent: the service stores whatever key a
+// client sends and the key is the reference's identity: keys other clients
+// wrote (seeded) come back verbatim beside the documented encoding of the
+// same URL, and each can be updated and removed by its exact key.
+func TestFidelity01ReferenceKeysKeptAsSent(t *testing.T) {
+	s, c := demo(t)
+	pid := firstAccessiblePlan(t, c)
+	tid := str(newTask(t, c, pid, nil), "id")
+	const odd = "https%3A//contoso%2Esharepoint%2Ecom/sites/ops/Shared%20Documents/Budget%2Exlsx"
+	documented := EncodeReferenceKey("https://contoso.sharepoint.com/sites/ops/Shared%20Documents/Budget.xlsx")
+	const raw = "https://contoso.sharepoint.com/sites/ops/raw key.docx" // no encoding of a URL at all
+	if documented == odd {
+		t.Fatal("the test needs two keys")
+	}
+	app := Identity{ApplicationID: "7a1f0b8e-0000-4000-8000-00000000a99f"}
+	if err := s.SeedReference(tid, odd, Reference{Alias: "Budget", Type: "Excel", LastModifiedBy: app, LastModifiedDateTime: "2026-11-02T09:00:00.5Z"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SeedReference(tid, raw, Reference{Alias: "Raw"}); err != nil {
+		t.Fatal(err)
+	}
+	d := c.get("/planner/tasks/" + tid + "/details")
+	d = patch(t, c, "/planner/tasks/"+tid+"/details", etagOf(d), map[string]any{"references": map[string]any{
+		documented: map[string]any{"@odata.type": "#microsoft.graph.plannerExternalReference", "alias": "Budget (documented key)"},
+	}})
+	refs := d["references"].(map[string]any)
+	if len(refs) != 3 {
+		t.Fatalf("references %v: want the three keys as sent", refs)
+	}
+	budget := refs[odd].(map[string]any)
+	if budget["alias"] != "Budget" || budget["lastModifiedDateTime"] != "2026-11-02T09:00:00.5Z" ||
+		budget["lastModifiedBy"].(map[string]any)["application"].(map[string]any)["id"] != app.ApplicationID || budget["lastModifiedBy"].(map[string]any)["user"] != nil {
+		t.Errorf("seeded reference = %v", budget)
+	}
+	if refs[documented].(map[string]any)["alias"] != "Budget (documented key)" || refs[raw].(map[string]any)["alias"] != "Raw" {
+		t.Errorf("references = %v", refs)
+	}
+	// Update and remove address exactly one key each.
+	d = patch(t, c, "/planner/tasks/"+tid+"/details", etagOf(d), map[string]any{"references": map[string]any{
+		odd: map[string]any{"@odata.type": "#microsoft.graph.plannerExternalReference", "alias": "Budget FY27"},
+		raw: nil,
+	}})
+	refs = d["references"].(map[string]any)
+	if len(refs) != 2 || refs[odd].(map[string]any)["alias"] != "Budget FY27" || refs[documented].(map[string]any)["alias"] != "Budget (documented key)" {
+		t.Errorf("after update and removal: %v", refs)
+	}
+	if n := c.get("/planner/tasks/" + tid)["referenceCount"]; n != 2.0 {
+		t.Errorf("referenceCount %v", n)
+	}
+	// A new key through the API is stored as sent too (%20 kept, not re-encoded).
+	const extra = "https%3A//contoso%2Esharepoint%2Ecom/sites/ops/Q3%20plan%2Epptx"
+	d = patch(t, c, "/planner/tasks/"+tid+"/details", etagOf(d), map[string]any{"references": map[string]any{
+		extra: map[string]any{"@odata.type": "#microsoft.graph.plannerExternalReference", "alias": "Q3"},
+	}})
+	if _, ok := d["references"].(map[string]any)[extra]; !ok {
+		t.Errorf("key %q not kept as sent: %v", extra, d["references"])
+	}
+	// New keys still follow the documented rules.
+	if r := c.do("PATCH", "/planner/tasks/"+tid+"/details", map[string]any{"references": map[string]any{
+		"https://contoso.com/new": map[string]any{"@odata.type": "#microsoft.graph.plannerExternalReference"},
+	}}, "If-Match", etagOf(d)); r.status != 400 {
+		t.Errorf("a new unencoded key: %d %s", r.status, r.body)
+	}
+	if err := s.SeedReference("AAAAAAAAAAAAAAAAAAAAAAAAAAAA", odd, Reference{}); err == nil {
+		t.Error("seeding on an unknown task succeeded")
+	}
+}
+
+// TestFidelity07TasksOfDeletedPlans: with WithTasksOfDeletedPlans, the tasks
+// of a plan deleted directly or with its group stay in the users' task lists
+// (and only there); by default they go with the plan.
+func TestFidelity07TasksOfDeletedPlans(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		var opts []Option
+		if keep {
+			opts = append(opts, WithTasksOfDeletedPlans())
+		}
+		s, c := demo(t, opts...)
+		me := s.Me().ID
+		mine := func() map[string]string {
+			items, _ := c.list("/me/planner/tasks")
+			byUser, _ := c.list("/users/" + me + "/planner/tasks")
+			if len(items) != len(byUser) {
+				t.Fatalf("/me/planner/tasks has %d tasks, /users/{id}/planner/tasks %d", len(items), len(byUser))
+			}
+			out := map[string]string{}
+			for _, it := range items {
+				out[str(it, "id")] = str(it, "planId")
+			}
+			return out
+		}
+		before := mine()
+		total := s.TaskCount()
+		// Delete one plan through the API and the group of another.
+		var victim, groupVictim string
+		var groupPlans []string
+		for _, g := range s.Groups() {
+			if !g.Unified || len(g.PlanIDs) == 0 || !contains(g.Members, me) {
+				continue
+			}
+			if victim == "" && len(g.PlanIDs) > 1 {
+				victim = g.PlanIDs[0]
+			} else if groupVictim == "" && len(g.PlanIDs) == 1 {
+				groupVictim, groupPlans = g.ID, g.PlanIDs
+			}
+		}
+		if victim == "" || groupVictim == "" {
+			t.Fatal("the demo tenant needs a group with two plans and one with one")
+		}
+		gone := map[string]bool{victim: true}
+		for _, p := range groupPlans {
+			gone[p] = true
+		}
+		orphans, n := 0, 0
+		for _, p := range before {
+			if gone[p] {
+				orphans++
+			}
+		}
+		for p := range gone {
+			n += len(s.TaskIDs(p))
+		}
+		if orphans == 0 {
+			t.Fatal("Me has no task in the deleted plans")
+		}
+		plan := c.get("/planner/plans/" + victim)
+		c.must(204, "DELETE", "/planner/plans/"+victim, nil, "If-Match", etagOf(plan))
+		if err := s.DeleteGroup(groupVictim); err != nil {
+			t.Fatal(err)
+		}
+		if r := c.do("GET", "/groups/"+groupVictim, nil); r.status != 404 {
+			t.Errorf("deleted group: %d", r.status)
+		}
+		after := mine()
+		kept := 0
+		for id, p := range after {
+			if !gone[p] {
+				continue
+			}
+			kept++
+			if r := c.do("GET", "/planner/tasks/"+id, nil); r.status != 404 {
+				t.Errorf("GET of a task of a deleted plan: %d", r.status)
+			}
+			if r := c.do("GET", "/planner/plans/"+p, nil); r.status != 404 {
+				t.Errorf("GET of a deleted plan: %d", r.status)
+			}
+		}
+		want := 0
+		if keep {
+			want = orphans
+		}
+		if kept != want || len(after) != len(before)-orphans+want {
+			t.Errorf("keep=%v: %d tasks of deleted plans listed, want %d (before %d, after %d)", keep, kept, want, len(before), len(after))
+		}
+		if got := s.TaskCount(); got != total-n {
+			t.Errorf("keep=%v: TaskCount %d, want %d", keep, got, total-n)
+		}
+	}
+}

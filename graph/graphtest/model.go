@@ -123,6 +123,7 @@ type task struct {
 	assignments      []assignment
 	etag             uint64
 	deleted          bool
+	orphaned         bool // deleted with its plan, yet still in users' task lists
 
 	// details
 	detailsEtag uint64

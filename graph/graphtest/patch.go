@@ -569,11 +569,14 @@ func (c *call) applyReferences(t *task, v rawJSON, now stamp, actor ident) *badR
 		if annotation(key) {
 			continue
 		}
-		if !validReferenceKey(key) {
-			return bad("The reference key '%s' is not a valid encoded http(s) URL: percent-encode '%%', '.', ':', '@' and '#'.", key)
-		}
 		rv := m[key]
 		i := findReference(t.references, key)
+		// A key is the reference's identity, stored exactly as sent; only
+		// new keys are validated, so a key another client wrote can always
+		// be updated or removed.
+		if i < 0 && !validReferenceKey(key) {
+			return bad("The reference key '%s' is not a valid encoded http(s) URL: percent-encode '%%', '.', ':', '@' and '#'.", key)
+		}
 		if isNull(rv) {
 			if i >= 0 {
 				t.references = removeAt(t.references, i)

@@ -336,8 +336,13 @@ func (s *Server) removePlan(p *plan) {
 	for _, t := range p.tasks {
 		t.deleted = true
 		delete(s.tasks, t.id)
+		if s.cfg.keepDeletedPlanTasks {
+			// Users' task lists keep it (see WithTasksOfDeletedPlans).
+			t.orphaned = true
+			s.orphans++
+		}
 	}
-	if len(p.tasks) > 0 {
+	if len(p.tasks) > 0 && !s.cfg.keepDeletedPlanTasks {
 		kept := s.taskList[:0]
 		for _, t := range s.taskList {
 			if !t.deleted {
@@ -618,7 +623,7 @@ func (c *call) userTasks(id string) *gResp {
 		key: func(i int) uint64 { return s.taskList[i].seq },
 		match: func(i int) bool {
 			t := s.taskList[i]
-			return t.assigned(u.id) && (self || c.member(t.plan.group))
+			return t.assigned(u.id) && (self || c.member(t.plan.group)) && (!t.deleted || t.orphaned)
 		},
 		render: func(e *enc, i int) { renderTask(e, s.taskList[i], "", expand) },
 	})

@@ -34,7 +34,8 @@ type Server struct {
 	planList   []*plan // seq order
 	buckets    map[string]*bucket
 	tasks      map[string]*task
-	taskList   []*task // seq order
+	taskList   []*task // seq order; with WithTasksOfDeletedPlans also the orphaned tasks
+	orphans    int     // orphaned tasks in taskList
 	seq        uint64  // creation sequence of plans, buckets, tasks
 	version    uint64  // etag versions
 	rng        *mrand.Rand
@@ -126,6 +127,8 @@ type config struct {
 	limits      Limits
 	devInterval time.Duration
 	devExpiry   time.Duration
+
+	keepDeletedPlanTasks bool
 }
 
 // WithDemoTenant selects the small fixed demo tenant: three groups the
@@ -166,6 +169,15 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.clock =
 // WithLimits overrides Planner's service limits, e.g. to reach
 // MaximumTasksInProject with a few requests.
 func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }
+
+// WithTasksOfDeletedPlans models a behaviour of the service that users
+// report (microsoft-graph-docs#8729, #8730, #800; docs-contrib#5039): after a
+// plan is deleted, directly or with its group (DeleteGroup), the tasks that
+// were assigned to users stay in /me/planner/tasks and
+// /users/{id}/planner/tasks, with the planId (and bucketId) of the deleted
+// plan. GET of such a task, its details or its plan answers 404, and no
+// plan or bucket list returns it. By default tasks go with their plan.
+func WithTasksOfDeletedPlans() Option { return func(c *config) { c.keepDeletedPlanTasks = true } }
 
 // WithDeviceCode sets the device-code flow's polling interval (whole seconds,
 // at least 1; default 5s) and the codes' lifetime (default 15 minutes).
@@ -461,7 +473,7 @@ func (s *Server) TaskIDs(planID string) []string {
 func (s *Server) TaskCount() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.taskList)
+	return len(s.taskList) - s.orphans
 }
 
 // ---- internal helpers ----
