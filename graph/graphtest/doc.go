@@ -67,6 +67,18 @@
 // Access: delegated tokens reach the plans of groups the user is a member of
 // (403 otherwise) and need Tasks.Read/Tasks.ReadWrite (or Group.*) for Planner
 // and User.Read for /me; app-only tokens reach every group but /me answers 400.
+// What a token may read follows its scopes (TokenFor issues one with exactly
+// the scopes given, and the OAuth endpoints issue the scopes requested): with
+// least-privilege scopes such as "User.Read Tasks.ReadWrite", without
+// Group.Read.All, GroupMember.Read.All or Directory.Read.All, /me/memberOf and
+// /users/{id}/memberOf list groups with @odata.type and id only and every
+// other property null (groupTypes too), as Graph returns "limited
+// information for inaccessible member objects"; directory roles likewise
+// without Directory.Read.All. GET /groups/{id} needs one of those
+// permissions (403 Authorization_RequestDenied); a group that does not exist
+// (or was deleted, see DeleteGroup) is 404 Request_ResourceNotFound, and its
+// /planner/plans 404; a group the user is not a member of is readable with
+// them, but its plans, and each plan, bucket and task in them, answer 403.
 //
 // # Identity platform (under /{tenant}/oauth2/v2.0/)
 //

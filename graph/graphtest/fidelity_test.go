@@ -217,3 +217,68 @@ func TestFidelity07TasksOfDeletedPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestFidelity05LeastPrivilegeScopes: without Group.Read.All or
+// GroupMember.Read.All (or Directory.Read.All), /me/memberOf lists the
+// user's groups with @odata.type and id only, every other property null;
+// directory roles likewise without Directory.Read.All.
+func TestFidelity05LeastPrivilegeScopes(t *testing.T) {
+	s, _ := demo(t)
+	me := s.Me().ID
+	memberOf := func(token, query string) []map[string]any {
+		items, _ := newClient(t, s, token).list("/me/memberOf" + query)
+		if len(items) == 0 {
+			t.Fatal("/me/memberOf is empty")
+		}
+		return items
+	}
+	limited := func(it map[string]any) bool {
+		for k, v := range it {
+			if k != "@odata.type" && k != "id" && v != nil {
+				return false
+			}
+		}
+		return str(it, "id") != "" && str(it, "@odata.type") != ""
+	}
+	cases := []struct {
+		scopes              []string
+		query               string
+		groupsFull, rolesOK bool
+	}{
+		{[]string{"User.Read", "Tasks.ReadWrite"}, "", false, false},
+		{[]string{"User.Read", "Tasks.Read"}, "?$select=id,displayName,groupTypes", false, false},
+		{[]string{"User.Read", "Tasks.ReadWrite", "GroupMember.Read.All"}, "", true, false},
+		{[]string{"User.Read", "Tasks.ReadWrite", "Group.Read.All"}, "", true, false},
+		{[]string{"User.Read", "Directory.Read.All"}, "", true, true},
+	}
+	for _, tc := range cases {
+		groups := 0
+		for _, it := range memberOf(s.TokenFor(me, tc.scopes...), tc.query) {
+			switch str(it, "@odata.type") {
+			case "#microsoft.graph.group":
+				groups++
+				if limited(it) == tc.groupsFull {
+					t.Errorf("%v: group %v", tc.scopes, it)
+				}
+				if !tc.groupsFull {
+					if v, ok := it["groupTypes"]; !ok || v != nil {
+						t.Errorf("%v: a limited group must have groupTypes null: %v", tc.scopes, it)
+					}
+				}
+			case "#microsoft.graph.directoryRole":
+				if limited(it) == tc.rolesOK {
+					t.Errorf("%v: role %v", tc.scopes, it)
+				}
+			}
+		}
+		if groups == 0 {
+			t.Errorf("%v: no group listed", tc.scopes)
+		}
+	}
+	// The scopes are the token's: the test token has GroupMember.Read.All.
+	for _, it := range memberOf(s.Token(), "") {
+		if str(it, "@odata.type") == "#microsoft.graph.group" && limited(it) {
+			t.Errorf("Token(): limited group %v", it)
+		}
+	}
+}

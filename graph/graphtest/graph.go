@@ -864,14 +864,23 @@ func (c *call) memberOf(id string) *gResp {
 		}
 	}
 	sel := c.selection()
+	// Without permission to read a type of object, Graph lists objects of
+	// that type with @odata.type and id only, every other property null
+	// ("Limited information returned for inaccessible member objects").
+	groups, roles := c.who.can(permGroupsRead), c.who.can(permRolesRead)
 	return c.page(c.metadata("directoryObjects"), size, lister{
 		n:   len(objs),
 		key: func(i int) uint64 { return uint64(i + 1) },
 		render: func(e *enc, i int) {
-			if objs[i].g != nil {
+			switch {
+			case objs[i].g != nil && groups:
 				renderGroup(e, objs[i].g, s.domain, "", sel, true)
-			} else {
+			case objs[i].g != nil:
+				renderLimited(e, "#microsoft.graph.group", objs[i].g.id, groupProperties, sel)
+			case roles:
 				renderRole(e, objs[i].r, sel)
+			default:
+				renderLimited(e, "#microsoft.graph.directoryRole", objs[i].r.id, roleProperties, sel)
 			}
 		},
 	})

@@ -586,3 +586,27 @@ func renderRole(e *enc, r *dirRole, sel selection) {
 	}
 	e.close()
 }
+
+// The properties renderGroup and renderRole write besides id.
+var (
+	groupProperties = []string{"deletedDateTime", "classification", "createdDateTime", "description", "displayName", "groupTypes",
+		"mail", "mailEnabled", "mailNickname", "membershipRule", "resourceProvisioningOptions", "securityEnabled", "visibility"}
+	roleProperties = []string{"deletedDateTime", "description", "displayName", "roleTemplateId"}
+)
+
+// renderLimited writes a directory object the caller may not read: its type
+// and id, every other (selected) property null.
+func renderLimited(e *enc, odataType, id string, props []string, sel selection) {
+	e.open()
+	e.key("@odata.type")
+	e.str(odataType)
+	e.key("id")
+	e.str(id)
+	for _, p := range props {
+		if sel.has(p) {
+			e.key(p)
+			e.null()
+		}
+	}
+	e.close()
+}
