@@ -282,3 +282,57 @@ func TestFidelity05LeastPrivilegeScopes(t *testing.T) {
 		}
 	}
 }
+
+// TestFidelity06UnreadableGroups: the statuses a client meets for a group it
+// names but cannot read: not a member (the group is readable, its plans are
+// 403), deleted or unknown (404), and no directory permission (GET of the
+// group 403 while its plans stay readable to a member).
+func TestFidelity06UnreadableGroups(t *testing.T) {
+	s, c := demo(t)
+	me := s.Me().ID
+	var member, other, otherPlan string
+	for _, g := range s.Groups() {
+		if !g.Unified || len(g.PlanIDs) == 0 {
+			continue
+		}
+		if contains(g.Members, me) && member == "" {
+			member = g.ID
+		} else if !contains(g.Members, me) {
+			other, otherPlan = g.ID, g.PlanIDs[0]
+		}
+	}
+	deleted := member
+	for _, g := range s.Groups() {
+		if g.Unified && g.ID != member && contains(g.Members, me) && len(g.PlanIDs) > 0 {
+			deleted = g.ID
+		}
+	}
+	if other == "" || deleted == member {
+		t.Fatal("the demo tenant needs two member groups and a non-member group with plans")
+	}
+	if err := s.DeleteGroup(deleted); err != nil {
+		t.Fatal(err)
+	}
+	least := newClient(t, s, s.TokenFor(me, "User.Read", "Tasks.ReadWrite"))
+	cases := []struct {
+		who    *client
+		path   string
+		status int
+		code   string
+	}{
+		{c, "/groups/" + other, 200, ""},
+		{c, "/groups/" + other + "/planner/plans", 403, "accessDenied"},
+		{c, "/planner/plans/" + otherPlan, 403, "accessDenied"},
+		{c, "/groups/" + deleted, 404, "Request_ResourceNotFound"},
+		{c, "/groups/" + deleted + "/planner/plans", 404, "itemNotFound"},
+		{least, "/groups/" + member, 403, "Authorization_RequestDenied"},
+		{least, "/groups/" + member + "/planner/plans", 200, ""},
+		{least, "/groups/" + other + "/planner/plans", 403, "accessDenied"},
+	}
+	for _, tc := range cases {
+		r := tc.who.do("GET", tc.path, nil)
+		if r.status != tc.status || (tc.code != "" && r.errCode(t) != tc.code) {
+			t.Errorf("GET %s: %d %s, want %d %s", tc.path, r.status, r.body, tc.status, tc.code)
+		}
+	}
+}
