@@ -1,6 +1,8 @@
 package graphtest
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -334,5 +336,87 @@ func TestFidelity06UnreadableGroups(t *testing.T) {
 		if r.status != tc.status || (tc.code != "" && r.errCode(t) != tc.code) {
 			t.Errorf("GET %s: %d %s, want %d %s", tc.path, r.status, r.body, tc.status, tc.code)
 		}
+	}
+}
+
+// TestFidelity08Limits: a plan's limit on tasks that are not completed
+// (MaximumActiveTasksInProject) besides its limit on all tasks, and the
+// per-user limits on assigned and created tasks, each with its 403 code.
+func TestFidelity08Limits(t *testing.T) {
+	_, c := demo(t, WithLimits(Limits{ActiveTasksPerPlan: 3, TasksPerPlan: 5}))
+	pid := str(newPlan(t, c, "Limits"), "id")
+	code := func(r resp) string {
+		if r.status != 403 {
+			return fmt.Sprintf("status %d", r.status)
+		}
+		return r.errCode(t)
+	}
+	var open []map[string]any
+	for i := 0; i < 3; i++ {
+		open = append(open, newTask(t, c, pid, nil))
+	}
+	if got := code(c.do("POST", "/planner/tasks", map[string]any{"planId": pid, "title": "fourth active"})); got != "MaximumActiveTasksInProject" {
+		t.Errorf("fourth active task: %s", got)
+	}
+	// Completed tasks only count toward the total.
+	done := newTask(t, c, pid, map[string]any{"percentComplete": 100})
+	// Completing a task frees a place among the active ones.
+	c.must(204, "PATCH", "/planner/tasks/"+str(open[0], "id"), map[string]any{"percentComplete": 100}, "If-Match", etagOf(open[0]))
+	newTask(t, c, pid, nil)
+	// Reopening a completed task when the plan is full of active ones fails.
+	if got := code(c.do("PATCH", "/planner/tasks/"+str(done, "id"), map[string]any{"percentComplete": 50}, "If-Match", etagOf(done))); got != "MaximumActiveTasksInProject" {
+		t.Errorf("reopening: %s", got)
+	}
+	if got := code(c.do("POST", "/planner/tasks", map[string]any{"planId": pid, "title": "sixth", "percentComplete": 100})); got != "MaximumTasksInProject" {
+		t.Errorf("sixth task: %s", got)
+	}
+	r := c.do("POST", "/planner/tasks", map[string]any{"planId": pid, "title": "sixth"})
+	if got := code(r); got != "MaximumTasksInProject" || !strings.Contains(string(r.body), "Tasks in a Plan") {
+		t.Errorf("sixth task: %s %s", got, r.body)
+	}
+
+	// Per-user limits count across the tenant.
+	s2 := NewServer(t)
+	me := s2.Me().ID
+	app := newClient(t, s2, s2.AppToken())
+	assigned, created := 0, 0
+	for _, p := range s2.PlanIDs() {
+		items, _ := app.list("/planner/plans/" + p + "/tasks")
+		for _, it := range items {
+			if _, ok := it["assignments"].(map[string]any)[me]; ok {
+				assigned++
+			}
+			if by, _ := it["createdBy"].(map[string]any); by != nil {
+				if u, _ := by["user"].(map[string]any); u != nil && u["id"] == me {
+					created++
+				}
+			}
+		}
+	}
+	if assigned == 0 || created == 0 {
+		t.Fatalf("Me is assigned %d and created %d demo tasks", assigned, created)
+	}
+	s3 := NewServer(t, WithLimits(Limits{TasksAssignedToUser: assigned + 1, TasksCreatedByUser: created + 2}))
+	c3, app3 := newClient(t, s3, s3.Token()), newClient(t, s3, s3.AppToken())
+	pid3 := firstAccessiblePlan(t, c3)
+	assign := map[string]any{"assignments": map[string]any{me: map[string]any{"@odata.type": "#microsoft.graph.plannerAssignment", "orderHint": " !"}}}
+	newTask(t, c3, pid3, assign) // assigned+1, created+1
+	if got := code(c3.do("POST", "/planner/tasks", map[string]any{"planId": pid3, "title": "x", "assignments": assign["assignments"]})); got != "MaximumTasksAssignedToUser" {
+		t.Errorf("one assignment too many on create: %s", got)
+	}
+	other := newTask(t, c3, pid3, nil) // created+2
+	if got := code(c3.do("PATCH", "/planner/tasks/"+str(other, "id"), assign, "If-Match", etagOf(other))); got != "MaximumTasksAssignedToUser" {
+		t.Errorf("one assignment too many on update: %s", got)
+	}
+	if got := code(c3.do("POST", "/planner/tasks", map[string]any{"planId": pid3, "title": "x"})); got != "MaximumTasksCreatedByUser" {
+		t.Errorf("one task too many created by Me: %s", got)
+	}
+	// An application alone creates tasks no user created.
+	if r := app3.do("POST", "/planner/tasks", map[string]any{"planId": pid3, "title": "by the app"}); r.status != 201 {
+		t.Errorf("app-only create: %d %s", r.status, r.body)
+	}
+	def := Limits{}.withDefaults()
+	if def.ActiveTasksPerPlan != 3000 || def.TasksAssignedToUser != 9000 || def.TasksCreatedByUser != 20000 {
+		t.Errorf("default limits = %+v", def)
 	}
 }

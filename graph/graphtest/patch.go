@@ -414,6 +414,9 @@ func (c *call) applyAssignments(t *task, v rawJSON, now stamp, actor ident) *bad
 		if !hasHint {
 			return bad("The assignment for '%s' must specify an orderHint (\" !\" for none).", uid)
 		}
+		if n := c.s.tasksAssignedTo(key); n >= c.s.cfg.limits.TasksAssignedToUser {
+			return limit("MaximumTasksAssignedToUser", fmt.Sprintf("The maximum number of Tasks assigned to a user limit has been exceeded (%d) for user %s.", n, uid))
+		}
 		t.assignments = insertAt(t.assignments, -1-i, assignment{user: key, by: actor, at: now, hint: hint})
 	}
 	return nil

@@ -858,7 +858,12 @@ func (c *call) createTask() *gResp {
 		return c.pfail(http.StatusBadRequest, "The property 'title' is required to create a task.")
 	}
 	if len(p.tasks) >= s.cfg.limits.TasksPerPlan {
-		return c.fail(http.StatusForbidden, "MaximumTasksInProject", fmt.Sprintf("The plan already has %d tasks.", len(p.tasks)))
+		return c.fail(http.StatusForbidden, "MaximumTasksInProject", fmt.Sprintf("The maximum number of Tasks in a Plan limit has been exceeded (%d).", s.cfg.limits.TasksPerPlan))
+	}
+	if actor := c.who.actor(); actor.user != "" {
+		if n := s.tasksCreatedBy(actor.user); n >= s.cfg.limits.TasksCreatedByUser {
+			return c.fail(http.StatusForbidden, "MaximumTasksCreatedByUser", fmt.Sprintf("The maximum number of Tasks created by a user limit has been exceeded (%d).", n))
+		}
 	}
 	now := s.nowStamp()
 	t := &task{
@@ -889,6 +894,8 @@ func (c *call) createTask() *gResp {
 	}
 	if t.percent >= 100 {
 		t.completed, t.completedBy = now, c.who.actor()
+	} else if r := c.checkActiveTasks(p); r != nil {
+		return r
 	}
 	t.seq, t.id = s.nextSeq(), s.newPlannerID()
 	t.etag, t.detailsEtag = s.nextVersion(), s.nextVersion()
@@ -897,6 +904,43 @@ func (c *call) createTask() *gResp {
 	e := &enc{}
 	renderTask(e, t, c.metadata("planner/tasks/$entity"), false)
 	return c.ok(http.StatusCreated, e.b)
+}
+
+// checkActiveTasks answers MaximumActiveTasksInProject when plan p cannot
+// take one more task that is not completed.
+func (c *call) checkActiveTasks(p *plan) *gResp {
+	active := 0
+	for _, o := range p.tasks {
+		if o.percent < 100 {
+			active++
+		}
+	}
+	if lim := c.s.cfg.limits.ActiveTasksPerPlan; active >= lim {
+		return c.fail(http.StatusForbidden, "MaximumActiveTasksInProject", fmt.Sprintf("The maximum number of Tasks that aren't completed in a Plan limit has been exceeded (%d).", lim))
+	}
+	return nil
+}
+
+// tasksCreatedBy counts the tasks of the tenant a user created.
+func (s *Server) tasksCreatedBy(userID string) int {
+	n := 0
+	for _, t := range s.taskList {
+		if !t.deleted && t.createdBy.user == userID {
+			n++
+		}
+	}
+	return n
+}
+
+// tasksAssignedTo counts the tasks of the tenant assigned to a user.
+func (s *Server) tasksAssignedTo(userID string) int {
+	n := 0
+	for _, t := range s.taskList {
+		if !t.deleted && t.assigned(userID) {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *Server) addTask(t *task) {
@@ -938,6 +982,12 @@ func (c *call) patchTask(id string) *gResp {
 	case cl.percent >= 100 && t.percent < 100:
 		cl.completed, cl.completedBy = s.nowStamp(), c.who.actor()
 	case cl.percent < 100:
+		if t.percent >= 100 {
+			// Reopening a task makes it active again.
+			if r := c.checkActiveTasks(t.plan); r != nil {
+				return r
+			}
+		}
 		cl.completed, cl.completedBy = stamp{}, ident{}
 	}
 	cl.etag = s.nextVersion()

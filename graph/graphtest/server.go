@@ -85,16 +85,32 @@ type Group struct {
 	PlanIDs     []string // the group's plans, in creation order
 }
 
-// Limits are the Planner service limits the emulator enforces (403 with the
-// documented Maximum… error codes). Zero fields take the documented value.
+// Limits are the Planner service limits the emulator enforces: a write that
+// would exceed one answers 403 with the limit's Maximum… error code
+// (planner-overview, "403 Forbidden") and a message saying what to do. Zero
+// fields take the documented value (learn.microsoft.com planner-limits;
+// Microsoft may change them without notice, so clients should branch on the
+// codes, not the numbers).
+//
+// A plan has two task limits: MaximumActiveTasksInProject counts its tasks
+// that are not completed (percentComplete below 100) and is the one flows
+// usually meet first; MaximumTasksInProject counts all of them. Creating an
+// incomplete task, or reopening a completed one, checks the first;
+// creating any task checks the second. The per-user limits count a user's
+// tasks across the tenant: assigning a user checks the tasks assigned to
+// them, and creating a task as a user (not as an application alone) checks
+// the tasks that user created.
 type Limits struct {
 	TasksPerPlan          int // MaximumTasksInProject, default 9000
+	ActiveTasksPerPlan    int // MaximumActiveTasksInProject (tasks not completed), default 3000
 	BucketsPerPlan        int // MaximumBucketsInProject, default 200
 	PlansPerGroup         int // MaximumProjectsOwnedByUser, default 400
 	AssigneesPerTask      int // MaximumAssigneesInTasks, default 20
 	ChecklistItemsPerTask int // MaximumChecklistItemsOnTask, default 20
 	ReferencesPerTask     int // MaximumReferencesOnTask, default 15
 	UsersSharedWithPlan   int // MaximumUsersSharedWithProject, default 100
+	TasksAssignedToUser   int // MaximumTasksAssignedToUser, default 9000
+	TasksCreatedByUser    int // MaximumTasksCreatedByUser, default 20000
 }
 
 func (l Limits) withDefaults() Limits {
@@ -104,6 +120,9 @@ func (l Limits) withDefaults() Limits {
 		}
 	}
 	def(&l.TasksPerPlan, 9000)
+	def(&l.ActiveTasksPerPlan, 3000)
+	def(&l.TasksAssignedToUser, 9000)
+	def(&l.TasksCreatedByUser, 20000)
 	def(&l.BucketsPerPlan, 200)
 	def(&l.PlansPerGroup, 400)
 	def(&l.AssigneesPerTask, 20)
