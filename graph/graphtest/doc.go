@@ -49,8 +49,10 @@
 // 412; malformed, or another kind of object's etag: 400); 204 after PATCH, or
 // 200 with the object under Prefer: return=representation; 201 after POST;
 // PATCH merges, open types merge per key and null deletes a key; @odata.type is
-// mandatory on assignment, checklist and reference values; reference keys are
-// the URL with % . : @ # percent-encoded; read-only properties, start after due,
+// mandatory on assignment, checklist and reference values; new reference keys
+// are the URL with % . : @ # percent-encoded and new checklist keys GUIDs,
+// while keys are stored exactly as sent and an existing key (see Seeding)
+// can always be updated or removed; read-only properties, start after due,
 // labels beyond category25 and order hints outside the documented grammar are
 // 400; order hints "<prev> <next>!" are rewritten to short values that sort
 // between the neighbours; Planner's limits answer 403 with their Maximum… codes

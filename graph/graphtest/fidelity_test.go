@@ -420,3 +420,40 @@ func TestFidelity08Limits(t *testing.T) {
 		t.Errorf("default limits = %+v", def)
 	}
 }
+
+// TestFidelity09ChecklistKeys: new checklist items are keyed by GUIDs (the
+// docs' rule; '.', ':', '%', '@' and '#' can never appear), while a key
+// another client wrote stays addressable whatever its form.
+func TestFidelity09ChecklistKeys(t *testing.T) {
+	s, c := demo(t)
+	pid := firstAccessiblePlan(t, c)
+	tid := str(newTask(t, c, pid, nil), "id")
+	item := func(title string) map[string]any {
+		return map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": title}
+	}
+	path := "/planner/tasks/" + tid + "/details"
+	etag := func() string { return etagOf(c.get(path)) }
+	for _, k := range []string{"item-1", "20886", "a.b", "x:y", "%41", "a@b", "#1", " ", "8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c5", "8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c5g", "{8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c5d"} {
+		r := c.do("PATCH", path, map[string]any{"checklist": map[string]any{k: item(k)}}, "If-Match", etag())
+		if r.status != 400 || r.errCode(t) != "invalidRequest" || !strings.Contains(string(r.body), "GUID") {
+			t.Errorf("new checklist key %q: %d %s", k, r.status, r.body)
+		}
+	}
+	good := []string{"8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c5d", "8D5B6A4E2F1C4A7B9E3D0C1F2A3B4C5E", "{8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c5f}", "(8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c60)"}
+	for _, k := range good {
+		patch(t, c, path, etag(), map[string]any{"checklist": map[string]any{k: item(k)}})
+	}
+	// The Planner apps write short numeric keys (docs-contrib#3479).
+	if err := s.SeedChecklistItem(tid, "20886", ChecklistItem{Title: "Seeded", LastModifiedBy: Identity{ApplicationID: plannerWebApp}}); err != nil {
+		t.Fatal(err)
+	}
+	d := patch(t, c, path, etag(), map[string]any{"checklist": map[string]any{"20886": map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "isChecked": true}}})
+	it := d["checklist"].(map[string]any)["20886"].(map[string]any)
+	if it["title"] != "Seeded" || it["isChecked"] != true || len(d["checklist"].(map[string]any)) != len(good)+1 {
+		t.Errorf("seeded item after update: %v", d["checklist"])
+	}
+	d = patch(t, c, path, etagOf(d), map[string]any{"checklist": map[string]any{"20886": nil}})
+	if _, ok := d["checklist"].(map[string]any)["20886"]; ok {
+		t.Error("the seeded item was not removed")
+	}
+}

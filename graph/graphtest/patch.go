@@ -199,6 +199,27 @@ func validReferenceKey(k string) bool {
 	return strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")
 }
 
+// validChecklistKey reports whether k can key a new checklist item: a GUID
+// ("the client should provide GUIDs as properties", plannerChecklistItems),
+// in any of the forms .NET parses: 32 hex digits, with hyphens 8-4-4-4-12,
+// and the hyphenated form in braces or parentheses.
+func validChecklistKey(k string) bool {
+	switch {
+	case len(k) == 38 && (k[0] == '{' && k[37] == '}' || k[0] == '(' && k[37] == ')'):
+		return validGUID(k[1:37])
+	case len(k) == 36:
+		return validGUID(k)
+	case len(k) == 32:
+		for i := 0; i < len(k); i++ {
+			if !isHex(k[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
@@ -486,11 +507,13 @@ func (c *call) applyChecklist(t *task, v rawJSON, now stamp, actor ident) *badRe
 		if annotation(key) {
 			continue
 		}
-		if strings.TrimSpace(key) == "" || len(key) > 256 {
-			return bad("The checklist key '%s' is not a valid item id.", key)
-		}
 		iv := m[key]
 		i := findChecklist(t.checklist, key)
+		// Only new keys are validated: keys other clients wrote (the
+		// Planner apps write short numbers) stay addressable.
+		if i < 0 && !validChecklistKey(key) {
+			return bad("The checklist item id '%s' is not valid: checklist items are keyed by a GUID, such as '%s' (property names of open types cannot contain '.', ':', '%%', '@' or '#').", key, "d280ed1a-9f6b-4f9c-a962-fb4d00dc50ff")
+		}
 		if isNull(iv) {
 			if i >= 0 {
 				t.checklist = removeAt(t.checklist, i)

@@ -518,14 +518,15 @@ func TestOpenTypeMerge(t *testing.T) {
 	}
 
 	// Checklist and references on the details.
+	const item1Key, item2Key = "8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c5d", "{9E1F6B2A-7C3D-4E5F-8A9B-0C1D2E3F4A5B}"
 	d := c.get("/planner/tasks/" + tid + "/details")
 	ref1 := EncodeReferenceKey("https://contoso.sharepoint.com/sites/x/Doc.docx")
 	ref2 := EncodeReferenceKey("http://example.com/a#b@c")
 	d = patch(t, c, "/planner/tasks/"+tid+"/details", etagOf(d), map[string]any{
 		"description": "Hello",
 		"checklist": map[string]any{
-			"item-1": map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": "First"},
-			"item-2": map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": "Second", "isChecked": true},
+			item1Key: map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": "First"},
+			item2Key: map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": "Second", "isChecked": true},
 		},
 		"references": map[string]any{
 			ref1: map[string]any{"@odata.type": "#microsoft.graph.plannerExternalReference", "alias": "Doc", "type": "Word"},
@@ -533,7 +534,7 @@ func TestOpenTypeMerge(t *testing.T) {
 		},
 	})
 	check := d["checklist"].(map[string]any)
-	item1 := check["item-1"].(map[string]any)
+	item1 := check[item1Key].(map[string]any)
 	if len(check) != 2 || item1["isChecked"] != false || str(item1, "orderHint") == "" || str(item1, "lastModifiedDateTime") == "" ||
 		item1["lastModifiedBy"].(map[string]any)["user"].(map[string]any)["id"] != s.Me().ID {
 		t.Errorf("checklist = %v", check)
@@ -544,11 +545,11 @@ func TestOpenTypeMerge(t *testing.T) {
 	}
 	// Item values merge their properties.
 	d = patch(t, c, "/planner/tasks/"+tid+"/details", etagOf(d), map[string]any{
-		"checklist":  map[string]any{"item-2": map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": "Second (renamed)"}, "item-1": nil},
+		"checklist":  map[string]any{item2Key: map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": "Second (renamed)"}, item1Key: nil},
 		"references": map[string]any{ref1: map[string]any{"@odata.type": "#microsoft.graph.plannerExternalReference", "alias": "Renamed"}},
 	})
 	check = d["checklist"].(map[string]any)
-	item2 := check["item-2"].(map[string]any)
+	item2 := check[item2Key].(map[string]any)
 	if len(check) != 1 || item2["title"] != "Second (renamed)" || item2["isChecked"] != true {
 		t.Errorf("checklist after merge = %v", check)
 	}
@@ -641,8 +642,8 @@ func TestValidation(t *testing.T) {
 		{"malformed JSON", "/planner/tasks/" + tid, `{"title": `, 400},
 		{"JSON array", "/planner/tasks/" + tid, `[1,2]`, 400},
 		{"empty body", "/planner/tasks/" + tid, "", 400},
-		{"checklist item without type", "/planner/tasks/" + tid + "/details", map[string]any{"checklist": map[string]any{"k": map[string]any{"title": "x"}}}, 400},
-		{"new checklist item without title", "/planner/tasks/" + tid + "/details", map[string]any{"checklist": map[string]any{"k": map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem"}}}, 400},
+		{"checklist item without type", "/planner/tasks/" + tid + "/details", map[string]any{"checklist": map[string]any{"3f2a1b0c-0000-4000-8000-000000000001": map[string]any{"title": "x"}}}, 400},
+		{"new checklist item without title", "/planner/tasks/" + tid + "/details", map[string]any{"checklist": map[string]any{"3f2a1b0c-0000-4000-8000-000000000001": map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem"}}}, 400},
 		{"reference without type", "/planner/tasks/" + tid + "/details", map[string]any{"references": map[string]any{EncodeReferenceKey("https://a.b/c"): map[string]any{"alias": "x"}}}, 400},
 		{"reference key not encoded", "/planner/tasks/" + tid + "/details", map[string]any{"references": map[string]any{"https://a.b/c": map[string]any{"@odata.type": "#microsoft.graph.plannerExternalReference"}}}, 400},
 		{"reference not http", "/planner/tasks/" + tid + "/details", map[string]any{"references": map[string]any{EncodeReferenceKey("ftp://a.b/c"): map[string]any{"@odata.type": "#microsoft.graph.plannerExternalReference"}}}, 400},
@@ -779,7 +780,7 @@ func TestLimits(t *testing.T) {
 	details := c.get("/planner/tasks/" + tid + "/details")
 	checklist := map[string]any{}
 	for i := 0; i < 21; i++ {
-		checklist[fmt.Sprintf("new-%02d", i)] = map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": "x"}
+		checklist[fmt.Sprintf("3f2a1b0c-0000-4000-8000-0000000000%02d", i)] = map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": "x"}
 	}
 	refs := map[string]any{}
 	for i := 0; i < 16; i++ {
@@ -806,7 +807,7 @@ func TestLimits(t *testing.T) {
 		}
 	}
 	// 20 checklist items and 15 references are fine.
-	delete(checklist, "new-20")
+	delete(checklist, "3f2a1b0c-0000-4000-8000-000000000020")
 	for k := range refs {
 		if len(refs) == 15 {
 			break
