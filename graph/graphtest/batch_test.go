@@ -152,12 +152,16 @@ func TestBatchWritesAndDependsOn(t *testing.T) {
 		{"id": "stale", "method": "PATCH", "url": "/planner/tasks/" + tid, "headers": hdr("If-Match", etagOf(task)), "body": map[string]any{"title": "stale"}, "dependsOn": []string{"details"}},
 		{"id": "after-stale", "method": "GET", "url": "/planner/tasks/" + tid, "dependsOn": []string{"stale"}},
 		{"id": "after-after", "method": "GET", "url": "/me", "dependsOn": []string{"after-stale"}},
-		{"id": "create", "method": "POST", "url": "/planner/tasks", "headers": ct, "body": map[string]any{"planId": pid, "title": "made in a batch"}},
-		// A body may also be base64.
-		{"id": "b64", "method": "POST", "url": "/planner/buckets", "headers": ct, "body": base64.StdEncoding.EncodeToString([]byte(`{"name":"b64","planId":"` + pid + `"}`))},
 	}
 	s.ResetRequests()
 	res, _ := batch(t, c, reqs)
+	// A batch is fully sequential or fully parallel: the creates go in another.
+	parallel, _ := batch(t, c, []map[string]any{
+		{"id": "create", "method": "POST", "url": "/planner/tasks", "headers": ct, "body": map[string]any{"planId": pid, "title": "made in a batch"}},
+		// A body may also be base64.
+		{"id": "b64", "method": "POST", "url": "/planner/buckets", "headers": ct, "body": base64.StdEncoding.EncodeToString([]byte(`{"name":"b64","planId":"` + pid + `"}`))},
+	})
+	res["create"], res["b64"] = parallel["create"], parallel["b64"]
 	want := map[string]int{"patch": 200, "details": 204, "stale": 412, "after-stale": 424, "after-after": 424, "create": 201, "b64": 201}
 	for id, st := range want {
 		if res[id].Status != st {

@@ -62,6 +62,14 @@
 // Graph's JSON shape and every response carries request-id and
 // client-request-id headers.
 //
+// $batch takes up to 20 requests with unique (case-insensitive) ids and
+// answers them in another order than sent. dependsOn follows what Graph
+// enforces beyond its documentation: a batch is fully parallel (no
+// dependsOn) or fully sequential (each request after the first depends on
+// the one before it), else 400 "Batch should be either fully sequential or
+// fully parallel"; a dependsOn naming a later request is 400 "Invalid
+// dependency for request Id"; a request whose dependency failed is 424.
+//
 // Lists are paged (400 items by default) with an absolute @odata.nextLink
 // carrying an opaque $skiptoken; follow it verbatim. Items keep their creation
 // order, so paging stays consistent while objects are added or deleted.

@@ -457,3 +457,43 @@ func TestFidelity09ChecklistKeys(t *testing.T) {
 		t.Error("the seeded item was not removed")
 	}
 }
+
+// TestFidelity10BatchDependsOn: Graph refuses (400, the whole batch) a batch
+// that is neither fully parallel nor fully sequential, and a dependsOn
+// naming a later request; fully sequential and fully parallel batches run.
+func TestFidelity10BatchDependsOn(t *testing.T) {
+	_, c := demo(t)
+	req := func(id string, deps ...string) map[string]any {
+		m := map[string]any{"id": id, "method": "GET", "url": "/me"}
+		if len(deps) > 0 {
+			m["dependsOn"] = deps
+		}
+		return m
+	}
+	cases := []struct {
+		name string
+		reqs []map[string]any
+		msg  string // "" = accepted
+	}{
+		{"parallel", []map[string]any{req("1"), req("2"), req("3")}, ""},
+		{"sequential", []map[string]any{req("1"), req("2", "1"), req("3", "2")}, ""},
+		{"sequential, naming earlier ones too", []map[string]any{req("1"), req("2", "1"), req("3", "1", "2")}, ""},
+		{"the docs' old example: 1 and 3 first, then 2, then 4", []map[string]any{req("1"), req("2", "1"), req("3"), req("4", "2", "3")}, "fully sequential or fully parallel"},
+		{"a chain and a free request", []map[string]any{req("1"), req("2", "1"), req("3")}, "fully sequential or fully parallel"},
+		{"skipping the one before", []map[string]any{req("1"), req("2", "1"), req("3", "1")}, "fully sequential or fully parallel"},
+		{"depends on a later request", []map[string]any{req("1", "2"), req("2")}, "Invalid dependency for request Id: 1"},
+		{"sequential in the wrong order", []map[string]any{req("b", "a"), req("a")}, "Invalid dependency for request Id: b"},
+	}
+	for _, tc := range cases {
+		r := c.do("POST", "/$batch", map[string]any{"requests": tc.reqs})
+		if tc.msg == "" {
+			if r.status != 200 {
+				t.Errorf("%s: %d %s", tc.name, r.status, r.body)
+			}
+			continue
+		}
+		if r.status != 400 || r.errCode(t) != "BadRequest" || !strings.Contains(string(r.body), tc.msg) {
+			t.Errorf("%s: %d %s, want 400 %q", tc.name, r.status, r.body, tc.msg)
+		}
+	}
+}
