@@ -162,7 +162,7 @@ func TestBatchWritesAndDependsOn(t *testing.T) {
 		{"id": "b64", "method": "POST", "url": "/planner/buckets", "headers": ct, "body": base64.StdEncoding.EncodeToString([]byte(`{"name":"b64","planId":"` + pid + `"}`))},
 	})
 	res["create"], res["b64"] = parallel["create"], parallel["b64"]
-	want := map[string]int{"patch": 200, "details": 204, "stale": 412, "after-stale": 424, "after-after": 424, "create": 201, "b64": 201}
+	want := map[string]int{"patch": 200, "details": 204, "stale": 409, "after-stale": 424, "after-after": 424, "create": 201, "b64": 201}
 	for id, st := range want {
 		if res[id].Status != st {
 			t.Errorf("%s: status %d, want %d: %s", id, res[id].Status, st, res[id].Body)
@@ -181,7 +181,7 @@ func TestBatchWritesAndDependsOn(t *testing.T) {
 			seq = append(seq, fmt.Sprint(r.Status))
 		}
 	}
-	if strings.Join(seq, ",") != "200,204,412" {
+	if strings.Join(seq, ",") != "200,204,409" {
 		t.Errorf("PATCH order by status: %v", seq)
 	}
 	if got := c.get("/planner/tasks/" + tid); got["title"] != "from batch" {

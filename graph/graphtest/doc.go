@@ -45,9 +45,17 @@
 // The service's rules are enforced: server-generated 28-character ids (GUIDs
 // for users and groups); a new W/"…" etag on every write of an object
 // (ordinal-greater is newer; a task, its details and its board formats each
-// have their own); If-Match required on PATCH and DELETE (missing or stale:
-// 412; malformed, or another kind of object's etag: 400); 204 after PATCH, or
-// 200 with the object under Prefer: return=representation; 201 after POST;
+// have their own); If-Match required on PATCH and DELETE, and judged as the
+// Planner overview says ("Planner allows changes to older versions of
+// resources, if the intended change does not conflict with newer changes"):
+// the current etag or an older one whose write touches nothing changed since
+// (another property, another key of an open type such as assignments or
+// checklist) is applied; an older one whose write touches what changed
+// since, or a DELETE after any change, is 409 Conflict; a missing etag, or
+// one that is not a recent version of the object (the last 64 are kept), is
+// 412; a malformed etag, or another kind of object's, is 400; 204 after
+// PATCH, or 200 with the object under Prefer: return=representation; 201
+// after POST;
 // PATCH merges, open types merge per key and null deletes a key; @odata.type is
 // mandatory on assignment, checklist and reference values; new reference keys
 // are the URL with % . : @ # percent-encoded and new checklist keys GUIDs,
@@ -69,6 +77,18 @@
 // the one before it), else 400 "Batch should be either fully sequential or
 // fully parallel"; a dependsOn naming a later request is 400 "Invalid
 // dependency for request Id"; a request whose dependency failed is 424.
+//
+// # Seeding
+//
+// The service stores what its clients send, and other clients (older apps,
+// scripts, the Planner apps themselves) leave values that the documented
+// rules of the API refuse from a Graph client: reference keys with more than
+// % . : @ # encoded (e.g. "Shared%20Documents") or none at all, checklist
+// keys that are not GUIDs ("20886"), date-times with any number of
+// fractional digits, objects written by an application alone. SeedReference,
+// SeedChecklistItem and SeedTask store such values verbatim, never
+// normalising a key, and give the object a new etag as the other client's
+// write did; DeleteGroup deletes a group with its plans.
 //
 // Lists are paged (400 items by default) with an absolute @odata.nextLink
 // carrying an opaque $skiptoken; follow it verbatim. Items keep their creation
@@ -118,8 +138,11 @@
 //   - Delegated tokens always include User.Read (consented by default); the
 //     public client's ".default" means User.Read, Tasks.ReadWrite and
 //     GroupMember.Read.All.
-//   - Any stale If-Match is 412 (Planner may accept an older etag when the
-//     change does not conflict; the emulator is strict). If-Match: * is 400.
+//   - A write with an older etag conflicts when it names a property (or an
+//     open type's key) that changed since; a DELETE conflicts with any change
+//     but the service's own (a task's counts following its details). Writes
+//     to the whole of an open type (null) conflict with a change of any of
+//     its keys. If-Match: * is 400.
 //   - Changing a task's or bucket's planId is 400; new tasks without an
 //     orderHint go to the top of the plan, new buckets to the end.
 //   - Faults: a match is a substring of the request path; an empty match covers

@@ -1,6 +1,7 @@
 package graphtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -494,6 +495,141 @@ func TestFidelity10BatchDependsOn(t *testing.T) {
 		}
 		if r.status != 400 || r.errCode(t) != "BadRequest" || !strings.Contains(string(r.body), tc.msg) {
 			t.Errorf("%s: %d %s, want 400 %q", tc.name, r.status, r.body, tc.msg)
+		}
+	}
+}
+
+// TestFidelity11Versioning: Planner accepts a write made against an older
+// etag when it does not conflict with newer changes, answers 409 when it
+// does, and 412 when the etag is missing or is not a version of the object
+// it can judge (planner-overview, "Planner resource versioning").
+func TestFidelity11Versioning(t *testing.T) {
+	s, c := demo(t)
+	other := newClient(t, s, s.AppToken())
+	pid := firstAccessiblePlan(t, c)
+	users := s.Users()
+	assign := map[string]any{"@odata.type": "#microsoft.graph.plannerAssignment", "orderHint": " !"}
+	task := newTask(t, c, pid, nil)
+	tid := str(task, "id")
+	path := "/planner/tasks/" + tid
+	read := etagOf(task) // what our client read
+
+	// Another client changes the title and assigns someone.
+	patch(t, other, path, read, map[string]any{"title": "by the other client", "assignments": map[string]any{users[1].ID: assign}})
+	cases := []struct {
+		name   string
+		method string
+		body   map[string]any
+		etag   string
+		status int
+	}{
+		{"another property", "PATCH", map[string]any{"priority": 1}, read, 204},
+		{"another assignee", "PATCH", map[string]any{"assignments": map[string]any{users[2].ID: assign}}, read, 204},
+		{"the same property", "PATCH", map[string]any{"title": "ours"}, read, 409},
+		{"the same assignee", "PATCH", map[string]any{"assignments": map[string]any{users[1].ID: nil}}, read, 409},
+		{"all assignments", "PATCH", map[string]any{"assignments": nil}, read, 409},
+		{"delete", "DELETE", nil, read, 409},
+		{"missing If-Match", "PATCH", map[string]any{"priority": 3}, "", 412},
+		{"an etag never issued", "PATCH", map[string]any{"priority": 3}, `W/"JzEtVGFzayAgQEBAQEBAQEBAQEBAQEBAWCc="`, 412},
+	}
+	for _, tc := range cases {
+		var r resp
+		if tc.etag == "" {
+			r = c.do(tc.method, path, tc.body)
+		} else {
+			r = c.do(tc.method, path, tc.body, "If-Match", tc.etag)
+		}
+		if r.status != tc.status {
+			t.Errorf("%s: %d %s, want %d", tc.name, r.status, r.body, tc.status)
+			continue
+		}
+		if r.status >= 400 && r.errCode(t) != "resourceModified" && r.errCode(t) != "invalidRequest" {
+			t.Errorf("%s: code %q", tc.name, r.errCode(t))
+		}
+	}
+	got := c.get(path)
+	as := got["assignments"].(map[string]any)
+	if got["title"] != "by the other client" || got["priority"] != 1.0 || len(as) != 2 || as[users[1].ID] == nil || as[users[2].ID] == nil {
+		t.Errorf("merged task: %v", got)
+	}
+
+	// Checklist items are judged key by key; a change of the task's counts
+	// by the service does not conflict with a client's change of the task.
+	dpath := path + "/details"
+	d0 := c.get(dpath)
+	k1, k2 := "8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c01", "8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c02"
+	item := func(title string) map[string]any {
+		return map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": title}
+	}
+	before := etagOf(c.get(path))
+	patch(t, other, dpath, etagOf(d0), map[string]any{"checklist": map[string]any{k1: item("theirs")}})
+	c.must(204, "PATCH", dpath, map[string]any{"checklist": map[string]any{k2: item("ours")}}, "If-Match", etagOf(d0))
+	if r := c.do("PATCH", dpath, map[string]any{"checklist": map[string]any{k1: item("ours too")}}, "If-Match", etagOf(d0)); r.status != 409 {
+		t.Errorf("the same checklist item: %d %s", r.status, r.body)
+	}
+	if etagOf(c.get(path)) == before {
+		t.Fatal("new checklist items change the task's counts and etag")
+	}
+	c.must(204, "PATCH", path, map[string]any{"percentComplete": 50}, "If-Match", before)
+
+	// Only recent versions can be judged: beyond them the etag is 412.
+	plan := newPlan(t, c, "History")
+	ppath := "/planner/plans/" + str(plan, "id")
+	cur := plan
+	for i := 0; i < maxHistory+1; i++ {
+		cur = patch(t, c, ppath, etagOf(cur), map[string]any{"title": fmt.Sprint("v", i)})
+	}
+	if r := c.do("DELETE", ppath, nil, "If-Match", etagOf(plan)); r.status != 412 || r.errCode(t) != "resourceModified" {
+		t.Errorf("an etag older than the history: %d %s", r.status, r.body)
+	}
+	c.must(204, "DELETE", ppath, nil, "If-Match", etagOf(cur))
+}
+
+// TestFidelity11ErrorCodes: every Graph error the emulator sends names a
+// code, including the ones Planner leaves empty.
+func TestFidelity11ErrorCodes(t *testing.T) {
+	s, c := demo(t)
+	pid := firstAccessiblePlan(t, c)
+	tid := s.TaskIDs(pid)[0]
+	task := c.get("/planner/tasks/" + tid)
+	anon := newClient(t, s, "")
+	cases := []struct {
+		name   string
+		r      resp
+		status int
+	}{
+		{"bad id", c.do("GET", "/planner/tasks/short", nil), 400},
+		{"bad JSON", c.do("PATCH", "/planner/tasks/"+tid, "{", "If-Match", etagOf(task)), 400},
+		{"bad order hint", c.do("PATCH", "/planner/tasks/"+tid, map[string]any{"orderHint": "x"}, "If-Match", etagOf(task)), 400},
+		{"bad If-Match", c.do("PATCH", "/planner/tasks/"+tid, map[string]any{"title": "x"}, "If-Match", "nonsense"), 400},
+		{"no token", anon.do("GET", "/me", nil), 401},
+		{"no scope", newClient(t, s, s.TokenFor(s.Me().ID, "User.Read")).do("GET", "/planner/tasks/"+tid, nil), 403},
+		{"not found", c.do("GET", "/planner/tasks/AAAAAAAAAAAAAAAAAAAAAAAAAAAA", nil), 404},
+		{"method", c.do("PUT", "/planner/tasks/"+tid, map[string]any{}), 405},
+		{"no If-Match", c.do("PATCH", "/planner/tasks/"+tid, map[string]any{"title": "x"}), 412},
+		{"media type", c.do("POST", "/planner/tasks", "x", "Content-Type", "text/plain"), 415},
+		{"entity set", c.do("GET", "/planner/plans", nil), 400},
+	}
+	for _, tc := range cases {
+		if tc.r.status != tc.status || tc.r.errCode(t) == "" {
+			t.Errorf("%s: %d %s, want %d with a code", tc.name, tc.r.status, tc.r.body, tc.status)
+		}
+	}
+	s.FailNext(1, 409, "/planner/tasks/")
+	if r := c.do("GET", "/planner/tasks/"+tid, nil); r.status != 409 || r.errCode(t) == "" {
+		t.Errorf("injected 409: %d %s", r.status, r.body)
+	}
+	res, _ := batch(t, c, []map[string]any{
+		{"id": "1", "method": "GET", "url": "/planner/tasks/AAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+		{"id": "2", "method": "GET", "url": "/me", "dependsOn": []string{"1"}},
+	})
+	for id, want := range map[string]int{"1": 404, "2": 424} {
+		var body struct {
+			Error struct{ Code string } `json:"error"`
+		}
+		_ = json.Unmarshal(res[id].Body, &body)
+		if res[id].Status != want || body.Error.Code == "" {
+			t.Errorf("batch item %s: %d %s", id, res[id].Status, res[id].Body)
 		}
 	}
 }

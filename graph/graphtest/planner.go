@@ -79,22 +79,6 @@ func (c *call) findTask(id string) (*task, *gResp) {
 	return t, nil
 }
 
-// checkIfMatch enforces Planner's optimistic concurrency.
-func (c *call) checkIfMatch(k etagKind, current uint64) *gResp {
-	h := c.req.header.Get("If-Match")
-	if strings.TrimSpace(h) == "" {
-		return c.pfail(http.StatusPreconditionFailed, "The If-Match header must be specified for this kind of request.")
-	}
-	inner, ok := parseIfMatch(h, k)
-	if !ok {
-		return c.pfail(http.StatusBadRequest, "The If-Match header contains an invalid value.")
-	}
-	if inner != etagValue(k, current) {
-		return c.pfail(http.StatusPreconditionFailed, "The resource has been changed since the etag in If-Match was read: read it again and retry with the new etag.")
-	}
-	return nil
-}
-
 func (c *call) wantRepresentation() bool {
 	for _, v := range c.req.header.Values("Prefer") {
 		for _, p := range strings.Split(v, ",") {
@@ -278,11 +262,16 @@ func (c *call) patchPlan(id string) *gResp {
 	if r != nil {
 		return r
 	}
-	if r := c.checkIfMatch(kindPlan, p.etag); r != nil {
+	read, r := c.ifMatch(kindPlan, p.id, p.etag)
+	if r != nil {
 		return r
 	}
 	body, r := c.readJSONObject()
 	if r != nil {
+		return r
+	}
+	paths := changePaths(body)
+	if r := c.conflict(kindPlan, p.id, read, p.etag, paths); r != nil {
 		return r
 	}
 	title := p.title
@@ -310,7 +299,9 @@ func (c *call) patchPlan(id string) *gResp {
 		}
 	}
 	p.title = title
+	prev := p.etag
 	p.etag = s.nextVersion()
+	s.recordChange(kindPlan, p.id, prev, p.etag, paths)
 	return c.written(func(e *enc) { renderPlan(e, p, c.metadata("planner/plans/$entity")) })
 }
 
@@ -325,7 +316,11 @@ func (c *call) deletePlan(id string) *gResp {
 	if r != nil {
 		return r
 	}
-	if r := c.checkIfMatch(kindPlan, p.etag); r != nil {
+	read, r := c.ifMatch(kindPlan, p.id, p.etag)
+	if r != nil {
+		return r
+	}
+	if r := c.conflict(kindPlan, p.id, read, p.etag, everything); r != nil {
 		return r
 	}
 	s.removePlan(p)
@@ -333,7 +328,12 @@ func (c *call) deletePlan(id string) *gResp {
 }
 
 func (s *Server) removePlan(p *plan) {
+	s.forget(p.id, kindPlan, kindPlanDetails)
+	for _, b := range p.buckets {
+		s.forget(b.id, kindBucket)
+	}
 	for _, t := range p.tasks {
+		s.forgetTaskHistory(t)
 		t.deleted = true
 		delete(s.tasks, t.id)
 		if s.cfg.keepDeletedPlanTasks {
@@ -404,11 +404,16 @@ func (c *call) patchPlanDetails(id string) *gResp {
 	if r != nil {
 		return r
 	}
-	if r := c.checkIfMatch(kindPlanDetails, p.detailsEtag); r != nil {
+	read, r := c.ifMatch(kindPlanDetails, p.id, p.detailsEtag)
+	if r != nil {
 		return r
 	}
 	body, r := c.readJSONObject()
 	if r != nil {
+		return r
+	}
+	paths := changePaths(body)
+	if r := c.conflict(kindPlanDetails, p.id, read, p.detailsEtag, paths); r != nil {
 		return r
 	}
 	shared := append([]string(nil), p.sharedWith...)
@@ -487,7 +492,9 @@ func (c *call) patchPlanDetails(id string) *gResp {
 		return c.fail(http.StatusForbidden, "MaximumUsersSharedWithProject", fmt.Sprintf("The plan is shared with more than %d users.", s.cfg.limits.UsersSharedWithPlan))
 	}
 	p.sharedWith, p.categories, p.catSet = shared, cats, catSet
+	prev := p.detailsEtag
 	p.detailsEtag = s.nextVersion()
+	s.recordChange(kindPlanDetails, p.id, prev, p.detailsEtag, paths)
 	return c.written(func(e *enc) {
 		renderPlanDetails(e, p, c.metadata("planner/plans('"+p.id+"')/details/$entity"))
 	})
@@ -714,11 +721,16 @@ func (c *call) patchBucket(id string) *gResp {
 	if r != nil {
 		return r
 	}
-	if r := c.checkIfMatch(kindBucket, b.etag); r != nil {
+	read, r := c.ifMatch(kindBucket, b.id, b.etag)
+	if r != nil {
 		return r
 	}
 	body, r := c.readJSONObject()
 	if r != nil {
+		return r
+	}
+	paths := changePaths(body)
+	if r := c.conflict(kindBucket, b.id, read, b.etag, paths); r != nil {
 		return r
 	}
 	name, hint := b.name, b.orderHint
@@ -754,7 +766,9 @@ func (c *call) patchBucket(id string) *gResp {
 		}
 	}
 	b.name, b.orderHint = name, hint
+	prev := b.etag
 	b.etag = s.nextVersion()
+	s.recordChange(kindBucket, b.id, prev, b.etag, paths)
 	return c.written(func(e *enc) { renderBucket(e, b, c.metadata("planner/buckets/$entity")) })
 }
 
@@ -769,7 +783,11 @@ func (c *call) deleteBucket(id string) *gResp {
 	if r != nil {
 		return r
 	}
-	if r := c.checkIfMatch(kindBucket, b.etag); r != nil {
+	read, r := c.ifMatch(kindBucket, b.id, b.etag)
+	if r != nil {
+		return r
+	}
+	if r := c.conflict(kindBucket, b.id, read, b.etag, everything); r != nil {
 		return r
 	}
 	p := b.plan
@@ -788,6 +806,7 @@ func (c *call) deleteBucket(id string) *gResp {
 		s.forgetTask(t)
 	}
 	b.deleted = true
+	s.forget(b.id, kindBucket)
 	delete(s.buckets, b.id)
 	p.buckets = removeBySeq(p.buckets, b.seq, func(x *bucket) uint64 { return x.seq })
 	return c.noContent()
@@ -951,6 +970,7 @@ func (s *Server) addTask(t *task) {
 
 // forgetTask removes a task from the tenant's indexes (not from its plan).
 func (s *Server) forgetTask(t *task) {
+	s.forgetTaskHistory(t)
 	t.deleted = true
 	delete(s.tasks, t.id)
 	s.taskList = removeBySeq(s.taskList, t.seq, func(x *task) uint64 { return x.seq })
@@ -967,11 +987,16 @@ func (c *call) patchTask(id string) *gResp {
 	if r != nil {
 		return r
 	}
-	if r := c.checkIfMatch(kindTask, t.etag); r != nil {
+	read, r := c.ifMatch(kindTask, t.id, t.etag)
+	if r != nil {
 		return r
 	}
 	body, r := c.readJSONObject()
 	if r != nil {
+		return r
+	}
+	paths := changePaths(body)
+	if r := c.conflict(kindTask, t.id, read, t.etag, paths); r != nil {
 		return r
 	}
 	cl := t.clone()
@@ -991,6 +1016,7 @@ func (c *call) patchTask(id string) *gResp {
 		cl.completed, cl.completedBy = stamp{}, ident{}
 	}
 	cl.etag = s.nextVersion()
+	s.recordChange(kindTask, t.id, t.etag, cl.etag, paths)
 	*t = *cl
 	return c.written(func(e *enc) { renderTask(e, t, c.metadata("planner/tasks/$entity"), false) })
 }
@@ -1006,7 +1032,11 @@ func (c *call) deleteTask(id string) *gResp {
 	if r != nil {
 		return r
 	}
-	if r := c.checkIfMatch(kindTask, t.etag); r != nil {
+	read, r := c.ifMatch(kindTask, t.id, t.etag)
+	if r != nil {
+		return r
+	}
+	if r := c.conflict(kindTask, t.id, read, t.etag, everything); r != nil {
 		return r
 	}
 	p := t.plan
@@ -1062,11 +1092,16 @@ func (c *call) patchTaskPart(id string, part taskPart) *gResp {
 	}
 	kinds := [...]etagKind{kindTaskDetails, kindBucketBoard, kindProgressBoard, kindAssignedBoard}
 	versions := [...]uint64{t.detailsEtag, t.bucketBoardEtag, t.progressBoardEtag, t.assignedBoardEtag}
-	if r := c.checkIfMatch(kinds[part], versions[part]); r != nil {
+	read, r := c.ifMatch(kinds[part], t.id, versions[part])
+	if r != nil {
 		return r
 	}
 	body, r := c.readJSONObject()
 	if r != nil {
+		return r
+	}
+	paths := changePaths(body)
+	if r := c.conflict(kinds[part], t.id, read, versions[part], paths); r != nil {
 		return r
 	}
 	cl := t.clone()
@@ -1090,6 +1125,7 @@ func (c *call) patchTaskPart(id string, part taskPart) *gResp {
 			len(cl.checklist) != len(t.checklist) || cl.activeChecklist() != t.activeChecklist() ||
 			len(cl.references) != len(t.references) {
 			cl.etag = s.nextVersion()
+			s.recordChange(kindTask, t.id, t.etag, cl.etag, nil)
 		}
 	case partBucketBoard:
 		cl.bucketBoardEtag = s.nextVersion()
@@ -1098,6 +1134,7 @@ func (c *call) patchTaskPart(id string, part taskPart) *gResp {
 	case partAssignedBoard:
 		cl.assignedBoardEtag = s.nextVersion()
 	}
+	s.recordChange(kinds[part], t.id, versions[part], [...]uint64{cl.detailsEtag, cl.bucketBoardEtag, cl.progressBoardEtag, cl.assignedBoardEtag}[part], paths)
 	*t = *cl
 	return c.written(func(e *enc) { renderPart(e, t, part, partContext(c, t, part)) })
 }

@@ -397,8 +397,8 @@ func TestCreateReadUpdateDelete(t *testing.T) {
 	if b2["name"] != "Doing" {
 		t.Errorf("bucket PATCH: %v", b2)
 	}
-	// DELETE needs the current etag.
-	if r := c.do("DELETE", "/planner/tasks/"+tid, nil, "If-Match", etagOf(task2)); r.status != 412 {
+	// A DELETE with an etag older than a change conflicts with it.
+	if r := c.do("DELETE", "/planner/tasks/"+tid, nil, "If-Match", etagOf(task2)); r.status != 409 {
 		t.Errorf("DELETE with stale etag: %d", r.status)
 	}
 	c.must(204, "DELETE", "/planner/tasks/"+tid, nil, "If-Match", etagOf(task3))
@@ -457,7 +457,8 @@ func TestETags(t *testing.T) {
 		msg                 string
 	}{
 		{"missing If-Match", "/planner/tasks/" + tid, "", 412, "must be specified"},
-		{"stale etag", "/planner/tasks/" + tid, tags[0], 412, ""},
+		{"stale etag, conflicting change", "/planner/tasks/" + tid, tags[0], 409, "conflicts"},
+		{"etag never issued", "/planner/tasks/" + tid, "W/\"JzEtVGFzayAgQEBAQEBAQEBAQEBAQEBAWCc=\"", 412, "no longer matches"},
 		{"garbage", "/planner/tasks/" + tid, "not an etag", 400, "The If-Match header contains an invalid value."},
 		{"bad base64", "/planner/tasks/" + tid, `W/"%%%"`, 400, "invalid value"},
 		{"task etag on details", "/planner/tasks/" + tid + "/details", etagOf(taskAfterDesc), 400, "The If-Match header contains an invalid value."},

@@ -93,9 +93,9 @@ func (s *Server) SeedReference(taskID, key string, ref Reference) error {
 		t.references[i] = r
 	} else {
 		t.references = insertAt(t.references, -1-i, r)
-		t.etag = s.nextVersion() // referenceCount changed
+		s.bumpTask(t, nil) // referenceCount changed
 	}
-	t.detailsEtag = s.nextVersion()
+	s.bumpDetails(t, []string{"references/" + key})
 	return nil
 }
 
@@ -130,8 +130,8 @@ func (s *Server) SeedChecklistItem(taskID, key string, item ChecklistItem) error
 	} else {
 		t.checklist = insertAt(t.checklist, -1-i, ci)
 	}
-	t.etag = s.nextVersion() // the counts may have changed
-	t.detailsEtag = s.nextVersion()
+	s.bumpTask(t, nil) // the counts may have changed
+	s.bumpDetails(t, []string{"checklist/" + key})
 	return nil
 }
 
@@ -144,17 +144,19 @@ func (s *Server) SeedTask(taskID string, seed TaskSeed) error {
 		return err
 	}
 	cl := t.clone()
+	var paths []string
 	for _, f := range []struct {
 		name, v string
 		dst     *stamp
 	}{
-		{"StartDateTime", seed.StartDateTime, &cl.start},
-		{"DueDateTime", seed.DueDateTime, &cl.due},
-		{"CreatedDateTime", seed.CreatedDateTime, &cl.created},
-		{"CompletedDateTime", seed.CompletedDateTime, &cl.completed},
+		{"startDateTime", seed.StartDateTime, &cl.start},
+		{"dueDateTime", seed.DueDateTime, &cl.due},
+		{"createdDateTime", seed.CreatedDateTime, &cl.created},
+		{"completedDateTime", seed.CompletedDateTime, &cl.completed},
 	} {
 		switch f.v {
 		case "":
+			continue
 		case "null":
 			*f.dst = stamp{}
 		default:
@@ -164,15 +166,18 @@ func (s *Server) SeedTask(taskID string, seed TaskSeed) error {
 			}
 			*f.dst = st
 		}
+		paths = append(paths, f.name)
 	}
 	if seed.CreatedBy != nil {
 		cl.createdBy = seed.CreatedBy.ident()
+		paths = append(paths, "createdBy")
 	}
 	if seed.CompletedBy != nil {
 		cl.completedBy = seed.CompletedBy.ident()
+		paths = append(paths, "completedBy")
 	}
-	cl.etag = s.nextVersion()
 	*t = *cl
+	s.bumpTask(t, paths)
 	return nil
 }
 
@@ -197,6 +202,21 @@ func (s *Server) DeleteGroup(groupID string) error {
 		}
 	}
 	return nil
+}
+
+// bumpTask gives a task a new etag for a change of paths (nil: a change the
+// service made itself).
+func (s *Server) bumpTask(t *task, paths []string) {
+	prev := t.etag
+	t.etag = s.nextVersion()
+	s.recordChange(kindTask, t.id, prev, t.etag, paths)
+}
+
+// bumpDetails gives a task's details a new etag for a change of paths.
+func (s *Server) bumpDetails(t *task, paths []string) {
+	prev := t.detailsEtag
+	t.detailsEtag = s.nextVersion()
+	s.recordChange(kindTaskDetails, t.id, prev, t.detailsEtag, paths)
 }
 
 func (s *Server) seedTask(id string) (*task, error) {

@@ -34,10 +34,11 @@ type Server struct {
 	planList   []*plan // seq order
 	buckets    map[string]*bucket
 	tasks      map[string]*task
-	taskList   []*task // seq order; with WithTasksOfDeletedPlans also the orphaned tasks
-	orphans    int     // orphaned tasks in taskList
-	seq        uint64  // creation sequence of plans, buckets, tasks
-	version    uint64  // etag versions
+	taskList   []*task              // seq order; with WithTasksOfDeletedPlans also the orphaned tasks
+	orphans    int                  // orphaned tasks in taskList
+	seq        uint64               // creation sequence of plans, buckets, tasks
+	version    uint64               // etag versions
+	hist       map[histKey]*history // recent versions of objects written through the API
 	rng        *mrand.Rand
 
 	publicClientID string
