@@ -633,3 +633,55 @@ func TestFidelity11ErrorCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestFidelity12ChecklistOrderHints: with WithStrictChecklistOrderHints the
+// documented checklist hints built from empty neighbours (" !", " !!",
+// " ! !") are refused, as users report of the service; hints relative to an
+// existing item, and items without a hint, still work. By default the
+// documented hints are accepted.
+func TestFidelity12ChecklistOrderHints(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		var opts []Option
+		if strict {
+			opts = append(opts, WithStrictChecklistOrderHints())
+		}
+		_, c := demo(t, opts...)
+		tid := str(newTask(t, c, firstAccessiblePlan(t, c), nil), "id")
+		path := "/planner/tasks/" + tid + "/details"
+		n := 0
+		item := func(hint string) map[string]any {
+			n++
+			m := map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": fmt.Sprint("item ", n)}
+			if hint != "" {
+				m["orderHint"] = hint
+			}
+			return map[string]any{fmt.Sprintf("8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c%02d", n): m}
+		}
+		for _, h := range []string{" !", " !!", " ! !", "!"} {
+			r := c.do("PATCH", path, map[string]any{"checklist": item(h)}, "If-Match", etagOf(c.get(path)))
+			want := 204
+			if strict {
+				want = 400
+			}
+			if r.status != want {
+				t.Errorf("strict=%v: checklist orderHint %q: %d %s", strict, h, r.status, r.body)
+			}
+		}
+		// Without a hint the item goes last; relative hints are fine.
+		d := patch(t, c, path, etagOf(c.get(path)), map[string]any{"checklist": item("")})
+		var last string
+		for _, v := range d["checklist"].(map[string]any) {
+			if h := str(v.(map[string]any), "orderHint"); h > last {
+				last = h
+			}
+		}
+		d = patch(t, c, path, etagOf(d), map[string]any{"checklist": item(last + " !")})
+		d = patch(t, c, path, etagOf(d), map[string]any{"checklist": item(" " + last + "!")})
+		if got := len(d["checklist"].(map[string]any)); (strict && got != 3) || (!strict && got != 7) {
+			t.Errorf("strict=%v: %d checklist items", strict, got)
+		}
+		// Other order hints keep the documented grammar.
+		task := c.get("/planner/tasks/" + tid)
+		c.must(204, "PATCH", "/planner/tasks/"+tid, map[string]any{"orderHint": " !"}, "If-Match", etagOf(task))
+	}
+}

@@ -551,6 +551,9 @@ func (c *call) applyChecklist(t *task, v rawJSON, now stamp, actor ident) *badRe
 				}
 				item.checked = b
 			case "orderHint":
+				if raw, ok := asString(pv); ok && c.s.cfg.strictChecklistHints && strings.Trim(raw, " !") == "" {
+					return bad("The order hint '%s' of checklist item '%s' does not have the correct format: place the item relative to an existing item's orderHint (\"<previous> <next>!\"), or omit orderHint.", raw, key)
+				}
 				h, err := hintValue("orderHint", pv)
 				if err != nil {
 					return err

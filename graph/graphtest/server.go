@@ -149,6 +149,7 @@ type config struct {
 	devExpiry   time.Duration
 
 	keepDeletedPlanTasks bool
+	strictChecklistHints bool
 }
 
 // WithDemoTenant selects the small fixed demo tenant: three groups the
@@ -198,6 +199,15 @@ func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }
 // plan. GET of such a task, its details or its plan answers 404, and no
 // plan or bucket list returns it. By default tasks go with their plan.
 func WithTasksOfDeletedPlans() Option { return func(c *config) { c.keepDeletedPlanTasks = true } }
+
+// WithStrictChecklistOrderHints follows what users report of the service
+// (microsoft-graph-docs-contrib#348) rather than its documentation: on
+// checklist items, the documented order hints built from empty neighbours
+// only, " !", " !!", " ! !" (any hint of spaces and '!' alone), are 400, so
+// the first item of an empty checklist is placed by omitting its orderHint.
+// Hints composed with an existing value ("<prev> <next>!") are accepted as
+// everywhere else. By default such hints are accepted, as documented.
+func WithStrictChecklistOrderHints() Option { return func(c *config) { c.strictChecklistHints = true } }
 
 // WithDeviceCode sets the device-code flow's polling interval (whole seconds,
 // at least 1; default 5s) and the codes' lifetime (default 15 minutes).
