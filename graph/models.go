@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/url"
+	"strings"
 	"time"
 )
 
@@ -170,8 +170,11 @@ type ChecklistItem struct {
 }
 
 // ExternalReference is a plannerExternalReference, keyed in
-// TaskDetails.References by its URL.
+// TaskDetails.References by the key Graph holds.
 type ExternalReference struct {
+	// URL is the reference's key decoded by DecodeReferenceKey (set when
+	// TaskDetails is decoded; not sent).
+	URL                  string       `json:"-"`
 	ODataType            string       `json:"@odata.type,omitempty"`
 	Alias                string       `json:"alias,omitempty"`
 	Type                 string       `json:"type,omitempty"`
@@ -182,9 +185,12 @@ type ExternalReference struct {
 
 // TaskDetails is a plannerTaskDetails. Its ETag is the details' own.
 //
-// References is keyed by the decoded URL: Graph's keys percent-encode
-// % . : @ # (see EncodeReferenceKey), and decoding undoes exactly that, so
-// EncodeReferenceKey of a key here gives Graph's key back.
+// References is keyed exactly as Graph holds the keys: the key is a
+// reference's identity, and the one to send to update or remove it. Graph
+// stores whatever key a client sent, so two keys may name the same URL (one
+// client encoded "%20" as "%2520", another left it as is) and a key need not
+// be the documented encoding of any URL; each value's URL field is its key
+// decoded by DecodeReferenceKey.
 type TaskDetails struct {
 	ID          string                       `json:"id"`
 	Description string                       `json:"description,omitempty"`
@@ -194,20 +200,15 @@ type TaskDetails struct {
 	ETag        string                       `json:"@odata.etag,omitempty"`
 }
 
-// UnmarshalJSON implements json.Unmarshaler, decoding reference keys.
+// UnmarshalJSON implements json.Unmarshaler, setting each reference's URL.
 func (d *TaskDetails) UnmarshalJSON(b []byte) error {
 	type plain TaskDetails
 	if err := json.Unmarshal(b, (*plain)(d)); err != nil {
 		return err
 	}
-	// Build a new map: keys inserted into a map while ranging over it may
-	// be visited again, which would decode them twice.
-	if len(d.References) > 0 {
-		refs := make(map[string]ExternalReference, len(d.References))
-		for k, v := range d.References {
-			refs[DecodeReferenceKey(k)] = v
-		}
-		d.References = refs
+	for k, v := range d.References {
+		v.URL = DecodeReferenceKey(k)
+		d.References[k] = v // replacing the value of a visited key is safe
 	}
 	return nil
 }
@@ -303,18 +304,32 @@ func EncodeReferenceKey(rawURL string) string {
 	return b.String()
 }
 
-// DecodeReferenceKey undoes EncodeReferenceKey (and any other percent
-// escapes in the key). A key that is not validly escaped is returned as is.
+// DecodeReferenceKey undoes exactly Planner's documented encoding of a
+// reference key: %25, %2E, %3A, %40 and %23 (either case of hex digits)
+// become % . : @ #, and every other byte, other percent escapes such as %20
+// included, is kept. So DecodeReferenceKey(EncodeReferenceKey(u)) == u for
+// every u, and a URL written with its own escapes keeps them.
 func DecodeReferenceKey(key string) string {
 	if !containsByte(key, '%') {
 		return key
 	}
-	s, err := url.PathUnescape(key)
-	if err != nil {
-		return key
+	var b strings.Builder
+	b.Grow(len(key))
+	for i := 0; i < len(key); i++ {
+		if key[i] == '%' && i+2 < len(key) {
+			if c, ok := referenceEscapes[strings.ToUpper(key[i+1:i+3])]; ok {
+				b.WriteByte(c)
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(key[i])
 	}
-	return s
+	return b.String()
 }
+
+// referenceEscapes are the escapes of Planner's reference key encoding.
+var referenceEscapes = map[string]byte{"25": '%', "2E": '.', "3A": ':', "40": '@', "23": '#'}
 
 func containsByte(s string, c byte) bool {
 	for i := 0; i < len(s); i++ {
