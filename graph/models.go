@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -63,6 +64,11 @@ func (d DateTime) MarshalJSON() ([]byte, error) {
 
 // Identity is a user, application or device of an IdentitySet. Planner often
 // sends only the id; displayName is then empty.
+//
+// Planner records who wrote an object as the user, the application, or both:
+// a task created with an app-only token has an Application and no User in
+// its CreatedBy, and the same holds for CompletedBy, an assignment's
+// AssignedBy and the LastModifiedBy of checklist items and references.
 type Identity struct {
 	ID          string `json:"id,omitempty"`
 	DisplayName string `json:"displayName,omitempty"`
@@ -100,11 +106,26 @@ type Plan struct {
 type CategoryDescriptions map[string]string
 
 // PlanDetails is a plannerPlanDetails. Its ETag is the details' own.
+// SharedWith is the open type plannerUserIds: user id → true (a false value
+// means not shared; write false or null to remove a user).
 type PlanDetails struct {
 	ID                   string               `json:"id"`
 	SharedWith           map[string]bool      `json:"sharedWith,omitempty"`
 	CategoryDescriptions CategoryDescriptions `json:"categoryDescriptions,omitempty"`
 	ETag                 string               `json:"@odata.etag,omitempty"`
+}
+
+// SharedWithIDs returns the ids of the users the plan is shared with (those
+// whose SharedWith value is true), sorted.
+func (d *PlanDetails) SharedWithIDs() []string {
+	ids := make([]string, 0, len(d.SharedWith))
+	for id, on := range d.SharedWith {
+		if on {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
 }
 
 // Bucket is a plannerBucket.
@@ -239,7 +260,8 @@ type AssignedToTaskBoardFormat struct {
 }
 
 // Group is a directory group (a Microsoft 365 group has "Unified" among its
-// GroupTypes).
+// GroupTypes), or another directory object of /me/memberOf with its
+// ODataType.
 type Group struct {
 	ODataType       string    `json:"@odata.type,omitempty"`
 	ID              string    `json:"id"`
@@ -249,6 +271,23 @@ type Group struct {
 	Visibility      string    `json:"visibility,omitempty"`
 	CreatedDateTime *DateTime `json:"createdDateTime,omitempty"`
 	GroupTypes      []string  `json:"groupTypes,omitempty"`
+	MailEnabled     *bool     `json:"mailEnabled,omitempty"`
+	SecurityEnabled *bool     `json:"securityEnabled,omitempty"`
+}
+
+// Limited reports whether Graph returned only g's id and type, every other
+// property null: it does so in lists of directory objects (/me/memberOf) for
+// objects the caller has no permission to read ("limited information
+// returned for inaccessible member objects"), e.g. groups when the token has
+// none of Group.Read.All, GroupMember.Read.All and Directory.Read.All. Such a
+// group cannot be told apart as a Microsoft 365 group.
+func (g *Group) Limited() bool {
+	return g.DisplayName == "" && g.GroupTypes == nil && g.MailEnabled == nil && g.SecurityEnabled == nil && g.Mail == "" && g.CreatedDateTime == nil
+}
+
+// IsGroup reports whether the directory object is a group (of any kind).
+func (g *Group) IsGroup() bool {
+	return equalFoldASCII(strings.TrimPrefix(g.ODataType, "#"), "microsoft.graph.group")
 }
 
 // IsUnified reports whether g is a Microsoft 365 group, the only kind that
