@@ -36,6 +36,13 @@
 // DATETIME columns scan into time.Time, BOOLEAN columns hold 0 or 1 (they scan
 // into bool), and JSON columns hold the Graph object as text.
 //
+// A scan that discovers plans through /me/memberOf fails with an error that
+// errors.Is [ErrMissingPermission] when the sign-in lacks Group.Read.All or
+// GroupMember.Read.All (Graph then lists the user's groups without their
+// properties); a group named in GroupId that cannot be read fails the scan
+// with an error naming it and errors.As the *graph.Error (see
+// docs/connection.md).
+//
 // # Writes
 //
 // INSERT, UPDATE and DELETE become Graph POST, PATCH and DELETE with the ETag
