@@ -81,7 +81,9 @@ func TestFidelity05LeastPrivilegeScopes(t *testing.T) {
 		}
 	}
 	// The same scans with the permission find the plans.
-	full := envOn(t, srv, func(c *Config) { c.OAuthAccessToken = srv.TokenFor(me, "User.Read", "Tasks.ReadWrite", "GroupMember.Read.All") })
+	full := envOn(t, srv, func(c *Config) {
+		c.OAuthAccessToken = srv.TokenFor(me, "User.Read", "Tasks.ReadWrite", "GroupMember.Read.All")
+	})
 	if n := full.one("SELECT count(*) FROM Plans"); n == "0" {
 		t.Error("no plan with GroupMember.Read.All")
 	}
