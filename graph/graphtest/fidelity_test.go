@@ -685,3 +685,73 @@ func TestFidelity12ChecklistOrderHints(t *testing.T) {
 		c.must(204, "PATCH", "/planner/tasks/"+tid, map[string]any{"orderHint": " !"}, "If-Match", etagOf(task))
 	}
 }
+
+// TestTenantsHaveFieldFidelityCases: the demo tenant and awkward generated
+// tenants exercise what other clients leave in real tenants: tasks created,
+// completed and assigned by an application alone, details written by one,
+// due dates with 1 and 3 fractional digits, assignment times with 3,
+// reference keys with the URL's own %20 escapes, and checklist keys as the
+// Planner apps write them.
+func TestTenantsHaveFieldFidelityCases(t *testing.T) {
+	for name, opts := range map[string][]Option{
+		"demo":    nil,
+		"awkward": {WithGenerated(GenSpec{Seed: 7, Plans: 2, TasksPerPlan: 60, Awkward: true})},
+	} {
+		t.Run(name, func(t *testing.T) { checkFidelityCases(t, NewServer(t, opts...)) })
+	}
+}
+
+func checkFidelityCases(t *testing.T, s *Server) {
+	app := newClient(t, s, s.AppToken())
+	appOnly := func(v any) bool {
+		m, _ := v.(map[string]any)
+		return m != nil && m["user"] == nil && m["application"] != nil
+	}
+	found := map[string]bool{}
+	for _, pid := range s.PlanIDs() {
+		tasks, _ := app.list("/planner/plans/" + pid + "/tasks")
+		for _, tk := range tasks {
+			if appOnly(tk["createdBy"]) {
+				found["created by an app"] = true
+			}
+			if appOnly(tk["completedBy"]) {
+				found["completed by an app"] = true
+			}
+			for _, a := range tk["assignments"].(map[string]any) {
+				a := a.(map[string]any)
+				if appOnly(a["assignedBy"]) {
+					found["assigned by an app"] = true
+				}
+				if d := str(a, "assignedDateTime"); len(d) == len("2026-01-01T00:00:00.000Z") {
+					found["assignedDateTime with 3 digits"] = true
+				}
+			}
+			switch d := str(tk, "dueDateTime"); len(d) {
+			case len("2026-01-01T00:00:00.5Z"):
+				found["due with 1 digit"] = true
+			case len("2026-01-01T00:00:00.000Z"):
+				found["due with 3 digits"] = true
+			}
+			d := app.get("/planner/tasks/" + str(tk, "id") + "/details")
+			for k, v := range d["checklist"].(map[string]any) {
+				if appOnly(v.(map[string]any)["lastModifiedBy"]) {
+					found["checklist item by an app"] = true
+				}
+				if !validChecklistKey(k) {
+					found["checklist key of the Planner apps"] = true
+				}
+			}
+			for k := range d["references"].(map[string]any) {
+				if strings.Contains(k, "%20") {
+					found["reference key with %20"] = true
+				}
+			}
+		}
+	}
+	for _, want := range []string{"created by an app", "completed by an app", "assigned by an app", "assignedDateTime with 3 digits",
+		"due with 1 digit", "due with 3 digits", "checklist item by an app", "checklist key of the Planner apps", "reference key with %20"} {
+		if !found[want] {
+			t.Errorf("the demo tenant has no %s", want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -24,7 +25,11 @@ import (
 // buckets and no tasks, one extra empty bucket, titles and descriptions with
 // quotes, emoji, RTL text and SQL-ish content, a 32 KB description, a task
 // with 20 checklist items and 15 references, reference URLs that need key
-// encoding, tasks with no bucket, unusual dates and the 25th label.
+// encoding, tasks with no bucket, unusual dates and the 25th label, and
+// values other clients leave: tasks created, completed and assigned by an
+// application alone, due dates with 1 or 3 fractional digits, assignment
+// times with 3, reference keys keeping the URL's own %20 escapes, and
+// checklist keys as the Planner apps write them (short numbers).
 type GenSpec struct {
 	Seed           int64
 	Users          int  // default 8
@@ -536,6 +541,56 @@ func (b *builder) genTasks(p *plan, buckets []*bucket, members []*user, spec Gen
 			}
 			b.reference(t, u, alias, typ, rh[j], members[rng.IntN(len(members))])
 		}
+		if spec.Awkward {
+			otherClients(t, i)
+		}
 		b.finish(t)
+	}
+}
+
+// otherClients makes some tasks of awkward tenants look as other clients
+// leave them (without drawing from the generator's random source, so the
+// rest of the tenant is unchanged): created, completed and assigned by an
+// application alone, with its details written by it; due dates with 1 or 3
+// fractional digits; assignment times with 3; reference keys that keep the
+// URL's own percent escapes (%20, not %2520); checklist keys as the Planner
+// apps write them (short numbers).
+func otherClients(t *task, i int) {
+	if i%13 == 4 {
+		by := ident{app: powerAutomateApp}
+		t.createdBy = by
+		if t.percent == 100 {
+			t.completedBy = by
+		}
+		for k := range t.assignments {
+			t.assignments[k].by = by
+		}
+		for k := range t.checklist {
+			t.checklist[k].by = by
+		}
+		for k := range t.references {
+			t.references[k].by = by
+		}
+	}
+	switch i {
+	case 11:
+		t.start, t.due = stamp{}, t.created.add(9*24*time.Hour+500*time.Millisecond).withDigits(1)
+	case 13:
+		t.start, t.due = stamp{}, t.created.add(6*24*time.Hour+125*time.Millisecond).withDigits(3)
+	}
+	if i%2 == 0 {
+		for k := range t.assignments {
+			t.assignments[k].at = t.assignments[k].at.withDigits(3)
+		}
+	}
+	if i%17 == 3 {
+		for k := range t.references {
+			t.references[k].key = strings.ReplaceAll(t.references[k].key, "%25", "%")
+		}
+	}
+	if i%19 == 7 {
+		for j := range t.checklist {
+			t.checklist[j].key = strconv.Itoa(10000 + (i*7919+j*14729)%90000)
+		}
 	}
 }
