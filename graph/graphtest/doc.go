@@ -78,18 +78,6 @@
 // fully parallel"; a dependsOn naming a later request is 400 "Invalid
 // dependency for request Id"; a request whose dependency failed is 424.
 //
-// # Seeding
-//
-// The service stores what its clients send, and other clients (older apps,
-// scripts, the Planner apps themselves) leave values that the documented
-// rules of the API refuse from a Graph client: reference keys with more than
-// % . : @ # encoded (e.g. "Shared%20Documents") or none at all, checklist
-// keys that are not GUIDs ("20886"), date-times with any number of
-// fractional digits, objects written by an application alone. SeedReference,
-// SeedChecklistItem and SeedTask store such values verbatim, never
-// normalising a key, and give the object a new etag as the other client's
-// write did; DeleteGroup deletes a group with its plans.
-//
 // Lists are paged (400 items by default) with an absolute @odata.nextLink
 // carrying an opaque $skiptoken; follow it verbatim. Items keep their creation
 // order, so paging stays consistent while objects are added or deleted.
@@ -109,6 +97,45 @@
 // (or was deleted, see DeleteGroup) is 404 Request_ResourceNotFound, and its
 // /planner/plans 404; a group the user is not a member of is readable with
 // them, but its plans, and each plan, bucket and task in them, answer 403.
+//
+// # What real tenants do
+//
+// Beyond the documented happy path, the emulator reproduces what clients of
+// real tenants meet (the points of the project's issue 12):
+//
+//   - Least-privilege sign-ins: a token without Group.Read.All,
+//     GroupMember.Read.All or Directory.Read.All (TokenFor(me, "User.Read",
+//     "Tasks.ReadWrite"), or the OAuth endpoints asked for those scopes) gets
+//     /me/memberOf groups with id and @odata.type only (see Access).
+//   - Groups a client names but cannot read: a group the user is not a
+//     member of (the demo tenant has one; GenSpec.HiddenPlans) answers 403
+//     for its plans; DeleteGroup makes a group and its plans 404.
+//   - Tasks of deleted plans in users' task lists: WithTasksOfDeletedPlans.
+//   - Limits: WithLimits with small values reaches each Maximum… code,
+//     MaximumActiveTasksInProject (tasks not completed) as well as
+//     MaximumTasksInProject and the per-user limits (see Limits).
+//   - $batch dependsOn that is neither fully parallel nor fully sequential,
+//     or that names a later request: always refused, as Graph does.
+//   - Checklist order hints " !", " !!", " ! !" refused as reported:
+//     WithStrictChecklistOrderHints.
+//   - Writes with an older etag: applied, or 409 when they conflict (always;
+//     see the rules above).
+//   - Values other clients wrote (reference keys beyond the documented
+//     encoding, non-GUID checklist keys, any fractional digits, objects
+//     written by an application alone): see Seeding; the demo tenant and
+//     awkward generated tenants (GenSpec.Awkward) contain some.
+//
+// # Seeding
+//
+// The service stores what its clients send, and other clients (older apps,
+// scripts, the Planner apps themselves) leave values that the documented
+// rules of the API refuse from a Graph client: reference keys with more than
+// % . : @ # encoded (e.g. "Shared%20Documents") or none at all, checklist
+// keys that are not GUIDs ("20886"), date-times with any number of
+// fractional digits, objects written by an application alone. SeedReference,
+// SeedChecklistItem and SeedTask store such values verbatim, never
+// normalising a key, and give the object a new etag as the other client's
+// write did; DeleteGroup deletes a group with its plans.
 //
 // # Identity platform (under /{tenant}/oauth2/v2.0/)
 //
