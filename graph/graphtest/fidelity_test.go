@@ -278,6 +278,18 @@ func TestFidelity05LeastPrivilegeScopes(t *testing.T) {
 			t.Errorf("%v: no group listed", tc.scopes)
 		}
 	}
+	// Tokens from the OAuth endpoints carry the scopes asked for.
+	for scope, full := range map[string]bool{
+		"https://graph.microsoft.com/Tasks.ReadWrite offline_access":                                                  false,
+		"https://graph.microsoft.com/Tasks.ReadWrite https://graph.microsoft.com/GroupMember.Read.All offline_access": true,
+	} {
+		tok, _ := login(t, s, scope)["access_token"].(string)
+		for _, it := range memberOf(tok, "") {
+			if str(it, "@odata.type") == "#microsoft.graph.group" && limited(it) == full {
+				t.Errorf("signed in with %q: group %v", scope, it)
+			}
+		}
+	}
 	// The scopes are the token's: the test token has GroupMember.Read.All.
 	for _, it := range memberOf(s.Token(), "") {
 		if str(it, "@odata.type") == "#microsoft.graph.group" && limited(it) {
