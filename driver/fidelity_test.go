@@ -97,6 +97,14 @@ func TestFidelity05LeastPrivilegeScopes(t *testing.T) {
 	if n := named.one("SELECT count(*) FROM Tasks"); n == "0" {
 		t.Error("GroupId with least privilege: no tasks")
 	}
+	// The plans of a named group take one request: the group itself is not read.
+	if total, by := named.counted(func() { named.query("SELECT PlanId FROM Plans") }); total != 1 || by["GET /groups/{id}/planner/plans"] != 1 {
+		t.Errorf("Plans with one GroupId: %d requests %v, want 1", total, by)
+	}
+	// Discovery through /me/memberOf costs one request per page of it.
+	if total, by := full.counted(func() { full.query("SELECT GroupId FROM Groups") }); total != 1 || by["GET /me/memberOf"] != 1 {
+		t.Errorf("Groups: %d requests %v, want 1", total, by)
+	}
 	mine := envOn(t, srv, func(c *Config) { c.OAuthAccessToken = least; c.PlanScope = PlanScopeMe })
 	if n := mine.one("SELECT count(*) FROM Plans"); n == "0" {
 		t.Error("PlanScope=me with least privilege: no plans")
