@@ -72,7 +72,7 @@ var plansTable = (&table[planRow]{
 		containerField("ContainerId", "The id of the plan's container.", func(c *graph.PlanContainer) *string { return &c.ContainerID }),
 		containerField("ContainerType", "The container's type: 'group', 'roster' or 'unknownFutureValue'.", func(c *graph.PlanContainer) *string { return &c.Type }),
 		containerField("ContainerUrl", "The container's canonical Graph URL.", func(c *graph.PlanContainer) *string { return &c.URL }),
-		textField("Owner", null, ro, "The group that owns the plan. Deprecated by Graph; kept for compatibility with CData.", "", func(r *planRow) *string { return &r.Owner }),
+		textField("Owner", null, ro, "The deprecated owner property (the group id). Graph v1.0 no longer returns it, so it is NULL: use GroupId. Kept for compatibility with CData.", "", func(r *planRow) *string { return &r.Owner }),
 		dateField("CreatedDateTime", null, ro, "When the plan was created.", "", func(r *planRow) **graph.DateTime { return &r.CreatedDateTime }),
 		readOnly("CreatedByUserId", schema.Text, null, "The id of the user who created the plan.", func(r *planRow) any { return userID(r.CreatedBy) }),
 		readOnly("CreatedByUserDisplayName", schema.Text, null, "The display name of the user who created the plan, when Graph gives it.", func(r *planRow) any { return userName(r.CreatedBy) }),

@@ -110,27 +110,35 @@ func pickItem[T any](rows []*T, is func(*T) bool, col, v string) (*T, error) {
 
 // ---- TaskReferences
 
-// referenceRow is a row of TaskReferences: one external reference of a task.
+// referenceRow is a row of TaskReferences: one external reference of a
+// task. key is the reference's key as Graph holds it (its identity: UPDATE
+// and DELETE send exactly it, whoever wrote it); url is the key decoded (the
+// Url column), or for an INSERT the URL given.
 type referenceRow struct {
 	t   *graph.Task
 	d   *graph.TaskDetails
+	key string
 	url string
 	ref graph.ExternalReference
 }
 
 var referencesSource = detailsSource(true, referenceRows)
 
-// referenceRows are the references of a task, by URL.
+// referenceRows are the references of a task, by URL (then by key: two
+// keys may decode to one URL).
 func referenceRows(td taskWithDetails) []*referenceRow {
 	d := td.d
-	urls := make([]string, 0, len(d.References))
-	for u := range d.References {
-		urls = append(urls, u)
+	keys := make([]string, 0, len(d.References))
+	for k := range d.References {
+		keys = append(keys, k)
 	}
-	slices.Sort(urls)
-	out := make([]*referenceRow, len(urls))
-	for i, u := range urls {
-		out[i] = &referenceRow{t: td.t, d: d, url: u, ref: d.References[u]}
+	slices.SortFunc(keys, func(a, b string) int {
+		return cmp.Or(strings.Compare(d.References[a].URL, d.References[b].URL), strings.Compare(a, b))
+	})
+	out := make([]*referenceRow, len(keys))
+	for i, k := range keys {
+		ref := d.References[k]
+		out[i] = &referenceRow{t: td.t, d: d, key: k, url: ref.URL, ref: ref}
 	}
 	return out
 }
@@ -157,7 +165,8 @@ var referencesTable = (&table[referenceRow]{
 			return nil, err
 		}
 		r.ref.ODataType = odataReference
-		d, err := x.patchDetails(ctx, version{}, r.t.ID, graph.Patch{"references": map[string]any{graph.EncodeReferenceKey(r.url): r.ref}})
+		key := graph.EncodeReferenceKey(r.url)
+		d, err := x.patchDetails(ctx, version{}, r.t.ID, graph.Patch{"references": map[string]any{key: r.ref}})
 		if err != nil {
 			return nil, err
 		}
@@ -165,19 +174,19 @@ var referencesTable = (&table[referenceRow]{
 		if err != nil {
 			return nil, err
 		}
-		return pickItem(referenceRows(taskWithDetails{task, d}), func(c *referenceRow) bool { return c.url == r.url }, "Url", r.url)
+		return pickItem(referenceRows(taskWithDetails{task, d}), func(c *referenceRow) bool { return c.key == key }, "Url", r.url)
 	},
 	update: func(ctx context.Context, x *session, old *referenceRow, v version, p graph.Patch) (*referenceRow, string, error) {
 		p["@odata.type"] = odataReference
-		d, err := x.patchDetails(ctx, v, old.t.ID, graph.Patch{"references": map[string]any{graph.EncodeReferenceKey(old.url): p}})
+		d, err := x.patchDetails(ctx, v, old.t.ID, graph.Patch{"references": map[string]any{old.key: p}})
 		if err != nil {
 			return nil, "", err
 		}
-		r, err := pickItem(referenceRows(taskWithDetails{old.t, d}), func(c *referenceRow) bool { return c.url == old.url }, "Url", old.url)
+		r, err := pickItem(referenceRows(taskWithDetails{old.t, d}), func(c *referenceRow) bool { return c.key == old.key }, "Url", old.url)
 		return r, "", err
 	},
 	delete: func(ctx context.Context, x *session, old *referenceRow, v version) error {
-		_, err := x.patchDetails(ctx, v, old.t.ID, graph.Patch{"references": map[string]any{graph.EncodeReferenceKey(old.url): nil}})
+		_, err := x.patchDetails(ctx, v, old.t.ID, graph.Patch{"references": map[string]any{old.key: nil}})
 		return err
 	},
 	examples: []schema.Example{

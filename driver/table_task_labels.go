@@ -72,7 +72,11 @@ var assignmentsTable = (&table[assignmentRow]{
 		_, err := x.patchTask(ctx, v, old.t.ID, graph.Patch{"assignments": map[string]any{old.user: nil}})
 		return err
 	},
-	notes: []string{"WHERE UserId = ? lists that user's assigned tasks. INSERT assigns a user to a task; DELETE unassigns."},
+	notes: []string{"WHERE UserId = ? lists that user's assigned tasks. INSERT assigns a user to a task; DELETE unassigns.",
+		"WHERE UserId = ? returns the rows as Graph's list of the user's tasks has them, and that list is known to keep " +
+			"tasks whose plan or group was deleted: such rows have a PlanId that is not in Plans (and a BucketId not in Buckets). " +
+			"Graph answers 404 for those tasks, so joins with Tasks or TaskDetails leave them out, and so does a scan without " +
+			"UserId (it lists the tasks of existing plans). Replication copies them like any row; join with Plans to leave them out."},
 	examples: []schema.Example{
 		{Title: "Open tasks per assignee", SQL: "SELECT a.UserId, count(*) FROM TaskAssignments a JOIN Tasks t ON t.TaskId = a.TaskId WHERE t.PercentComplete < 100 GROUP BY a.UserId"},
 		{Title: "Assign a user", SQL: "INSERT INTO TaskAssignments (TaskId, UserId) VALUES (?, ?)"},

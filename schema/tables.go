@@ -29,7 +29,7 @@ var tables = []*Table{
 			{Name: "ContainerId", Type: Text, Description: "The id of the plan's container.", Nullable: true, Insertable: true},
 			{Name: "ContainerType", Type: Text, Description: "The container's type: 'group', 'roster' or 'unknownFutureValue'.", Nullable: true, Insertable: true},
 			{Name: "ContainerUrl", Type: Text, Description: "The container's canonical Graph URL.", Nullable: true, Insertable: true},
-			{Name: "Owner", Type: Text, Description: "The group that owns the plan. Deprecated by Graph; kept for compatibility with CData.", Nullable: true},
+			{Name: "Owner", Type: Text, Description: "The deprecated owner property (the group id). Graph v1.0 no longer returns it, so it is NULL: use GroupId. Kept for compatibility with CData.", Nullable: true},
 			{Name: "CreatedDateTime", Type: DateTime, Description: "When the plan was created.", Nullable: true},
 			{Name: "CreatedByUserId", Type: Text, Description: "The id of the user who created the plan.", Nullable: true},
 			{Name: "CreatedByUserDisplayName", Type: Text, Description: "The display name of the user who created the plan, when Graph gives it.", Nullable: true},
@@ -166,7 +166,7 @@ var tables = []*Table{
 		},
 		Key:    []string{"TaskId", "UserId"},
 		Insert: true, Update: false, Delete: true,
-		Notes: []string{"WHERE UserId = ? lists that user's assigned tasks. INSERT assigns a user to a task; DELETE unassigns."},
+		Notes: []string{"WHERE UserId = ? lists that user's assigned tasks. INSERT assigns a user to a task; DELETE unassigns.", "WHERE UserId = ? returns the rows as Graph's list of the user's tasks has them, and that list is known to keep tasks whose plan or group was deleted: such rows have a PlanId that is not in Plans (and a BucketId not in Buckets). Graph answers 404 for those tasks, so joins with Tasks or TaskDetails leave them out, and so does a scan without UserId (it lists the tasks of existing plans). Replication copies them like any row; join with Plans to leave them out."},
 		Examples: []Example{
 			{Title: "Open tasks per assignee", SQL: "SELECT a.UserId, count(*) FROM TaskAssignments a JOIN Tasks t ON t.TaskId = a.TaskId WHERE t.PercentComplete < 100 GROUP BY a.UserId"},
 			{Title: "Assign a user", SQL: "INSERT INTO TaskAssignments (TaskId, UserId) VALUES (?, ?)"},

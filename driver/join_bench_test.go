@@ -1,0 +1,127 @@
+package driver
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plannersql/planner/graph/graphtest"
+)
+
+// joinQuery is a statement over several planner tables, with the scans that
+// read each of its tables once with the same pushed-down constraints: its
+// request budget is their sum plus 10 %.
+type joinQuery struct {
+	name  string
+	sql   string
+	scans []string
+}
+
+// inList returns "'id1', 'id2', ..." for the first n tasks of the tenant.
+func inList(srv *graphtest.Server, plans []string, n int) string {
+	var ids []string
+	for _, p := range plans {
+		for _, id := range srv.TaskIDs(p) {
+			if len(ids) < n {
+				ids = append(ids, "'"+id+"'")
+			}
+		}
+	}
+	return strings.Join(ids, ", ")
+}
+
+// joinQueries are the statements of issue 11 and its variants, over the
+// tenant srv serves (plans are its plan ids).
+func joinQueries(srv *graphtest.Server, plans []string) []joinQuery {
+	ids := inList(srv, plans, 50)
+	return []joinQuery{
+		{"tasks⋈assignments", "SELECT COUNT(*) FROM Tasks t JOIN TaskAssignments a USING (TaskId)",
+			[]string{"SELECT * FROM Tasks", "SELECT * FROM TaskAssignments"}},
+		{"tasks⋈details", "SELECT t.Title, d.Description FROM Tasks t JOIN TaskDetails d USING (TaskId)",
+			[]string{"SELECT * FROM Tasks", "SELECT * FROM TaskDetails"}},
+		{"checklist⋈tasks", "SELECT t.Title, c.Title FROM TaskChecklistItems c JOIN Tasks t USING (TaskId)",
+			[]string{"SELECT * FROM TaskChecklistItems", "SELECT * FROM Tasks"}},
+		{"tasks⋈buckets group by", "SELECT b.Name, COUNT(*) FROM Tasks t JOIN Buckets b USING (BucketId) GROUP BY 1",
+			[]string{"SELECT * FROM Tasks", "SELECT * FROM Buckets"}},
+		{"in subquery", "SELECT COUNT(*) FROM Tasks WHERE TaskId IN (SELECT TaskId FROM TaskAssignments)",
+			[]string{"SELECT * FROM Tasks", "SELECT * FROM TaskAssignments"}},
+		{"tasks⋈buckets⋈plans", "SELECT p.Title, b.Name, COUNT(*) FROM Tasks t JOIN Buckets b USING (BucketId) JOIN Plans p ON p.PlanId = t.PlanId GROUP BY 1, 2",
+			[]string{"SELECT * FROM Tasks", "SELECT * FROM Buckets", "SELECT * FROM Plans"}},
+		{"plans left join tasks", "SELECT p.Title, COUNT(t.TaskId) FROM Plans p LEFT JOIN Tasks t ON t.PlanId = p.PlanId GROUP BY p.PlanId",
+			[]string{"SELECT * FROM Plans", "SELECT * FROM Tasks"}},
+		{"correlated subquery", "SELECT t.Title, (SELECT COUNT(*) FROM TaskChecklistItems c WHERE c.TaskId = t.TaskId) FROM Tasks t",
+			[]string{"SELECT * FROM Tasks", "SELECT * FROM TaskChecklistItems"}},
+		{"50 literal task ids", "SELECT TaskId, Title FROM Tasks WHERE TaskId IN (" + ids + ")",
+			nil}, // floor: ceil(50/20) $batch
+		{"50 literal task ids, details", "SELECT TaskId, Description FROM TaskDetails WHERE TaskId IN (" + ids + ")",
+			nil}, // floor: ceil(2×50/20) $batch (each task and its details)
+		{"open tasks per assignee", "SELECT a.UserId, count(*) FROM TaskAssignments a JOIN Tasks t ON t.TaskId = a.TaskId WHERE t.PercentComplete < 100 GROUP BY a.UserId",
+			[]string{"SELECT * FROM TaskAssignments", "SELECT * FROM Tasks"}},
+	}
+}
+
+// drain runs q and reads every row.
+func drain(ctx context.Context, db *sql.DB, q string) (int, error) {
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, rows.Err()
+}
+
+// BenchmarkJoins times the statements of joinQueries against a tenant of
+// 5 plans × 400 tasks (and the three-way join also over 20 plans × 100
+// tasks, the issue's figure) with 30 ms of emulator latency per request,
+// reporting Graph requests and milliseconds per statement.
+//
+//	go test -run '^$' -bench Joins -benchtime 1x ./driver/
+func BenchmarkJoins(b *testing.B) {
+	for _, spec := range []graphtest.GenSpec{
+		{Seed: 11, Plans: 5, TasksPerPlan: 400},
+		{Seed: 12, Plans: 20, TasksPerPlan: 100},
+	} {
+		srv := graphtest.NewServer(b, graphtest.WithGenerated(spec), graphtest.WithLatency(30*time.Millisecond))
+		db, cn := benchDB(b, srv, DefaultMaxConcurrency)
+		var plans []string
+		for _, g := range srv.Groups() {
+			plans = append(plans, g.PlanIDs...)
+		}
+		for _, q := range joinQueries(srv, plans) {
+			if spec.Plans == 20 && q.name != "tasks⋈buckets⋈plans" {
+				continue
+			}
+			b.Run(fmt.Sprintf("%dx%d/%s", spec.Plans, spec.TasksPerPlan, q.name), func(b *testing.B) {
+				var reqs int
+				var elapsed time.Duration
+				for range b.N {
+					before := cn.Requests()
+					start := time.Now()
+					if _, err := drain(context.Background(), db, q.sql); err != nil {
+						b.Fatal(err)
+					}
+					elapsed += time.Since(start)
+					reqs += cn.Requests() - before
+				}
+				b.ReportMetric(float64(reqs)/float64(b.N), "requests/op")
+				b.ReportMetric(elapsed.Seconds()*1000/float64(b.N), "ms/op")
+			})
+		}
+	}
+}
