@@ -90,6 +90,9 @@ var (
 // would fail the whole query).
 func (t *vtable) BestIndex(info *vtab.IndexInfo) error {
 	tb := t.m.t
+	// The statement's scope keeps what it reads for the statement's other
+	// tables when SQLite plans more than one.
+	scopeOf(t.st.context()).plan(tb.Name)
 	scan, _ := t.m.decl.cost(-1)
 	best, bestReq, bestRows := -1, scan.requests, scan.rows
 	for i, c := range info.Constraints {
@@ -151,7 +154,10 @@ func (t *vtable) BestIndex(info *vtab.IndexInfo) error {
 }
 
 // Open implements vtab.Table.
-func (t *vtable) Open() (vtab.Cursor, error) { return &cursor{t: t}, nil }
+func (t *vtable) Open() (vtab.Cursor, error) {
+	scopeOf(t.st.context()).opened()
+	return &cursor{t: t}, nil
+}
 
 // Disconnect implements vtab.Table.
 func (t *vtable) Disconnect() error { return nil }

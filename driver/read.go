@@ -2,111 +2,191 @@ package driver
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"iter"
 
 	"github.com/plannersql/planner/graph"
 )
 
 // The reads the table declarations are built from: each names the Graph
-// request it sends. A 404 on a lookup or a pushed-down listing is no rows.
+// request it sends when its scope (scope.go) does not already hold the
+// answer. A 404 on a lookup or a pushed-down listing is no rows.
+
+// lookup yields the object kind:id: from the scope, else fetched with get
+// and kept (a 404 is kept as gone: no rows).
+func lookup[T any](sc *scope, key string, get func() (*T, error)) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) {
+		if o, known := sc.get(key); known {
+			if o != nil {
+				yield(o.(*T), nil)
+			}
+			return
+		}
+		v, err := get()
+		switch {
+		case err != nil && graph.IsNotFound(err):
+			sc.put(key, gone{})
+		case err != nil:
+			yield(nil, err)
+		default:
+			sc.put(key, v)
+			yield(v, nil)
+		}
+	}
+}
+
+func groupID(g *graph.Group) string   { return g.ID }
+func planID(p *graph.Plan) string     { return p.ID }
+func bucketID(b *graph.Bucket) string { return b.ID }
+func taskID(t *graph.Task) string     { return t.ID }
 
 // group reads one group (GET /groups/{id}).
 func (x *session) group(ctx context.Context, id string) iter.Seq2[*graph.Group, error] {
-	return one(x.g.Groups.Get(ctx, id))
+	return lookup(x.sc, "group:"+id, func() (*graph.Group, error) { return x.g.Groups.Get(ctx, id) })
+}
+
+// allGroups lists the groups scans cover (see groups).
+func (x *session) allGroups(ctx context.Context) iter.Seq2[*graph.Group, error] {
+	return listed(ctx, x.sc, "groups", "group", true, groupID, func(ctx context.Context) iter.Seq2[*graph.Group, error] { return x.groups(ctx) })
 }
 
 // plan reads one plan (GET /planner/plans/{id}).
 func (x *session) plan(ctx context.Context, id string) iter.Seq2[*graph.Plan, error] {
-	return one(x.g.Plans.Get(ctx, id))
+	return lookup(x.sc, "plan:"+id, func() (*graph.Plan, error) { return x.g.Plans.Get(ctx, id) })
 }
 
 // plansOfGroup lists a group's plans (GET /groups/{id}/planner/plans).
 func (x *session) plansOfGroup(ctx context.Context, groupID string) iter.Seq2[*graph.Plan, error] {
-	return notFoundEmpty(x.g.Plans.ListByGroup(ctx, groupID))
+	return listed(ctx, x.sc, "plans:group:"+groupID, "plan", true, planID, func(ctx context.Context) iter.Seq2[*graph.Plan, error] {
+		return notFoundEmpty(x.g.Plans.ListByGroup(ctx, groupID))
+	})
+}
+
+// allPlans lists the plans scans cover, width groups at a time (see plans).
+func (x *session) allPlans(ctx context.Context, width int) iter.Seq2[*graph.Plan, error] {
+	return listed(ctx, x.sc, "plans", "plan", true, planID, func(ctx context.Context) iter.Seq2[*graph.Plan, error] { return x.plans(ctx, width) })
 }
 
 // planDetails reads a plan's details (GET /planner/plans/{id}/details).
 func (x *session) planDetails(ctx context.Context, planID string) iter.Seq2[*graph.PlanDetails, error] {
-	return one(x.g.Plans.GetDetails(ctx, planID))
+	return lookup(x.sc, "plandetails:"+planID, func() (*graph.PlanDetails, error) { return x.g.Plans.GetDetails(ctx, planID) })
 }
 
-// planWithDetails reads a plan and its details in one $batch request.
+// planWithDetails reads a plan and its details: from the scope, else in one
+// $batch request.
 func (x *session) planWithDetails(ctx context.Context, planID string) iter.Seq2[*planWithDetails, error] {
 	return func(yield func(*planWithDetails, error) bool) {
-		var p graph.Plan
-		var d graph.PlanDetails
+		p, pk := x.sc.get("plan:" + planID)
+		d, dk := x.sc.get("plandetails:" + planID)
+		if pk && dk {
+			if p != nil && d != nil {
+				yield(&planWithDetails{p.(*graph.Plan), d.(*graph.PlanDetails)}, nil)
+			}
+			return
+		}
+		var pl graph.Plan
+		var pd graph.PlanDetails
 		esc := pathEscape(planID)
-		if err := x.batchGet(ctx, []batchGet{{"/planner/plans/" + esc, &p}, {"/planner/plans/" + esc + "/details", &d}}); err != nil {
-			if !graph.IsNotFound(err) {
+		if err := x.batchGet(ctx, []batchGet{{"/planner/plans/" + esc, &pl}, {"/planner/plans/" + esc + "/details", &pd}}); err != nil {
+			if graph.IsNotFound(err) {
+				x.sc.put("plan:"+planID, gone{})
+			} else {
 				yield(nil, err)
 			}
 			return
 		}
-		yield(&planWithDetails{&p, &d}, nil)
+		x.sc.put("plan:"+planID, &pl)
+		x.sc.put("plandetails:"+planID, &pd)
+		yield(&planWithDetails{&pl, &pd}, nil)
 	}
 }
 
-// planDetailsOf yields the plans with their details: one $batch per 20
-// plans (ListDetails runs up to MaxConcurrency batches at once).
+// planDetailsOf yields the plans with their details: from the scope, else
+// one $batch per 20 plans (ListDetails runs up to MaxConcurrency batches at
+// once).
 func (x *session) planDetailsOf(ctx context.Context, plans iter.Seq2[*graph.Plan, error]) iter.Seq2[*planWithDetails, error] {
 	return chunked(ctx, plans, 20*x.cfg.MaxConcurrency, func(ctx context.Context, plans []*graph.Plan) iter.Seq2[*planWithDetails, error] {
 		return func(yield func(*planWithDetails, error) bool) {
-			ids := make([]string, len(plans))
-			for i, p := range plans {
-				ids[i] = p.ID
+			var need []string
+			for _, p := range plans {
+				if _, known := x.sc.get("plandetails:" + p.ID); !known {
+					need = append(need, p.ID)
+				}
 			}
 			i := 0
-			for d, err := range x.g.Plans.ListDetails(ctx, ids) {
-				p := plans[min(i, len(plans)-1)]
+			for d, err := range x.g.Plans.ListDetails(ctx, need) {
+				id := need[min(i, len(need)-1)]
 				i++
-				if err != nil {
-					if graph.IsNotFound(err) {
-						continue
-					}
+				switch {
+				case err != nil && graph.IsNotFound(err):
+					x.sc.put("plandetails:"+id, gone{})
+				case err != nil:
 					yield(nil, err)
 					return
+				default:
+					x.sc.put("plandetails:"+id, d)
 				}
-				if !yield(&planWithDetails{p, d}, nil) {
-					return
+			}
+			for _, p := range plans {
+				if d, _ := x.sc.get("plandetails:" + p.ID); d != nil {
+					if !yield(&planWithDetails{p, d.(*graph.PlanDetails)}, nil) {
+						return
+					}
 				}
 			}
 		}
 	})
 }
 
-// labelNames returns the names of a plan's labels, read once per session;
-// nil when the plan details cannot be read (gone or forbidden).
+// labelNames returns the names of a plan's labels; nil when the plan
+// details cannot be read (gone or forbidden).
 func (x *session) labelNames(ctx context.Context, planID string) (graph.CategoryDescriptions, error) {
-	x.mu.Lock()
-	d, ok := x.labels[planID]
-	x.mu.Unlock()
-	if ok {
-		return d, nil
+	for d, err := range x.planDetails(ctx, planID) {
+		if err != nil {
+			if graph.IsForbidden(err) {
+				x.sc.put("plandetails:"+planID, gone{})
+				return nil, nil
+			}
+			return nil, err
+		}
+		return d.CategoryDescriptions, nil
 	}
-	pd, err := x.g.Plans.GetDetails(ctx, planID)
-	if err != nil && !graph.IsNotFound(err) && !graph.IsForbidden(err) {
-		return nil, err
-	}
-	if pd != nil {
-		d = pd.CategoryDescriptions
-	}
-	x.mu.Lock()
-	if x.labels == nil {
-		x.labels = map[string]graph.CategoryDescriptions{}
-	}
-	x.labels[planID] = d
-	x.mu.Unlock()
-	return d, nil
+	return nil, nil
 }
 
-// bucket reads one bucket (GET /planner/buckets/{id}).
+// bucket reads one bucket: from the scope; else, when the scope knows the
+// bucket's plan (from a task read), by listing that plan's buckets (one
+// request serves every bucket of the plan); else GET /planner/buckets/{id}.
 func (x *session) bucket(ctx context.Context, id string) iter.Seq2[*graph.Bucket, error] {
-	return one(x.g.Buckets.Get(ctx, id))
+	return func(yield func(*graph.Bucket, error) bool) {
+		if _, known := x.sc.get("bucket:" + id); !known {
+			x.sc.mu.Lock()
+			plan := x.sc.bucketPlan[id]
+			x.sc.mu.Unlock()
+			if plan != "" {
+				for _, err := range x.bucketsOfPlan(ctx, plan) {
+					if err != nil {
+						yield(nil, err)
+						return
+					}
+				}
+			}
+		}
+		for b, err := range lookup(x.sc, "bucket:"+id, func() (*graph.Bucket, error) { return x.g.Buckets.Get(ctx, id) }) {
+			if !yield(b, err) {
+				return
+			}
+		}
+	}
 }
 
 // bucketsOfPlan lists a plan's buckets (GET /planner/plans/{id}/buckets).
 func (x *session) bucketsOfPlan(ctx context.Context, planID string) iter.Seq2[*graph.Bucket, error] {
-	return notFoundEmpty(x.g.Buckets.ListByPlan(ctx, planID))
+	return listed(ctx, x.sc, "buckets:plan:"+planID, "bucket", true, bucketID, func(ctx context.Context) iter.Seq2[*graph.Bucket, error] {
+		return notFoundEmpty(x.g.Buckets.ListByPlan(ctx, planID))
+	})
 }
 
 // allBuckets lists the buckets of every plan scans cover, width plans at a
@@ -114,31 +194,159 @@ func (x *session) bucketsOfPlan(ctx context.Context, planID string) iter.Seq2[*g
 func (x *session) allBuckets(ctx context.Context, width int) iter.Seq2[*graph.Bucket, error] {
 	return fanout(ctx, func(ctx context.Context) iter.Seq2[string, error] { return x.planIDs(ctx, width) }, width, 256,
 		func(ctx context.Context, planID string) iter.Seq2[*graph.Bucket, error] {
-			return skipGone(x.g.Buckets.ListByPlan(ctx, planID))
+			return listed(ctx, x.sc, "buckets:plan:"+planID, "bucket", true, bucketID, func(ctx context.Context) iter.Seq2[*graph.Bucket, error] {
+				return skipGone(x.g.Buckets.ListByPlan(ctx, planID))
+			})
 		})
 }
 
 // taskReadAhead bounds the tasks each concurrent plan reader buffers.
 const taskReadAhead = 100
 
-// task reads one task (GET /planner/tasks/{id}).
+// task reads one task: from the scope; else in a batch (see batchTasks);
+// else GET /planner/tasks/{id}.
 func (x *session) task(ctx context.Context, id string) iter.Seq2[*graph.Task, error] {
-	return one(x.g.Tasks.Get(ctx, id))
+	return func(yield func(*graph.Task, error) bool) {
+		if err := x.batchTasks(ctx, id, false); err != nil {
+			yield(nil, err)
+			return
+		}
+		for t, err := range lookup(x.sc, "task:"+id, func() (*graph.Task, error) { return x.g.Tasks.Get(ctx, id) }) {
+			if !yield(t, err) {
+				return
+			}
+		}
+	}
+}
+
+// batchTasks fetches the task id the scope does not hold together with the
+// tasks a nested loop is about to ask for, in $batch requests (20 per
+// call, several at once), with their details when details is set: every
+// task an IN list of the statement names, when it names id; or the tasks
+// that follow id in the user's task list it came from (read-ahead, doubling
+// per round like startDetails). Otherwise it fetches nothing: the caller
+// reads id alone.
+func (x *session) batchTasks(ctx context.Context, id string, details bool) error {
+	sc := x.sc
+	if _, known := sc.get("task:" + id); known {
+		return nil
+	}
+	var ids []string
+	switch {
+	case sc.hinted(id):
+		ids = sc.hintsNotHeld("task")
+	default:
+		if _, listed := sc.get("utask:" + id); !listed {
+			return nil
+		}
+		sc.mu.Lock()
+		batches := sc.ahead
+		sc.ahead = min(2*sc.ahead, max(x.cfg.MaxConcurrency, 1))
+		sc.mu.Unlock()
+		per := 20
+		if details {
+			per = 10 // a task and its details are two requests of a $batch
+		}
+		for _, next := range sc.readAhead(id, per, batches) {
+			if _, known := sc.get("task:" + next); !known || next == id {
+				ids = append(ids, next)
+			}
+		}
+	}
+	return x.fetchTasks(ctx, ids, details)
+}
+
+// fetchTasks reads the tasks ids (and, with details, their details) through
+// $batch, 20 requests per call, and keeps them in the scope.
+func (x *session) fetchTasks(ctx context.Context, ids []string, details bool) error {
+	var reqs []graph.BatchRequest
+	for _, id := range ids {
+		reqs = append(reqs, graph.BatchRequest{Method: "GET", URL: "/planner/tasks/" + pathEscape(id)})
+		if details {
+			reqs = append(reqs, graph.BatchRequest{Method: "GET", URL: "/planner/tasks/" + pathEscape(id) + "/details"})
+		}
+	}
+	resps, err := x.g.Batch(ctx, reqs)
+	if err != nil {
+		return err
+	}
+	step := 1
+	if details {
+		step = 2
+	}
+	for i, id := range ids {
+		tr := resps[i*step]
+		switch {
+		case tr.Err != nil && graph.IsNotFound(tr.Err):
+			x.sc.put("task:"+id, gone{})
+			continue
+		case tr.Err != nil:
+			return tr.Err
+		}
+		var t graph.Task
+		if err := json.Unmarshal(tr.Body, &t); err != nil {
+			return fmt.Errorf("planner: decode task %s: %w", id, err)
+		}
+		if details {
+			dr := resps[i*step+1]
+			switch {
+			case dr.Err != nil && graph.IsNotFound(dr.Err):
+				x.sc.put("task:"+id, gone{})
+				continue
+			case dr.Err != nil:
+				return dr.Err
+			}
+			var d graph.TaskDetails
+			if err := json.Unmarshal(dr.Body, &d); err != nil {
+				return fmt.Errorf("planner: decode the details of task %s: %w", id, err)
+			}
+			x.sc.put("details:"+id, &d)
+		}
+		x.sc.put("task:"+id, &t)
+	}
+	return nil
 }
 
 // tasksOfPlan lists a plan's tasks (GET /planner/plans/{id}/tasks).
 func (x *session) tasksOfPlan(ctx context.Context, planID string) iter.Seq2[*graph.Task, error] {
-	return notFoundEmpty(x.g.Tasks.ListByPlan(ctx, planID))
+	return listed(ctx, x.sc, "tasks:plan:"+planID, "task", false, taskID, func(ctx context.Context) iter.Seq2[*graph.Task, error] {
+		return notFoundEmpty(x.g.Tasks.ListByPlan(ctx, planID))
+	})
 }
 
-// tasksOfBucket lists a bucket's tasks (GET /planner/buckets/{id}/tasks).
+// tasksOfBucket lists a bucket's tasks: in a shared scope that knows the
+// bucket's plan, from the plan's listing (one listing serves every bucket of
+// the plan, and costs no more than the plan's share of a scan); else GET
+// /planner/buckets/{id}/tasks.
 func (x *session) tasksOfBucket(ctx context.Context, bucketID string) iter.Seq2[*graph.Task, error] {
-	return notFoundEmpty(x.g.Tasks.ListByBucket(ctx, bucketID))
+	x.sc.mu.Lock()
+	plan := x.sc.bucketPlan[bucketID]
+	shared := x.sc.sharedLocked()
+	x.sc.mu.Unlock()
+	if shared && plan != "" {
+		return func(yield func(*graph.Task, error) bool) {
+			for t, err := range x.tasksOfPlan(ctx, plan) {
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				if t.BucketID == bucketID && !yield(t, nil) {
+					return
+				}
+			}
+		}
+	}
+	return listed(ctx, x.sc, "tasks:bucket:"+bucketID, "task", false, taskID, func(ctx context.Context) iter.Seq2[*graph.Task, error] {
+		return notFoundEmpty(x.g.Tasks.ListByBucket(ctx, bucketID))
+	})
 }
 
 // tasksOfUser lists the tasks assigned to a user (GET /users/{id}/planner/tasks).
+// Its tasks are kept as "utask" (see scope).
 func (x *session) tasksOfUser(ctx context.Context, userID string) iter.Seq2[*graph.Task, error] {
-	return notFoundEmpty(x.g.Tasks.ListByUser(ctx, userID))
+	return listed(ctx, x.sc, "tasks:user:"+userID, "utask", false, taskID, func(ctx context.Context) iter.Seq2[*graph.Task, error] {
+		return notFoundEmpty(x.g.Tasks.ListByUser(ctx, userID))
+	})
 }
 
 // allTasks lists the tasks of every plan scans cover, width plans at a time.
@@ -149,30 +357,172 @@ func (x *session) allTasks(ctx context.Context, width int) iter.Seq2[*graph.Task
 	// leaves further pages unrequested.
 	return fanout(ctx, func(ctx context.Context) iter.Seq2[string, error] { return x.planIDs(ctx, width) }, width, taskReadAhead,
 		func(ctx context.Context, planID string) iter.Seq2[*graph.Task, error] {
-			return skipGone(x.g.Tasks.ListByPlan(ctx, planID))
+			return listed(ctx, x.sc, "tasks:plan:"+planID, "task", false, taskID, func(ctx context.Context) iter.Seq2[*graph.Task, error] {
+				return skipGone(x.g.Tasks.ListByPlan(ctx, planID))
+			})
 		})
 }
 
-// taskAndDetails reads a task and its details in one $batch request.
+// taskAndDetails reads a task and its details: from the scope; for a task
+// read but not its details, the details with read-ahead (see details); for
+// a task batchTasks batches, with their details; else the task and its
+// details in one $batch request.
 func (x *session) taskAndDetails(ctx context.Context, id string) iter.Seq2[taskWithDetails, error] {
 	return func(yield func(taskWithDetails, error) bool) {
-		var t graph.Task
+		sc := x.sc
+		t, tk := sc.get("task:" + id)
+		if tk && t == nil {
+			return // gone
+		}
+		if !tk {
+			if err := x.batchTasks(ctx, id, true); err != nil {
+				yield(taskWithDetails{}, err)
+				return
+			}
+			t, tk = sc.get("task:" + id)
+			if tk && t == nil {
+				return
+			}
+		}
+		if tk {
+			d, err := x.details(ctx, id, true)
+			if err != nil {
+				yield(taskWithDetails{}, err)
+				return
+			}
+			if d != nil {
+				yield(taskWithDetails{t.(*graph.Task), d}, nil)
+			}
+			return
+		}
+		var tt graph.Task
 		var d graph.TaskDetails
 		esc := pathEscape(id)
-		err := x.batchGet(ctx, []batchGet{{"/planner/tasks/" + esc, &t}, {"/planner/tasks/" + esc + "/details", &d}})
+		err := x.batchGet(ctx, []batchGet{{"/planner/tasks/" + esc, &tt}, {"/planner/tasks/" + esc + "/details", &d}})
 		if err != nil {
-			if !graph.IsNotFound(err) {
+			if graph.IsNotFound(err) {
+				sc.put("task:"+id, gone{})
+			} else {
 				yield(taskWithDetails{}, err)
 			}
 			return
 		}
-		yield(taskWithDetails{&t, &d}, nil)
+		sc.put("task:"+id, &tt)
+		sc.put("details:"+id, &d)
+		yield(taskWithDetails{&tt, &d}, nil)
 	}
 }
 
-// withDetails yields the tasks with their details: one $batch per 20 tasks
-// (ListDetails runs up to MaxConcurrency batches at once). When need is
-// false the details are not fetched and are empty.
+// details returns the details of the task id (nil when gone): from the
+// scope, from a fetch under way, or fetched — with readAhead, together with
+// the details of the tasks that follow id in its listing (the keys a nested
+// loop asks for next), in up to MaxConcurrency $batch requests at once; the
+// number of batches doubles with each read-ahead of the statement, so a
+// statement that stops early has fetched little ahead.
+func (x *session) details(ctx context.Context, id string, readAhead bool) (*graph.TaskDetails, error) {
+	sc := x.sc
+	for {
+		sc.mu.Lock()
+		o, known := sc.objs["details:"+id]
+		f := sc.flights["details:"+id]
+		sc.mu.Unlock()
+		if known {
+			d, _ := o.(*graph.TaskDetails)
+			return d, nil
+		}
+		if f == nil {
+			ids := []string{id}
+			if readAhead {
+				sc.mu.Lock()
+				batches := sc.ahead
+				sc.ahead = min(2*sc.ahead, max(x.cfg.MaxConcurrency, 1))
+				sc.mu.Unlock()
+				ids = sc.readAhead(id, 20, batches)
+			}
+			x.startDetails(ids)
+			continue
+		}
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if f.err != nil && !(errors.Is(f.err, context.Canceled) && ctx.Err() == nil) {
+			return nil, f.err
+		}
+		// Fetched, or stopped for another reader's sake: look again.
+	}
+}
+
+// startDetails starts fetching the details of those of ids the scope
+// neither holds nor is fetching: one $batch request per 20, each in the
+// background (under the statement's context: a cursor's ends with its
+// lookup), keeping what it reads in the scope.
+func (x *session) startDetails(ids []string) {
+	sc := x.sc
+	sc.mu.Lock()
+	var need []string
+	for _, id := range ids {
+		if _, ok := sc.objs["details:"+id]; ok || sc.flights["details:"+id] != nil {
+			continue
+		}
+		need = append(need, id)
+	}
+	type part struct {
+		ids []string
+		f   *flight
+	}
+	var parts []part
+	for len(need) > 0 {
+		n := min(len(need), 20)
+		p := part{ids: need[:n], f: &flight{done: make(chan struct{})}}
+		for _, id := range p.ids {
+			sc.flights["details:"+id] = p.f
+		}
+		parts = append(parts, p)
+		need = need[n:]
+	}
+	sc.mu.Unlock()
+	for _, p := range parts {
+		done := func(err error) {
+			sc.mu.Lock()
+			for _, id := range p.ids {
+				if sc.flights["details:"+id] == p.f {
+					delete(sc.flights, "details:"+id)
+				}
+			}
+			p.f.err = err
+			sc.mu.Unlock()
+			close(p.f.done)
+		}
+		started := sc.background(x.bg, func(ctx context.Context) {
+			i := 0
+			for d, err := range x.g.Tasks.ListDetails(ctx, p.ids) {
+				id := p.ids[min(i, len(p.ids)-1)]
+				i++
+				switch {
+				case err != nil && graph.IsNotFound(err):
+					sc.put("details:"+id, gone{}) // the task was deleted meanwhile
+				case err != nil:
+					done(err)
+					return
+				default:
+					sc.put("details:"+id, d)
+				}
+			}
+			done(nil)
+		})
+		if !started {
+			done(context.Canceled)
+		}
+	}
+}
+
+// withDetails yields the tasks with their details. When need is false the
+// details are not fetched and are empty. A shared scope's details come from
+// it or are fetched and kept there (fetches under way for a lookup are
+// waited for, not repeated); otherwise one $batch per 20 tasks streams
+// through (ListDetails runs up to MaxConcurrency batches at once).
 func (x *session) withDetails(ctx context.Context, tasks iter.Seq2[*graph.Task, error], need bool) iter.Seq2[taskWithDetails, error] {
 	if !need {
 		return func(yield func(taskWithDetails, error) bool) {
@@ -183,7 +533,29 @@ func (x *session) withDetails(ctx context.Context, tasks iter.Seq2[*graph.Task, 
 			}
 		}
 	}
-	return chunked(ctx, tasks, 20*x.cfg.MaxConcurrency, func(ctx context.Context, ts []*graph.Task) iter.Seq2[taskWithDetails, error] {
+	batch := 20 * max(x.cfg.MaxConcurrency, 1)
+	if x.sc.shared() {
+		return chunked(ctx, tasks, batch, func(ctx context.Context, ts []*graph.Task) iter.Seq2[taskWithDetails, error] {
+			return func(yield func(taskWithDetails, error) bool) {
+				ids := make([]string, len(ts))
+				for i, t := range ts {
+					ids[i] = t.ID
+				}
+				x.startDetails(ids)
+				for _, t := range ts {
+					d, err := x.details(ctx, t.ID, false)
+					if err != nil {
+						yield(taskWithDetails{}, err)
+						return
+					}
+					if d != nil && !yield(taskWithDetails{t, d}, nil) {
+						return
+					}
+				}
+			}
+		})
+	}
+	return chunked(ctx, tasks, batch, func(ctx context.Context, ts []*graph.Task) iter.Seq2[taskWithDetails, error] {
 		return func(yield func(taskWithDetails, error) bool) {
 			ids := make([]string, len(ts))
 			for i, t := range ts {

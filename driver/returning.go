@@ -70,10 +70,12 @@ func (c *conn) queryReturning(ctx context.Context, q rewritten, args []driver.Na
 		st.capture, st.returned = "", nil
 		st.mu.Unlock()
 	}()
-	st.setContext(ctx)
+	sctx, end := c.st.cn.statement(ctx, q.original, args, nil)
+	defer end()
+	st.setContext(sctx)
 	defer st.clearContext()
 	st.takeErr()
-	if _, err := c.sc.(driver.ExecerContext).ExecContext(ctx, q.sql, args); err != nil {
+	if _, err := c.sc.(driver.ExecerContext).ExecContext(sctx, q.sql, args); err != nil {
 		return nil, st.translate(err)
 	}
 	st.mu.Lock()

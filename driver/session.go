@@ -18,9 +18,11 @@ type session struct {
 	cfg *Config
 	st  *connState
 
-	mu     sync.Mutex
-	etags  map[string]*written                   // object → versions we superseded and the current one
-	labels map[string]graph.CategoryDescriptions // plan id → label names read
+	sc *scope          // what the statement (or the run) has read
+	bg context.Context // the statement's context: background reads use it, not a cursor's
+
+	mu    sync.Mutex
+	etags map[string]*written // object → versions we superseded and the current one
 }
 
 // written tracks an object this session wrote: rows read before the write
@@ -34,7 +36,8 @@ func (c *Connector) session(st *connState) *session {
 	c.mu.Lock()
 	g := c.client
 	c.mu.Unlock()
-	return &session{cn: c, g: g, cfg: c.cfg, st: st}
+	ctx := st.context()
+	return &session{cn: c, g: g, cfg: c.cfg, st: st, sc: scopeOf(ctx), bg: ctx}
 }
 
 // fresh returns v with its ETag replaced by the one our own earlier write in
@@ -64,8 +67,10 @@ func (x *session) stale(v version) bool {
 	return w != nil && w.superseded[v.etag] && w.current == ""
 }
 
-// wrote records that obj moved from version old to version now ("" if unknown).
+// wrote records that obj moved from version old to version now ("" if
+// unknown); what the scope held of obj is now stale.
 func (x *session) wrote(obj, old, now string) {
+	x.sc.forget(obj)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.etags == nil {
@@ -175,7 +180,7 @@ func (x *session) plans(ctx context.Context, width int) iter.Seq2[*graph.Plan, e
 	if x.cfg.PlanScope == PlanScopeMe {
 		return x.g.Plans.ListMine(ctx)
 	}
-	return fanout(ctx, x.groups, width, 64, func(ctx context.Context, g *graph.Group) iter.Seq2[*graph.Plan, error] {
+	return fanout(ctx, x.allGroups, width, 64, func(ctx context.Context, g *graph.Group) iter.Seq2[*graph.Plan, error] {
 		return skipGone(x.g.Plans.ListByGroup(ctx, g.ID))
 	})
 }
@@ -183,7 +188,7 @@ func (x *session) plans(ctx context.Context, width int) iter.Seq2[*graph.Plan, e
 // planIDs yields the ids of the plans scans cover.
 func (x *session) planIDs(ctx context.Context, width int) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
-		for p, err := range x.plans(ctx, width) {
+		for p, err := range x.allPlans(ctx, width) {
 			id := ""
 			if p != nil {
 				id = p.ID
@@ -222,15 +227,5 @@ func notFoundEmpty[T any](seq iter.Seq2[T, error]) iter.Seq2[T, error] {
 				return
 			}
 		}
-	}
-}
-
-// one turns a single Get into a sequence, with 404 as no rows.
-func one[T any](v T, err error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		if err != nil && graph.IsNotFound(err) {
-			return
-		}
-		yield(v, err)
 	}
 }

@@ -69,7 +69,12 @@ type column[T any] struct {
 }
 
 // cost estimates a read: the Graph requests it sends and the rows it yields.
-// BestIndex prefers fewer requests, then fewer rows.
+// BestIndex prefers fewer requests, then fewer rows (SQLite is told
+// requests×1000 + rows). The estimates are those of a tenant of 10 groups
+// of one plan each, 5 buckets and 100 tasks a plan: a lookup by key is one
+// request, a listing one request per page of 400 (one per plan or bucket
+// here), a scan the discovery (1 + 10) plus one listing per plan, and
+// details one $batch per 20 on top.
 type cost struct {
 	requests float64
 	rows     int64

@@ -34,7 +34,7 @@ var bucketsTable = (&table[graph.Bucket]{
 	scan: func(ctx context.Context, x *session, q scanReq) iter.Seq2[*graph.Bucket, error] {
 		return x.allBuckets(ctx, x.concurrency(q))
 	},
-	scanCost: cost{60, 250},
+	scanCost: cost{21, 50},
 	version:  func(b *graph.Bucket) version { return version{"bucket:" + b.ID, b.ETag} },
 	insert: func(ctx context.Context, x *session, b *graph.Bucket) (*graph.Bucket, error) {
 		return x.g.Buckets.Create(ctx, b)

@@ -28,9 +28,9 @@ var groupsTable = (&table[graph.Group]{
 		dateField("CreatedDateTime", null, ro, "When the group was created.", "", func(g *graph.Group) **graph.DateTime { return &g.CreatedDateTime }),
 	},
 	scan: func(ctx context.Context, x *session, _ scanReq) iter.Seq2[*graph.Group, error] {
-		return x.groups(ctx)
+		return x.allGroups(ctx)
 	},
-	scanCost: cost{2, 20},
+	scanCost: cost{1, 10},
 	examples: []schema.Example{
 		{Title: "Groups and how many plans each holds", SQL: "SELECT g.DisplayName, count(p.PlanId) AS Plans FROM Groups g LEFT JOIN Plans p ON p.GroupId = g.GroupId GROUP BY g.GroupId ORDER BY g.DisplayName"},
 	},

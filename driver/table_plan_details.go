@@ -33,7 +33,7 @@ var planDetailsTable = (&table[planWithDetails]{
 				}}},
 		{name: "GroupId", typ: schema.Text, flags: null, desc: "The id of the group that contains the plan.",
 			get: func(r *planWithDetails) any { return text(planGroupID(r.p)) },
-			push: &pushdown[planWithDetails]{endpoint: "GET /groups/{id}/planner/plans", cost: cost{2, 2},
+			push: &pushdown[planWithDetails]{endpoint: "GET /groups/{id}/planner/plans", cost: cost{2, 1},
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*planWithDetails, error] {
 					return x.planDetailsOf(ctx, x.plansOfGroup(ctx, id))
 				}}},
@@ -50,9 +50,9 @@ var planDetailsTable = (&table[planWithDetails]{
 		etagCol("The plan details' own version (not the plan's).", func(r *planWithDetails) string { return r.d.ETag }),
 	},
 	scan: func(ctx context.Context, x *session, q scanReq) iter.Seq2[*planWithDetails, error] {
-		return x.planDetailsOf(ctx, x.plans(ctx, x.concurrency(q)))
+		return x.planDetailsOf(ctx, x.allPlans(ctx, x.concurrency(q)))
 	},
-	scanCost: cost{14, 50},
+	scanCost: cost{12, 10},
 	version:  func(r *planWithDetails) version { return version{"plandetails:" + r.p.ID, r.d.ETag} },
 	update: func(ctx context.Context, x *session, old *planWithDetails, v version, p graph.Patch) (*planWithDetails, string, error) {
 		etag, err := x.current(v, x.planDetailsETag(ctx, old.p.ID))
@@ -166,11 +166,11 @@ var planCategoriesTable = (&table[planCategory]{
 			patch: func(p graph.Patch, _, v any) error { p["name"] = v; return nil }},
 	},
 	scan: func(ctx context.Context, x *session, q scanReq) iter.Seq2[*planCategory, error] {
-		return expand(x.planDetailsOf(ctx, x.plans(ctx, x.concurrency(q))), func(pd *planWithDetails) []*planCategory {
+		return expand(x.planDetailsOf(ctx, x.allPlans(ctx, x.concurrency(q))), func(pd *planWithDetails) []*planCategory {
 			return planCategories(pd.p.ID, pd.d)
 		})
 	},
-	scanCost: cost{14, 200},
+	scanCost: cost{12, 60},
 	version:  func(r *planCategory) version { return version{"plandetails:" + r.planID, r.etag} },
 	insert: func(ctx context.Context, x *session, r *planCategory) (*planCategory, error) {
 		out, _, err := patchPlanCategory(ctx, x, version{}, r.planID, r.cat, r.name)

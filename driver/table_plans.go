@@ -65,7 +65,7 @@ var plansTable = (&table[planRow]{
 			desc: "The id of the group that contains the plan (ContainerId when ContainerType is 'group', else NULL). INSERT takes GroupId or ContainerId and ContainerType.",
 			get:  func(r *planRow) any { return text(planGroupID(&r.Plan)) },
 			set:  func(r *planRow, v any) error { r.groupID = str(v); return nil },
-			push: &pushdown[planRow]{endpoint: "GET /groups/{id}/planner/plans", cost: cost{1, 2},
+			push: &pushdown[planRow]{endpoint: "GET /groups/{id}/planner/plans", cost: cost{1, 1},
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*planRow, error] {
 					return mapSeq(x.plansOfGroup(ctx, id), newPlanRow)
 				}}},
@@ -81,9 +81,9 @@ var plansTable = (&table[planRow]{
 		etagCol("The plan's version (@odata.etag); writes send it as If-Match.", func(r *planRow) string { return r.ETag }),
 	},
 	scan: func(ctx context.Context, x *session, q scanReq) iter.Seq2[*planRow, error] {
-		return mapSeq(x.plans(ctx, x.concurrency(q)), newPlanRow)
+		return mapSeq(x.allPlans(ctx, x.concurrency(q)), newPlanRow)
 	},
-	scanCost: cost{10, 50},
+	scanCost: cost{11, 10},
 	version:  func(r *planRow) version { return version{"plan:" + r.ID, r.ETag} },
 	insert: func(ctx context.Context, x *session, r *planRow) (*planRow, error) {
 		switch {

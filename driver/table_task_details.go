@@ -25,7 +25,7 @@ var taskDetailsTable = (&table[taskWithDetails]{
 		withFlags(etagCol("The details' own version, not the task's.", func(r *taskWithDetails) string { return r.d.ETag }), detail),
 	),
 	scan:     taskDetailsSource.scan,
-	scanCost: cost{350, 5000},
+	scanCost: cost{71, 1000},
 	version:  func(r *taskWithDetails) version { return version{"details:" + r.t.ID, r.d.ETag} },
 	update: func(ctx context.Context, x *session, old *taskWithDetails, v version, p graph.Patch) (*taskWithDetails, string, error) {
 		d, err := x.patchDetails(ctx, v, old.t.ID, p)

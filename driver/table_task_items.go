@@ -63,7 +63,7 @@ var checklistTable = (&table[checklistRow]{
 		userIDCol("LastModifiedByUserId", "The id of the user who last changed the item.", func(r *checklistRow) *graph.IdentitySet { return r.item.LastModifiedBy }),
 	),
 	scan:     checklistSource.scan,
-	scanCost: cost{350, 20000},
+	scanCost: cost{71, 4000},
 	version:  func(r *checklistRow) version { return version{"details:" + r.t.ID, r.d.ETag} },
 	insert: func(ctx context.Context, x *session, r *checklistRow) (*checklistRow, error) {
 		id := cmp.Or(r.id, graph.NewChecklistItemID())
@@ -158,7 +158,7 @@ var referencesTable = (&table[referenceRow]{
 		userIDCol("LastModifiedByUserId", "The id of the user who last changed the reference.", func(r *referenceRow) *graph.IdentitySet { return r.ref.LastModifiedBy }),
 	),
 	scan:     referencesSource.scan,
-	scanCost: cost{350, 5000},
+	scanCost: cost{71, 1000},
 	version:  func(r *referenceRow) version { return version{"details:" + r.t.ID, r.d.ETag} },
 	insert: func(ctx context.Context, x *session, r *referenceRow) (*referenceRow, error) {
 		if err := checkURL(r.url); err != nil {

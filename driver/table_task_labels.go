@@ -59,7 +59,7 @@ var assignmentsTable = (&table[assignmentRow]{
 		textField("OrderHint", null, ins, "The assignment's order hint (defaults to ' !' on INSERT).", "", func(r *assignmentRow) *string { return &r.a.OrderHint }),
 	),
 	scan:     assignmentsSource.scan,
-	scanCost: cost{100, 6000},
+	scanCost: cost{21, 1200},
 	version:  func(r *assignmentRow) version { return taskVersion(r.t) },
 	insert: func(ctx context.Context, x *session, r *assignmentRow) (*assignmentRow, error) {
 		t, err := x.patchTask(ctx, version{}, r.t.ID, graph.Patch{"assignments": map[string]any{r.user: assignmentValue(r.a.OrderHint)}})
@@ -141,7 +141,7 @@ var categoriesTable = (&table[categoryRow]{
 		textField("Name", null|detail, ro, "The plan's name for the label (NULL when the plan has none).", "", func(r *categoryRow) *string { return &r.name }),
 	),
 	scan:     categoriesSource.scan,
-	scanCost: cost{110, 3000},
+	scanCost: cost{31, 2000},
 	version:  func(r *categoryRow) version { return taskVersion(r.t) },
 	insert: func(ctx context.Context, x *session, r *categoryRow) (*categoryRow, error) {
 		cat := strings.ToLower(r.cat)

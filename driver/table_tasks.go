@@ -63,7 +63,7 @@ var tasksTable = (&table[graph.Task]{
 		etagCol("The task's version (the details have their own).", func(t *graph.Task) string { return t.ETag }),
 	},
 	scan:     plainTasks.scan,
-	scanCost: cost{100, 5000},
+	scanCost: cost{21, 1000},
 	version:  taskVersion,
 	insert: func(ctx context.Context, x *session, t *graph.Task) (*graph.Task, error) {
 		return x.g.Tasks.Create(ctx, t)
