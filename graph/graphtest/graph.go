@@ -1,7 +1,6 @@
 package graphtest
 
 import (
-	"bufio"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -104,9 +103,9 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 	})
 	sleep(r, time.Duration(s.lat.Load()))
 
-	if _, ok := s.faults.take(faultDrop, r.URL.Path, true); ok {
+	if f, ok := s.faults.take(faultDrop, r.URL.Path, true); ok {
 		s.log.finish(gen, idx, 0)
-		hijackClose(w)
+		endConn(w, f)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodySize+1))
@@ -122,8 +121,8 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.finish(gen, idx, resp.status)
 
-	if _, ok := s.faults.take(faultTruncate, r.URL.Path, true); ok {
-		writeTruncated(w, resp)
+	if f, ok := s.faults.take(faultTruncate, r.URL.Path, true); ok {
+		writeCut(w, resp, f)
 		return
 	}
 	writeResp(w, resp)
@@ -139,48 +138,6 @@ func writeResp(w http.ResponseWriter, resp *gResp) {
 	}
 	w.WriteHeader(resp.status)
 	_, _ = w.Write(resp.body)
-}
-
-func hijackClose(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	_ = conn.Close()
-}
-
-// writeTruncated sends the status line, headers with the full Content-Length
-// and half of the body, then closes the connection.
-func writeTruncated(w http.ResponseWriter, resp *gResp) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	defer conn.Close()
-	bw := bufio.NewWriter(conn)
-	fmt.Fprintf(bw, "HTTP/1.1 %d %s\r\n", resp.status, http.StatusText(resp.status))
-	keys := make([]string, 0, len(resp.header))
-	for k := range resp.header {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		for _, v := range resp.header[k] {
-			fmt.Fprintf(bw, "%s: %s\r\n", k, v)
-		}
-	}
-	fmt.Fprintf(bw, "Date: %s\r\n", time.Now().UTC().Format(http.TimeFormat))
-	fmt.Fprintf(bw, "Content-Length: %d\r\nConnection: close\r\n\r\n", len(resp.body))
-	_, _ = bw.Write(resp.body[:len(resp.body)/2])
-	_ = bw.Flush()
 }
 
 // ---- dispatch ----
@@ -223,7 +180,7 @@ func (c *call) route() *gResp {
 	// evaluated one by one); a rule whose match is in its path applies to it.
 	graph := !(isBatch && !req.inBatch)
 	if r, ok := s.faults.take(faultFail, fullPath, graph); ok {
-		return c.fail(r.status, failCode(r.status), http.StatusText(r.status)+" (injected by graphtest).")
+		return c.injected(r)
 	}
 	if ra, ok := s.faults.throttle(fullPath, graph); ok {
 		resp := c.throttled()
