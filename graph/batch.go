@@ -66,24 +66,20 @@ func header(h map[string]string, name string) string {
 	return ""
 }
 
-func (it *batchItem) safe() bool {
-	switch strings.ToUpper(it.Method) {
-	case http.MethodGet, http.MethodHead:
-		return true
-	case http.MethodPatch, http.MethodDelete, http.MethodPut:
-		return header(it.Headers, "If-Match") != ""
-	}
-	return false
+func (it *batchItem) class() retryClass {
+	return classOf(it.Method, header(it.Headers, "If-Match") != "")
 }
 
 // Batch sends requests through $batch and returns the responses in the order
 // of reqs. More than 20 requests are split into several $batch calls, run
 // concurrently within the client's concurrency bound; requests linked by
-// DependsOn stay in one call (at most 20 of them). Items throttled inside a
-// batch (429, 503, 504) are sent again alone, in a new $batch with only the
-// throttled items, after their Retry-After; items that failed with 424 only
-// because such an item was throttled go with them. The error is not nil when
-// a whole $batch call failed; a failed item only sets its response's Err.
+// DependsOn stay in one call (at most 20 of them). Items that failed in a way
+// their method may be retried after (see the package documentation: 429, 503
+// and 504, and 500 and 502 for a GET) are sent again alone, in a new $batch
+// with only those items, after their Retry-After or a backoff; items that
+// failed with 424 only because such an item did go with them. The error is
+// not nil when a whole $batch call failed; a failed item only sets its
+// response's Err.
 func (c *Client) Batch(ctx context.Context, reqs []BatchRequest) ([]BatchResponse, error) {
 	if len(reqs) == 0 {
 		return nil, nil
@@ -224,12 +220,12 @@ func (c *Client) runBatch(ctx context.Context, items []batchItem) ([]BatchRespon
 	}
 	for round := 0; ; round++ {
 		sub := make([]batchItem, len(pending))
-		safe := true
+		class := idempotent
 		inRound := make(map[string]bool, len(pending))
 		for j, i := range pending {
 			sub[j] = items[i]
 			inRound[strings.ToLower(items[i].ID)] = true
-			safe = safe && items[i].safe()
+			class = min(class, items[i].class())
 		}
 		// A dependency that succeeded in an earlier round is not sent again.
 		for j := range sub {
@@ -244,7 +240,7 @@ func (c *Client) runBatch(ctx context.Context, items []batchItem) ([]BatchRespon
 			}
 			sub[j].DependsOn = deps
 		}
-		replies, err := c.postBatch(ctx, sub, safe)
+		replies, err := c.postBatch(ctx, sub, class)
 		if err != nil {
 			return nil, err
 		}
@@ -260,7 +256,7 @@ func (c *Client) runBatch(ctx context.Context, items []batchItem) ([]BatchRespon
 			}
 			out[i] = BatchResponse{ID: it.ID, Status: r.Status, Headers: r.Headers, Body: r.Body}
 			ra, hasRA := parseRetryAfter(header(r.Headers, "Retry-After"), c.now())
-			if retryable(r.Status, it.safe(), hasRA) {
+			if retryable(r.Status, it.class(), hasRA) {
 				throttled[strings.ToLower(it.ID)] = true
 				retry = append(retry, i)
 				delay = max(delay, ra)
@@ -285,7 +281,7 @@ func (c *Client) runBatch(ctx context.Context, items []batchItem) ([]BatchRespon
 			delay = c.backoff(round + 1)
 		}
 		if err := c.sleep(ctx, delay); err != nil {
-			return nil, fmt.Errorf("graph: POST %s/$batch: cancelled while waiting %v to retry %d throttled requests: %w", c.basePath, delay.Round(time.Millisecond), len(retry), err)
+			return nil, fmt.Errorf("graph: POST %s/$batch: cancelled while waiting %v to retry %d failed requests: %w", c.basePath, delay.Round(time.Millisecond), len(retry), err)
 		}
 		// Keep the original order so that dependencies come first.
 		inRetry := make(map[int]bool, len(retry))
@@ -321,23 +317,25 @@ func toHeader(m map[string]string) http.Header {
 }
 
 // postBatch sends one $batch call and returns the replies by lower-case id.
-func (c *Client) postBatch(ctx context.Context, items []batchItem, safe bool) (map[string]*batchReply, error) {
+// class is the least safe of its items' (a $batch of reads is retried like a
+// GET, its envelope's early end included).
+func (c *Client) postBatch(ctx context.Context, items []batchItem, class retryClass) (map[string]*batchReply, error) {
 	body, err := json.Marshal(struct {
 		Requests []batchItem `json:"requests"`
 	}{items})
 	if err != nil {
 		return nil, fmt.Errorf("graph: POST %s/$batch: encode the batch: %w", c.basePath, err)
 	}
-	u := c.abs("/$batch")
-	res, err := c.do(ctx, &request{method: http.MethodPost, url: u, body: body, header: http.Header{"Content-Type": {"application/json"}}, safe: safe})
-	if err != nil {
-		return nil, err
-	}
 	var env struct {
 		Responses []batchReply `json:"responses"`
 	}
-	if err := json.Unmarshal(res.body, &env); err != nil {
-		return nil, decodeError(http.MethodPost, u, err)
+	_, err = c.do(ctx, &request{method: http.MethodPost, url: c.abs("/$batch"), body: body, header: http.Header{"Content-Type": {"application/json"}},
+		class: class, decode: func(b []byte) error {
+			env.Responses = nil
+			return json.Unmarshal(b, &env)
+		}})
+	if err != nil {
+		return nil, err
 	}
 	m := make(map[string]*batchReply, len(env.Responses))
 	for i := range env.Responses {
@@ -387,7 +385,7 @@ func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(
 					default:
 						v := new(T)
 						if err := json.Unmarshal(replies[j].Body, v); err != nil {
-							res.err[j] = decodeError(http.MethodGet, c.abs(path(part[j])), err)
+							res.err[j] = decodeError(http.MethodGet, c.basePath+path(part[j]), err)
 						} else {
 							res.v[j] = v
 						}

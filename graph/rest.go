@@ -7,7 +7,6 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"strings"
 )
 
 // esc escapes an id for a path segment.
@@ -16,30 +15,28 @@ func esc(id string) string { return url.PathEscape(id) }
 // abs returns the absolute URL of a path relative to the base URL.
 func (c *Client) abs(path string) string { return c.baseStr + path }
 
-// getJSON GETs an absolute URL and decodes the body into v.
-func (c *Client) getJSON(ctx context.Context, u string, v any) error {
-	res, err := c.do(ctx, &request{method: http.MethodGet, url: u, safe: true})
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(res.body, v); err != nil {
-		return decodeError(http.MethodGet, u, err)
-	}
-	return nil
+// getJSON GETs an absolute URL and decodes the body into v, which must be a
+// pointer to a zero value (it is reset before every decoding attempt).
+func getJSON[T any](ctx context.Context, c *Client, u string, v *T) error {
+	_, err := c.do(ctx, &request{method: http.MethodGet, url: u, class: idempotent, decode: func(b []byte) error {
+		var fresh T
+		if err := json.Unmarshal(b, &fresh); err != nil {
+			return err
+		}
+		*v = fresh
+		return nil
+	}})
+	return err
 }
 
-func decodeError(method, u string, err error) error {
-	path := u
-	if pu, perr := url.Parse(u); perr == nil {
-		path = pu.Path
-	}
+func decodeError(method, path string, err error) error {
 	return fmt.Errorf("graph: %s %s: the response is not the JSON expected (%w); report this with the request-id", method, path, err)
 }
 
 // get GETs one object.
 func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
 	v := new(T)
-	if err := c.getJSON(ctx, c.abs(path), v); err != nil {
+	if err := getJSON(ctx, c, c.abs(path), v); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -51,13 +48,11 @@ func create[T any](ctx context.Context, c *Client, path string, body any) (*T, e
 	if err != nil {
 		return nil, fmt.Errorf("graph: POST %s: encode the body: %w", path, err)
 	}
-	res, err := c.do(ctx, &request{method: http.MethodPost, url: c.abs(path), body: b, header: http.Header{"Content-Type": {"application/json"}}})
+	v := new(T)
+	_, err = c.do(ctx, &request{method: http.MethodPost, url: c.abs(path), body: b, header: http.Header{"Content-Type": {"application/json"}},
+		class: unsafe, decode: func(b []byte) error { return json.Unmarshal(b, v) }})
 	if err != nil {
 		return nil, err
-	}
-	v := new(T)
-	if err := json.Unmarshal(res.body, v); err != nil {
-		return nil, decodeError(http.MethodPost, c.abs(path), err)
 	}
 	return v, nil
 }
@@ -80,16 +75,16 @@ func update[T any](ctx context.Context, c *Client, path, etag string, patch Patc
 		"If-Match":     {etag},
 		"Prefer":       {"return=representation"},
 	}
-	res, err := c.do(ctx, &request{method: http.MethodPatch, url: c.abs(path), body: b, header: h, safe: true})
+	var v *T
+	_, err = c.do(ctx, &request{method: http.MethodPatch, url: c.abs(path), body: b, header: h, class: conditional, decode: func(b []byte) error {
+		if len(b) == 0 { // 204 No Content
+			return nil
+		}
+		v = new(T)
+		return json.Unmarshal(b, v)
+	}})
 	if err != nil {
 		return nil, err
-	}
-	if res.status == http.StatusNoContent || len(res.body) == 0 {
-		return nil, nil
-	}
-	v := new(T)
-	if err := json.Unmarshal(res.body, v); err != nil {
-		return nil, decodeError(http.MethodPatch, c.abs(path), err)
 	}
 	return v, nil
 }
@@ -99,7 +94,7 @@ func del(ctx context.Context, c *Client, path, etag string) error {
 	if etag == "" {
 		return fmt.Errorf("graph: DELETE %s: an ETag is required for If-Match: read the object first", c.basePath+path)
 	}
-	_, err := c.do(ctx, &request{method: http.MethodDelete, url: c.abs(path), header: http.Header{"If-Match": {etag}}, safe: true})
+	_, err := c.do(ctx, &request{method: http.MethodDelete, url: c.abs(path), header: http.Header{"If-Match": {etag}}, class: conditional})
 	return err
 }
 
@@ -117,7 +112,7 @@ func list[T any](ctx context.Context, c *Client, path string, keep func(*T) bool
 		next := c.abs(path)
 		for next != "" {
 			var p page[T]
-			if err := c.getJSON(ctx, next, &p); err != nil {
+			if err := getJSON(ctx, c, next, &p); err != nil {
 				yield(nil, err)
 				return
 			}
@@ -140,17 +135,17 @@ func list[T any](ctx context.Context, c *Client, path string, keep func(*T) bool
 	}
 }
 
-// checkNextLink refuses a nextLink that would send the token to another host
-// or loop on the same page.
+// checkNextLink refuses a nextLink that would send the token to another
+// origin or loop on the same page.
 func (c *Client) checkNextLink(link, current string) error {
 	if link == current {
 		return fmt.Errorf("graph: GET %s: the service returned the same @odata.nextLink again; stopping to avoid an endless loop", pathOf(current))
 	}
 	u, err := url.Parse(link)
-	if err != nil || !u.IsAbs() || !strings.EqualFold(u.Scheme+"://"+u.Host, c.baseHost) {
-		return fmt.Errorf("graph: GET %s: refusing to follow an @odata.nextLink to another host (%s); check the base URL", pathOf(current), hostOf(link))
+	if err != nil {
+		return fmt.Errorf("graph: GET %s: the service returned an @odata.nextLink that is not a URL: %w", pathOf(current), err)
 	}
-	return nil
+	return c.checkOrigin(http.MethodGet, pathOf(current), "an @odata.nextLink", u)
 }
 
 func pathOf(u string) string {
@@ -158,11 +153,4 @@ func pathOf(u string) string {
 		return pu.Path
 	}
 	return "?"
-}
-
-func hostOf(u string) string {
-	if pu, err := url.Parse(u); err == nil && pu.Host != "" {
-		return pu.Host
-	}
-	return "not an absolute URL"
 }
