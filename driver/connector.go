@@ -46,6 +46,7 @@ type connectorOptions struct {
 	hook      func(graph.RequestInfo)
 	rateLimit rate.Limit
 	burst     int
+	graphOpts []graph.Option
 }
 
 // WithLogger sends the driver's diagnostics (per Verbosity) to l. Without it
@@ -63,6 +64,14 @@ func WithRequestHook(h func(graph.RequestInfo)) ConnectorOption {
 // given burst.
 func WithRateLimit(r rate.Limit, burst int) ConnectorOption {
 	return func(o *connectorOptions) { o.rateLimit, o.burst = r, burst }
+}
+
+// WithGraphOptions adds options to the connector's Graph client, applied
+// after those the configuration implies: for example graph.WithBreakerPolicy
+// to change when Graph is declared unreachable, or graph.WithRetryPolicy
+// (which then replaces MaxRetries).
+func WithGraphOptions(opts ...graph.Option) ConnectorOption {
+	return func(o *connectorOptions) { o.graphOpts = append(o.graphOpts, opts...) }
 }
 
 var _ driver.Connector = (*Connector)(nil)
@@ -238,6 +247,7 @@ func (c *Connector) graphClient(ctx context.Context) (*graph.Client, error) {
 	if c.opts.rateLimit > 0 {
 		opts = append(opts, graph.WithRateLimit(c.opts.rateLimit, max(c.opts.burst, 1)))
 	}
+	opts = append(opts, c.opts.graphOpts...)
 	c.client = graph.NewClient(opts...)
 	c.ts = ts
 	return c.client, nil

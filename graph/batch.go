@@ -87,13 +87,18 @@ func (c *Client) Batch(ctx context.Context, reqs []BatchRequest) ([]BatchRespons
 	items := make([]batchItem, len(reqs))
 	index := make(map[string]int, len(reqs))
 	for i, r := range reqs {
-		it := batchItem{ID: r.ID, Method: strings.ToUpper(r.Method), URL: r.URL, DependsOn: r.DependsOn}
+		it := batchItem{ID: r.ID, Method: strings.ToUpper(r.Method), DependsOn: r.DependsOn}
 		if it.ID == "" {
 			it.ID = strconv.Itoa(i + 1)
 		}
 		if it.Method == "" {
 			it.Method = http.MethodGet
 		}
+		u, err := c.batchURL(it.Method, r.URL)
+		if err != nil {
+			return nil, err
+		}
+		it.URL = u
 		key := strings.ToLower(it.ID)
 		if _, dup := index[key]; dup {
 			return nil, fmt.Errorf("graph: POST %s/$batch: request id %q is used twice: give every request a unique id", c.basePath, it.ID)
@@ -344,11 +349,38 @@ func (c *Client) postBatch(ctx context.Context, items []batchItem, class retryCl
 	return m, nil
 }
 
+// getPair GETs two objects in one $batch; the first failed item's error is
+// returned.
+func getPair[A, B any](ctx context.Context, c *Client, pa, pb apiPath) (*A, *B, error) {
+	for _, p := range []apiPath{pa, pb} {
+		if p.err != nil {
+			return nil, nil, p.err
+		}
+	}
+	res, err := c.runBatch(ctx, []batchItem{{ID: "1", Method: http.MethodGet, URL: pa.s}, {ID: "2", Method: http.MethodGet, URL: pb.s}})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			return nil, nil, r.Err
+		}
+	}
+	a, b := new(A), new(B)
+	if err := json.Unmarshal(res[0].Body, a); err != nil {
+		return nil, nil, decodeError(http.MethodGet, c.basePath+pa.s, err)
+	}
+	if err := json.Unmarshal(res[1].Body, b); err != nil {
+		return nil, nil, decodeError(http.MethodGet, c.basePath+pb.s, err)
+	}
+	return a, b, nil
+}
+
 // listByBatch GETs one object per id through $batch (20 per call, up to the
 // client's concurrency in flight) and yields them in the order of ids. A
 // failed item yields (nil, err) and iteration continues; breaking out stops
 // the remaining calls.
-func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(id string) string) iter.Seq2[*T, error] {
+func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(id string) apiPath) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		if len(ids) == 0 {
 			return
@@ -370,22 +402,36 @@ func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(
 			results[k] = ch
 			part := ids[k*maxBatch : min((k+1)*maxBatch, len(ids))]
 			wg.Go(func() {
-				items := make([]batchItem, len(part))
-				for j, id := range part {
-					items[j] = batchItem{ID: strconv.Itoa(j + 1), Method: http.MethodGet, URL: path(id)}
-				}
 				res := result{v: make([]*T, len(part)), err: make([]error, len(part))}
-				replies, err := c.runBatch(ctx, items)
-				for j := range part {
+				// An id that cannot be in a path fails alone, unsent.
+				items := make([]batchItem, 0, len(part))
+				sent := make([]int, 0, len(part)) // index in part of each item
+				paths := make([]string, len(part))
+				for j, id := range part {
+					p := path(id)
+					if p.err != nil {
+						res.err[j] = p.err
+						continue
+					}
+					paths[j] = p.s
+					items = append(items, batchItem{ID: strconv.Itoa(j + 1), Method: http.MethodGet, URL: p.s})
+					sent = append(sent, j)
+				}
+				var replies []BatchResponse
+				var err error
+				if len(items) > 0 {
+					replies, err = c.runBatch(ctx, items)
+				}
+				for k, j := range sent {
 					switch {
 					case err != nil:
 						res.err[j] = err
-					case replies[j].Err != nil:
-						res.err[j] = replies[j].Err
+					case replies[k].Err != nil:
+						res.err[j] = replies[k].Err
 					default:
 						v := new(T)
-						if err := json.Unmarshal(replies[j].Body, v); err != nil {
-							res.err[j] = decodeError(http.MethodGet, c.basePath+path(part[j]), err)
+						if err := json.Unmarshal(replies[k].Body, v); err != nil {
+							res.err[j] = decodeError(http.MethodGet, c.basePath+paths[j], err)
 						} else {
 							res.v[j] = v
 						}

@@ -737,6 +737,10 @@ func TestNextLinkChecks(t *testing.T) {
 	}{
 		{"https://graph.microsoft.com/v1.0/planner/plans/x/tasks?$skiptoken=a", true},
 		{"https://GRAPH.microsoft.com/v1.0/planner/plans/x/tasks?$skiptoken=a", true},
+		{"https://graph.microsoft.com:443/v1.0/planner/plans/x/tasks?$skiptoken=a", true},
+		{"https://graph.microsoft.com:8443/v1.0/planner/plans/x/tasks", false},
+		{"https://graph.microsoft.com.evil.example/v1.0/x", false},
+		{"https://user@evil.example/v1.0/x", false},
 		{"https://evil.example/v1.0/planner/plans/x/tasks", false},
 		{"http://graph.microsoft.com/v1.0/x", false},
 		{"/v1.0/relative", false},

@@ -9,9 +9,6 @@ import (
 	"net/url"
 )
 
-// esc escapes an id for a path segment.
-func esc(id string) string { return url.PathEscape(id) }
-
 // abs returns the absolute URL of a path relative to the base URL.
 func (c *Client) abs(path string) string { return c.baseStr + path }
 
@@ -34,16 +31,23 @@ func decodeError(method, path string, err error) error {
 }
 
 // get GETs one object.
-func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
+func get[T any](ctx context.Context, c *Client, p apiPath) (*T, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
 	v := new(T)
-	if err := getJSON(ctx, c, c.abs(path), v); err != nil {
+	if err := getJSON(ctx, c, c.abs(p.s), v); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
 // create POSTs body and decodes the created object.
-func create[T any](ctx context.Context, c *Client, path string, body any) (*T, error) {
+func create[T any](ctx context.Context, c *Client, p apiPath, body any) (*T, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	path := p.s
 	b, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("graph: POST %s: encode the body: %w", path, err)
@@ -59,7 +63,11 @@ func create[T any](ctx context.Context, c *Client, path string, body any) (*T, e
 
 // update PATCHes an object with If-Match and Prefer: return=representation;
 // it returns the object on 200 and (nil, nil) on 204.
-func update[T any](ctx context.Context, c *Client, path, etag string, patch Patch) (*T, error) {
+func update[T any](ctx context.Context, c *Client, p apiPath, etag string, patch Patch) (*T, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	path := p.s
 	if etag == "" {
 		return nil, fmt.Errorf("graph: PATCH %s: an ETag is required for If-Match: read the object first", c.basePath+path)
 	}
@@ -90,7 +98,11 @@ func update[T any](ctx context.Context, c *Client, path, etag string, patch Patc
 }
 
 // del DELETEs an object with If-Match.
-func del(ctx context.Context, c *Client, path, etag string) error {
+func del(ctx context.Context, c *Client, p apiPath, etag string) error {
+	if p.err != nil {
+		return p.err
+	}
+	path := p.s
 	if etag == "" {
 		return fmt.Errorf("graph: DELETE %s: an ETag is required for If-Match: read the object first", c.basePath+path)
 	}
@@ -107,9 +119,13 @@ type page[T any] struct {
 // list iterates over a collection, following @odata.nextLink verbatim until
 // it is absent. Items of a page are decoded into one slice (no per-item
 // copies); keep, if not nil, filters them. Breaking out stops fetching.
-func list[T any](ctx context.Context, c *Client, path string, keep func(*T) bool) iter.Seq2[*T, error] {
+func list[T any](ctx context.Context, c *Client, p apiPath, keep func(*T) bool) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
-		next := c.abs(path)
+		if p.err != nil {
+			yield(nil, p.err)
+			return
+		}
+		next := c.abs(p.s)
 		for next != "" {
 			var p page[T]
 			if err := getJSON(ctx, c, next, &p); err != nil {

@@ -102,6 +102,12 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		return nil, fmt.Errorf("graph: %s: malformed URL: %w", r.method, err)
 	}
 	path := u.Path
+	if err := c.checkOrigin(r.method, path, "a URL", u); err != nil {
+		return nil, err // the token goes to the configured origin only
+	}
+	if err := checkPath(r.method, u.EscapedPath(), false); err != nil {
+		return nil, err
+	}
 	rid := NewChecklistItemID() // a GUID for client-request-id, the same on every attempt
 	retries, authRetried := 0, false
 	for attempt := 1; ; attempt++ {
