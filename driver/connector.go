@@ -35,6 +35,8 @@ type Connector struct {
 
 	requests  *graph.RequestCounter
 	throttled atomic.Int64 // responses 429, 503 or 504 (each was retried or failed)
+	thrRA     atomic.Int64 // of which retried after their Retry-After
+	thrOwn    atomic.Int64 // of which retried after the client's backoff
 	logger    *slog.Logger
 }
 
@@ -144,10 +146,32 @@ func (c *Connector) Config() *Config { return c.cfg.Clone() }
 func (c *Connector) Requests() int { return c.requests.Total() }
 
 // Throttled returns how many of the connector's Graph requests were answered
-// 429 Too Many Requests, 503 or 504: the service asked it to slow down. Each
-// was retried after the wait the service gave (Retry-After) or a backoff, or
-// failed once MaxRetries was spent.
+// 429 Too Many Requests, 503 or 504: the service asked it to slow down.
+// Throttling says what became of them.
 func (c *Connector) Throttled() int { return int(c.throttled.Load()) }
+
+// Throttling counts the responses 429, 503 and 504 a connector received and
+// what the client did next. Retried after Retry-After, retried after a
+// backoff and not retried add up to Throttled.
+type Throttling struct {
+	Throttled  int // responses 429, 503 or 504
+	RetryAfter int // retried after the wait the response's Retry-After asked for
+	Backoff    int // retried after the client's own backoff: the response had no Retry-After
+}
+
+// NotRetried is how many throttled requests were not sent again (MaxRetries
+// was spent, or a write the service may have applied).
+func (t Throttling) NotRetried() int { return t.Throttled - t.RetryAfter - t.Backoff }
+
+// Sub returns t minus u: what happened between two readings.
+func (t Throttling) Sub(u Throttling) Throttling {
+	return Throttling{t.Throttled - u.Throttled, t.RetryAfter - u.RetryAfter, t.Backoff - u.Backoff}
+}
+
+// Throttling returns the connector's throttled responses so far.
+func (c *Connector) Throttling() Throttling {
+	return Throttling{int(c.throttled.Load()), int(c.thrRA.Load()), int(c.thrOwn.Load())}
+}
 
 // RequestCounts returns the connector's Graph requests per endpoint, such as
 // "GET /planner/plans/{id}/tasks".
@@ -259,6 +283,12 @@ func (c *Connector) hook(ri graph.RequestInfo) {
 	switch ri.Status {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		c.throttled.Add(1)
+		switch {
+		case ri.Retry && ri.RetryAfter:
+			c.thrRA.Add(1)
+		case ri.Retry:
+			c.thrOwn.Add(1)
+		}
 	}
 	if c.cfg.Verbosity >= 2 {
 		attrs := []any{"method", ri.Method, "path", ri.Path, "status", ri.Status, "attempt", ri.Attempt, "duration", ri.Duration}

@@ -168,8 +168,8 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			ra, hasRA := parseRetryAfter(res.header.Get("Retry-After"), c.now())
 			if retryable(res.status, r.class, hasRA) {
 				retry = true
-				if hasRA && ra > 0 {
-					delay, fromRA = ra, true
+				if hasRA {
+					delay, fromRA = ra, true // honoured as sent, 0 included
 				}
 			}
 		}
@@ -177,7 +177,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		if retry && retries >= c.retry.MaxRetries {
 			retry = false
 		}
-		if retry && delay == 0 {
+		if retry && !fromRA {
 			delay = c.backoff(retries + 1)
 		}
 		info.Retry, info.RetryIn, info.RetryAfter = retry, delay, retry && fromRA

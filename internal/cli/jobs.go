@@ -263,8 +263,8 @@ type jobResult struct {
 	dest      config.Destination
 	results   []replicate.Result
 	err       error // the destination as a whole failed
-	requests  int   // Graph requests the destination's run sent
-	throttled int   // of which the service throttled
+	requests  int               // Graph requests the destination's run sent
+	throttled driver.Throttling // of which the service throttled
 }
 
 // sourceConfig returns the driver configuration of a job's source.
@@ -310,10 +310,10 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{})
 			Logger: log, Stop: stop, LockTimeout: r.lockTimeout,
 			SourceName: d.SourceName, TablePrefix: d.Prefix, Schema: d.Schema,
 		}
-		req0, thr0 := src.conn.Requests(), src.conn.Throttled()
+		req0, thr0 := src.conn.Requests(), src.conn.Throttling()
 		results, err := runInto(ctx, src, d.URL, script, opts)
 		jr := jobResult{dest: d, results: results, err: err,
-			requests: src.conn.Requests() - req0, throttled: src.conn.Throttled() - thr0}
+			requests: src.conn.Requests() - req0, throttled: src.conn.Throttling().Sub(thr0)}
 		out = append(out, jr)
 		dlog := log.With("destination", describeDest(d))
 		if err != nil {
@@ -336,7 +336,8 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{})
 			}
 		}
 		dlog.Info("destination done", "tables", len(results), "inserted", ins, "updated", upd,
-			"deleted", del, "unchanged", unch, "requests", jr.requests, "throttled", jr.throttled)
+			"deleted", del, "unchanged", unch, "requests", jr.requests, "throttled", jr.throttled.Throttled,
+			"retried_after_retry_after", jr.throttled.RetryAfter, "retried_after_backoff", jr.throttled.Backoff)
 	}
 	if len(failures) > 0 {
 		return out, fmt.Errorf("job %s: %d failures; first: %s", j.Name, len(failures), oneLine(failures[0]))

@@ -361,7 +361,7 @@ func (s *shell) execute(ctx context.Context, stmt string) error {
 		s.mu.Unlock()
 		cancel()
 	}()
-	start, req0, thr0 := time.Now(), s.src.conn.Requests(), s.src.conn.Throttled()
+	start, req0, thr0 := time.Now(), s.src.conn.Requests(), s.src.conn.Throttling()
 	err = s.runStatement(qctx, conn, stmt)
 	s.mu.Lock()
 	interrupted := s.interrupted
@@ -371,7 +371,7 @@ func (s *shell) execute(ctx context.Context, stmt string) error {
 		s.conn = nil
 	}
 	if s.timer {
-		fmt.Fprintln(s.out, timerLine(time.Since(start), s.src.conn.Requests()-req0, s.src.conn.Throttled()-thr0))
+		fmt.Fprintln(s.out, timerLine(time.Since(start), s.src.conn.Requests()-req0, throttleNote(s.src.conn.Throttling().Sub(thr0))))
 	}
 	if interrupted && err != nil {
 		return errors.New("query cancelled (Ctrl-C)")
@@ -702,10 +702,11 @@ func (s *shell) complete(line string, pos int) (head string, completions []strin
 }
 
 // timerLine is what .timer and --timer print after a statement.
-func timerLine(d time.Duration, requests, throttled int) string {
+// throttled is throttleNote's description of the throttled responses.
+func timerLine(d time.Duration, requests int, throttled string) string {
 	line := fmt.Sprintf("Run Time: %.3fs, Graph requests: %d", d.Seconds(), requests)
-	if throttled > 0 {
-		line += fmt.Sprintf(" (%d throttled and retried)", throttled)
+	if throttled != "" {
+		line += " (" + throttled + ")"
 	}
 	return line
 }
