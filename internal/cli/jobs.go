@@ -262,7 +262,7 @@ type jobRunner struct {
 type jobResult struct {
 	dest      config.Destination
 	results   []replicate.Result
-	err       error // the destination as a whole failed
+	err       error             // the destination as a whole failed
 	requests  int               // Graph requests the destination's run sent
 	throttled driver.Throttling // of which the service throttled
 }
