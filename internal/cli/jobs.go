@@ -330,6 +330,8 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{})
 				dlog.Warn("table skipped: locked by another run", "table", res.Table, "err", oneLine(res.Err.Error()))
 			case errors.Is(res.Err, replicate.ErrStopped):
 				dlog.Info("table skipped: stop requested", "table", res.Table)
+			case errors.Is(res.Err, replicate.ErrSourceUnreachable):
+				dlog.Info("table skipped: the source is unreachable", "table", res.Table)
 			default:
 				dlog.Error("table failed", "table", res.Table, "err", oneLine(res.Err.Error()))
 				failures = append(failures, fmt.Sprintf("%s %s: %v", redactURL(d.URL), res.Table, res.Err))

@@ -181,6 +181,10 @@ func resultsError(cmd string, results []replicate.Result) error {
 			failed = append(failed, r)
 		}
 	}
+	if n := countErr(results, replicate.ErrSourceUnreachable); n > 0 && len(failed) > 0 {
+		// One message for the run, not one per table.
+		return fmt.Errorf("%s: %d of %d tables not copied (%d skipped unread); %s: %v", cmd, len(failed)+n, len(results), n, failed[0].Table, failed[0].Err)
+	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%s: %d of %d tables failed; %s: %v", cmd, len(failed), len(results), failed[0].Table, failed[0].Err)
 	}
@@ -207,6 +211,8 @@ func resultNote(r replicate.Result) string {
 		return "locked by another run"
 	case errors.Is(r.Err, replicate.ErrStopped):
 		return "stopped before this table"
+	case errors.Is(r.Err, replicate.ErrSourceUnreachable):
+		return "skipped: Microsoft Graph is unreachable"
 	case r.Err != nil:
 		return oneLine(r.Err.Error())
 	}
