@@ -331,13 +331,11 @@ func (c *Client) postBatch(ctx context.Context, items []batchItem, class retryCl
 	if err != nil {
 		return nil, fmt.Errorf("graph: POST %s/$batch: encode the batch: %w", c.basePath, err)
 	}
-	var env struct {
-		Responses []batchReply `json:"responses"`
-	}
+	var env batchEnvelope
 	_, err = c.do(ctx, &request{method: http.MethodPost, url: c.abs("/$batch"), body: body, header: http.Header{"Content-Type": {"application/json"}},
 		class: class, decode: func(b []byte) error {
-			env.Responses = nil
-			return json.Unmarshal(b, &env)
+			env = batchEnvelope{}
+			return decodeInto(b, &env)
 		}})
 	if err != nil {
 		return nil, err
@@ -367,10 +365,10 @@ func getPair[A, B any](ctx context.Context, c *Client, pa, pb apiPath) (*A, *B, 
 		}
 	}
 	a, b := new(A), new(B)
-	if err := json.Unmarshal(res[0].Body, a); err != nil {
+	if err := decodeInto(res[0].Body, a); err != nil {
 		return nil, nil, decodeError(http.MethodGet, c.basePath+pa.s, err)
 	}
-	if err := json.Unmarshal(res[1].Body, b); err != nil {
+	if err := decodeInto(res[1].Body, b); err != nil {
 		return nil, nil, decodeError(http.MethodGet, c.basePath+pb.s, err)
 	}
 	return a, b, nil
@@ -430,7 +428,7 @@ func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(
 						res.err[j] = replies[k].Err
 					default:
 						v := new(T)
-						if err := json.Unmarshal(replies[k].Body, v); err != nil {
+						if err := decodeInto(replies[k].Body, v); err != nil {
 							res.err[j] = decodeError(http.MethodGet, c.basePath+paths[j], err)
 						} else {
 							res.v[j] = v

@@ -15,9 +15,9 @@ func (c *Client) abs(path string) string { return c.baseStr + path }
 // getJSON GETs an absolute URL and decodes the body into v, which must be a
 // pointer to a zero value (it is reset before every decoding attempt).
 func getJSON[T any](ctx context.Context, c *Client, u string, v *T) error {
-	_, err := c.do(ctx, &request{method: http.MethodGet, url: u, class: idempotent, decode: func(b []byte) error {
+	_, err := c.do(ctx, &request{method: http.MethodGet, url: u, class: idempotent, recycle: true, decode: func(b []byte) error {
 		var fresh T
-		if err := json.Unmarshal(b, &fresh); err != nil {
+		if err := decodeInto(b, &fresh); err != nil {
 			return err
 		}
 		*v = fresh
@@ -54,7 +54,7 @@ func create[T any](ctx context.Context, c *Client, p apiPath, body any) (*T, err
 	}
 	v := new(T)
 	_, err = c.do(ctx, &request{method: http.MethodPost, url: c.abs(path), body: b, header: http.Header{"Content-Type": {"application/json"}},
-		class: unsafe, decode: func(b []byte) error { return json.Unmarshal(b, v) }})
+		class: unsafe, decode: func(b []byte) error { return decodeInto(b, v) }})
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func update[T any](ctx context.Context, c *Client, p apiPath, etag string, patch
 			return nil
 		}
 		v = new(T)
-		return json.Unmarshal(b, v)
+		return decodeInto(b, v)
 	}})
 	if err != nil {
 		return nil, err
