@@ -33,7 +33,9 @@ func fastOnly[T any](b []byte) (*T, bool) {
 
 // sameAsStdlib checks that decodeInto gives exactly what encoding/json gives
 // for b — the value (time locations included) and the error text — and
-// reports whether the fast decoder took the document.
+// reports whether the fast decoder took the document. When it declines, the
+// value is encoding/json's by construction (and may even vary: reference
+// keys that decode alike are kept in map order), so only errors are compared.
 func sameAsStdlib[T any](t *testing.T, name string, b []byte) bool {
 	t.Helper()
 	want, got := new(T), new(T)
@@ -43,14 +45,16 @@ func sameAsStdlib[T any](t *testing.T, name string, b []byte) bool {
 		t.Errorf("%s: error %v, encoding/json says %v\n%s", name, gerr, werr, excerpt(b, 300))
 		return false
 	}
-	if werr == nil && !reflect.DeepEqual(want, got) {
-		t.Errorf("%s: decoded differently from encoding/json (-stdlib +fast):\n%s\n%s", name, cmp.Diff(want, got), excerpt(b, 300))
+	fast, ok := fastOnly[T](b)
+	if !ok {
+		return false
 	}
-	_, fast := fastOnly[T](b)
-	if fast && werr != nil {
+	if werr != nil {
 		t.Errorf("%s: the fast decoder accepted a document encoding/json rejects (%v)", name, werr)
+	} else if !reflect.DeepEqual(want, fast) || !reflect.DeepEqual(want, got) {
+		t.Errorf("%s: decoded differently from encoding/json (-stdlib +fast):\n%s\n%s", name, cmp.Diff(want, fast), excerpt(b, 300))
 	}
-	return fast
+	return true
 }
 
 // emulatorDocs fetches real bodies from the emulator's awkward tenant: task
@@ -190,13 +194,17 @@ func TestFastDecodingEdgeCases(t *testing.T) {
 		`{"checklist":{"4a1c":{"@odata.type":"#microsoft.graph.plannerChecklistItem","title":"Step","isChecked":true,"orderHint":"8585","lastModifiedBy":{"user":{"id":"u"}},"lastModifiedDateTime":"2025-01-01T00:00:00.1Z"}}}`,
 		`{"checklist":{"a":null,"b":{"isChecked":null}}}`, `{"checklist":{"a":{"isChecked":"true"}}}`,
 		`{"references":{"https%3A//contoso%2Ecom/a%2Edocx":{"alias":"A","type":"Word","previewPriority":" !"}}}`,
-		`{"references":{"https%3A//x%2Ecom":{"alias":"1"},"https://x.com":{"alias":"2"}}}`,
 		`{"references":{"a%zz":{"alias":"bad escape kept"}}}`, `{"references":{}}`, `{"references":null}`,
 		`{"references":{"k":{"alias":"1"},"k":{"alias":"2"}}}`, `{"references":{"k":null}}`,
 		`{"Description":"case"}`, `{"description":"a","description":"b"}`,
 	}
 	for i, c := range append(details, decodeCases...) {
 		sameAsStdlib[TaskDetails](t, fmt.Sprintf("details %d", i), []byte(c))
+	}
+	// Two reference keys that decode to the same URL: encoding/json keeps
+	// either (map order), so the fast decoder leaves the choice to it.
+	if _, fast := fastOnly[TaskDetails]([]byte(`{"references":{"https%3A//x%2Ecom":{"alias":"1"},"https://x.com":{"alias":"2"}}}`)); fast {
+		t.Error("the fast decoder decided between two reference keys that decode alike")
 	}
 	plans := []string{
 		`{"id":"p","container":{"containerId":"g","type":"group","url":"https://graph.microsoft.com/v1.0/groups/g"}}`,
