@@ -8,11 +8,11 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/plannersql/planner/internal/format"
+	"github.com/plannersql/planner/internal/sqltext"
 )
 
 const queryUsage = `Usage: planner query [--sandbox | --profile NAME | --dsn DSN] [flags] 'SQL'
@@ -55,10 +55,7 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 		}
 		stmt = string(b)
 	}
-	stmts, rest := splitStatements(stmt)
-	if !isBlankSQL(rest) {
-		stmts = append(stmts, strings.TrimSpace(rest))
-	}
+	stmts := sqltext.Split(stmt)
 	switch {
 	case len(stmts) == 0:
 		return usageErrorf("query: the statement is empty")

@@ -21,6 +21,7 @@ import (
 	"github.com/peterh/liner"
 	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/internal/format"
+	"github.com/plannersql/planner/internal/sqltext"
 )
 
 // HistoryEnvVar names the environment variable that overrides the shell's
@@ -198,8 +199,8 @@ func (s *shell) runScript(ctx context.Context, r io.Reader, name string) error {
 			return nil
 		}
 		line := sc.Text()
-		if buf.Len() == 0 || isBlankSQL(buf.String()) {
-			if t := strings.TrimSpace(line); strings.HasPrefix(t, ".") {
+		if buf.Len() == 0 || sqltext.Blank(buf.String()) {
+			if t, ok := sqltext.MetaLine(line); ok {
 				buf.Reset()
 				if err := s.meta(ctx, t); err != nil {
 					if errors.Is(err, errQuit) {
@@ -214,7 +215,7 @@ func (s *shell) runScript(ctx context.Context, r io.Reader, name string) error {
 		}
 		buf.WriteString(line)
 		buf.WriteByte('\n')
-		stmts, rest := splitStatements(buf.String())
+		stmts, rest := takeStatements(buf.String())
 		buf.Reset()
 		buf.WriteString(rest)
 		for _, st := range stmts {
@@ -228,8 +229,11 @@ func (s *shell) runScript(ctx context.Context, r io.Reader, name string) error {
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("shell: read %s: %w", name, err)
 	}
-	if rest := strings.TrimSpace(buf.String()); !isBlankSQL(rest) && ctx.Err() == nil {
-		if err := s.execute(ctx, rest); err != nil {
+	for _, st := range sqltext.Split(buf.String()) {
+		if ctx.Err() != nil {
+			break
+		}
+		if err := s.execute(ctx, st); err != nil {
 			s.fail(err)
 		}
 	}
@@ -287,8 +291,8 @@ func (s *shell) interactive(ctx context.Context) error {
 			return nil
 		}
 		if buf.Len() == 0 {
-			if t := strings.TrimSpace(line); strings.HasPrefix(t, ".") {
-				ln.AppendHistory(t)
+			if t, ok := sqltext.MetaLine(line); ok {
+				ln.AppendHistory(strings.TrimSpace(line))
 				if err := s.meta(ctx, t); err != nil {
 					if errors.Is(err, errQuit) {
 						return nil
@@ -300,9 +304,9 @@ func (s *shell) interactive(ctx context.Context) error {
 		}
 		buf.WriteString(line)
 		buf.WriteByte('\n')
-		stmts, rest := splitStatements(buf.String())
+		stmts, rest := takeStatements(buf.String())
 		if len(stmts) == 0 {
-			if isBlankSQL(buf.String()) {
+			if sqltext.Blank(buf.String()) {
 				buf.Reset()
 			}
 			continue
@@ -345,8 +349,22 @@ func (s *shell) session(ctx context.Context) (*sql.Conn, error) {
 	return c, nil
 }
 
+// takeStatements returns the statements of buf that a ';' ended and the
+// text after them.
+func takeStatements(buf string) ([]sqltext.Statement, string) {
+	var done []sqltext.Statement
+	rest := 0
+	for _, st := range sqltext.Split(buf) {
+		if st.Terminated {
+			done = append(done, st)
+			rest = st.Next
+		}
+	}
+	return done, buf[rest:]
+}
+
 // execute runs one SQL statement and prints its result.
-func (s *shell) execute(ctx context.Context, stmt string) error {
+func (s *shell) execute(ctx context.Context, stmt sqltext.Statement) error {
 	conn, err := s.session(ctx)
 	if err != nil {
 		return err
@@ -379,12 +397,13 @@ func (s *shell) execute(ctx context.Context, stmt string) error {
 	return err
 }
 
-func (s *shell) runStatement(ctx context.Context, conn *sql.Conn, stmt string) error {
-	if strings.EqualFold(firstKeyword(stmt), "REPLICATE") {
+func (s *shell) runStatement(ctx context.Context, conn *sql.Conn, st sqltext.Statement) error {
+	stmt := st.Text
+	if st.Class == sqltext.Replicate {
 		return errors.New("REPLICATE copies into another database, so it runs outside the shell: " +
 			"planner replicate [--sandbox | --profile P] --to DEST 'REPLICATE ...;'")
 	}
-	if !returnsRows(stmt) {
+	if !st.ReturnsRows() {
 		res, err := conn.ExecContext(ctx, stmt)
 		if err != nil {
 			return err
