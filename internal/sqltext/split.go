@@ -172,12 +172,16 @@ func (s *triggerState) ends() bool {
 // Blank reports whether src holds nothing but white space and closed
 // comments. A /* comment still open is not blank: more text may close it.
 func Blank(src string) bool {
-	for _, t := range Lex(src) {
+	l := newLexer(src, Options{})
+	for {
+		t, ok := l.next()
+		if !ok {
+			return true
+		}
 		if t.Kind != Comment || t.Unterminated {
 			return false
 		}
 	}
-	return true
 }
 
 // Classify returns the class of the statement text (which may be a
