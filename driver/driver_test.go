@@ -345,21 +345,6 @@ func TestCancelStopsRequests(t *testing.T) {
 	}
 }
 
-func TestSandbox(t *testing.T) {
-	db, err := sql.Open("planner", "Sandbox=true")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow("SELECT count(*) FROM Tasks").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	if n == 0 {
-		t.Error("the sandbox has no tasks")
-	}
-}
-
 // TestExamples runs every example of the table reference (docs/tables.md),
 // binding ? to ids of the tenant.
 func TestExamples(t *testing.T) {

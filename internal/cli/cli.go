@@ -17,6 +17,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/term"
 )
@@ -83,6 +84,13 @@ type command struct {
 type app struct {
 	io   IO
 	help map[*flag.FlagSet]func() // --help printers of the flag sets
+
+	// openURL opens the sign-in page (nil: driver.OpenBrowser); tests
+	// replace it.
+	openURL func(url string) error
+
+	mu      sync.Mutex
+	noticed map[string]bool // sign-in notices already printed
 }
 
 func commands() []command {
@@ -109,6 +117,8 @@ Connection (shell, query, replicate):
   --profile NAME     a profile of the config file (%s)
   --dsn DSN          a connection string: Key=Value;Key2=Value2
                      (with none of these, $PLANNER_DSN is used)
+  -v, -vv, -vvv      log statements, + Graph requests, + bodies (secrets
+                     redacted) to stderr; or --verbosity N
 
 Examples:
   planner replicate --sandbox                 # copy the demo tenant into ./planner.db

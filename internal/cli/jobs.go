@@ -269,11 +269,10 @@ type jobResult struct {
 
 // sourceConfig returns the driver configuration of a job's source.
 func sourceConfig(j config.Job) (*driver.Config, error) {
-	cfg := driver.NewConfig()
 	if strings.EqualFold(j.Source, config.SandboxSource) {
-		return cfg, cfg.Set("Sandbox", "true")
+		return &driver.Config{Sandbox: true}, nil
 	}
-	return cfg, cfg.Set("Profile", j.Source)
+	return &driver.Config{Profile: j.Source}, nil
 }
 
 // run runs job once into each destination. The error reports failed tables

@@ -78,7 +78,7 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 	if isFlagSet(fs, "null") {
 		opts.Null = null
 	}
-	cfg, err := sf.config()
+	cfg, err := sf.config(a.io.Stderr)
 	if err != nil {
 		return err
 	}

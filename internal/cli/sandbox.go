@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/plannersql/planner/graph/graphtest"
+	_ "github.com/plannersql/planner/sandbox" // --sandbox and Sandbox=true: the in-process demo tenant
 )
 
 const sandboxUsage = `Usage: planner sandbox serve [flags]

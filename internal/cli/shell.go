@@ -176,7 +176,7 @@ func runShell(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return withCode(ExitUsage, fmt.Errorf("shell: %w", err))
 	}
-	cfg, err := sf.config()
+	cfg, err := sf.config(a.io.Stderr)
 	if err != nil {
 		return err
 	}
