@@ -207,8 +207,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown profile", []string{"query", "--profile", "nope", "SELECT 1"}, []string{"PLANNER_CONFIG=" + badConfig}, ExitError, "bogus_key"},
 		{"sandbox without serve", []string{"sandbox"}, nil, ExitUsage, "planner sandbox serve"},
 		{"bad throttle", []string{"sandbox", "serve", "--throttle", "often"}, nil, ExitUsage, "key=value"},
-		{"auth without profile in the config", []string{"auth", "status"}, nil, ExitError, "has no profile: add a [profiles.NAME] section"},
-		{"auth login without profile", []string{"auth", "login"}, nil, ExitUsage, "has no profile"},
+		{"auth without profile in the config", []string{"auth", "status"}, nil, ExitError, "(the default location) does not exist: create it with a [profiles.NAME] section"},
+		{"auth login without profile", []string{"auth", "login"}, nil, ExitUsage, "(the default location) does not exist"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -318,3 +318,30 @@ func TestCtrlDTmux(t *testing.T) {
 	p.must("eof-ran")
 	p.exited()
 }
+
+// TestJobsRunTerminalTmux: on a terminal, 'jobs run' prints each table once
+// (in its summary), not again as an INFO log record; piped, the records
+// stay for the logs.
+func TestJobsRunTerminalTmux(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.toml")
+	db := filepath.Join(dir, "out.db")
+	if err := os.WriteFile(cfg, []byte("[jobs.j]\nsource = \"sandbox\"\nscript = \"REPLICATE Plans; REPLICATE Buckets;\"\n"+
+		"[[jobs.j.destinations]]\nurl = \"sqlite:"+db+"\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startPane(t, "jobs", "run", "--config", cfg)
+	p.must("job j → sqlite:")
+	p.must("2 tables: ")
+	p.exited()
+	out := p.out.String()
+	for _, table := range []string{"Plans", "Buckets"} {
+		if n := strings.Count(out, table); n != 1 {
+			t.Errorf("%s appears %d times on the terminal, want once (the summary):\n%s", table, n, out)
+		}
+	}
+	r := mustRun(t, runOpts{dir: dir}, "jobs", "run", "--config", cfg)
+	if !strings.Contains(r.stderr, "table=Plans") || !strings.Contains(r.stdout, "| Plans") {
+		t.Errorf("piped jobs run: the log should keep its per-table records\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+}
