@@ -82,13 +82,23 @@
 // and *bool or sql.NullBool work too); JSON columns hold the Graph object as
 // text.
 //
+// A scan that discovers plans through /me/memberOf fails with an error that
+// errors.Is [ErrMissingPermission] when the sign-in lacks Group.Read.All or
+// GroupMember.Read.All (Graph then lists the user's groups without their
+// properties); a group named in GroupId that cannot be read fails the scan
+// with an error naming it and errors.As the *graph.Error (see
+// docs/connection.md).
+//
 // # Writes
 //
 // INSERT, UPDATE and DELETE become Graph POST, PATCH and DELETE with the ETag
 // of the row as it was read; an UPDATE sends only the columns whose value
-// changed. When someone else changed the object in between, the statement
-// fails with an error that errors.Is [ErrRowChanged] and errors.As a
-// *graph.Error carrying the 412. Read-only tables and columns are refused
+// changed. Planner applies a change made against an older ETag when it
+// touches nothing changed since; when someone else changed the same
+// properties in between, the statement fails with an error that errors.Is
+// [ErrRowChanged] and errors.As a *graph.Error carrying Graph's 409 (or 412
+// when the ETag is no longer a version Graph can judge). Read-only tables
+// and columns are refused
 // before anything is sent, naming the column.
 //
 // The id Graph gives a new row is returned by INSERT ... RETURNING (any

@@ -63,7 +63,7 @@ func TestSignInFromDSN(t *testing.T) {
 		}
 		return n
 	}
-	if count() == 0 || count() == 0 {
+	if first, second := count(), count(); first == 0 || second == 0 {
 		t.Error("no plans")
 	}
 	os.Stderr = saved

@@ -359,12 +359,13 @@ func TestWrites(t *testing.T) {
 	if upd.Title != "renamed" || upd.DueDateTime != nil || upd.AppliedCategories["category3"] || !upd.AppliedCategories["category5"] || upd.ETag == created.ETag {
 		t.Errorf("updated %+v", upd)
 	}
-	// The old ETag is stale: 412.
+	// The old ETag is stale: a change of the same property conflicts (409),
+	// and so does a delete.
 	_, err = f.c.Tasks.Update(f.ctx, created.ID, created.ETag, Patch{"title": "again"})
-	if !IsPreconditionFailed(err) || IsNotFound(err) {
+	if !IsConflict(err) || IsNotFound(err) {
 		t.Errorf("stale etag: %v", err)
 	}
-	if err := f.c.Tasks.Delete(f.ctx, created.ID, created.ETag); !IsPreconditionFailed(err) {
+	if err := f.c.Tasks.Delete(f.ctx, created.ID, created.ETag); !IsConflict(err) {
 		t.Errorf("stale delete: %v", err)
 	}
 	if _, err := f.c.Tasks.Update(f.ctx, created.ID, "", Patch{}); err == nil || !strings.Contains(err.Error(), "ETag is required") {
@@ -386,7 +387,7 @@ func TestWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d2.Description != "line 1\nline 2" || d2.Checklist[item].Title != "check" || !*d2.Checklist[item].IsChecked || d2.References[ref].Alias != "Report" {
+	if d2.Description != "line 1\nline 2" || d2.Checklist[item].Title != "check" || !*d2.Checklist[item].IsChecked || d2.References[EncodeReferenceKey(ref)].Alias != "Report" || d2.References[EncodeReferenceKey(ref)].URL != ref {
 		t.Errorf("details %+v", d2)
 	}
 	d3, err := f.c.Tasks.UpdateDetails(f.ctx, created.ID, d2.ETag, Patch{

@@ -171,7 +171,7 @@ func TestGeneratedTenantShape(t *testing.T) {
 			}
 			if tk.percent == 100 {
 				st.completed++
-				if tk.completed == 0 || tk.completedBy.empty() {
+				if tk.completed.isNull() || tk.completedBy.empty() {
 					t.Fatalf("completed task without completion fields")
 				}
 			}
@@ -192,7 +192,7 @@ func TestGeneratedTenantShape(t *testing.T) {
 			}
 			st.maxCheck = max(st.maxCheck, len(tk.checklist))
 			st.maxRefs = max(st.maxRefs, len(tk.references))
-			if tk.start != 0 && tk.due != 0 && tk.start > tk.due {
+			if !tk.start.isNull() && !tk.due.isNull() && tk.due.before(tk.start) {
 				t.Fatalf("task %q starts after it is due", tk.title)
 			}
 			for _, r := range tk.references {
