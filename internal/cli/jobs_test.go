@@ -461,3 +461,31 @@ func TestJobsServeLogsNextRun(t *testing.T) {
 		t.Errorf("no INFO 'next run' record for job j:\n%s", strings.Join(lines, "\n"))
 	}
 }
+
+// TestWritableConfigRefused: every command that reads the config file (the
+// driver's profiles too) refuses one that group or others may write, and
+// says how to fix it.
+func TestWritableConfigRefused(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	cfg := "[profiles.demo]\nSandbox = true\n\n[jobs.j]\nsource = \"demo\"\nscript = \"REPLICATE Plans;\"\n[[jobs.j.destinations]]\nurl = \"sqlite:x.db\"\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o664); err != nil {
+		t.Fatal(err)
+	}
+	o := runOpts{dir: dir, env: []string{"PLANNER_CONFIG=" + path}}
+	for _, args := range [][]string{{"jobs", "list"}, {"query", "--profile", "demo", "SELECT 1"}, {"auth", "status"}} {
+		r := run(t, o, args...)
+		if r.code == 0 || !strings.Contains(r.stderr, "refusing to read the configuration file "+path) ||
+			!strings.Contains(r.stderr, "chmod go-w "+path) {
+			t.Errorf("planner %v: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, o, "jobs", "list")
+	mustRun(t, o, "query", "--profile", "demo", "SELECT 1")
+}

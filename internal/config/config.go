@@ -40,6 +40,17 @@
 // Expansion applies to every value except a job's inline script, which is
 // SQL text kept as written. Any unknown key is an error naming the file, the
 // line and the key. A relative sqlite: destination path is kept as written.
+//
+// Whoever can write the file decides where sign-ins and tokens go (GraphURL,
+// AuthorityURL, OAuthSettingsLocation, destination URLs) and, since ${NAME}
+// may place any environment variable in any value, which variables are sent
+// there. So on Unix, Load refuses a file that group or others may write, in a
+// directory that group or others may write (unless sticky, like /tmp), or that
+// belongs to another user than the current one or root — as ssh refuses such
+// a ~/.ssh/config — and says which chmod fixes it. A symbolic link is checked
+// at both ends. That check is the defence: ${NAME} itself is not restricted,
+// since only the file's owner, who can read the environment anyway, can
+// write the file.
 package config
 
 import (
@@ -304,6 +315,9 @@ func Load(path string, opts LoadOptions) (*File, error) {
 			return f, nil
 		}
 		return nil, fmt.Errorf("config: cannot read the configuration file %s: %w", f.Describe(), err)
+	}
+	if err := checkPermissions(path); err != nil {
+		return nil, err
 	}
 	f.Exists = true
 	if err := f.parse(string(data), opts); err != nil {
