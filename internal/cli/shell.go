@@ -392,7 +392,8 @@ func (s *shell) fail(where string, err error) bool {
 }
 
 // takeStatements returns the statements of buf that a ';' ended and the
-// offset of the text after them.
+// offset of the text after them (past empty statements: ";;" or a ';'
+// alone on a line ends nothing but is consumed).
 func takeStatements(buf string) ([]sqltext.Statement, int) {
 	var done []sqltext.Statement
 	next := 0
@@ -402,7 +403,12 @@ func takeStatements(buf string) ([]sqltext.Statement, int) {
 			next = st.Next
 		}
 	}
-	return done, next
+	for _, t := range sqltext.Lex(buf[next:]) {
+		if !(t.IsOp(";") || t.Kind == sqltext.Comment && !t.Unterminated) {
+			return done, next
+		}
+	}
+	return done, len(buf)
 }
 
 // prompts returns the first and continuation prompts.
@@ -478,7 +484,7 @@ func (s *shell) interactive(ctx context.Context) error {
 		buf.WriteByte('\n')
 		stmts, next := takeStatements(buf.String())
 		if len(stmts) == 0 {
-			if sqltext.Blank(buf.String()) {
+			if next == buf.Len() {
 				buf.Reset()
 			}
 			continue

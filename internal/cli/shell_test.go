@@ -330,6 +330,11 @@ func TestEndOfInput(t *testing.T) {
 	if r.stderr != "" {
 		t.Errorf("a script ending in comments: stderr %q", r.stderr)
 	}
+	// Empty statements end nothing and leave no statement pending.
+	r = mustRun(t, runOpts{stdin: ";\n ;; -- x\n.mode csv\nSELECT 'y' AS v;\n"}, "shell", "--sandbox")
+	if r.stdout != "v\ny\n" || r.stderr != "" {
+		t.Errorf("empty statements: stdout %q stderr %q", r.stdout, r.stderr)
+	}
 }
 
 // TestTimerOnStderr: with .output FILE, results go to the file and the

@@ -21,6 +21,10 @@
 //   - an unterminated /* comment runs to the end of the text;
 //   - form feed and vertical tab are white space.
 //
+// Only the tokenizer is used: sqlparser's parser reads MySQL's grammar
+// (|| as OR, "x" as a string, no CTEs or window functions), so it never
+// judges, rewrites or rejects a statement here; SQLite does.
+//
 // The lexer never rejects input: text SQLite has no token for becomes an
 // Illegal token, and a string, quoted identifier or comment that is never
 // closed runs to the end of the text and is marked Unterminated. SQLite
