@@ -410,12 +410,12 @@ func TestMissingConfigSaysWhy(t *testing.T) {
 		{"--config", []string{"jobs", "list", "--config", none}, nil,
 			"planner: config: the configuration file " + none + " (given with --config) does not exist: check the path"},
 		{"$PLANNER_CONFIG", []string{"jobs", "list"}, []string{"PLANNER_CONFIG=" + none},
-			"planner: config: the configuration file " + none + " (named by $PLANNER_CONFIG) does not exist"},
+			"planner: config: the configuration file " + none + " (named by PLANNER_CONFIG) does not exist"},
 		{"default, jobs", []string{"jobs", "list"}, nil, "(the default location) does not exist: create it"},
 		{"default, auth status", []string{"auth", "status"}, nil,
 			"planner: auth status: the configuration file "},
 		{"$PLANNER_CONFIG, auth status", []string{"auth", "status"}, []string{"PLANNER_CONFIG=" + none},
-			"(named by $PLANNER_CONFIG) does not exist"},
+			"(named by PLANNER_CONFIG) does not exist"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -100,13 +100,14 @@ type LoadOptions struct {
 	// keys and used to suggest the closest name.
 	PropertyNames []string
 	// MustExist makes a missing file an error. A missing file named by
-	// $PLANNER_CONFIG is always an error; otherwise it loads as empty.
+	// $PLANNER_CONFIG or given with --config (Origin) is always an error;
+	// otherwise it loads as empty.
 	MustExist bool
 	// LookupEnv resolves ${NAME} references (default os.LookupEnv).
 	LookupEnv func(name string) (string, bool)
 	// Origin says where the path came from, for messages about the file,
 	// such as "given with --config". Empty: Load works it out ("named by
-	// $PLANNER_CONFIG", or "the default location").
+	// PLANNER_CONFIG", or "the default location").
 	Origin string
 }
 
@@ -117,7 +118,7 @@ type File struct {
 	// Exists reports whether the file was found.
 	Exists bool
 	// Origin says where Path came from: "given with --config", "named by
-	// $PLANNER_CONFIG", "the default location" (or "" when unknown).
+	// PLANNER_CONFIG", "the default location" (or "" when unknown).
 	Origin   string
 	profiles []*Profile
 	jobs     []Job
@@ -238,7 +239,7 @@ func (f *File) Job(name string) (*Job, error) {
 }
 
 // Describe names the file for messages: its path and where the path came
-// from, as in "/etc/planner.toml (named by $PLANNER_CONFIG)".
+// from, as in "/etc/planner.toml (named by PLANNER_CONFIG)".
 func (f *File) Describe() string {
 	switch {
 	case f.Path == "":
@@ -267,7 +268,7 @@ func (f *File) Absent() error {
 // The origins of a configuration file's path.
 const (
 	originFlag    = "given with --config"
-	originEnv     = "named by $" + EnvVar
+	originEnv     = "named by " + EnvVar
 	originDefault = "the default location"
 )
 
