@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -62,6 +63,10 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 			return fmt.Errorf("query: read stdin: %w", err)
 		}
 		stmt = string(b)
+	}
+	if _, ok := sqltext.MetaLine(stmt); ok && !strings.Contains(strings.TrimSpace(stmt), "\n") {
+		word := strings.TrimSuffix(strings.Fields(stmt)[0], ";")
+		return usageErrorf("query: %s is a shell command: run it in 'planner shell' (SHOW TABLES and DESCRIBE <table> work in queries)", word)
 	}
 	stmts := sqltext.Split(stmt)
 	switch {

@@ -197,6 +197,8 @@ func TestBadInput(t *testing.T) {
 		{"bad DSN value", []string{"shell", "--dsn", "MaxConcurrency=lots"}, nil, ExitUsage, "MaxConcurrency"},
 		{"bad SQL", []string{"query", "--sandbox", "SELEC 1"}, nil, ExitError, `query: SQL logic error: near "SELEC"`},
 		{"two statements", []string{"query", "--sandbox", "SELECT 1; SELECT 2"}, nil, ExitUsage, "give one statement"},
+		{"meta-command in query", []string{"query", "--sandbox", ".tables"}, nil, ExitUsage, "query: .tables is a shell command"},
+		{"exit in query", []string{"query", "--sandbox", "exit"}, nil, ExitUsage, "query: exit is a shell command"},
 		{"bad format", []string{"query", "--sandbox", "--format", "xml", "SELECT 1"}, nil, ExitUsage, "xml"},
 		{"bad REPLICATE", []string{"replicate", "--sandbox", "REPLICATE Tasks WITH Bogus=1"}, nil, ExitUsage, "replicate: "},
 		{"unreachable destination", []string{"replicate", "--sandbox", "--to", "postgres://u:s3cret@127.0.0.1:1/db?connect_timeout=2"}, nil, ExitError, "destination postgres://u:xxxxx@127.0.0.1:1/db"},
