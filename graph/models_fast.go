@@ -37,8 +37,8 @@ func (s *seen) field(bit int) error {
 
 // decodeMap decodes an object member into *m (null: nil), each value into a
 // fresh V with f (a null value gives V's zero value, as encoding/json does).
-// share interns the keys.
-func decodeMap[V any](d *decoder, m *map[string]V, share bool, f func(*V) error) error {
+// share interns the keys; then, if given, completes each value with its key.
+func decodeMap[V any](d *decoder, m *map[string]V, share bool, f func(*V) error, then ...func(string, *V)) error {
 	if d.null() {
 		*m = nil
 		return nil
@@ -56,7 +56,11 @@ func decodeMap[V any](d *decoder, m *map[string]V, share bool, f func(*V) error)
 				return err
 			}
 		}
-		(*m)[d.key(k, share)] = v
+		key := d.key(k, share)
+		for _, g := range then {
+			g(key, &v)
+		}
+		(*m)[key] = v
 		return nil
 	})
 }
@@ -268,9 +272,7 @@ func (r *ExternalReference) decodeFast(d *decoder) error {
 	})
 }
 
-// decodeFast decodes task details as UnmarshalJSON does: reference keys are
-// decoded (DecodeReferenceKey). Two keys that decode alike go to
-// encoding/json, whose choice between them depends on map order.
+// decodeFast decodes task details as UnmarshalJSON does.
 func (t *TaskDetails) decodeFast(d *decoder) error {
 	var sn seen
 	return d.object(func(k []byte) error {
@@ -298,45 +300,12 @@ func (t *TaskDetails) decodeFast(d *decoder) error {
 	})
 }
 
+// decodeReferences keeps references under the keys Graph holds and sets
+// each one's URL, as UnmarshalJSON does.
 func (t *TaskDetails) decodeReferences(d *decoder) error {
-	if d.null() {
-		t.References = nil
-		return nil
-	}
-	if d.peek() != '{' {
-		return errFallback
-	}
-	refs := make(map[string]ExternalReference)
-	var raws map[string]string // decoded key → its key as sent, where they differ
-	err := d.object(func(k []byte) error {
-		var v ExternalReference
-		if !d.null() {
-			if err := v.decodeFast(d); err != nil {
-				return err
-			}
-		}
-		raw := string(k)
-		dk := DecodeReferenceKey(raw)
-		if _, dup := refs[dk]; dup {
-			prev, ok := raws[dk]
-			if !ok {
-				prev = dk
-			}
-			if prev != raw {
-				return errFallback // two keys decode alike
-			}
-		}
-		refs[dk] = v
-		if dk != raw {
-			if raws == nil {
-				raws = map[string]string{}
-			}
-			raws[dk] = raw
-		}
-		return nil
+	return decodeMap(d, &t.References, false, func(r *ExternalReference) error { return r.decodeFast(d) }, func(k string, r *ExternalReference) {
+		r.URL = DecodeReferenceKey(k)
 	})
-	t.References = refs
-	return err
 }
 
 func (c *PlanContainer) decodeFast(d *decoder) error {

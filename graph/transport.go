@@ -254,7 +254,9 @@ func isPermanent(err error) bool {
 		errors.As(err, &oe) || errors.Is(err, errBodyTooLarge)
 }
 
-// tokenError is a failure to get a token: not retried by the transport.
+// tokenError is a failure before sending that sending again would not cure
+// (no token, no rate-limit slot before the deadline): not retried by the
+// transport, and nothing about Graph's reachability.
 type tokenError struct{ err error }
 
 func (e *tokenError) Error() string { return e.err.Error() }
@@ -265,10 +267,8 @@ func (e *tokenError) Unwrap() error { return e.err }
 // for the hook (its Method is empty when nothing was sent); the caller
 // completes and reports it.
 func (c *Client) attempt(ctx context.Context, r *request, path, rid string, n int) (res *response, info RequestInfo, wrote bool, err error) {
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return nil, info, false, fmt.Errorf("graph: %s %s: waiting for the rate limit: %w", r.method, path, err)
-		}
+	if err := c.waitRateLimit(ctx); err != nil {
+		return nil, info, false, &tokenError{fmt.Errorf("graph: %s %s: waiting for the rate limit: %w", r.method, path, err)}
 	}
 	select {
 	case c.sem <- struct{}{}:
@@ -490,6 +490,29 @@ func fullJitter(ceiling time.Duration) time.Duration {
 		return 0
 	}
 	return rand.N(ceiling) + 1
+}
+
+// waitRateLimit waits for the rate limiter's next slot (with the client's
+// clock and sleep, so tests can follow the schedule without waiting).
+func (c *Client) waitRateLimit(ctx context.Context) error {
+	if c.limiter == nil {
+		return nil
+	}
+	now := c.now()
+	res := c.limiter.ReserveN(now, 1)
+	if !res.OK() {
+		return fmt.Errorf("the rate limit's burst is below one request")
+	}
+	d := res.DelayFrom(now)
+	if dl, ok := ctx.Deadline(); ok && now.Add(d).After(dl) {
+		res.CancelAt(now)
+		return fmt.Errorf("the next slot is in %s, after the context's deadline: %w", d, context.DeadlineExceeded)
+	}
+	if err := c.sleep(ctx, d); err != nil {
+		res.CancelAt(c.now())
+		return err
+	}
+	return nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
