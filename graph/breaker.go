@@ -35,8 +35,13 @@ func (e *UnreachableError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "graph: %s %s: Microsoft Graph at %s is unreachable: %d requests in a row failed over %v", e.Method, e.Path, e.Host, e.Failures, e.Span.Round(100*time.Millisecond))
 	if e.Last != nil {
+		// The last failure without the "graph: METHOD /path: " it shares.
+		last := strings.TrimPrefix(e.Last.Error(), "graph: ")
+		if _, rest, ok := strings.Cut(last, ": "); ok && strings.Count(last[:len(last)-len(rest)], " ") == 2 {
+			last = rest
+		}
 		b.WriteString(", the last with: ")
-		b.WriteString(strings.TrimPrefix(e.Last.Error(), "graph: "))
+		b.WriteString(last)
 	}
 	b.WriteString("; check the network, any proxy and GraphURL, or Microsoft 365 service health, then run again")
 	return b.String()
