@@ -529,14 +529,15 @@ func (d *decoder) skipNumber() error {
 	return nil
 }
 
-// raw consumes any value and returns its bytes (a sub-slice of the input).
+// raw consumes any value and returns its bytes: a sub-slice of the input,
+// capped so that appending to it cannot overwrite what follows.
 func (d *decoder) raw() ([]byte, error) {
 	d.ws()
 	start := d.i
 	if err := d.skip(); err != nil {
 		return nil, err
 	}
-	return d.b[start:d.i], nil
+	return d.b[start:d.i:d.i], nil
 }
 
 // member handles a key a model does not know: a key that matches one of
