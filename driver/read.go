@@ -2,9 +2,7 @@ package driver
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"iter"
 
 	"github.com/plannersql/planner/graph"
@@ -26,7 +24,7 @@ func lookup[T any](sc *scope, key string, get func() (*T, error)) iter.Seq2[*T, 
 		}
 		v, err := get()
 		switch {
-		case err != nil && graph.IsNotFound(err):
+		case err != nil && absent(err):
 			sc.put(key, gone{})
 		case err != nil:
 			yield(nil, err)
@@ -86,20 +84,18 @@ func (x *session) planWithDetails(ctx context.Context, planID string) iter.Seq2[
 			}
 			return
 		}
-		var pl graph.Plan
-		var pd graph.PlanDetails
-		esc := pathEscape(planID)
-		if err := x.batchGet(ctx, []batchGet{{"/planner/plans/" + esc, &pl}, {"/planner/plans/" + esc + "/details", &pd}}); err != nil {
-			if graph.IsNotFound(err) {
+		pl, pd, err := x.g.Plans.GetWithDetails(ctx, planID)
+		if err != nil {
+			if absent(err) {
 				x.sc.put("plan:"+planID, gone{})
 			} else {
 				yield(nil, err)
 			}
 			return
 		}
-		x.sc.put("plan:"+planID, &pl)
-		x.sc.put("plandetails:"+planID, &pd)
-		yield(&planWithDetails{&pl, &pd}, nil)
+		x.sc.put("plan:"+planID, pl)
+		x.sc.put("plandetails:"+planID, pd)
+		yield(&planWithDetails{pl, pd}, nil)
 	}
 }
 
@@ -120,7 +116,7 @@ func (x *session) planDetailsOf(ctx context.Context, plans iter.Seq2[*graph.Plan
 				id := need[min(i, len(need)-1)]
 				i++
 				switch {
-				case err != nil && graph.IsNotFound(err):
+				case err != nil && absent(err):
 					x.sc.put("plandetails:"+id, gone{})
 				case err != nil:
 					yield(nil, err)
@@ -257,52 +253,39 @@ func (x *session) batchTasks(ctx context.Context, id string, details bool) error
 }
 
 // fetchTasks reads the tasks ids (and, with details, their details) through
-// $batch, 20 requests per call, and keeps them in the scope.
+// $batch, 20 requests per call, and keeps them in the scope; an id no task
+// can have is never sent, and is gone like a deleted task.
 func (x *session) fetchTasks(ctx context.Context, ids []string, details bool) error {
-	var reqs []graph.BatchRequest
-	for _, id := range ids {
-		reqs = append(reqs, graph.BatchRequest{Method: "GET", URL: "/planner/tasks/" + pathEscape(id)})
-		if details {
-			reqs = append(reqs, graph.BatchRequest{Method: "GET", URL: "/planner/tasks/" + pathEscape(id) + "/details"})
-		}
-	}
-	resps, err := x.g.Batch(ctx, reqs)
-	if err != nil {
-		return err
-	}
-	step := 1
-	if details {
-		step = 2
-	}
-	for i, id := range ids {
-		tr := resps[i*step]
+	keep := func(i int, t *graph.Task, d *graph.TaskDetails, err error) error {
+		id := ids[min(i, len(ids)-1)]
 		switch {
-		case tr.Err != nil && graph.IsNotFound(tr.Err):
+		case err != nil && absent(err):
 			x.sc.put("task:"+id, gone{})
-			continue
-		case tr.Err != nil:
-			return tr.Err
-		}
-		var t graph.Task
-		if err := json.Unmarshal(tr.Body, &t); err != nil {
-			return fmt.Errorf("planner: decode task %s: %w", id, err)
-		}
-		if details {
-			dr := resps[i*step+1]
-			switch {
-			case dr.Err != nil && graph.IsNotFound(dr.Err):
-				x.sc.put("task:"+id, gone{})
-				continue
-			case dr.Err != nil:
-				return dr.Err
+		case err != nil:
+			return err
+		default:
+			if d != nil {
+				x.sc.put("details:"+id, d) // first: a task kept has its details kept
 			}
-			var d graph.TaskDetails
-			if err := json.Unmarshal(dr.Body, &d); err != nil {
-				return fmt.Errorf("planner: decode the details of task %s: %w", id, err)
-			}
-			x.sc.put("details:"+id, &d)
+			x.sc.put("task:"+id, t)
 		}
-		x.sc.put("task:"+id, &t)
+		return nil
+	}
+	i := 0
+	if details {
+		for td, err := range x.g.Tasks.ListWithDetails(ctx, ids) {
+			if err := keep(i, td.Task, td.Details, err); err != nil {
+				return err
+			}
+			i++
+		}
+		return nil
+	}
+	for t, err := range x.g.Tasks.List(ctx, ids) {
+		if err := keep(i, t, nil, err); err != nil {
+			return err
+		}
+		i++
 	}
 	return nil
 }
@@ -395,21 +378,18 @@ func (x *session) taskAndDetails(ctx context.Context, id string) iter.Seq2[taskW
 			}
 			return
 		}
-		var tt graph.Task
-		var d graph.TaskDetails
-		esc := pathEscape(id)
-		err := x.batchGet(ctx, []batchGet{{"/planner/tasks/" + esc, &tt}, {"/planner/tasks/" + esc + "/details", &d}})
+		tt, d, err := x.g.Tasks.GetWithDetails(ctx, id)
 		if err != nil {
-			if graph.IsNotFound(err) {
+			if absent(err) {
 				sc.put("task:"+id, gone{})
 			} else {
 				yield(taskWithDetails{}, err)
 			}
 			return
 		}
-		sc.put("task:"+id, &tt)
-		sc.put("details:"+id, &d)
-		yield(taskWithDetails{&tt, &d}, nil)
+		sc.put("task:"+id, tt)
+		sc.put("details:"+id, d)
+		yield(taskWithDetails{tt, d}, nil)
 	}
 }
 
@@ -501,7 +481,7 @@ func (x *session) startDetails(ids []string) {
 				id := p.ids[min(i, len(p.ids)-1)]
 				i++
 				switch {
-				case err != nil && graph.IsNotFound(err):
+				case err != nil && absent(err):
 					sc.put("details:"+id, gone{}) // the task was deleted meanwhile
 				case err != nil:
 					done(err)
@@ -566,7 +546,7 @@ func (x *session) withDetails(ctx context.Context, tasks iter.Seq2[*graph.Task, 
 				t := ts[min(i, len(ts)-1)]
 				i++
 				if err != nil {
-					if graph.IsNotFound(err) {
+					if absent(err) {
 						continue // the task was deleted meanwhile
 					}
 					yield(taskWithDetails{}, err)

@@ -216,11 +216,16 @@ func skipGone[T any](seq iter.Seq2[T, error]) iter.Seq2[T, error] {
 	}
 }
 
-// notFoundEmpty turns a 404 of a pushed-down lookup into no rows.
+// absent reports whether a lookup's error means the object is not there: a
+// 404, or an id no Graph object can have (which was never sent).
+func absent(err error) bool { return graph.IsNotFound(err) || errors.Is(err, graph.ErrInvalidID) }
+
+// notFoundEmpty turns a 404 (or an impossible id) of a pushed-down lookup
+// into no rows.
 func notFoundEmpty[T any](seq iter.Seq2[T, error]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		for v, err := range seq {
-			if err != nil && graph.IsNotFound(err) {
+			if err != nil && absent(err) {
 				return
 			}
 			if !yield(v, err) || err != nil {
