@@ -360,6 +360,8 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{})
 		return nil, schedule.Permanent(fmt.Errorf("job %s: %w", j.Name, err))
 	}
 	defer src.Close()
+	ctx, endRun := src.run(ctx) // every destination is copied from one read of the source
+	defer endRun()
 	var out []jobResult
 	var failures []string
 	for _, d := range j.Destinations {

@@ -104,6 +104,8 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer src.Close()
+	ctx, endRun := src.run(ctx) // the script reads each Graph object once
+	defer endRun()
 
 	stop := make(chan struct{})
 	ctx, cancel := context.WithCancel(ctx)
