@@ -8,15 +8,20 @@ import (
 	"github.com/plannersql/planner/internal/sqltext"
 )
 
-// inListHints returns the task ids a statement's IN lists name:
-// <...>TaskId IN ('id', ?, :name, ...). SQLite hands a virtual table an IN
-// list one value at a time (modernc.org/sqlite does not expose
-// sqlite3_vtab_in), so the first lookup of a listed id fetches every id of
-// the list in $batch requests instead of one request per value. The list is
-// only a hint: an id it names that SQLite never asks for costs a batch slot,
-// NOT IN lists are left out, and a list holding anything but literals and
-// parameters (a subquery, an expression) is SQLite's own business.
-func inListHints(query string, args []driver.NamedValue) []string {
+// hintColumns are the key columns whose IN lists are read ahead, with the
+// kind of object they name.
+var hintColumns = map[string]string{"taskid": "task", "planid": "plan", "bucketid": "bucket", "groupid": "group"}
+
+// inListHints returns the ids a statement's IN lists name, by kind:
+// <...>TaskId IN ('id', ?, :name, ...), and the same for PlanId, BucketId
+// and GroupId. SQLite hands a virtual table an IN list one value at a time
+// (modernc.org/sqlite does not expose sqlite3_vtab_in), so the first lookup
+// of a listed id fetches every id of the list in $batch requests instead of
+// one request per value. The list is only a hint: an id it names that
+// SQLite never asks for costs a batch slot, NOT IN lists are left out, and
+// a list holding anything but literals and parameters (a subquery, an
+// expression) is SQLite's own business.
+func inListHints(query string, args []driver.NamedValue) map[string][]string {
 	var toks []sqltext.Token
 	for _, t := range sqltext.Lex(query) {
 		if t.Kind != sqltext.Comment {
@@ -24,9 +29,13 @@ func inListHints(query string, args []driver.NamedValue) []string {
 		}
 	}
 	params := paramIndexes(toks)
-	var out []string
+	out := map[string][]string{}
 	for i := 0; i+2 < len(toks); i++ {
-		if !toks[i].IsName() || !strings.EqualFold(toks[i].Value(), "TaskId") || !toks[i+1].Is("IN") || !toks[i+2].IsOp("(") {
+		if !toks[i].IsName() || !toks[i+1].Is("IN") || !toks[i+2].IsOp("(") {
+			continue
+		}
+		kind := hintColumns[strings.ToLower(toks[i].Value())]
+		if kind == "" {
 			continue
 		}
 		if i > 0 && toks[i-1].Is("NOT") {
@@ -50,7 +59,7 @@ func inListHints(query string, args []driver.NamedValue) []string {
 			}
 		}
 		if j < len(toks) {
-			out = append(out, ids...)
+			out[kind] = append(out[kind], ids...)
 		}
 	}
 	return out
@@ -87,23 +96,30 @@ func paramIndexes(toks []sqltext.Token) map[int]int {
 	return out
 }
 
-// argValue returns the text of the argument bound to parameter index n
-// (written text: :name binds the argument named name): strings only, since
-// task ids are text.
+// argValue returns the text of the argument bound to the parameter written
+// text with index n: the argument named like a named parameter (:who binds
+// sql.Named("who", ...)), else the one at its index. Strings only, since ids
+// are text.
 func argValue(args []driver.NamedValue, n int, text string) (string, bool) {
-	name := ""
+	pick := func(a driver.NamedValue) (string, bool) {
+		switch v := a.Value.(type) {
+		case string:
+			return v, true
+		case []byte:
+			return string(v), true
+		}
+		return "", false
+	}
 	if len(text) > 1 && text[0] != '?' {
-		name = text[1:]
+		for _, a := range args {
+			if a.Name == text[1:] {
+				return pick(a)
+			}
+		}
 	}
 	for _, a := range args {
-		if name != "" && a.Name == name || a.Name == "" && a.Ordinal == n {
-			switch v := a.Value.(type) {
-			case string:
-				return v, true
-			case []byte:
-				return string(v), true
-			}
-			return "", false
+		if a.Name == "" && a.Ordinal == n {
+			return pick(a)
 		}
 	}
 	return "", false

@@ -41,6 +41,11 @@ func inList(srv *graphtest.Server, plans []string, n int) string {
 func joinQueries(srv *graphtest.Server, plans []string) []joinQuery {
 	ids := inList(srv, plans, 50)
 	user := srv.Users()[1].ID
+	quoted := func(ids []string) string { return "'" + strings.Join(ids, "', '") + "'" }
+	var buckets []string
+	for _, p := range plans {
+		buckets = append(buckets, srv.BucketIDs(p)...)
+	}
 	return []joinQuery{
 		{"tasks⋈assignments", "SELECT COUNT(*) FROM Tasks t JOIN TaskAssignments a USING (TaskId)",
 			[]string{"SELECT * FROM Tasks", "SELECT * FROM TaskAssignments"}, false},
@@ -85,6 +90,13 @@ func joinQueries(srv *graphtest.Server, plans []string) []joinQuery {
 			[]string{"SELECT * FROM TaskDetails", "SELECT * FROM TaskReferences"}, true},
 		{"inner rescanned", "SELECT COUNT(*) FROM Plans p CROSS JOIN Buckets b WHERE b.Name = p.Title || ''",
 			[]string{"SELECT * FROM Plans", "SELECT * FROM Buckets"}, true},
+		// IN lists of every key kind, alone and in a join: one $batch per 20.
+		{"50 literal task ids, join", "SELECT t.Title, d.Description FROM Tasks t JOIN TaskDetails d USING (TaskId) WHERE t.TaskId IN (" + ids + ")",
+			[]string{"SELECT * FROM Tasks WHERE TaskId IN (" + ids + ")", "SELECT * FROM TaskDetails WHERE TaskId IN (" + ids + ")"}, true},
+		{"plan ids", "SELECT Title FROM Plans WHERE PlanId IN (" + quoted(plans) + ")", nil, true},
+		{"plan ids, details", "SELECT SharedWith FROM PlanDetails WHERE PlanId IN (" + quoted(plans) + ")", nil, true},
+		{"plan ids, labels", "SELECT Name FROM PlanCategories WHERE PlanId IN (" + quoted(plans) + ")", nil, true},
+		{"bucket ids", "SELECT Name FROM Buckets WHERE BucketId IN (" + quoted(buckets) + ")", nil, true},
 		{"user's tasks×details", "SELECT COUNT(*) FROM TaskAssignments a CROSS JOIN TaskDetails d WHERE a.UserId = '" + user + "' AND d.TaskId = a.TaskId",
 			[]string{"SELECT * FROM TaskAssignments WHERE UserId = '" + user + "'", "SELECT * FROM TaskDetails"}, true},
 	}

@@ -35,6 +35,37 @@ func lookup[T any](sc *scope, key string, get func() (*T, error)) iter.Seq2[*T, 
 	}
 }
 
+// lookupListed yields the object kind:id like lookup, but when an IN list
+// of the statement names the id and the scope does not hold it, it first
+// reads every id of the kind the statement's IN lists name and the scope
+// does not hold, with fetch ($batch requests of 20).
+func lookupListed[T any](x *session, kind, id string, fetch func(ids []string) iter.Seq2[*T, error], get func() (*T, error)) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) {
+		if _, known := x.sc.get(kind + ":" + id); !known && x.sc.hinted(kind, id) {
+			ids := x.sc.hintsNotHeld(kind, kind)
+			i := 0
+			for v, err := range fetch(ids) {
+				k := kind + ":" + ids[min(i, len(ids)-1)]
+				i++
+				switch {
+				case err != nil && absent(err):
+					x.sc.put(k, gone{})
+				case err != nil:
+					yield(nil, err)
+					return
+				default:
+					x.sc.put(k, v)
+				}
+			}
+		}
+		for v, err := range lookup(x.sc, kind+":"+id, get) {
+			if !yield(v, err) {
+				return
+			}
+		}
+	}
+}
+
 func groupID(g *graph.Group) string   { return g.ID }
 func planID(p *graph.Plan) string     { return p.ID }
 func bucketID(b *graph.Bucket) string { return b.ID }
@@ -42,7 +73,8 @@ func taskID(t *graph.Task) string     { return t.ID }
 
 // group reads one group (GET /groups/{id}).
 func (x *session) group(ctx context.Context, id string) iter.Seq2[*graph.Group, error] {
-	return lookup(x.sc, "group:"+id, func() (*graph.Group, error) { return x.g.Groups.Get(ctx, id) })
+	return lookupListed(x, "group", id, func(ids []string) iter.Seq2[*graph.Group, error] { return x.g.Groups.ListByID(ctx, ids) },
+		func() (*graph.Group, error) { return x.g.Groups.Get(ctx, id) })
 }
 
 // allGroups lists the groups scans cover (see groups).
@@ -52,7 +84,8 @@ func (x *session) allGroups(ctx context.Context) iter.Seq2[*graph.Group, error] 
 
 // plan reads one plan (GET /planner/plans/{id}).
 func (x *session) plan(ctx context.Context, id string) iter.Seq2[*graph.Plan, error] {
-	return lookup(x.sc, "plan:"+id, func() (*graph.Plan, error) { return x.g.Plans.Get(ctx, id) })
+	return lookupListed(x, "plan", id, func(ids []string) iter.Seq2[*graph.Plan, error] { return x.g.Plans.ListByID(ctx, ids) },
+		func() (*graph.Plan, error) { return x.g.Plans.Get(ctx, id) })
 }
 
 // plansOfGroup lists a group's plans (GET /groups/{id}/planner/plans).
@@ -69,7 +102,30 @@ func (x *session) allPlans(ctx context.Context, width int) iter.Seq2[*graph.Plan
 
 // planDetails reads a plan's details (GET /planner/plans/{id}/details).
 func (x *session) planDetails(ctx context.Context, planID string) iter.Seq2[*graph.PlanDetails, error] {
-	return lookup(x.sc, "plandetails:"+planID, func() (*graph.PlanDetails, error) { return x.g.Plans.GetDetails(ctx, planID) })
+	return func(yield func(*graph.PlanDetails, error) bool) {
+		if _, known := x.sc.get("plandetails:" + planID); !known && x.sc.hinted("plan", planID) {
+			ids := x.sc.hintsNotHeld("plan", "plandetails")
+			i := 0
+			for d, err := range x.g.Plans.ListDetails(ctx, ids) {
+				k := "plandetails:" + ids[min(i, len(ids)-1)]
+				i++
+				switch {
+				case err != nil && absent(err):
+					x.sc.put(k, gone{})
+				case err != nil:
+					yield(nil, err)
+					return
+				default:
+					x.sc.put(k, d)
+				}
+			}
+		}
+		for d, err := range lookup(x.sc, "plandetails:"+planID, func() (*graph.PlanDetails, error) { return x.g.Plans.GetDetails(ctx, planID) }) {
+			if !yield(d, err) {
+				return
+			}
+		}
+	}
 }
 
 // planWithDetails reads a plan and its details: from the scope, else in one
@@ -78,6 +134,28 @@ func (x *session) planWithDetails(ctx context.Context, planID string) iter.Seq2[
 	return func(yield func(*planWithDetails, error) bool) {
 		p, pk := x.sc.get("plan:" + planID)
 		d, dk := x.sc.get("plandetails:" + planID)
+		if !(pk && dk) && x.sc.hinted("plan", planID) {
+			// An IN list: every plan it names, with its details.
+			ids := x.sc.hintsNotHeld("plan", "plandetails")
+			i := 0
+			for pd, err := range x.g.Plans.ListWithDetails(ctx, ids) {
+				id := ids[min(i, len(ids)-1)]
+				i++
+				switch {
+				case err != nil && absent(err):
+					x.sc.put("plan:"+id, gone{})
+					x.sc.put("plandetails:"+id, gone{})
+				case err != nil:
+					yield(nil, err)
+					return
+				default:
+					x.sc.put("plan:"+id, pd.Plan)
+					x.sc.put("plandetails:"+id, pd.Details)
+				}
+			}
+			p, pk = x.sc.get("plan:" + planID)
+			d, dk = x.sc.get("plandetails:" + planID)
+		}
 		if pk && dk {
 			if p != nil && d != nil {
 				yield(&planWithDetails{p.(*graph.Plan), d.(*graph.PlanDetails)}, nil)
@@ -170,7 +248,8 @@ func (x *session) bucket(ctx context.Context, id string) iter.Seq2[*graph.Bucket
 				}
 			}
 		}
-		for b, err := range lookup(x.sc, "bucket:"+id, func() (*graph.Bucket, error) { return x.g.Buckets.Get(ctx, id) }) {
+		for b, err := range lookupListed(x, "bucket", id, func(ids []string) iter.Seq2[*graph.Bucket, error] { return x.g.Buckets.ListByID(ctx, ids) },
+			func() (*graph.Bucket, error) { return x.g.Buckets.Get(ctx, id) }) {
 			if !yield(b, err) {
 				return
 			}
@@ -229,8 +308,8 @@ func (x *session) batchTasks(ctx context.Context, id string, details bool) error
 	}
 	var ids []string
 	switch {
-	case sc.hinted(id):
-		ids = sc.hintsNotHeld("task")
+	case sc.hinted("task", id):
+		ids = sc.hintsNotHeld("task", "task")
 	default:
 		if _, listed := sc.get("utask:" + id); !listed {
 			return nil
@@ -281,7 +360,7 @@ func (x *session) fetchTasks(ctx context.Context, ids []string, details bool) er
 		}
 		return nil
 	}
-	for t, err := range x.g.Tasks.List(ctx, ids) {
+	for t, err := range x.g.Tasks.ListByID(ctx, ids) {
 		if err := keep(i, t, nil, err); err != nil {
 			return err
 		}
@@ -412,7 +491,11 @@ func (x *session) details(ctx context.Context, id string, readAhead bool) (*grap
 		}
 		if f == nil {
 			ids := []string{id}
-			if readAhead {
+			switch {
+			case sc.hinted("task", id):
+				// An IN list: the details of every task it names.
+				ids = append(ids, sc.hintsNotHeld("task", "details")...)
+			case readAhead:
 				sc.mu.Lock()
 				batches := sc.ahead
 				sc.ahead = min(2*sc.ahead, max(x.cfg.MaxConcurrency, 1))

@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"iter"
+	"sort"
 	"strings"
 	"sync"
 
@@ -22,7 +23,7 @@ import (
 // (an inner table scanned once per outer row) is replayed. What the scope
 // does not hold is fetched in batches: the details of the tasks a lookup's
 // listing holds next, 20 per $batch, several batches at once (read-ahead),
-// and the tasks an IN list names. A scope ends with its statement: a new
+// and the objects an IN list of keys names. A scope ends with its statement: a new
 // statement reads the tenant as it is now.
 //
 // A user's task list (/users/{id}/planner/tasks) keeps tasks of deleted
@@ -46,7 +47,7 @@ type scope struct {
 	pos        map[string]listPos  // task id → where it stands in a listing
 	bucketPlan map[string]string   // bucket id → its plan's id
 	flights    map[string]*flight  // kind:id → the fetch under way
-	hints      map[string]bool     // task ids an IN list of the statement names
+	hints      map[string]bool     // kind:id of the ids the statement's IN lists name
 	ahead      int                 // batches the next details read-ahead may send
 	bg         sync.WaitGroup      // background fetches
 	cancels    []context.CancelFunc
@@ -203,43 +204,46 @@ func (sc *scope) forget(obj string) {
 	}
 }
 
-// hinted reports whether an IN list of the statement names the task id.
-func (sc *scope) hinted(id string) bool {
+// hinted reports whether an IN list of the statement names the id of the
+// kind ("task", "plan", "bucket", "group").
+func (sc *scope) hinted(kind, id string) bool {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	return sc.hints[id]
+	return sc.hints[kind+":"+id]
 }
 
-// setHints records the task ids IN lists of the statement name.
-func (sc *scope) setHints(ids []string) {
-	if len(ids) == 0 {
-		return
-	}
+// setHints records the ids the statement's IN lists name, by kind.
+func (sc *scope) setHints(ids map[string][]string) {
 	sc.mu.Lock()
-	if sc.hints == nil {
-		sc.hints = map[string]bool{}
+	defer sc.mu.Unlock()
+	for kind, list := range ids {
+		if sc.hints == nil {
+			sc.hints = map[string]bool{}
+		}
+		for _, id := range list {
+			sc.hints[kind+":"+id] = true
+		}
 	}
-	for _, id := range ids {
-		sc.hints[id] = true
-	}
-	sc.mu.Unlock()
 }
 
-// hintsNotHeld returns the hinted task ids whose kind:id the scope neither
-// holds nor is fetching.
-func (sc *scope) hintsNotHeld(kind string) []string {
+// hintsNotHeld returns the ids of the kind the statement's IN lists name
+// whose held:id the scope neither holds nor is fetching (held is the kind
+// the caller fetches: "details" for the details of hinted tasks).
+func (sc *scope) hintsNotHeld(kind, held string) []string {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	var out []string
-	for id := range sc.hints {
-		if _, ok := sc.objs[kind+":"+id]; ok {
+	for k := range sc.hints {
+		id, ok := strings.CutPrefix(k, kind+":")
+		if !ok {
 			continue
 		}
-		if sc.flights[kind+":"+id] != nil {
+		if _, ok := sc.objs[held+":"+id]; ok || sc.flights[held+":"+id] != nil {
 			continue
 		}
 		out = append(out, id)
 	}
+	sort.Strings(out)
 	return out
 }
 

@@ -3,7 +3,9 @@ package driver
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -91,11 +93,17 @@ func TestJoinRequests(t *testing.T) {
 				scans = append(scans, fmt.Sprint(n))
 			}
 			if q.scans == nil {
-				// A literal IN list of 50 task ids: the tasks (and, for
-				// TaskDetails, their details) in $batch requests of 20.
-				floor = 3
-				if strings.Contains(q.sql, "TaskDetails") {
+				// A literal IN list: the objects it names in $batch
+				// requests of 20 — 50 tasks (with their details for
+				// TaskDetails: 100 requests), or the plans or buckets of
+				// the tenant (fewer than 20).
+				switch {
+				case strings.Contains(q.sql, "FROM TaskDetails"):
 					floor = 5
+				case strings.Contains(q.sql, "FROM Tasks"):
+					floor = 3
+				default:
+					floor = 1
 				}
 				scans = []string{"ceil(requests/20)"}
 			}
@@ -231,5 +239,42 @@ func TestSnapshotReadsOnce(t *testing.T) {
 	snap.Close()
 	if err := e.db.QueryRowContext(ctx, "SELECT Title FROM Tasks WHERE TaskId = ?", task).Scan(&title); err != nil || title != "changed" {
 		t.Errorf("after Close: title %q (%v), want the tenant as it is now", title, err)
+	}
+}
+
+// TestINListHints checks which ids a statement's IN lists name: literals
+// and parameters of every form, on the key columns, not in NOT IN lists or
+// lists holding a subquery or an expression.
+func TestINListHints(t *testing.T) {
+	args := []driver.NamedValue{{Ordinal: 1, Value: "p1"}, {Ordinal: 2, Value: "p2"}, {Name: "who", Ordinal: 3, Value: "n1"}, {Ordinal: 7, Value: "s7"}}
+	tests := []struct {
+		q    string
+		want map[string][]string
+	}{
+		{"SELECT * FROM Tasks WHERE TaskId IN ('a', 'b''c')", map[string][]string{"task": {"a", "b'c"}}},
+		{"SELECT * FROM Tasks t WHERE t.taskid in (?, ?) AND PlanId IN (?7)", map[string][]string{"task": {"p1", "p2"}, "plan": {"s7"}}},
+		{"SELECT * FROM Plans WHERE \"PlanId\" IN (:who, 'x') OR GroupId IN (@who)", map[string][]string{"plan": {"n1", "x"}, "group": {"n1"}}},
+		{"SELECT * FROM Buckets WHERE BucketId IN ($who) -- TaskId IN ('no')", map[string][]string{"bucket": {"n1"}}},
+		{"SELECT * FROM Tasks WHERE TaskId NOT IN ('a')", map[string][]string{}},
+		{"SELECT * FROM Tasks WHERE TaskId IN (SELECT TaskId FROM TaskAssignments)", map[string][]string{}},
+		{"SELECT * FROM Tasks WHERE TaskId IN ('a' || 'b', 'c')", map[string][]string{}},
+		{"SELECT * FROM Tasks WHERE Title IN ('a')", map[string][]string{}},
+	}
+	for _, tt := range tests {
+		if got := inListHints(tt.q, args); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s:\n got %v\nwant %v", tt.q, got, tt.want)
+		}
+	}
+	// Bound parameters are read ahead like literals.
+	e := newEnv(t, nil, graphtest.WithGenerated(graphtest.GenSpec{Seed: 11, Plans: 2, TasksPerPlan: 30}))
+	ids := e.srv.TaskIDs(e.plans()[0])
+	q := "SELECT count(*) FROM Tasks WHERE TaskId IN (" + strings.Repeat("?, ", 24) + "?)"
+	vals := make([]any, 25)
+	for i := range vals {
+		vals[i] = ids[i]
+	}
+	n, rows := e.requests(t, q, vals...)
+	if rows[0][0] != "25" || n != 2 {
+		t.Errorf("25 bound task ids: %v rows in %d requests, want 25 in 2 ($batch of 20)", rows, n)
 	}
 }

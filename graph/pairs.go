@@ -8,18 +8,56 @@ import (
 	"sync"
 )
 
+// Reading objects by id through $batch: what a client that knows the ids
+// of many objects (the values of an IN list, the keys a join will ask for)
+// uses instead of one GET each. Each method yields in the order of ids; a
+// failed item yields (zero, err) and iteration continues (IsNotFound for an
+// object that is gone; ErrInvalidID, with nothing sent, for an id no object
+// can have). Up to the client's concurrency of calls are in flight.
+
+// ListByID returns the tasks ids, 20 per $batch call.
+func (s *TasksService) ListByID(ctx context.Context, ids []string) iter.Seq2[*Task, error] {
+	return listByBatch[Task](ctx, s.c, ids, func(id string) apiPath { return taskPath(id, "") })
+}
+
+// ListByID returns the plans ids, 20 per $batch call.
+func (s *PlansService) ListByID(ctx context.Context, ids []string) iter.Seq2[*Plan, error] {
+	return listByBatch[Plan](ctx, s.c, ids, func(id string) apiPath { return idPath(kindPlan, id, "") })
+}
+
+// ListByID returns the buckets ids, 20 per $batch call.
+func (s *BucketsService) ListByID(ctx context.Context, ids []string) iter.Seq2[*Bucket, error] {
+	return listByBatch[Bucket](ctx, s.c, ids, func(id string) apiPath { return idPath(kindBucket, id, "") })
+}
+
+// ListByID returns the groups ids, 20 per $batch call.
+func (s *GroupsService) ListByID(ctx context.Context, ids []string) iter.Seq2[*Group, error] {
+	return listByBatch[Group](ctx, s.c, ids, func(id string) apiPath { return idPath(kindGroup, id, "") })
+}
+
 // TaskWithDetails is a task and its details, read together.
 type TaskWithDetails struct {
 	Task    *Task
 	Details *TaskDetails
 }
 
-// ListWithDetails returns the tasks ids with their details, in order,
-// through $batch: a task and its details are two requests of the same call,
-// so 10 tasks go in a call of 20, up to the client's concurrency in flight.
-// A task that failed (IsNotFound when deleted; ErrInvalidID, unsent, for an
-// id no task can have), or whose details failed, yields (zero, err) and
-// iteration continues.
+// PlanWithDetails is a plan and its details, read together.
+type PlanWithDetails struct {
+	Plan    *Plan
+	Details *PlanDetails
+}
+
+// ListWithDetails returns the plans ids with their details: a plan and its
+// details are two requests of the same $batch call, 10 plans a call. A plan
+// whose details failed yields the details' error.
+func (s *PlansService) ListWithDetails(ctx context.Context, ids []string) iter.Seq2[PlanWithDetails, error] {
+	return listPairsByBatch(ctx, s.c, ids, func(id string) (apiPath, apiPath) { return idPath(kindPlan, id, ""), idPath(kindPlan, id, "/details") },
+		func(a *Plan, b *PlanDetails) PlanWithDetails { return PlanWithDetails{a, b} })
+}
+
+// ListWithDetails returns the tasks ids with their details: a task and its
+// details are two requests of the same $batch call, 10 tasks a call. A task
+// whose details failed yields the details' error.
 func (s *TasksService) ListWithDetails(ctx context.Context, ids []string) iter.Seq2[TaskWithDetails, error] {
 	return listPairsByBatch(ctx, s.c, ids, func(id string) (apiPath, apiPath) { return taskPath(id, ""), taskPath(id, "/details") },
 		func(a *Task, b *TaskDetails) TaskWithDetails { return TaskWithDetails{a, b} })

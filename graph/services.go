@@ -194,14 +194,6 @@ func (s *TasksService) GetWithDetails(ctx context.Context, id string) (*Task, *T
 	return getPair[Task, TaskDetails](ctx, s.c, taskPath(id, ""), taskPath(id, "/details"))
 }
 
-// List returns the tasks ids, in order, through $batch (20 per call, up to
-// the client's concurrency in flight); a failed item yields (nil, err) and
-// iteration continues (IsNotFound for a deleted task; ErrInvalidID, with
-// nothing sent, for an id no task can have).
-func (s *TasksService) List(ctx context.Context, ids []string) iter.Seq2[*Task, error] {
-	return listByBatch[Task](ctx, s.c, ids, func(id string) apiPath { return taskPath(id, "") })
-}
-
 // ListDetails returns the details of the tasks ids, in order, through $batch
 // (20 per call, up to the client's concurrency in flight); a failed item
 // yields (nil, err) and iteration continues.
