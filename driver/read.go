@@ -35,17 +35,18 @@ func lookup[T any](sc *scope, key string, get func() (*T, error)) iter.Seq2[*T, 
 	}
 }
 
-// lookupListed yields the object kind:id like lookup, but when an IN list
-// of the statement names the id and the scope does not hold it, it first
-// reads every id of the kind the statement's IN lists name and the scope
-// does not hold, with fetch ($batch requests of 20).
-func lookupListed[T any](x *session, kind, id string, fetch func(ids []string) iter.Seq2[*T, error], get func() (*T, error)) iter.Seq2[*T, error] {
+// lookupListed yields the object held:id like lookup, but when an IN list
+// of the statement names the id (as a key of kind: "plan" for a plan's
+// details too) and the scope does not hold it, it first reads, with fetch
+// ($batch requests of 20), the held objects of every id of the kind the
+// statement's IN lists name that the scope does not hold.
+func lookupListed[T any](x *session, kind, held, id string, fetch func(ids []string) iter.Seq2[*T, error], get func() (*T, error)) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
-		if _, known := x.sc.get(kind + ":" + id); !known && x.sc.hinted(kind, id) {
-			ids := x.sc.hintsNotHeld(kind, kind)
+		if _, known := x.sc.get(held + ":" + id); !known && x.sc.hinted(kind, id) {
+			ids := x.sc.hintsNotHeld(kind, held)
 			i := 0
 			for v, err := range fetch(ids) {
-				k := kind + ":" + ids[min(i, len(ids)-1)]
+				k := held + ":" + ids[min(i, len(ids)-1)]
 				i++
 				switch {
 				case err != nil && absent(err):
@@ -58,7 +59,7 @@ func lookupListed[T any](x *session, kind, id string, fetch func(ids []string) i
 				}
 			}
 		}
-		for v, err := range lookup(x.sc, kind+":"+id, get) {
+		for v, err := range lookup(x.sc, held+":"+id, get) {
 			if !yield(v, err) {
 				return
 			}
@@ -73,7 +74,7 @@ func taskID(t *graph.Task) string     { return t.ID }
 
 // group reads one group (GET /groups/{id}).
 func (x *session) group(ctx context.Context, id string) iter.Seq2[*graph.Group, error] {
-	return lookupListed(x, "group", id, func(ids []string) iter.Seq2[*graph.Group, error] { return x.g.Groups.ListByID(ctx, ids) },
+	return lookupListed(x, "group", "group", id, func(ids []string) iter.Seq2[*graph.Group, error] { return x.g.Groups.ListByID(ctx, ids) },
 		func() (*graph.Group, error) { return x.g.Groups.Get(ctx, id) })
 }
 
@@ -84,7 +85,7 @@ func (x *session) allGroups(ctx context.Context) iter.Seq2[*graph.Group, error] 
 
 // plan reads one plan (GET /planner/plans/{id}).
 func (x *session) plan(ctx context.Context, id string) iter.Seq2[*graph.Plan, error] {
-	return lookupListed(x, "plan", id, func(ids []string) iter.Seq2[*graph.Plan, error] { return x.g.Plans.ListByID(ctx, ids) },
+	return lookupListed(x, "plan", "plan", id, func(ids []string) iter.Seq2[*graph.Plan, error] { return x.g.Plans.ListByID(ctx, ids) },
 		func() (*graph.Plan, error) { return x.g.Plans.Get(ctx, id) })
 }
 
@@ -102,30 +103,8 @@ func (x *session) allPlans(ctx context.Context, width int) iter.Seq2[*graph.Plan
 
 // planDetails reads a plan's details (GET /planner/plans/{id}/details).
 func (x *session) planDetails(ctx context.Context, planID string) iter.Seq2[*graph.PlanDetails, error] {
-	return func(yield func(*graph.PlanDetails, error) bool) {
-		if _, known := x.sc.get("plandetails:" + planID); !known && x.sc.hinted("plan", planID) {
-			ids := x.sc.hintsNotHeld("plan", "plandetails")
-			i := 0
-			for d, err := range x.g.Plans.ListDetails(ctx, ids) {
-				k := "plandetails:" + ids[min(i, len(ids)-1)]
-				i++
-				switch {
-				case err != nil && absent(err):
-					x.sc.put(k, gone{})
-				case err != nil:
-					yield(nil, err)
-					return
-				default:
-					x.sc.put(k, d)
-				}
-			}
-		}
-		for d, err := range lookup(x.sc, "plandetails:"+planID, func() (*graph.PlanDetails, error) { return x.g.Plans.GetDetails(ctx, planID) }) {
-			if !yield(d, err) {
-				return
-			}
-		}
-	}
+	return lookupListed(x, "plan", "plandetails", planID, func(ids []string) iter.Seq2[*graph.PlanDetails, error] { return x.g.Plans.ListDetails(ctx, ids) },
+		func() (*graph.PlanDetails, error) { return x.g.Plans.GetDetails(ctx, planID) })
 }
 
 // planWithDetails reads a plan and its details: from the scope, else in one
@@ -248,7 +227,7 @@ func (x *session) bucket(ctx context.Context, id string) iter.Seq2[*graph.Bucket
 				}
 			}
 		}
-		for b, err := range lookupListed(x, "bucket", id, func(ids []string) iter.Seq2[*graph.Bucket, error] { return x.g.Buckets.ListByID(ctx, ids) },
+		for b, err := range lookupListed(x, "bucket", "bucket", id, func(ids []string) iter.Seq2[*graph.Bucket, error] { return x.g.Buckets.ListByID(ctx, ids) },
 			func() (*graph.Bucket, error) { return x.g.Buckets.Get(ctx, id) }) {
 			if !yield(b, err) {
 				return

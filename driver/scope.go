@@ -23,8 +23,9 @@ import (
 // (an inner table scanned once per outer row) is replayed. What the scope
 // does not hold is fetched in batches: the details of the tasks a lookup's
 // listing holds next, 20 per $batch, several batches at once (read-ahead),
-// and the objects an IN list of keys names. A scope ends with its statement: a new
-// statement reads the tenant as it is now.
+// and the objects an IN list of keys names. A scope ends with its
+// statement: a new statement reads the tenant as it is now. A write drops
+// what it made stale.
 //
 // A user's task list (/users/{id}/planner/tasks) keeps tasks of deleted
 // plans, which Graph answers 404 for: its tasks are kept as "utask:<id>",
@@ -34,7 +35,8 @@ import (
 // Groups, plans, buckets and plan details are few and always kept. Tasks
 // and task details are kept only when the statement reads more than one
 // planner table (or a table twice, or in a run): a single-table scan
-// streams, holding no more than its read-ahead.
+// streams, holding no more than its read-ahead, while a join keeps what it
+// read until it ends (the price of reading each object once).
 type scope struct {
 	run bool // a Snapshot's scope: keeps everything until released
 
@@ -54,7 +56,8 @@ type scope struct {
 	ended      bool
 }
 
-// gone marks an object the service answered 404 (or 403) for.
+// gone marks an object that is not there: Graph answered 404 (a plan's
+// details also 403), or its id is one no object can have.
 type gone struct{}
 
 // listPos is where a task stands in a listing.

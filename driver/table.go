@@ -28,11 +28,21 @@ import (
 // travel with their column, so reordering the declarations cannot move data
 // between columns (TestColumnOrderCannotShiftData shuffles them to prove it).
 //
-// Adding a column: one entry in the table's cols, using the helpers below
-// (textField, intField, dateField, boolField, jsonCol, readOnly), then
-// `go test ./driver -run TestSchemaGenerated -update` to regenerate package
-// schema and docs/tables.md. Adding a table: a table_<name>.go file with its
-// table[T] value, listed in tables (tables.go), and the same command.
+// Adding a column: one entry in the table's cols — a field-bound helper
+// below (textField, intField, dateField, boolField: get, and set/patch
+// from its access), userIDCol, etagCol or readOnly for what only Graph
+// sets, or a column literal for anything else (JSON columns, values
+// derived from several fields); flag it detail when reading it needs the
+// task's or plan's details. Then `go test ./driver -run TestSchemaGenerated
+// -update` regenerates package schema and docs/tables.md, and
+// schema.TestContract pins the new column list. Adding a table: a
+// table_<name>.go file with its table[T] value (for rows that come from
+// tasks, build the TaskId/PlanId/BucketId columns and the reads with a
+// taskSource, as the Task* tables do; detailsSource for rows that need the
+// details), listed in tables (tables.go), and the same command. Reads go
+// through the session's readers (read.go), which keep what they fetch in
+// the statement's scope (scope.go): a new kind of Graph object needs a
+// reader there to be read once per statement.
 
 // colFlags are a column's catalog attributes that its binding does not imply.
 type colFlags uint8
