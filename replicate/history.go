@@ -593,6 +593,9 @@ func (h *History) Runs(ctx context.Context, f RunFilter) (RunList, error) {
 	if !ti.exists {
 		return out, nil
 	}
+	if err := checkColumns(d, ti, runs, runRecordColumns); err != nil {
+		return out, err
+	}
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -661,6 +664,17 @@ func (h *History) Runs(ctx context.Context, f RunFilter) (RunList, error) {
 		return out, fmt.Errorf("replicate: history: list runs: %w", err)
 	}
 	return out, nil
+}
+
+// checkColumns fails unless the table has the columns (SQLite would read a
+// missing "Column" as a string literal).
+func checkColumns(d dialect, ti tableInfo, n Name, cols []string) error {
+	for _, c := range cols {
+		if !ti.has(d, c) {
+			return fmt.Errorf("replicate: history: table %s has no column %s: it was not written by replicate (or by a newer version)", n, c)
+		}
+	}
+	return nil
 }
 
 // runRecordColumns are the columns scanRun reads, in order.
@@ -733,6 +747,9 @@ func (h *History) Run(ctx context.Context, id string) (RunRecord, error) {
 	if !ti.exists {
 		return rec, ErrRunNotFound
 	}
+	if err := checkColumns(d, ti, runs, runRecordColumns); err != nil {
+		return rec, err
+	}
 	rec, schemas, err := scanRun(conn.QueryRowContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s = %s",
 		quoteList(d, runRecordColumns), qualify(d, runs), d.quote("RunId"), d.placeholder(1)), id), true)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -775,10 +792,13 @@ func (h *History) tables(ctx context.Context, s, id string) ([]TableRecord, erro
 		return nil, fmt.Errorf("replicate: history: %w", err)
 	}
 	if !ti.exists || !ti.has(d, "RunId") {
-		return nil, nil
+		return nil, nil // no table, or one no run with a record wrote to
 	}
 	cols := []string{"Id", "Statement", "TableName", "SourceName", "StartDateTime", "EndDateTime", "Inserted", "Updated", "Deleted", "Unchanged",
 		"Requests", "Throttled", "Status", "Error", "Warnings"}
+	if err := checkColumns(d, ti, hist, cols); err != nil {
+		return nil, err
+	}
 	rows, err := conn.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s = %s ORDER BY %s", quoteList(d, cols), qualify(d, hist),
 		d.quote("RunId"), d.placeholder(1), d.quote("Id")), id)
 	if err != nil {
