@@ -260,8 +260,12 @@ type Set struct {
 // AddURL adds the Secrets of a URL.
 func (s *Set) AddURL(rawURL string) { s.Add(Secrets(rawURL)...) }
 
-// Add adds secrets (shorter than MinSecretLen ones are ignored).
+// Add adds secrets (shorter than MinSecretLen ones are ignored). Adding to
+// a nil Set does nothing.
 func (s *Set) Add(secrets ...string) {
+	if s == nil {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, x := range secrets {
