@@ -308,6 +308,3 @@ func (p *progressPrinter) report(pr replicate.Progress) {
 	}
 	fmt.Fprintf(p.w, "\r\033[K%s", line)
 }
-
-// redactURL hides the password of a destination URL, parsed or not.
-func redactURL(u string) string { return redact.URL(u) }
