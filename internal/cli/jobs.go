@@ -452,8 +452,8 @@ type ServeOptions struct {
 	// Logger receives the scheduler's and the runs' logs (default: discard).
 	Logger *slog.Logger
 	// LockTimeout is how long a run waits for another run of its job into
-	// the same destination before it is skipped (default
-	// DefaultLockTimeout).
+	// the same destination before it is skipped: 0 means
+	// DefaultLockTimeout, a negative value not to wait.
 	LockTimeout time.Duration
 	// Secrets are removed from the runs' records (the logger should remove
 	// them too: see redact.Set.Handler).
@@ -475,8 +475,11 @@ func ServeJobs(ctx context.Context, f *config.File, opts ServeOptions) error {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.LockTimeout == 0 {
+	switch {
+	case opts.LockTimeout == 0:
 		opts.LockTimeout = DefaultLockTimeout
+	case opts.LockTimeout < 0:
+		opts.LockTimeout = 0
 	}
 	r := &jobRunner{logger: opts.Logger, lockTimeout: opts.LockTimeout, secrets: opts.Secrets, openSource: opts.OpenSource}
 	if r.openSource == nil {
@@ -547,7 +550,11 @@ func (a *app) jobsServe(ctx context.Context, f *config.File, jf jobsFlags, logge
 		case <-done:
 		}
 	}()
-	err := ServeJobs(ctx, f, ServeOptions{Logger: logger, LockTimeout: jf.lockTimeout, Force: force, Secrets: a.secrets,
+	lockTimeout := jf.lockTimeout
+	if lockTimeout <= 0 {
+		lockTimeout = -1 // --lock-timeout 0: do not wait
+	}
+	err := ServeJobs(ctx, f, ServeOptions{Logger: logger, LockTimeout: lockTimeout, Force: force, Secrets: a.secrets,
 		OpenSource: func(cfg *driver.Config) (*source, error) { return a.openSource(cfg, nil, false) }})
 	if errors.Is(err, schedule.ErrStopForced) {
 		return withCode(ExitInterrupted, fmt.Errorf("jobs serve: %w", err))
