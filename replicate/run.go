@@ -88,9 +88,9 @@ type Options struct {
 	// RecordLog records the run's log (its Logger records at Info and
 	// above, as text, at most 64 KiB) with the run: History.Run returns it.
 	RecordLog bool
-	// Redact is applied to every text the run records (errors, warnings,
-	// log, destination label) after the removal of URL passwords and
-	// secret key=value pairs that replicate always does. Default: none.
+	// Redact is applied to every text the run records (statements, errors,
+	// warnings, log, destination label) after the removal of URL passwords
+	// and secret key=value pairs that replicate always does. Default: none.
 	Redact func(string) string
 
 	// SourceName is the source name for statements without WITH SourceName.
@@ -818,7 +818,7 @@ func (r *runner) writeHistory(ctx context.Context, q querier, s string, res *Res
 	}
 	table := qualify(d, Name{Schema: s, Table: r.history})
 	_, err := q.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", table, quoteList(d, cols), placeholders(d, 1, len(cols))),
-		res.Statement, res.Table, source, d.timeValue(res.Started), d.timeValue(r.now()),
+		r.redact(res.Statement), res.Table, source, d.timeValue(res.Started), d.timeValue(r.now()),
 		res.Inserted, res.Updated, res.Deleted, res.Unchanged, string(res.Status()), errText, warnings,
 		r.runID, int64(res.Requests), int64(res.Throttled))
 	if err != nil {
