@@ -92,6 +92,22 @@ func stateDDL(d dialect, table string) string {
 
 // loadState reads the state of one table and source name.
 func loadState(ctx context.Context, d dialect, q querier, stateTable, table, source string) (*tableState, error) {
+	return readState(ctx, d, q, stateTable, table, source, true)
+}
+
+// stateDigest reads only the digest of the state of one table and source
+// name (found false when there is none): a check that it did not change,
+// without decoding it.
+func stateDigest(ctx context.Context, d dialect, q querier, stateTable, table, source string) (found bool, digest [32]byte, err error) {
+	st, err := readState(ctx, d, q, stateTable, table, source, false)
+	if err != nil {
+		return false, digest, err
+	}
+	return st.found, st.digest, nil
+}
+
+// readState reads the state's rows, decoding the entries when decode is set.
+func readState(ctx context.Context, d dialect, q querier, stateTable, table, source string, decode bool) (*tableState, error) {
 	rows, err := q.QueryContext(ctx, fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE %s = %s AND %s = %s ORDER BY %s",
 		d.quote("Columns"), d.quote("RowCount"), d.quote("Data"), stateTable,
 		d.quote("TableName"), d.placeholder(1), d.quote("SourceName"), d.placeholder(2), d.quote("Chunk")), table, source)
@@ -108,12 +124,14 @@ func loadState(ctx context.Context, d dialect, q querier, stateTable, table, sou
 		if err := rows.Scan(&sig, &n, &data); err != nil {
 			return nil, fmt.Errorf("read replication state: %w", err)
 		}
-		if !st.found && n > 0 && n <= math.MaxInt32 {
+		if decode && !st.found && n > 0 && n <= math.MaxInt32 {
 			st = newTableState(int(n)) // sized once, not grown row by row
 		}
 		st.found, st.signature = true, sig
-		if err := decodeState(data, st); err != nil {
-			return nil, fmt.Errorf("read replication state of %s: %w", table, err)
+		if decode {
+			if err := decodeState(data, st); err != nil {
+				return nil, fmt.Errorf("read replication state of %s: %w", table, err)
+			}
 		}
 		if digest == nil {
 			digest = sha256.New()

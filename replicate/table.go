@@ -540,7 +540,13 @@ func (t *tableRun) runStaged(ctx context.Context, pipe *rowPipe) (err error) {
 	if _, err := conn.ExecContext(ctx, "CREATE TEMP TABLE "+d.quote(stageTable)+" ("+strings.Join(stageCols, ", ")+")"); err != nil {
 		return t.fail("create the staging table: %w", err)
 	}
-	wr := newWriter(ctx, d, conn, stage, stageCols, nil, r.opts.BatchSize)
+	// Plain INSERTs into a private table: as many rows a statement as the
+	// parameter limit allows (up to 1,000), unless Options.BatchSize says.
+	batch := r.opts.BatchSize
+	if batch <= 0 {
+		batch = min(1000, d.maxParams()/len(stageCols))
+	}
+	wr := newWriter(ctx, d, conn, stage, stageCols, nil, batch)
 	defer wr.close()
 	added, err := t.copyRows(pipe, state, wr, sc)
 	if err != nil {
@@ -567,11 +573,12 @@ func (t *tableRun) runStaged(ctx context.Context, pipe *rowPipe) (err error) {
 		}
 		var again tableSnapshot
 		if now.exists {
-			saved := t.res.Warnings
-			_, again, err = t.loadTableState(ctx, conn, destSQL, stateSQL, now.name, t.scope(t.softColsNow(now)))
-			t.res.Warnings = saved
-			if err != nil {
-				return err
+			if again.found, again.digest, err = stateDigest(ctx, d, conn, stateSQL, now.name, w.SourceName); err != nil {
+				return t.fail("%w", err)
+			}
+			sc := t.scope(t.softColsNow(now))
+			if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+destSQL+sc.liveCond, sc.liveArgs...).Scan(&again.count); err != nil {
+				return t.fail("count rows: %w", err)
 			}
 		}
 		if again != snap {
