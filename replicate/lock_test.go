@@ -116,6 +116,14 @@ func TestRunLock(t *testing.T) {
 				t.Fatalf("the first run is recorded as %+v, %v; want running", running, err)
 			}
 
+			// A stop request ends a wait: the run has not started.
+			stop := make(chan struct{})
+			res, err = Run(context.Background(), plain, dstB, "REPLICATE Tasks", Options{Job: "nightly", LockTimeout: time.Hour, Stop: stop,
+				OnLockWait: func(LockHolder) { close(stop) }})
+			if res != nil || !errors.Is(err, ErrStopped) || errors.Is(err, ErrSkipped) {
+				t.Fatalf("stopped while waiting: %v, %v", res, err)
+			}
+
 			// C waits for A (LockTimeout), then copies on A's committed result.
 			waiting := make(chan LockHolder, 1)
 			doneC := make(chan []Result, 1)

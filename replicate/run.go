@@ -484,7 +484,21 @@ func (r *runner) begin(ctx context.Context) error {
 		if r.opts.OnLockWait != nil {
 			r.opts.OnLockWait(h)
 		}
-		if ok, err = locker.wait(ctx, r.opts.LockTimeout); err != nil {
+		// A stop request ends the wait: the run has not started.
+		wctx, cancel := context.WithCancelCause(ctx)
+		go func() {
+			select {
+			case <-r.opts.Stop:
+				cancel(ErrStopped)
+			case <-wctx.Done():
+			}
+		}()
+		ok, err = locker.wait(wctx, r.opts.LockTimeout)
+		cancel(nil)
+		if err != nil {
+			if errors.Is(context.Cause(wctx), ErrStopped) && ctx.Err() == nil {
+				return fmt.Errorf("replicate: stopped while waiting for the run in progress %s: %w", h, ErrStopped)
+			}
 			return fmt.Errorf("replicate: wait for the run lock: %w", err)
 		}
 	}

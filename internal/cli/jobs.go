@@ -333,6 +333,9 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{},
 		jr := jobResult{dest: d, results: results,
 			requests: src.conn.Requests() - req0, throttled: src.conn.Throttled() - thr0}
 		switch {
+		case results == nil && errors.Is(err, replicate.ErrStopped):
+			dlog.Info("stop requested while waiting for the run in progress: destination skipped")
+			continue
 		case errors.As(err, &jr.skipped):
 			dlog.Warn("destination skipped", "reason", strings.TrimPrefix(jr.skipped.Error(), "replicate: "), "run", jr.skipped.RunID)
 			out = append(out, jr)
@@ -440,7 +443,11 @@ func (a *app) jobsRun(ctx context.Context, f *config.File, names []string, jf jo
 		return fmt.Errorf("jobs run: %w", firstErr)
 	}
 	if skipped > 0 {
-		return withCode(ExitSkipped, fmt.Errorf("jobs run: %d runs skipped: another run into the same destination was in progress (see the lines above; --lock-timeout waits for it)", skipped))
+		runs := "runs were"
+		if skipped == 1 {
+			runs = "run was"
+		}
+		return withCode(ExitSkipped, fmt.Errorf("jobs run: %d %s skipped: another run into the same destination was in progress (see above; --lock-timeout waits for it)", skipped, runs))
 	}
 	return nil
 }

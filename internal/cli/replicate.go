@@ -157,6 +157,8 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 		switch {
 		case errors.Is(err, replicate.ErrSkipped):
 			return withCode(ExitSkipped, fmt.Errorf("replicate: %w", err))
+		case errors.Is(err, replicate.ErrStopped):
+			return withCode(ExitInterrupted, fmt.Errorf("replicate: interrupted: %w", err))
 		case ctx.Err() != nil:
 			return withCode(ExitInterrupted, fmt.Errorf("replicate: aborted: %w", err))
 		}

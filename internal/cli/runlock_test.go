@@ -287,6 +287,47 @@ func TestConcurrentReplicate(t *testing.T) {
 	}
 }
 
+// TestConcurrentJobsRun: 'jobs run' of a job whose run is in progress
+// elsewhere skips that destination, says why, and exits 3.
+func TestConcurrentJobsRun(t *testing.T) {
+	g, _, dsn := gatedEmulator(t)
+	n := baseline(t, g, dsn)
+	dir := t.TempDir()
+	var graphURL, token string
+	for _, kv := range strings.Split(dsn, ";") {
+		if v, ok := strings.CutPrefix(kv, "GraphURL="); ok {
+			graphURL = v
+		}
+		if v, ok := strings.CutPrefix(kv, "OAuthAccessToken="); ok {
+			token = v
+		}
+	}
+	config := filepath.Join(dir, "config.toml")
+	os.WriteFile(config, []byte(fmt.Sprintf("[profiles.emu]\nGraphURL = %q\nOAuthAccessToken = %q\nInitiateOAuth = \"OFF\"\n"+
+		"[jobs.j]\nsource = \"emu\"\nscript = %q\n[[jobs.j.destinations]]\nurl = \"sqlite:dest.db\"\n", graphURL, token, lockScript)), 0o600)
+	o := runOpts{dir: dir, env: []string{"PLANNER_CONFIG=" + config}}
+	blocked, release := g.arm("/tasks")
+	defer release()
+	a := newCmd(t, o, "jobs", "run", "j")
+	var aOut strings.Builder
+	a.Stdout, a.Stderr = &aOut, &aOut
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-blocked
+	r := run(t, o, "jobs", "run", "j", "--lock-timeout", "0")
+	release()
+	if err := a.Wait(); err != nil {
+		t.Fatalf("A: %v\n%s", err, aOut.String())
+	}
+	if r.code != ExitSkipped || !strings.Contains(r.stdout, "skipped: run in progress since ") || !strings.Contains(r.stderr, "1 run was skipped") {
+		t.Fatalf("B: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got := g.count.Load(); got != n {
+		t.Fatalf("%d Graph requests, want %d", got, n)
+	}
+}
+
 func hostname(t *testing.T) string {
 	h, err := os.Hostname()
 	if err != nil {
