@@ -193,6 +193,7 @@ func checkArgs(q rewritten, args []driver.NamedValue) error {
 
 // ExecContext implements driver.ExecerContext.
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	c.st.cn.logStatement(ctx, query, len(args))
 	q, err := rewrite(query)
 	if err != nil {
 		return nil, err
@@ -221,6 +222,7 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 
 // QueryContext implements driver.QueryerContext.
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c.st.cn.logStatement(ctx, query, len(args))
 	q, err := rewrite(query)
 	if err != nil {
 		return nil, err
@@ -318,6 +320,7 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 	if s.q.returning != "" {
 		return s.c.ExecContext(ctx, s.q.original, args)
 	}
+	s.c.st.cn.logStatement(ctx, s.q.original, len(args))
 	s.c.st.setContext(ctx)
 	defer s.c.st.clearContext()
 	s.c.st.takeErr()
@@ -333,6 +336,7 @@ func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driv
 	if s.q.returning != "" {
 		return s.c.QueryContext(ctx, s.q.original, args)
 	}
+	s.c.st.cn.logStatement(ctx, s.q.original, len(args))
 	s.c.st.setContext(ctx)
 	s.c.st.takeErr()
 	r, err := s.s.(driver.StmtQueryContext).QueryContext(ctx, args)
@@ -400,7 +404,6 @@ func (r *rows) ColumnTypeDatabaseTypeName(i int) string {
 
 var (
 	timeType   = reflect.TypeFor[time.Time]()
-	boolType   = reflect.TypeFor[bool]()
 	int64Type  = reflect.TypeFor[int64]()
 	stringType = reflect.TypeFor[string]()
 )
@@ -411,9 +414,7 @@ func (r *rows) ColumnTypeScanType(i int) reflect.Type {
 	switch schema.Type(r.ColumnTypeDatabaseTypeName(i)) {
 	case schema.DateTime:
 		return timeType
-	case schema.Boolean:
-		return boolType
-	case schema.Integer:
+	case schema.Integer, schema.Boolean: // BOOLEAN holds 0 and 1
 		return int64Type
 	case schema.Text, schema.JSON:
 		return stringType

@@ -3,14 +3,20 @@ package driver
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/cli/browser"
 	"github.com/plannersql/planner/graph"
+	"github.com/plannersql/planner/internal/auth"
 	"github.com/plannersql/planner/schema"
 	"golang.org/x/oauth2"
 	"golang.org/x/time/rate"
@@ -19,39 +25,52 @@ import (
 
 // Connector opens connections of one configuration. All its connections
 // share one Graph client (and so its concurrency limit, rate limit and
-// request counters). Use it with sql.OpenDB.
+// request counters) and one sign-in. Use it with sql.OpenDB; database/sql
+// closes it when the DB is closed.
 type Connector struct {
-	cfg    *Config
+	cfg    *Config // the effective configuration: profile applied, defaults filled in
 	opts   connectorOptions
 	sqlite *sqlite.Driver
 
-	mu     sync.Mutex
-	client *graph.Client
-	ts     oauth2.TokenSource
-	closer func() error
+	mu      sync.Mutex
+	client  *graph.Client
+	ts      oauth2.TokenSource
+	pending *clientInit     // the first connection's sign-in, while it runs
+	closers []func() error  // the sandbox tenant, the log file
+	noticed map[string]bool // store notices already written to stderr
 
 	states sync.Map // uint64 → *connState
 	nextID atomic.Uint64
 
 	requests  *graph.RequestCounter
 	throttled atomic.Int64 // responses 429, 503 or 504 (each was retried or failed)
-	logger    *slog.Logger
+
+	log       *slog.Logger // nil: nothing is logged
+	verbosity int
+	logFile   *os.File
+
+	// Seams for tests: the clock and the wait between device code polls
+	// of sign-in, stderr for the default prompts, the browser opener.
+	now    func() time.Time
+	wait   func(ctx context.Context, d time.Duration) error
+	stderr io.Writer
+	open   func(url string) error
 }
 
-// ConnectorOption configures what a DSN cannot carry.
+// clientInit is a sign-in in progress: later connections wait for it.
+type clientInit struct {
+	done chan struct{}
+	err  error
+}
+
+// ConnectorOption configures what a DSN cannot carry and a Config does not
+// hold.
 type ConnectorOption func(*connectorOptions)
 
 type connectorOptions struct {
-	logger    *slog.Logger
 	hook      func(graph.RequestInfo)
 	rateLimit rate.Limit
 	burst     int
-}
-
-// WithLogger sends the driver's diagnostics (per Verbosity) to l. Without it
-// the driver logs nothing unless Verbosity > 0, and then to slog.Default().
-func WithLogger(l *slog.Logger) ConnectorOption {
-	return func(o *connectorOptions) { o.logger = l }
 }
 
 // WithRequestHook calls h after every Graph HTTP request the connector sends.
@@ -67,32 +86,38 @@ func WithRateLimit(r rate.Limit, burst int) ConnectorOption {
 
 var _ driver.Connector = (*Connector)(nil)
 
-// NewConnector returns a connector for cfg. The configuration is copied. No
-// request is sent and no sign-in happens until the first connection.
+// NewConnector returns a connector for cfg, which is copied. When
+// cfg.Profile is set, the profile of the user's config file fills in the
+// fields cfg leaves at their zero value (no file is read otherwise); then
+// the defaults fill in the rest. The combination is checked here: a bad
+// value, a GraphURL or AuthorityURL that breaks the host rule, Sandbox
+// without package sandbox, or an OFF/Token scheme without a token is an
+// error naming the property. No request is sent and no sign-in happens
+// until the first connection.
 func NewConnector(cfg *Config, opts ...ConnectorOption) (*Connector, error) {
 	if cfg == nil {
 		cfg = NewConfig()
 	}
 	cfg = cfg.Clone()
 	if cfg.Profile != "" {
-		if err := applyProfile(cfg); err != nil {
+		path, err := profilePath()
+		if err != nil {
+			return nil, fmt.Errorf("planner: Profile=%s: %w", cfg.Profile, err)
+		}
+		if err := cfg.applyProfile(path); err != nil {
 			return nil, err
 		}
+	}
+	if err := cfg.normalize(); err != nil {
+		return nil, err
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	c := &Connector{cfg: cfg, sqlite: &sqlite.Driver{}, requests: graph.NewRequestCounter()}
+	c := &Connector{cfg: cfg, sqlite: &sqlite.Driver{}, requests: graph.NewRequestCounter(),
+		now: time.Now, stderr: os.Stderr, open: browser.OpenURL}
 	for _, o := range opts {
 		o(&c.opts)
-	}
-	c.logger = c.opts.logger
-	if c.logger == nil {
-		if cfg.Verbosity > 0 {
-			c.logger = slog.Default()
-		} else {
-			c.logger = slog.New(slog.DiscardHandler)
-		}
 	}
 	for _, t := range schema.All() {
 		impl := tableImpls[strings.ToLower(t.Name)]
@@ -103,23 +128,37 @@ func NewConnector(cfg *Config, opts ...ConnectorOption) (*Connector, error) {
 			return nil, fmt.Errorf("planner: register table %s: %w", t.Name, err)
 		}
 	}
+	if err := c.openLog(); err != nil {
+		return nil, err
+	}
+	if c.logFile != nil {
+		c.closers = append(c.closers, c.logFile.Close)
+	}
 	return c, nil
 }
 
 func moduleName(t *schema.Table) string { return "planner_" + strings.ToLower(t.Name) }
 
-// validate checks the combination of properties.
+// validate checks the combination of properties of a normalized Config.
 func (c *Config) validate() error {
 	if c.Sandbox {
-		return nil
+		_, err := sandboxOpener()
+		return err
+	}
+	if err := auth.CheckGraphURL(c.GraphURL, c.AllowCustomHosts); err != nil {
+		return fmt.Errorf("planner: %w", err)
 	}
 	if c.TokenSource != nil {
 		return nil
 	}
-	if c.InitiateOAuth == OAuthOff || c.AuthScheme == AuthToken {
+	if c.usesToken() {
 		if c.OAuthAccessToken == "" {
 			return fmt.Errorf("planner: OAuthAccessToken is empty: with InitiateOAuth=OFF or AuthScheme=Token give OAuthAccessToken=<token>, or use InitiateOAuth=GETANDREFRESH to sign in")
 		}
+		return nil
+	}
+	if err := auth.CheckAuthorityURL(c.AuthorityURL, c.AllowCustomHosts); err != nil {
+		return fmt.Errorf("planner: %w", err)
 	}
 	return nil
 }
@@ -144,17 +183,18 @@ func (c *Connector) Throttled() int { return int(c.throttled.Load()) }
 // "GET /planner/plans/{id}/tasks".
 func (c *Connector) RequestCounts() map[string]int { return c.requests.Counts() }
 
-// Close releases what the connector holds (the sandbox tenant, if any).
-// database/sql calls it when the DB is closed.
+// Close releases what the connector holds: its sandbox tenant, if any,
+// and its log file. database/sql calls it when the DB is closed.
 func (c *Connector) Close() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closer != nil {
-		err := c.closer()
-		c.closer = nil
-		return err
+	closers := c.closers
+	c.closers = nil
+	c.mu.Unlock()
+	var errs []error
+	for i := len(closers) - 1; i >= 0; i-- {
+		errs = append(errs, closers[i]())
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Connect opens a connection: an in-memory SQLite database whose temp schema
@@ -191,44 +231,88 @@ func (c *Connector) state(id uint64) *connState {
 
 func (c *Connector) dropState(id uint64) { c.states.Delete(id) }
 
-// graphClient returns the connector's Graph client, signing in on first use.
+// graphClient returns the connector's Graph client, signing in on first
+// use. Connections made while the first one signs in wait for it (or for
+// their context), so that one process signs in once.
 func (c *Connector) graphClient(ctx context.Context) (*graph.Client, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.client != nil {
-		return c.client, nil
+	for {
+		c.mu.Lock()
+		if c.client != nil {
+			g := c.client
+			c.mu.Unlock()
+			return g, nil
+		}
+		if p := c.pending; p != nil {
+			c.mu.Unlock()
+			select {
+			case <-p.done:
+				if p.err != nil {
+					return nil, p.err
+				}
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		p := &clientInit{done: make(chan struct{})}
+		c.pending = p
+		c.mu.Unlock()
+
+		g, ts, closer, err := c.newClient(ctx)
+		c.mu.Lock()
+		if err == nil {
+			c.client, c.ts = g, ts
+			if closer != nil {
+				c.closers = append(c.closers, closer)
+			}
+		}
+		c.pending, p.err = nil, err
+		close(p.done)
+		c.mu.Unlock()
+		return g, err
 	}
+}
+
+// newClient signs in (or opens the sandbox) and builds the Graph client.
+func (c *Connector) newClient(ctx context.Context) (*graph.Client, oauth2.TokenSource, func() error, error) {
 	cfg := c.cfg
 	baseURL := cfg.GraphURL
 	httpClient := cfg.HTTPClient
 	ts := cfg.TokenSource
+	var closer func() error
 	switch {
-	case ts != nil:
 	case cfg.Sandbox:
-		sb, err := sandbox()
+		open, err := sandboxOpener()
 		if err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
-		baseURL = sb.graphURL
-		if httpClient == nil {
-			httpClient = sb.httpClient
+		sb, err := open(ctx)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("planner: open the sandbox tenant: %w", err)
 		}
-		ts = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: sb.token, TokenType: "Bearer"})
-	case cfg.InitiateOAuth == OAuthOff || cfg.AuthScheme == AuthToken:
+		baseURL, httpClient, closer = sb.GraphURL, sb.HTTPClient, sb.Close
+		ts = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: sb.AccessToken, TokenType: "Bearer"})
+	case ts != nil:
+	case cfg.usesToken():
 		ts = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: cfg.OAuthAccessToken, TokenType: "Bearer"})
 	default:
 		var err error
-		ts, err = signIn(ctx, cfg, httpClient)
-		if err != nil {
-			return nil, err
+		if ts, err = c.signIn(ctx); err != nil {
+			return nil, nil, nil, err
 		}
+	}
+	if c.logging(logBodies) {
+		if httpClient == nil {
+			httpClient = &http.Client{}
+		}
+		httpClient = c.loggingClient(httpClient, "")
 	}
 	opts := []graph.Option{
 		graph.WithBaseURL(baseURL),
 		graph.WithTokenSource(ts),
 		graph.WithMaxConcurrency(cfg.MaxConcurrency),
 		graph.WithTimeout(cfg.Timeout),
-		graph.WithRetryPolicy(graph.RetryPolicy{MaxRetries: cfg.MaxRetries}),
+		graph.WithRetryPolicy(graph.RetryPolicy{MaxRetries: max(cfg.MaxRetries, 0)}),
 		graph.WithUserAgent("plannersql/planner"),
 		graph.WithRequestHook(c.hook),
 	}
@@ -238,39 +322,17 @@ func (c *Connector) graphClient(ctx context.Context) (*graph.Client, error) {
 	if c.opts.rateLimit > 0 {
 		opts = append(opts, graph.WithRateLimit(c.opts.rateLimit, max(c.opts.burst, 1)))
 	}
-	c.client = graph.NewClient(opts...)
-	c.ts = ts
-	return c.client, nil
+	return graph.NewClient(opts...), ts, closer, nil
 }
 
 // hook counts and logs every Graph request.
 func (c *Connector) hook(ri graph.RequestInfo) {
 	c.requests.Hook(ri)
-	switch ri.Status {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	if throttled(ri.Status) {
 		c.throttled.Add(1)
 	}
-	if c.cfg.Verbosity >= 2 {
-		attrs := []any{"method", ri.Method, "path", ri.Path, "status", ri.Status, "attempt", ri.Attempt, "duration", ri.Duration}
-		if ri.Err != nil {
-			attrs = append(attrs, "error", ri.Err)
-		}
-		c.logger.Debug("planner: graph request", attrs...)
-	}
+	c.logRequest(ri)
 	if c.opts.hook != nil {
 		c.opts.hook(ri)
 	}
 }
-
-// sandboxTenant is the process-wide emulated tenant behind Sandbox=true.
-type sandboxTenant struct {
-	graphURL   string
-	token      string
-	httpClient *http.Client
-}
-
-var (
-	sandboxOnce sync.Once
-	sandboxVal  *sandboxTenant
-	sandboxErr  error
-)

@@ -4,20 +4,64 @@
 //	import _ "github.com/plannersql/planner/driver"
 //
 //	db, err := sql.Open("planner", "Profile=prod")        // a profile of the config file
-//	db, err := sql.Open("planner", "Sandbox=true")        // the emulated demo tenant: no network
+//	db, err := sql.Open("planner", "Tenant=contoso.onmicrosoft.com;OAuthClientId=...")
 //	rows, err := db.QueryContext(ctx, `
 //		SELECT p.Title AS plan, b.Name AS bucket, count(*) AS open
 //		FROM Tasks t JOIN Plans p USING (PlanId) JOIN Buckets b USING (BucketId)
 //		WHERE t.PercentComplete < 100
 //		GROUP BY 1, 2 ORDER BY 3 DESC`)
 //
-// Things a connection string cannot carry (an *http.Client, an
-// oauth2.TokenSource) go in a [Config] given to [NewConnector]:
+// Sandbox=true connects to an emulated demo tenant (no network, no
+// sign-in) once the program imports package
+// github.com/plannersql/planner/sandbox.
 //
-//	cfg := driver.NewConfig()
-//	cfg.TokenSource = myTokenSource
-//	cn, err := driver.NewConnector(cfg, driver.WithLogger(logger))
+// # Configuration
+//
+// A [Config] has one field per connection property (docs/connection.md);
+// every zero value means the property's default, and a field set in Go is
+// exactly a key written in the DSN ([ParseDSN] and [Config.FormatDSN]
+// convert). It also carries what a connection string cannot: an
+// *http.Client, an oauth2.TokenSource, a *slog.Logger, and the sign-in
+// hooks:
+//
+//	cfg := &driver.Config{
+//		Tenant:        "contoso.onmicrosoft.com",
+//		OAuthClientID: "11111111-2222-3333-4444-555555555555",
+//		AuthScheme:    driver.AuthDeviceCode,
+//		DeviceCodePrompt: func(ctx context.Context, dc driver.DeviceCode) error {
+//			return notifyUser(dc.Message) // e.g. send it to a chat
+//		},
+//		Logger:    logger,
+//		Verbosity: 2,
+//	}
+//	cn, err := driver.NewConnector(cfg)
 //	db := sql.OpenDB(cn)
+//
+// # Signing in
+//
+// With InitiateOAuth=GETANDREFRESH (the default) the first connection
+// signs in when nothing usable is stored — AzureAD in the browser
+// (Config.OpenBrowser; by default the URL on stderr and the default
+// browser), DeviceCode with a code entered on any device
+// (Config.DeviceCodePrompt; by default the message on stderr) — and saves
+// the sign-in to OAuthSettingsLocation. Later connections and processes
+// reuse and refresh it; connections opened together sign in once.
+// InitiateOAuth=REFRESH never prompts. A hook returning [ErrNoPrompt]
+// makes a connection fail at once, saying how to sign in, instead of
+// asking. [Connector.SignIn], [Connector.SignInStatus] and
+// [Connector.SignOut] do what `planner auth login|status|logout` do.
+//
+// Tokens go only where they belong: GraphURL and AuthorityURL must be
+// https to Microsoft's hosts (national clouds included) or a loopback
+// address, unless AllowCustomHosts is set; a stored refresh token is
+// presented only to the authority that issued it.
+//
+// # Logging
+//
+// Verbosity 1 logs each statement, 2 also each Graph request (method,
+// path, status, ms, throttled, retries), 3 also the bodies, with tokens,
+// secrets and codes redacted — to Config.Logger, else Logfile, else
+// slog.Default(). Nothing is logged by default.
 //
 // The tables, their columns, keys, pushdown and writability are listed in
 // docs/tables.md (generated from package schema) and in the sys_tables and
@@ -33,16 +77,28 @@
 // Graph request (Tasks WHERE TaskId = ? is one GET; WHERE PlanId = ? reads
 // that plan's task pages only); details come in $batch requests of 20; a scan
 // reads plans concurrently (MaxConcurrency) and streams rows in order.
-// DATETIME columns scan into time.Time, BOOLEAN columns hold 0 or 1 (they scan
-// into bool), and JSON columns hold the Graph object as text.
+// DATETIME columns scan into time.Time; BOOLEAN columns hold the integers 0
+// and 1, as everywhere in SQLite (ScanType is int64, a *any receives an int64,
+// and *bool or sql.NullBool work too); JSON columns hold the Graph object as
+// text.
+//
+// A scan that discovers plans through /me/memberOf fails with an error that
+// errors.Is [ErrMissingPermission] when the sign-in lacks Group.Read.All or
+// GroupMember.Read.All (Graph then lists the user's groups without their
+// properties); a group named in GroupId that cannot be read fails the scan
+// with an error naming it and errors.As the *graph.Error (see
+// docs/connection.md).
 //
 // # Writes
 //
 // INSERT, UPDATE and DELETE become Graph POST, PATCH and DELETE with the ETag
 // of the row as it was read; an UPDATE sends only the columns whose value
-// changed. When someone else changed the object in between, the statement
-// fails with an error that errors.Is [ErrRowChanged] and errors.As a
-// *graph.Error carrying the 412. Read-only tables and columns are refused
+// changed. Planner applies a change made against an older ETag when it
+// touches nothing changed since; when someone else changed the same
+// properties in between, the statement fails with an error that errors.Is
+// [ErrRowChanged] and errors.As a *graph.Error carrying Graph's 409 (or 412
+// when the ETag is no longer a version Graph can judge). Read-only tables
+// and columns are refused
 // before anything is sent, naming the column.
 //
 // The id Graph gives a new row is returned by INSERT ... RETURNING (any

@@ -2,156 +2,86 @@ package driver
 
 import (
 	"fmt"
-	"maps"
-	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/plannersql/planner/internal/config"
 )
 
-// Auth schemes accepted by the AuthScheme property.
-const (
-	AuthAzureAD               = "AzureAD"               // browser sign-in: authorization code with PKCE
-	AuthDeviceCode            = "DeviceCode"            // device code flow, for headless machines
-	AuthAzureServicePrincipal = "AzureServicePrincipal" // client credentials with a secret (app-only)
-	AuthToken                 = "Token"                 // OAuthAccessToken used as given
-)
-
-// Values of the InitiateOAuth property.
-const (
-	OAuthGetAndRefresh = "GETANDREFRESH" // sign in when no token is stored, refresh when needed
-	OAuthRefresh       = "REFRESH"       // refresh a stored or given refresh token, never prompt
-	OAuthOff           = "OFF"           // use OAuthAccessToken as is
-)
-
-// Plan discovery modes accepted by the PlanScope property.
-const (
-	PlanScopeGroups = "groups" // every plan of every group the account can reach
-	PlanScopeMe     = "me"     // the plans /me/planner/plans returns
-)
-
-// Defaults of the connection properties.
-const (
-	DefaultGraphURL       = "https://graph.microsoft.com/v1.0"
-	DefaultAuthorityURL   = "https://login.microsoftonline.com"
-	DefaultTenant         = "organizations"
-	DefaultMaxConcurrency = 8
-	DefaultTimeout        = 60 * time.Second
-	DefaultMaxRetries     = 6
-)
-
-// Config is a parsed connection string. The zero value is not ready: use
-// [NewConfig] or [ParseDSN], which fill in the defaults.
-type Config struct {
-	Profile               string        // a named connection from the user's config file; other keys override it
-	AuthScheme            string        // AzureAD (default), DeviceCode, AzureServicePrincipal or Token
-	InitiateOAuth         string        // GETANDREFRESH (default), REFRESH or OFF
-	Tenant                string        // directory id or domain (default "organizations")
-	OAuthClientID         string        // the app registration to sign in with
-	OAuthClientSecret     string        // secret of a confidential client (AzureServicePrincipal); never formatted
-	OAuthAccessToken      string        // a token supplied by the caller; never formatted
-	OAuthRefreshToken     string        // a refresh token supplied by the caller; never formatted
-	OAuthSettingsLocation string        // keyring://<name>, a file path, or memory:// (default: keychain, else a file)
-	CallbackURL           string        // fixed loopback redirect for AzureAD sign-in (default: 127.0.0.1, random port)
-	Scope                 string        // extra or replacement scopes, space or comma separated
-	GraphURL              string        // Graph base URL (default https://graph.microsoft.com/v1.0)
-	AuthorityURL          string        // identity platform base URL (default https://login.microsoftonline.com)
-	Sandbox               bool          // an in-process emulated demo tenant: no network, no sign-in
-	GroupIDs              []string      // limit scans to these groups (GroupId property, comma separated)
-	PlanScope             string        // how plans are discovered: groups (default) or me
-	MaxConcurrency        int           // concurrent Graph requests per connection (default 8)
-	Timeout               time.Duration // per request attempt (default 60s); seconds or a Go duration
-	MaxRetries            int           // retries of a throttled or failed request (default 6)
-	Verbosity             int           // 0–3: errors, queries, requests, bodies (tokens redacted)
-
-	// HTTPClient, when set, is the base HTTP client for Graph and sign-in
-	// requests. It cannot be given in a DSN.
-	HTTPClient *http.Client
-	// TokenSource, when set, supplies access tokens and replaces every sign-in
-	// setting. It cannot be given in a DSN.
-	TokenSource oauth2.TokenSource
-
-	explicit map[string]bool // canonical names of properties set with Set
-}
-
-// IsSet reports whether the property name was set explicitly with [Config.Set]
-// (or in the DSN), as opposed to holding its default. A profile fills in only
-// the properties that are not set.
-func (c *Config) IsSet(name string) bool {
-	p := lookupProperty(strings.TrimSpace(name))
-	return p != nil && c.explicit[p.name]
-}
-
-// NewConfig returns a Config with every default filled in.
-func NewConfig() *Config {
-	return &Config{
-		AuthScheme:     AuthAzureAD,
-		InitiateOAuth:  OAuthGetAndRefresh,
-		Tenant:         DefaultTenant,
-		GraphURL:       DefaultGraphURL,
-		AuthorityURL:   DefaultAuthorityURL,
-		PlanScope:      PlanScopeGroups,
-		MaxConcurrency: DefaultMaxConcurrency,
-		Timeout:        DefaultTimeout,
-		MaxRetries:     DefaultMaxRetries,
-	}
-}
-
-// Clone returns a copy of c that shares nothing mutable with it.
-func (c *Config) Clone() *Config {
-	cc := *c
-	cc.GroupIDs = slices.Clone(c.GroupIDs)
-	cc.explicit = maps.Clone(c.explicit)
-	return &cc
-}
-
-// property describes one connection property: its canonical name, how to set
-// it from text and how to read it back as text.
+// property describes one connection property: its canonical name, what it
+// means and its default (for docs/connection.md), how to set its Config
+// field from text, and how to read the field back as text ("" when the
+// field is at its zero value). This table is the only place property names
+// are spelled: the DSN parser, profiles, FormatDSN, the documentation and
+// the errors all use it.
 type property struct {
 	name   string
 	secret bool
+	doc    string // meaning, Markdown
+	def    string // default, Markdown
 	set    func(c *Config, v string) error
 	get    func(c *Config) string
 }
 
-func stringProp(name string, f func(*Config) *string) property {
+func stringProp(name, doc, def string, f func(*Config) *string) property {
 	return property{
-		name: name,
-		set:  func(c *Config, v string) error { *f(c) = v; return nil },
-		get:  func(c *Config) string { return *f(c) },
-	}
-}
-
-func secretProp(name string, f func(*Config) *string) property {
-	p := stringProp(name, f)
-	p.secret = true
-	return p
-}
-
-func enumProp(name string, f func(*Config) *string, values ...string) property {
-	return property{
-		name: name,
-		set: func(c *Config, v string) error {
-			for _, ok := range values {
-				if strings.EqualFold(v, ok) {
-					*f(c) = ok
-					return nil
-				}
-			}
-			return fmt.Errorf("accepted values are %s", strings.Join(values, ", "))
-		},
+		name: name, doc: doc, def: def,
+		set: func(c *Config, v string) error { *f(c) = v; return nil },
 		get: func(c *Config) string { return *f(c) },
 	}
 }
 
-func intProp(name string, min, max int, f func(*Config) *int) property {
+func secretProp(name, doc string, f func(*Config) *string) property {
+	p := stringProp(name, doc, "—", f)
+	p.secret = true
+	return p
+}
+
+func enumProp[E ~string](name, doc string, f func(*Config) *E, values ...E) property {
 	return property{
-		name: name,
+		name: name, doc: doc, def: "`" + string(values[0]) + "`",
+		set: func(c *Config, v string) error {
+			if strings.TrimSpace(v) == "" {
+				*f(c) = ""
+				return nil
+			}
+			for _, ok := range values {
+				if strings.EqualFold(strings.TrimSpace(v), string(ok)) {
+					*f(c) = ok
+					return nil
+				}
+			}
+			names := make([]string, len(values))
+			for i, x := range values {
+				names[i] = string(x)
+			}
+			return fmt.Errorf("accepted values are %s", joinComma(names))
+		},
+		get: func(c *Config) string { return string(*f(c)) },
+	}
+}
+
+func boolProp(name, doc string, f func(*Config) *bool) property {
+	return property{
+		name: name, doc: doc, def: "`false`",
+		set: func(c *Config, v string) error {
+			b, err := parseBool(v)
+			*f(c) = b
+			return err
+		},
+		get: func(c *Config) string {
+			if *f(c) {
+				return "true"
+			}
+			return ""
+		},
+	}
+}
+
+func intProp(name, doc, def string, min, max int, f func(*Config) *int) property {
+	return property{
+		name: name, doc: doc, def: def,
 		set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil || n < min || n > max {
@@ -160,39 +90,46 @@ func intProp(name string, min, max int, f func(*Config) *int) property {
 			*f(c) = n
 			return nil
 		},
-		get: func(c *Config) string { return strconv.Itoa(*f(c)) },
+		get: func(c *Config) string {
+			if *f(c) == 0 {
+				return ""
+			}
+			return strconv.Itoa(*f(c))
+		},
 	}
 }
 
-// properties lists every connection property in FormatDSN order.
+// properties lists every connection property in FormatDSN (and
+// documentation) order.
 var properties = []property{
-	stringProp("Profile", func(c *Config) *string { return &c.Profile }),
-	enumProp("AuthScheme", func(c *Config) *string { return &c.AuthScheme }, AuthAzureAD, AuthDeviceCode, AuthAzureServicePrincipal, AuthToken),
-	enumProp("InitiateOAuth", func(c *Config) *string { return &c.InitiateOAuth }, OAuthGetAndRefresh, OAuthRefresh, OAuthOff),
-	stringProp("Tenant", func(c *Config) *string { return &c.Tenant }),
-	stringProp("OAuthClientId", func(c *Config) *string { return &c.OAuthClientID }),
-	secretProp("OAuthClientSecret", func(c *Config) *string { return &c.OAuthClientSecret }),
-	secretProp("OAuthAccessToken", func(c *Config) *string { return &c.OAuthAccessToken }),
-	secretProp("OAuthRefreshToken", func(c *Config) *string { return &c.OAuthRefreshToken }),
-	stringProp("OAuthSettingsLocation", func(c *Config) *string { return &c.OAuthSettingsLocation }),
-	stringProp("CallbackURL", func(c *Config) *string { return &c.CallbackURL }),
-	stringProp("Scope", func(c *Config) *string { return &c.Scope }),
-	stringProp("GraphURL", func(c *Config) *string { return &c.GraphURL }),
-	stringProp("AuthorityURL", func(c *Config) *string { return &c.AuthorityURL }),
+	stringProp("Profile", "a named connection from the config file (`[profiles.<name>]`); it fills in only the properties the connection string (or the Go `Config`) leaves unset",
+		"—", func(c *Config) *string { return &c.Profile }),
+	enumProp("AuthScheme", "`AzureAD` (browser sign-in: authorization code with PKCE), `DeviceCode` (a code entered on any device), `AzureServicePrincipal` (client secret; app-only), `Token` (OAuthAccessToken as given)",
+		func(c *Config) *AuthScheme { return &c.AuthScheme }, AuthAzureAD, AuthDeviceCode, AuthAzureServicePrincipal, AuthToken),
+	enumProp("InitiateOAuth", "`GETANDREFRESH` (sign in on the first connection when nothing usable is stored, refresh when needed), `REFRESH` (refresh a stored or given token, never prompt), `OFF` (use OAuthAccessToken as is)",
+		func(c *Config) *InitiateOAuth { return &c.InitiateOAuth }, OAuthGetAndRefresh, OAuthRefresh, OAuthOff),
+	stringProp("Tenant", "directory (tenant) id or domain", "`"+DefaultTenant+"`", func(c *Config) *string { return &c.Tenant }),
+	stringProp("OAuthClientId", "the app registration to sign in with", "— (required for sign-in)", func(c *Config) *string { return &c.OAuthClientID }),
+	secretProp("OAuthClientSecret", "the app's secret, for `AzureServicePrincipal`; use `${ENV}` in a profile", func(c *Config) *string { return &c.OAuthClientSecret }),
+	secretProp("OAuthAccessToken", "an access token supplied by the caller (`InitiateOAuth=OFF` or `AuthScheme=Token`)", func(c *Config) *string { return &c.OAuthAccessToken }),
+	secretProp("OAuthRefreshToken", "a refresh token supplied by the caller, used when nothing is stored", func(c *Config) *string { return &c.OAuthRefreshToken }),
+	stringProp("OAuthSettingsLocation", "where sign-ins persist: `keyring://<name>` (OS keychain), a file path (written with mode 0600, in a directory others cannot write), or `memory://`",
+		"the keychain; a file under the user config dir when there is no keychain", func(c *Config) *string { return &c.OAuthSettingsLocation }),
+	stringProp("CallbackURL", "fixed loopback redirect URI for `AzureAD` sign-in", "`http://127.0.0.1:<random port>`", func(c *Config) *string { return &c.CallbackURL }),
+	stringProp("Scope", "replacement scopes (space or comma separated)", "what Planner needs, plus `offline_access`", func(c *Config) *string { return &c.Scope }),
+	stringProp("GraphURL", "Graph base URL: https to a Microsoft Graph host (national clouds included), or http to a loopback address (a local emulator)",
+		"`"+DefaultGraphURL+"`", func(c *Config) *string { return &c.GraphURL }),
+	stringProp("AuthorityURL", "identity platform base URL: https to a Microsoft login host, or http to a loopback address",
+		"`"+DefaultAuthorityURL+"`", func(c *Config) *string { return &c.AuthorityURL }),
+	boolProp("AllowCustomHosts", "`true`: GraphURL and AuthorityURL may name https hosts outside Microsoft's clouds (a gateway you trust with your tokens)",
+		func(c *Config) *bool { return &c.AllowCustomHosts }),
+	boolProp("Sandbox", "`true`: an in-process emulated tenant with demo data; no network, no sign-in (a Go program imports `github.com/plannersql/planner/sandbox`; the CLI does)",
+		func(c *Config) *bool { return &c.Sandbox }),
 	{
-		name: "Sandbox",
-		set: func(c *Config, v string) error {
-			b, err := parseBool(v)
-			c.Sandbox = b
-			return err
-		},
-		get: func(c *Config) string { return strconv.FormatBool(c.Sandbox) },
-	},
-	{
-		name: "GroupId",
+		name: "GroupId", doc: "limit scans to these groups (comma separated)", def: "every group the account can reach",
 		set: func(c *Config, v string) error {
 			c.GroupIDs = nil
-			for _, id := range strings.Split(v, ",") {
+			for id := range strings.SplitSeq(v, ",") {
 				if id = strings.TrimSpace(id); id != "" {
 					c.GroupIDs = append(c.GroupIDs, id)
 				}
@@ -201,10 +138,11 @@ var properties = []property{
 		},
 		get: func(c *Config) string { return strings.Join(c.GroupIDs, ",") },
 	},
-	enumProp("PlanScope", func(c *Config) *string { return &c.PlanScope }, PlanScopeGroups, PlanScopeMe),
-	intProp("MaxConcurrency", 1, 256, func(c *Config) *int { return &c.MaxConcurrency }),
+	enumProp("PlanScope", "how plans are discovered: `groups` (every plan of every reachable group) or `me` (`/me/planner/plans`)",
+		func(c *Config) *PlanScope { return &c.PlanScope }, PlanScopeGroups, PlanScopeMe),
+	intProp("MaxConcurrency", "concurrent Graph requests per connection", "`8`", 1, 256, func(c *Config) *int { return &c.MaxConcurrency }),
 	{
-		name: "Timeout",
+		name: "Timeout", doc: "per request attempt: seconds or a Go duration (`90s`, `2m`)", def: "`60s`",
 		set: func(c *Config, v string) error {
 			v = strings.TrimSpace(v)
 			if n, err := strconv.Atoi(v); err == nil && n > 0 {
@@ -219,14 +157,42 @@ var properties = []property{
 			return nil
 		},
 		get: func(c *Config) string {
-			if c.Timeout%time.Second == 0 {
+			switch {
+			case c.Timeout == 0:
+				return ""
+			case c.Timeout%time.Second == 0:
 				return strconv.Itoa(int(c.Timeout / time.Second))
 			}
 			return c.Timeout.String()
 		},
 	},
-	intProp("MaxRetries", 0, 100, func(c *Config) *int { return &c.MaxRetries }),
-	intProp("Verbosity", 0, 3, func(c *Config) *int { return &c.Verbosity }),
+	{
+		name: "MaxRetries", doc: "retries of a throttled (429) or unavailable (503/504) request, honouring `Retry-After`; `0` for none", def: "`6`",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 0 || n > 100 {
+				return fmt.Errorf("want a whole number from 0 to 100")
+			}
+			c.MaxRetries = n
+			if n == 0 {
+				c.MaxRetries = NoRetries
+			}
+			return nil
+		},
+		get: func(c *Config) string {
+			switch c.MaxRetries {
+			case 0:
+				return ""
+			case NoRetries:
+				return "0"
+			}
+			return strconv.Itoa(c.MaxRetries)
+		},
+	},
+	intProp("Verbosity", "what is logged: `0` nothing, `1` each statement, `2` also each Graph request (method, path, status, ms, throttled, retries), `3` also request and response bodies (tokens, secrets and codes redacted)",
+		"`0`; `1` when Logfile (or a Go `Logger`) is set", 0, 3, func(c *Config) *int { return &c.Verbosity }),
+	stringProp("Logfile", "where the Verbosity output goes: a file path, appended to (created with mode 0600); Go code may set `Config.Logger` instead",
+		"none: `slog.Default()` when Verbosity > 0", func(c *Config) *string { return &c.Logfile }),
 }
 
 // PropertyNames returns the canonical names of every connection property.
@@ -242,6 +208,7 @@ func PropertyNames() []string {
 func IsProperty(name string) bool { return lookupProperty(name) != nil }
 
 func lookupProperty(name string) *property {
+	name = strings.TrimSpace(name)
 	for i := range properties {
 		if strings.EqualFold(properties[i].name, name) {
 			return &properties[i]
@@ -260,30 +227,29 @@ func parseBool(v string) (bool, error) {
 	return false, fmt.Errorf("want true or false")
 }
 
-// Get returns one connection property by name (case-insensitive) as text, in
-// the form Set accepts, and whether the name is a property. Unlike FormatDSN
-// and String it returns secrets (OAuthClientSecret, OAuthAccessToken,
-// OAuthRefreshToken) as they are: never log its result.
-func (c *Config) Get(name string) (string, bool) {
-	p := lookupProperty(strings.TrimSpace(name))
-	if p == nil {
-		return "", false
+func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
+
+func joinComma(s []string) string { return strings.Join(s, ", ") }
+
+// unknownProperty is the error for a key that is not a property: it
+// suggests the nearest name and lists the accepted ones.
+func unknownProperty(key string) error {
+	k := strings.TrimSpace(key)
+	if best, ok := config.Closest(k, PropertyNames()); ok {
+		return fmt.Errorf("planner: unknown connection property %q; did you mean %s? (accepted properties: %s)",
+			k, best, joinComma(PropertyNames()))
 	}
-	return p.get(c), true
+	return fmt.Errorf("planner: unknown connection property %q; accepted properties: %s", k, joinComma(PropertyNames()))
 }
 
-// Set sets one connection property by name (case-insensitive). The error names
-// the property and, for an unknown one, lists the accepted names.
+// Set sets one connection property by name (case-insensitive) from its
+// text form, as a DSN key would. An empty value resets the field to its
+// default. The error names the property (never a secret's value) and, for
+// an unknown one, lists the accepted names.
 func (c *Config) Set(key, value string) error {
-	p := lookupProperty(strings.TrimSpace(key))
+	p := lookupProperty(key)
 	if p == nil {
-		k := strings.TrimSpace(key)
-		if best, ok := config.Closest(k, PropertyNames()); ok {
-			return fmt.Errorf("planner: unknown connection property %q; did you mean %s? (accepted properties: %s)",
-				k, best, strings.Join(PropertyNames(), ", "))
-		}
-		return fmt.Errorf("planner: unknown connection property %q; accepted properties: %s",
-			k, strings.Join(PropertyNames(), ", "))
+		return unknownProperty(key)
 	}
 	if err := p.set(c, value); err != nil {
 		if p.secret {
@@ -291,17 +257,14 @@ func (c *Config) Set(key, value string) error {
 		}
 		return fmt.Errorf("planner: connection property %s=%q: %w", p.name, value, err)
 	}
-	if c.explicit == nil {
-		c.explicit = map[string]bool{}
-	}
-	c.explicit[p.name] = true
 	return nil
 }
 
 // ParseDSN parses a connection string of the form "Key=Value;Key2=Value2".
 // Keys are case-insensitive; a value may be quoted with ' or " (a doubled quote
 // inside stands for one). Unknown keys and bad values are errors that name the
-// key. Profile is recorded but not loaded here: the connector loads it.
+// key. Fields the DSN does not set stay at their zero value (the default).
+// Profile is recorded but not loaded here: NewConnector loads it.
 func ParseDSN(dsn string) (*Config, error) {
 	c := NewConfig()
 	pairs, err := splitDSN(dsn)
@@ -384,10 +347,11 @@ func splitDSN(dsn string) ([][2]string, error) {
 	return pairs, nil
 }
 
-// FormatDSN returns the connection string for c: every property that differs
-// from its default, in a fixed order. It never includes secrets
-// (OAuthClientSecret, OAuthAccessToken, OAuthRefreshToken): give those through
-// the Config, a profile, or the environment.
+// FormatDSN returns the connection string for c: every property whose field
+// is set (not at its zero value), in a fixed order; ParseDSN gives c back.
+// It never includes secrets (OAuthClientSecret, OAuthAccessToken,
+// OAuthRefreshToken): give those through the Config, a profile, or the
+// environment.
 func (c *Config) FormatDSN() string { return c.format(false) }
 
 // String returns the connection string for display, with each secret that is
@@ -395,11 +359,10 @@ func (c *Config) FormatDSN() string { return c.format(false) }
 func (c *Config) String() string { return c.format(true) }
 
 func (c *Config) format(showRedacted bool) string {
-	def := NewConfig()
 	var parts []string
 	for _, p := range properties {
 		v := p.get(c)
-		if v == p.get(def) {
+		if v == "" {
 			continue
 		}
 		if p.secret {
@@ -418,4 +381,46 @@ func quoteValue(v string) string {
 		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
 	}
 	return v
+}
+
+// propertyTable renders the connection properties as the Markdown table of
+// docs/connection.md.
+func propertyTable() string {
+	var b strings.Builder
+	b.WriteString("| Property | Meaning | Default |\n|---|---|---|\n")
+	for _, p := range properties {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", p.name, p.doc, p.def)
+	}
+	return b.String()
+}
+
+// applyProfile fills the fields of c left at their zero value from the
+// profile c.Profile of the config file at path. Errors name the file (and
+// the line, for a bad key or value) and, for an unknown profile, list the
+// profiles the file defines.
+func (c *Config) applyProfile(path string) error {
+	f, err := config.Load(path, config.LoadOptions{ValidProperty: IsProperty, PropertyNames: PropertyNames()})
+	if err != nil {
+		return fmt.Errorf("planner: loading profile %q: %w", c.Profile, err)
+	}
+	prof, err := f.Profile(c.Profile)
+	if err != nil {
+		return fmt.Errorf("planner: Profile=%s: %w", c.Profile, err)
+	}
+	for _, pr := range prof.Properties {
+		p := lookupProperty(pr.Key)
+		if p == nil {
+			return fmt.Errorf("planner: %s:%d: profile %q: %w", prof.File, pr.Line, prof.Name, unknownProperty(pr.Key))
+		}
+		if p.name == "Profile" {
+			return fmt.Errorf("planner: %s:%d: profile %q sets Profile: a profile cannot name another profile; remove the key", prof.File, pr.Line, prof.Name)
+		}
+		if p.get(c) != "" {
+			continue // set in the DSN or in Go: it wins
+		}
+		if err := c.Set(pr.Key, pr.Value); err != nil {
+			return fmt.Errorf("planner: %s:%d: profile %q: %w", prof.File, pr.Line, prof.Name, err)
+		}
+	}
+	return nil
 }

@@ -29,7 +29,16 @@ func TestParseDSN(t *testing.T) {
 			}},
 		{name: "groups", dsn: "GroupId= a , b,,c", want: func(c *Config) { c.GroupIDs = []string{"a", "b", "c"} }},
 		{name: "numbers", dsn: "MaxConcurrency=3;Timeout=90;MaxRetries=0;Verbosity=3",
-			want: func(c *Config) { c.MaxConcurrency = 3; c.Timeout = 90 * time.Second; c.MaxRetries = 0; c.Verbosity = 3 }},
+			want: func(c *Config) {
+				c.MaxConcurrency = 3
+				c.Timeout = 90 * time.Second
+				c.MaxRetries = NoRetries
+				c.Verbosity = 3
+			}},
+		{name: "retries", dsn: "MaxRetries=2", want: func(c *Config) { c.MaxRetries = 2 }},
+		{name: "empty value resets", dsn: "AuthScheme=DeviceCode;AuthScheme=", want: func(c *Config) {}},
+		{name: "opt-in and log file", dsn: "AllowCustomHosts=yes;Logfile=/tmp/p.log",
+			want: func(c *Config) { c.AllowCustomHosts = true; c.Logfile = "/tmp/p.log" }},
 		{name: "duration timeout", dsn: "Timeout=1m30s", want: func(c *Config) { c.Timeout = 90 * time.Second }},
 		{name: "unknown key", dsn: "Tennant=x", err: `unknown connection property "Tennant"; did you mean Tenant? (accepted properties: Profile, AuthScheme`},
 		{name: "unknown key, no near name", dsn: "Colour=blue", err: `unknown connection property "Colour"; accepted properties: Profile, AuthScheme`},
@@ -110,6 +119,7 @@ func TestFormatDSNRoundTrip(t *testing.T) {
 		"AuthScheme=AzureServicePrincipal;Tenant=contoso.onmicrosoft.com;OAuthClientId=abc;OAuthClientSecret=x",
 		`Tenant='a;b';Scope='it''s "quoted"';GraphURL=http://x/v1.0`,
 		"Tenant='';Sandbox=true;GroupId=a,b;PlanScope=me;MaxConcurrency=2;Timeout=1.5s;MaxRetries=0;Verbosity=1",
+		"AllowCustomHosts=true;Logfile='/var/log/planner log.txt';MaxRetries=3;Verbosity=3",
 		"OAuthSettingsLocation=' /tmp/with space '",
 	} {
 		c, err := ParseDSN(dsn)
@@ -136,17 +146,14 @@ func FuzzParseDSN(f *testing.F) {
 func TestPropertyNames(t *testing.T) {
 	for _, n := range []string{"Profile", "AuthScheme", "InitiateOAuth", "Tenant", "OAuthClientId", "OAuthClientSecret",
 		"OAuthAccessToken", "OAuthRefreshToken", "OAuthSettingsLocation", "Scope", "GraphURL", "AuthorityURL",
-		"Sandbox", "GroupId", "PlanScope", "MaxConcurrency", "Timeout", "MaxRetries", "Verbosity"} {
+		"Sandbox", "GroupId", "PlanScope", "MaxConcurrency", "Timeout", "MaxRetries", "Verbosity", "Logfile", "AllowCustomHosts"} {
 		if !IsProperty(n) || !IsProperty(strings.ToLower(n)) {
 			t.Errorf("%s is not a property", n)
 		}
 	}
 }
 
-// sameConfig compares two configurations' properties (not which of them were
-// set explicitly).
+// sameConfig compares two configurations' properties.
 func sameConfig(a, b *Config) bool {
-	a, b = a.Clone(), b.Clone()
-	a.explicit, b.explicit = nil, nil
-	return reflect.DeepEqual(a, b)
+	return reflect.DeepEqual(a.Clone(), b.Clone())
 }

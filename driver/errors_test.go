@@ -71,3 +71,22 @@ func TestBadDSN(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxNotImported: Sandbox=true without package sandbox fails at
+// once, with one line naming the package to import.
+func TestSandboxNotImported(t *testing.T) {
+	sandboxMu.Lock()
+	saved := sandboxOpen
+	sandboxOpen = nil
+	sandboxMu.Unlock()
+	t.Cleanup(func() {
+		sandboxMu.Lock()
+		sandboxOpen = saved
+		sandboxMu.Unlock()
+	})
+	_, err := sql.Open("planner", "Sandbox=true")
+	const want = `planner: Sandbox=true needs the sandbox package: add import _ "github.com/plannersql/planner/sandbox" to the program`
+	if err == nil || err.Error() != want {
+		t.Errorf("sql.Open: %v, want %q", err, want)
+	}
+}

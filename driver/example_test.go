@@ -6,6 +6,7 @@ import (
 	"log"
 
 	_ "github.com/plannersql/planner/driver"
+	_ "github.com/plannersql/planner/sandbox" // Sandbox=true: the emulated demo tenant
 )
 
 // Open the emulated demo tenant and count each plan's open tasks.

@@ -1,56 +1,55 @@
 package driver
 
 import (
-	"fmt"
+	"context"
+	"errors"
 	"net/http"
-	"net/http/httptest"
-
-	"github.com/plannersql/planner/graph/graphtest"
+	"sync"
 )
 
-// sandbox returns the process-wide emulated demo tenant behind Sandbox=true.
-// It is served in process: requests go straight to the emulator's handler,
-// with no socket and no network.
-func sandbox() (*sandboxTenant, error) {
-	sandboxOnce.Do(func() {
-		s, err := graphtest.New(graphtest.WithDemoTenant())
-		if err != nil {
-			sandboxErr = fmt.Errorf("planner: start the sandbox tenant: %w", err)
-			return
-		}
-		sandboxVal = &sandboxTenant{
-			graphURL:   sandboxBase + "/v1.0",
-			token:      s.Token(),
-			httpClient: &http.Client{Transport: handlerTransport{s.Handler()}},
-		}
-	})
-	return sandboxVal, sandboxErr
+// SandboxTenant is an emulated tenant a Sandbox=true connector reads and
+// writes: a Graph base URL, the HTTP client that reaches it (typically
+// served in process), an access token it accepts, and Close to release it.
+// Package github.com/plannersql/planner/sandbox provides one.
+type SandboxTenant struct {
+	GraphURL    string
+	HTTPClient  *http.Client
+	AccessToken string
+	Close       func() error
 }
 
-// sandboxBase is the sandbox tenant's address; nothing listens there.
-const sandboxBase = "http://sandbox.planner.invalid"
+var (
+	sandboxMu   sync.Mutex
+	sandboxOpen func(ctx context.Context) (*SandboxTenant, error)
+)
 
-// handlerTransport answers requests by calling an http.Handler in process.
-type handlerTransport struct{ h http.Handler }
+// RegisterSandbox makes Sandbox=true connect to the tenants open returns:
+// each connector (each sql.DB) opens one of its own when its first
+// connection is made and closes it with the connector, so sandboxes of
+// different DBs never see each other's writes. Package sandbox calls it
+// when imported; like sql.Register, it panics if open is nil or when
+// called twice.
+func RegisterSandbox(open func(ctx context.Context) (*SandboxTenant, error)) {
+	sandboxMu.Lock()
+	defer sandboxMu.Unlock()
+	if open == nil {
+		panic("planner: RegisterSandbox of a nil function")
+	}
+	if sandboxOpen != nil {
+		panic("planner: RegisterSandbox called twice")
+	}
+	sandboxOpen = open
+}
 
-// RoundTrip implements http.RoundTripper.
-func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := req.Context().Err(); err != nil {
-		return nil, err
+// errNoSandbox is the error of Sandbox=true without package sandbox.
+var errNoSandbox = errors.New(`planner: Sandbox=true needs the sandbox package: add import _ "github.com/plannersql/planner/sandbox" to the program`)
+
+// sandboxOpener returns the registered sandbox, or errNoSandbox.
+func sandboxOpener() (func(ctx context.Context) (*SandboxTenant, error), error) {
+	sandboxMu.Lock()
+	defer sandboxMu.Unlock()
+	if sandboxOpen == nil {
+		return nil, errNoSandbox
 	}
-	in := req.Clone(req.Context())
-	if in.Body == nil {
-		in.Body = http.NoBody
-	}
-	in.RequestURI = req.URL.RequestURI()
-	in.Host = req.URL.Host
-	in.RemoteAddr = "127.0.0.1:1"
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, in)
-	if err := req.Context().Err(); err != nil {
-		return nil, err
-	}
-	resp := rec.Result()
-	resp.Request = req
-	return resp, nil
+	return sandboxOpen, nil
 }

@@ -88,14 +88,15 @@ func (x *session) concurrency(r scanReq) int {
 func (x *session) appOnly() bool { return x.cfg.AuthScheme == AuthAzureServicePrincipal }
 
 // groups yields the groups scans cover: the GroupId property's, or every group
-// the account can reach.
+// the account can reach. A group named in GroupId that cannot be read fails
+// the scan with an error naming it (see unreadableGroup).
 func (x *session) groups(ctx context.Context) iter.Seq2[*graph.Group, error] {
 	return func(yield func(*graph.Group, error) bool) {
 		if len(x.cfg.GroupIDs) > 0 {
 			for _, id := range x.cfg.GroupIDs {
 				g, err := x.g.Groups.Get(ctx, id)
-				if err != nil && (graph.IsNotFound(err) || graph.IsForbidden(err)) {
-					continue
+				if err != nil {
+					err = unreadableGroup(id, "reading the group", err)
 				}
 				if !yield(g, err) || err != nil {
 					return
@@ -112,7 +113,7 @@ func (x *session) groups(ctx context.Context) iter.Seq2[*graph.Group, error] {
 			return
 		}
 		first := true
-		for g, err := range x.g.Groups.ListMine(ctx) {
+		for g, err := range x.memberGroups(ctx) {
 			// A token of an application cannot use /me: fall back to every group.
 			if err != nil && first && isAppOnlyRefusal(err) {
 				for g, err := range x.g.Groups.List(ctx) {
@@ -136,9 +137,34 @@ func isAppOnlyRefusal(err error) bool {
 }
 
 // plans yields every plan scans cover, concurrently across groups, in a
-// stable order.
+// stable order. The plans of a group named in GroupId are listed without
+// reading the group itself (Tasks.Read is enough for them), and a group
+// whose plans cannot be read fails the scan with an error naming it.
 func (x *session) plans(ctx context.Context, width int) iter.Seq2[*graph.Plan, error] {
-	if x.cfg.PlanScope == PlanScopeMe && len(x.cfg.GroupIDs) == 0 {
+	if len(x.cfg.GroupIDs) > 0 {
+		named := func(ctx context.Context) iter.Seq2[string, error] {
+			return func(yield func(string, error) bool) {
+				for _, id := range x.cfg.GroupIDs {
+					if !yield(id, nil) {
+						return
+					}
+				}
+			}
+		}
+		return fanout(ctx, named, width, 64, func(ctx context.Context, id string) iter.Seq2[*graph.Plan, error] {
+			return func(yield func(*graph.Plan, error) bool) {
+				for p, err := range x.g.Plans.ListByGroup(ctx, id) {
+					if err != nil {
+						err = unreadableGroup(id, "listing its plans", err)
+					}
+					if !yield(p, err) || err != nil {
+						return
+					}
+				}
+			}
+		})
+	}
+	if x.cfg.PlanScope == PlanScopeMe {
 		return x.g.Plans.ListMine(ctx)
 	}
 	return fanout(ctx, x.groups, width, 64, func(ctx context.Context, g *graph.Group) iter.Seq2[*graph.Plan, error] {

@@ -456,8 +456,21 @@ func taskDetailsRows(td taskWithDetails) []rowRec {
 	return []rowRec{{
 		obj: "details:" + td.t.ID, etag: d.ETag,
 		vals: []any{td.t.ID, td.t.PlanID, text(td.t.BucketID), text(d.Description), text(d.PreviewType),
-			lazyJSON(d.Checklist, d.Checklist == nil), lazyJSON(d.References, d.References == nil), text(d.ETag)},
+			lazyJSON(d.Checklist, d.Checklist == nil), lazyJSON(referencesByURL(d), d.References == nil), text(d.ETag)},
 	}}
+}
+
+// referencesByURL re-keys a task's references by their decoded URL, as the
+// References column shows them (graph.TaskDetails keys them as Graph does).
+func referencesByURL(d *graph.TaskDetails) map[string]graph.ExternalReference {
+	if d.References == nil {
+		return nil
+	}
+	out := make(map[string]graph.ExternalReference, len(d.References))
+	for _, ref := range d.References {
+		out[ref.URL] = ref
+	}
+	return out
 }
 
 // checklistRows are the TaskChecklistItems rows of a task, in checklist order.
@@ -484,16 +497,18 @@ func checklistRows(td taskWithDetails) []rowRec {
 // referenceRows are the TaskReferences rows of a task, by URL.
 func referenceRows(td taskWithDetails) []rowRec {
 	d := td.d
-	urls := make([]string, 0, len(d.References))
-	for u := range d.References {
-		urls = append(urls, u)
+	keys := make([]string, 0, len(d.References))
+	for k := range d.References {
+		keys = append(keys, k)
 	}
-	slices.Sort(urls)
-	out := make([]rowRec, 0, len(urls))
-	for _, u := range urls {
-		ref := d.References[u]
+	slices.SortFunc(keys, func(a, b string) int {
+		return cmp.Or(strings.Compare(d.References[a].URL, d.References[b].URL), strings.Compare(a, b))
+	})
+	out := make([]rowRec, 0, len(keys))
+	for _, k := range keys {
+		ref := d.References[k]
 		out = append(out, rowRec{obj: "details:" + td.t.ID, etag: d.ETag, vals: []any{
-			td.t.ID, td.t.PlanID, text(td.t.BucketID), u, text(ref.Alias), text(ref.Type), text(ref.PreviewPriority),
+			td.t.ID, td.t.PlanID, text(td.t.BucketID), ref.URL, text(ref.Alias), text(ref.Type), text(ref.PreviewPriority),
 			dateVal(ref.LastModifiedDateTime), userID(ref.LastModifiedBy),
 		}})
 	}

@@ -163,7 +163,9 @@ func (c *Client) Batch(ctx context.Context, reqs []BatchRequest) ([]BatchRespons
 }
 
 // batchChunks packs the requests into calls of at most 20, keeping requests
-// linked by DependsOn together, in order of first appearance.
+// linked by DependsOn together, in order of first appearance, and in a call
+// of their own (Graph answers 400 to a batch that is neither fully parallel
+// nor fully sequential).
 func (c *Client) batchChunks(items []batchItem, index map[string]int) ([][]int, error) {
 	parent := make([]int, len(items))
 	for i := range parent {
@@ -200,6 +202,12 @@ func (c *Client) batchChunks(items []batchItem, index map[string]int) ([][]int, 
 		g := groups[r]
 		if len(g) > maxBatch {
 			return nil, fmt.Errorf("graph: POST %s/$batch: %d requests are linked by dependsOn; Graph allows %d in one $batch: split them", c.basePath, len(g), maxBatch)
+		}
+		if len(g) > 1 {
+			// Graph refuses a $batch that is neither fully parallel nor
+			// fully sequential: requests linked by dependsOn go alone.
+			chunks = append(chunks, g)
+			continue
 		}
 		if len(cur)+len(g) > maxBatch {
 			chunks = append(chunks, cur)

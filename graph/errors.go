@@ -61,8 +61,11 @@ func (e *Error) hint() string {
 	case http.StatusUnauthorized:
 		return "sign in again (the access token is missing, expired or revoked)"
 	case http.StatusForbidden:
+		if h, ok := limitHints[e.Code]; ok {
+			return "Planner's limit " + e.Code + " was reached: " + h
+		}
 		if strings.HasPrefix(e.Code, "Maximum") {
-			return "a Planner limit was reached: remove items before adding more"
+			return "a Planner limit was reached (see the 403 codes of learn.microsoft.com/graph/api/resources/planner-overview)"
 		}
 		return "check that the account is a member of the group and has the Tasks.ReadWrite or Group permissions"
 	case http.StatusNotFound:
@@ -73,6 +76,23 @@ func (e *Error) hint() string {
 		return "the service is busy: retry later or lower the concurrency"
 	}
 	return ""
+}
+
+// limitHints says, for each of Planner's limit codes (planner-overview,
+// "403 Forbidden"), what frees room. "Project" means plan in these codes.
+var limitHints = map[string]string{
+	"MaximumActiveTasksInProject":   "the plan has the most tasks that are not completed it can hold; complete or delete some of its tasks, or use another plan",
+	"MaximumTasksInProject":         "the plan has the most tasks it can hold, completed ones included; delete some of its tasks or use another plan",
+	"MaximumTasksAssignedToUser":    "the assignee has the most tasks a user can be assigned; unassign them from other tasks (or delete those), or assign someone else",
+	"MaximumTasksCreatedByUser":     "the signed-in user created the most tasks a user can; delete tasks they created, or create the task as another user",
+	"MaximumBucketsInProject":       "the plan has the most buckets it can hold; delete some of its buckets or use another plan",
+	"MaximumProjectsOwnedByUser":    "the group contains the most plans it can; delete one of its plans or use another group",
+	"MaximumProjectsSharedWithUser": "the user is shared on the most plans a user can be; remove them from other plans' sharedWith",
+	"MaximumUsersSharedWithProject": "the plan is shared with the most users it can be; remove users from its sharedWith",
+	"MaximumReferencesOnTask":       "the task has the most references it can hold; remove some of them first",
+	"MaximumChecklistItemsOnTask":   "the task has the most checklist items it can hold; remove some of them first",
+	"MaximumAssigneesInTasks":       "the task has the most assignees it can hold; unassign someone first",
+	"MaximumPlannerPlans":           "the group already contains a plan, and a group can contain only one; use another group",
 }
 
 // graphErrorBody is Graph's error JSON, decoded leniently.

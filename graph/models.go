@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/url"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -63,6 +64,11 @@ func (d DateTime) MarshalJSON() ([]byte, error) {
 
 // Identity is a user, application or device of an IdentitySet. Planner often
 // sends only the id; displayName is then empty.
+//
+// Planner records who wrote an object as the user, the application, or both:
+// a task created with an app-only token has an Application and no User in
+// its CreatedBy, and the same holds for CompletedBy, an assignment's
+// AssignedBy and the LastModifiedBy of checklist items and references.
 type Identity struct {
 	ID          string `json:"id,omitempty"`
 	DisplayName string `json:"displayName,omitempty"`
@@ -100,11 +106,26 @@ type Plan struct {
 type CategoryDescriptions map[string]string
 
 // PlanDetails is a plannerPlanDetails. Its ETag is the details' own.
+// SharedWith is the open type plannerUserIds: user id → true (a false value
+// means not shared; write false or null to remove a user).
 type PlanDetails struct {
 	ID                   string               `json:"id"`
 	SharedWith           map[string]bool      `json:"sharedWith,omitempty"`
 	CategoryDescriptions CategoryDescriptions `json:"categoryDescriptions,omitempty"`
 	ETag                 string               `json:"@odata.etag,omitempty"`
+}
+
+// SharedWithIDs returns the ids of the users the plan is shared with (those
+// whose SharedWith value is true), sorted.
+func (d *PlanDetails) SharedWithIDs() []string {
+	ids := make([]string, 0, len(d.SharedWith))
+	for id, on := range d.SharedWith {
+		if on {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
 }
 
 // Bucket is a plannerBucket.
@@ -170,8 +191,11 @@ type ChecklistItem struct {
 }
 
 // ExternalReference is a plannerExternalReference, keyed in
-// TaskDetails.References by its URL.
+// TaskDetails.References by the key Graph holds.
 type ExternalReference struct {
+	// URL is the reference's key decoded by DecodeReferenceKey (set when
+	// TaskDetails is decoded; not sent).
+	URL                  string       `json:"-"`
 	ODataType            string       `json:"@odata.type,omitempty"`
 	Alias                string       `json:"alias,omitempty"`
 	Type                 string       `json:"type,omitempty"`
@@ -182,9 +206,12 @@ type ExternalReference struct {
 
 // TaskDetails is a plannerTaskDetails. Its ETag is the details' own.
 //
-// References is keyed by the decoded URL: Graph's keys percent-encode
-// % . : @ # (see EncodeReferenceKey), and decoding undoes exactly that, so
-// EncodeReferenceKey of a key here gives Graph's key back.
+// References is keyed exactly as Graph holds the keys: the key is a
+// reference's identity, and the one to send to update or remove it. Graph
+// stores whatever key a client sent, so two keys may name the same URL (one
+// client encoded "%20" as "%2520", another left it as is) and a key need not
+// be the documented encoding of any URL; each value's URL field is its key
+// decoded by DecodeReferenceKey.
 type TaskDetails struct {
 	ID          string                       `json:"id"`
 	Description string                       `json:"description,omitempty"`
@@ -194,20 +221,15 @@ type TaskDetails struct {
 	ETag        string                       `json:"@odata.etag,omitempty"`
 }
 
-// UnmarshalJSON implements json.Unmarshaler, decoding reference keys.
+// UnmarshalJSON implements json.Unmarshaler, setting each reference's URL.
 func (d *TaskDetails) UnmarshalJSON(b []byte) error {
 	type plain TaskDetails
 	if err := json.Unmarshal(b, (*plain)(d)); err != nil {
 		return err
 	}
-	// Build a new map: keys inserted into a map while ranging over it may
-	// be visited again, which would decode them twice.
-	if len(d.References) > 0 {
-		refs := make(map[string]ExternalReference, len(d.References))
-		for k, v := range d.References {
-			refs[DecodeReferenceKey(k)] = v
-		}
-		d.References = refs
+	for k, v := range d.References {
+		v.URL = DecodeReferenceKey(k)
+		d.References[k] = v // replacing the value of a visited key is safe
 	}
 	return nil
 }
@@ -238,7 +260,8 @@ type AssignedToTaskBoardFormat struct {
 }
 
 // Group is a directory group (a Microsoft 365 group has "Unified" among its
-// GroupTypes).
+// GroupTypes), or another directory object of /me/memberOf with its
+// ODataType.
 type Group struct {
 	ODataType       string    `json:"@odata.type,omitempty"`
 	ID              string    `json:"id"`
@@ -248,6 +271,23 @@ type Group struct {
 	Visibility      string    `json:"visibility,omitempty"`
 	CreatedDateTime *DateTime `json:"createdDateTime,omitempty"`
 	GroupTypes      []string  `json:"groupTypes,omitempty"`
+	MailEnabled     *bool     `json:"mailEnabled,omitempty"`
+	SecurityEnabled *bool     `json:"securityEnabled,omitempty"`
+}
+
+// Limited reports whether Graph returned only g's id and type, every other
+// property null: it does so in lists of directory objects (/me/memberOf) for
+// objects the caller has no permission to read ("limited information
+// returned for inaccessible member objects"), e.g. groups when the token has
+// none of Group.Read.All, GroupMember.Read.All and Directory.Read.All. Such a
+// group cannot be told apart as a Microsoft 365 group.
+func (g *Group) Limited() bool {
+	return g.DisplayName == "" && g.GroupTypes == nil && g.MailEnabled == nil && g.SecurityEnabled == nil && g.Mail == "" && g.CreatedDateTime == nil
+}
+
+// IsGroup reports whether the directory object is a group (of any kind).
+func (g *Group) IsGroup() bool {
+	return equalFoldASCII(strings.TrimPrefix(g.ODataType, "#"), "microsoft.graph.group")
 }
 
 // IsUnified reports whether g is a Microsoft 365 group, the only kind that
@@ -303,18 +343,32 @@ func EncodeReferenceKey(rawURL string) string {
 	return b.String()
 }
 
-// DecodeReferenceKey undoes EncodeReferenceKey (and any other percent
-// escapes in the key). A key that is not validly escaped is returned as is.
+// DecodeReferenceKey undoes exactly Planner's documented encoding of a
+// reference key: %25, %2E, %3A, %40 and %23 (either case of hex digits)
+// become % . : @ #, and every other byte, other percent escapes such as %20
+// included, is kept. So DecodeReferenceKey(EncodeReferenceKey(u)) == u for
+// every u, and a URL written with its own escapes keeps them.
 func DecodeReferenceKey(key string) string {
 	if !containsByte(key, '%') {
 		return key
 	}
-	s, err := url.PathUnescape(key)
-	if err != nil {
-		return key
+	var b strings.Builder
+	b.Grow(len(key))
+	for i := 0; i < len(key); i++ {
+		if key[i] == '%' && i+2 < len(key) {
+			if c, ok := referenceEscapes[strings.ToUpper(key[i+1:i+3])]; ok {
+				b.WriteByte(c)
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(key[i])
 	}
-	return s
+	return b.String()
 }
+
+// referenceEscapes are the escapes of Planner's reference key encoding.
+var referenceEscapes = map[string]byte{"25": '%', "2E": '.', "3A": ':', "40": '@', "23": '#'}
 
 func containsByte(s string, c byte) bool {
 	for i := 0; i < len(s); i++ {

@@ -64,8 +64,8 @@ func TestDecodeDocExamples(t *testing.T) {
 			if !strings.Contains(v.Description, "\nchecklist:Sub items\n") || v.PreviewType != "automatic" {
 				t.Errorf("description/previewType %q %q", v.Description, v.PreviewType)
 			}
-			ref, ok := v.References["https://developer.microsoft.com/en-us/graph/graph-explorer"]
-			if !ok || ref.Alias != "Graph Explorer" || ref.Type != "Other" || ref.PreviewPriority != "0009005706180391122" ||
+			ref, ok := v.References["https%3A//developer%2Emicrosoft%2Ecom/en-us/graph/graph-explorer"]
+			if !ok || ref.URL != "https://developer.microsoft.com/en-us/graph/graph-explorer" || ref.Alias != "Graph Explorer" || ref.Type != "Other" || ref.PreviewPriority != "0009005706180391122" ||
 				ref.LastModifiedBy.User.ID != "fbab97d0-4932-4511-b675-204639209557" {
 				t.Errorf("references %+v", v.References)
 			}
@@ -212,8 +212,15 @@ func TestLenientDecoding(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.References["https://a.b/c%20d"].Alias != "A" || d.References["plain"].Alias != "P" || d.References["bad%zz"].Alias != "B" {
-			t.Errorf("references %v", d.References)
+		// Keys as Graph holds them; URL undoes only the documented encoding.
+		for key, want := range map[string][2]string{
+			"https%3A//a%2Eb/c%2520d": {"A", "https://a.b/c%20d"},
+			"plain":                   {"P", "plain"},
+			"bad%zz":                  {"B", "bad%zz"},
+		} {
+			if r := d.References[key]; r.Alias != want[0] || r.URL != want[1] {
+				t.Errorf("references[%q] = %+v, want alias %q URL %q", key, r, want[0], want[1])
+			}
 		}
 		if !*d.Checklist["1"].IsChecked {
 			t.Errorf("checklist %v", d.Checklist)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"strings"
 )
 
 // GroupsService reads directory groups.
@@ -22,12 +21,21 @@ func (s *GroupsService) List(ctx context.Context) iter.Seq2[*Group, error] {
 }
 
 // ListMine returns the Microsoft 365 groups the signed-in user is a member
-// of (/me/memberOf), skipping directory roles and security groups.
+// of (/me/memberOf), skipping directory roles and security groups. Groups
+// Graph lists without properties (see Group.Limited) are skipped too: use
+// ListMemberOf to see them.
 func (s *GroupsService) ListMine(ctx context.Context) iter.Seq2[*Group, error] {
-	return list(ctx, s.c, "/me/memberOf", func(g *Group) bool {
-		t := strings.TrimPrefix(g.ODataType, "#")
-		return equalFoldASCII(t, "microsoft.graph.group") && g.IsUnified()
-	})
+	return list(ctx, s.c, "/me/memberOf", func(g *Group) bool { return g.IsGroup() && g.IsUnified() })
+}
+
+// ListMemberOf returns every directory object the signed-in user is a direct
+// member of (/me/memberOf): groups of every kind and directory roles, each
+// with its ODataType ("#microsoft.graph.group", "#microsoft.graph.directoryRole",
+// ...). Without permission to read groups (Group.Read.All,
+// GroupMember.Read.All or Directory.Read.All; User.Read is enough to list
+// them) Graph returns groups with their id and type only: see Group.Limited.
+func (s *GroupsService) ListMemberOf(ctx context.Context) iter.Seq2[*Group, error] {
+	return list[Group](ctx, s.c, "/me/memberOf", nil)
 }
 
 // UsersService reads directory users.
@@ -237,6 +245,25 @@ func (s *TasksService) UpdateDetails(ctx context.Context, id, etag string, patch
 // Delete deletes a task.
 func (s *TasksService) Delete(ctx context.Context, id, etag string) error {
 	return del(ctx, s.c, taskPath(id), etag)
+}
+
+// ListBucketTaskBoardFormats returns the by-bucket board formats of the
+// tasks ids, in order, through $batch (20 per call, like ListDetails); a
+// failed item yields (nil, err) and iteration continues.
+func (s *TasksService) ListBucketTaskBoardFormats(ctx context.Context, ids []string) iter.Seq2[*BucketTaskBoardFormat, error] {
+	return listByBatch[BucketTaskBoardFormat](ctx, s.c, ids, func(id string) string { return taskPath(id) + "/bucketTaskBoardFormat" })
+}
+
+// ListProgressTaskBoardFormats returns the by-progress board formats of the
+// tasks ids, in order, through $batch, as ListBucketTaskBoardFormats.
+func (s *TasksService) ListProgressTaskBoardFormats(ctx context.Context, ids []string) iter.Seq2[*ProgressTaskBoardFormat, error] {
+	return listByBatch[ProgressTaskBoardFormat](ctx, s.c, ids, func(id string) string { return taskPath(id) + "/progressTaskBoardFormat" })
+}
+
+// ListAssignedToTaskBoardFormats returns the by-assignee board formats of
+// the tasks ids, in order, through $batch, as ListBucketTaskBoardFormats.
+func (s *TasksService) ListAssignedToTaskBoardFormats(ctx context.Context, ids []string) iter.Seq2[*AssignedToTaskBoardFormat, error] {
+	return listByBatch[AssignedToTaskBoardFormat](ctx, s.c, ids, func(id string) string { return taskPath(id) + "/assignedToTaskBoardFormat" })
 }
 
 // GetBucketTaskBoardFormat returns a task's order in the by-bucket board.

@@ -110,10 +110,8 @@ func (e *tokenError) Unwrap() error { return e.err }
 // attempt sends r once. wrote reports whether the request may have reached
 // the service (it was written to the connection).
 func (c *Client) attempt(ctx context.Context, r *request, path, rid string, n int) (res *response, wrote bool, err error) {
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return nil, false, fmt.Errorf("graph: %s %s: waiting for the rate limit: %w", r.method, path, err)
-		}
+	if err := c.waitRateLimit(ctx); err != nil {
+		return nil, false, fmt.Errorf("graph: %s %s: waiting for the rate limit: %w", r.method, path, err)
 	}
 	select {
 	case c.sem <- struct{}{}:
@@ -285,6 +283,29 @@ func fullJitter(ceiling time.Duration) time.Duration {
 		return 0
 	}
 	return rand.N(ceiling) + 1
+}
+
+// waitRateLimit waits for the rate limiter's next slot (with the client's
+// clock and sleep, so tests can follow the schedule without waiting).
+func (c *Client) waitRateLimit(ctx context.Context) error {
+	if c.limiter == nil {
+		return nil
+	}
+	now := c.now()
+	res := c.limiter.ReserveN(now, 1)
+	if !res.OK() {
+		return fmt.Errorf("the rate limit's burst is below one request")
+	}
+	d := res.DelayFrom(now)
+	if dl, ok := ctx.Deadline(); ok && now.Add(d).After(dl) {
+		res.CancelAt(now)
+		return fmt.Errorf("the next slot is in %s, after the context's deadline: %w", d, context.DeadlineExceeded)
+	}
+	if err := c.sleep(ctx, d); err != nil {
+		res.CancelAt(c.now())
+		return err
+	}
+	return nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

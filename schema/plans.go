@@ -12,7 +12,7 @@ var plans = &Table{
 		col("ContainerId", Text, null|ins, "The id of the plan's container."),
 		col("ContainerType", Text, null|ins, "The container's type: 'group', 'roster' or 'unknownFutureValue'."),
 		col("ContainerUrl", Text, null|ins, "The container's canonical Graph URL."),
-		col("Owner", Text, null, "The group that owns the plan. Deprecated by Graph; kept for compatibility with CData."),
+		col("Owner", Text, null, "The deprecated owner property (the group id). Graph v1.0 no longer returns it, so it is NULL: use GroupId. Kept for compatibility with CData."),
 		col("CreatedDateTime", DateTime, null, "When the plan was created."),
 		col("CreatedByUserId", Text, null, "The id of the user who created the plan."),
 		col("CreatedByUserDisplayName", Text, null, "The display name of the user who created the plan, when Graph gives it."),

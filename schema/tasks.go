@@ -82,7 +82,11 @@ var taskAssignments = &Table{
 		col("AssignedDateTime", DateTime, null, "When the assignment was made."),
 		col("OrderHint", Text, null|ins, "The assignment's order hint (defaults to ' !' on INSERT)."),
 	),
-	Notes: []string{"WHERE UserId = ? lists that user's assigned tasks. INSERT assigns a user to a task; DELETE unassigns."},
+	Notes: []string{"WHERE UserId = ? lists that user's assigned tasks. INSERT assigns a user to a task; DELETE unassigns.",
+		"WHERE UserId = ? returns the rows as Graph's list of the user's tasks has them, and that list is known to keep " +
+			"tasks whose plan or group was deleted: such rows have a PlanId that is not in Plans (and a BucketId not in Buckets). " +
+			"Graph answers 404 for those tasks, so joins with Tasks or TaskDetails leave them out, and so does a scan without " +
+			"UserId (it lists the tasks of existing plans). Replication copies them like any row; join with Plans to leave them out."},
 	Examples: []Example{
 		{"Open tasks per assignee", "SELECT a.UserId, count(*) FROM TaskAssignments a JOIN Tasks t ON t.TaskId = a.TaskId WHERE t.PercentComplete < 100 GROUP BY a.UserId"},
 		{"Assign a user", "INSERT INTO TaskAssignments (TaskId, UserId) VALUES (?, ?)"},

@@ -22,6 +22,7 @@ const (
 	permGroupsRead
 	permPlannerRead
 	permPlannerWrite
+	permRolesRead // directory roles' properties (memberOf lists them in full)
 )
 
 // delegatedScopes maps the delegated permissions the emulator knows (by
@@ -40,7 +41,7 @@ var delegatedScopes = map[string]struct {
 	"groupmember.read.all": {"GroupMember.Read.All", permMemberOf | permGroupsRead},
 	"group.read.all":       {"Group.Read.All", permMemberOf | permGroupsRead | permPlannerRead},
 	"group.readwrite.all":  {"Group.ReadWrite.All", permMemberOf | permGroupsRead | permPlannerRead | permPlannerWrite},
-	"directory.read.all":   {"Directory.Read.All", permUserSelf | permUsersRead | permMemberOf | permGroupsRead},
+	"directory.read.all":   {"Directory.Read.All", permUserSelf | permUsersRead | permMemberOf | permGroupsRead | permRolesRead},
 	"tasks.read":           {"Tasks.Read", permPlannerRead},
 	"tasks.readwrite":      {"Tasks.ReadWrite", permPlannerRead | permPlannerWrite},
 }
@@ -51,7 +52,7 @@ var appRoles = map[string]capability{
 	"GroupMember.Read.All": permGroupsRead | permMemberOf,
 	"Group.Read.All":       permGroupsRead | permMemberOf | permPlannerRead,
 	"Group.ReadWrite.All":  permGroupsRead | permMemberOf | permPlannerRead | permPlannerWrite,
-	"Directory.Read.All":   permUsersRead | permGroupsRead | permMemberOf,
+	"Directory.Read.All":   permUsersRead | permGroupsRead | permMemberOf | permRolesRead,
 	"Tasks.Read.All":       permPlannerRead,
 	"Tasks.ReadWrite.All":  permPlannerRead | permPlannerWrite,
 }

@@ -90,13 +90,12 @@ func (c *call) batch() *gResp {
 			deps[i] = append(deps[i], j)
 		}
 	}
-	order, ok := topoOrder(deps)
-	if !ok {
-		return badBatch("The dependsOn properties of the batch form a cycle.")
+	if r := checkBatchShape(items, deps, badBatch); r != nil {
+		return r
 	}
-
+	// Dependencies point backwards, so the array's order honours them.
 	results := make([]*gResp, len(items))
-	for _, i := range order {
+	for i := range items {
 		it := items[i]
 		failedDep := false
 		for _, j := range deps[i] {
@@ -166,6 +165,38 @@ func (c *call) batch() *gResp {
 	return c.ok(http.StatusOK, e.b)
 }
 
+// checkBatchShape enforces what Graph requires of dependsOn beyond its
+// documentation: a request may depend only on requests before it in the
+// array (msgraph-sdk-dotnet-core#891: "Invalid dependency for request Id"),
+// and a batch is either fully parallel (no dependsOn) or fully sequential
+// (each request after the first depends on the one before it), otherwise
+// "Batch should be either fully sequential or fully parallel"
+// (microsoft-graph-docs#16280). Either is a 400 for the whole batch.
+func checkBatchShape(items []batchItem, deps [][]int, badBatch func(string) *gResp) *gResp {
+	any := false
+	for i, ds := range deps {
+		for _, j := range ds {
+			if j > i {
+				return badBatch(fmt.Sprintf("Invalid dependency for request Id: %s. A request can depend only on requests before it in the batch: %s comes after it.", items[i].ID, items[j].ID))
+			}
+			any = true
+		}
+	}
+	if !any {
+		return nil
+	}
+	for i := 1; i < len(deps); i++ {
+		prev := false
+		for _, j := range deps[i] {
+			prev = prev || j == i-1
+		}
+		if !prev {
+			return badBatch(fmt.Sprintf("Batch should be either fully sequential or fully parallel: request %s does not depend on %s, the request before it, while other requests use dependsOn.", items[i].ID, items[i-1].ID))
+		}
+	}
+	return nil
+}
+
 func headerValue(h map[string]string, name string) string {
 	for k, v := range h {
 		if strings.EqualFold(k, name) {
@@ -173,37 +204,6 @@ func headerValue(h map[string]string, name string) string {
 		}
 	}
 	return ""
-}
-
-// topoOrder returns an execution order honouring deps (stable by index).
-func topoOrder(deps [][]int) ([]int, bool) {
-	n := len(deps)
-	done := make([]bool, n)
-	var order []int
-	for len(order) < n {
-		progress := false
-		for i := 0; i < n; i++ {
-			if done[i] {
-				continue
-			}
-			ready := true
-			for _, j := range deps[i] {
-				if !done[j] {
-					ready = false
-					break
-				}
-			}
-			if ready {
-				done[i] = true
-				order = append(order, i)
-				progress = true
-			}
-		}
-		if !progress {
-			return nil, false
-		}
-	}
-	return order, true
 }
 
 // runBatchItem executes one sub-request with the envelope's credentials.

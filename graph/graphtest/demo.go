@@ -1,6 +1,7 @@
 package graphtest
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -22,7 +23,19 @@ type demoTask struct {
 	check      []string    // "x " prefix: checked
 	refs       [][3]string // URL, alias, type
 	by         int         // creator
+	// Written as other clients do, not as the API's rules would have it:
+	viaApp   string // an application alone created (and completed) the task, assigned it, wrote its details
+	dueAt    string // a due date-time as another client sent it (fractional digits kept)
+	rawRefs  bool   // reference keys as another client sent them: the URL's own %20 escapes not re-encoded
+	appKeys  bool   // checklist keys as the Planner apps write them (short numbers, not GUIDs)
+	assigned string // when the assignments were made, as the service recorded them (3 fractional digits)
 }
+
+// Applications that write to the demo tenant besides the signed-in user.
+const (
+	powerAutomateApp = "7df0a125-d3be-4c96-aa54-591f83ff541c" // a flow creating tasks from form responses
+	integrationApp   = "c0ffee00-5a1e-4e0b-9a7d-1f2e3d4c5b6a" // a monitoring integration closing tasks
+)
 
 type demoPlan struct {
 	title   string
@@ -64,6 +77,7 @@ var demoPlans = []demoPlan{
 		labels:  []string{"Urgent", "Design", "Press", "Budget", "Blocked", "Partner"},
 		tasks: []demoTask{
 			{title: "Finalize launch date with leadership", bucket: 1, pct: 50, prio: 1, who: []int{0, 5}, labels: []int{1}, due: 3, by: 0,
+				dueAt: "2026-11-05T09:30:00.5Z", assigned: "2026-10-21T08:12:44.956Z",
 				desc:  "Leadership wants two options: Feb 9 or Feb 23. Bring the risk list.",
 				check: []string{"x Collect constraints from Sales", "Draft two options", "Book 30 minutes with Patti"}},
 			{title: "Write press release", bucket: 1, pct: 50, prio: 3, who: []int{2}, labels: []int{3}, start: -4, due: 10, by: 2,
@@ -72,17 +86,18 @@ var demoPlans = []demoPlan{
 			{title: "Design hero images", bucket: 0, prio: 5, who: []int{1}, labels: []int{2}, due: 17, by: 2},
 			{title: "Book launch venue", bucket: 3, pct: 100, prio: 5, who: []int{0}, due: -5, by: 0,
 				check: []string{"x Shortlist three venues", "x Visit venues", "x Sign the contract"}},
-			{title: "Brief the partner network", bucket: 0, prio: 5, labels: []int{6}, due: 24, by: 5},
+			{title: "Brief the partner network", bucket: 0, prio: 5, labels: []int{6}, due: 24, by: 5, viaApp: powerAutomateApp},
 			{title: "Prepare demo script", bucket: 2, pct: 50, prio: 3, who: []int{0, 1}, start: 1, due: 6, by: 0,
 				desc: "Flow:\n1. Unboxing\n2. Pairing with the app\n3. The \"wow\" moment — live translation\n\nKeep it under 7 minutes."},
 			{title: "Budget sign-off for paid media", bucket: 2, pct: 50, prio: 1, who: []int{5}, labels: []int{1, 4}, due: 2, by: 2,
+				dueAt: "2026-11-04T17:00:00.125Z", rawRefs: true,
 				refs: [][3]string{{sp + "Marketing/Shared%20Documents/Paid%20media%20budget.xlsx", "Paid media budget", "Excel"}}},
 			{title: "Translate landing page (DE, FR, JA)", bucket: 0, prio: 5, who: []int{8}, due: 30, by: 2,
 				desc:  "Japanese copy: 新しいContoso X1をご紹介します。 German and French go to the agency.",
 				check: []string{"German", "French", "Japanese — 日本語"}},
 			{title: "Order swag — T-shirts & stickers", bucket: 3, pct: 100, prio: 9, who: []int{1}, due: -12, by: 1},
 			{title: `Review the "Why X1?" FAQ`, bucket: 2, pct: 50, prio: 5, who: []int{2, 0}, labels: []int{3}, due: 8, by: 2},
-			{title: "Social media teaser posts 🚀", bucket: 1, pct: 50, prio: 5, who: []int{1}, start: -2, due: 12, by: 1,
+			{title: "Social media teaser posts 🚀", bucket: 1, pct: 50, prio: 5, who: []int{1}, start: -2, due: 12, by: 1, appKeys: true,
 				check: []string{"x Teaser 1: silhouette", "x Teaser 2: sound", "Teaser 3: the color", "Teaser 4: countdown", "Launch post"}},
 			{title: "Press kit: collect executive bios", bucket: 0, prio: 5, by: 2},
 			{title: "Analyst briefing deck", bucket: 1, prio: 3, who: []int{0}, labels: []int{3, 5}, start: 1, due: 15, by: 0,
@@ -133,7 +148,7 @@ var demoPlans = []demoPlan{
 				desc: "Blocked on the design system update."},
 			{title: "Accessibility labels for all buttons", bucket: 1, prio: 3, who: []int{8}, labels: []int{2}, due: 6, by: 6,
 				check: []string{"Home", "Task detail", "Settings", "Sign-in"}},
-			{title: "Crash-free sessions dashboard", bucket: 4, pct: 100, prio: 5, who: []int{4}, due: -15, by: 4},
+			{title: "Crash-free sessions dashboard", bucket: 4, pct: 100, prio: 5, who: []int{4}, due: -15, by: 4, viaApp: integrationApp},
 			{title: "Beta feedback triage", bucket: 1, pct: 50, prio: 5, who: []int{6}, start: -3, due: 4, by: 6},
 			{title: "Remove the legacy sign-in code", bucket: 0, prio: 9, labels: []int{5}, by: 3},
 			{title: "Tablet layout", bucket: 2, prio: 5, labels: []int{2, 6}, due: 35, by: 6},
@@ -147,9 +162,10 @@ var demoPlans = []demoPlan{
 		tasks: []demoTask{
 			{title: "Confirm the move date", bucket: 3, pct: 100, prio: 1, who: []int{4}, due: -20, by: 4},
 			{title: "Floor plan and seating chart", bucket: 0, pct: 50, prio: 3, who: []int{7, 0}, labels: []int{4}, due: 10, by: 4,
+				rawRefs: true, assigned: "2026-10-12T14:03:09.1Z",
 				refs: [][3]string{{sp + "ITOps/Shared%20Documents/Building%207%20floor%20plan.pdf", "Floor plan", "Other"}}},
 			{title: "Network cabling and Wi-Fi survey", bucket: 2, prio: 1, who: []int{3}, labels: []int{3, 1}, start: 3, due: 14, by: 4},
-			{title: "Order desks and chairs", bucket: 1, pct: 50, prio: 3, who: []int{4}, labels: []int{4, 1}, due: 12, by: 4,
+			{title: "Order desks and chairs", bucket: 1, pct: 50, prio: 3, who: []int{4}, labels: []int{4, 1}, due: 12, by: 4, viaApp: powerAutomateApp,
 				check: []string{"x Get three quotes", "Pick a vendor", "Place the order", "Schedule delivery"}},
 			{title: "Badge access for all employees", bucket: 1, prio: 3, who: []int{7}, labels: []int{2}, due: 18, by: 7},
 			{title: "Move the printers", bucket: 2, prio: 5, who: []int{3}, due: 21, by: 4},
@@ -214,9 +230,15 @@ func buildDemo(s *Server) {
 			}
 			creator := users[dt.by]
 			t := b.newTask(p, bk, dt.title, creator, th[i])
+			if dt.viaApp != "" {
+				t.createdBy = ident{app: dt.viaApp}
+			}
 			t.priority = dt.prio
 			if dt.pct == 100 {
 				b.complete(t, users[firstOr(dt.who, dt.by)])
+				if dt.viaApp != "" {
+					t.completedBy = ident{app: dt.viaApp}
+				}
 			} else {
 				t.percent = dt.pct
 			}
@@ -226,8 +248,19 @@ func buildDemo(s *Server) {
 			if dt.due != 0 {
 				t.due = b.day(dt.due)
 			}
+			if dt.dueAt != "" {
+				t.due = mustTime(dt.dueAt)
+			}
 			for _, w := range dt.who {
 				b.assign(t, users[w], creator)
+			}
+			for k := range t.assignments {
+				if dt.viaApp != "" {
+					t.assignments[k].by = ident{app: dt.viaApp}
+				}
+				if dt.assigned != "" {
+					t.assignments[k].at = mustTime(dt.assigned)
+				}
 			}
 			if len(dt.who) > 0 {
 				t.assigneePriority = th[i]
@@ -242,10 +275,24 @@ func buildDemo(s *Server) {
 			for j, c := range dt.check {
 				title, checked := strings.CutPrefix(c, "x ")
 				b.checklistItem(t, title, checked || dt.pct == 100, ch[j], creator)
+				it := &t.checklist[len(t.checklist)-1]
+				if dt.appKeys {
+					it.key = strconv.Itoa(20886 + 7919*j%60000) // as the Planner apps key items
+				}
+				if dt.viaApp != "" {
+					it.by = ident{app: dt.viaApp}
+				}
 			}
 			rh := b.spread(len(dt.refs))
 			for j, r := range dt.refs {
 				b.reference(t, r[0], r[1], r[2], rh[j], creator)
+				ref := &t.references[len(t.references)-1]
+				if dt.rawRefs {
+					ref.key = rawReferenceKey(r[0])
+				}
+				if dt.viaApp != "" {
+					ref.by = ident{app: dt.viaApp}
+				}
 			}
 			if len(dt.check) > 0 && dt.desc == "" {
 				t.previewType = 2 // checklist
@@ -253,6 +300,22 @@ func buildDemo(s *Server) {
 			b.finish(t)
 		}
 	}
+}
+
+// rawReferenceKey is the key another client wrote for rawURL: % . : @ #
+// encoded as documented, except that the URL's own percent escapes (%20)
+// are left as they are instead of becoming %2520.
+func rawReferenceKey(rawURL string) string {
+	return strings.NewReplacer(".", "%2E", ":", "%3A", "@", "%40", "#", "%23").Replace(rawURL)
+}
+
+// mustTime parses a date-time of the demo data, keeping its digits.
+func mustTime(s string) stamp {
+	st, ok := parseGraphTime(s)
+	if !ok {
+		panic("graphtest: bad demo date-time " + s)
+	}
+	return st
 }
 
 func firstOr(xs []int, def int) int {

@@ -1,10 +1,12 @@
 package graphtest
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -24,24 +26,46 @@ func rawGet(c *client, path string) (*http.Response, error) {
 	return c.hc.Do(req)
 }
 
+// TestLatency checks that WithLatency and SetLatency hold requests back
+// without timing anything: a request under an hour's latency is still
+// unanswered after a later request without latency is answered, and
+// cancelling it ends its wait.
 func TestLatency(t *testing.T) {
-	s, c := demo(t, WithLatency(40*time.Millisecond))
-	start := time.Now()
-	c.get("/me")
-	if d := time.Since(start); d < 40*time.Millisecond {
-		t.Errorf("request took %v with 40ms latency", d)
-	}
-	s.SetLatency(0)
-	start = time.Now()
-	c.get("/me")
-	if d := time.Since(start); d > 30*time.Millisecond {
-		t.Logf("request took %v without latency (slow machine?)", d)
-	}
-	s.SetLatency(25 * time.Millisecond)
-	start = time.Now()
-	c.get("/me")
-	if d := time.Since(start); d < 25*time.Millisecond {
-		t.Errorf("request took %v with 25ms latency", d)
+	for _, viaOption := range []bool{true, false} {
+		var s *Server
+		if viaOption {
+			s = NewServer(t, WithLatency(time.Hour))
+		} else {
+			s = NewServer(t)
+			s.SetLatency(time.Hour)
+		}
+		c := newClient(t, s, s.Token())
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			req, _ := http.NewRequestWithContext(ctx, "GET", s.GraphURL()+"/me", nil)
+			req.Header.Set("Authorization", "Bearer "+s.Token())
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+			done <- err
+		}()
+		// The server logs a request as it begins, before the latency.
+		for s.RequestCount() == 0 {
+			runtime.Gosched()
+		}
+		s.SetLatency(0)
+		c.get("/me")
+		select {
+		case err := <-done:
+			t.Fatalf("option %v: the request under an hour's latency was answered (err %v)", viaOption, err)
+		default:
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("option %v: the held request ended with %v, want context.Canceled", viaOption, err)
+		}
 	}
 }
 

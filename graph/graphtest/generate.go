@@ -4,6 +4,7 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -24,7 +25,11 @@ import (
 // buckets and no tasks, one extra empty bucket, titles and descriptions with
 // quotes, emoji, RTL text and SQL-ish content, a 32 KB description, a task
 // with 20 checklist items and 15 references, reference URLs that need key
-// encoding, tasks with no bucket, unusual dates and the 25th label.
+// encoding, tasks with no bucket, unusual dates and the 25th label, and
+// values other clients leave: tasks created, completed and assigned by an
+// application alone, due dates with 1 or 3 fractional digits, assignment
+// times with 3, reference keys keeping the URL's own %20 escapes, and
+// checklist keys as the Planner apps write them (short numbers).
 type GenSpec struct {
 	Seed           int64
 	Users          int  // default 8
@@ -91,8 +96,8 @@ func (b *builder) spread(n int) []string {
 	return h
 }
 
-func (b *builder) daysAgo(maxDays int) int64 {
-	return b.base - b.rng.Int64N(int64(maxDays)*24*3600*1e7)*100
+func (b *builder) daysAgo(maxDays int) stamp {
+	return stampNS(b.base - b.rng.Int64N(int64(maxDays)*24*3600*1e7)*100)
 }
 
 func asciiFold(s string) string {
@@ -220,20 +225,20 @@ func (b *builder) assign(t *task, u *user, by *user) {
 	if t.assigned(u.id) {
 		return
 	}
-	t.assignments = append(t.assignments, assignment{user: u.id, by: ident{user: by.id, app: plannerWebApp}, at: t.created + 60e9, hint: b.spread(8)[len(t.assignments)%8]})
+	t.assignments = append(t.assignments, assignment{user: u.id, by: ident{user: by.id, app: plannerWebApp}, at: t.created.add(time.Minute), hint: b.spread(8)[len(t.assignments)%8]})
 }
 
 func (b *builder) complete(t *task, by *user) {
 	t.percent = 100
-	t.completed = t.created + b.rng.Int64N(20*24*3600)*1e9
-	if t.completed > b.base {
-		t.completed = b.base - 3600e9
+	t.completed = t.created.add(time.Duration(b.rng.Int64N(20*24*3600)) * time.Second)
+	if base := stampNS(b.base); base.before(t.completed) {
+		t.completed = base.add(-time.Hour)
 	}
 	t.completedBy = ident{user: by.id, app: plannerWebApp}
 }
 
 func (b *builder) checklistItem(t *task, title string, checked bool, hint string, by *user) {
-	t.checklist = append(t.checklist, checklistItem{key: guid(b.rng), title: title, checked: checked, hint: hint, by: ident{user: by.id, app: plannerWebApp}, at: t.created + 3600e9})
+	t.checklist = append(t.checklist, checklistItem{key: guid(b.rng), title: title, checked: checked, hint: hint, by: ident{user: by.id, app: plannerWebApp}, at: t.created.add(time.Hour)})
 }
 
 func (b *builder) reference(t *task, rawURL, alias, typ, prio string, by *user) {
@@ -243,13 +248,13 @@ func (b *builder) reference(t *task, rawURL, alias, typ, prio string, by *user) 
 			return
 		}
 	}
-	t.references = append(t.references, reference{key: key, alias: alias, typ: typ, priority: prio, by: ident{user: by.id, app: plannerWebApp}, at: t.created + 7200e9})
+	t.references = append(t.references, reference{key: key, alias: alias, typ: typ, priority: prio, by: ident{user: by.id, app: plannerWebApp}, at: t.created.add(2 * time.Hour)})
 }
 
 // day returns midnight UTC of base + d days.
-func (b *builder) day(d int) int64 {
+func (b *builder) day(d int) stamp {
 	t := time.Unix(0, b.base).UTC().Truncate(24 * time.Hour)
-	return t.AddDate(0, 0, d).UnixNano()
+	return stampOf(t.AddDate(0, 0, d))
 }
 
 // ---- generated tenants ----
@@ -435,19 +440,19 @@ func (b *builder) genTasks(p *plan, buckets []*bucket, members []*user, spec Gen
 		}
 		if rng.IntN(10) < 7 {
 			from := b.day(-20)
-			if t.start != 0 {
+			if !t.start.isNull() {
 				from = t.start
 			}
-			t.due = from + int64(1+rng.IntN(30))*24*3600*1e9
+			t.due = from.add(time.Duration(1+rng.IntN(30)) * 24 * time.Hour)
 		}
 		if spec.Awkward {
 			switch i {
 			case 3:
 				t.start, t.due = b.day(2), b.day(2)
 			case 5:
-				t.start, t.due = 0, time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC).UnixNano()
+				t.start, t.due = stamp{}, stampOf(time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC))
 			case 7:
-				t.start, t.due = time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC).UnixNano(), time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+				t.start, t.due = stampOf(time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC)), stampOf(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
 			}
 		}
 		// Assignments: a fifth of the tasks are unassigned.
@@ -536,6 +541,56 @@ func (b *builder) genTasks(p *plan, buckets []*bucket, members []*user, spec Gen
 			}
 			b.reference(t, u, alias, typ, rh[j], members[rng.IntN(len(members))])
 		}
+		if spec.Awkward {
+			otherClients(t, i)
+		}
 		b.finish(t)
+	}
+}
+
+// otherClients makes some tasks of awkward tenants look as other clients
+// leave them (without drawing from the generator's random source, so the
+// rest of the tenant is unchanged): created, completed and assigned by an
+// application alone, with its details written by it; due dates with 1 or 3
+// fractional digits; assignment times with 3; reference keys that keep the
+// URL's own percent escapes (%20, not %2520); checklist keys as the Planner
+// apps write them (short numbers).
+func otherClients(t *task, i int) {
+	if i%13 == 4 {
+		by := ident{app: powerAutomateApp}
+		t.createdBy = by
+		if t.percent == 100 {
+			t.completedBy = by
+		}
+		for k := range t.assignments {
+			t.assignments[k].by = by
+		}
+		for k := range t.checklist {
+			t.checklist[k].by = by
+		}
+		for k := range t.references {
+			t.references[k].by = by
+		}
+	}
+	switch i {
+	case 11:
+		t.start, t.due = stamp{}, t.created.add(9*24*time.Hour+500*time.Millisecond).withDigits(1)
+	case 13:
+		t.start, t.due = stamp{}, t.created.add(6*24*time.Hour+125*time.Millisecond).withDigits(3)
+	}
+	if i%2 == 0 {
+		for k := range t.assignments {
+			t.assignments[k].at = t.assignments[k].at.withDigits(3)
+		}
+	}
+	if i%17 == 3 {
+		for k := range t.references {
+			t.references[k].key = strings.ReplaceAll(t.references[k].key, "%25", "%")
+		}
+	}
+	if i%19 == 7 {
+		for j := range t.checklist {
+			t.checklist[j].key = strconv.Itoa(10000 + (i*7919+j*14729)%90000)
+		}
 	}
 }

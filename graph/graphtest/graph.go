@@ -262,9 +262,9 @@ func failCode(status int) string {
 	case 429:
 		return "TooManyRequests"
 	case 409, 412:
-		return "" // Planner's versioning errors carry an empty code
+		return "resourceModified"
 	}
-	return "UnknownError"
+	return plannerCode(status)
 }
 
 func (c *call) throttled() *gResp {
@@ -298,6 +298,9 @@ func (c *call) throttled() *gResp {
 
 // fail builds Graph's error JSON.
 func (c *call) fail(status int, code, msg string) *gResp {
+	if code == "" {
+		code = plannerCode(status)
+	}
 	e := &enc{}
 	e.open()
 	e.key("error")
@@ -320,8 +323,33 @@ func (c *call) fail(status int, code, msg string) *gResp {
 	return &gResp{status: status, header: http.Header{"Content-Type": {"application/json"}}, body: e.b}
 }
 
-// Planner's errors carry an empty code.
-func (c *call) pfail(status int, msg string) *gResp { return c.fail(status, "", msg) }
+// pfail builds a Planner error. The service often sends an empty "code";
+// the emulator always names one of Graph's documented basic codes
+// (concepts/errors.md), so clients can branch on it as Graph advises.
+func (c *call) pfail(status int, msg string) *gResp { return c.fail(status, plannerCode(status), msg) }
+
+// plannerCode is the Graph error code of a Planner error with status.
+func plannerCode(status int) string {
+	switch status {
+	case http.StatusBadRequest, http.StatusUnsupportedMediaType:
+		return "invalidRequest"
+	case http.StatusUnauthorized:
+		return "unauthenticated"
+	case http.StatusForbidden:
+		return "accessDenied"
+	case http.StatusNotFound:
+		return "itemNotFound"
+	case http.StatusMethodNotAllowed:
+		return "notAllowed"
+	case http.StatusConflict, http.StatusPreconditionFailed:
+		return "resourceModified"
+	case http.StatusTooManyRequests:
+		return "activityLimitReached"
+	case http.StatusServiceUnavailable:
+		return "serviceNotAvailable"
+	}
+	return "generalException"
+}
 
 func (c *call) ok(status int, body []byte) *gResp {
 	h := http.Header{"Content-Type": {jsonOData}, "OData-Version": {"4.0"}}
@@ -836,14 +864,23 @@ func (c *call) memberOf(id string) *gResp {
 		}
 	}
 	sel := c.selection()
+	// Without permission to read a type of object, Graph lists objects of
+	// that type with @odata.type and id only, every other property null
+	// ("Limited information returned for inaccessible member objects").
+	groups, roles := c.who.can(permGroupsRead), c.who.can(permRolesRead)
 	return c.page(c.metadata("directoryObjects"), size, lister{
 		n:   len(objs),
 		key: func(i int) uint64 { return uint64(i + 1) },
 		render: func(e *enc, i int) {
-			if objs[i].g != nil {
+			switch {
+			case objs[i].g != nil && groups:
 				renderGroup(e, objs[i].g, s.domain, "", sel, true)
-			} else {
+			case objs[i].g != nil:
+				renderLimited(e, "#microsoft.graph.group", objs[i].g.id, groupProperties, sel)
+			case roles:
 				renderRole(e, objs[i].r, sel)
+			default:
+				renderLimited(e, "#microsoft.graph.directoryRole", objs[i].r.id, roleProperties, sel)
 			}
 		},
 	})

@@ -40,7 +40,7 @@ type group struct {
 	mailNick    string
 	visibility  string
 	unified     bool
-	created     int64
+	created     stamp
 	members     map[string]bool // user ids
 	plans       []*plan         // seq order
 }
@@ -56,7 +56,7 @@ type plan struct {
 	title     string
 	group     *group
 	createdBy ident
-	created   int64
+	created   stamp
 	etag      uint64
 
 	detailsEtag uint64
@@ -81,7 +81,7 @@ type bucket struct {
 type assignment struct {
 	user string
 	by   ident
-	at   int64
+	at   stamp
 	hint string
 }
 
@@ -91,7 +91,7 @@ type checklistItem struct {
 	checked bool
 	hint    string
 	by      ident
-	at      int64
+	at      stamp
 }
 
 type reference struct {
@@ -100,7 +100,7 @@ type reference struct {
 	typ      string
 	priority string
 	by       ident
-	at       int64
+	at       stamp
 }
 
 type task struct {
@@ -113,9 +113,9 @@ type task struct {
 	assigneePriority string
 	percent          int32
 	priority         int32
-	start, due       int64 // 0 = null
-	created          int64
-	completed        int64
+	start, due       stamp
+	created          stamp
+	completed        stamp
 	completedBy      ident
 	createdBy        ident
 	conversation     string
@@ -123,6 +123,7 @@ type task struct {
 	assignments      []assignment
 	etag             uint64
 	deleted          bool
+	orphaned         bool // deleted with its plan, yet still in users' task lists
 
 	// details
 	detailsEtag uint64
@@ -352,30 +353,111 @@ func parseIfMatch(h string, k etagKind) (inner string, ok bool) {
 
 // ---- time ----
 
-// appendGraphTime formats like Graph: whole seconds without a fraction, otherwise
-// seven fractional digits, always UTC with Z.
-func appendGraphTime(b []byte, ns int64) []byte {
-	t := time.Unix(0, ns).UTC()
-	if t.Nanosecond() == 0 {
-		return t.AppendFormat(b, "2006-01-02T15:04:05Z")
-	}
-	return t.AppendFormat(b, "2006-01-02T15:04:05.0000000Z")
+// stamp is an Edm.DateTimeOffset at Graph's resolution of 100 ns, over
+// Graph's whole range (years 1 to 9999), with how it is rendered: a value a
+// client sent keeps its number of fractional digits (0 to 7, as sent), and a
+// value the service made is rendered as Graph renders its own (no fraction
+// for whole seconds, else seven digits). The zero stamp is null.
+type stamp struct {
+	ticks int64 // 100 ns units since 0001-01-01T00:00:00Z
+	// form: 0 null, 1 the service's rendering, 2+n: n fractional digits.
+	form int8
 }
 
-func parseGraphTime(s string) (int64, bool) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.9999999", "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			if t.Year() < 1 || t.Year() > 9999 {
-				return 0, false
-			}
-			ns := t.UTC().UnixNano()
-			if ns == 0 {
-				ns = 1 // 0 means null internally; 1970-01-01T00:00:00Z is off by a nanosecond
-			}
-			return ns, true
+const (
+	ticksPerSecond = 10_000_000
+	unixToTicks    = 62135596800 // seconds from 0001-01-01 to 1970-01-01
+	maxDigits      = 7
+)
+
+func (st stamp) isNull() bool { return st.form == 0 }
+
+// stampOf is t as a service-made value.
+func stampOf(t time.Time) stamp {
+	return stamp{ticks: (t.Unix()+unixToTicks)*ticksPerSecond + int64(t.Nanosecond()/100), form: 1}
+}
+
+// stampNS is a service-made value from Unix nanoseconds.
+func stampNS(ns int64) stamp { return stampOf(time.Unix(0, ns)) }
+
+// add returns st moved by d (keeping its rendering).
+func (st stamp) add(d time.Duration) stamp {
+	if st.isNull() {
+		return st
+	}
+	st.ticks += int64(d / 100)
+	return st
+}
+
+// before reports whether st is earlier than o (both non-null).
+func (st stamp) before(o stamp) bool { return st.ticks < o.ticks }
+
+func (st stamp) time() time.Time {
+	return time.Unix(st.ticks/ticksPerSecond-unixToTicks, (st.ticks%ticksPerSecond)*100).UTC()
+}
+
+// withDigits returns st rendered with n fractional digits (truncating).
+func (st stamp) withDigits(n int) stamp {
+	n = max(0, min(n, maxDigits))
+	unit := int64(1)
+	for i := n; i < maxDigits; i++ {
+		unit *= 10
+	}
+	st.ticks -= st.ticks % unit
+	st.form = int8(2 + n)
+	return st
+}
+
+var fracLayouts = [...]string{
+	"2006-01-02T15:04:05Z", "2006-01-02T15:04:05.0Z", "2006-01-02T15:04:05.00Z", "2006-01-02T15:04:05.000Z",
+	"2006-01-02T15:04:05.0000Z", "2006-01-02T15:04:05.00000Z", "2006-01-02T15:04:05.000000Z", "2006-01-02T15:04:05.0000000Z",
+}
+
+// appendGraphTime formats st in UTC with Z: with the fractional digits the
+// client sent, or like Graph (whole seconds without a fraction, otherwise
+// seven digits).
+func appendGraphTime(b []byte, st stamp) []byte {
+	t := st.time()
+	n := int(st.form) - 2
+	if st.form == 1 {
+		n = 0
+		if st.ticks%ticksPerSecond != 0 {
+			n = maxDigits
 		}
 	}
-	return 0, false
+	return t.AppendFormat(b, fracLayouts[n])
+}
+
+// parseGraphTime parses an ISO 8601 date-time as clients send it: with or
+// without a zone (UTC when absent), with 0 to 9 fractional digits (beyond
+// seven, Graph's resolution, they are dropped), or a date alone. The stamp
+// keeps how many fractional digits were sent.
+func parseGraphTime(s string) (stamp, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04:05", "2006-01-02"} {
+		t, err := time.Parse(layout, s)
+		if err != nil {
+			continue
+		}
+		t = t.UTC()
+		if t.Year() < 1 || t.Year() > 9999 {
+			return stamp{}, false
+		}
+		return stampOf(t).withDigits(fractionDigits(s)), true
+	}
+	return stamp{}, false
+}
+
+// fractionDigits counts the digits after the seconds' decimal point.
+func fractionDigits(s string) int {
+	i := strings.IndexByte(s, 'T')
+	if i < 0 || len(s) < i+10 || s[i+9] != '.' {
+		return 0
+	}
+	n := 0
+	for j := i + 10; j < len(s) && s[j] >= '0' && s[j] <= '9'; j++ {
+		n++
+	}
+	return n
 }
 
 // ---- sorted-slice helpers for open types ----

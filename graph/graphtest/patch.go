@@ -160,19 +160,19 @@ func hintValue(k string, v rawJSON) (string, *badRequest) {
 	return h, nil
 }
 
-func dateValue(k string, v rawJSON) (int64, *badRequest) {
+func dateValue(k string, v rawJSON) (stamp, *badRequest) {
 	if isNull(v) {
-		return 0, nil
+		return stamp{}, nil
 	}
 	s, ok := asString(v)
 	if !ok {
-		return 0, bad("The value of '%s' must be a DateTimeOffset string or null.", k)
+		return stamp{}, bad("The value of '%s' must be a DateTimeOffset string or null.", k)
 	}
-	ns, ok := parseGraphTime(s)
+	st, ok := parseGraphTime(s)
 	if !ok {
-		return 0, bad("The value '%s' of '%s' is not a valid DateTimeOffset.", s, k)
+		return stamp{}, bad("The value '%s' of '%s' is not a valid DateTimeOffset.", s, k)
 	}
-	return ns, nil
+	return st, nil
 }
 
 // validReferenceKey checks a plannerExternalReferences key: the URL, with
@@ -199,6 +199,27 @@ func validReferenceKey(k string) bool {
 	return strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")
 }
 
+// validChecklistKey reports whether k can key a new checklist item: a GUID
+// ("the client should provide GUIDs as properties", plannerChecklistItems),
+// in any of the forms .NET parses: 32 hex digits, with hyphens 8-4-4-4-12,
+// and the hyphenated form in braces or parentheses.
+func validChecklistKey(k string) bool {
+	switch {
+	case len(k) == 38 && (k[0] == '{' && k[37] == '}' || k[0] == '(' && k[37] == ')'):
+		return validGUID(k[1:37])
+	case len(k) == 36:
+		return validGUID(k)
+	case len(k) == 32:
+		for i := 0; i < len(k); i++ {
+			if !isHex(k[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
@@ -217,7 +238,7 @@ var referenceKeyEncoder = strings.NewReplacer("%", "%25", ".", "%2E", ":", "%3A"
 // POST rules. planBuckets resolves bucket ids.
 func (c *call) applyTaskFields(t *task, body map[string]rawJSON, create bool) *badRequest {
 	s := c.s
-	now := s.nowNS()
+	now := s.nowStamp()
 	actor := c.who.actor()
 	for _, k := range sortedKeys(body) {
 		v := body[k]
@@ -355,7 +376,7 @@ func (c *call) applyTaskFields(t *task, body map[string]rawJSON, create bool) *b
 			// Unknown properties are ignored, as Graph does for lenient clients.
 		}
 	}
-	if t.start != 0 && t.due != 0 && t.start > t.due {
+	if !t.start.isNull() && !t.due.isNull() && t.due.before(t.start) {
 		return bad("The task's startDateTime must not be later than its dueDateTime.")
 	}
 	if len(t.assignments) > s.cfg.limits.AssigneesPerTask {
@@ -364,7 +385,7 @@ func (c *call) applyTaskFields(t *task, body map[string]rawJSON, create bool) *b
 	return nil
 }
 
-func (c *call) applyAssignments(t *task, v rawJSON, now int64, actor ident) *badRequest {
+func (c *call) applyAssignments(t *task, v rawJSON, now stamp, actor ident) *badRequest {
 	if isNull(v) {
 		t.assignments = nil
 		return nil
@@ -414,6 +435,9 @@ func (c *call) applyAssignments(t *task, v rawJSON, now int64, actor ident) *bad
 		if !hasHint {
 			return bad("The assignment for '%s' must specify an orderHint (\" !\" for none).", uid)
 		}
+		if n := c.s.tasksAssignedTo(key); n >= c.s.cfg.limits.TasksAssignedToUser {
+			return limit("MaximumTasksAssignedToUser", fmt.Sprintf("The maximum number of Tasks assigned to a user limit has been exceeded (%d) for user %s.", n, uid))
+		}
 		t.assignments = insertAt(t.assignments, -1-i, assignment{user: key, by: actor, at: now, hint: hint})
 	}
 	return nil
@@ -422,7 +446,7 @@ func (c *call) applyAssignments(t *task, v rawJSON, now int64, actor ident) *bad
 // applyDetails applies a task-details PATCH to t (a clone).
 func (c *call) applyDetails(t *task, body map[string]rawJSON) *badRequest {
 	s := c.s
-	now := s.nowNS()
+	now := s.nowStamp()
 	actor := c.who.actor()
 	for _, k := range sortedKeys(body) {
 		v := body[k]
@@ -470,7 +494,7 @@ func (c *call) applyDetails(t *task, body map[string]rawJSON) *badRequest {
 	return nil
 }
 
-func (c *call) applyChecklist(t *task, v rawJSON, now int64, actor ident) *badRequest {
+func (c *call) applyChecklist(t *task, v rawJSON, now stamp, actor ident) *badRequest {
 	if isNull(v) {
 		t.checklist = nil
 		return nil
@@ -483,11 +507,13 @@ func (c *call) applyChecklist(t *task, v rawJSON, now int64, actor ident) *badRe
 		if annotation(key) {
 			continue
 		}
-		if strings.TrimSpace(key) == "" || len(key) > 256 {
-			return bad("The checklist key '%s' is not a valid item id.", key)
-		}
 		iv := m[key]
 		i := findChecklist(t.checklist, key)
+		// Only new keys are validated: keys other clients wrote (the
+		// Planner apps write short numbers) stay addressable.
+		if i < 0 && !validChecklistKey(key) {
+			return bad("The checklist item id '%s' is not valid: checklist items are keyed by a GUID, such as '%s' (property names of open types cannot contain '.', ':', '%%', '@' or '#').", key, "d280ed1a-9f6b-4f9c-a962-fb4d00dc50ff")
+		}
 		if isNull(iv) {
 			if i >= 0 {
 				t.checklist = removeAt(t.checklist, i)
@@ -525,6 +551,9 @@ func (c *call) applyChecklist(t *task, v rawJSON, now int64, actor ident) *badRe
 				}
 				item.checked = b
 			case "orderHint":
+				if raw, ok := asString(pv); ok && c.s.cfg.strictChecklistHints && strings.Trim(raw, " !") == "" {
+					return bad("The order hint '%s' of checklist item '%s' does not have the correct format: place the item relative to an existing item's orderHint (\"<previous> <next>!\"), or omit orderHint.", raw, key)
+				}
 				h, err := hintValue("orderHint", pv)
 				if err != nil {
 					return err
@@ -556,7 +585,7 @@ func (c *call) applyChecklist(t *task, v rawJSON, now int64, actor ident) *badRe
 	return nil
 }
 
-func (c *call) applyReferences(t *task, v rawJSON, now int64, actor ident) *badRequest {
+func (c *call) applyReferences(t *task, v rawJSON, now stamp, actor ident) *badRequest {
 	if isNull(v) {
 		t.references = nil
 		return nil
@@ -569,11 +598,14 @@ func (c *call) applyReferences(t *task, v rawJSON, now int64, actor ident) *badR
 		if annotation(key) {
 			continue
 		}
-		if !validReferenceKey(key) {
-			return bad("The reference key '%s' is not a valid encoded http(s) URL: percent-encode '%%', '.', ':', '@' and '#'.", key)
-		}
 		rv := m[key]
 		i := findReference(t.references, key)
+		// A key is the reference's identity, stored exactly as sent; only
+		// new keys are validated, so a key another client wrote can always
+		// be updated or removed.
+		if i < 0 && !validReferenceKey(key) {
+			return bad("The reference key '%s' is not a valid encoded http(s) URL: percent-encode '%%', '.', ':', '@' and '#'.", key)
+		}
 		if isNull(rv) {
 			if i >= 0 {
 				t.references = removeAt(t.references, i)

@@ -79,22 +79,6 @@ func (c *call) findTask(id string) (*task, *gResp) {
 	return t, nil
 }
 
-// checkIfMatch enforces Planner's optimistic concurrency.
-func (c *call) checkIfMatch(k etagKind, current uint64) *gResp {
-	h := c.req.header.Get("If-Match")
-	if strings.TrimSpace(h) == "" {
-		return c.pfail(http.StatusPreconditionFailed, "The If-Match header must be specified for this kind of request.")
-	}
-	inner, ok := parseIfMatch(h, k)
-	if !ok {
-		return c.pfail(http.StatusBadRequest, "The If-Match header contains an invalid value.")
-	}
-	if inner != etagValue(k, current) {
-		return c.pfail(http.StatusPreconditionFailed, "The resource has been changed since the etag in If-Match was read: read it again and retry with the new etag.")
-	}
-	return nil
-}
-
 func (c *call) wantRepresentation() bool {
 	for _, v := range c.req.header.Values("Prefer") {
 		for _, p := range strings.Split(v, ",") {
@@ -121,7 +105,11 @@ func (c *call) written(render func(e *enc)) *gResp {
 }
 
 func (c *call) invalid(err *badRequest) *gResp {
-	return c.fail(err.status, err.code, err.msg)
+	code := err.code
+	if code == "" {
+		code = plannerCode(err.status)
+	}
+	return c.fail(err.status, code, err.msg)
 }
 
 // required returns body[key] as a string, or the service's 400 when it is
@@ -245,7 +233,7 @@ func (c *call) createPlan() *gResp {
 	}
 	p := &plan{
 		seq: s.nextSeq(), id: s.newPlannerID(), title: title, group: g,
-		createdBy: c.who.actor(), created: s.nowNS(),
+		createdBy: c.who.actor(), created: s.nowStamp(),
 		etag: s.nextVersion(), detailsEtag: s.nextVersion(),
 	}
 	if !c.who.app {
@@ -274,11 +262,16 @@ func (c *call) patchPlan(id string) *gResp {
 	if r != nil {
 		return r
 	}
-	if r := c.checkIfMatch(kindPlan, p.etag); r != nil {
+	read, r := c.ifMatch(kindPlan, p.id, p.etag)
+	if r != nil {
 		return r
 	}
 	body, r := c.readJSONObject()
 	if r != nil {
+		return r
+	}
+	paths := changePaths(body)
+	if r := c.conflict(kindPlan, p.id, read, p.etag, paths); r != nil {
 		return r
 	}
 	title := p.title
@@ -306,7 +299,9 @@ func (c *call) patchPlan(id string) *gResp {
 		}
 	}
 	p.title = title
+	prev := p.etag
 	p.etag = s.nextVersion()
+	s.recordChange(kindPlan, p.id, prev, p.etag, paths)
 	return c.written(func(e *enc) { renderPlan(e, p, c.metadata("planner/plans/$entity")) })
 }
 
@@ -321,7 +316,11 @@ func (c *call) deletePlan(id string) *gResp {
 	if r != nil {
 		return r
 	}
-	if r := c.checkIfMatch(kindPlan, p.etag); r != nil {
+	read, r := c.ifMatch(kindPlan, p.id, p.etag)
+	if r != nil {
+		return r
+	}
+	if r := c.conflict(kindPlan, p.id, read, p.etag, everything); r != nil {
 		return r
 	}
 	s.removePlan(p)
@@ -329,11 +328,21 @@ func (c *call) deletePlan(id string) *gResp {
 }
 
 func (s *Server) removePlan(p *plan) {
+	s.forget(p.id, kindPlan, kindPlanDetails)
+	for _, b := range p.buckets {
+		s.forget(b.id, kindBucket)
+	}
 	for _, t := range p.tasks {
+		s.forgetTaskHistory(t)
 		t.deleted = true
 		delete(s.tasks, t.id)
+		if s.cfg.keepDeletedPlanTasks {
+			// Users' task lists keep it (see WithTasksOfDeletedPlans).
+			t.orphaned = true
+			s.orphans++
+		}
 	}
-	if len(p.tasks) > 0 {
+	if len(p.tasks) > 0 && !s.cfg.keepDeletedPlanTasks {
 		kept := s.taskList[:0]
 		for _, t := range s.taskList {
 			if !t.deleted {
@@ -395,11 +404,16 @@ func (c *call) patchPlanDetails(id string) *gResp {
 	if r != nil {
 		return r
 	}
-	if r := c.checkIfMatch(kindPlanDetails, p.detailsEtag); r != nil {
+	read, r := c.ifMatch(kindPlanDetails, p.id, p.detailsEtag)
+	if r != nil {
 		return r
 	}
 	body, r := c.readJSONObject()
 	if r != nil {
+		return r
+	}
+	paths := changePaths(body)
+	if r := c.conflict(kindPlanDetails, p.id, read, p.detailsEtag, paths); r != nil {
 		return r
 	}
 	shared := append([]string(nil), p.sharedWith...)
@@ -478,7 +492,9 @@ func (c *call) patchPlanDetails(id string) *gResp {
 		return c.fail(http.StatusForbidden, "MaximumUsersSharedWithProject", fmt.Sprintf("The plan is shared with more than %d users.", s.cfg.limits.UsersSharedWithPlan))
 	}
 	p.sharedWith, p.categories, p.catSet = shared, cats, catSet
+	prev := p.detailsEtag
 	p.detailsEtag = s.nextVersion()
+	s.recordChange(kindPlanDetails, p.id, prev, p.detailsEtag, paths)
 	return c.written(func(e *enc) {
 		renderPlanDetails(e, p, c.metadata("planner/plans('"+p.id+"')/details/$entity"))
 	})
@@ -614,7 +630,7 @@ func (c *call) userTasks(id string) *gResp {
 		key: func(i int) uint64 { return s.taskList[i].seq },
 		match: func(i int) bool {
 			t := s.taskList[i]
-			return t.assigned(u.id) && (self || c.member(t.plan.group))
+			return t.assigned(u.id) && (self || c.member(t.plan.group)) && (!t.deleted || t.orphaned)
 		},
 		render: func(e *enc, i int) { renderTask(e, s.taskList[i], "", expand) },
 	})
@@ -705,11 +721,16 @@ func (c *call) patchBucket(id string) *gResp {
 	if r != nil {
 		return r
 	}
-	if r := c.checkIfMatch(kindBucket, b.etag); r != nil {
+	read, r := c.ifMatch(kindBucket, b.id, b.etag)
+	if r != nil {
 		return r
 	}
 	body, r := c.readJSONObject()
 	if r != nil {
+		return r
+	}
+	paths := changePaths(body)
+	if r := c.conflict(kindBucket, b.id, read, b.etag, paths); r != nil {
 		return r
 	}
 	name, hint := b.name, b.orderHint
@@ -745,7 +766,9 @@ func (c *call) patchBucket(id string) *gResp {
 		}
 	}
 	b.name, b.orderHint = name, hint
+	prev := b.etag
 	b.etag = s.nextVersion()
+	s.recordChange(kindBucket, b.id, prev, b.etag, paths)
 	return c.written(func(e *enc) { renderBucket(e, b, c.metadata("planner/buckets/$entity")) })
 }
 
@@ -760,7 +783,11 @@ func (c *call) deleteBucket(id string) *gResp {
 	if r != nil {
 		return r
 	}
-	if r := c.checkIfMatch(kindBucket, b.etag); r != nil {
+	read, r := c.ifMatch(kindBucket, b.id, b.etag)
+	if r != nil {
+		return r
+	}
+	if r := c.conflict(kindBucket, b.id, read, b.etag, everything); r != nil {
 		return r
 	}
 	p := b.plan
@@ -779,6 +806,7 @@ func (c *call) deleteBucket(id string) *gResp {
 		s.forgetTask(t)
 	}
 	b.deleted = true
+	s.forget(b.id, kindBucket)
 	delete(s.buckets, b.id)
 	p.buckets = removeBySeq(p.buckets, b.seq, func(x *bucket) uint64 { return x.seq })
 	return c.noContent()
@@ -849,9 +877,14 @@ func (c *call) createTask() *gResp {
 		return c.pfail(http.StatusBadRequest, "The property 'title' is required to create a task.")
 	}
 	if len(p.tasks) >= s.cfg.limits.TasksPerPlan {
-		return c.fail(http.StatusForbidden, "MaximumTasksInProject", fmt.Sprintf("The plan already has %d tasks.", len(p.tasks)))
+		return c.fail(http.StatusForbidden, "MaximumTasksInProject", fmt.Sprintf("The maximum number of Tasks in a Plan limit has been exceeded (%d).", s.cfg.limits.TasksPerPlan))
 	}
-	now := s.nowNS()
+	if actor := c.who.actor(); actor.user != "" {
+		if n := s.tasksCreatedBy(actor.user); n >= s.cfg.limits.TasksCreatedByUser {
+			return c.fail(http.StatusForbidden, "MaximumTasksCreatedByUser", fmt.Sprintf("The maximum number of Tasks created by a user limit has been exceeded (%d).", n))
+		}
+	}
+	now := s.nowStamp()
 	t := &task{
 		plan: p, priority: 5, created: now, createdBy: c.who.actor(), descNull: true,
 	}
@@ -880,6 +913,8 @@ func (c *call) createTask() *gResp {
 	}
 	if t.percent >= 100 {
 		t.completed, t.completedBy = now, c.who.actor()
+	} else if r := c.checkActiveTasks(p); r != nil {
+		return r
 	}
 	t.seq, t.id = s.nextSeq(), s.newPlannerID()
 	t.etag, t.detailsEtag = s.nextVersion(), s.nextVersion()
@@ -890,6 +925,43 @@ func (c *call) createTask() *gResp {
 	return c.ok(http.StatusCreated, e.b)
 }
 
+// checkActiveTasks answers MaximumActiveTasksInProject when plan p cannot
+// take one more task that is not completed.
+func (c *call) checkActiveTasks(p *plan) *gResp {
+	active := 0
+	for _, o := range p.tasks {
+		if o.percent < 100 {
+			active++
+		}
+	}
+	if lim := c.s.cfg.limits.ActiveTasksPerPlan; active >= lim {
+		return c.fail(http.StatusForbidden, "MaximumActiveTasksInProject", fmt.Sprintf("The maximum number of Tasks that aren't completed in a Plan limit has been exceeded (%d).", lim))
+	}
+	return nil
+}
+
+// tasksCreatedBy counts the tasks of the tenant a user created.
+func (s *Server) tasksCreatedBy(userID string) int {
+	n := 0
+	for _, t := range s.taskList {
+		if !t.deleted && t.createdBy.user == userID {
+			n++
+		}
+	}
+	return n
+}
+
+// tasksAssignedTo counts the tasks of the tenant assigned to a user.
+func (s *Server) tasksAssignedTo(userID string) int {
+	n := 0
+	for _, t := range s.taskList {
+		if !t.deleted && t.assigned(userID) {
+			n++
+		}
+	}
+	return n
+}
+
 func (s *Server) addTask(t *task) {
 	s.tasks[t.id] = t
 	s.taskList = append(s.taskList, t)
@@ -898,6 +970,7 @@ func (s *Server) addTask(t *task) {
 
 // forgetTask removes a task from the tenant's indexes (not from its plan).
 func (s *Server) forgetTask(t *task) {
+	s.forgetTaskHistory(t)
 	t.deleted = true
 	delete(s.tasks, t.id)
 	s.taskList = removeBySeq(s.taskList, t.seq, func(x *task) uint64 { return x.seq })
@@ -914,11 +987,16 @@ func (c *call) patchTask(id string) *gResp {
 	if r != nil {
 		return r
 	}
-	if r := c.checkIfMatch(kindTask, t.etag); r != nil {
+	read, r := c.ifMatch(kindTask, t.id, t.etag)
+	if r != nil {
 		return r
 	}
 	body, r := c.readJSONObject()
 	if r != nil {
+		return r
+	}
+	paths := changePaths(body)
+	if r := c.conflict(kindTask, t.id, read, t.etag, paths); r != nil {
 		return r
 	}
 	cl := t.clone()
@@ -927,11 +1005,18 @@ func (c *call) patchTask(id string) *gResp {
 	}
 	switch {
 	case cl.percent >= 100 && t.percent < 100:
-		cl.completed, cl.completedBy = s.nowNS(), c.who.actor()
+		cl.completed, cl.completedBy = s.nowStamp(), c.who.actor()
 	case cl.percent < 100:
-		cl.completed, cl.completedBy = 0, ident{}
+		if t.percent >= 100 {
+			// Reopening a task makes it active again.
+			if r := c.checkActiveTasks(t.plan); r != nil {
+				return r
+			}
+		}
+		cl.completed, cl.completedBy = stamp{}, ident{}
 	}
 	cl.etag = s.nextVersion()
+	s.recordChange(kindTask, t.id, t.etag, cl.etag, paths)
 	*t = *cl
 	return c.written(func(e *enc) { renderTask(e, t, c.metadata("planner/tasks/$entity"), false) })
 }
@@ -947,7 +1032,11 @@ func (c *call) deleteTask(id string) *gResp {
 	if r != nil {
 		return r
 	}
-	if r := c.checkIfMatch(kindTask, t.etag); r != nil {
+	read, r := c.ifMatch(kindTask, t.id, t.etag)
+	if r != nil {
+		return r
+	}
+	if r := c.conflict(kindTask, t.id, read, t.etag, everything); r != nil {
 		return r
 	}
 	p := t.plan
@@ -1003,11 +1092,16 @@ func (c *call) patchTaskPart(id string, part taskPart) *gResp {
 	}
 	kinds := [...]etagKind{kindTaskDetails, kindBucketBoard, kindProgressBoard, kindAssignedBoard}
 	versions := [...]uint64{t.detailsEtag, t.bucketBoardEtag, t.progressBoardEtag, t.assignedBoardEtag}
-	if r := c.checkIfMatch(kinds[part], versions[part]); r != nil {
+	read, r := c.ifMatch(kinds[part], t.id, versions[part])
+	if r != nil {
 		return r
 	}
 	body, r := c.readJSONObject()
 	if r != nil {
+		return r
+	}
+	paths := changePaths(body)
+	if r := c.conflict(kinds[part], t.id, read, versions[part], paths); r != nil {
 		return r
 	}
 	cl := t.clone()
@@ -1031,6 +1125,7 @@ func (c *call) patchTaskPart(id string, part taskPart) *gResp {
 			len(cl.checklist) != len(t.checklist) || cl.activeChecklist() != t.activeChecklist() ||
 			len(cl.references) != len(t.references) {
 			cl.etag = s.nextVersion()
+			s.recordChange(kindTask, t.id, t.etag, cl.etag, nil)
 		}
 	case partBucketBoard:
 		cl.bucketBoardEtag = s.nextVersion()
@@ -1039,6 +1134,7 @@ func (c *call) patchTaskPart(id string, part taskPart) *gResp {
 	case partAssignedBoard:
 		cl.assignedBoardEtag = s.nextVersion()
 	}
+	s.recordChange(kinds[part], t.id, versions[part], [...]uint64{cl.detailsEtag, cl.bucketBoardEtag, cl.progressBoardEtag, cl.assignedBoardEtag}[part], paths)
 	*t = *cl
 	return c.written(func(e *enc) { renderPart(e, t, part, partContext(c, t, part)) })
 }

@@ -105,7 +105,7 @@ func TestErrorShapeAndHeaders(t *testing.T) {
 	}
 	m := r.json(t)
 	e := m["error"].(map[string]any)
-	if e["code"] != "" || e["message"] != "The requested item is not found." {
+	if e["code"] != "itemNotFound" || e["message"] != "The requested item is not found." {
 		t.Errorf("error = %v", e)
 	}
 	inner := e["innerError"].(map[string]any)
@@ -135,12 +135,12 @@ func TestIDValidation(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"/planner/tasks/short", 400, ""},
-		{"/planner/tasks/AAAAAAAAAAAAAAAAAAAAAAAAAA!!", 400, ""},
-		{"/planner/tasks/AAAAAAAAAAAAAAAAAAAAAAAAAAAA", 404, ""},
-		{"/planner/plans/zzzzzzzzzzzzzzzzzzzzzzzzzzzz", 404, ""},
-		{"/planner/buckets/not-a-valid-id", 400, ""},
-		{"/planner/plans/" + strings.ToLower(s.PlanIDs()[0]) + "x", 400, ""},
+		{"/planner/tasks/short", 400, "invalidRequest"},
+		{"/planner/tasks/AAAAAAAAAAAAAAAAAAAAAAAAAA!!", 400, "invalidRequest"},
+		{"/planner/tasks/AAAAAAAAAAAAAAAAAAAAAAAAAAAA", 404, "itemNotFound"},
+		{"/planner/plans/zzzzzzzzzzzzzzzzzzzzzzzzzzzz", 404, "itemNotFound"},
+		{"/planner/buckets/not-a-valid-id", 400, "invalidRequest"},
+		{"/planner/plans/" + strings.ToLower(s.PlanIDs()[0]) + "x", 400, "invalidRequest"},
 		{"/groups/not-a-guid", 400, "Request_BadRequest"},
 		{"/groups/00000000-0000-4000-8000-000000000000", 404, "Request_ResourceNotFound"},
 		{"/users/not-a-guid", 400, "Request_BadRequest"},
@@ -178,12 +178,13 @@ func TestIDValidation(t *testing.T) {
 func TestPlansEntitySetNeedsFilter(t *testing.T) {
 	s, c := demo(t)
 	r := c.do("GET", "/planner/plans", nil)
-	if r.status != 400 || r.errCode(t) != "" || !strings.Contains(string(r.body), "cannot be queried without a filter on owner property") {
+	if r.status != 400 || r.errCode(t) != "invalidRequest" || !strings.Contains(string(r.body), "cannot be queried without a filter on owner property") {
 		t.Fatalf("GET /planner/plans: %d %s", r.status, r.body)
 	}
 	pid := firstAccessiblePlan(t, c)
 	plan := c.get("/planner/plans/" + pid)
-	items, _ := c.list("/planner/plans?$filter=owner%20eq%20'" + str(plan, "owner") + "'")
+	gid := plan["container"].(map[string]any)["containerId"].(string)
+	items, _ := c.list("/planner/plans?$filter=owner%20eq%20'" + gid + "'")
 	if len(items) == 0 {
 		t.Error("owner filter returned no plans")
 	}
@@ -213,7 +214,7 @@ func TestDelegatedMembershipAndAppOnly(t *testing.T) {
 		"/planner/buckets/" + s.BucketIDs(pid)[0],
 	} {
 		r := c.do("GET", path, nil)
-		if r.status != 403 || r.errCode(t) != "" || !strings.Contains(string(r.body), "You do not have the required permissions to access this item.") {
+		if r.status != 403 || r.errCode(t) != "accessDenied" || !strings.Contains(string(r.body), "You do not have the required permissions to access this item.") {
 			t.Errorf("delegated GET %s: %d %s", path, r.status, r.body)
 		}
 		if r := app.do("GET", path, nil); r.status != 200 {
@@ -332,7 +333,7 @@ func TestCreateReadUpdateDelete(t *testing.T) {
 		t.Fatalf("plan = %v", p)
 	}
 	cont := p["container"].(map[string]any)
-	if cont["type"] != "group" || !strings.HasSuffix(str(cont, "url"), "/groups/"+str(cont, "containerId")) || p["owner"] != cont["containerId"] {
+	if cont["type"] != "group" || !strings.HasSuffix(str(cont, "url"), "/groups/"+str(cont, "containerId")) || p["owner"] != nil {
 		t.Errorf("container = %v owner = %v", cont, p["owner"])
 	}
 	if p["createdBy"].(map[string]any)["user"].(map[string]any)["id"] != s.Me().ID {
@@ -396,8 +397,8 @@ func TestCreateReadUpdateDelete(t *testing.T) {
 	if b2["name"] != "Doing" {
 		t.Errorf("bucket PATCH: %v", b2)
 	}
-	// DELETE needs the current etag.
-	if r := c.do("DELETE", "/planner/tasks/"+tid, nil, "If-Match", etagOf(task2)); r.status != 412 {
+	// A DELETE with an etag older than a change conflicts with it.
+	if r := c.do("DELETE", "/planner/tasks/"+tid, nil, "If-Match", etagOf(task2)); r.status != 409 {
 		t.Errorf("DELETE with stale etag: %d", r.status)
 	}
 	c.must(204, "DELETE", "/planner/tasks/"+tid, nil, "If-Match", etagOf(task3))
@@ -456,7 +457,8 @@ func TestETags(t *testing.T) {
 		msg                 string
 	}{
 		{"missing If-Match", "/planner/tasks/" + tid, "", 412, "must be specified"},
-		{"stale etag", "/planner/tasks/" + tid, tags[0], 412, ""},
+		{"stale etag, conflicting change", "/planner/tasks/" + tid, tags[0], 409, "conflicts"},
+		{"etag never issued", "/planner/tasks/" + tid, "W/\"JzEtVGFzayAgQEBAQEBAQEBAQEBAQEBAWCc=\"", 412, "no longer matches"},
 		{"garbage", "/planner/tasks/" + tid, "not an etag", 400, "The If-Match header contains an invalid value."},
 		{"bad base64", "/planner/tasks/" + tid, `W/"%%%"`, 400, "invalid value"},
 		{"task etag on details", "/planner/tasks/" + tid + "/details", etagOf(taskAfterDesc), 400, "The If-Match header contains an invalid value."},
@@ -469,7 +471,7 @@ func TestETags(t *testing.T) {
 		} else {
 			r = c.do("PATCH", tc.path, map[string]any{"title": "x"}, "If-Match", tc.ifMatch)
 		}
-		if r.status != tc.status || r.errCode(t) != "" || !strings.Contains(string(r.body), tc.msg) {
+		if r.status != tc.status || r.errCode(t) == "" || !strings.Contains(string(r.body), tc.msg) {
 			t.Errorf("%s: %d %s", tc.name, r.status, r.body)
 		}
 	}
@@ -517,14 +519,15 @@ func TestOpenTypeMerge(t *testing.T) {
 	}
 
 	// Checklist and references on the details.
+	const item1Key, item2Key = "8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c5d", "{9E1F6B2A-7C3D-4E5F-8A9B-0C1D2E3F4A5B}"
 	d := c.get("/planner/tasks/" + tid + "/details")
 	ref1 := EncodeReferenceKey("https://contoso.sharepoint.com/sites/x/Doc.docx")
 	ref2 := EncodeReferenceKey("http://example.com/a#b@c")
 	d = patch(t, c, "/planner/tasks/"+tid+"/details", etagOf(d), map[string]any{
 		"description": "Hello",
 		"checklist": map[string]any{
-			"item-1": map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": "First"},
-			"item-2": map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": "Second", "isChecked": true},
+			item1Key: map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": "First"},
+			item2Key: map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": "Second", "isChecked": true},
 		},
 		"references": map[string]any{
 			ref1: map[string]any{"@odata.type": "#microsoft.graph.plannerExternalReference", "alias": "Doc", "type": "Word"},
@@ -532,7 +535,7 @@ func TestOpenTypeMerge(t *testing.T) {
 		},
 	})
 	check := d["checklist"].(map[string]any)
-	item1 := check["item-1"].(map[string]any)
+	item1 := check[item1Key].(map[string]any)
 	if len(check) != 2 || item1["isChecked"] != false || str(item1, "orderHint") == "" || str(item1, "lastModifiedDateTime") == "" ||
 		item1["lastModifiedBy"].(map[string]any)["user"].(map[string]any)["id"] != s.Me().ID {
 		t.Errorf("checklist = %v", check)
@@ -543,11 +546,11 @@ func TestOpenTypeMerge(t *testing.T) {
 	}
 	// Item values merge their properties.
 	d = patch(t, c, "/planner/tasks/"+tid+"/details", etagOf(d), map[string]any{
-		"checklist":  map[string]any{"item-2": map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": "Second (renamed)"}, "item-1": nil},
+		"checklist":  map[string]any{item2Key: map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": "Second (renamed)"}, item1Key: nil},
 		"references": map[string]any{ref1: map[string]any{"@odata.type": "#microsoft.graph.plannerExternalReference", "alias": "Renamed"}},
 	})
 	check = d["checklist"].(map[string]any)
-	item2 := check["item-2"].(map[string]any)
+	item2 := check[item2Key].(map[string]any)
 	if len(check) != 1 || item2["title"] != "Second (renamed)" || item2["isChecked"] != true {
 		t.Errorf("checklist after merge = %v", check)
 	}
@@ -640,8 +643,8 @@ func TestValidation(t *testing.T) {
 		{"malformed JSON", "/planner/tasks/" + tid, `{"title": `, 400},
 		{"JSON array", "/planner/tasks/" + tid, `[1,2]`, 400},
 		{"empty body", "/planner/tasks/" + tid, "", 400},
-		{"checklist item without type", "/planner/tasks/" + tid + "/details", map[string]any{"checklist": map[string]any{"k": map[string]any{"title": "x"}}}, 400},
-		{"new checklist item without title", "/planner/tasks/" + tid + "/details", map[string]any{"checklist": map[string]any{"k": map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem"}}}, 400},
+		{"checklist item without type", "/planner/tasks/" + tid + "/details", map[string]any{"checklist": map[string]any{"3f2a1b0c-0000-4000-8000-000000000001": map[string]any{"title": "x"}}}, 400},
+		{"new checklist item without title", "/planner/tasks/" + tid + "/details", map[string]any{"checklist": map[string]any{"3f2a1b0c-0000-4000-8000-000000000001": map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem"}}}, 400},
 		{"reference without type", "/planner/tasks/" + tid + "/details", map[string]any{"references": map[string]any{EncodeReferenceKey("https://a.b/c"): map[string]any{"alias": "x"}}}, 400},
 		{"reference key not encoded", "/planner/tasks/" + tid + "/details", map[string]any{"references": map[string]any{"https://a.b/c": map[string]any{"@odata.type": "#microsoft.graph.plannerExternalReference"}}}, 400},
 		{"reference not http", "/planner/tasks/" + tid + "/details", map[string]any{"references": map[string]any{EncodeReferenceKey("ftp://a.b/c"): map[string]any{"@odata.type": "#microsoft.graph.plannerExternalReference"}}}, 400},
@@ -691,7 +694,7 @@ func TestValidation(t *testing.T) {
 		}
 	}
 	// A plan can be created with the container url or the deprecated owner.
-	g := c.get("/planner/plans/" + pid)["owner"].(string)
+	g := c.get("/planner/plans/" + pid)["container"].(map[string]any)["containerId"].(string)
 	c.must(201, "POST", "/planner/plans", map[string]any{"title": "By url", "container": map[string]any{"url": "https://graph.microsoft.com/v1.0/groups/" + g}})
 	c.must(201, "POST", "/planner/plans", map[string]any{"title": "By owner", "owner": g})
 }
@@ -778,7 +781,7 @@ func TestLimits(t *testing.T) {
 	details := c.get("/planner/tasks/" + tid + "/details")
 	checklist := map[string]any{}
 	for i := 0; i < 21; i++ {
-		checklist[fmt.Sprintf("new-%02d", i)] = map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": "x"}
+		checklist[fmt.Sprintf("3f2a1b0c-0000-4000-8000-0000000000%02d", i)] = map[string]any{"@odata.type": "#microsoft.graph.plannerChecklistItem", "title": "x"}
 	}
 	refs := map[string]any{}
 	for i := 0; i < 16; i++ {
@@ -805,7 +808,7 @@ func TestLimits(t *testing.T) {
 		}
 	}
 	// 20 checklist items and 15 references are fine.
-	delete(checklist, "new-20")
+	delete(checklist, "3f2a1b0c-0000-4000-8000-000000000020")
 	for k := range refs {
 		if len(refs) == 15 {
 			break

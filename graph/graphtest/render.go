@@ -59,15 +59,15 @@ func (e *enc) num(v int64) {
 	e.comma = true
 }
 
-// tm writes a DateTimeOffset, or null for 0.
-func (e *enc) tm(ns int64) {
-	if ns == 0 {
+// tm writes a DateTimeOffset, or null.
+func (e *enc) tm(st stamp) {
+	if st.isNull() {
 		e.null()
 		return
 	}
 	e.sep()
 	e.b = append(e.b, '"')
-	e.b = appendGraphTime(e.b, ns)
+	e.b = appendGraphTime(e.b, st)
 	e.b = append(e.b, '"')
 	e.comma = true
 }
@@ -160,8 +160,6 @@ func renderPlan(e *enc, p *plan, ctx string) {
 	e.etag(kindPlan, p.etag)
 	e.key("createdDateTime")
 	e.tm(p.created)
-	e.key("owner")
-	e.str(p.group.id)
 	e.key("title")
 	e.str(p.title)
 	e.key("id")
@@ -585,6 +583,30 @@ func renderRole(e *enc, r *dirRole, sel selection) {
 	if sel.has("roleTemplateId") {
 		e.key("roleTemplateId")
 		e.str(r.templateID)
+	}
+	e.close()
+}
+
+// The properties renderGroup and renderRole write besides id.
+var (
+	groupProperties = []string{"deletedDateTime", "classification", "createdDateTime", "description", "displayName", "groupTypes",
+		"mail", "mailEnabled", "mailNickname", "membershipRule", "resourceProvisioningOptions", "securityEnabled", "visibility"}
+	roleProperties = []string{"deletedDateTime", "description", "displayName", "roleTemplateId"}
+)
+
+// renderLimited writes a directory object the caller may not read: its type
+// and id, every other (selected) property null.
+func renderLimited(e *enc, odataType, id string, props []string, sel selection) {
+	e.open()
+	e.key("@odata.type")
+	e.str(odataType)
+	e.key("id")
+	e.str(id)
+	for _, p := range props {
+		if sel.has(p) {
+			e.key(p)
+			e.null()
+		}
 	}
 	e.close()
 }

@@ -34,9 +34,11 @@ type Server struct {
 	planList   []*plan // seq order
 	buckets    map[string]*bucket
 	tasks      map[string]*task
-	taskList   []*task // seq order
-	seq        uint64  // creation sequence of plans, buckets, tasks
-	version    uint64  // etag versions
+	taskList   []*task              // seq order; with WithTasksOfDeletedPlans also the orphaned tasks
+	orphans    int                  // orphaned tasks in taskList
+	seq        uint64               // creation sequence of plans, buckets, tasks
+	version    uint64               // etag versions
+	hist       map[histKey]*history // recent versions of objects written through the API
 	rng        *mrand.Rand
 
 	publicClientID string
@@ -84,16 +86,32 @@ type Group struct {
 	PlanIDs     []string // the group's plans, in creation order
 }
 
-// Limits are the Planner service limits the emulator enforces (403 with the
-// documented Maximum… error codes). Zero fields take the documented value.
+// Limits are the Planner service limits the emulator enforces: a write that
+// would exceed one answers 403 with the limit's Maximum… error code
+// (planner-overview, "403 Forbidden") and a message saying what to do. Zero
+// fields take the documented value (learn.microsoft.com planner-limits;
+// Microsoft may change them without notice, so clients should branch on the
+// codes, not the numbers).
+//
+// A plan has two task limits: MaximumActiveTasksInProject counts its tasks
+// that are not completed (percentComplete below 100) and is the one flows
+// usually meet first; MaximumTasksInProject counts all of them. Creating an
+// incomplete task, or reopening a completed one, checks the first;
+// creating any task checks the second. The per-user limits count a user's
+// tasks across the tenant: assigning a user checks the tasks assigned to
+// them, and creating a task as a user (not as an application alone) checks
+// the tasks that user created.
 type Limits struct {
 	TasksPerPlan          int // MaximumTasksInProject, default 9000
+	ActiveTasksPerPlan    int // MaximumActiveTasksInProject (tasks not completed), default 3000
 	BucketsPerPlan        int // MaximumBucketsInProject, default 200
 	PlansPerGroup         int // MaximumProjectsOwnedByUser, default 400
 	AssigneesPerTask      int // MaximumAssigneesInTasks, default 20
 	ChecklistItemsPerTask int // MaximumChecklistItemsOnTask, default 20
 	ReferencesPerTask     int // MaximumReferencesOnTask, default 15
 	UsersSharedWithPlan   int // MaximumUsersSharedWithProject, default 100
+	TasksAssignedToUser   int // MaximumTasksAssignedToUser, default 9000
+	TasksCreatedByUser    int // MaximumTasksCreatedByUser, default 20000
 }
 
 func (l Limits) withDefaults() Limits {
@@ -103,6 +121,9 @@ func (l Limits) withDefaults() Limits {
 		}
 	}
 	def(&l.TasksPerPlan, 9000)
+	def(&l.ActiveTasksPerPlan, 3000)
+	def(&l.TasksAssignedToUser, 9000)
+	def(&l.TasksCreatedByUser, 20000)
 	def(&l.BucketsPerPlan, 200)
 	def(&l.PlansPerGroup, 400)
 	def(&l.AssigneesPerTask, 20)
@@ -126,6 +147,9 @@ type config struct {
 	limits      Limits
 	devInterval time.Duration
 	devExpiry   time.Duration
+
+	keepDeletedPlanTasks bool
+	strictChecklistHints bool
 }
 
 // WithDemoTenant selects the small fixed demo tenant: three groups the
@@ -166,6 +190,24 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.clock =
 // WithLimits overrides Planner's service limits, e.g. to reach
 // MaximumTasksInProject with a few requests.
 func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }
+
+// WithTasksOfDeletedPlans models a behaviour of the service that users
+// report (microsoft-graph-docs#8729, #8730, #800; docs-contrib#5039): after a
+// plan is deleted, directly or with its group (DeleteGroup), the tasks that
+// were assigned to users stay in /me/planner/tasks and
+// /users/{id}/planner/tasks, with the planId (and bucketId) of the deleted
+// plan. GET of such a task, its details or its plan answers 404, and no
+// plan or bucket list returns it. By default tasks go with their plan.
+func WithTasksOfDeletedPlans() Option { return func(c *config) { c.keepDeletedPlanTasks = true } }
+
+// WithStrictChecklistOrderHints follows what users report of the service
+// (microsoft-graph-docs-contrib#348) rather than its documentation: on
+// checklist items, the documented order hints built from empty neighbours
+// only, " !", " !!", " ! !" (any hint of spaces and '!' alone), are 400, so
+// the first item of an empty checklist is placed by omitting its orderHint.
+// Hints composed with an existing value ("<prev> <next>!") are accepted as
+// everywhere else. By default such hints are accepted, as documented.
+func WithStrictChecklistOrderHints() Option { return func(c *config) { c.strictChecklistHints = true } }
 
 // WithDeviceCode sets the device-code flow's polling interval (whole seconds,
 // at least 1; default 5s) and the codes' lifetime (default 15 minutes).
@@ -461,12 +503,13 @@ func (s *Server) TaskIDs(planID string) []string {
 func (s *Server) TaskCount() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.taskList)
+	return len(s.taskList) - s.orphans
 }
 
 // ---- internal helpers ----
 
-func (s *Server) nowNS() int64 { return s.now().UTC().UnixNano() }
+// nowStamp is the emulator's clock as a service-made date-time.
+func (s *Server) nowStamp() stamp { return stampOf(s.now()) }
 
 func (s *Server) nextVersion() uint64 { s.version++; return s.version }
 

@@ -4,16 +4,23 @@
 // [TokenSource] is what the driver uses: it returns an oauth2.TokenSource for
 // a profile's settings, signing in or refreshing as InitiateOAuth says:
 //
-//   - GETANDREFRESH: refresh the stored refresh token; when nothing is stored
-//     (or the stored sign-in has expired), sign in interactively — AzureAD
-//     with the browser (authorization code with PKCE and a loopback
-//     redirect), DeviceCode with a code typed in on another device — and
-//     save the result. Interactive sign-in needs a way to reach a person:
-//     Settings.Prompt / Settings.OpenBrowser, or what the program registered
-//     with [SetInteractive]; a library never prints on its own.
+//   - GETANDREFRESH: refresh the stored refresh token; when nothing usable
+//     is stored (nothing, an expired sign-in, or one issued by another
+//     authority or to another app), sign in interactively — AzureAD with the
+//     browser (authorization code with PKCE and a loopback redirect),
+//     DeviceCode with a code typed in on another device — and save the
+//     result. Interactive sign-in reaches a person only through the
+//     settings' hooks (Settings.OpenBrowser, Settings.DeviceCodePrompt);
+//     without the hook the scheme needs, it is not attempted.
 //   - REFRESH: refresh the stored (or else the given) refresh token, never
 //     prompt.
 //   - OFF, or AuthScheme Token: the given access token as is.
+//
+// A stored refresh token is presented only to the authority that issued it
+// (kept in the record, with the app it was issued to): when AuthorityURL or
+// OAuthClientId changed, the user signs in again. AuthorityURL must be
+// https to one of [LoginHosts] (or any host with AllowCustomHosts), or a
+// loopback address.
 //
 // AzureServicePrincipal signs in as the app (client credentials with the
 // client secret, scope <graph resource>/.default) and stores nothing.
@@ -40,9 +47,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
-	"unicode"
 
 	"github.com/plannersql/planner/internal/tokenstore"
 	"golang.org/x/oauth2"
@@ -95,24 +100,43 @@ var requiredDelegated = []string{"offline_access", "openid", "profile"}
 var ErrSignInExpired = errors.New("auth: sign-in expired")
 
 // ErrNoSignIn matches (errors.Is) a [SignInError] for a profile with no
-// stored sign-in when no interactive sign-in is possible.
+// usable stored sign-in when no interactive sign-in is possible.
 var ErrNoSignIn = errors.New("auth: no sign-in stored")
 
-// SignInError says that the user must run `planner auth login`. Its message
-// is exactly the one to show, e.g. "sign-in for profile prod has expired:
-// run `planner auth login --profile prod`".
+// ErrNoPrompt, returned (wrapped) by a sign-in hook, says that nobody can
+// be asked to sign in here (a job, a service): the sign-in then fails with a
+// [SignInError] saying how to sign in, as when no hook is set.
+var ErrNoPrompt = errors.New("nobody can be asked to sign in here")
+
+// SignInError says that the user must sign in again. Its message is exactly
+// the one to show, e.g. "sign-in for profile prod has expired or was
+// revoked: sign in again (connect with InitiateOAuth=GETANDREFRESH, or run
+// `planner auth login --profile prod`)". It never holds a token.
 type SignInError struct {
 	Profile string
-	Expired bool  // true: ErrSignInExpired; false: ErrNoSignIn
-	Err     error // the identity platform's answer, if any
+	Expired bool // true: ErrSignInExpired; false: ErrNoSignIn
+	// Elsewhere, when set, says why the stored sign-in is not used: it was
+	// issued by another authority or to another app (e.g. "was issued by
+	// https://a, not by AuthorityURL https://b").
+	Elsewhere string
+	Err       error // the identity platform's answer, if any
+}
+
+// signInAgain is how to sign in again, for messages.
+func signInAgain(profile string) string {
+	return fmt.Sprintf("connect with InitiateOAuth=GETANDREFRESH, or run `planner auth login --profile %s`", profile)
 }
 
 // Error is the message for the user.
 func (e *SignInError) Error() string {
-	if e.Expired {
-		return fmt.Sprintf("sign-in for profile %s has expired: run `planner auth login --profile %s`", e.Profile, e.Profile)
+	switch {
+	case e.Expired:
+		return fmt.Sprintf("sign-in for profile %s has expired or was revoked: sign in again (%s)", e.Profile, signInAgain(e.Profile))
+	case e.Elsewhere != "":
+		return fmt.Sprintf("the sign-in stored for profile %s %s, and a refresh token is presented only where it was issued: sign in again (%s)",
+			e.Profile, e.Elsewhere, signInAgain(e.Profile))
 	}
-	return fmt.Sprintf("no sign-in stored for profile %s: run `planner auth login --profile %s`", e.Profile, e.Profile)
+	return fmt.Sprintf("no sign-in stored for profile %s: sign in (%s)", e.Profile, signInAgain(e.Profile))
 }
 
 // Is matches ErrSignInExpired or ErrNoSignIn.
@@ -122,6 +146,18 @@ func (e *SignInError) Is(target error) bool {
 
 // Unwrap returns the identity platform's answer.
 func (e *SignInError) Unwrap() error { return e.Err }
+
+// DeviceCode is what the device code flow asks the user to do: open
+// VerificationURI on any device and enter UserCode before ExpiresAt.
+// Message is the identity platform's own instructions, ready to show. It
+// holds nothing secret (the device code itself is never shown).
+type DeviceCode struct {
+	UserCode        string
+	VerificationURI string
+	Message         string
+	ExpiresAt       time.Time
+	Interval        time.Duration // how often planner polls for the result
+}
 
 // Settings are a profile's sign-in settings (the connection properties of
 // the same names) and the hooks of interactive sign-in. Format them freely:
@@ -144,16 +180,19 @@ type Settings struct {
 	Scopes       []string // delegated scopes; default DefaultScopes
 	AuthorityURL string   // identity platform; default DefaultAuthorityURL
 	GraphURL     string   // Graph base URL: its host names the app-only resource
-	HTTPClient   *http.Client
+	// AllowCustomHosts lets AuthorityURL name a host outside LoginHosts.
+	AllowCustomHosts bool
+	HTTPClient       *http.Client
 
-	// OpenBrowser opens the sign-in page; Prompt receives the page's URL
-	// and the device code instructions. When both are nil, those given to
-	// SetInteractive are used; when there are none, there is no interactive
+	// OpenBrowser shows the AzureAD sign-in page at url (opens a browser,
+	// prints it, ...); an error ends the sign-in at once. Nil: no browser
 	// sign-in.
 	OpenBrowser func(url string) error
-	Prompt      io.Writer
-	// Notify receives messages about where the sign-in is kept (each said
-	// once per process); default: the one given to SetNotify, else dropped.
+	// DeviceCodePrompt shows the device code instructions; an error ends
+	// the sign-in. Nil: no device code sign-in.
+	DeviceCodePrompt func(ctx context.Context, dc DeviceCode) error
+	// Notify receives messages about where the sign-in is kept (e.g. the
+	// keychain fallback); nil drops them.
 	Notify func(msg string)
 	// LoginTimeout bounds interactive sign-in: default DefaultLoginTimeout
 	// for the browser, the device code's lifetime for DeviceCode.
@@ -192,74 +231,35 @@ func (s Settings) Format(f fmt.State, verb rune) {
 	_, _ = io.WriteString(f, s.String())
 }
 
-// interaction is how sign-in reaches a person.
-type interaction struct {
-	prompt io.Writer
-	open   func(string) error
-}
-
-func (ia interaction) ok() bool { return ia.prompt != nil || ia.open != nil }
-
-// say writes to the prompt, if any.
-func (ia interaction) say(format string, args ...any) {
-	if ia.prompt != nil {
-		_, _ = fmt.Fprintf(ia.prompt, format, args...)
+// canPrompt reports whether the settings' hooks can reach a person for the
+// scheme's interactive sign-in.
+func (s *Settings) canPrompt() bool {
+	if s.AuthScheme == SchemeDeviceCode {
+		return s.DeviceCodePrompt != nil
 	}
+	return s.OpenBrowser != nil
 }
 
-var (
-	globalMu     sync.Mutex
-	globalIA     interaction
-	globalNotify func(string)
-	noticed      = map[string]bool{}
-)
-
-// SetInteractive registers, for the whole process, where interactive
-// sign-in prints its instructions and how it opens the browser. The CLI
-// calls it at start-up; without it (and without Settings.Prompt or
-// Settings.OpenBrowser) a connection with nothing stored fails with a
-// [SignInError] rather than prompting. Pass nil, nil to unregister.
-func SetInteractive(prompt io.Writer, open func(url string) error) {
-	globalMu.Lock()
-	defer globalMu.Unlock()
-	globalIA = interaction{prompt: prompt, open: open}
-}
-
-// SetNotify registers, for the whole process, the receiver of messages
-// about where sign-ins are kept (e.g. "no usable OS keychain ... kept in
-// <file>"). Each distinct message is delivered once per process.
-func SetNotify(f func(msg string)) {
-	globalMu.Lock()
-	defer globalMu.Unlock()
-	globalNotify = f
-}
-
-func (s *Settings) interaction() interaction {
-	if s.Prompt != nil || s.OpenBrowser != nil {
-		return interaction{prompt: s.Prompt, open: s.OpenBrowser}
-	}
-	globalMu.Lock()
-	defer globalMu.Unlock()
-	return globalIA
-}
-
-// notify delivers a store notice once per process.
+// notify delivers a store notice.
 func (s *Settings) notify(msg string) {
-	if msg == "" {
-		return
+	if msg != "" && s.Notify != nil {
+		s.Notify(msg)
 	}
-	globalMu.Lock()
-	f := s.Notify
-	if f == nil {
-		f = globalNotify
+}
+
+// issuedElsewhere says why rec's refresh token must not be presented with
+// these settings — it was issued by another authority or to another app —
+// or "" when it may.
+func (s *Settings) issuedElsewhere(rec *tokenstore.Record) string {
+	switch {
+	case rec.Authority == "":
+		return "does not record which authority issued it"
+	case !sameAuthority(rec.Authority, s.AuthorityURL):
+		return fmt.Sprintf("was issued by %s, not by AuthorityURL %s", rec.Authority, s.AuthorityURL)
+	case rec.ClientID != "" && !strings.EqualFold(rec.ClientID, s.ClientID):
+		return fmt.Sprintf("was issued to the app %s, not to OAuthClientId %s", rec.ClientID, s.ClientID)
 	}
-	if f == nil || noticed[msg] {
-		globalMu.Unlock()
-		return
-	}
-	noticed[msg] = true
-	globalMu.Unlock()
-	f(msg)
+	return ""
 }
 
 // canonical returns the accepted value v matches (ignoring case).
@@ -296,8 +296,10 @@ func (s Settings) normalize() (Settings, error) {
 		s.AuthorityURL = DefaultAuthorityURL
 	}
 	s.AuthorityURL = strings.TrimRight(s.AuthorityURL, "/")
-	if u, err := url.Parse(s.AuthorityURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return s, fmt.Errorf("auth: profile %s: AuthorityURL %q is not an http(s) URL: use e.g. %s", s.Profile, s.AuthorityURL, DefaultAuthorityURL)
+	if !s.usesToken() {
+		if err := CheckAuthorityURL(s.AuthorityURL, s.AllowCustomHosts); err != nil {
+			return s, fmt.Errorf("auth: profile %s: %w", s.Profile, err)
+		}
 	}
 	if s.GraphURL == "" {
 		s.GraphURL = DefaultGraphURL
@@ -375,14 +377,10 @@ func (s *Settings) oauthConfig(redirect string) *oauth2.Config {
 // appScope is the client credentials scope: <graph resource>/.default,
 // from GraphURL's host for national clouds, else Microsoft Graph's.
 func (s *Settings) appScope() string {
-	if u, err := url.Parse(s.GraphURL); err == nil && u.Scheme == "https" && u.Hostname() != "" && !isLoopbackHost(u.Hostname()) {
+	if u, err := url.Parse(s.GraphURL); err == nil && u.Scheme == "https" && u.Hostname() != "" && !IsLoopback(u.Hostname()) {
 		return "https://" + u.Host + "/.default"
 	}
 	return "https://graph.microsoft.com/.default"
-}
-
-func isLoopbackHost(h string) bool {
-	return h == "localhost" || h == "127.0.0.1" || h == "::1"
 }
 
 // httpCtx is ctx carrying the HTTP client for golang.org/x/oauth2, and
@@ -520,11 +518,15 @@ func TokenSource(ctx context.Context, s Settings) (oauth2.TokenSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: profile %s: %w", s.Profile, err)
 	}
-	ia := s.interaction()
-	canPrompt := s.InitiateOAuth == InitiateGetAndRefresh && ia.ok()
+	canPrompt := s.InitiateOAuth == InitiateGetAndRefresh && s.canPrompt()
 	rt := s.RefreshToken
+	elsewhere, expired := "", false
 	if rec != nil && rec.RefreshToken != "" {
-		rt = rec.RefreshToken
+		if elsewhere = s.issuedElsewhere(rec); elsewhere == "" {
+			rt = rec.RefreshToken
+		} else {
+			rec = nil // never presented here; a new sign-in replaces it
+		}
 	}
 	if rt != "" {
 		src := newUserSource(ctx, &s, store, rec, rt, nil)
@@ -535,9 +537,10 @@ func TokenSource(ctx context.Context, s Settings) (oauth2.TokenSource, error) {
 		if !errors.Is(err, ErrSignInExpired) || !canPrompt {
 			return nil, err
 		}
+		expired = true
 	}
 	if !canPrompt {
-		return nil, &SignInError{Profile: s.Profile}
+		return nil, &SignInError{Profile: s.Profile, Elsewhere: elsewhere}
 	}
 	// Sign in interactively, under the profile's lock so that connections
 	// opened together do not all prompt: the others find the new sign-in.
@@ -551,7 +554,7 @@ func TokenSource(ctx context.Context, s Settings) (oauth2.TokenSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: profile %s: %w", s.Profile, err)
 	}
-	if again, err := loadRecord(store); err == nil && again != nil && again.RefreshToken != "" && again.RefreshToken != rt {
+	if again, err := loadRecord(store); err == nil && again != nil && again.RefreshToken != "" && again.RefreshToken != rt && s.issuedElsewhere(again) == "" {
 		unlock()
 		src := newUserSource(ctx, &s, store, again, again.RefreshToken, nil)
 		if _, err := src.Token(); err != nil {
@@ -559,8 +562,11 @@ func TokenSource(ctx context.Context, s Settings) (oauth2.TokenSource, error) {
 		}
 		return src, nil
 	}
-	tok, rec, err := interactiveSignIn(ctx, &s, ia, store)
+	tok, rec, err := interactiveSignIn(ctx, &s, store)
 	unlock()
+	if errors.Is(err, ErrNoPrompt) {
+		return nil, &SignInError{Profile: s.Profile, Expired: expired, Elsewhere: elsewhere, Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -577,15 +583,15 @@ func loadRecord(store tokenstore.Store) (*tokenstore.Record, error) {
 }
 
 // interactiveSignIn runs the scheme's interactive flow and saves the result.
-func interactiveSignIn(ctx context.Context, s *Settings, ia interaction, store tokenstore.Store) (*oauth2.Token, *tokenstore.Record, error) {
+func interactiveSignIn(ctx context.Context, s *Settings, store tokenstore.Store) (*oauth2.Token, *tokenstore.Record, error) {
 	var (
 		tok *oauth2.Token
 		err error
 	)
 	if s.AuthScheme == SchemeDeviceCode {
-		tok, err = deviceLogin(ctx, s, ia)
+		tok, err = deviceLogin(ctx, s)
 	} else {
-		tok, err = browserLogin(ctx, s, ia)
+		tok, err = browserLogin(ctx, s)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -603,8 +609,8 @@ func interactiveSignIn(ctx context.Context, s *Settings, ia interaction, store t
 // Login signs s's profile in interactively — in the browser, or with a
 // device code when AuthScheme is DeviceCode — whatever is stored, and saves
 // the sign-in. For AzureServicePrincipal it checks the client credentials
-// (nothing is stored). It needs Settings.Prompt/OpenBrowser or
-// SetInteractive.
+// (nothing is stored). It needs the hook of the scheme
+// (Settings.OpenBrowser or Settings.DeviceCodePrompt).
 func Login(ctx context.Context, s Settings) (*Status, error) {
 	s, err := s.normalize()
 	if err != nil {
@@ -623,15 +629,14 @@ func Login(ctx context.Context, s Settings) (*Status, error) {
 		st.StoredIn = "nothing stored: the app signs in with its client secret each time"
 		return st, nil
 	}
-	ia := s.interaction()
-	if !ia.ok() {
+	if !s.canPrompt() {
 		return nil, fmt.Errorf("auth: profile %s: interactive sign-in needs a terminal or a browser, and none was given", s.Profile)
 	}
 	store, notice, err := s.openStore()
 	if err != nil {
 		return nil, err
 	}
-	_, rec, err := interactiveSignIn(ctx, &s, ia, store)
+	_, rec, err := interactiveSignIn(ctx, &s, store)
 	if err != nil {
 		return nil, err
 	}
@@ -694,38 +699,4 @@ func Logout(ctx context.Context, s Settings) (bool, error) {
 		return false, fmt.Errorf("auth: profile %s: %w", s.Profile, err)
 	}
 	return ok, nil
-}
-
-// SettingsFrom builds the Settings of a connection from its properties, named
-// as in a connection string (Profile, AuthScheme, InitiateOAuth, Tenant,
-// OAuthClientId, OAuthClientSecret, OAuthAccessToken, OAuthRefreshToken,
-// OAuthSettingsLocation, CallbackURL, Scope, AuthorityURL, GraphURL); get
-// returns a property's value. Scope is split on commas and white space and
-// replaces the default scopes. hc is the HTTP client for the identity
-// platform (nil: one with DefaultTokenTimeout).
-func SettingsFrom(get func(name string) (string, bool), hc *http.Client) Settings {
-	v := func(name string) string {
-		s, _ := get(name)
-		return s
-	}
-	var scopes []string
-	if sc := strings.TrimSpace(v("Scope")); sc != "" {
-		scopes = strings.FieldsFunc(sc, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
-	}
-	return Settings{
-		Profile:       v("Profile"),
-		AuthScheme:    v("AuthScheme"),
-		InitiateOAuth: v("InitiateOAuth"),
-		Tenant:        v("Tenant"),
-		ClientID:      v("OAuthClientId"),
-		ClientSecret:  v("OAuthClientSecret"),
-		AccessToken:   v("OAuthAccessToken"),
-		RefreshToken:  v("OAuthRefreshToken"),
-		Location:      v("OAuthSettingsLocation"),
-		CallbackURL:   v("CallbackURL"),
-		Scopes:        scopes,
-		AuthorityURL:  v("AuthorityURL"),
-		GraphURL:      v("GraphURL"),
-		HTTPClient:    hc,
-	}
 }

@@ -49,10 +49,9 @@ func TestAzureADSignIn(t *testing.T) {
 	e := newEnv(t)
 	s := e.settings("prod")
 	open, visits := e.browser(nil, false)
-	var prompt promptBuf
-	s.OpenBrowser, s.Prompt = open, &prompt
+	s.OpenBrowser = open
 	ts, err := TokenSource(context.Background(), s)
-	e.sec.show(err, prompt.String(), s)
+	e.sec.show(err, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,9 +69,6 @@ func TestAzureADSignIn(t *testing.T) {
 	redirect, _ := url.Parse(q.Get("redirect_uri"))
 	if redirect.Hostname() != "127.0.0.1" || q.Get("code_challenge_method") != "S256" || q.Get("state") == "" {
 		t.Errorf("authorize URL %s", v.authURL)
-	}
-	if !strings.Contains(prompt.String(), v.authURL) {
-		t.Errorf("prompt lacks the sign-in URL: %q", prompt.String())
 	}
 	// The listener served one callback and is gone.
 	if c, err := net.DialTimeout("tcp", redirect.Host, time.Second); err == nil {
@@ -137,10 +133,9 @@ func TestAzureADCallbackChecks(t *testing.T) {
 			s := e.settings("p")
 			s.LoginTimeout = tt.timeout
 			open, visits := e.browser(tt.tamper, tt.also)
-			var prompt promptBuf
-			s.OpenBrowser, s.Prompt = open, &prompt
+			s.OpenBrowser = open
 			_, err := Login(context.Background(), s)
-			e.sec.show(err, prompt.String())
+			e.sec.show(err)
 			first := <-visits
 			if first.err != nil || first.status != tt.wantStatus {
 				t.Errorf("tampered visit: %d %v, want %d", first.status, first.err, tt.wantStatus)
@@ -269,7 +264,13 @@ func TestDeviceCode(t *testing.T) {
 			s.AuthScheme = "devicecode"
 			var prompt promptBuf
 			var waits []time.Duration
-			s.Prompt = &prompt
+			s.DeviceCodePrompt = func(_ context.Context, dc DeviceCode) error {
+				if dc.UserCode == "" || !strings.Contains(dc.Message, dc.UserCode) || !strings.Contains(dc.Message, dc.VerificationURI) {
+					t.Errorf("device code %+v", dc)
+				}
+				fmt.Fprintln(&prompt, dc.Message)
+				return nil
+			}
 			s.Wait = func(ctx context.Context, d time.Duration) error {
 				if tt.decline && len(waits) == 0 {
 					fields := strings.Fields(prompt.String())
@@ -393,13 +394,13 @@ func TestRefreshAndOff(t *testing.T) {
 	// REFRESH with nothing stored: never prompts, says what to run.
 	s := e.settings("ci")
 	s.InitiateOAuth = "refresh"
-	s.Prompt = &promptBuf{} // even with a prompt
+	s.OpenBrowser = func(string) error { t.Error("REFRESH opened a browser"); return nil } // even with a browser
 	_, err := TokenSource(ctx, s)
-	if !errors.Is(err, ErrNoSignIn) || err.Error() != "no sign-in stored for profile ci: run `planner auth login --profile ci`" {
+	if !errors.Is(err, ErrNoSignIn) || err.Error() != "no sign-in stored for profile ci: sign in (connect with InitiateOAuth=GETANDREFRESH, or run `planner auth login --profile ci`)" {
 		t.Errorf("REFRESH, nothing stored: %v", err)
 	}
 	// GETANDREFRESH without a way to prompt: the same.
-	s.InitiateOAuth, s.Prompt = "", nil
+	s.InitiateOAuth, s.OpenBrowser = "", nil
 	if _, err := TokenSource(ctx, s); !errors.Is(err, ErrNoSignIn) {
 		t.Errorf("GETANDREFRESH, no prompt: %v", err)
 	}
@@ -502,7 +503,7 @@ func TestInvalidGrant(t *testing.T) {
 	mustToken(t, ts)
 	e.srv.RevokeRefreshTokens()
 	e.clk.Advance(2 * time.Hour)
-	const want = "sign-in for profile prod has expired: run `planner auth login --profile prod`"
+	const want = "sign-in for profile prod has expired or was revoked: sign in again (connect with InitiateOAuth=GETANDREFRESH, or run `planner auth login --profile prod`)"
 	_, err = ts.Token()
 	e.sec.show(err)
 	if !errors.Is(err, ErrSignInExpired) || err.Error() != want {
@@ -727,44 +728,47 @@ func TestStatusAndLogout(t *testing.T) {
 	}
 }
 
-func TestSetInteractiveAndNotify(t *testing.T) {
+func TestHooksAndNotify(t *testing.T) {
 	e := newEnv(t)
 	s := e.settings("p")
 	if _, err := TokenSource(context.Background(), s); !errors.Is(err, ErrNoSignIn) {
-		t.Fatalf("without interaction: %v", err)
+		t.Fatalf("without hooks: %v", err)
 	}
-	open, visits := e.browser(nil, false)
-	var prompt promptBuf
-	SetInteractive(&prompt, open)
-	t.Cleanup(func() { SetInteractive(nil, nil) })
-	ts, err := TokenSource(context.Background(), s)
-	if err != nil {
-		t.Fatal(err)
+	// A device code prompt does not make browser sign-in possible.
+	s.DeviceCodePrompt = func(context.Context, DeviceCode) error { t.Error("AzureAD used the device code prompt"); return nil }
+	if _, err := TokenSource(context.Background(), s); !errors.Is(err, ErrNoSignIn) {
+		t.Fatalf("AzureAD with only a device code prompt: %v", err)
 	}
-	<-visits
-	mustToken(t, ts)
-	if !strings.Contains(prompt.String(), "To sign in to profile p") {
-		t.Errorf("prompt %q", prompt.String())
+	// A browser opener that fails ends the sign-in at once, suggesting
+	// DeviceCode.
+	s.OpenBrowser = func(string) error { return errors.New("no display") }
+	_, err := TokenSource(context.Background(), s)
+	if err == nil || !strings.Contains(err.Error(), "no display") || !strings.Contains(err.Error(), "AuthScheme=DeviceCode") {
+		t.Errorf("failing opener: %v", err)
+	}
+	// A device code prompt that fails ends the sign-in before any poll.
+	s.AuthScheme = SchemeDeviceCode
+	s.DeviceCodePrompt = func(context.Context, DeviceCode) error { return errors.New("nobody there") }
+	s.Wait = func(context.Context, time.Duration) error { t.Error("polled after the prompt failed"); return nil }
+	if _, err := TokenSource(context.Background(), s); err == nil || !strings.Contains(err.Error(), "nobody there") {
+		t.Errorf("failing prompt: %v", err)
 	}
 
-	// The keychain fallback notice reaches SetNotify's receiver once.
+	// The keychain fallback notice reaches Notify.
 	dir := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", dir)
 	t.Setenv("HOME", dir)
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "") // no Secret Service: fall back to a file
 	var notes []string
-	SetNotify(func(m string) { notes = append(notes, m) })
-	t.Cleanup(func() { SetNotify(nil) })
 	s = e.settings("notice")
 	s.Location = ""
-	for range 2 {
-		st, err := GetStatus(context.Background(), s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(st.Location, dir) || st.Notice == "" {
-			t.Errorf("default location %q notice %q", st.Location, st.Notice)
-		}
+	s.Notify = func(m string) { notes = append(notes, m) }
+	st, err := GetStatus(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(st.Location, dir) || st.Notice == "" {
+		t.Errorf("default location %q notice %q", st.Location, st.Notice)
 	}
 	if len(notes) != 1 || !strings.Contains(notes[0], dir) {
 		t.Errorf("notices %q, want one naming the file", notes)

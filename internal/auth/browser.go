@@ -24,7 +24,7 @@ func callback(raw string) (host string, port int, path string, err error) {
 		return "127.0.0.1", 0, "/", nil
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "http" || !isLoopbackHost(u.Hostname()) || u.Hostname() == "::1" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || u.Scheme != "http" || (u.Hostname() != "localhost" && u.Hostname() != "127.0.0.1") || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return "", 0, "", fmt.Errorf("auth: CallbackURL %q must be a loopback http URL such as http://localhost:8400/ or http://127.0.0.1/ (no port: a random one)", raw)
 	}
 	if p := u.Port(); p != "" {
@@ -60,8 +60,10 @@ type callbackResult struct {
 }
 
 // browserLogin runs the authorization code flow with PKCE: a one-shot
-// loopback listener on 127.0.0.1 receives the redirect.
-func browserLogin(ctx context.Context, s *Settings, ia interaction) (*oauth2.Token, error) {
+// loopback listener on 127.0.0.1 receives the redirect. The page is shown
+// with s.OpenBrowser; when it fails, the sign-in ends at once (nobody
+// could reach the page, so waiting would hang).
+func browserLogin(ctx context.Context, s *Settings) (*oauth2.Token, error) {
 	host, port, path, err := callback(s.CallbackURL)
 	if err != nil {
 		return nil, err
@@ -136,11 +138,9 @@ func browserLogin(ctx context.Context, s *Settings, ia interaction) (*oauth2.Tok
 		<-served
 	}()
 
-	ia.say("To sign in to profile %s, open this page in a browser (planner is waiting on %s):\n\n  %s\n\n", s.Profile, redirect, authURL)
-	if ia.open != nil {
-		if err := ia.open(authURL); err != nil {
-			ia.say("Could not open a browser (%v): open the page above yourself.\n", err)
-		}
+	if err := s.OpenBrowser(authURL); err != nil {
+		return nil, fmt.Errorf("auth: profile %s: cannot show the sign-in page in a browser: %w; "+
+			"use AuthScheme=DeviceCode to sign in with a code on any device", s.Profile, err)
 	}
 
 	timeout := s.LoginTimeout
@@ -153,15 +153,15 @@ func browserLogin(ctx context.Context, s *Settings, ia interaction) (*oauth2.Tok
 	select {
 	case res = <-results:
 	case <-timer.C:
-		return nil, fmt.Errorf("auth: profile %s: no sign-in within %s (the browser never came back to %s): run `planner auth login --profile %s` again, "+
-			"and check that nothing blocks 127.0.0.1 (or use AuthScheme=DeviceCode)", s.Profile, timeout, redirect, s.Profile)
+		return nil, fmt.Errorf("auth: profile %s: no sign-in within %s (the browser never came back to %s): sign in again (%s), "+
+			"and check that nothing blocks 127.0.0.1 (or use AuthScheme=DeviceCode)", s.Profile, timeout, redirect, signInAgain(s.Profile))
 	case <-ctx.Done():
 		return nil, fmt.Errorf("auth: profile %s: sign-in abandoned: %w", s.Profile, ctx.Err())
 	}
 	if res.err != nil {
 		var oe *OAuthError
 		if errors.As(res.err, &oe) && (oe.Code == "access_denied" || oe.Code == "consent_required" || oe.Code == "interaction_required") {
-			return nil, fmt.Errorf("auth: profile %s: the sign-in was refused in the browser: run `planner auth login --profile %s` to try again: %w", s.Profile, s.Profile, res.err)
+			return nil, fmt.Errorf("auth: profile %s: the sign-in was refused in the browser: to try again, %s: %w", s.Profile, signInAgain(s.Profile), res.err)
 		}
 		return nil, fmt.Errorf("auth: profile %s: browser sign-in failed: %w", s.Profile, res.err)
 	}

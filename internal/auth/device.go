@@ -75,8 +75,8 @@ func postForm(ctx context.Context, s *Settings, endpoint string, form url.Values
 
 // deviceLogin runs the device code flow: the user enters a code on another
 // device while planner polls the token endpoint.
-func deviceLogin(ctx context.Context, s *Settings, ia interaction) (*oauth2.Token, error) {
-	if ia.prompt == nil {
+func deviceLogin(ctx context.Context, s *Settings) (*oauth2.Token, error) {
+	if s.DeviceCodePrompt == nil {
 		return nil, fmt.Errorf("auth: profile %s: device code sign-in needs a terminal to show the code, and none was given", s.Profile)
 	}
 	if s.LoginTimeout > 0 {
@@ -105,9 +105,16 @@ func deviceLogin(ctx context.Context, s *Settings, ia interaction) (*oauth2.Toke
 		life = defaultDeviceTimeout
 	}
 	expiry := s.Now().Add(life)
-	ia.say("To sign in to profile %s, open %s on any device and enter the code %s (it expires in %s).\n", s.Profile, verify, da.UserCode, life.Round(time.Second))
+	msg := strings.TrimSpace(da.Message)
+	if msg == "" {
+		msg = fmt.Sprintf("To sign in, use a web browser to open the page %s and enter the code %s to authenticate.", verify, da.UserCode)
+	}
+	dc := DeviceCode{UserCode: da.UserCode, VerificationURI: verify, Message: msg, ExpiresAt: expiry, Interval: interval}
+	if err := s.DeviceCodePrompt(ctx, dc); err != nil {
+		return nil, fmt.Errorf("auth: profile %s: showing the device code: %w", s.Profile, err)
+	}
 
-	again := fmt.Sprintf("run `planner auth login --profile %s` again", s.Profile)
+	again := "sign in again (" + signInAgain(s.Profile) + ")"
 	poll := url.Values{
 		"grant_type":  {"urn:ietf:params:oauth:grant-type:device_code"},
 		"client_id":   {s.ClientID},

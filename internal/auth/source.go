@@ -118,7 +118,10 @@ func (u *userSource) refresh() (*oauth2.Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: profile %s: %w", p, err)
 	}
-	if rec != nil && rec.RefreshToken != "" {
+	// Another connection or process may have rotated the refresh token;
+	// a record from another authority or app (the profile was changed
+	// meanwhile) is never presented here.
+	if rec != nil && rec.RefreshToken != "" && u.s.issuedElsewhere(rec) == "" {
 		u.rt, u.rec = rec.RefreshToken, *rec
 	}
 	if u.rt == "" {

@@ -10,9 +10,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/cli/browser"
 	"github.com/plannersql/planner/driver"
-	"github.com/plannersql/planner/internal/auth"
 	"github.com/plannersql/planner/internal/config"
 )
 
@@ -50,6 +48,8 @@ func runAuth(ctx context.Context, a *app, args []string) error {
 	profile := fs.String("profile", "", "connection profile `NAME` from the config file")
 	dsn := fs.String("dsn", "", "connection string `DSN` with the sign-in properties")
 	deviceCode := fs.Bool("device-code", false, "login: sign in with a device code instead of the browser")
+	var verbose verbosityFlags
+	verbose.register(fs)
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -88,40 +88,43 @@ func runAuth(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	if *profile != "" {
-		if err := cfg.Set("Profile", *profile); err != nil {
-			return withCode(ExitUsage, err)
-		}
+		cfg.Profile = *profile
 	}
-	if cfg.Profile != "" {
-		path, err := config.Path()
-		if err != nil {
-			return fmt.Errorf("auth %s: %w", sub, err)
-		}
-		if err := auth.ApplyProfile(path, cfg.Profile, cfg, config.LoadOptions{
-			ValidProperty: driver.IsProperty, PropertyNames: driver.PropertyNames(),
-		}); err != nil {
-			return fmt.Errorf("auth %s: %w", sub, err)
-		}
+	if err := verbose.apply(cfg, a.io.Stderr); err != nil {
+		return err
 	}
-	if cfg.Sandbox {
+	a.signInHooks(cfg, true)
+	cn, err := driver.NewConnector(cfg)
+	if err != nil {
+		return fmt.Errorf("auth %s: %w", sub, err)
+	}
+	defer cn.Close()
+	eff := cn.Config()
+	if eff.Sandbox {
 		return usageErrorf("auth %s: the sandbox needs no sign-in", sub)
 	}
-	s := authSettings(cfg)
+	name := eff.Profile
+	if name == "" {
+		name = "default"
+	}
 	if *deviceCode {
-		switch s.AuthScheme {
-		case auth.SchemeAzureAD, auth.SchemeDeviceCode:
-			s.AuthScheme = auth.SchemeDeviceCode
+		switch eff.AuthScheme {
+		case driver.AuthAzureAD, driver.AuthDeviceCode:
+			eff.AuthScheme = driver.AuthDeviceCode
+			cn.Close()
+			if cn, err = driver.NewConnector(eff); err != nil {
+				return fmt.Errorf("auth %s: %w", sub, err)
+			}
+			defer cn.Close()
 		default:
-			return usageErrorf("auth login: --device-code signs a user in, but profile %s uses AuthScheme=%s", s.Profile, s.AuthScheme)
+			return usageErrorf("auth login: --device-code signs a user in, but profile %s uses AuthScheme=%s", name, eff.AuthScheme)
 		}
 	}
-	auth.SetNotify(func(msg string) { fmt.Fprintln(a.io.Stderr, "planner: "+oneLine(msg)) })
 	switch sub {
 	case "login":
-		auth.SetInteractive(a.io.Stderr, browser.OpenURL)
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		st, err := auth.Login(ctx, s)
+		st, err := cn.SignIn(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return withCode(ExitInterrupted, errors.New("auth login: interrupted"))
@@ -131,33 +134,27 @@ func runAuth(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintln(a.io.Stdout, st.String())
 		return nil
 	case "status":
-		st, err := auth.GetStatus(ctx, s)
+		st, err := cn.SignInStatus(ctx)
 		if err != nil {
 			return fmt.Errorf("auth status: %w", err)
 		}
 		fmt.Fprintln(a.io.Stdout, st.String())
 		if !st.SignedIn {
-			return withCode(ExitError, fmt.Errorf("auth status: profile %s is not signed in: run 'planner auth login --profile %s'", s.Profile, s.Profile))
+			return withCode(ExitError, fmt.Errorf("auth status: profile %s is not signed in: run 'planner auth login --profile %s'", name, name))
 		}
 		return nil
 	default:
-		had, err := auth.Logout(ctx, s)
+		had, err := cn.SignOut(ctx)
 		if err != nil {
 			return fmt.Errorf("auth logout: %w", err)
 		}
 		if had {
-			fmt.Fprintf(a.io.Stdout, "signed out of profile %s\n", s.Profile)
+			fmt.Fprintf(a.io.Stdout, "signed out of profile %s\n", name)
 		} else {
-			fmt.Fprintf(a.io.Stdout, "profile %s had no stored sign-in\n", s.Profile)
+			fmt.Fprintf(a.io.Stdout, "profile %s had no stored sign-in\n", name)
 		}
 		return nil
 	}
-}
-
-// authSettings maps connection properties to auth.Settings, as the driver
-// does for its connections.
-func authSettings(cfg *driver.Config) auth.Settings {
-	return auth.SettingsFrom(cfg.Get, cfg.HTTPClient)
 }
 
 // loadProfiles loads the config file for the auth commands.
@@ -183,9 +180,18 @@ func defaultProfile() (string, error) {
 	case slices.Contains(names, "default"):
 		return "default", nil
 	case len(names) == 0:
-		return "", fmt.Errorf("%s has no profile: add a [profiles.NAME] section (see the README), or give --dsn", displayPath(f))
+		return "", noProfile(f, ", or give --dsn")
 	}
 	return "", fmt.Errorf("%s has several profiles (%s): choose one with --profile NAME", displayPath(f), strings.Join(names, ", "))
+}
+
+// noProfile is the error for a config file without profiles: absent (and
+// where its name came from), or present with none.
+func noProfile(f *config.File, alt string) error {
+	if !f.Exists && f.Path != "" {
+		return fmt.Errorf("the configuration file %s does not exist: create it with a [profiles.NAME] section (see the README)%s", f.Describe(), alt)
+	}
+	return fmt.Errorf("%s has no profile: add a [profiles.NAME] section (see the README)%s", displayPath(f), alt)
 }
 
 func displayPath(f *config.File) string {
@@ -203,17 +209,17 @@ func authStatusAll(ctx context.Context, a *app) error {
 	}
 	names := f.ProfileNames()
 	if len(names) == 0 {
-		return withCode(ExitError, fmt.Errorf("auth status: %s has no profile: add a [profiles.NAME] section (see the README)", displayPath(f)))
+		return withCode(ExitError, fmt.Errorf("auth status: %w", noProfile(f, "")))
 	}
 	for i, name := range names {
-		cfg := driver.NewConfig()
-		if err := auth.ApplyProfile(f.Path, name, cfg, config.LoadOptions{
-			ValidProperty: driver.IsProperty, PropertyNames: driver.PropertyNames(),
-		}); err != nil {
+		cfg := &driver.Config{Profile: name}
+		a.signInHooks(cfg, false)
+		cn, err := driver.NewConnector(cfg)
+		if err != nil {
 			return fmt.Errorf("auth status: %w", err)
 		}
-		cfg.Profile = name
-		st, err := auth.GetStatus(ctx, authSettings(cfg))
+		st, err := cn.SignInStatus(ctx)
+		cn.Close()
 		if err != nil {
 			return fmt.Errorf("auth status: profile %s: %w", name, err)
 		}

@@ -102,7 +102,7 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 	default:
 		return usageErrorf("replicate: --progress must be auto, on or off")
 	}
-	cfg, err := sf.config()
+	cfg, err := sf.config(a.io.Stderr)
 	if err != nil {
 		return err
 	}

@@ -1,28 +1,71 @@
 package cli
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
 
-	"github.com/cli/browser"
 	"github.com/plannersql/planner/driver"
-	"github.com/plannersql/planner/internal/auth"
 )
 
 // DSNEnvVar names the environment variable holding the connection string
 // used when no --sandbox, --profile or --dsn flag is given.
 const DSNEnvVar = "PLANNER_DSN"
 
-// sourceFlags select the Planner account a command reads.
+// sourceFlags select the Planner account a command reads, and how much
+// the driver logs to stderr.
 type sourceFlags struct {
 	profile string
 	dsn     string
 	sandbox bool
+	verbose verbosityFlags
+}
+
+// verbosityFlags are -v, -vv, -vvv and --verbosity N: the driver's
+// Verbosity (1 statements, 2 + Graph requests, 3 + bodies, secrets
+// redacted), logged to stderr.
+type verbosityFlags struct {
+	v1, v2, v3 bool
+	n          int
+}
+
+func (v *verbosityFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&v.v1, "v", false, "log each statement to stderr (Verbosity=1)")
+	fs.BoolVar(&v.v2, "vv", false, "also log each Graph request (Verbosity=2)")
+	fs.BoolVar(&v.v3, "vvv", false, "also log request and response bodies, secrets redacted (Verbosity=3)")
+	fs.IntVar(&v.n, "verbosity", 0, "log at Verbosity `N` (0-3) to stderr")
+}
+
+// level is the verbosity the flags ask for (0: none given).
+func (v *verbosityFlags) level() (int, error) {
+	if v.n < 0 || v.n > 3 {
+		return 0, usageErrorf("--verbosity %d: give 0 to 3", v.n)
+	}
+	n := v.n
+	for i, on := range []bool{v.v1, v.v2, v.v3} {
+		if on {
+			n = max(n, i+1)
+		}
+	}
+	return n, nil
+}
+
+// apply makes cfg log at the flags' verbosity to w (nothing when no flag
+// was given: the connection string's Verbosity and Logfile stand).
+func (v *verbosityFlags) apply(cfg *driver.Config, w io.Writer) error {
+	n, err := v.level()
+	if err != nil || n == 0 {
+		return err
+	}
+	cfg.Verbosity = n
+	cfg.Logger = slog.New(slog.NewTextHandler(w, nil))
+	return nil
 }
 
 // register adds --sandbox, --dsn and the profile flag (named profileFlag:
@@ -34,10 +77,12 @@ func (s *sourceFlags) register(fs *flag.FlagSet, profileFlag string) {
 	if profileFlag != "profile" {
 		fs.StringVar(&s.profile, "profile", "", "the same as --"+profileFlag)
 	}
+	s.verbose.register(fs)
 }
 
-// config builds the driver configuration the flags select.
-func (s *sourceFlags) config() (*driver.Config, error) {
+// config builds the driver configuration the flags select; -v flags log to
+// stderr.
+func (s *sourceFlags) config(stderr io.Writer) (*driver.Config, error) {
 	n := 0
 	for _, set := range []bool{s.sandbox, s.dsn != "", s.profile != ""} {
 		if set {
@@ -63,14 +108,13 @@ func (s *sourceFlags) config() (*driver.Config, error) {
 		cfg = c
 	}
 	if s.profile != "" {
-		if err := cfg.Set("Profile", s.profile); err != nil {
-			return nil, withCode(ExitUsage, err)
-		}
+		cfg.Profile = s.profile
 	}
 	if s.sandbox {
-		if err := cfg.Set("Sandbox", "true"); err != nil {
-			return nil, err
-		}
+		cfg.Sandbox = true
+	}
+	if err := s.verbose.apply(cfg, stderr); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
@@ -84,24 +128,62 @@ type source struct {
 // Close closes the database (and so the connector).
 func (s *source) Close() error { return s.db.Close() }
 
-// openSource opens the account cfg describes. Interactive sign-in is
-// enabled when interactive is true (prompts go to stderr).
+// openSource opens the account cfg describes; logger, when set, receives
+// the driver's log. When interactive is true, a connection with no usable
+// sign-in signs in when it is first made (the browser, or a device code,
+// with the instructions on stderr); otherwise it fails saying how to sign
+// in.
 func (a *app) openSource(cfg *driver.Config, logger *slog.Logger, interactive bool) (*source, error) {
-	if interactive {
-		auth.SetInteractive(a.io.Stderr, browser.OpenURL)
-	} else {
-		auth.SetInteractive(nil, nil)
-	}
-	auth.SetNotify(func(msg string) { fmt.Fprintln(a.io.Stderr, "planner: "+oneLine(msg)) })
-	opts := []driver.ConnectorOption{}
+	cfg = cfg.Clone()
 	if logger != nil {
-		opts = append(opts, driver.WithLogger(logger))
+		cfg.Logger = logger
 	}
-	conn, err := driver.NewConnector(cfg, opts...)
+	a.signInHooks(cfg, interactive)
+	conn, err := driver.NewConnector(cfg)
 	if err != nil {
 		return nil, connectError(cfg, err)
 	}
 	return &source{conn: conn, db: sql.OpenDB(conn)}, nil
+}
+
+// signInHooks sets the sign-in hooks of cfg: prompts on stderr and the
+// default browser when interactive, else hooks that refuse (so the
+// connection fails saying how to sign in, rather than waiting for a person
+// who is not there).
+func (a *app) signInHooks(cfg *driver.Config, interactive bool) {
+	cfg.Notify = a.notify
+	if !interactive {
+		refuse := fmt.Errorf("%w: planner is not running in a terminal", driver.ErrNoPrompt)
+		cfg.OpenBrowser = func(string) error { return refuse }
+		cfg.DeviceCodePrompt = func(context.Context, driver.DeviceCode) error { return refuse }
+		return
+	}
+	cfg.OpenBrowser = func(url string) error {
+		open := a.openURL
+		if open == nil {
+			open = driver.OpenBrowser
+		}
+		fmt.Fprintf(a.io.Stderr, "planner: to sign in, open this page in a browser (it opens by itself if it can):\n\n  %s\n\n", url)
+		return open(url)
+	}
+	cfg.DeviceCodePrompt = func(_ context.Context, dc driver.DeviceCode) error {
+		_, err := fmt.Fprintf(a.io.Stderr, "planner: %s\n", oneLine(dc.Message))
+		return err
+	}
+}
+
+// notify prints a notice about where sign-ins are kept, once per command.
+func (a *app) notify(msg string) {
+	a.mu.Lock()
+	seen := a.noticed[msg]
+	if a.noticed == nil {
+		a.noticed = map[string]bool{}
+	}
+	a.noticed[msg] = true
+	a.mu.Unlock()
+	if !seen {
+		fmt.Fprintln(a.io.Stderr, "planner: "+oneLine(strings.TrimPrefix(msg, "planner: ")))
+	}
 }
 
 // connectError names the account in an error opening it.

@@ -3,6 +3,7 @@ package tokenstore
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,11 +71,20 @@ func (s *fileStore) Location() string { return s.path }
 
 func (s *fileStore) Describe() string { return fmt.Sprintf("file %s (profile %q)", s.path, s.profile) }
 
-// read returns the file's content; a missing file reads as empty.
+// read returns the file's content; a missing file reads as empty. The
+// directory must be private (checkDir) and the file a private regular file
+// of this user, not a link.
 func (s *fileStore) read() (*tokenFile, error) {
-	f, err := os.Open(s.path)
+	empty := &tokenFile{Version: fileVersion, Profiles: map[string]*Record{}}
+	if err := checkDir(filepath.Dir(s.path)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return empty, nil
+		}
+		return nil, err
+	}
+	f, err := openNoFollow(s.path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &tokenFile{Version: fileVersion, Profiles: map[string]*Record{}}, nil
+		return empty, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("tokenstore: cannot read the token file: %w", err)
@@ -162,13 +172,17 @@ func (s *fileStore) write(tf *tokenFile) error {
 }
 
 // writePrivate writes data to path atomically with mode 0600, creating
-// the directory with mode 0700.
+// the directory with mode 0700. The directory must be private (checkDir),
+// and the temporary file is created new (O_EXCL) without following links.
 func writePrivate(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("tokenstore: cannot create the token directory: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err := checkDir(dir); err != nil {
+		return err
+	}
+	tmp, err := createTemp(dir, "."+filepath.Base(path)+".")
 	if err != nil {
 		return fmt.Errorf("tokenstore: cannot write the token file: %w", err)
 	}
@@ -180,7 +194,7 @@ func writePrivate(path string, data []byte) error {
 			os.Remove(name)
 		}
 	}()
-	// CreateTemp makes the file 0600 already; say it explicitly.
+	// The file is created 0600 already; say it explicitly (umask aside).
 	if runtime.GOOS != "windows" {
 		if err := tmp.Chmod(0o600); err != nil {
 			return fmt.Errorf("tokenstore: cannot write the token file: %w", err)
@@ -204,4 +218,28 @@ func writePrivate(path string, data []byte) error {
 
 func (s *fileStore) Lock(ctx context.Context) (func(), error) {
 	return lockPath(ctx, s.path+".lock", s.profile)
+}
+
+// tempName returns the name of a new temporary file: prefix, 16 random hex
+// digits, ".tmp". A variable so that tests can plant links at the name.
+var tempName = func(prefix string) string {
+	return prefix + rand.Text()[:16] + ".tmp"
+}
+
+// createTemp creates a new temporary file in dir with mode 0600, never
+// opening an existing file or following a link (O_CREATE|O_EXCL and
+// O_NOFOLLOW).
+func createTemp(dir, prefix string) (*os.File, error) {
+	var err error
+	for range 10 {
+		var f *os.File
+		f, err = openNoFollow(filepath.Join(dir, tempName(prefix)), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+	}
+	return nil, err
 }

@@ -38,9 +38,11 @@ func procLock(ctx context.Context, key string) (func(), error) {
 }
 
 // lockPath takes the in-process lock and the OS file lock of path,
-// creating the file (0600) and its directory (0700) when missing. It polls
-// until ctx is done, so that a lock held by a stuck process ends in a clear
-// error rather than a hang.
+// creating the file (0600) and its directory (0700) when missing. The
+// directory must be private (checkDir) and the lock file is opened without
+// following a link (a link planted there must not make planner create a
+// file at its target). It polls until ctx is done, so that a lock held by a
+// stuck process ends in a clear error rather than a hang.
 func lockPath(ctx context.Context, path, profile string) (func(), error) {
 	unlockProc, err := procLock(ctx, path)
 	if err != nil {
@@ -50,7 +52,11 @@ func lockPath(ctx context.Context, path, profile string) (func(), error) {
 		unlockProc()
 		return nil, fmt.Errorf("tokenstore: cannot create the lock directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err := checkDir(filepath.Dir(path)); err != nil {
+		unlockProc()
+		return nil, err
+	}
+	f, err := openNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		unlockProc()
 		return nil, fmt.Errorf("tokenstore: cannot open the lock file: %w", err)

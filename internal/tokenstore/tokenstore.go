@@ -15,7 +15,9 @@
 //   - a file path (~/ expands to the home directory) — a JSON file
 //     holding the records of one or more profiles, written atomically
 //     (temporary file and rename) with mode 0600; a file that group or
-//     others can read is refused;
+//     others can read, or that belongs to another user, is refused, and so
+//     is a directory that group or others can write to (unless sticky,
+//     like /tmp);
 //   - memory:// (or memory://<name>) — kept in the process only;
 //   - "" — the default: the keychain when one is usable, else the file
 //     <user config dir>/planner/tokens/<profile>.json, with a [Notice]
@@ -25,6 +27,11 @@
 // or under <user config dir>/planner/locks for the keychain) so that
 // processes sharing a profile can re-read, refresh and save under it
 // without losing a rotated refresh token.
+//
+// Lock files, temporary files and the token file are opened without
+// following a symbolic link at their path (O_NOFOLLOW on Unix, a reparse
+// point check on Windows): a link planted there is an error, so it can
+// never make planner create or read a file elsewhere.
 package tokenstore
 
 import (

@@ -1,0 +1,99 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+
+	"github.com/plannersql/planner/graph"
+)
+
+// Discovery of the groups and plans scans cover, and the errors that say
+// which permission or membership a sign-in lacks.
+
+// ErrMissingPermission is matched (errors.Is) by scan errors caused by a
+// permission the sign-in lacks: the error says which and what to do.
+var ErrMissingPermission = errors.New("planner: the sign-in lacks a permission")
+
+// permissionError is a scan error that errors.Is ErrMissingPermission; err,
+// if any, is Graph's answer.
+type permissionError struct {
+	msg string
+	err error
+}
+
+func (e *permissionError) Error() string        { return e.msg }
+func (e *permissionError) Unwrap() error        { return e.err }
+func (e *permissionError) Is(target error) bool { return target == ErrMissingPermission }
+
+// memberGroups yields the Microsoft 365 groups the signed-in user is a
+// member of (/me/memberOf). Without Group.Read.All or GroupMember.Read.All,
+// Graph lists the user's groups with their id and type only (learn
+// user-list-memberof: "limited information for inaccessible member
+// objects"), so none can be recognised as a Microsoft 365 group: rather than
+// cover no group at all, the listing is read to its end and fails with an
+// error saying how many groups came back without properties and which
+// permission is missing.
+func (x *session) memberGroups(ctx context.Context) iter.Seq2[*graph.Group, error] {
+	return func(yield func(*graph.Group, error) bool) {
+		limited := 0
+		for g, err := range x.g.Groups.ListMemberOf(ctx) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			switch {
+			case !g.IsGroup():
+			case g.Limited():
+				limited++
+			case g.IsUnified():
+				if limited == 0 && !yield(g, nil) {
+					return
+				}
+			}
+		}
+		if limited > 0 {
+			yield(nil, limitedGroupsError(limited))
+		}
+	}
+}
+
+func limitedGroupsError(n int) error {
+	groups := "groups"
+	if n == 1 {
+		groups = "group"
+	}
+	return &permissionError{fmt.Sprintf("planner: /me/memberOf returned %d %s with no properties: the sign-in lacks Group.Read.All or GroupMember.Read.All, "+
+		"so the groups holding plans cannot be found; add one of them to the Scope connection property "+
+		"(e.g. Scope=\"Tasks.ReadWrite GroupMember.Read.All User.Read\") and sign in again, "+
+		"or name the groups in GroupId, or use PlanScope=me (plans shared with you, Tasks.Read only)", n, groups), nil}
+}
+
+// unreadableGroup explains why a group named in the GroupId connection
+// property cannot be read, naming it and Graph's status; the Graph error is
+// wrapped (errors.As finds the *graph.Error). doing is what failed, e.g.
+// "listing its plans".
+func unreadableGroup(id, doing string, err error) error {
+	var ge *graph.Error
+	if !errors.As(err, &ge) {
+		return err
+	}
+	status := fmt.Sprintf("%d %s", ge.StatusCode, http.StatusText(ge.StatusCode))
+	var why string
+	switch {
+	case ge.StatusCode == http.StatusNotFound:
+		why = "no such group: it was deleted or the id is wrong; correct or remove it in GroupId"
+	case ge.StatusCode == http.StatusBadRequest:
+		why = "not a group id; correct it in GroupId"
+	case ge.StatusCode == http.StatusForbidden && ge.Code == "Authorization_RequestDenied":
+		return &permissionError{fmt.Sprintf("planner: GroupId %s: Graph answered %s %s: the sign-in lacks Group.Read.All or GroupMember.Read.All to read the group; "+
+			"add one to the Scope connection property and sign in again: %v", id, status, doing, err), err}
+	case ge.StatusCode == http.StatusForbidden:
+		why = "the account is not a member of the group (a user reaches only the plans of groups they belong to); remove it from GroupId, or sign in as a member"
+	default:
+		return err
+	}
+	return fmt.Errorf("planner: GroupId %s: Graph answered %s %s: %s: %w", id, status, doing, why, err)
+}

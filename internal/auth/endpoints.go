@@ -1,0 +1,105 @@
+package auth
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// GraphHosts are the hosts of Microsoft Graph in the global cloud and the
+// national clouds (US Government L4 and L5, China operated by 21Vianet):
+// https://learn.microsoft.com/graph/deployments. Access tokens are sent to
+// no other host unless AllowCustomHosts is set.
+var GraphHosts = []string{
+	"graph.microsoft.com",
+	"graph.microsoft.us",
+	"dod-graph.microsoft.us",
+	"microsoftgraph.chinacloudapi.cn",
+}
+
+// LoginHosts are the Microsoft identity platform's hosts in the same clouds
+// (login.microsoft.com and login.partner.microsoftonline.cn are aliases of
+// the global and China authorities). Refresh tokens, client secrets and
+// authorization codes are sent to no other host unless AllowCustomHosts is
+// set.
+var LoginHosts = []string{
+	"login.microsoftonline.com",
+	"login.microsoft.com",
+	"login.microsoftonline.us",
+	"login.chinacloudapi.cn",
+	"login.partner.microsoftonline.cn",
+}
+
+// CheckGraphURL applies the rule for where access tokens may go to a
+// GraphURL: https to one of GraphHosts, or to any host when allowCustom is
+// set; http only to a loopback address (a local emulator). The error names
+// the property and says how to opt in.
+func CheckGraphURL(raw string, allowCustom bool) error {
+	return checkEndpoint("GraphURL", raw, GraphHosts, allowCustom, "https://graph.microsoft.com/v1.0")
+}
+
+// CheckAuthorityURL is CheckGraphURL's rule for AuthorityURL and
+// LoginHosts.
+func CheckAuthorityURL(raw string, allowCustom bool) error {
+	return checkEndpoint("AuthorityURL", raw, LoginHosts, allowCustom, DefaultAuthorityURL)
+}
+
+func checkEndpoint(prop, raw string, known []string, allowCustom bool, example string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("%s %q is not an https URL: use e.g. %s", prop, raw, example)
+	}
+	if u.User != nil {
+		return fmt.Errorf("%s must not carry a user name or password: remove the part before @", prop)
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if IsLoopback(host) {
+		return nil
+	}
+	if u.Scheme != "https" {
+		return fmt.Errorf("%s %s uses http: tokens would cross the network unencrypted; use https "+
+			"(http is accepted only for loopback addresses, such as a local emulator)", prop, u.Redacted())
+	}
+	if allowCustom || slices.Contains(known, host) {
+		return nil
+	}
+	return fmt.Errorf("%s host %s is not one of Microsoft's (%s), so planner will not send it tokens; "+
+		"if you trust it with them (a gateway or proxy of yours), set AllowCustomHosts=true", prop, host, strings.Join(known, ", "))
+}
+
+// IsLoopback reports whether host (a name or an address, without port) is
+// this machine: localhost, 127.0.0.0/8 or ::1.
+func IsLoopback(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// sameAuthority reports whether two AuthorityURLs name the same identity
+// platform: scheme, host and port (the default one of the scheme when
+// none is written) and path, ignoring case of scheme and host and
+// trailing slashes.
+func sameAuthority(a, b string) bool {
+	ua, err1 := url.Parse(strings.TrimRight(a, "/"))
+	ub, err2 := url.Parse(strings.TrimRight(b, "/"))
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if strings.EqualFold(u.Scheme, "http") {
+			return "80"
+		}
+		return "443"
+	}
+	return strings.EqualFold(ua.Scheme, ub.Scheme) &&
+		strings.EqualFold(strings.TrimSuffix(ua.Hostname(), "."), strings.TrimSuffix(ub.Hostname(), ".")) &&
+		port(ua) == port(ub) && ua.EscapedPath() == ub.EscapedPath()
+}
