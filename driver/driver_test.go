@@ -298,7 +298,8 @@ func TestScanRequests(t *testing.T) {
 
 func TestGraphErrorsAreTyped(t *testing.T) {
 	e := newEnv(t, nil)
-	_, err := e.db.Query("SELECT * FROM Tasks WHERE PlanId = 'not-a-valid-id'")
+	e.srv.FailNext(1, 400, "/tasks")
+	_, err := e.db.Query("SELECT * FROM Tasks WHERE PlanId = ?", e.plans()[0])
 	var ge *graph.Error
 	if !errors.As(err, &ge) || ge.StatusCode != 400 {
 		t.Fatalf("error %v (%T): want a *graph.Error with status 400", err, err)

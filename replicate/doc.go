@@ -239,11 +239,13 @@
 // settings (SQLite busy_timeout and attachments, MySQL sql_mode) before
 // returning it to the pool. It reads the source in a goroutine, so reading
 // overlaps hashing and writing. A table that fails gets a Result with Err and
-// the run goes on; Options.Stop makes the run finish the table in flight and
-// skip the rest (ErrStopped); ctx ending stops the run. The error RunStatements
-// returns is nil only when every table was copied: otherwise it joins the
-// tables' errors, and the Results are returned too. Options.Progress reports
-// each table's phases.
+// the run goes on — unless it failed because the source is unreachable
+// (graph.ErrUnreachable: Microsoft Graph stopped answering), and then the rest
+// are skipped unread (ErrSourceUnreachable); Options.Stop makes the run finish
+// the table in flight and skip the rest (ErrStopped); ctx ending stops the
+// run. The error RunStatements returns is nil only when every table was
+// copied: otherwise it joins the tables' errors, and the Results are returned
+// too. Options.Progress reports each table's phases.
 //
 // # Statements built in Go
 //

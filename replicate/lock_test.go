@@ -135,8 +135,13 @@ func TestRunLock(t *testing.T) {
 				}
 				doneC <- res
 			}()
-			if w := <-waiting; w.RunID != h.RunID {
-				t.Errorf("C waits for %+v, want %s", w, h.RunID)
+			select {
+			case w := <-waiting:
+				if w.RunID != h.RunID {
+					t.Errorf("C waits for %+v, want %s", w, h.RunID)
+				}
+			case c := <-doneC:
+				t.Fatalf("C ended without waiting for A: %+v", c)
 			}
 			release()
 			a, c := <-doneA, <-doneC

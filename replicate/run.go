@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plannersql/planner/graph"
 	"github.com/plannersql/planner/internal/redact"
 )
 
@@ -28,6 +29,11 @@ var (
 	// ErrStopped means the run was asked to stop (Options.Stop, or ctx
 	// ended) before it reached this table; the table was skipped.
 	ErrStopped = errors.New("replicate: stopped before this table")
+	// ErrSourceUnreachable means an earlier table of the run found the
+	// source unreachable (graph.ErrUnreachable: Microsoft Graph does not
+	// answer), so this table was skipped without reading it. The error
+	// unwraps to that table's, so it also matches graph.ErrUnreachable.
+	ErrSourceUnreachable = errors.New("replicate: the source is unreachable")
 )
 
 // RequestCounter reports how many requests a source has made; the planner
@@ -38,6 +44,18 @@ type RequestCounter interface {
 	// Throttled is how many of them the service throttled (and were retried).
 	Throttled() int
 }
+
+// unreachableSkip is the error of a table skipped after ErrSourceUnreachable.
+type unreachableSkip struct {
+	table string
+	cause error // the error of the table that found the source unreachable
+}
+
+func (e *unreachableSkip) Error() string {
+	return "replicate: " + e.table + " skipped: an earlier table found the source unreachable"
+}
+func (e *unreachableSkip) Is(target error) bool { return target == ErrSourceUnreachable }
+func (e *unreachableSkip) Unwrap() error        { return e.cause }
 
 // Options configure a run. The zero value is usable.
 type Options struct {
@@ -200,7 +218,7 @@ func (r *Result) Status() Status {
 	switch {
 	case r.Err == nil:
 		return StatusOK
-	case errors.Is(r.Err, ErrStopped):
+	case errors.Is(r.Err, ErrStopped), errors.Is(r.Err, ErrSourceUnreachable):
 		return StatusSkipped
 	default:
 		return StatusFailed
@@ -222,15 +240,17 @@ func Run(ctx context.Context, src, dst *sql.DB, script string, opts Options) ([]
 // in the package doc), and records the run (see History).
 //
 // A table that fails (or is skipped after a stop request) gets a Result with
-// Err set and the run continues with the next table. The error is nil only
-// when every table was copied; otherwise it joins the tables' errors
-// (errors.Join, so errors.Is finds ErrStopped, ErrLocked, driver errors...)
-// and the results are returned too. Failures of the whole run return no
-// results: a statement that is not valid, an unusable destination, and a
-// run skipped because another run holds its lock (a *SkippedError,
-// errors.Is(err, ErrSkipped)). When ctx ends, the table in flight is rolled
-// back, the remaining tables are reported skipped, and the error also says
-// the run was interrupted.
+// Err set and the run continues with the next table, unless the source is
+// unreachable (graph.ErrUnreachable): the remaining tables are then skipped
+// with ErrSourceUnreachable, unread. The error is nil only when every table
+// was copied; otherwise it joins the tables' errors (errors.Join, so
+// errors.Is finds ErrStopped, ErrLocked, graph.ErrUnreachable, driver
+// errors...) and the results are returned too. Failures of the whole run
+// return no results: a statement that is not valid, an unusable
+// destination, and a run skipped because another run holds its lock (a
+// *SkippedError, errors.Is(err, ErrSkipped)). When ctx ends, the table in
+// flight is rolled back, the remaining tables are reported skipped, and the
+// error also says the run was interrupted.
 func RunStatements(ctx context.Context, src, dst *sql.DB, stmts []Statement, opts Options) ([]Result, error) {
 	for i := range stmts {
 		if err := stmts[i].validate(); err != nil {
@@ -266,6 +286,7 @@ func RunStatements(ctx context.Context, src, dst *sql.DB, stmts []Statement, opt
 // runAll runs the statements' tables.
 func (r *runner) runAll(ctx context.Context, stmts []Statement) []Result {
 	var results []Result
+	var unreachable error // the error of the table that found the source unreachable
 	for i := range stmts {
 		st := &stmts[i]
 		text := st.Text
@@ -292,8 +313,13 @@ func (r *runner) runAll(ctx context.Context, stmts []Statement) []Result {
 				res.Err = fmt.Errorf("replicate: %s: %w", res.Table, ErrStopped)
 			case r.leaseLost():
 				res.Err = fmt.Errorf("replicate: %s: %w", res.Table, ErrLeaseLost)
+			case unreachable != nil:
+				res.Err = &unreachableSkip{table: res.Table, cause: unreachable}
 			default:
 				r.runJob(ctx, j, len(results), &res)
+				if errors.Is(res.Err, graph.ErrUnreachable) {
+					unreachable = res.Err
+				}
 			}
 			results = append(results, res)
 		}
@@ -475,6 +501,9 @@ func (r *runner) begin(ctx context.Context) error {
 		r.lease = l
 	}
 	ok, err := locker.try(ctx)
+	if errors.Is(err, errDestinationBusy) && r.opts.LockTimeout > 0 {
+		ok, err = false, nil // a busy SQLite file: wait as for a run
+	}
 	if err != nil {
 		return fmt.Errorf("replicate: take the run lock: %w", err)
 	}

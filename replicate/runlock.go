@@ -314,6 +314,9 @@ func (l *sqliteLease) tryOnce(ctx context.Context) (bool, LockHolder, error) {
 	r, d := l.r, l.r.d
 	conn := r.conn
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		// A cancelled context can interrupt the call after the transaction
+		// began: never return the connection holding the write lock.
+		conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // "no transaction is active" is the usual answer
 		if isSQLiteBusy(err) {
 			return false, LockHolder{}, errDestinationBusy
 		}

@@ -243,6 +243,11 @@ func (d *sqliteDialect) lockAndBegin(ctx context.Context, conn *sql.Conn, n Name
 			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck
 			return nil, rerr
 		}
+		if err != nil {
+			// A cancelled context can interrupt the call after the
+			// transaction began: never keep the write lock.
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // "no transaction is active" is the usual answer
+		}
 		switch {
 		case err == nil:
 			return &sqliteTxn{conn: conn}, nil

@@ -336,7 +336,7 @@ type jobResult struct {
 	err       error                   // the destination as a whole failed
 	skipped   *replicate.SkippedError // the run was skipped (another run in progress, or the slot done)
 	requests  int                     // Graph requests the destination's run sent
-	throttled int                     // of which the service throttled
+	throttled driver.Throttling       // of which the service throttled
 }
 
 // sourceConfig returns the driver configuration of a job's source.
@@ -391,10 +391,10 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{},
 			Job: j.Name, Slot: slot.slot, Attempt: slot.attempt, Destination: describeDest(d),
 			Requests: src.conn, RecordLog: true, Redact: r.secrets.Text,
 		}
-		req0, thr0 := src.conn.Requests(), src.conn.Throttled()
+		req0, thr0 := src.conn.Requests(), src.conn.Throttling()
 		results, err := runInto(ctx, src, d.URL, script, opts)
 		jr := jobResult{dest: d, results: results,
-			requests: src.conn.Requests() - req0, throttled: src.conn.Throttled() - thr0}
+			requests: src.conn.Requests() - req0, throttled: src.conn.Throttling().Sub(thr0)}
 		switch {
 		case results == nil && errors.Is(err, replicate.ErrStopped):
 			dlog.Info("stop requested while waiting for the run in progress: destination skipped")
@@ -416,7 +416,11 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{},
 			ins, upd, del, unch = ins+res.Inserted, upd+res.Updated, del+res.Deleted, unch+res.Unchanged
 			switch res.Status() {
 			case replicate.StatusSkipped:
-				dlog.Info("table skipped: stop requested", "table", res.Table)
+				if errors.Is(res.Err, replicate.ErrSourceUnreachable) {
+					dlog.Info("table skipped: the source is unreachable", "table", res.Table)
+				} else {
+					dlog.Info("table skipped: stop requested", "table", res.Table)
+				}
 			case replicate.StatusFailed:
 				dlog.Error("table failed", "table", res.Table, "err", oneLine(res.Err.Error()))
 				failures = append(failures, fmt.Sprintf("%s %s: %v", describeDest(d), res.Table, res.Err))
@@ -427,7 +431,8 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{},
 			runID = results[0].RunID
 		}
 		dlog.Info("destination done", "run", runID, "tables", len(results), "inserted", ins, "updated", upd,
-			"deleted", del, "unchanged", unch, "requests", jr.requests, "throttled", jr.throttled)
+			"deleted", del, "unchanged", unch, "requests", jr.requests, "throttled", jr.throttled.Throttled,
+			"retried_after_retry_after", jr.throttled.RetryAfter, "retried_after_backoff", jr.throttled.Backoff)
 	}
 	if len(failures) > 0 {
 		return out, fmt.Errorf("job %s: %d failures; first: %s", j.Name, len(failures), oneLine(failures[0]))

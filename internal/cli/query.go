@@ -104,7 +104,7 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 	start := time.Now()
 	err = s.execute(ctx, stmts[0])
 	if *timer {
-		fmt.Fprintln(a.io.Stderr, timerLine(time.Since(start), src.conn.Requests(), src.conn.Throttled()))
+		fmt.Fprintln(a.io.Stderr, timerLine(time.Since(start), src.conn.Requests(), throttleNote(src.conn.Throttling())))
 	}
 	if ctx.Err() != nil && err != nil {
 		return withCode(ExitInterrupted, errors.New("query: interrupted"))

@@ -560,7 +560,7 @@ func (s *shell) execute(ctx context.Context, st sqltext.Statement) error {
 		s.mu.Unlock()
 		cancel()
 	}()
-	start, req0, thr0 := time.Now(), s.src.conn.Requests(), s.src.conn.Throttled()
+	start, req0, thr0 := time.Now(), s.src.conn.Requests(), s.src.conn.Throttling()
 	err = s.runStatement(qctx, conn, st)
 	s.mu.Lock()
 	interrupted := s.interrupted
@@ -570,7 +570,7 @@ func (s *shell) execute(ctx context.Context, st sqltext.Statement) error {
 		s.conn = nil
 	}
 	if s.timer {
-		fmt.Fprintln(s.a.io.Stderr, timerLine(time.Since(start), s.src.conn.Requests()-req0, s.src.conn.Throttled()-thr0))
+		fmt.Fprintln(s.a.io.Stderr, timerLine(time.Since(start), s.src.conn.Requests()-req0, throttleNote(s.src.conn.Throttling().Sub(thr0))))
 	}
 	if interrupted && err != nil {
 		return errors.New("query cancelled (Ctrl-C)")
@@ -915,10 +915,11 @@ func (s *shell) showSchema(ctx context.Context, table string) error {
 }
 
 // timerLine is what .timer and --timer print after a statement.
-func timerLine(d time.Duration, requests, throttled int) string {
+// throttled is throttleNote's description of the throttled responses.
+func timerLine(d time.Duration, requests int, throttled string) string {
 	line := fmt.Sprintf("Run Time: %.3fs, Graph requests: %d", d.Seconds(), requests)
-	if throttled > 0 {
-		line += fmt.Sprintf(" (%d throttled and retried)", throttled)
+	if throttled != "" {
+		line += " (" + throttled + ")"
 	}
 	return line
 }
