@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 )
@@ -148,9 +149,11 @@ func TestKillMidTable(t *testing.T) {
 				t.Fatalf("%d runs recorded as running after the kill, want the killed one", n)
 			}
 			// The next run is not kept out by the dead run's lock (a SQLite
-			// lease of a dead process is taken over at once), and records
-			// the killed run as abandoned.
-			res := runOK(t, src, dst, killScript, Options{})
+			// lease of a dead process is taken over at once; PostgreSQL and
+			// MySQL release the lock when they notice the session ended, so
+			// the run waits for that), and records the killed run as
+			// abandoned.
+			res := runOK(t, src, dst, killScript, Options{LockTimeout: time.Minute})
 			wantCounts(t, res, counts{Inserted: 40, Updated: 600, Deleted: 200, Unchanged: 1200})
 			if n := scalar[int](t, dst, "SELECT COUNT(*) FROM "+quoteFor(kind, RunsTable)+" WHERE "+quoteFor(kind, "Status")+" = 'abandoned'"); n != 1 {
 				t.Fatalf("%d abandoned runs, want the killed one", n)
