@@ -129,8 +129,8 @@ type Options struct {
 	// PostgreSQL and MySQL, 64 for SQLite; capped by the database's
 	// parameter limit.
 	BatchSize int
-	// Now is the clock for history, soft-delete and lease times. Default
-	// time.Now.
+	// Now is the clock for history, soft-delete and lease times; a SQLite
+	// lease's heartbeat calls it from its own goroutine. Default time.Now.
 	Now func() time.Time
 }
 
