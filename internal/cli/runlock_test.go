@@ -126,6 +126,7 @@ func baseline(t *testing.T, g *gate, dsn string) int64 {
 	if n == 0 {
 		t.Fatal("the baseline run made no requests")
 	}
+	t.Logf("one run of %q: %d Graph requests", lockScript, n)
 	return n
 }
 
