@@ -9,7 +9,11 @@
 //     unclosed '[', a '#' or '/' in the password). The userinfo is taken to
 //     end at the last '@' of the URL, so a password holding '@', '/', '?',
 //     '#' or spaces is still removed; a URL with an '@' in its path or query
-//     may lose more than its password, never less.
+//     may lose more than its password, never less. When a '#', '?' or '/'
+//     in the password makes url.Parse quote only the URL's start
+//     ("scheme://user:pa") and call the rest of the password a port
+//     (invalid port ":pa" after host), that start is removed too, however
+//     short;
 //   - the password of a MySQL DSN, user:PASSWORD@tcp(host)/db;
 //   - the value of key=value pairs whose key names a secret (password,
 //     passwd, pwd, or any key ending in secret or token, case-insensitively):
@@ -140,7 +144,7 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 func redactToken(s string) string {
 	start, at := userinfoSpan(s)
 	if at < 0 {
-		return s
+		return redactCutAuthority(s)
 	}
 	ui := s[start:at]
 	user, _, ok := strings.Cut(ui, ":")
@@ -149,6 +153,49 @@ func redactToken(s string) string {
 	}
 	return s[:start] + user + ":" + Mask + s[at:]
 }
+
+// redactCutAuthority redacts a URL with no '@' whose authority is
+// "name:rest" with a rest that is no port: what url.Parse quotes when a '#',
+// '?' or '/' in the password ends the authority early ("scheme://user:pa"
+// of "scheme://user:pa#ss@host"). rest is then the start of a password, not
+// a port (ports are digits), and is replaced by Mask. A bracketed IPv6 host
+// is left alone.
+func redactCutAuthority(s string) string {
+	i := strings.Index(s, "://")
+	if i < 0 || !isScheme(s[:i]) {
+		return s
+	}
+	start := i + 3
+	end := len(s)
+	if j := strings.IndexAny(s[start:], "/?#"); j >= 0 {
+		end = start + j
+	}
+	auth := s[start:end]
+	if strings.HasPrefix(auth, "[") {
+		return s
+	}
+	colon := strings.IndexByte(auth, ':')
+	if colon < 0 || isPort(auth[colon+1:]) {
+		return s
+	}
+	return s[:start+colon+1] + Mask + s[end:]
+}
+
+// isPort reports whether s is empty or digits only.
+func isPort(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// badPortRE finds url.Parse's `invalid port ":xyz" after host`: the quoted
+// "port" is text after a ':' of the authority that is not digits, which is
+// the start of a password when a '#', '?' or '/' in the password cut the
+// authority short.
+var badPortRE = regexp.MustCompile(`invalid port ":[^"]*" after host`)
 
 // schemeRE finds the start of URLs ("scheme://") and MySQL DSNs in text.
 var schemeRE = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.\-]*://|[^\s@/"'` + "`" + `<>()\[\]{},;=]+:[^\s@]*@(?:tcp|tcp6|unix|udp|pipe)\(`)
@@ -168,8 +215,11 @@ func Text(s string, secrets ...string) string {
 			s = strings.ReplaceAll(s, sec, Mask)
 		}
 	}
-	if strings.Contains(s, "@") {
+	if strings.Contains(s, "@") || strings.Contains(s, "://") {
 		s = redactURLs(s)
+	}
+	if strings.Contains(s, "invalid port") {
+		s = badPortRE.ReplaceAllString(s, `invalid port ":`+Mask+`" after host`)
 	}
 	return keyValueRE.ReplaceAllStringFunc(s, func(m string) string {
 		sub := keyValueRE.FindStringSubmatch(m)

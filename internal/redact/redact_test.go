@@ -147,3 +147,36 @@ func TestHandler(t *testing.T) {
 		}
 	}
 }
+
+// TestTextCutPassword covers what url.Parse quotes when a character in the
+// password ends the URL's authority early ('#' a fragment, '?' a query, '/'
+// a path): the part of the password before that character, however short,
+// in the quoted URL and in Go's "invalid port" message. It is removed with
+// or without the URL's Secrets.
+func TestTextCutPassword(t *testing.T) {
+	for _, pw := range []string{"SE#CRET", "S#x", "ab?cdefgh", "ab/cdefgh", "Zq#"} {
+		u := "postgres://u:" + pw + "@127.0.0.1:1/db"
+		_, perr := url.Parse(u)
+		if perr == nil {
+			t.Fatalf("url.Parse(%q) accepted it", u)
+		}
+		cut := pw[:strings.IndexAny(pw, "#?/")]
+		msg := "replicate: bad PostgreSQL URL " + URL(u) + ": " + perr.Error()
+		for _, secrets := range [][]string{nil, Secrets(u)} {
+			got := Text(msg, secrets...)
+			if strings.Contains(got, ":"+cut) {
+				t.Errorf("Text(%q) = %q: shows %q, the start of the password", msg, got, cut)
+			}
+		}
+	}
+	// Nothing else changes: valid ports and IPv6 hosts stay.
+	for _, m := range []string{
+		`parse "postgres://h:5432/db": boom`,
+		`dial http://[::1]:8080/v1.0: refused`,
+		`GET https://graph.microsoft.com/v1.0/me: 401`,
+	} {
+		if got := Text(m); got != m {
+			t.Errorf("Text(%q) = %q, want it unchanged", m, got)
+		}
+	}
+}
