@@ -17,7 +17,8 @@
 //   - the password of a MySQL DSN, user:PASSWORD@tcp(host)/db;
 //   - the value of key=value pairs whose key names a secret (password,
 //     passwd, pwd, or any key ending in secret or token, case-insensitively):
-//     Password=..., OAuthClientSecret=..., access_token=....
+//     Password=..., OAuthClientSecret=..., access_token=..., secret:...,
+//     client_secret: "..." (but not prose such as "the password: %40 for @").
 //
 // What replaces a credential is Mask. The user name of a URL is kept: it
 // says which account was used and is not a secret for the databases
@@ -200,8 +201,16 @@ var badPortRE = regexp.MustCompile(`invalid port ":[^"]*" after host`)
 // schemeRE finds the start of URLs ("scheme://") and MySQL DSNs in text.
 var schemeRE = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.\-]*://|[^\s@/"'` + "`" + `<>()\[\]{},;=]+:[^\s@]*@(?:tcp|tcp6|unix|udp|pipe)\(`)
 
-// keyValueRE finds key=value pairs whose key names a secret.
-var keyValueRE = regexp.MustCompile(`(?i)\b([A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|token))(\s*[=:]\s*)('[^']*'|"(?:[^"\\]|\\.)*"|[^\s;&,"')}\]]+)`)
+// keyValueRE finds key=value pairs whose key names a secret: key=value,
+// key = value, key:value, or key: followed by a quoted value. A ':' followed
+// by a space and a bare word is prose ("the password: %40 for @", "using
+// password: YES"), not a pair, and is left alone so that the advice stays
+// readable.
+var keyValueRE = regexp.MustCompile(`(?i)\b([A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|token))` +
+	`(?:(\s*=\s*|:)(` + kvQuoted + `|[^\s;&,"')}\]]+)|(:\s+)(` + kvQuoted + `))`)
+
+// kvQuoted is a quoted value of a key=value pair.
+const kvQuoted = `'[^']*'|"(?:[^"\\]|\\.)*"`
 
 // Text returns s with every credential removed: URL passwords, MySQL DSN
 // passwords, secret key=value pairs, and every occurrence of the given
@@ -223,10 +232,14 @@ func Text(s string, secrets ...string) string {
 	}
 	return keyValueRE.ReplaceAllStringFunc(s, func(m string) string {
 		sub := keyValueRE.FindStringSubmatch(m)
-		if sub[3] == Mask || strings.Trim(sub[3], `'"`) == Mask {
+		sep, val := sub[2], sub[3]
+		if sep == "" {
+			sep, val = sub[4], sub[5]
+		}
+		if val == Mask || strings.Trim(val, `'"`) == Mask {
 			return m
 		}
-		return sub[1] + sub[2] + Mask
+		return sub[1] + sep + Mask
 	})
 }
 

@@ -180,3 +180,29 @@ func TestTextCutPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestTextProse checks that prose about passwords and secrets is not taken
+// for key: value pairs: the advice it gives must stay readable.
+func TestTextProse(t *testing.T) {
+	for _, m := range []string{
+		"bad URL (percent-encode special characters of the password: %40 for @, %23 for #, %25 for %)",
+		"GraphURL must not carry a user name or password: remove the part before @",
+		"MySQL: Access denied for user 'u'@'h' (using password: YES)",
+		"the client secret: check it in the portal",
+	} {
+		if got := Text(m); got != m {
+			t.Errorf("Text(%q) = %q, want it unchanged", m, got)
+		}
+	}
+	// key:value and key: "value" still count.
+	for _, m := range []string{
+		"password:" + secret,
+		`client_secret: "` + secret + `"`,
+		"Password = " + secret,
+		"token:'" + secret + "'",
+	} {
+		if got := Text(m); strings.Contains(got, secret) {
+			t.Errorf("Text(%q) = %q: the secret is shown", m, got)
+		}
+	}
+}
