@@ -76,8 +76,19 @@ GraphURL = %q
 	if !strings.Contains(r.stdout, "signed out of profile emu") {
 		t.Errorf("logout: %s", r.stdout)
 	}
+	// Not on a terminal, nobody is asked: the error says so, and advises
+	// signing in ahead rather than connecting the same way again.
 	r = run(t, o, "query", "--profile", "emu", "SELECT 1")
-	if r.code != ExitError || !strings.Contains(r.stderr, "planner auth login --profile emu") {
+	if r.code != ExitError || !strings.Contains(r.stderr, "nobody can be asked to sign in here (planner is not running in a terminal)") ||
+		!strings.Contains(r.stderr, "run `planner auth login --profile emu` where someone can answer it") {
 		t.Errorf("query after logout: exit %d, %q", r.code, r.stderr)
+	}
+	// A --dsn connection has no profile to log in with: --dsn is advised.
+	dsn := fmt.Sprintf("AuthScheme=DeviceCode;OAuthClientId=%s;Tenant=%s;AuthorityURL=%s;GraphURL=%s;OAuthSettingsLocation=%s",
+		srv.ClientID(), srv.TenantID(), srv.URL(), srv.GraphURL(), filepath.Join(dir, "dsn-tokens.json"))
+	r = run(t, o, "query", "--dsn", dsn, "SELECT 1")
+	if r.code != ExitError || !strings.Contains(r.stderr, "no sign-in stored for this connection") ||
+		!strings.Contains(r.stderr, "`planner auth login --dsn` with the same connection string") || strings.Contains(r.stderr, "--profile default") {
+		t.Errorf("query --dsn without a sign-in: exit %d, %q", r.code, r.stderr)
 	}
 }
