@@ -575,6 +575,7 @@ func ServeJobs(ctx context.Context, f *config.File, opts ServeOptions) error {
 		r.openSource = func(cfg *driver.Config) (*source, error) { return a.openSource(cfg, nil, false) }
 	}
 	var jobs []schedule.Job
+	var problems []error
 	for _, j := range f.Jobs() {
 		if strings.TrimSpace(j.Schedule) == "" {
 			opts.Logger.Warn("job has no schedule: not served (run it with 'planner jobs run')", "job", j.Name)
@@ -582,13 +583,17 @@ func ServeJobs(ctx context.Context, f *config.File, opts ServeOptions) error {
 		}
 		s, err := checkJob(f, j)
 		if err != nil {
-			return fmt.Errorf("jobs serve: %w", err)
+			problems = append(problems, err)
+			continue
 		}
 		j := j
 		jobs = append(jobs, schedule.Job{Name: j.Name, Schedule: s, Func: func(ctx context.Context, run *schedule.Run) error {
 			_, err := r.run(ctx, j, run.Stopping(), jobSlot{slot: run.Slot, attempt: run.Attempt})
 			return err
 		}})
+	}
+	if err := jobProblems("jobs serve", problems); err != nil {
+		return err // every invalid job, one per line
 	}
 	if len(jobs) == 0 {
 		return fmt.Errorf("jobs serve: no job in %s has a schedule: add schedule = \"every 1h\" (or a cron expression) to a job", f.Path)
@@ -689,10 +694,11 @@ func jobsHistory(ctx context.Context, w io.Writer, f *config.File, names []strin
 	if err := t.write(w, format.ModeTable); err != nil {
 		return err
 	}
-	if len(failures) > 0 {
-		return fmt.Errorf("jobs history: %s", oneLine(failures[0]))
+	errs := make([]error, len(failures))
+	for i, f := range failures {
+		errs[i] = fmt.Errorf("jobs history: %s", oneLine(f)) // one line per destination that failed
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // destinationRuns reads the runs of job j recorded in destination d.

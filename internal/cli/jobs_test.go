@@ -508,3 +508,54 @@ func TestWritableConfigRefused(t *testing.T) {
 	mustRun(t, o, "jobs", "list")
 	mustRun(t, o, "query", "--profile", "demo", "SELECT 1")
 }
+
+// TestJobsServeHistoryEveryProblem: 'jobs serve' refuses to start naming
+// every invalid job, and 'jobs history' names every destination it could
+// not read, each on its own line — not only the first.
+func TestJobsServeHistoryEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	// Nothing listens on port 1: each destination fails to open at once.
+	cfg := `[jobs.one]
+source = "sandbox"
+schedule = "every 3 fortnights"
+script = "REPLICATE Plans;"
+[[jobs.one.destinations]]
+url = "postgres://planner@127.0.0.1:1/one"
+
+[jobs.two]
+source = "sandbox"
+schedule = "every 1 hour at 25:00"
+script = "REPLICATE Plans;"
+[[jobs.two.destinations]]
+url = "postgres://planner@127.0.0.1:1/two"
+[[jobs.two.destinations]]
+url = "mysql://planner@127.0.0.1:1/two"
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := runOpts{dir: dir, env: []string{"PLANNER_CONFIG=" + path}}
+	r := run(t, o, "jobs", "serve")
+	if r.code != ExitError {
+		t.Errorf("jobs serve: exit %d, want %d\n%s", r.code, ExitError, r.stderr)
+	}
+	for _, w := range []string{"planner: jobs serve: job one (" + path + ":1)", "planner: jobs serve: job two (" + path + ":8)"} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("jobs serve does not say %q:\n%s", w, r.stderr)
+		}
+	}
+	r = run(t, o, "jobs", "history")
+	if r.code != ExitError {
+		t.Errorf("jobs history: exit %d, want %d", r.code, ExitError)
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if strings.HasPrefix(l, "planner: jobs history: job ") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 3 {
+		t.Errorf("jobs history reports %d of the 3 destinations it could not read:\n%s", len(lines), r.stderr)
+	}
+}
