@@ -294,10 +294,19 @@ func jobSchedule(j config.Job) (schedule.Schedule, error) {
 	return schedule.ParseWithMin(j.Schedule, time.Local, min)
 }
 
-// checkJob checks what can be checked of a job without running it: its
-// schedule and its script. The error names the job, the file and line.
+// checkJob checks what can be checked of a job without running it: the
+// environment variables it and its source profile refer to, its schedule
+// and its script. The error names the job, the file and line.
 func checkJob(f *config.File, j config.Job) (schedule.Schedule, error) {
 	where := fmt.Sprintf("job %s (%s:%d)", j.Name, f.Path, j.Line)
+	if err := j.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if j.Source != config.SandboxSource {
+		if _, err := f.Profile(j.Source); err != nil {
+			return nil, fmt.Errorf("%s: source: %w", where, err)
+		}
+	}
 	s, err := jobSchedule(j)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
@@ -671,6 +680,10 @@ func jobsHistory(ctx context.Context, w io.Writer, f *config.File, names []strin
 		"TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT")
 	var failures []string
 	for _, j := range jobs {
+		if err := j.Err(); err != nil {
+			failures = append(failures, fmt.Sprintf("job %s: %v", j.Name, err))
+			continue
+		}
 		for _, d := range j.Destinations {
 			runs, err := destinationRuns(ctx, j, d, jf.limit, jf.offset)
 			if err != nil {
@@ -717,6 +730,9 @@ func destinationRuns(ctx context.Context, j config.Job, d config.Destination, li
 // its tables and its log.
 func showRun(ctx context.Context, w io.Writer, jobs []config.Job, id string) error {
 	for _, j := range jobs {
+		if j.Err() != nil {
+			continue // its destinations are not all known here
+		}
 		for _, d := range j.Destinations {
 			h, err := replicate.OpenHistory(ctx, d.URL, replicate.HistoryOptions{Schema: d.Schema})
 			if err != nil {
