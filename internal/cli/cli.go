@@ -101,6 +101,7 @@ func commands() []command {
 		{"jobs", "list, run, schedule and inspect the replication jobs of the config file", runJobs},
 		{"auth", "sign a profile in or out, show its sign-in", runAuth},
 		{"sandbox", "serve the Graph emulator on a local port", runSandbox},
+		{"console", "serve the web console and REST API, and run the jobs on their schedules", runConsole},
 		{"help", "show help for a command", nil},
 	}
 }

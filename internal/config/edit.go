@@ -348,13 +348,24 @@ func tomlString(s string) string {
 	return quoteString(s)
 }
 
-// EditFile applies edit to the document held in the file at path (an
-// empty document when the file does not exist) and writes the result
+// EditFile applies edit to the configuration file at path (an empty
+// document when the file does not exist) and writes the result
 // atomically, keeping the file's mode (0600 for a new file). The file
 // must parse before the edit, and the result must parse with opts (with
 // every ${NAME} reference accepted, so that validation does not depend on
 // the environment); otherwise nothing is written.
 func EditFile(path string, opts LoadOptions, edit func(*Document) error) error {
+	opts.LookupEnv = anyEnv
+	opts.MustExist = false
+	return EditTOML(path, func(src string) error {
+		_, err := Parse(path, src, opts)
+		return err
+	}, edit)
+}
+
+// EditTOML is EditFile for any TOML file: validate judges the text
+// before and after the edit.
+func EditTOML(path string, validate func(src string) error, edit func(*Document) error) error {
 	data, err := os.ReadFile(path)
 	mode := fs.FileMode(0o600)
 	switch {
@@ -367,9 +378,7 @@ func EditFile(path string, opts LoadOptions, edit func(*Document) error) error {
 	default:
 		return fmt.Errorf("config: cannot edit %s: %w", path, err)
 	}
-	opts.LookupEnv = anyEnv
-	opts.MustExist = false
-	if _, err := Parse(path, string(data), opts); err != nil {
+	if err := validate(string(data)); err != nil {
 		return fmt.Errorf("config: %s does not parse, so it was not changed: %w", path, err)
 	}
 	doc := NewDocument(string(data))
@@ -377,7 +386,7 @@ func EditFile(path string, opts LoadOptions, edit func(*Document) error) error {
 		return fmt.Errorf("config: cannot edit %s: %w", path, err)
 	}
 	out := doc.String()
-	if _, err := Parse(path, out, opts); err != nil {
+	if err := validate(out); err != nil {
 		return fmt.Errorf("config: the change would break %s, so it was not written: %w", path, err)
 	}
 	return writeAtomic(path, []byte(out), mode)

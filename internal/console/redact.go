@@ -1,0 +1,186 @@
+package console
+
+import (
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// secretProperties are the connection properties whose values are secrets:
+// write-only in the console (its pages and API say only that one is set).
+var secretProperties = []string{"OAuthClientSecret", "OAuthAccessToken", "OAuthRefreshToken"}
+
+func isSecretProperty(name string) bool {
+	for _, s := range secretProperties {
+		if strings.EqualFold(s, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// mask stands for a secret in a URL shown to the user; a URL sent back with
+// it keeps the stored secret.
+const mask = "********"
+
+// secretQueryParams are URL parameters holding secrets.
+var secretQueryParams = []string{"password", "sslpassword", "passwd", "pwd"}
+
+// displayURL returns a destination URL fit to show: a password written in
+// it (in the user info or a password parameter) replaced by the mask. A
+// ${NAME} reference is not a secret and is shown as written. hasSecret
+// reports whether the URL holds a password of either kind.
+func displayURL(raw string) (shown string, hasSecret bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" {
+		// sqlite:PATH and other opaque forms hold no credentials.
+		return raw, false
+	}
+	if u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			hasSecret = true
+			if !isReference(p) {
+				u.User = url.UserPassword(u.User.Username(), mask)
+			}
+		}
+	}
+	q := u.Query()
+	changed := false
+	for k, vs := range q {
+		if !isSecretParam(k) {
+			continue
+		}
+		hasSecret = true
+		for i, v := range vs {
+			if !isReference(v) {
+				vs[i] = mask
+				changed = true
+			}
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	return unescapeMask(u.String()), hasSecret
+}
+
+func isSecretParam(k string) bool {
+	for _, s := range secretQueryParams {
+		if strings.EqualFold(s, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func isReference(s string) bool {
+	return strings.HasPrefix(s, "${") && strings.HasSuffix(s, "}") && strings.Count(s, "${") == 1
+}
+
+// unescapeMask undoes url's escaping of the mask and of ${NAME} references.
+func unescapeMask(s string) string {
+	s = strings.ReplaceAll(s, url.QueryEscape(mask), mask)
+	s = strings.ReplaceAll(s, url.PathEscape(mask), mask)
+	s = strings.ReplaceAll(s, "%24%7B", "${")
+	s = strings.ReplaceAll(s, "$%7B", "${")
+	s = strings.ReplaceAll(s, "%7D", "}")
+	return s
+}
+
+// restoreURL returns the URL to store when the user sends next for a
+// destination stored as old: a masked password is replaced by the stored
+// one, as long as the URL still names the same scheme, user and host (a
+// password is never carried to another server). ok is false when next
+// holds the mask but cannot take the stored password.
+func restoreURL(next, old string) (string, bool) {
+	if !strings.Contains(next, mask) {
+		return next, true
+	}
+	nu, err1 := url.Parse(strings.ReplaceAll(next, mask, "MASKED"))
+	ou, err2 := url.Parse(old)
+	if err1 != nil || err2 != nil || old == "" {
+		return "", false
+	}
+	if !strings.EqualFold(nu.Scheme, ou.Scheme) || !strings.EqualFold(nu.Host, ou.Host) || nu.User.Username() != ou.User.Username() {
+		return "", false
+	}
+	if p, ok := nu.User.Password(); ok && p == "MASKED" {
+		op, ok := ou.User.Password()
+		if !ok {
+			return "", false
+		}
+		nu.User = url.UserPassword(nu.User.Username(), op)
+	}
+	nq, oq := nu.Query(), ou.Query()
+	changed := false
+	for k, vs := range nq {
+		for i, v := range vs {
+			if v == "MASKED" {
+				ov := oq[k]
+				if i >= len(ov) {
+					return "", false
+				}
+				vs[i] = ov[i]
+				changed = true
+			}
+		}
+	}
+	if changed {
+		nu.RawQuery = nq.Encode()
+	}
+	return unescapeMask(nu.String()), true
+}
+
+// urlSecrets returns the secrets a URL holds (its password and password
+// parameters), for scrubbing.
+func urlSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	if u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			out = append(out, p, url.PathEscape(p), url.QueryEscape(p))
+		}
+	}
+	for k, vs := range u.Query() {
+		if isSecretParam(k) {
+			for _, v := range vs {
+				out = append(out, v, url.QueryEscape(v))
+			}
+		}
+	}
+	return out
+}
+
+// scrubber replaces known secret values in text.
+type scrubber struct {
+	secrets []string // longest first
+}
+
+func newScrubber(secrets []string) *scrubber {
+	seen := map[string]bool{}
+	var keep []string
+	for _, s := range secrets {
+		// Very short values would blank out ordinary words.
+		if len(s) >= 4 && !seen[s] && !isReference(s) {
+			seen[s] = true
+			keep = append(keep, s)
+		}
+	}
+	sort.Slice(keep, func(i, j int) bool { return len(keep[i]) > len(keep[j]) })
+	return &scrubber{secrets: keep}
+}
+
+func (sc *scrubber) scrub(s string) string {
+	if sc == nil {
+		return s
+	}
+	for _, sec := range sc.secrets {
+		if strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, "xxxxx")
+		}
+	}
+	return s
+}
