@@ -118,13 +118,13 @@ type runManager struct {
 	s *Server
 
 	reconcileMu sync.Mutex // one reconcile at a time
-	mu       sync.Mutex
-	active   map[string]*activeRun   // by job name
-	records  map[string][]*runDetail // by job name, oldest first
-	byID     map[string]*runDetail
-	scheds   map[string]*jobSched
-	serveCtx context.Context // set while serving
-	manual   sync.WaitGroup
+	mu          sync.Mutex
+	active      map[string]*activeRun   // by job name
+	records     map[string][]*runDetail // by job name, oldest first
+	byID        map[string]*runDetail
+	scheds      map[string]*jobSched
+	serveCtx    context.Context // set while serving
+	manual      sync.WaitGroup
 }
 
 func newRunManager(s *Server) *runManager {
