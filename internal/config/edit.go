@@ -261,7 +261,7 @@ func (d *Document) AppendSection(path []string, array bool, values []Value, afte
 		if len(d.lines) > 0 {
 			d.lines = append(d.lines, "")
 		}
-		d.lines = append(d.lines, rows...)
+		d.replaceRows(len(d.lines), len(d.lines)-1, rows)
 		return nil
 	}
 	d.insertRows(at+1, append([]string{""}, rows...))
@@ -327,6 +327,12 @@ func (d *Document) removeRows(from, to int) {
 }
 
 func (d *Document) replaceRows(from, to int, rows []string) {
+	// A multi-line value is several rows.
+	var split []string
+	for _, r := range rows {
+		split = append(split, strings.Split(r, "\n")...)
+	}
+	rows = split
 	out := append(append(append([]string(nil), d.lines[:from]...), rows...), d.lines[to+1:]...)
 	d.lines = out
 }

@@ -65,6 +65,19 @@ func TestDocumentEdits(t *testing.T) {
 			want: strings.Replace(editSrc, `script = "REPLICATE Tasks;"`, "script = '''\nREPLICATE Tasks;\nREPLICATE Plans;\n'''", 1),
 		},
 		{
+			name: "a multi-line value, then a section after it",
+			edit: func(d *Document) error {
+				if err := d.AppendSection([]string{"jobs", "m"}, false, []Value{{"source", "sandbox"}, {"script", "REPLICATE Tasks;\nREPLICATE Plans;\n"}}, nil); err != nil {
+					return err
+				}
+				if err := d.AppendSection([]string{"jobs", "m", "destinations"}, true, []Value{{"url", "sqlite:m.db"}}, []string{"jobs", "m"}); err != nil {
+					return err
+				}
+				return d.SetKeys([]string{"jobs", "m"}, -1, []Value{{"schedule", "hourly"}}, nil)
+			},
+			want: editSrc + "\n[jobs.m]\nsource = \"sandbox\"\nscript = '''\nREPLICATE Tasks;\nREPLICATE Plans;\n'''\nschedule = \"hourly\"\n\n[[jobs.m.destinations]]\nurl = \"sqlite:m.db\"\n",
+		},
+		{
 			name: "array element keys",
 			edit: func(d *Document) error {
 				return d.SetKeys([]string{"jobs", "nightly", "destinations"}, 1, []Value{{"schema", "prod"}}, nil)

@@ -386,13 +386,13 @@ func historyChart(runs []runSummary) template.HTML {
 	if maxRows == 0 {
 		maxRows = 1
 	}
-	slot := (w - 2*pad) / float64(n)
+	slot := math.Min((w-2*pad)/float64(n), 36)
 	bw := math.Max(2, slot*0.6)
 	plotH := h - top - 20
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="history-chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="Duration and rows changed of the last %d runs" xmlns="http://www.w3.org/2000/svg">`, w, h, n)
 	fmt.Fprintf(&b, `<line class="axis" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, pad, top+plotH, w-pad, top+plotH)
-	fmt.Fprintf(&b, `<text class="label" x="2" y="%.1f">%s</text><text class="label" x="2" y="%.1f">0</text>`, top+8, template.HTMLEscapeString(fmtSeconds(maxDur)), top+plotH)
+	fmt.Fprintf(&b, `<text class="label" x="2" y="%.1f">%s</text><text class="label" x="2" y="%.1f">0</text>`, top+8, template.HTMLEscapeString(fmtMillis(int64(maxDur*1000))), top+plotH)
 	fmt.Fprintf(&b, `<text class="label right" x="%.1f" y="%.1f" text-anchor="end">%d rows</text>`, w-2, top+8, int64(maxRows))
 	var pts []string
 	for i := range runs {
@@ -416,11 +416,4 @@ func historyChart(runs []runSummary) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
-}
-
-func fmtSeconds(s float64) string {
-	if s < 60 {
-		return fmt.Sprintf("%.0f s", math.Ceil(s))
-	}
-	return fmt.Sprintf("%.0f min", math.Ceil(s/60))
 }
