@@ -219,4 +219,3 @@ func (h *TestHook) WaitCall(t testing.TB, d time.Duration) TestHookCall {
 
 // PortString is Port as text.
 func (ts *TestSMTP) PortString() string { return strconv.Itoa(ts.Port) }
-
