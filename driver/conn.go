@@ -404,7 +404,6 @@ func (r *rows) ColumnTypeDatabaseTypeName(i int) string {
 
 var (
 	timeType   = reflect.TypeFor[time.Time]()
-	boolType   = reflect.TypeFor[bool]()
 	int64Type  = reflect.TypeFor[int64]()
 	stringType = reflect.TypeFor[string]()
 )
@@ -415,9 +414,7 @@ func (r *rows) ColumnTypeScanType(i int) reflect.Type {
 	switch schema.Type(r.ColumnTypeDatabaseTypeName(i)) {
 	case schema.DateTime:
 		return timeType
-	case schema.Boolean:
-		return boolType
-	case schema.Integer:
+	case schema.Integer, schema.Boolean: // BOOLEAN holds 0 and 1
 		return int64Type
 	case schema.Text, schema.JSON:
 		return stringType

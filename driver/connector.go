@@ -44,6 +44,8 @@ type Connector struct {
 
 	requests  *graph.RequestCounter
 	throttled atomic.Int64 // responses 429, 503 or 504 (each was retried or failed)
+	thrRA     atomic.Int64 // of which retried after their Retry-After
+	thrOwn    atomic.Int64 // of which retried after the client's backoff
 
 	log       *slog.Logger // nil: nothing is logged
 	verbosity int
@@ -71,6 +73,7 @@ type connectorOptions struct {
 	hook      func(graph.RequestInfo)
 	rateLimit rate.Limit
 	burst     int
+	graphOpts []graph.Option
 }
 
 // WithRequestHook calls h after every Graph HTTP request the connector sends.
@@ -82,6 +85,14 @@ func WithRequestHook(h func(graph.RequestInfo)) ConnectorOption {
 // given burst.
 func WithRateLimit(r rate.Limit, burst int) ConnectorOption {
 	return func(o *connectorOptions) { o.rateLimit, o.burst = r, burst }
+}
+
+// WithGraphOptions adds options to the connector's Graph client, applied
+// after those the configuration implies: for example graph.WithBreakerPolicy
+// to change when Graph is declared unreachable, or graph.WithRetryPolicy
+// (which then replaces MaxRetries).
+func WithGraphOptions(opts ...graph.Option) ConnectorOption {
+	return func(o *connectorOptions) { o.graphOpts = append(o.graphOpts, opts...) }
 }
 
 var _ driver.Connector = (*Connector)(nil)
@@ -174,10 +185,32 @@ func (c *Connector) Config() *Config { return c.cfg.Clone() }
 func (c *Connector) Requests() int { return c.requests.Total() }
 
 // Throttled returns how many of the connector's Graph requests were answered
-// 429 Too Many Requests, 503 or 504: the service asked it to slow down. Each
-// was retried after the wait the service gave (Retry-After) or a backoff, or
-// failed once MaxRetries was spent.
+// 429 Too Many Requests, 503 or 504: the service asked it to slow down.
+// Throttling says what became of them.
 func (c *Connector) Throttled() int { return int(c.throttled.Load()) }
+
+// Throttling counts the responses 429, 503 and 504 a connector received and
+// what the client did next. Retried after Retry-After, retried after a
+// backoff and not retried add up to Throttled.
+type Throttling struct {
+	Throttled  int // responses 429, 503 or 504
+	RetryAfter int // retried after the wait the response's Retry-After asked for
+	Backoff    int // retried after the client's own backoff: the response had no Retry-After
+}
+
+// NotRetried is how many throttled requests were not sent again (MaxRetries
+// was spent, or a write the service may have applied).
+func (t Throttling) NotRetried() int { return t.Throttled - t.RetryAfter - t.Backoff }
+
+// Sub returns t minus u: what happened between two readings.
+func (t Throttling) Sub(u Throttling) Throttling {
+	return Throttling{t.Throttled - u.Throttled, t.RetryAfter - u.RetryAfter, t.Backoff - u.Backoff}
+}
+
+// Throttling returns the connector's throttled responses so far.
+func (c *Connector) Throttling() Throttling {
+	return Throttling{int(c.throttled.Load()), int(c.thrRA.Load()), int(c.thrOwn.Load())}
+}
 
 // RequestCounts returns the connector's Graph requests per endpoint, such as
 // "GET /planner/plans/{id}/tasks".
@@ -322,6 +355,7 @@ func (c *Connector) newClient(ctx context.Context) (*graph.Client, oauth2.TokenS
 	if c.opts.rateLimit > 0 {
 		opts = append(opts, graph.WithRateLimit(c.opts.rateLimit, max(c.opts.burst, 1)))
 	}
+	opts = append(opts, c.opts.graphOpts...)
 	return graph.NewClient(opts...), ts, closer, nil
 }
 
@@ -330,6 +364,12 @@ func (c *Connector) hook(ri graph.RequestInfo) {
 	c.requests.Hook(ri)
 	if throttled(ri.Status) {
 		c.throttled.Add(1)
+		switch {
+		case ri.Retry && ri.RetryAfter:
+			c.thrRA.Add(1)
+		case ri.Retry:
+			c.thrOwn.Add(1)
+		}
 	}
 	c.logRequest(ri)
 	if c.opts.hook != nil {

@@ -77,8 +77,10 @@
 // Graph request (Tasks WHERE TaskId = ? is one GET; WHERE PlanId = ? reads
 // that plan's task pages only); details come in $batch requests of 20; a scan
 // reads plans concurrently (MaxConcurrency) and streams rows in order.
-// DATETIME columns scan into time.Time, BOOLEAN columns hold 0 or 1 (they scan
-// into bool), and JSON columns hold the Graph object as text.
+// DATETIME columns scan into time.Time; BOOLEAN columns hold the integers 0
+// and 1, as everywhere in SQLite (ScanType is int64, a *any receives an int64,
+// and *bool or sql.NullBool work too); JSON columns hold the Graph object as
+// text.
 //
 // A scan that discovers plans through /me/memberOf fails with an error that
 // errors.Is [ErrMissingPermission] when the sign-in lacks Group.Read.All or

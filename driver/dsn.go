@@ -167,7 +167,7 @@ var properties = []property{
 		},
 	},
 	{
-		name: "MaxRetries", doc: "retries of a throttled (429) or unavailable (503/504) request, honouring `Retry-After`; `0` for none", def: "`6`",
+		name: "MaxRetries", doc: "retries of a failed request (see *Retries* below), honouring `Retry-After`; `0` for none", def: "`6`",
 		set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil || n < 0 || n > 100 {

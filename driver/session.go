@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"sync"
 
@@ -203,11 +204,16 @@ func skipGone[T any](seq iter.Seq2[T, error]) iter.Seq2[T, error] {
 	}
 }
 
-// notFoundEmpty turns a 404 of a pushed-down lookup into no rows.
+// absent reports whether a lookup's error means the object is not there: a
+// 404, or an id no Graph object can have (which was never sent).
+func absent(err error) bool { return graph.IsNotFound(err) || errors.Is(err, graph.ErrInvalidID) }
+
+// notFoundEmpty turns a 404 (or an impossible id) of a pushed-down lookup
+// into no rows.
 func notFoundEmpty[T any](seq iter.Seq2[T, error]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		for v, err := range seq {
-			if err != nil && graph.IsNotFound(err) {
+			if err != nil && absent(err) {
 				return
 			}
 			if !yield(v, err) || err != nil {
@@ -217,10 +223,11 @@ func notFoundEmpty[T any](seq iter.Seq2[T, error]) iter.Seq2[T, error] {
 	}
 }
 
-// one turns a single Get into a sequence, with 404 as no rows.
+// one turns a single Get into a sequence, with 404 (or an impossible id) as
+// no rows.
 func one[T any](v T, err error) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		if err != nil && graph.IsNotFound(err) {
+		if err != nil && absent(err) {
 			return
 		}
 		yield(v, err)

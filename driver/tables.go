@@ -136,7 +136,7 @@ func (x *session) planDetailsSeq(ctx context.Context, r scanReq) iter.Seq2[planW
 		return func(yield func(planWithDetails, error) bool) {
 			p, d, err := x.planAndDetails(ctx, r.val)
 			if err != nil {
-				if !graph.IsNotFound(err) {
+				if !absent(err) {
 					yield(planWithDetails{}, err)
 				}
 				return
@@ -171,13 +171,7 @@ func (x *session) planDetailsSeq(ctx context.Context, r scanReq) iter.Seq2[planW
 
 // planAndDetails fetches a plan and its details in one $batch request.
 func (x *session) planAndDetails(ctx context.Context, planID string) (*graph.Plan, *graph.PlanDetails, error) {
-	var p graph.Plan
-	var d graph.PlanDetails
-	esc := pathEscape(planID)
-	if err := x.batchGet(ctx, []batchGet{{"/planner/plans/" + esc, &p}, {"/planner/plans/" + esc + "/details", &d}}); err != nil {
-		return nil, nil, err
-	}
-	return &p, &d, nil
+	return x.g.Plans.GetWithDetails(ctx, planID)
 }
 
 func planDetailsRow(pd planWithDetails) []rowRec {
@@ -347,17 +341,14 @@ type taskWithDetails struct {
 func (x *session) detailsSeq(ctx context.Context, r scanReq, need bool) iter.Seq2[taskWithDetails, error] {
 	if r.col == "TaskId" && need {
 		return func(yield func(taskWithDetails, error) bool) {
-			var t graph.Task
-			var d graph.TaskDetails
-			esc := pathEscape(r.val)
-			err := x.batchGet(ctx, []batchGet{{"/planner/tasks/" + esc, &t}, {"/planner/tasks/" + esc + "/details", &d}})
+			t, d, err := x.g.Tasks.GetWithDetails(ctx, r.val)
 			if err != nil {
-				if !graph.IsNotFound(err) {
+				if !absent(err) {
 					yield(taskWithDetails{}, err)
 				}
 				return
 			}
-			yield(taskWithDetails{&t, &d}, nil)
+			yield(taskWithDetails{t, d}, nil)
 		}
 	}
 	tasks := x.taskSeq(ctx, r)

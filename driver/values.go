@@ -97,6 +97,9 @@ func jsonVal[T any](v T, isNil bool) any {
 	if isNil {
 		return nil
 	}
+	if b, ok := appendJSONColumn(nil, v); ok {
+		return string(b)
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil

@@ -82,36 +82,6 @@ func changedCol(t *schema.Table, changed []bool, name string) bool {
 	return i >= 0 && changed[i]
 }
 
-func pathEscape(id string) string { return url.PathEscape(id) }
-
-// batchGet is one GET of a $batch whose body decodes into into.
-type batchGet struct {
-	url  string
-	into any
-}
-
-// batchGet sends the GETs in one $batch request and decodes each body; the
-// first failed item's error is returned.
-func (x *session) batchGet(ctx context.Context, gets []batchGet) error {
-	reqs := make([]graph.BatchRequest, len(gets))
-	for i, g := range gets {
-		reqs[i] = graph.BatchRequest{Method: "GET", URL: g.url}
-	}
-	resps, err := x.g.Batch(ctx, reqs)
-	if err != nil {
-		return err
-	}
-	for i, r := range resps {
-		if r.Err != nil {
-			return r.Err
-		}
-		if err := json.Unmarshal(r.Body, gets[i].into); err != nil {
-			return fmt.Errorf("planner: decode %s: %w", gets[i].url, err)
-		}
-	}
-	return nil
-}
-
 // current returns the ETag to send for old: the one read, or ours if this
 // session changed the object since; when our write's new ETag is unknown, it
 // is fetched with get.

@@ -66,24 +66,20 @@ func header(h map[string]string, name string) string {
 	return ""
 }
 
-func (it *batchItem) safe() bool {
-	switch strings.ToUpper(it.Method) {
-	case http.MethodGet, http.MethodHead:
-		return true
-	case http.MethodPatch, http.MethodDelete, http.MethodPut:
-		return header(it.Headers, "If-Match") != ""
-	}
-	return false
+func (it *batchItem) class() retryClass {
+	return classOf(it.Method, header(it.Headers, "If-Match") != "")
 }
 
 // Batch sends requests through $batch and returns the responses in the order
 // of reqs. More than 20 requests are split into several $batch calls, run
 // concurrently within the client's concurrency bound; requests linked by
-// DependsOn stay in one call (at most 20 of them). Items throttled inside a
-// batch (429, 503, 504) are sent again alone, in a new $batch with only the
-// throttled items, after their Retry-After; items that failed with 424 only
-// because such an item was throttled go with them. The error is not nil when
-// a whole $batch call failed; a failed item only sets its response's Err.
+// DependsOn stay in one call (at most 20 of them). Items that failed in a way
+// their method may be retried after (see the package documentation: 429, 503
+// and 504, and 500 and 502 for a GET) are sent again alone, in a new $batch
+// with only those items, after their Retry-After or a backoff; items that
+// failed with 424 only because such an item did go with them. The error is
+// not nil when a whole $batch call failed; a failed item only sets its
+// response's Err.
 func (c *Client) Batch(ctx context.Context, reqs []BatchRequest) ([]BatchResponse, error) {
 	if len(reqs) == 0 {
 		return nil, nil
@@ -91,13 +87,18 @@ func (c *Client) Batch(ctx context.Context, reqs []BatchRequest) ([]BatchRespons
 	items := make([]batchItem, len(reqs))
 	index := make(map[string]int, len(reqs))
 	for i, r := range reqs {
-		it := batchItem{ID: r.ID, Method: strings.ToUpper(r.Method), URL: r.URL, DependsOn: r.DependsOn}
+		it := batchItem{ID: r.ID, Method: strings.ToUpper(r.Method), DependsOn: r.DependsOn}
 		if it.ID == "" {
 			it.ID = strconv.Itoa(i + 1)
 		}
 		if it.Method == "" {
 			it.Method = http.MethodGet
 		}
+		u, err := c.batchURL(it.Method, r.URL)
+		if err != nil {
+			return nil, err
+		}
+		it.URL = u
 		key := strings.ToLower(it.ID)
 		if _, dup := index[key]; dup {
 			return nil, fmt.Errorf("graph: POST %s/$batch: request id %q is used twice: give every request a unique id", c.basePath, it.ID)
@@ -232,12 +233,12 @@ func (c *Client) runBatch(ctx context.Context, items []batchItem) ([]BatchRespon
 	}
 	for round := 0; ; round++ {
 		sub := make([]batchItem, len(pending))
-		safe := true
+		class := idempotent
 		inRound := make(map[string]bool, len(pending))
 		for j, i := range pending {
 			sub[j] = items[i]
 			inRound[strings.ToLower(items[i].ID)] = true
-			safe = safe && items[i].safe()
+			class = min(class, items[i].class())
 		}
 		// A dependency that succeeded in an earlier round is not sent again.
 		for j := range sub {
@@ -252,7 +253,7 @@ func (c *Client) runBatch(ctx context.Context, items []batchItem) ([]BatchRespon
 			}
 			sub[j].DependsOn = deps
 		}
-		replies, err := c.postBatch(ctx, sub, safe)
+		replies, err := c.postBatch(ctx, sub, class)
 		if err != nil {
 			return nil, err
 		}
@@ -268,7 +269,7 @@ func (c *Client) runBatch(ctx context.Context, items []batchItem) ([]BatchRespon
 			}
 			out[i] = BatchResponse{ID: it.ID, Status: r.Status, Headers: r.Headers, Body: r.Body}
 			ra, hasRA := parseRetryAfter(header(r.Headers, "Retry-After"), c.now())
-			if retryable(r.Status, it.safe(), hasRA) {
+			if retryable(r.Status, it.class(), hasRA) {
 				throttled[strings.ToLower(it.ID)] = true
 				retry = append(retry, i)
 				delay = max(delay, ra)
@@ -293,7 +294,7 @@ func (c *Client) runBatch(ctx context.Context, items []batchItem) ([]BatchRespon
 			delay = c.backoff(round + 1)
 		}
 		if err := c.sleep(ctx, delay); err != nil {
-			return nil, fmt.Errorf("graph: POST %s/$batch: cancelled while waiting %v to retry %d throttled requests: %w", c.basePath, delay.Round(time.Millisecond), len(retry), err)
+			return nil, fmt.Errorf("graph: POST %s/$batch: cancelled while waiting %v to retry %d failed requests: %w", c.basePath, delay.Round(time.Millisecond), len(retry), err)
 		}
 		// Keep the original order so that dependencies come first.
 		inRetry := make(map[int]bool, len(retry))
@@ -329,23 +330,23 @@ func toHeader(m map[string]string) http.Header {
 }
 
 // postBatch sends one $batch call and returns the replies by lower-case id.
-func (c *Client) postBatch(ctx context.Context, items []batchItem, safe bool) (map[string]*batchReply, error) {
+// class is the least safe of its items' (a $batch of reads is retried like a
+// GET, its envelope's early end included).
+func (c *Client) postBatch(ctx context.Context, items []batchItem, class retryClass) (map[string]*batchReply, error) {
 	body, err := json.Marshal(struct {
 		Requests []batchItem `json:"requests"`
 	}{items})
 	if err != nil {
 		return nil, fmt.Errorf("graph: POST %s/$batch: encode the batch: %w", c.basePath, err)
 	}
-	u := c.abs("/$batch")
-	res, err := c.do(ctx, &request{method: http.MethodPost, url: u, body: body, header: http.Header{"Content-Type": {"application/json"}}, safe: safe})
+	var env batchEnvelope
+	_, err = c.do(ctx, &request{method: http.MethodPost, url: c.abs("/$batch"), body: body, header: http.Header{"Content-Type": {"application/json"}},
+		class: class, decode: func(b []byte) error {
+			env = batchEnvelope{}
+			return decodeInto(b, &env)
+		}})
 	if err != nil {
 		return nil, err
-	}
-	var env struct {
-		Responses []batchReply `json:"responses"`
-	}
-	if err := json.Unmarshal(res.body, &env); err != nil {
-		return nil, decodeError(http.MethodPost, u, err)
 	}
 	m := make(map[string]*batchReply, len(env.Responses))
 	for i := range env.Responses {
@@ -354,11 +355,38 @@ func (c *Client) postBatch(ctx context.Context, items []batchItem, safe bool) (m
 	return m, nil
 }
 
+// getPair GETs two objects in one $batch; the first failed item's error is
+// returned.
+func getPair[A, B any](ctx context.Context, c *Client, pa, pb apiPath) (*A, *B, error) {
+	for _, p := range []apiPath{pa, pb} {
+		if p.err != nil {
+			return nil, nil, p.err
+		}
+	}
+	res, err := c.runBatch(ctx, []batchItem{{ID: "1", Method: http.MethodGet, URL: pa.s}, {ID: "2", Method: http.MethodGet, URL: pb.s}})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			return nil, nil, r.Err
+		}
+	}
+	a, b := new(A), new(B)
+	if err := decodeInto(res[0].Body, a); err != nil {
+		return nil, nil, decodeError(http.MethodGet, c.basePath+pa.s, err)
+	}
+	if err := decodeInto(res[1].Body, b); err != nil {
+		return nil, nil, decodeError(http.MethodGet, c.basePath+pb.s, err)
+	}
+	return a, b, nil
+}
+
 // listByBatch GETs one object per id through $batch (20 per call, up to the
 // client's concurrency in flight) and yields them in the order of ids. A
 // failed item yields (nil, err) and iteration continues; breaking out stops
 // the remaining calls.
-func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(id string) string) iter.Seq2[*T, error] {
+func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(id string) apiPath) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		if len(ids) == 0 {
 			return
@@ -380,22 +408,36 @@ func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(
 			results[k] = ch
 			part := ids[k*maxBatch : min((k+1)*maxBatch, len(ids))]
 			wg.Go(func() {
-				items := make([]batchItem, len(part))
-				for j, id := range part {
-					items[j] = batchItem{ID: strconv.Itoa(j + 1), Method: http.MethodGet, URL: path(id)}
-				}
 				res := result{v: make([]*T, len(part)), err: make([]error, len(part))}
-				replies, err := c.runBatch(ctx, items)
-				for j := range part {
+				// An id that cannot be in a path fails alone, unsent.
+				items := make([]batchItem, 0, len(part))
+				sent := make([]int, 0, len(part)) // index in part of each item
+				paths := make([]string, len(part))
+				for j, id := range part {
+					p := path(id)
+					if p.err != nil {
+						res.err[j] = p.err
+						continue
+					}
+					paths[j] = p.s
+					items = append(items, batchItem{ID: strconv.Itoa(j + 1), Method: http.MethodGet, URL: p.s})
+					sent = append(sent, j)
+				}
+				var replies []BatchResponse
+				var err error
+				if len(items) > 0 {
+					replies, err = c.runBatch(ctx, items)
+				}
+				for k, j := range sent {
 					switch {
 					case err != nil:
 						res.err[j] = err
-					case replies[j].Err != nil:
-						res.err[j] = replies[j].Err
+					case replies[k].Err != nil:
+						res.err[j] = replies[k].Err
 					default:
 						v := new(T)
-						if err := json.Unmarshal(replies[j].Body, v); err != nil {
-							res.err[j] = decodeError(http.MethodGet, c.abs(path(part[j])), err)
+						if err := decodeInto(replies[k].Body, v); err != nil {
+							res.err[j] = decodeError(http.MethodGet, c.basePath+paths[j], err)
 						} else {
 							res.v[j] = v
 						}

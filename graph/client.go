@@ -49,6 +49,15 @@ type RequestInfo struct {
 	Attempt  int    // 1 for the first attempt, 2 for the first retry…
 	Duration time.Duration
 	Err      error // transport error (no response), or nil
+	// HasRetryAfter reports whether an error response carried a Retry-After
+	// header the client could read.
+	HasRetryAfter bool
+	// Retry reports whether the client sends the request again, after
+	// RetryIn; RetryAfter reports whether that wait is the response's
+	// Retry-After (false: the client's own backoff).
+	Retry      bool
+	RetryIn    time.Duration
+	RetryAfter bool
 }
 
 // Option configures a Client.
@@ -155,7 +164,8 @@ type Client struct {
 
 	baseStr   string // base URL without a trailing slash
 	basePath  string // its path, e.g. "/v1.0"
-	baseHost  string // scheme://host, to check nextLinks against
+	origin    string // its origin, scheme://host:port in lower case: the only place the token goes
+	host      string // its host (and port, if given), for messages
 	hc        *http.Client
 	ts        oauth2.TokenSource
 	maxConc   int
@@ -165,6 +175,7 @@ type Client struct {
 	timeout   time.Duration
 	userAgent string
 	hook      func(RequestInfo)
+	breaker   breaker
 
 	// Injectable for tests.
 	sleep  func(ctx context.Context, d time.Duration) error
@@ -191,8 +202,13 @@ func NewClient(opts ...Option) *Client {
 	}
 	if u, err := url.Parse(c.baseStr); err == nil {
 		c.basePath = strings.TrimRight(u.Path, "/")
-		c.baseHost = u.Scheme + "://" + u.Host
+		c.origin = originOf(u)
+		c.host = u.Host
 	}
+	if c.breaker.policy == (BreakerPolicy{}) {
+		c.breaker.policy = BreakerPolicy{}.withDefaults()
+	}
+	c.hc = c.guardRedirects(c.hc)
 	c.sem = make(chan struct{}, c.maxConc)
 	c.Groups = &GroupsService{c}
 	c.Users = &UsersService{c}

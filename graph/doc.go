@@ -15,14 +15,40 @@
 //
 // # Retries
 //
-// Responses 429, 503 and 504 are retried. A Retry-After header (whole or
-// fractional seconds, or an HTTP date) is honoured; otherwise the delay is a
-// capped exponential backoff with full jitter. GET, and PATCH and DELETE
-// carrying If-Match, are safe to repeat (a repeated conditional write that was
-// applied answers 412), so they are also retried after a dropped connection or
-// a truncated body. A POST is retried only when the service said it did not
-// process it: a 429, or a 503 carrying Retry-After, or when the connection
-// failed before the request was written. A $batch made only of safe requests
-// is treated like a GET. A 401 is retried once with a token fetched again from
-// the token source. Every wait respects the context.
+// A Retry-After header (whole or fractional seconds, or an HTTP date) is
+// honoured; otherwise the delay is a capped exponential backoff with full
+// jitter (RetryPolicy). What is sent again depends on whether repeating the
+// request could apply it twice:
+//
+//   - GET, and a $batch made only of GETs, are repeated after 429, 500, 502,
+//     503 and 504, after a connection that is refused, reset or closed before
+//     the whole response, and after a 2xx body that ends early (its JSON stops
+//     short).
+//   - PATCH and DELETE carrying If-Match (a repeat of an applied write answers
+//     412) are repeated after 429, 503, 504 and a broken connection, not after
+//     500 or 502.
+//   - A POST is repeated only when the service said it did not process it —
+//     a 503 carrying Retry-After, or a 429 that carries one — or when the
+//     connection failed before the request was written.
+//
+// Items of a $batch that fail this way are sent again alone, in a new $batch
+// of only those items. A 401 is retried once with a token fetched again from
+// the token source. Every wait respects the context. An error returned after
+// retries says how many there were.
+//
+// # Graph unreachable
+//
+// The client counts failed attempts (no answer, or 500/502/503/504) in a row
+// across all its requests. After BreakerPolicy.Failures of them over at least
+// MinSpan, it declares Graph unreachable: the request fails with an
+// *UnreachableError (errors.Is ErrUnreachable), and so does every request of
+// the client for Cooldown, without being sent; then one request probes. A
+// run of many statements over one client (one connector of the driver) thus
+// stops after a bounded number of requests instead of retrying each one.
+//
+// # Where the token goes
+//
+// The access token is only ever sent to the base URL's origin (scheme, host
+// and port). A redirect or an @odata.nextLink to anywhere else fails with an
+// *OriginError naming the host, and nothing is sent there.
 package graph

@@ -7,64 +7,67 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"strings"
 )
-
-// esc escapes an id for a path segment.
-func esc(id string) string { return url.PathEscape(id) }
 
 // abs returns the absolute URL of a path relative to the base URL.
 func (c *Client) abs(path string) string { return c.baseStr + path }
 
-// getJSON GETs an absolute URL and decodes the body into v.
-func (c *Client) getJSON(ctx context.Context, u string, v any) error {
-	res, err := c.do(ctx, &request{method: http.MethodGet, url: u, safe: true})
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(res.body, v); err != nil {
-		return decodeError(http.MethodGet, u, err)
-	}
-	return nil
+// getJSON GETs an absolute URL and decodes the body into v, which must be a
+// pointer to a zero value (it is reset before every decoding attempt).
+func getJSON[T any](ctx context.Context, c *Client, u string, v *T) error {
+	_, err := c.do(ctx, &request{method: http.MethodGet, url: u, class: idempotent, recycle: true, decode: func(b []byte) error {
+		var fresh T
+		if err := decodeInto(b, &fresh); err != nil {
+			return err
+		}
+		*v = fresh
+		return nil
+	}})
+	return err
 }
 
-func decodeError(method, u string, err error) error {
-	path := u
-	if pu, perr := url.Parse(u); perr == nil {
-		path = pu.Path
-	}
+func decodeError(method, path string, err error) error {
 	return fmt.Errorf("graph: %s %s: the response is not the JSON expected (%w); report this with the request-id", method, path, err)
 }
 
 // get GETs one object.
-func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
+func get[T any](ctx context.Context, c *Client, p apiPath) (*T, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
 	v := new(T)
-	if err := c.getJSON(ctx, c.abs(path), v); err != nil {
+	if err := getJSON(ctx, c, c.abs(p.s), v); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
 // create POSTs body and decodes the created object.
-func create[T any](ctx context.Context, c *Client, path string, body any) (*T, error) {
+func create[T any](ctx context.Context, c *Client, p apiPath, body any) (*T, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	path := p.s
 	b, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("graph: POST %s: encode the body: %w", path, err)
 	}
-	res, err := c.do(ctx, &request{method: http.MethodPost, url: c.abs(path), body: b, header: http.Header{"Content-Type": {"application/json"}}})
+	v := new(T)
+	_, err = c.do(ctx, &request{method: http.MethodPost, url: c.abs(path), body: b, header: http.Header{"Content-Type": {"application/json"}},
+		class: unsafe, decode: func(b []byte) error { return decodeInto(b, v) }})
 	if err != nil {
 		return nil, err
-	}
-	v := new(T)
-	if err := json.Unmarshal(res.body, v); err != nil {
-		return nil, decodeError(http.MethodPost, c.abs(path), err)
 	}
 	return v, nil
 }
 
 // update PATCHes an object with If-Match and Prefer: return=representation;
 // it returns the object on 200 and (nil, nil) on 204.
-func update[T any](ctx context.Context, c *Client, path, etag string, patch Patch) (*T, error) {
+func update[T any](ctx context.Context, c *Client, p apiPath, etag string, patch Patch) (*T, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	path := p.s
 	if etag == "" {
 		return nil, fmt.Errorf("graph: PATCH %s: an ETag is required for If-Match: read the object first", c.basePath+path)
 	}
@@ -80,26 +83,30 @@ func update[T any](ctx context.Context, c *Client, path, etag string, patch Patc
 		"If-Match":     {etag},
 		"Prefer":       {"return=representation"},
 	}
-	res, err := c.do(ctx, &request{method: http.MethodPatch, url: c.abs(path), body: b, header: h, safe: true})
+	var v *T
+	_, err = c.do(ctx, &request{method: http.MethodPatch, url: c.abs(path), body: b, header: h, class: conditional, decode: func(b []byte) error {
+		if len(b) == 0 { // 204 No Content
+			return nil
+		}
+		v = new(T)
+		return decodeInto(b, v)
+	}})
 	if err != nil {
 		return nil, err
-	}
-	if res.status == http.StatusNoContent || len(res.body) == 0 {
-		return nil, nil
-	}
-	v := new(T)
-	if err := json.Unmarshal(res.body, v); err != nil {
-		return nil, decodeError(http.MethodPatch, c.abs(path), err)
 	}
 	return v, nil
 }
 
 // del DELETEs an object with If-Match.
-func del(ctx context.Context, c *Client, path, etag string) error {
+func del(ctx context.Context, c *Client, p apiPath, etag string) error {
+	if p.err != nil {
+		return p.err
+	}
+	path := p.s
 	if etag == "" {
 		return fmt.Errorf("graph: DELETE %s: an ETag is required for If-Match: read the object first", c.basePath+path)
 	}
-	_, err := c.do(ctx, &request{method: http.MethodDelete, url: c.abs(path), header: http.Header{"If-Match": {etag}}, safe: true})
+	_, err := c.do(ctx, &request{method: http.MethodDelete, url: c.abs(path), header: http.Header{"If-Match": {etag}}, class: conditional})
 	return err
 }
 
@@ -112,12 +119,16 @@ type page[T any] struct {
 // list iterates over a collection, following @odata.nextLink verbatim until
 // it is absent. Items of a page are decoded into one slice (no per-item
 // copies); keep, if not nil, filters them. Breaking out stops fetching.
-func list[T any](ctx context.Context, c *Client, path string, keep func(*T) bool) iter.Seq2[*T, error] {
+func list[T any](ctx context.Context, c *Client, p apiPath, keep func(*T) bool) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
-		next := c.abs(path)
+		if p.err != nil {
+			yield(nil, p.err)
+			return
+		}
+		next := c.abs(p.s)
 		for next != "" {
 			var p page[T]
-			if err := c.getJSON(ctx, next, &p); err != nil {
+			if err := getJSON(ctx, c, next, &p); err != nil {
 				yield(nil, err)
 				return
 			}
@@ -140,17 +151,17 @@ func list[T any](ctx context.Context, c *Client, path string, keep func(*T) bool
 	}
 }
 
-// checkNextLink refuses a nextLink that would send the token to another host
-// or loop on the same page.
+// checkNextLink refuses a nextLink that would send the token to another
+// origin or loop on the same page.
 func (c *Client) checkNextLink(link, current string) error {
 	if link == current {
 		return fmt.Errorf("graph: GET %s: the service returned the same @odata.nextLink again; stopping to avoid an endless loop", pathOf(current))
 	}
 	u, err := url.Parse(link)
-	if err != nil || !u.IsAbs() || !strings.EqualFold(u.Scheme+"://"+u.Host, c.baseHost) {
-		return fmt.Errorf("graph: GET %s: refusing to follow an @odata.nextLink to another host (%s); check the base URL", pathOf(current), hostOf(link))
+	if err != nil {
+		return fmt.Errorf("graph: GET %s: the service returned an @odata.nextLink that is not a URL: %w", pathOf(current), err)
 	}
-	return nil
+	return c.checkOrigin(http.MethodGet, pathOf(current), "an @odata.nextLink", u)
 }
 
 func pathOf(u string) string {
@@ -158,11 +169,4 @@ func pathOf(u string) string {
 		return pu.Path
 	}
 	return "?"
-}
-
-func hostOf(u string) string {
-	if pu, err := url.Parse(u); err == nil && pu.Host != "" {
-		return pu.Host
-	}
-	return "not an absolute URL"
 }

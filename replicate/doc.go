@@ -184,7 +184,10 @@
 // the connection's settings (SQLite busy_timeout and attachments, MySQL
 // sql_mode) before returning it to the pool. It reads the source in a
 // goroutine, so reading overlaps hashing and writing. A table that fails gets
-// a Result with Err and the run goes on; Options.Stop makes the run finish the
-// table in flight and skip the rest (ErrStopped); ctx ending stops the run and
-// returns an error. Options.Progress reports each table's phases.
+// a Result with Err and the run goes on — unless it failed because the source
+// is unreachable (graph.ErrUnreachable: Microsoft Graph stopped answering),
+// and then the rest are skipped unread (ErrSourceUnreachable);
+// Options.Stop makes the run finish the table in flight and skip the rest
+// (ErrStopped); ctx ending stops the run and returns an error.
+// Options.Progress reports each table's phases.
 package replicate

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/plannersql/planner/internal/sqltext"
 )
 
 // Kind is the form of a REPLICATE statement.
@@ -154,30 +156,130 @@ const maxSourceNameLen = 64
 // text is sent to the source as written. Errors are *SyntaxError values with
 // the line and column of the problem.
 func Parse(script string) ([]Statement, error) {
-	toks, err := lexAll(script)
-	if err != nil {
+	if err := checkClosed(lexOptions.Lex(script)); err != nil {
 		return nil, err
 	}
 	var stmts []Statement
-	start := 0
-	for i, t := range toks {
-		if !(t.kind == tEOF || t.punct(';')) {
-			continue
+	for _, sst := range lexOptions.Split(script) {
+		end := token{kind: tEOF, Pos: sqltext.Position(script, len(script))}
+		if sst.Terminated {
+			end = token{kind: tPunct, val: ";", Pos: sqltext.Position(script, sst.Next-1)}
 		}
-		if i > start {
-			p := &parser{src: script, toks: toks[start:i], end: t}
-			st, err := p.statement()
-			if err != nil {
-				return nil, err
-			}
-			stmts = append(stmts, st)
+		p := &parser{src: script, toks: tokens(sst.Tokens), end: end}
+		st, err := p.statement()
+		if err != nil {
+			return nil, err
 		}
-		start = i + 1
+		stmts = append(stmts, st)
 	}
 	if len(stmts) == 0 {
 		return nil, &SyntaxError{Line: 1, Column: 1, Msg: "expected a REPLICATE statement, found an empty script"}
 	}
 	return stmts, nil
+}
+
+// lexOptions are the lexical rules of scripts: SQLite's, plus PostgreSQL's
+// dollar-quoted strings (a statement's query may go to a PostgreSQL source).
+var lexOptions = sqltext.Options{DollarQuotes: true}
+
+// tokKind classifies a token for the parser.
+type tokKind int
+
+const (
+	tEOF    tokKind = iota
+	tIdent          // bare identifier or keyword
+	tQuoted         // quoted identifier: "x", [x] or `x`
+	tString         // 'string' (or a $tag$ dollar-quoted string)
+	tNumber         // numeric literal
+	tPunct          // anything else: ( ) , . = ; * parameters, blobs ...
+)
+
+// token is one token of a statement. val is an identifier's or string's
+// value with quotes removed and doubled quotes undoubled.
+type token struct {
+	kind tokKind
+	val  string
+	sqltext.Pos
+	end int
+}
+
+// tokens converts the lexer's tokens (comments already left out).
+func tokens(in []sqltext.Token) []token {
+	out := make([]token, 0, len(in))
+	for _, t := range in {
+		k := tPunct
+		switch t.Kind {
+		case sqltext.Word:
+			k = tIdent
+		case sqltext.Ident:
+			k = tQuoted
+		case sqltext.String:
+			k = tString
+		case sqltext.Number:
+			k = tNumber
+		}
+		out = append(out, token{kind: k, val: t.Value(), Pos: t.Pos, end: t.End})
+	}
+	return out
+}
+
+// checkClosed returns a *SyntaxError for the first string, quoted
+// identifier or comment of toks that is never closed.
+func checkClosed(toks []sqltext.Token) error {
+	for _, t := range toks {
+		if !t.Unterminated {
+			continue
+		}
+		msg := "unterminated string (missing ')"
+		switch {
+		case t.Kind == sqltext.Comment:
+			msg = "unterminated /* comment"
+		case t.Kind == sqltext.Ident && t.Text[0] == '[':
+			msg = "unterminated quoted identifier (missing ])"
+		case t.Kind == sqltext.Ident:
+			msg = fmt.Sprintf("unterminated quoted identifier (missing %c)", t.Text[0])
+		case t.Kind == sqltext.Blob:
+			msg = "unterminated blob literal (missing ')"
+		case t.Text[0] == '$':
+			msg = fmt.Sprintf("unterminated dollar-quoted string (missing %s)", t.Text[:strings.IndexByte(t.Text[1:], '$')+2])
+		}
+		return &SyntaxError{Line: t.Pos.Line, Column: t.Pos.Column, Msg: msg}
+	}
+	return nil
+}
+
+// is reports whether t is the bare keyword kw (case-insensitive). Quoted
+// identifiers are never keywords.
+func (t token) is(kw string) bool { return t.kind == tIdent && strings.EqualFold(t.val, kw) }
+
+// punct reports whether t is the single character c.
+func (t token) punct(c byte) bool { return t.kind == tPunct && t.val == string(c) }
+
+// isName reports whether t can be an identifier (bare or quoted).
+func (t token) isName() bool { return t.kind == tIdent || t.kind == tQuoted }
+
+// describe renders t for "found ..." in syntax errors.
+func (t token) describe() string {
+	switch t.kind {
+	case tEOF:
+		return "end of statement"
+	case tString:
+		return "string " + quoteForMsg(t.val, '\'')
+	case tQuoted:
+		return "identifier " + quoteForMsg(t.val, '"')
+	case tPunct:
+		if t.val == ";" {
+			return "end of statement"
+		}
+	}
+	return fmt.Sprintf("%q", t.val)
+}
+
+func quoteForMsg(s string, q byte) string {
+	if len(s) > 40 {
+		s = s[:37] + "..."
+	}
+	return string(q) + s + string(q)
 }
 
 // parser parses the tokens of one statement; end is the ';' or EOF after it.
@@ -208,8 +310,7 @@ func (p *parser) take() token {
 }
 
 func (p *parser) errorf(t token, format string, args ...any) error {
-	line, col := lineCol(p.src, t.pos)
-	return &SyntaxError{Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
+	return &SyntaxError{Line: t.Line, Column: t.Column, Msg: fmt.Sprintf(format, args...)}
 }
 
 func (p *parser) expected(what string) error {
@@ -227,8 +328,8 @@ func (p *parser) expectPunct(c byte) error {
 
 func (p *parser) statement() (Statement, error) {
 	first := p.toks[0]
-	st := Statement{Text: p.src[first.pos:p.toks[len(p.toks)-1].end]}
-	st.Line, st.Column = lineCol(p.src, first.pos)
+	st := Statement{Text: p.src[first.Offset:p.toks[len(p.toks)-1].end]}
+	st.Line, st.Column = first.Line, first.Column
 	st.With.AlterSchema = true
 	if !first.is("REPLICATE") {
 		return st, p.expected("REPLICATE")
@@ -334,7 +435,7 @@ func (p *parser) tableForm(st *Statement) error {
 	case p.atEnd():
 		st.Source = Name{Table: dest.Table}
 	case t.is("SELECT") || t.is("WITH") || t.is("VALUES") || t.punct('('):
-		st.Query = strings.TrimSpace(p.src[t.pos:p.toks[len(p.toks)-1].end])
+		st.Query = strings.TrimSpace(p.src[t.Offset:p.toks[len(p.toks)-1].end])
 		p.i = len(p.toks)
 	case t.isName():
 		src, err := p.name("a source table name")
@@ -537,10 +638,11 @@ func parseBool(s string) (bool, bool) {
 
 // parseKeyList parses the column list of Key='A, "B c", [D]'.
 func parseKeyList(s string) ([]string, error) {
-	toks, err := lexAll(s)
-	if err != nil {
-		return nil, err
+	lexed := sqltext.Lex(s)
+	if err := checkClosed(lexed); err != nil {
+		return nil, fmt.Errorf("%s", err.(*SyntaxError).Msg)
 	}
+	toks := withEOF(s, lexed)
 	var keys []string
 	for i := 0; ; i++ {
 		t := toks[i]
@@ -558,13 +660,26 @@ func parseKeyList(s string) ([]string, error) {
 	}
 }
 
+// withEOF returns the parser's tokens of src, comments left out, ending
+// with a tEOF token.
+func withEOF(src string, lexed []sqltext.Token) []token {
+	var sig []sqltext.Token
+	for _, t := range lexed {
+		if t.Kind != sqltext.Comment {
+			sig = append(sig, t)
+		}
+	}
+	return append(tokens(sig), token{kind: tEOF, Pos: sqltext.Position(src, len(src)), end: len(src)})
+}
+
 // simpleSourceTable returns the table a simple query reads — SELECT ... FROM
 // <table> [alias] [WHERE/ORDER BY/LIMIT ...] — so its key can be discovered.
 // ok is false for anything else (joins, unions, grouping, CTEs...), where the
 // result's key is not the table's.
 func simpleSourceTable(query string) (Name, bool) {
-	toks, err := lexAll(query)
-	if err != nil || len(toks) < 4 || !toks[0].is("SELECT") {
+	lexed := sqltext.Lex(query)
+	toks := withEOF(query, lexed)
+	if checkClosed(lexed) != nil || len(toks) < 4 || !toks[0].is("SELECT") {
 		return Name{}, false
 	}
 	depth, from := 0, -1

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/plannersql/planner/graph"
 )
 
 // Errors a Result may carry. They may gain more context (wrapping); test them
@@ -21,7 +23,24 @@ var (
 	// ErrStopped means the run was asked to stop (Options.Stop) before it
 	// reached this table; the table was skipped.
 	ErrStopped = errors.New("replicate: stopped before this table")
+	// ErrSourceUnreachable means an earlier table of the run found the
+	// source unreachable (graph.ErrUnreachable: Microsoft Graph does not
+	// answer), so this table was skipped without reading it. The error
+	// unwraps to that table's, so it also matches graph.ErrUnreachable.
+	ErrSourceUnreachable = errors.New("replicate: the source is unreachable")
 )
+
+// unreachableSkip is the error of a table skipped after ErrSourceUnreachable.
+type unreachableSkip struct {
+	table string
+	cause error // the error of the table that found the source unreachable
+}
+
+func (e *unreachableSkip) Error() string {
+	return "replicate: " + e.table + " skipped: an earlier table found the source unreachable"
+}
+func (e *unreachableSkip) Is(target error) bool { return target == ErrSourceUnreachable }
+func (e *unreachableSkip) Unwrap() error        { return e.cause }
 
 // Options configure a run. The zero value is usable.
 type Options struct {
@@ -131,7 +150,7 @@ func (r *Result) Status() Status {
 	switch {
 	case r.Err == nil:
 		return StatusOK
-	case errors.Is(r.Err, ErrLocked), errors.Is(r.Err, ErrStopped):
+	case errors.Is(r.Err, ErrLocked), errors.Is(r.Err, ErrStopped), errors.Is(r.Err, ErrSourceUnreachable):
 		return StatusSkipped
 	default:
 		return StatusFailed
@@ -151,9 +170,11 @@ func Run(ctx context.Context, src, dst *sql.DB, script string, opts Options) ([]
 // RunStatements copies each statement's result from src into dst, one table
 // at a time, in order. A table that fails (or is locked, or skipped after a
 // stop request) gets a Result with Err set and the run continues with the
-// next table. The returned error is for failures of the whole run: an
-// unusable destination, or ctx ending (the remaining tables are then
-// reported skipped with ctx's error).
+// next table, unless the source is unreachable (graph.ErrUnreachable): the
+// remaining tables are then skipped with ErrSourceUnreachable, unread. The
+// returned error is for failures of the whole run: an unusable destination,
+// or ctx ending (the remaining tables are then reported skipped with ctx's
+// error).
 func RunStatements(ctx context.Context, src, dst *sql.DB, stmts []Statement, opts Options) ([]Result, error) {
 	r, err := newRunner(ctx, src, dst, opts)
 	if err != nil {
@@ -161,6 +182,7 @@ func RunStatements(ctx context.Context, src, dst *sql.DB, stmts []Statement, opt
 	}
 	defer r.close()
 	var results []Result
+	var unreachable error // the error of the table that found the source unreachable
 	for i := range stmts {
 		st := &stmts[i]
 		jobs, err := r.expand(ctx, st)
@@ -176,8 +198,13 @@ func RunStatements(ctx context.Context, src, dst *sql.DB, stmts []Statement, opt
 				res.Err = fmt.Errorf("replicate: %s skipped: %w", res.Table, context.Cause(ctx))
 			case r.stopped():
 				res.Err = fmt.Errorf("replicate: %s: %w", res.Table, ErrStopped)
+			case unreachable != nil:
+				res.Err = &unreachableSkip{table: res.Table, cause: unreachable}
 			default:
 				r.runJob(ctx, j, len(results), &res)
+				if errors.Is(res.Err, graph.ErrUnreachable) {
+					unreachable = res.Err
+				}
 			}
 			results = append(results, res)
 		}

@@ -13,7 +13,8 @@ func Markdown() string {
 	b.WriteString("# Table reference\n\n")
 	b.WriteString("Every table of the `planner` driver, generated from package `schema`. SQL names are " +
 		"case-insensitive. Types are the declared SQLite types: DATETIME is RFC 3339 UTC text, JSON is compact " +
-		"JSON text, BOOLEAN is 0/1.\n\n")
+		"JSON text, BOOLEAN is 0/1 (SQLite has no boolean type: SQL compares it with 0 and 1, the CLI prints 0 and 1 in " +
+		"every output mode, and Go code gets an int64 — ScanType says so — or scans it into a bool).\n\n")
 	b.WriteString("**Pushdown**: an equality (or IN) on that column selects the named Graph request instead of a scan. " +
 		"**Writable**: I = INSERT may set it (I! = INSERT requires it), U = UPDATE may change it.\n\n")
 	for _, t := range tables {

@@ -21,6 +21,9 @@
 //		graphtest.WithPageSize(400))
 //	srv.Throttle(graphtest.Throttle{Match: "/details", EveryN: 5, RetryAfter: "1"})
 //	srv.FailNext(2, 503, "/planner/plans/")
+//	srv.Inject(graphtest.Fault{Kind: graphtest.FaultStatus, Status: 502, Fraction: 0.01})
+//	srv.Inject(graphtest.Fault{Kind: graphtest.FaultTruncate, Fraction: 0.01})
+//	srv.SetOutage(graphtest.OutageRefused) // Graph down: connections refused
 //
 // For `planner sandbox serve`, build it with New and serve it on a listener:
 //
@@ -173,10 +176,17 @@
 //   - Changing a task's or bucket's planId is 400; new tasks without an
 //     orderHint go to the top of the plan, new buckets to the end.
 //   - Faults: a match is a substring of the request path; an empty match covers
-//     every Graph request. Throttle and FailNext apply to $batch sub-requests
-//     and spare the envelope unless their match is in its path; DropNext and
-//     TruncateNext apply to top-level requests. FailNext, DropNext and
-//     TruncateNext with a non-empty match also reach the identity endpoints
-//     (FailNext answers temporarily_unavailable there); Throttle is for Graph
-//     only. Latency is added once per HTTP request, identity included.
+//     every Graph request. Throttle, FailNext and Inject with FaultStatus
+//     (500, 502, 503, 504…) apply to $batch sub-requests and spare the
+//     envelope unless their match is in its path; drops, resets and
+//     truncations (DropNext, TruncateNext, Inject with FaultDrop, FaultReset,
+//     FaultTruncate or FaultTruncateUnsized) apply to top-level requests.
+//     A rule fires on every EveryN-th matching request, on a seeded Fraction of
+//     them, or on each one when neither is set, until Count. Rules with a
+//     non-empty match also reach the identity endpoints (a status answers
+//     temporarily_unavailable there); Throttle is for Graph only. SetOutage
+//     takes the whole service down: every Graph request answering 503, or its
+//     connection closed or reset, or — OutageRefused — the listener closed so
+//     that connections are refused. Latency is added once per HTTP request,
+//     identity included.
 package graphtest

@@ -1,10 +1,15 @@
 package graphtest
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -24,24 +29,46 @@ func rawGet(c *client, path string) (*http.Response, error) {
 	return c.hc.Do(req)
 }
 
+// TestLatency checks that WithLatency and SetLatency hold requests back
+// without timing anything: a request under an hour's latency is still
+// unanswered after a later request without latency is answered, and
+// cancelling it ends its wait.
 func TestLatency(t *testing.T) {
-	s, c := demo(t, WithLatency(40*time.Millisecond))
-	start := time.Now()
-	c.get("/me")
-	if d := time.Since(start); d < 40*time.Millisecond {
-		t.Errorf("request took %v with 40ms latency", d)
-	}
-	s.SetLatency(0)
-	start = time.Now()
-	c.get("/me")
-	if d := time.Since(start); d > 30*time.Millisecond {
-		t.Logf("request took %v without latency (slow machine?)", d)
-	}
-	s.SetLatency(25 * time.Millisecond)
-	start = time.Now()
-	c.get("/me")
-	if d := time.Since(start); d < 25*time.Millisecond {
-		t.Errorf("request took %v with 25ms latency", d)
+	for _, viaOption := range []bool{true, false} {
+		var s *Server
+		if viaOption {
+			s = NewServer(t, WithLatency(time.Hour))
+		} else {
+			s = NewServer(t)
+			s.SetLatency(time.Hour)
+		}
+		c := newClient(t, s, s.Token())
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			req, _ := http.NewRequestWithContext(ctx, "GET", s.GraphURL()+"/me", nil)
+			req.Header.Set("Authorization", "Bearer "+s.Token())
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+			done <- err
+		}()
+		// The server logs a request as it begins, before the latency.
+		for s.RequestCount() == 0 {
+			runtime.Gosched()
+		}
+		s.SetLatency(0)
+		c.get("/me")
+		select {
+		case err := <-done:
+			t.Fatalf("option %v: the request under an hour's latency was answered (err %v)", viaOption, err)
+		default:
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("option %v: the held request ended with %v, want context.Canceled", viaOption, err)
+		}
 	}
 }
 
@@ -261,4 +288,274 @@ func TestIdentityFaults(t *testing.T) {
 	if !strings.HasPrefix(s.AuthorityURL(), "http://127.0.0.1:") {
 		t.Errorf("AuthorityURL %q", s.AuthorityURL())
 	}
+}
+
+// TestThrottleCountAlone checks that a Throttle with Count but no selection
+// throttles the next Count matching requests (it used to throttle nothing).
+func TestThrottleCountAlone(t *testing.T) {
+	s, c := demo(t)
+	s.Throttle(Throttle{Match: "/me", Count: 2})
+	var got []int
+	for range 4 {
+		got = append(got, c.do("GET", "/me", nil).status)
+	}
+	if want := []int{429, 429, 200, 200}; !slicesEqual(got, want) {
+		t.Errorf("statuses %v, want %v", got, want)
+	}
+}
+
+func slicesEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestInjectStatus(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault Fault
+		want  []int // statuses of 6 GET /me
+	}{
+		{"every 3rd 500", Fault{Kind: FaultStatus, Status: 500, EveryN: 3}, []int{200, 200, 500, 200, 200, 500}},
+		{"every 2nd 502, twice", Fault{Kind: FaultStatus, Status: 502, EveryN: 2, Count: 2}, []int{200, 502, 200, 502, 200, 200}},
+		{"default 503, next 1", Fault{Kind: FaultStatus, Count: 1}, []int{503, 200, 200, 200, 200, 200}},
+		{"504 on another path", Fault{Kind: FaultStatus, Status: 504, Match: "/planner"}, []int{200, 200, 200, 200, 200, 200}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, c := demo(t)
+			s.Inject(tt.fault)
+			var got []int
+			for range 6 {
+				r := c.do("GET", "/me", nil)
+				got = append(got, r.status)
+				if r.status >= 500 && (r.errCode(t) != failCode(r.status) || r.header.Get("Retry-After") != "") {
+					t.Errorf("%d: code %q, Retry-After %q", r.status, r.errCode(t), r.header.Get("Retry-After"))
+				}
+			}
+			if !slicesEqual(got, tt.want) {
+				t.Errorf("statuses %v, want %v", got, tt.want)
+			}
+		})
+	}
+	t.Run("fraction is deterministic and near its value", func(t *testing.T) {
+		run := func() []int {
+			s, c := demo(t)
+			s.Inject(Fault{Kind: FaultStatus, Status: 500, Fraction: 0.25, RetryAfter: "1"})
+			var out []int
+			for range 80 {
+				r := c.do("GET", "/me", nil)
+				if r.status == 500 && r.header.Get("Retry-After") != "1" {
+					t.Errorf("Retry-After %q", r.header.Get("Retry-After"))
+				}
+				out = append(out, r.status)
+			}
+			return out
+		}
+		a, b := run(), run()
+		if !slicesEqual(a, b) {
+			t.Fatal("fraction faults differ between runs")
+		}
+		n := 0
+		for _, st := range a {
+			if st == 500 {
+				n++
+			}
+		}
+		if n < 8 || n > 35 {
+			t.Errorf("%d of 80 failed at fraction 0.25", n)
+		}
+	})
+	t.Run("batch sub-requests, envelope spared", func(t *testing.T) {
+		s, c := demo(t)
+		s.Inject(Fault{Kind: FaultStatus, Status: 502, EveryN: 2})
+		r := c.must(200, "POST", "/$batch", map[string]any{"requests": []map[string]any{
+			{"id": "1", "method": "GET", "url": "/me"}, {"id": "2", "method": "GET", "url": "/me"},
+		}})
+		statuses := map[string]float64{}
+		for _, x := range r["responses"].([]any) {
+			m := x.(map[string]any)
+			statuses[m["id"].(string)] = m["status"].(float64)
+		}
+		if statuses["1"] != 200 || statuses["2"] != 502 {
+			t.Errorf("sub-request statuses %v, want 1:200 2:502", statuses)
+		}
+	})
+	t.Run("bad arguments panic", func(t *testing.T) {
+		s, _ := demo(t)
+		for _, f := range []Fault{{}, {Kind: FaultStatus, Fraction: 1.5}, {Kind: FaultDrop, EveryN: -1}} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("Inject(%+v) did not panic", f)
+					}
+				}()
+				s.Inject(f)
+			}()
+		}
+	})
+}
+
+func TestInjectConnectionFaults(t *testing.T) {
+	t.Run("reset", func(t *testing.T) {
+		s, _ := demo(t)
+		c := freshClient(t, s)
+		s.Inject(Fault{Kind: FaultReset, Match: "/me", Count: 1})
+		res, err := rawGet(c, "/me")
+		if err == nil {
+			res.Body.Close()
+			t.Fatalf("reset request got status %d", res.StatusCode)
+		}
+		if !strings.Contains(err.Error(), "reset") && !strings.Contains(err.Error(), "EOF") {
+			t.Errorf("error %v, want a reset connection", err)
+		}
+		c.get("/me")
+	})
+	t.Run("truncated without length", func(t *testing.T) {
+		s, _ := demo(t)
+		c := freshClient(t, s)
+		whole := c.do("GET", "/me", nil).body
+		s.Inject(Fault{Kind: FaultTruncateUnsized, Match: "/me", EveryN: 1, Count: 1})
+		res, err := rawGet(c, "/me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || res.ContentLength != -1 || res.StatusCode != 200 {
+			t.Fatalf("status %d, length %d, read error %v: the body should end cleanly", res.StatusCode, res.ContentLength, err)
+		}
+		if len(body) != len(whole)/2 {
+			t.Errorf("got %d bytes, want half of %d", len(body), len(whole))
+		}
+		var v any
+		if err := json.Unmarshal(body, &v); err == nil {
+			t.Error("the cut body is valid JSON")
+		}
+	})
+	t.Run("fraction of drops", func(t *testing.T) {
+		s, _ := demo(t)
+		c := freshClient(t, s)
+		s.Inject(Fault{Kind: FaultDrop, Fraction: 0.5, Seed: 7})
+		failed := 0
+		for range 20 {
+			res, err := rawGet(c, "/me")
+			if err != nil {
+				failed++
+				continue
+			}
+			res.Body.Close()
+		}
+		if failed == 0 || failed == 20 {
+			t.Errorf("%d of 20 dropped at fraction 0.5", failed)
+		}
+		if n := s.RequestCount(); n != 20 {
+			t.Errorf("the log has %d requests, want 20", n)
+		}
+	})
+}
+
+func TestOutage(t *testing.T) {
+	t.Run("503", func(t *testing.T) {
+		s, c := demo(t)
+		if err := s.SetOutage(Outage503); err != nil {
+			t.Fatal(err)
+		}
+		if r := c.do("GET", "/me", nil); r.status != 503 || r.header.Get("Retry-After") != "" {
+			t.Errorf("GET /me during the outage: %d, Retry-After %q", r.status, r.header.Get("Retry-After"))
+		}
+		if r := c.do("POST", "/$batch", map[string]any{"requests": []map[string]any{{"id": "1", "method": "GET", "url": "/me"}}}); r.status != 503 {
+			t.Errorf("$batch envelope during the outage: %d", r.status)
+		}
+		id, secret := s.ConfidentialClient()
+		if st, _ := postForm(t, s, "/organizations/oauth2/v2.0/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}, "scope": {"https://graph.microsoft.com/.default"}}); st != 200 {
+			t.Errorf("the identity platform is another service: %d", st)
+		}
+		if err := s.SetOutage(OutageNone); err != nil {
+			t.Fatal(err)
+		}
+		c.get("/me")
+	})
+	for _, o := range []Outage{OutageDrop, OutageReset} {
+		t.Run(fmt.Sprint("drop or reset ", int(o)), func(t *testing.T) {
+			s, _ := demo(t)
+			c := freshClient(t, s)
+			_ = s.SetOutage(o)
+			for range 3 {
+				if res, err := rawGet(c, "/me"); err == nil {
+					res.Body.Close()
+					t.Fatalf("got %d during the outage", res.StatusCode)
+				}
+			}
+			s.ClearFaults()
+			c.get("/me")
+		})
+	}
+	t.Run("refused", func(t *testing.T) {
+		s, c := demo(t) // c keeps connections alive: the outage must end them too
+		c.get("/me")
+		if err := s.SetOutage(OutageRefused); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			res, err := rawGet(c, "/me")
+			if err == nil {
+				res.Body.Close()
+				t.Fatalf("got %d while refusing", res.StatusCode)
+			}
+			if !strings.Contains(err.Error(), "refused") {
+				t.Errorf("error %v, want connection refused", err)
+			}
+		}
+		if err := s.SetOutage(OutageNone); err != nil {
+			t.Fatal(err)
+		}
+		c.get("/me")
+	})
+	t.Run("refused needs a listener", func(t *testing.T) {
+		s, err := New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetOutage(OutageRefused); err == nil {
+			t.Error("OutageRefused on a server without a listener: no error")
+		}
+	})
+	t.Run("refused on Start", func(t *testing.T) {
+		s, err := New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done, err := s.Start(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = s.Close()
+			<-done
+		})
+		c := newClient(t, s, s.Token())
+		c.get("/me")
+		if err := s.SetOutage(OutageRefused); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := rawGet(c, "/me"); err == nil {
+			res.Body.Close()
+			t.Fatal("not refused")
+		}
+		if err := s.SetOutage(OutageNone); err != nil {
+			t.Fatal(err)
+		}
+		c.get("/me")
+	})
 }

@@ -110,18 +110,10 @@ func TestGeneratorIsDeterministic(t *testing.T) {
 
 func TestGeneratedTenantShape(t *testing.T) {
 	spec := GenSpec{Seed: 3, Plans: 10, TasksPerPlan: 1000, Awkward: true, HiddenPlans: 1, Groups: 12}
-	start := time.Now()
+	// Generation speed is BenchmarkGenerate's; a test never times it.
 	s, err := New(WithGenerated(spec))
 	if err != nil {
 		t.Fatal(err)
-	}
-	elapsed := time.Since(start)
-	limit := 2 * time.Second
-	if raceEnabled {
-		limit *= 10
-	}
-	if elapsed > limit {
-		t.Errorf("generating 10,000 tasks took %v", elapsed)
 	}
 	if got := len(s.PlanIDs()); got != 11 { // + the awkward empty plan
 		t.Errorf("%d plans, want 11", got)
@@ -319,19 +311,15 @@ func TestGenerateLarge(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	start := time.Now()
+	// Generation speed is BenchmarkGenerate's; a test never times it.
 	s, err := New(WithGenerated(GenSpec{Seed: 1, Plans: 100, TasksPerPlan: 1000}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	elapsed := time.Since(start)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	heap := float64(after.HeapAlloc-before.HeapAlloc) / (1 << 20)
-	t.Logf("100 plans x 1,000 tasks: %v, %.0f MB heap", elapsed, heap)
-	if elapsed > 2*time.Second {
-		t.Errorf("generation took %v, want under 2s", elapsed)
-	}
+	t.Logf("100 plans x 1,000 tasks: %.0f MB heap", heap)
 	if heap > 400 {
 		t.Errorf("tenant uses %.0f MB of heap", heap)
 	}

@@ -170,8 +170,8 @@ type idCall struct {
 
 func (s *Server) serveIdentity(w http.ResponseWriter, r *http.Request) {
 	sleep(r, time.Duration(s.lat.Load()))
-	if _, ok := s.faults.take(faultDrop, r.URL.Path, false); ok {
-		hijackClose(w)
+	if f, ok := s.faults.take(faultDrop, r.URL.Path, false); ok {
+		endConn(w, f)
 		return
 	}
 	tenant, endpoint, _ := identitySegments(r.URL.Path)
@@ -187,8 +187,8 @@ func (s *Server) serveIdentity(w http.ResponseWriter, r *http.Request) {
 	}
 	resp.header.Set("x-ms-request-id", ic.traceID)
 	resp.header.Set("Cache-Control", "no-store, no-cache")
-	if _, ok := s.faults.take(faultTruncate, r.URL.Path, false); ok {
-		writeTruncated(w, resp)
+	if f, ok := s.faults.take(faultTruncate, r.URL.Path, false); ok {
+		writeCut(w, resp, f)
 		return
 	}
 	writeResp(w, resp)

@@ -61,6 +61,7 @@ type Server struct {
 	url       string
 	ts        *httptest.Server
 	hs        *http.Server
+	gate      *gate // the listener, when the server owns one
 	closeOnce sync.Once
 	closeErr  error
 
@@ -223,8 +224,14 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	if err != nil {
 		tb.Fatalf("graphtest: %v", err)
 	}
-	s.ts = httptest.NewServer(s.Handler())
-	s.setURL(s.ts.URL)
+	ts := httptest.NewUnstartedServer(s.Handler())
+	g := newGate(ts.Listener)
+	ts.Listener = g
+	ts.Start()
+	s.urlMu.Lock()
+	s.ts, s.gate = ts, g
+	s.urlMu.Unlock()
+	s.setURL(ts.URL)
 	tb.Cleanup(func() { _ = s.Close() })
 	return s
 }
@@ -291,36 +298,38 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // Serve serves the emulator on l until Close; it sets URL() from the
 // listener's address. It returns nil after Close.
 func (s *Server) Serve(l net.Listener) error {
-	hs, err := s.bind(l)
+	hs, g, err := s.bind(l)
 	if err != nil {
 		return err
 	}
-	return serveHTTP(hs, l)
+	return serveHTTP(hs, g)
 }
 
 // Start serves the emulator on l in a new goroutine, like Serve, and returns
 // once URL() is set. Serve's result arrives on the channel.
 func (s *Server) Start(l net.Listener) (<-chan error, error) {
-	hs, err := s.bind(l)
+	hs, g, err := s.bind(l)
 	if err != nil {
 		return nil, err
 	}
 	done := make(chan error, 1)
-	go func() { done <- serveHTTP(hs, l) }()
+	go func() { done <- serveHTTP(hs, g) }()
 	return done, nil
 }
 
-// bind makes l the server's listener and sets URL().
-func (s *Server) bind(l net.Listener) (*http.Server, error) {
+// bind makes l the server's listener (behind a gate, for OutageRefused) and
+// sets URL().
+func (s *Server) bind(l net.Listener) (*http.Server, net.Listener, error) {
 	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	s.urlMu.Lock()
 	defer s.urlMu.Unlock()
 	if s.hs != nil || s.ts != nil {
-		return nil, errors.New("graphtest: server is already serving")
+		return nil, nil, errors.New("graphtest: server is already serving")
 	}
 	s.hs = hs
+	s.gate = newGate(l)
 	s.url = "http://" + l.Addr().String()
-	return hs, nil
+	return hs, s.gate, nil
 }
 
 func serveHTTP(hs *http.Server, l net.Listener) error {

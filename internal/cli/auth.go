@@ -180,9 +180,18 @@ func defaultProfile() (string, error) {
 	case slices.Contains(names, "default"):
 		return "default", nil
 	case len(names) == 0:
-		return "", fmt.Errorf("%s has no profile: add a [profiles.NAME] section (see the README), or give --dsn", displayPath(f))
+		return "", noProfile(f, ", or give --dsn")
 	}
 	return "", fmt.Errorf("%s has several profiles (%s): choose one with --profile NAME", displayPath(f), strings.Join(names, ", "))
+}
+
+// noProfile is the error for a config file without profiles: absent (and
+// where its name came from), or present with none.
+func noProfile(f *config.File, alt string) error {
+	if !f.Exists && f.Path != "" {
+		return fmt.Errorf("the configuration file %s does not exist: create it with a [profiles.NAME] section (see the README)%s", f.Describe(), alt)
+	}
+	return fmt.Errorf("%s has no profile: add a [profiles.NAME] section (see the README)%s", displayPath(f), alt)
 }
 
 func displayPath(f *config.File) string {
@@ -200,7 +209,7 @@ func authStatusAll(ctx context.Context, a *app) error {
 	}
 	names := f.ProfileNames()
 	if len(names) == 0 {
-		return withCode(ExitError, fmt.Errorf("auth status: %s has no profile: add a [profiles.NAME] section (see the README)", displayPath(f)))
+		return withCode(ExitError, fmt.Errorf("auth status: %w", noProfile(f, "")))
 	}
 	for i, name := range names {
 		cfg := &driver.Config{Profile: name}

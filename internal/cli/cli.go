@@ -172,9 +172,46 @@ func report(w io.Writer, err error) int {
 	if errors.As(err, &ee) {
 		code = ee.code
 	}
-	fmt.Fprintln(w, "planner: "+cleanMessage(err.Error()))
+	for _, line := range errorLines(err) {
+		fmt.Fprintln(w, "planner: "+cleanMessage(line))
+	}
 	return code
 }
+
+// errorLines returns the lines an error is reported on: one, or one per
+// error joined by errors.Join (several problems of a config file, several
+// invalid jobs), each with the context wrapped around the joined errors.
+func errorLines(err error) []string {
+	var joined interface{ Unwrap() []error }
+	if !errors.As(err, &joined) {
+		return []string{err.Error()}
+	}
+	inner := joined.(error).Error()
+	full := err.Error()
+	i := strings.Index(full, inner)
+	if i < 0 { // a wrapper that rewrites the text (drivers do): keep it whole
+		return []string{full}
+	}
+	prefix, suffix := full[:i], full[i+len(inner):]
+	var lines []string
+	for _, e := range joined.Unwrap() {
+		if e != nil {
+			lines = append(lines, errorLines(withText(prefix+e.Error()+suffix, e))...)
+		}
+	}
+	return lines
+}
+
+// withText is an error with the given text that unwraps to err.
+func withText(text string, err error) error { return &textError{text, err} }
+
+type textError struct {
+	text string
+	err  error
+}
+
+func (e *textError) Error() string { return e.text }
+func (e *textError) Unwrap() error { return e.err }
 
 // oneLine folds a message onto one line.
 func oneLine(s string) string {

@@ -224,7 +224,7 @@ func (a *app) consoleRunFunc(lockTimeout time.Duration) console.RunFunc {
 		out := make([]console.DestinationResult, 0, len(res))
 		for _, jr := range res {
 			out = append(out, console.DestinationResult{Destination: jr.dest, Results: jr.results, Err: jr.err,
-				Requests: jr.requests, Throttled: jr.throttled})
+				Requests: jr.requests, Throttled: jr.throttled.Throttled})
 		}
 		return out, err
 	}

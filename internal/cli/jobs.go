@@ -36,6 +36,7 @@ Replication jobs are defined in the config file ($PLANNER_CONFIG, or
   [jobs.nightly]
   source = "prod"                             # a profile, or "sandbox"
   schedule = "every 1 day at 02:00"           # every 10m … every 1 month, or cron
+                                              # (every 1m for a sandbox source)
   script = "REPLICATE ALL;"                   # or script_file = "nightly.sql"
   [[jobs.nightly.destinations]]
   url = "postgres://replicator@db/warehouse"
@@ -83,7 +84,7 @@ func runJobs(ctx context.Context, a *app, args []string) error {
 	var jf jobsFlags
 	fs.StringVar(&jf.configPath, "config", "", "config `FILE` (default $PLANNER_CONFIG or the user config dir)")
 	fs.StringVar(&jf.logFormat, "log-format", "text", "serve, run: log format, text or json (to stderr)")
-	fs.StringVar(&jf.logLevel, "log-level", "info", "serve, run: log level: debug, info, warn, error")
+	fs.StringVar(&jf.logLevel, "log-level", "info", "serve, run: log level: debug, info, warn, error (run on a terminal: warn, as the summaries say the rest)")
 	fs.DurationVar(&jf.lockTimeout, "lock-timeout", DefaultLockTimeout, "wait this long for a table another run is copying, then skip it")
 	fs.IntVar(&jf.limit, "limit", 20, "history: runs shown per destination")
 	if sub == "" {
@@ -100,7 +101,13 @@ func runJobs(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger, err := newLogger(a.io.Stderr, jf.logFormat, jf.logLevel)
+	level := jf.logLevel
+	if sub == "run" && a.io.StderrTerminal && !isFlagSet(fs, "log-level") {
+		// On a terminal the summary tables say what the info records
+		// would say again: show only warnings and errors.
+		level = "warn"
+	}
+	logger, err := newLogger(a.io.Stderr, jf.logFormat, level)
 	if err != nil {
 		return err
 	}
@@ -154,7 +161,9 @@ func newLogger(w io.Writer, logFormat, level string) (*slog.Logger, error) {
 // loads profiles from config.Path(), so an explicit path is exported as
 // $PLANNER_CONFIG for it.
 func loadConfig(path string) (*config.File, error) {
+	origin := ""
 	if path != "" {
+		origin = config.OriginFlag
 		abs, err := filepath.Abs(path)
 		if err != nil {
 			return nil, fmt.Errorf("config %s: %w", path, err)
@@ -174,6 +183,7 @@ func loadConfig(path string) (*config.File, error) {
 		ValidProperty: driver.IsProperty,
 		PropertyNames: driver.PropertyNames(),
 		MustExist:     true,
+		Origin:        origin,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -201,16 +211,22 @@ func selectJobs(f *config.File, names []string) ([]config.Job, error) {
 	return jobs, nil
 }
 
-// jobsList prints the jobs.
+// jobsList prints the jobs. Jobs with an invalid schedule or script are
+// listed with "invalid" as their next run; the error then lists each
+// problem on its own line (below the table, on stderr) and the command
+// exits 1.
 func jobsList(w io.Writer, f *config.File, now time.Time) error {
 	t := newMemRows([]string{"Job", "Source", "Schedule", "NextRun", "Destinations"})
+	var problems []error
 	for _, j := range f.Jobs() {
 		next := "manual (jobs run)"
-		if j.Schedule != "" {
-			s, err := schedule.Parse(j.Schedule)
-			if err != nil {
-				next = "invalid: " + oneLine(err.Error())
-			} else if n := s.Next(now); !n.IsZero() {
+		s, err := checkJob(f, j)
+		switch {
+		case err != nil:
+			next = "invalid (see below)"
+			problems = append(problems, err)
+		case s != nil:
+			if n := s.Next(now); !n.IsZero() {
 				next = n.Format(time.RFC3339)
 			} else {
 				next = "never"
@@ -226,7 +242,55 @@ func jobsList(w io.Writer, f *config.File, now time.Time) error {
 		_, err := fmt.Fprintf(w, "no jobs in %s\n", f.Path)
 		return err
 	}
-	return t.write(w, format.ModeTable)
+	if err := t.write(w, format.ModeTable); err != nil {
+		return err
+	}
+	return jobProblems("jobs list", problems)
+}
+
+// jobProblems joins the problems of invalid jobs into one error printed a
+// problem per line.
+func jobProblems(cmd string, problems []error) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	errs := make([]error, len(problems))
+	for i, p := range problems {
+		errs[i] = fmt.Errorf("%s: %w", cmd, p)
+	}
+	return errors.Join(errs...)
+}
+
+// jobSchedule parses a job's schedule ("" for none: a manual job, nil
+// schedule). A job reading the sandbox may run every minute; one reading a
+// tenant every 10 minutes at most.
+func jobSchedule(j config.Job) (schedule.Schedule, error) {
+	if strings.TrimSpace(j.Schedule) == "" {
+		return nil, nil
+	}
+	min := schedule.MinInterval
+	if j.Source == config.SandboxSource {
+		min = schedule.SandboxMinInterval
+	}
+	return schedule.ParseWithMin(j.Schedule, time.Local, min)
+}
+
+// checkJob checks what can be checked of a job without running it: its
+// schedule and its script. The error names the job, the file and line.
+func checkJob(f *config.File, j config.Job) (schedule.Schedule, error) {
+	where := fmt.Sprintf("job %s (%s:%d)", j.Name, f.Path, j.Line)
+	s, err := jobSchedule(j)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	script, err := j.LoadScript()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if _, err := replicate.Parse(script); err != nil {
+		return nil, fmt.Errorf("%s: script: %w", where, err)
+	}
+	return s, nil
 }
 
 // describeDest renders a destination for people.
@@ -262,9 +326,9 @@ type jobRunner struct {
 type jobResult struct {
 	dest      config.Destination
 	results   []replicate.Result
-	err       error // the destination as a whole failed
-	requests  int   // Graph requests the destination's run sent
-	throttled int   // of which the service throttled
+	err       error             // the destination as a whole failed
+	requests  int               // Graph requests the destination's run sent
+	throttled driver.Throttling // of which the service throttled
 }
 
 // sourceConfig returns the driver configuration of a job's source.
@@ -309,10 +373,10 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{})
 			Logger: log, Stop: stop, LockTimeout: r.lockTimeout,
 			SourceName: d.SourceName, TablePrefix: d.Prefix, Schema: d.Schema,
 		}
-		req0, thr0 := src.conn.Requests(), src.conn.Throttled()
+		req0, thr0 := src.conn.Requests(), src.conn.Throttling()
 		results, err := runInto(ctx, src, d.URL, script, opts)
 		jr := jobResult{dest: d, results: results, err: err,
-			requests: src.conn.Requests() - req0, throttled: src.conn.Throttled() - thr0}
+			requests: src.conn.Requests() - req0, throttled: src.conn.Throttling().Sub(thr0)}
 		out = append(out, jr)
 		dlog := log.With("destination", describeDest(d))
 		if err != nil {
@@ -329,13 +393,16 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{})
 				dlog.Warn("table skipped: locked by another run", "table", res.Table, "err", oneLine(res.Err.Error()))
 			case errors.Is(res.Err, replicate.ErrStopped):
 				dlog.Info("table skipped: stop requested", "table", res.Table)
+			case errors.Is(res.Err, replicate.ErrSourceUnreachable):
+				dlog.Info("table skipped: the source is unreachable", "table", res.Table)
 			default:
 				dlog.Error("table failed", "table", res.Table, "err", oneLine(res.Err.Error()))
 				failures = append(failures, fmt.Sprintf("%s %s: %v", redactURL(d.URL), res.Table, res.Err))
 			}
 		}
 		dlog.Info("destination done", "tables", len(results), "inserted", ins, "updated", upd,
-			"deleted", del, "unchanged", unch, "requests", jr.requests, "throttled", jr.throttled)
+			"deleted", del, "unchanged", unch, "requests", jr.requests, "throttled", jr.throttled.Throttled,
+			"retried_after_retry_after", jr.throttled.RetryAfter, "retried_after_backoff", jr.throttled.Backoff)
 	}
 	if len(failures) > 0 {
 		return out, fmt.Errorf("job %s: %d failures; first: %s", j.Name, len(failures), oneLine(failures[0]))
@@ -380,7 +447,12 @@ func (a *app) jobsRun(ctx context.Context, f *config.File, names []string, jf jo
 	r := a.newRunner(logger, jf.lockTimeout)
 	var all []replicate.Result
 	var firstErr error
+	var problems []error
 	for _, j := range jobs {
+		if _, err := checkJob(f, j); err != nil {
+			problems = append(problems, fmt.Errorf("%w; the job was not run", err))
+			continue
+		}
 		res, err := r.run(ctx, j, stop)
 		for _, jr := range res {
 			fmt.Fprintf(a.io.Stdout, "job %s → %s\n", j.Name, describeDest(jr.dest))
@@ -402,6 +474,12 @@ func (a *app) jobsRun(ctx context.Context, f *config.File, names []string, jf jo
 	case <-stop:
 		return withCode(ExitInterrupted, errors.New("jobs run: interrupted: the tables in flight were finished, the rest skipped"))
 	default:
+	}
+	if err := jobProblems("jobs run", problems); err != nil {
+		if firstErr != nil {
+			err = errors.Join(err, fmt.Errorf("jobs run: %w", firstErr))
+		}
+		return err
 	}
 	if firstErr != nil {
 		return fmt.Errorf("jobs run: %w", firstErr)
@@ -449,9 +527,9 @@ func ServeJobs(ctx context.Context, f *config.File, opts ServeOptions) error {
 			opts.Logger.Warn("job has no schedule: not served (run it with 'planner jobs run')", "job", j.Name)
 			continue
 		}
-		s, err := schedule.Parse(j.Schedule)
+		s, err := checkJob(f, j)
 		if err != nil {
-			return fmt.Errorf("jobs serve: job %s (%s line %d): %w", j.Name, f.Path, j.Line, err)
+			return fmt.Errorf("jobs serve: %w", err)
 		}
 		j := j
 		jobs = append(jobs, schedule.Job{Name: j.Name, Schedule: s, Func: func(ctx context.Context, run *schedule.Run) error {

@@ -269,3 +269,223 @@ func TestJobsServeSignal(t *testing.T) {
 		t.Errorf("logs:\n%s", all)
 	}
 }
+
+// TestJobsInvalid: 'jobs list' lists every job, prints the problems of the
+// invalid ones one per line below the table (never in a cell) and exits
+// 1; 'jobs run' runs the valid jobs and never an invalid one.
+func TestJobsInvalid(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	cfg := `[profiles.p]
+Sandbox = true
+
+[jobs.good]
+source = "sandbox"
+schedule = "every 1m"       # the sandbox may run every minute
+script = "REPLICATE Plans;"
+[[jobs.good.destinations]]
+url = "sqlite:good.db"
+
+[jobs.often]
+source = "p"                # a profile: every 5m is too often
+schedule = "every 5m"
+script = "REPLICATE Plans;"
+[[jobs.often.destinations]]
+url = "sqlite:often.db"
+
+[jobs.badscript]
+source = "sandbox"
+script = "REPLICATE Plans WITH Bogus;"
+[[jobs.badscript.destinations]]
+url = "sqlite:badscript.db"
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := runOpts{dir: dir, env: []string{"PLANNER_CONFIG=" + path}}
+	r := run(t, o, "jobs", "list")
+	if r.code != ExitError {
+		t.Errorf("jobs list exit %d, want %d", r.code, ExitError)
+	}
+	for _, w := range []string{"| good ", "| often ", "| badscript ", "invalid (see below)"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("jobs list lacks %q:\n%s", w, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "too often") || strings.Contains(r.stdout, "Bogus") {
+		t.Errorf("error text in the table:\n%s", r.stdout)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	want := []string{
+		"planner: jobs list: job often (" + path + ":11): schedule: schedule \"every 5m\": schedule fires too often",
+		"planner: jobs list: job badscript (" + path + ":18): script: replicate: syntax error at line 1, column 22: unknown option \"Bogus\"",
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("stderr has %d lines, want %d:\n%s", len(lines), len(want), r.stderr)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("stderr line %d:\n%s\nwant a line starting\n%s", i+1, lines[i], w)
+		}
+	}
+
+	r = run(t, o, "jobs", "run")
+	if r.code != ExitError || !strings.Contains(r.stdout, "job good → sqlite:good.db") {
+		t.Errorf("jobs run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, bad := range []string{"often", "badscript"} {
+		if _, err := os.Stat(filepath.Join(dir, bad+".db")); !os.IsNotExist(err) {
+			t.Errorf("the invalid job %s ran (%v)", bad, err)
+		}
+		if !strings.Contains(r.stderr, "planner: jobs run: job "+bad+" (") || !strings.Contains(r.stderr, "the job was not run") {
+			t.Errorf("jobs run does not say %s was not run:\n%s", bad, r.stderr)
+		}
+	}
+	r = run(t, o, "jobs", "run", "often")
+	if r.code != ExitError || !strings.Contains(r.stderr, "the job was not run") || r.stdout != "" {
+		t.Errorf("jobs run often: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestConfigErrors: every problem of a config file on its own line with
+// file:line; one that only follows from an unset or empty ${VAR} names it.
+func TestConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	cfg := `[profiles.prod]
+Tenant = "contoso"
+OAuthClientSecret = "${PROD_SECRET}"
+Bogus = 1
+
+[jobs.nightly]
+source = "prod"
+script = "REPLICATE ALL;"
+[[jobs.nightly.destinations]]
+url = "${DB_URL}"
+
+[jobs.other]
+source = "sandbox"
+script = "REPLICATE ALL;"
+[[jobs.other.destinations]]
+url = "${EMPTY_URL}"
+
+[jobs.third]
+source = "${EMPTY_SOURCE}"
+script = "REPLICATE ALL;"
+[[jobs.third.destinations]]
+url = "sqlite:x.db"
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, runOpts{env: []string{"EMPTY_SOURCE=", "EMPTY_URL="}}, "jobs", "list", "--config", path)
+	want := []string{
+		"planner: config: " + path + ":3: value of \"OAuthClientSecret\" refers to the environment variable PROD_SECRET, which is not set",
+		"planner: config: " + path + ":4: unknown property \"Bogus\" in profile \"prod\"",
+		"planner: config: " + path + ":10: value of \"url\" refers to the environment variable DB_URL, which is not set",
+		"planner: config: " + path + ":16: destination 1 of job \"other\" has an empty url (it is made of ${EMPTY_URL}, which is empty)",
+		"planner: config: " + path + ":18: job \"third\" has no source (it is made of ${EMPTY_SOURCE}, which is empty)",
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if r.code != ExitError || len(lines) != len(want) {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d:\n%s\nwant a line starting\n%s", i+1, lines[i], w)
+		}
+	}
+}
+
+// TestMissingConfigSaysWhy: a missing config file is named with where its
+// name came from, and that it does not exist.
+func TestMissingConfigSaysWhy(t *testing.T) {
+	none := filepath.Join(t.TempDir(), "none.toml")
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		want string
+	}{
+		{"--config", []string{"jobs", "list", "--config", none}, nil,
+			"planner: config: the configuration file " + none + " (given with --config) does not exist: check the path"},
+		{"$PLANNER_CONFIG", []string{"jobs", "list"}, []string{"PLANNER_CONFIG=" + none},
+			"planner: config: the configuration file " + none + " (named by PLANNER_CONFIG) does not exist"},
+		{"default, jobs", []string{"jobs", "list"}, nil, "(the default location) does not exist: create it"},
+		{"default, auth status", []string{"auth", "status"}, nil,
+			"planner: auth status: the configuration file "},
+		{"$PLANNER_CONFIG, auth status", []string{"auth", "status"}, []string{"PLANNER_CONFIG=" + none},
+			"(named by PLANNER_CONFIG) does not exist"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, runOpts{env: tt.env}, tt.args...)
+			if r.code != ExitError || !strings.Contains(r.stderr, tt.want) || strings.Contains(r.stderr, "has no profile") {
+				t.Errorf("exit %d, stderr %q; want %q", r.code, r.stderr, tt.want)
+			}
+			if tt.name == "default, auth status" && !strings.Contains(r.stderr, "(the default location) does not exist") {
+				t.Errorf("stderr %q does not say the default file is absent", r.stderr)
+			}
+		})
+	}
+}
+
+// TestJobsServeLogsNextRun: at the default log level, 'jobs serve' says
+// when each job runs next.
+func TestJobsServeLogsNextRun(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	os.WriteFile(path, []byte("[jobs.j]\nsource = \"sandbox\"\nschedule = \"every 1m\"\nscript = \"REPLICATE Plans;\"\n[[jobs.j.destinations]]\nurl = \"sqlite:x.db\"\n"), 0o600)
+	cmd := newCmd(t, runOpts{dir: dir}, "jobs", "serve", "--config", path, "--log-format", "json")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	var lines []string
+	found := false
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if strings.Contains(sc.Text(), `"msg":"next run"`) {
+			found = strings.Contains(sc.Text(), `"level":"INFO"`) && strings.Contains(sc.Text(), `"job":"j"`)
+			cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("jobs serve: %v\n%s", err, strings.Join(lines, "\n"))
+	}
+	if !found {
+		t.Errorf("no INFO 'next run' record for job j:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+// TestWritableConfigRefused: every command that reads the config file (the
+// driver's profiles too) refuses one that group or others may write, and
+// says how to fix it.
+func TestWritableConfigRefused(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	cfg := "[profiles.demo]\nSandbox = true\n\n[jobs.j]\nsource = \"demo\"\nscript = \"REPLICATE Plans;\"\n[[jobs.j.destinations]]\nurl = \"sqlite:x.db\"\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o664); err != nil {
+		t.Fatal(err)
+	}
+	o := runOpts{dir: dir, env: []string{"PLANNER_CONFIG=" + path}}
+	for _, args := range [][]string{{"jobs", "list"}, {"query", "--profile", "demo", "SELECT 1"}, {"auth", "status"}} {
+		r := run(t, o, args...)
+		if r.code == 0 || !strings.Contains(r.stderr, "refusing to read the configuration file "+path) ||
+			!strings.Contains(r.stderr, "chmod go-w "+path) {
+			t.Errorf("planner %v: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, o, "jobs", "list")
+	mustRun(t, o, "query", "--profile", "demo", "SELECT 1")
+}

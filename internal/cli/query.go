@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/plannersql/planner/internal/format"
+	"github.com/plannersql/planner/internal/sqltext"
 )
 
 const queryUsage = `Usage: planner query [--sandbox | --profile NAME | --dsn DSN] [flags] 'SQL'
@@ -20,6 +21,13 @@ const queryUsage = `Usage: planner query [--sandbox | --profile NAME | --dsn DSN
 Runs one SQL statement and prints its result to stdout. '-' reads the
 statement from stdin. Results stream: large results are not held in memory
 (the table modes size their columns from the first 1000 rows).
+
+INSERT, UPDATE and DELETE print how many rows they changed, as psql does
+("INSERT 0 1", "UPDATE 3", "DELETE 48"): on stdout in the table, box,
+markdown and line formats, on stderr in csv, tsv, json and jsonl. On an
+account other than the sandbox, UPDATE or DELETE without a WHERE clause
+of its own is refused (it would change every row of every plan the
+account can reach) unless --safe-updates=false is given.
 
 Flags:
 %s
@@ -37,9 +45,10 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 	mode := fs.String("format", string(format.ModeTable), "output `FORMAT`: "+modeList())
 	fs.StringVar(mode, "mode", string(format.ModeTable), "the same as --format")
 	noHeaders := fs.Bool("no-headers", false, "leave out column headers")
-	null := fs.String("null", "", "`TEXT` shown for NULL (default NULL; empty in csv)")
+	null := fs.String("null", "", "`TEXT` shown for NULL (default NULL; empty in csv and tsv)")
 	maxWidth := fs.Int("max-width", -1, "cap table columns at `N` cells (0: no cap; default "+strconv.Itoa(terminalMaxWidth)+" on a terminal, none otherwise)")
 	timer := fs.Bool("timer", false, "print the time taken and the Graph requests made to stderr")
+	safe := fs.Bool("safe-updates", true, "refuse UPDATE and DELETE without WHERE (never applies to the sandbox)")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -55,10 +64,11 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 		}
 		stmt = string(b)
 	}
-	stmts, rest := splitStatements(stmt)
-	if !isBlankSQL(rest) {
-		stmts = append(stmts, strings.TrimSpace(rest))
+	if _, ok := sqltext.MetaLine(stmt); ok && !strings.Contains(strings.TrimSpace(stmt), "\n") {
+		word := strings.TrimSuffix(strings.Fields(stmt)[0], ";")
+		return usageErrorf("query: %s is a shell command: run it in 'planner shell' (SHOW TABLES and DESCRIBE <table> work in queries)", word)
 	}
+	stmts := sqltext.Split(stmt)
 	switch {
 	case len(stmts) == 0:
 		return usageErrorf("query: the statement is empty")
@@ -85,7 +95,7 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s := &shell{a: a, src: src, out: a.io.Stdout, opts: opts}
+	s := newShell(a, src, opts, *safe)
 	defer func() {
 		if s.conn != nil {
 			s.conn.Close()
@@ -94,7 +104,7 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 	start := time.Now()
 	err = s.execute(ctx, stmts[0])
 	if *timer {
-		fmt.Fprintln(a.io.Stderr, timerLine(time.Since(start), src.conn.Requests(), src.conn.Throttled()))
+		fmt.Fprintln(a.io.Stderr, timerLine(time.Since(start), src.conn.Requests(), throttleNote(src.conn.Throttling())))
 	}
 	if ctx.Err() != nil && err != nil {
 		return withCode(ExitInterrupted, errors.New("query: interrupted"))

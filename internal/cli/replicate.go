@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/plannersql/planner/driver"
 	"github.com/plannersql/planner/internal/format"
 	"github.com/plannersql/planner/replicate"
 )
@@ -138,7 +139,7 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 		p := &progressPrinter{w: a.io.Stderr, requests: src.conn.Requests}
 		opts.Progress = p.report
 	}
-	req0, thr0 := src.conn.Requests(), src.conn.Throttled()
+	req0, thr0 := src.conn.Requests(), src.conn.Throttling()
 	results, err := runInto(ctx, src, *to, script, opts)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -146,7 +147,7 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 		}
 		return fmt.Errorf("replicate: %w", err)
 	}
-	if err := writeSummary(a.io.Stdout, results, src.conn.Requests()-req0, src.conn.Throttled()-thr0); err != nil {
+	if err := writeSummary(a.io.Stdout, results, src.conn.Requests()-req0, src.conn.Throttling().Sub(thr0)); err != nil {
 		return err
 	}
 	select {
@@ -180,6 +181,10 @@ func resultsError(cmd string, results []replicate.Result) error {
 			failed = append(failed, r)
 		}
 	}
+	if n := countErr(results, replicate.ErrSourceUnreachable); n > 0 && len(failed) > 0 {
+		// One message for the run, not one per table.
+		return fmt.Errorf("%s: %d of %d tables not copied (%d skipped unread); %s: %v", cmd, len(failed)+n, len(results), n, failed[0].Table, failed[0].Err)
+	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%s: %d of %d tables failed; %s: %v", cmd, len(failed), len(results), failed[0].Table, failed[0].Err)
 	}
@@ -206,6 +211,8 @@ func resultNote(r replicate.Result) string {
 		return "locked by another run"
 	case errors.Is(r.Err, replicate.ErrStopped):
 		return "stopped before this table"
+	case errors.Is(r.Err, replicate.ErrSourceUnreachable):
+		return "skipped: Microsoft Graph is unreachable"
 	case r.Err != nil:
 		return oneLine(r.Err.Error())
 	}
@@ -214,7 +221,7 @@ func resultNote(r replicate.Result) string {
 
 // writeSummary prints the per-table counts and the total requests, saying
 // how many the service throttled (answered 429/503/504) when any were.
-func writeSummary(w io.Writer, results []replicate.Result, requests, throttled int) error {
+func writeSummary(w io.Writer, results []replicate.Result, requests int, throttled driver.Throttling) error {
 	t := newMemRows([]string{"Table", "Status", "Inserted", "Updated", "Deleted", "Unchanged", "Seconds", "Note"},
 		"TEXT", "TEXT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT")
 	var ins, upd, del, unch int64
@@ -231,8 +238,8 @@ func writeSummary(w io.Writer, results []replicate.Result, requests, throttled i
 		return err
 	}
 	thr := ""
-	if throttled > 0 {
-		thr = fmt.Sprintf(" (%d throttled by the service and retried after its Retry-After)", throttled)
+	if note := throttleNote(throttled); note != "" {
+		thr = " (" + note + ")"
 	}
 	tables := "tables"
 	if len(results) == 1 {
@@ -241,6 +248,32 @@ func writeSummary(w io.Writer, results []replicate.Result, requests, throttled i
 	_, err := fmt.Fprintf(w, "%d %s: %d inserted, %d updated, %d deleted, %d unchanged; %d Graph requests%s\n",
 		len(results), tables, ins, upd, del, unch, requests, thr)
 	return err
+}
+
+// throttleNote says how many responses throttled the client (429, 503,
+// 504) and what it did next — waited the Retry-After the service sent, or
+// its own backoff when none was sent, or gave up — claiming nothing the
+// responses did not say; "" when there were none.
+func throttleNote(t driver.Throttling) string {
+	switch {
+	case t.Throttled <= 0:
+		return ""
+	case t.RetryAfter == t.Throttled:
+		return fmt.Sprintf("%d throttled by the service and retried after its Retry-After", t.Throttled)
+	case t.Backoff == t.Throttled:
+		return fmt.Sprintf("%d throttled by the service and retried after a backoff: no Retry-After was sent", t.Throttled)
+	}
+	var parts []string
+	if t.RetryAfter > 0 {
+		parts = append(parts, fmt.Sprintf("%d retried after its Retry-After", t.RetryAfter))
+	}
+	if t.Backoff > 0 {
+		parts = append(parts, fmt.Sprintf("%d after a backoff without one", t.Backoff))
+	}
+	if n := t.NotRetried(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d not retried", n))
+	}
+	return fmt.Sprintf("%d throttled by the service: %s", t.Throttled, strings.Join(parts, ", "))
 }
 
 // progressPrinter shows replicate progress per table on a terminal.

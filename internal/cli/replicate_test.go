@@ -2,9 +2,11 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -198,5 +200,41 @@ func TestSandboxServe(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGINT)
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("sandbox serve did not exit 0 on SIGINT: %v", err)
+	}
+}
+
+// TestSandboxServeHelpExample runs the background example of 'sandbox serve
+// --help' as written: serve with --dsn-file, a shell on the DSN, stop.
+func TestSandboxServeHelpExample(t *testing.T) {
+	help := mustRun(t, runOpts{}, "sandbox", "serve", "--help").stdout
+	start := strings.Index(help, "  # In the background")
+	end := strings.Index(help, "&& wait\n")
+	if start < 0 || end < start {
+		t.Fatalf("no background example in the help:\n%s", help)
+	}
+	var script []string
+	for _, l := range strings.Split(help[start:end+len("&& wait")], "\n") {
+		script = append(script, strings.TrimPrefix(l, "  "))
+	}
+	dir := t.TempDir()
+	cmd := exec.Command("sh", "-c", strings.Join(script, "\n"))
+	cmd.Dir = dir
+	cmd.Env = testEnv(t)
+	for i, e := range cmd.Env {
+		if p, ok := strings.CutPrefix(e, "PATH="); ok {
+			cmd.Env[i] = "PATH=" + filepath.Dir(binary) + string(os.PathListSeparator) + p
+		}
+	}
+	cmd.Stdin = strings.NewReader("SELECT count(*) AS n FROM Tasks;\n")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("the example failed: %v\nscript:\n%s\nstdout:\n%s\nstderr:\n%s", err, strings.Join(script, "\n"), out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "| 48 |") {
+		t.Errorf("the shell in the example did not read the served tenant:\n%s\n%s", out.String(), errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sandbox.dsn")); !os.IsNotExist(err) {
+		t.Errorf("sandbox.dsn left behind after serve stopped: %v", err)
 	}
 }

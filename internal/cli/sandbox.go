@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,7 +22,8 @@ const sandboxUsage = `Usage: planner sandbox serve [flags]
 
 Serves the Graph emulator — Planner's endpoints and the identity platform's
 OAuth endpoints, with a demo or generated tenant — until SIGINT/SIGTERM, and
-prints its GraphURL, an access token (valid until 2199) and a DSN to use:
+prints its GraphURL, an access token (valid until 2199) and a DSN to use
+(and writes the DSN to a file with --dsn-file):
 
   GraphURL=http://127.0.0.1:8400/v1.0
   Token=...
@@ -40,7 +42,13 @@ Examples:
   planner sandbox serve
   planner sandbox serve --addr 127.0.0.1:9000 --plans 20 --tasks-per-plan 500 --seed 7
   planner sandbox serve --latency 200ms --throttle every=5,retry-after=1,match=/details
-  planner shell --dsn "$(planner sandbox serve | sed -n 's/^DSN=//p')"   # in another terminal
+
+  # In the background, for a shell in the same terminal: --dsn-file writes
+  # the DSN (mode 0600) once the emulator listens, and removes it at exit.
+  planner sandbox serve --addr 127.0.0.1:0 --dsn-file sandbox.dsn &
+  until [ -s sandbox.dsn ]; do sleep 0.1; done
+  planner shell --dsn "$(cat sandbox.dsn)"
+  kill $! && wait
 `
 
 // throttleFlags collects repeated --throttle values.
@@ -139,8 +147,16 @@ func runSandbox(ctx context.Context, a *app, args []string) error {
 		l.Close()
 		return fmt.Errorf("sandbox serve: %w", err)
 	}
-	fmt.Fprintf(a.io.Stdout, "GraphURL=%s\nToken=%s\nDSN=GraphURL=%s;OAuthAccessToken=%s;InitiateOAuth=OFF\n",
-		srv.GraphURL(), srv.Token(), srv.GraphURL(), srv.Token())
+	dsn := fmt.Sprintf("GraphURL=%s;OAuthAccessToken=%s;InitiateOAuth=OFF", srv.GraphURL(), srv.Token())
+	if *sf.dsnFile != "" {
+		if err := writeFileAtomic(*sf.dsnFile, []byte(dsn+"\n")); err != nil {
+			srv.Close()
+			<-served
+			return fmt.Errorf("sandbox serve: --dsn-file: %w", err)
+		}
+		defer os.Remove(*sf.dsnFile)
+	}
+	fmt.Fprintf(a.io.Stdout, "GraphURL=%s\nToken=%s\nDSN=%s\n", srv.GraphURL(), srv.Token(), dsn)
 	fmt.Fprintf(a.io.Stdout, "AuthorityURL=%s\nTenant=%s\nOAuthClientId=%s\n", srv.AuthorityURL(), srv.TenantID(), srv.ClientID())
 	if f, ok := a.io.Stdout.(*os.File); ok {
 		f.Sync()
@@ -170,6 +186,31 @@ type sandboxOpts struct {
 	latency, tokenTTL *time.Duration
 	pageSize          *int
 	throttles         *throttleFlags
+	dsnFile           *string
+}
+
+// writeFileAtomic writes data to path with mode 0600 through a temporary
+// file in the same directory, so a reader sees the whole file or none.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o600)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 func sandboxFlags(fs *flag.FlagSet) sandboxOpts {
@@ -182,6 +223,7 @@ func sandboxFlags(fs *flag.FlagSet) sandboxOpts {
 	o.latency = fs.Duration("latency", 0, "add this delay to every request")
 	o.pageSize = fs.Int("page-size", 0, "items per list page (default 400, like Planner)")
 	o.tokenTTL = fs.Duration("token-ttl", 30*24*time.Hour, "lifetime of tokens issued by the OAuth endpoints")
+	o.dsnFile = fs.String("dsn-file", "", "also write the DSN to `FILE` (mode 0600) once serving; removed at exit")
 	o.throttles = &throttleFlags{}
 	fs.Var(o.throttles, "throttle", "answer 429 to some requests: `RULE` like every=5,retry-after=1,match=/details")
 	return o

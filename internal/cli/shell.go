@@ -8,10 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,8 +19,10 @@ import (
 	"time"
 
 	"github.com/peterh/liner"
+	plannerdriver "github.com/plannersql/planner/driver"
 	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/internal/format"
+	"github.com/plannersql/planner/internal/sqltext"
 )
 
 // HistoryEnvVar names the environment variable that overrides the shell's
@@ -31,12 +33,29 @@ const shellUsage = `Usage: planner shell [--sandbox | --profile NAME | --dsn DSN
 
 An SQL shell over Planner. Statements end with ';' and may span lines.
 On a terminal it has line editing, history (kept across sessions) and tab
-completion of table and column names; Ctrl-C cancels the running query,
-Ctrl-D exits. When stdin is not a terminal it reads statements from stdin
-with no prompts, prints the results to stdout and errors to stderr, and
-exits 1 if any statement failed.
+completion (after FROM or JOIN the tables, elsewhere the columns of the
+statement's tables, then keywords); the prompt names the account
+(planner[sandbox]>, planner[PROFILE]>, or the DSN's host). Ctrl-C cancels
+the running query, Ctrl-D exits. When stdin is not a terminal it reads
+statements from stdin with no prompts, prints the results to stdout and
+errors to stderr as "Error: stdin:LINE: ...", and exits 1 if any statement
+failed.
 
-Meta-commands:
+At the end of the input (Ctrl-D, or the end of a script) a last statement
+without ';' is run, and the shell says so; one left inside an unclosed
+string or quoted identifier is reported and not run.
+
+INSERT, UPDATE and DELETE print how many rows they changed, as psql does:
+"INSERT 0 1", "UPDATE 3", "DELETE 48" (on stdout in the table, box,
+markdown and line modes; on stderr in csv, tsv, json and jsonl, so the
+data stays parseable).
+
+Safe updates (MySQL's --safe-updates): on an account other than the
+sandbox, an UPDATE or DELETE without a WHERE clause of its own would
+change every row of every plan the account can reach, so it is refused.
+Turn the guard off with --safe-updates=false or .safe-updates off.
+
+Meta-commands (a line starting with '.'; exit, quit and help work too):
 ` + metaHelp + `
 Flags:
 %s
@@ -49,15 +68,24 @@ Examples:
 
 const metaHelp = `  .tables [PATTERN]        list tables (SHOW TABLES works too)
   .schema [TABLE]          show table definitions (or DESCRIBE TABLE)
-  .mode MODE               output mode: table, box, csv, json, jsonl, markdown, line
-  .headers on|off          show column headers (table, box, csv, markdown)
-  .nullvalue TEXT          text shown for NULL
+  .mode [MODE]             show or set the output mode: table, box, csv, tsv,
+                           json, jsonl, markdown, line
+  .headers [on|off]        show or set column headers (table, box, csv, tsv,
+                           markdown)
+  .nullvalue [TEXT]        show or set the text shown for NULL ('' for none)
   .output [FILE]           send results to FILE (no FILE: back to stdout)
-  .timer on|off            show each statement's time and Graph requests
+  .timer [on|off]          show each statement's time and Graph requests (on
+                           stderr)
+  .safe-updates [on|off]   refuse UPDATE and DELETE without WHERE (not on the
+                           sandbox)
+  .show                    show the current settings
   .read FILE               run the statements in FILE
   .help                    show this help
   .quit, .exit             leave the shell
 `
+
+// maxReadDepth bounds .read files reading .read files.
+const maxReadDepth = 16
 
 // silentError is an error already reported to the user; report prints
 // nothing more for it.
@@ -65,25 +93,66 @@ type silentError struct{ code int }
 
 func (e *silentError) Error() string { return "" }
 
-// shell is one shell session.
+// errQuit ends a script or session (.quit).
+var errQuit = errors.New("quit")
+
+// errBail ends a script at its first failure (--bail).
+var errBail = errors.New("bail")
+
+// shell is one shell session (also used by 'planner query' for one
+// statement).
 type shell struct {
 	a       *app
 	src     *source
 	conn    *sql.Conn
 	out     io.Writer
 	outFile *os.File
+	outName string
 	opts    format.Options
 	timer   bool
 	prompt  bool // interactive: a person is typing
 	bail    bool
 	failed  int
+	depth   int // .read nesting
+
+	// label names the account in the prompt; guarded reports an account
+	// the safe-update guard protects (any but the sandbox); safeUpdates
+	// is the guard's setting.
+	label       string
+	guarded     bool
+	safeUpdates bool
 
 	mu          sync.Mutex
 	cancel      context.CancelFunc // of the running statement
 	interrupted bool
 
-	catOnce sync.Once
-	words   []string // completion candidates: table and column names
+	pending string // interactive: the lines of the statement being typed
+	cat     catalog
+}
+
+// newShell returns a session on src writing results to stdout.
+func newShell(a *app, src *source, opts format.Options, safeUpdates bool) *shell {
+	cfg := src.conn.Config()
+	return &shell{a: a, src: src, out: a.io.Stdout, opts: opts, outName: "stdout",
+		label: sourceLabel(cfg), guarded: !cfg.Sandbox, safeUpdates: safeUpdates}
+}
+
+// sourceLabel names an account for the prompt: the profile, "sandbox", or
+// the host of a DSN's GraphURL (its tenant when Graph is Microsoft's).
+func sourceLabel(c *plannerdriver.Config) string {
+	switch {
+	case c.Profile != "":
+		return c.Profile
+	case c.Sandbox:
+		return "sandbox"
+	}
+	if u, err := url.Parse(c.GraphURL); err == nil && u.Host != "" && c.GraphURL != plannerdriver.DefaultGraphURL {
+		return u.Host
+	}
+	if c.Tenant != "" && c.Tenant != plannerdriver.DefaultTenant {
+		return c.Tenant
+	}
+	return "graph.microsoft.com"
 }
 
 func runShell(ctx context.Context, a *app, args []string) error {
@@ -93,8 +162,9 @@ func runShell(ctx context.Context, a *app, args []string) error {
 	mode := fs.String("mode", string(format.ModeTable), "output `MODE`: "+modeList())
 	noHeaders := fs.Bool("no-headers", false, "leave out column headers")
 	maxWidth := fs.Int("max-width", -1, "cap table columns at `N` cells (0: no cap; default "+strconv.Itoa(terminalMaxWidth)+" on a terminal, none otherwise)")
-	null := fs.String("null", "", "`TEXT` shown for NULL (default NULL; empty in csv)")
+	null := fs.String("null", "", "`TEXT` shown for NULL (default NULL; empty in csv and tsv)")
 	bail := fs.Bool("bail", false, "stop at the first failing statement (stdin not a terminal)")
+	safe := fs.Bool("safe-updates", true, "refuse UPDATE and DELETE without WHERE (never applies to the sandbox)")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -115,8 +185,8 @@ func runShell(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer src.Close()
-	s := &shell{a: a, src: src, out: a.io.Stdout, prompt: a.io.StdinTerminal, bail: *bail,
-		opts: format.Options{Mode: m, NoHeaders: *noHeaders, MaxColumnWidth: a.maxWidth(*maxWidth)}}
+	s := newShell(a, src, format.Options{Mode: m, NoHeaders: *noHeaders, MaxColumnWidth: a.maxWidth(*maxWidth)}, *safe)
+	s.prompt, s.bail = a.io.StdinTerminal, *bail
 	if isFlagSet(fs, "null") {
 		s.opts.Null = null
 	}
@@ -169,7 +239,7 @@ func (s *shell) interrupt() bool {
 // batch runs the statements read from r, without prompts.
 func (s *shell) batch(ctx context.Context, r io.Reader) error {
 	err := s.runScript(ctx, r, "stdin")
-	if errors.Is(err, errQuit) {
+	if errors.Is(err, errQuit) || errors.Is(err, errBail) {
 		err = nil
 	}
 	if ctx.Err() != nil {
@@ -184,63 +254,167 @@ func (s *shell) batch(ctx context.Context, r io.Reader) error {
 	return nil
 }
 
-// errQuit ends a script or session (.quit).
-var errQuit = errors.New("quit")
+// script follows the lines of a script for error locations: buf holds the
+// text of the statement being read, which starts at line first.
+type script struct {
+	name  string
+	line  int // lines read
+	first int // line of buf's first line
+	buf   strings.Builder
+}
 
-// runScript runs the statements and meta-commands read from r. Statement
-// errors are printed and counted (and stop the script with --bail).
+// at returns "name:line" for a line of buf's text (1-based within buf).
+func (sc *script) at(bufLine int) string {
+	return sc.name + ":" + strconv.Itoa(sc.first+bufLine-1)
+}
+
+// add appends a line to buf.
+func (sc *script) add(line string) {
+	if sc.buf.Len() == 0 {
+		sc.first = sc.line
+	}
+	sc.buf.WriteString(line)
+	sc.buf.WriteByte('\n')
+}
+
+// keep replaces buf with its text from offset off on.
+func (sc *script) keep(off int) {
+	text := sc.buf.String()
+	rest := text[off:]
+	sc.first += strings.Count(text[:off], "\n")
+	sc.buf.Reset()
+	if !sqltext.Blank(rest) {
+		sc.buf.WriteString(rest)
+	}
+}
+
+// runScript runs the statements and meta-commands read from r (named name
+// in error messages). Statement errors are printed with their file:line
+// and counted; with --bail the first stops the script (errBail).
 func (s *shell) runScript(ctx context.Context, r io.Reader, name string) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
-	var buf strings.Builder
-	for sc.Scan() {
+	rd := bufio.NewScanner(r)
+	rd.Buffer(make([]byte, 64*1024), 64*1024*1024)
+	sc := &script{name: name}
+	for rd.Scan() {
 		if ctx.Err() != nil {
 			return nil
 		}
-		line := sc.Text()
-		if buf.Len() == 0 || isBlankSQL(buf.String()) {
-			if t := strings.TrimSpace(line); strings.HasPrefix(t, ".") {
-				buf.Reset()
-				if err := s.meta(ctx, t); err != nil {
-					if errors.Is(err, errQuit) {
+		sc.line++
+		line := rd.Text()
+		if sc.buf.Len() == 0 {
+			if cmd, ok := sqltext.MetaLine(line); ok {
+				if err := s.meta(ctx, cmd); err != nil {
+					if errors.Is(err, errQuit) || errors.Is(err, errBail) {
 						return err
 					}
-					if s.fail(err) {
-						return nil
+					if s.fail(name+":"+strconv.Itoa(sc.line), err) {
+						return errBail
 					}
 				}
 				continue
 			}
 		}
-		buf.WriteString(line)
-		buf.WriteByte('\n')
-		stmts, rest := splitStatements(buf.String())
-		buf.Reset()
-		buf.WriteString(rest)
+		sc.add(line)
+		if sqltext.Blank(sc.buf.String()) { // comments only: a meta-command may follow
+			sc.buf.Reset()
+			continue
+		}
+		if !strings.Contains(line, ";") {
+			continue
+		}
+		stmts, next := takeStatements(sc.buf.String())
 		for _, st := range stmts {
 			if err := s.execute(ctx, st); err != nil {
-				if s.fail(err) {
-					return nil
+				if s.fail(sc.at(st.Pos.Line), err) {
+					return errBail
 				}
 			}
 		}
+		sc.keep(next)
 	}
-	if err := sc.Err(); err != nil {
+	if err := rd.Err(); err != nil {
 		return fmt.Errorf("shell: read %s: %w", name, err)
 	}
-	if rest := strings.TrimSpace(buf.String()); !isBlankSQL(rest) && ctx.Err() == nil {
-		if err := s.execute(ctx, rest); err != nil {
-			s.fail(err)
-		}
+	if ctx.Err() != nil {
+		return nil
+	}
+	if s.endOfInput(ctx, sc.buf.String(), sc.at) {
+		return errBail
 	}
 	return nil
 }
 
-// fail prints a statement's error and reports whether to stop (--bail).
-func (s *shell) fail(err error) bool {
+// endOfInput handles what is left when the input ends (a script's end, or
+// Ctrl-D): a statement without ';' is run, and the shell says so; one
+// inside an unclosed string or identifier is reported and not run. at
+// locates a line of rest. It reports whether to stop (--bail).
+func (s *shell) endOfInput(ctx context.Context, rest string, at func(int) string) (stop bool) {
+	for _, st := range sqltext.Split(rest) {
+		where := at(st.Pos.Line)
+		if tok, open := st.Open(); open {
+			what := "a string"
+			if tok.Kind == sqltext.Ident {
+				what = "a quoted identifier"
+			}
+			opened := fmt.Sprintf("line %d, column %d of the statement", tok.Pos.Line, tok.Pos.Column)
+			if w := at(tok.Pos.Line); w != "" {
+				opened = fmt.Sprintf("%s, column %d", w, tok.Pos.Column)
+			}
+			err := fmt.Errorf("the input ended inside %s opened at %s, so the statement was not run (close it and end the statement with ';')",
+				what, opened)
+			if s.fail(where, err) {
+				return true
+			}
+			continue
+		}
+		msg := "planner: the input ended in a statement without ';'; running it"
+		if where != "" {
+			msg = "planner: " + where + ": the input ended in a statement without ';'; running it"
+		}
+		fmt.Fprintln(s.a.io.Stderr, msg)
+		if err := s.execute(ctx, st); err != nil && s.fail(where, err) {
+			return true
+		}
+	}
+	return false
+}
+
+// fail prints a statement's error, located at where ("file:line", or ""
+// at the prompt), and reports whether to stop (--bail).
+func (s *shell) fail(where string, err error) bool {
 	s.failed++
-	fmt.Fprintln(s.a.io.Stderr, "Error: "+cleanMessage(err.Error()))
+	msg := cleanMessage(err.Error())
+	if where != "" {
+		msg = where + ": " + msg
+	}
+	fmt.Fprintln(s.a.io.Stderr, "Error: "+msg)
 	return s.bail && !s.prompt
+}
+
+// takeStatements returns the statements of buf that a ';' ended and the
+// offset of the text after them (past empty statements: ";;" or a ';'
+// alone on a line ends nothing but is consumed).
+func takeStatements(buf string) ([]sqltext.Statement, int) {
+	var done []sqltext.Statement
+	next := 0
+	for _, st := range sqltext.Split(buf) {
+		if st.Terminated {
+			done = append(done, st)
+			next = st.Next
+		}
+	}
+	for _, t := range sqltext.Lex(buf[next:]) {
+		if !(t.IsOp(";") || t.Kind == sqltext.Comment && !t.Unterminated) {
+			return done, next
+		}
+	}
+	return done, len(buf)
+}
+
+// prompts returns the first and continuation prompts.
+func (s *shell) prompts() (string, string) {
+	first := "planner[" + s.label + "]> "
+	return first, strings.Repeat(" ", len([]rune(first))-5) + "...> "
 }
 
 // interactive runs the line-editing loop.
@@ -270,12 +444,16 @@ func (s *shell) interactive(ctx context.Context) error {
 			f.Close()
 		}
 	}()
-	fmt.Fprintf(s.a.io.Stdout, "planner %s — enter SQL ending with ';', .help for help, Ctrl-D to exit.\n", version())
+	fmt.Fprintf(s.a.io.Stdout, "planner %s — connected to %s. Enter SQL ending with ';', .help for help, Ctrl-D to exit.\n",
+		version(), s.label)
+	first, cont := s.prompts()
 	var buf strings.Builder
+	nowhere := func(int) string { return "" }
 	for ctx.Err() == nil {
-		p := "planner> "
+		s.pending = buf.String()
+		p := first
 		if buf.Len() > 0 {
-			p = "    ...> "
+			p = cont
 		}
 		line, err := ln.Prompt(p)
 		if errors.Is(err, liner.ErrPromptAborted) {
@@ -284,35 +462,42 @@ func (s *shell) interactive(ctx context.Context) error {
 		}
 		if err != nil { // io.EOF: Ctrl-D
 			fmt.Fprintln(s.a.io.Stdout)
+			if rest := buf.String(); !sqltext.Blank(rest) {
+				ln.AppendHistory(strings.Join(strings.Fields(rest), " "))
+				s.endOfInput(ctx, rest, nowhere)
+			}
 			return nil
 		}
 		if buf.Len() == 0 {
-			if t := strings.TrimSpace(line); strings.HasPrefix(t, ".") {
-				ln.AppendHistory(t)
-				if err := s.meta(ctx, t); err != nil {
+			if cmd, ok := sqltext.MetaLine(line); ok {
+				ln.AppendHistory(strings.TrimSpace(line))
+				if err := s.meta(ctx, cmd); err != nil {
 					if errors.Is(err, errQuit) {
 						return nil
 					}
-					s.fail(err)
+					s.fail("", err)
 				}
 				continue
 			}
 		}
 		buf.WriteString(line)
 		buf.WriteByte('\n')
-		stmts, rest := splitStatements(buf.String())
+		stmts, next := takeStatements(buf.String())
 		if len(stmts) == 0 {
-			if isBlankSQL(buf.String()) {
+			if next == buf.Len() {
 				buf.Reset()
 			}
 			continue
 		}
 		ln.AppendHistory(strings.Join(strings.Fields(strings.TrimSpace(buf.String())), " "))
+		rest := buf.String()[next:]
 		buf.Reset()
-		buf.WriteString(strings.TrimLeft(rest, " \t\r\n"))
+		if !sqltext.Blank(rest) {
+			buf.WriteString(strings.TrimLeft(rest, " \t\r\n"))
+		}
 		for _, st := range stmts {
 			if err := s.execute(ctx, st); err != nil {
-				s.fail(err)
+				s.fail("", err)
 			}
 		}
 	}
@@ -345,8 +530,22 @@ func (s *shell) session(ctx context.Context) (*sql.Conn, error) {
 	return c, nil
 }
 
-// execute runs one SQL statement and prints its result.
-func (s *shell) execute(ctx context.Context, stmt string) error {
+// execute runs one SQL statement and prints its result; with .timer on,
+// its time and Graph requests go to stderr.
+func (s *shell) execute(ctx context.Context, st sqltext.Statement) error {
+	if st.Class == sqltext.Replicate {
+		return errors.New("REPLICATE copies into another database, so it runs outside the shell: " +
+			"planner replicate [--sandbox | --profile P] --to DEST 'REPLICATE ...;'")
+	}
+	if s.guarded && s.safeUpdates && st.WritesEveryRow() {
+		verb := "UPDATE"
+		if st.Class == sqltext.Delete {
+			verb = "DELETE"
+		}
+		return fmt.Errorf("safe updates: %s without WHERE would change every row of every plan %s can reach; "+
+			"add a WHERE clause, or turn the guard off (.safe-updates off in the shell, --safe-updates=false on the command line)",
+			verb, s.label)
+	}
 	conn, err := s.session(ctx)
 	if err != nil {
 		return err
@@ -361,8 +560,8 @@ func (s *shell) execute(ctx context.Context, stmt string) error {
 		s.mu.Unlock()
 		cancel()
 	}()
-	start, req0, thr0 := time.Now(), s.src.conn.Requests(), s.src.conn.Throttled()
-	err = s.runStatement(qctx, conn, stmt)
+	start, req0, thr0 := time.Now(), s.src.conn.Requests(), s.src.conn.Throttling()
+	err = s.runStatement(qctx, conn, st)
 	s.mu.Lock()
 	interrupted := s.interrupted
 	s.mu.Unlock()
@@ -371,7 +570,7 @@ func (s *shell) execute(ctx context.Context, stmt string) error {
 		s.conn = nil
 	}
 	if s.timer {
-		fmt.Fprintln(s.out, timerLine(time.Since(start), s.src.conn.Requests()-req0, s.src.conn.Throttled()-thr0))
+		fmt.Fprintln(s.a.io.Stderr, timerLine(time.Since(start), s.src.conn.Requests()-req0, throttleNote(s.src.conn.Throttling().Sub(thr0))))
 	}
 	if interrupted && err != nil {
 		return errors.New("query cancelled (Ctrl-C)")
@@ -379,38 +578,58 @@ func (s *shell) execute(ctx context.Context, stmt string) error {
 	return err
 }
 
-func (s *shell) runStatement(ctx context.Context, conn *sql.Conn, stmt string) error {
-	if strings.EqualFold(firstKeyword(stmt), "REPLICATE") {
-		return errors.New("REPLICATE copies into another database, so it runs outside the shell: " +
-			"planner replicate [--sandbox | --profile P] --to DEST 'REPLICATE ...;'")
-	}
-	if !returnsRows(stmt) {
-		res, err := conn.ExecContext(ctx, stmt)
+func (s *shell) runStatement(ctx context.Context, conn *sql.Conn, st sqltext.Statement) error {
+	if !st.ReturnsRows() {
+		res, err := conn.ExecContext(ctx, st.Text)
 		if err != nil {
 			return err
 		}
-		if s.prompt {
-			if n, err := res.RowsAffected(); err == nil {
-				fmt.Fprintf(s.out, "OK, %d row(s) affected\n", n)
-			}
+		if n, err := res.RowsAffected(); err == nil {
+			s.commandTag(st.Class, n)
 		}
 		return nil
 	}
-	rows, err := conn.QueryContext(ctx, stmt)
+	rows, err := conn.QueryContext(ctx, st.Text)
 	if err != nil {
 		return err
 	}
-	_, err = format.Write(s.out, rows, s.opts)
+	n, err := format.Write(s.out, rows, s.opts)
 	cerr := rows.Close()
 	if err == nil {
 		err = cerr
 	}
+	if err == nil {
+		s.commandTag(st.Class, n) // INSERT/UPDATE/DELETE ... RETURNING
+	}
 	return err
+}
+
+// commandTag prints psql's command tag for a statement that changed rows:
+// "INSERT 0 n", "UPDATE n" or "DELETE n". It goes with the results in the
+// human modes and to stderr in the data modes, which it would corrupt.
+func (s *shell) commandTag(c sqltext.Class, n int64) {
+	var tag string
+	switch c {
+	case sqltext.Insert:
+		tag = fmt.Sprintf("INSERT 0 %d", n)
+	case sqltext.Update:
+		tag = fmt.Sprintf("UPDATE %d", n)
+	case sqltext.Delete:
+		tag = fmt.Sprintf("DELETE %d", n)
+	default:
+		return
+	}
+	w := s.out
+	switch s.opts.Mode {
+	case format.ModeCSV, format.ModeTSV, format.ModeJSON, format.ModeJSONL:
+		w = s.a.io.Stderr
+	}
+	fmt.Fprintln(w, tag)
 }
 
 // closeOutput ends an .output redirection.
 func (s *shell) closeOutput() error {
-	s.out = s.a.io.Stdout
+	s.out, s.outName = s.a.io.Stdout, "stdout"
 	if s.outFile == nil {
 		return nil
 	}
@@ -419,22 +638,46 @@ func (s *shell) closeOutput() error {
 	return err
 }
 
+// unquote removes one pair of matching quotes around a meta-command
+// argument: 'a b' or "a b".
+func unquote(s string) string {
+	if len(s) >= 2 && (s[0] == '\'' || s[0] == '"') && s[len(s)-1] == s[0] {
+		q := s[:1]
+		return strings.ReplaceAll(s[1:len(s)-1], q+q, q)
+	}
+	return s
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
 // meta runs a meta-command.
 func (s *shell) meta(ctx context.Context, line string) error {
 	fields := strings.Fields(line)
 	cmd, args := strings.ToLower(fields[0]), fields[1:]
-	arg := strings.TrimSpace(strings.TrimPrefix(line, fields[0]))
-	onOff := func(name string) (bool, error) {
+	arg := unquote(strings.TrimSpace(strings.TrimPrefix(line, fields[0])))
+	// setting handles an on|off setting: no argument shows it.
+	setting := func(name string, v *bool) error {
+		if len(args) == 0 {
+			fmt.Fprintf(s.out, "%s: %s\n", strings.TrimPrefix(name, "."), onOff(*v))
+			return nil
+		}
 		if len(args) != 1 {
-			return false, fmt.Errorf("%s: give on or off", name)
+			return fmt.Errorf("%s: give on or off", name)
 		}
 		switch strings.ToLower(args[0]) {
 		case "on", "yes", "true", "1":
-			return true, nil
+			*v = true
 		case "off", "no", "false", "0":
-			return false, nil
+			*v = false
+		default:
+			return fmt.Errorf("%s: give on or off, not %q", name, args[0])
 		}
-		return false, fmt.Errorf("%s: give on or off, not %q", name, args[0])
+		return nil
 	}
 	switch cmd {
 	case ".quit", ".exit", ".q":
@@ -444,8 +687,12 @@ func (s *shell) meta(ctx context.Context, line string) error {
 		fmt.Fprintln(s.out, "SQL: SQLite's, over the tables of .tables; SHOW TABLES and DESCRIBE <table> work too.")
 		return nil
 	case ".mode":
+		if len(args) == 0 {
+			fmt.Fprintf(s.out, "current output mode: %s\n", s.modeName())
+			return nil
+		}
 		if len(args) != 1 {
-			return fmt.Errorf(".mode: give one of %s (current: %s)", modeList(), s.modeName())
+			return fmt.Errorf(".mode: give one of %s", modeList())
 		}
 		m, err := format.ParseMode(args[0])
 		if err != nil {
@@ -454,23 +701,32 @@ func (s *shell) meta(ctx context.Context, line string) error {
 		s.opts.Mode = m
 		return nil
 	case ".headers", ".header":
-		on, err := onOff(".headers")
-		if err != nil {
+		on := !s.opts.NoHeaders
+		if err := setting(".headers", &on); err != nil {
 			return err
 		}
 		s.opts.NoHeaders = !on
 		return nil
 	case ".nullvalue":
+		if arg == "" && len(args) == 0 {
+			fmt.Fprintf(s.out, "nullvalue: %q\n", s.nullText())
+			return nil
+		}
 		v := arg
 		s.opts.Null = &v
 		return nil
 	case ".timer":
-		on, err := onOff(".timer")
-		if err != nil {
+		return setting(".timer", &s.timer)
+	case ".safe-updates", ".safeupdates":
+		if err := setting(".safe-updates", &s.safeUpdates); err != nil {
 			return err
 		}
-		s.timer = on
+		if len(args) > 0 && !s.guarded {
+			fmt.Fprintln(s.out, "(the sandbox is never guarded)")
+		}
 		return nil
+	case ".show":
+		return s.show()
 	case ".output", ".once":
 		if err := s.closeOutput(); err != nil {
 			return fmt.Errorf(".output: %w", err)
@@ -482,18 +738,23 @@ func (s *shell) meta(ctx context.Context, line string) error {
 		if err != nil {
 			return fmt.Errorf(".output: %w", err)
 		}
-		s.outFile, s.out = f, f
+		s.outFile, s.out, s.outName = f, f, arg
 		return nil
 	case ".read":
 		if arg == "" {
 			return errors.New(".read: give a file name")
+		}
+		if s.depth >= maxReadDepth {
+			return fmt.Errorf(".read %s: files read each other more than %d deep", arg, maxReadDepth)
 		}
 		f, err := os.Open(arg)
 		if err != nil {
 			return fmt.Errorf(".read: %w", err)
 		}
 		defer f.Close()
+		s.depth++
 		err = s.runScript(ctx, f, arg)
+		s.depth--
 		if errors.Is(err, errQuit) {
 			return nil
 		}
@@ -504,6 +765,43 @@ func (s *shell) meta(ctx context.Context, line string) error {
 		return s.showSchema(ctx, arg)
 	}
 	return fmt.Errorf("unknown command %s: enter .help for the list", fields[0])
+}
+
+// nullText is the text shown for NULL in the current mode.
+func (s *shell) nullText() string {
+	if s.opts.Null != nil {
+		return *s.opts.Null
+	}
+	m := s.opts.Mode
+	if m == "" {
+		m = format.ModeTable
+	}
+	return m.DefaultNull()
+}
+
+// show prints the settings (.show).
+func (s *shell) show() error {
+	safe := onOff(s.safeUpdates)
+	if !s.guarded {
+		safe += " (the sandbox is never guarded)"
+	}
+	width := "none"
+	if s.opts.MaxColumnWidth > 0 {
+		width = strconv.Itoa(s.opts.MaxColumnWidth)
+	}
+	for _, kv := range [][2]string{
+		{"source", s.label},
+		{"mode", s.modeName()},
+		{"headers", onOff(!s.opts.NoHeaders)},
+		{"nullvalue", strconv.Quote(s.nullText())},
+		{"output", s.outName},
+		{"timer", onOff(s.timer)},
+		{"safe-updates", safe},
+		{"max-width", width},
+	} {
+		fmt.Fprintf(s.out, "%12s: %s\n", kv[0], kv[1])
+	}
+	return nil
 }
 
 func (s *shell) modeName() string {
@@ -616,96 +914,12 @@ func (s *shell) showSchema(ctx context.Context, table string) error {
 	return nil
 }
 
-// sqlKeywords are offered by tab completion with the table and column names.
-var sqlKeywords = []string{"SELECT", "FROM", "WHERE", "GROUP", "BY", "ORDER", "LIMIT", "JOIN", "LEFT",
-	"INSERT", "INTO", "VALUES", "UPDATE", "SET", "DELETE", "AND", "OR", "NOT", "NULL", "COUNT", "DISTINCT",
-	"DESCRIBE", "SHOW", "TABLES", "HAVING", "AS", "ON", "IN", "LIKE", "IS", "WITH", "RETURNING"}
-
-// loadWords reads the completion candidates from the catalog, once.
-func (s *shell) loadWords() {
-	s.catOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		conn, err := s.session(ctx)
-		if err != nil {
-			return
-		}
-		rows, err := conn.QueryContext(ctx, "SELECT TableName, ColumnName FROM sys_columns")
-		if err != nil {
-			return
-		}
-		defer rows.Close()
-		seen := map[string]bool{}
-		add := func(w string) {
-			if !seen[w] {
-				seen[w] = true
-				s.words = append(s.words, w)
-			}
-		}
-		for rows.Next() {
-			var t, c string
-			if rows.Scan(&t, &c) == nil {
-				add(t)
-				add(c)
-			}
-		}
-		for _, m := range []string{".tables", ".schema", ".mode", ".headers", ".nullvalue", ".output", ".timer", ".read", ".help", ".quit"} {
-			add(m)
-		}
-		sort.Strings(s.words)
-	})
-}
-
-// complete is the line editor's word completer: table names, column
-// names, meta-commands and keywords matching the word before the cursor.
-func (s *shell) complete(line string, pos int) (head string, completions []string, tail string) {
-	s.loadWords()
-	runes := []rune(line)
-	if pos > len(runes) {
-		pos = len(runes)
-	}
-	start := pos
-	for start > 0 {
-		r := runes[start-1]
-		if r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
-			start--
-			continue
-		}
-		break
-	}
-	word := string(runes[start:pos])
-	head, tail = string(runes[:start]), string(runes[pos:])
-	qualifier := ""
-	if i := strings.LastIndexByte(word, '.'); i > 0 {
-		qualifier, word = word[:i+1], word[i+1:]
-	}
-	lw := strings.ToLower(word)
-	if lw == "" && qualifier == "" {
-		return head, nil, tail
-	}
-	for _, w := range s.words {
-		if strings.HasPrefix(strings.ToLower(w), lw) && (qualifier == "" || !strings.HasPrefix(w, ".")) {
-			completions = append(completions, qualifier+w)
-		}
-	}
-	if qualifier == "" {
-		for _, k := range sqlKeywords {
-			if strings.HasPrefix(strings.ToLower(k), lw) {
-				if strings.ToLower(word) == word {
-					k = strings.ToLower(k)
-				}
-				completions = append(completions, k)
-			}
-		}
-	}
-	return head, completions, tail
-}
-
 // timerLine is what .timer and --timer print after a statement.
-func timerLine(d time.Duration, requests, throttled int) string {
+// throttled is throttleNote's description of the throttled responses.
+func timerLine(d time.Duration, requests int, throttled string) string {
 	line := fmt.Sprintf("Run Time: %.3fs, Graph requests: %d", d.Seconds(), requests)
-	if throttled > 0 {
-		line += fmt.Sprintf(" (%d throttled and retried)", throttled)
+	if throttled != "" {
+		line += " (" + throttled + ")"
 	}
 	return line
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/plannersql/planner/graph/graphtest"
 )
 
 func TestPipedShellSession(t *testing.T) {
@@ -51,11 +53,10 @@ func TestPipedShellSession(t *testing.T) {
 		{"csv with ; in string", "Semi,Nada\na;b,\n"},
 		{"headers off", "\nno-header\n"},
 		{".nullvalue", "| <null> |"},
-		{".timer", "Graph requests: "},
 		{".read", "from-read"},
 		{"SHOW TABLES", "| TaskReferences "},
 		{"DESCRIBE", "| OrderHint "},
-		{".help", ".mode MODE"},
+		{".help", ".mode [MODE]"},
 	}
 	for _, c := range checks {
 		if !strings.Contains(r.stdout, c.want) {
@@ -67,8 +68,9 @@ func TestPipedShellSession(t *testing.T) {
 			t.Errorf("stdout has %q\n%s", unwanted, r.stdout)
 		}
 	}
-	if r.stderr != "" {
-		t.Errorf("stderr: %q", r.stderr)
+	// .timer writes to stderr, and nothing else goes there.
+	if !strings.HasPrefix(r.stderr, "Run Time: ") || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "Graph requests: ") {
+		t.Errorf("stderr: %q, want the one .timer line", r.stderr)
 	}
 	b, err := os.ReadFile(out)
 	if err != nil || !strings.Contains(string(b), "to-file") {
@@ -81,14 +83,16 @@ func TestPipedShellErrors(t *testing.T) {
 		name, stdin, wantErr, wantOut string
 		args                          []string
 	}{
-		{"bad SQL continues", "SELEC 1;\nSELECT 'next';\n", "Error: SQL logic error: near \"SELEC\": syntax error", "next", nil},
-		{"bail stops", "SELEC 1;\nSELECT 'next';\n", "Error: ", "", []string{"--bail"}},
-		{"unknown meta", ".bogus\n", "Error: unknown command .bogus: enter .help for the list", "", nil},
-		{"bad mode", ".mode xml\n", "Error: .mode:", "", nil},
-		{"missing table", "SELECT * FROM NoSuchTable;\n", "no such table", "", nil},
-		{".read missing file", ".read /nonexistent/x.sql\n", "Error: .read:", "", nil},
-		{".schema unknown", ".schema Nope\n", "Error: .schema: no table Nope", "", nil},
-		{"REPLICATE points to the command", "REPLICATE Tasks;\nSELECT 'next';\n", "Error: REPLICATE copies into another database, so it runs outside the shell: planner replicate", "next", nil},
+		{"bad SQL continues", "SELEC 1;\nSELECT 'next';\n", "Error: stdin:1: SQL logic error: near \"SELEC\": syntax error", "next", nil},
+		{"bail stops", "SELEC 1;\nSELECT 'next';\n", "Error: stdin:1: ", "", []string{"--bail"}},
+		{"bail stops in .read", ".read /nonexistent/x.sql\nSELECT 'next';\n", "Error: stdin:1: .read: ", "", []string{"--bail"}},
+		{"unknown meta", "\n.bogus\n", "Error: stdin:2: unknown command .bogus: enter .help for the list", "", nil},
+		{"bad mode", ".mode xml\n", "Error: stdin:1: .mode:", "", nil},
+		{"missing table", "SELECT 1;\n\nSELECT *\n  FROM NoSuchTable;\n", "Error: stdin:3: SQL logic error: no such table", "", nil},
+		{".read missing file", ".read /nonexistent/x.sql\n", "Error: stdin:1: .read:", "", nil},
+		{".schema unknown", ".schema Nope\n", "Error: stdin:1: .schema: no table Nope", "", nil},
+		{"REPLICATE points to the command", "REPLICATE Tasks;\nSELECT 'next';\n", "Error: stdin:1: REPLICATE copies into another database, so it runs outside the shell: planner replicate", "next", nil},
+		{"open string at the end", "SELECT 'a';\nSELECT 'open\n\n", "Error: stdin:2: the input ended inside a string opened at stdin:2, column 8, so the statement was not run", "", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -193,6 +197,8 @@ func TestBadInput(t *testing.T) {
 		{"bad DSN value", []string{"shell", "--dsn", "MaxConcurrency=lots"}, nil, ExitUsage, "MaxConcurrency"},
 		{"bad SQL", []string{"query", "--sandbox", "SELEC 1"}, nil, ExitError, `query: SQL logic error: near "SELEC"`},
 		{"two statements", []string{"query", "--sandbox", "SELECT 1; SELECT 2"}, nil, ExitUsage, "give one statement"},
+		{"meta-command in query", []string{"query", "--sandbox", ".tables"}, nil, ExitUsage, "query: .tables is a shell command"},
+		{"exit in query", []string{"query", "--sandbox", "exit"}, nil, ExitUsage, "query: exit is a shell command"},
 		{"bad format", []string{"query", "--sandbox", "--format", "xml", "SELECT 1"}, nil, ExitUsage, "xml"},
 		{"bad REPLICATE", []string{"replicate", "--sandbox", "REPLICATE Tasks WITH Bogus=1"}, nil, ExitUsage, "replicate: "},
 		{"unreachable destination", []string{"replicate", "--sandbox", "--to", "postgres://u:s3cret@127.0.0.1:1/db?connect_timeout=2"}, nil, ExitError, "destination postgres://u:xxxxx@127.0.0.1:1/db"},
@@ -203,8 +209,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown profile", []string{"query", "--profile", "nope", "SELECT 1"}, []string{"PLANNER_CONFIG=" + badConfig}, ExitError, "bogus_key"},
 		{"sandbox without serve", []string{"sandbox"}, nil, ExitUsage, "planner sandbox serve"},
 		{"bad throttle", []string{"sandbox", "serve", "--throttle", "often"}, nil, ExitUsage, "key=value"},
-		{"auth without profile in the config", []string{"auth", "status"}, nil, ExitError, "has no profile: add a [profiles.NAME] section"},
-		{"auth login without profile", []string{"auth", "login"}, nil, ExitUsage, "has no profile"},
+		{"auth without profile in the config", []string{"auth", "status"}, nil, ExitError, "(the default location) does not exist: create it with a [profiles.NAME] section"},
+		{"auth login without profile", []string{"auth", "login"}, nil, ExitUsage, "(the default location) does not exist"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,5 +231,215 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("stderr shows a password: %q", r.stderr)
 			}
 		})
+	}
+}
+
+// TestShellSettings: .mode, .headers, .timer, .nullvalue and .safe-updates
+// with no argument show their setting; .show shows them all.
+func TestShellSettings(t *testing.T) {
+	stdin := strings.Join([]string{
+		".mode", ".headers", ".timer", ".nullvalue", ".safe-updates",
+		".mode tsv", ".headers off", ".nullvalue ''", ".timer on",
+		".mode", ".headers", ".nullvalue",
+		".show",
+	}, "\n")
+	r := mustRun(t, runOpts{stdin: stdin}, "shell", "--sandbox")
+	want := "current output mode: table\nheaders: on\ntimer: off\nnullvalue: \"NULL\"\nsafe-updates: on\n" +
+		"current output mode: tsv\nheaders: off\nnullvalue: \"\"\n" +
+		"      source: sandbox\n        mode: tsv\n     headers: off\n   nullvalue: \"\"\n      output: stdout\n" +
+		"       timer: on\nsafe-updates: on (the sandbox is never guarded)\n   max-width: none\n"
+	if r.stdout != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", r.stdout, want)
+	}
+}
+
+func TestTSVAndMarkdownWithoutHeaders(t *testing.T) {
+	const q = "SELECT 'a' || char(9) || 'b' AS \"x\ty\", NULL AS n, 2 AS i"
+	r := mustRun(t, runOpts{}, "query", "--sandbox", "--format", "tsv", q)
+	if r.stdout != "x\\ty\tn\ti\na\\tb\t\t2\n" {
+		t.Errorf("tsv: %q", r.stdout)
+	}
+	r = mustRun(t, runOpts{stdin: ".mode tabs\n.headers off\n" + q + ";\n"}, "shell", "--sandbox")
+	if r.stdout != "a\\tb\t\t2\n" {
+		t.Errorf("shell tsv without headers: %q", r.stdout)
+	}
+	r = mustRun(t, runOpts{}, "query", "--sandbox", "--format", "markdown", "--no-headers", q)
+	if r.stdout != "| a\\tb | NULL | 2 |\n" {
+		t.Errorf("markdown without headers: %q", r.stdout)
+	}
+	r = mustRun(t, runOpts{stdin: ".mode markdown\n.headers off\n" + q + ";\n"}, "shell", "--sandbox")
+	if r.stdout != "| a\\tb | NULL | 2 |\n" {
+		t.Errorf("shell markdown without headers: %q", r.stdout)
+	}
+}
+
+// TestExitWordsWithoutSemicolon: exit, quit and help alone on a line are
+// commands, as in psql; inside a statement they are SQL.
+func TestExitWordsWithoutSemicolon(t *testing.T) {
+	for _, w := range []string{"exit", "quit", "QUIT;", "  exit  "} {
+		r := mustRun(t, runOpts{stdin: "SELECT 'before';\n" + w + "\nSELECT 'after';\n"}, "shell", "--sandbox")
+		if !strings.Contains(r.stdout, "before") || strings.Contains(r.stdout, "after") || r.stderr != "" {
+			t.Errorf("%q: stdout %q stderr %q", w, r.stdout, r.stderr)
+		}
+	}
+	r := mustRun(t, runOpts{stdin: "help\n"}, "shell", "--sandbox")
+	if !strings.Contains(r.stdout, ".safe-updates") {
+		t.Errorf("help: %q", r.stdout)
+	}
+	r = mustRun(t, runOpts{stdin: "SELECT 1 AS\nexit\n;\n"}, "shell", "--sandbox", "--mode", "csv")
+	if r.stdout != "exit\n1\n" {
+		t.Errorf("exit inside a statement: %q", r.stdout)
+	}
+}
+
+// TestScriptErrorLocations: errors in piped input and in .read files say
+// file:line, the line where the failing statement starts.
+func TestScriptErrorLocations(t *testing.T) {
+	dir := t.TempDir()
+	inc := filepath.Join(dir, "inc.sql")
+	os.WriteFile(inc, []byte("SELECT 1;\n-- two\nSELECT *\n  FROM Nope;\n.bogus\n"), 0o600)
+	stdin := "SELECT 1;\n/* a\n comment */ SELEC 2;\n\n.read " + inc + "\n.read " + filepath.Join(dir, "none.sql") + "\nSELECT 'x' AS\n  y, z;\n"
+	r := run(t, runOpts{stdin: stdin}, "shell", "--sandbox")
+	want := []string{
+		`Error: stdin:3: SQL logic error: near "SELEC"`,
+		"Error: " + inc + ":3: SQL logic error: no such table: Nope",
+		"Error: " + inc + ":5: unknown command .bogus",
+		"Error: stdin:6: .read: open ",
+		"Error: stdin:7: SQL logic error: no such column: z",
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if r.code != ExitError || len(lines) != len(want) {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d: %q, want %q...", i+1, lines[i], w)
+		}
+	}
+}
+
+// TestEndOfInput: a last statement without ';' is run, and the shell says
+// so (Ctrl-D does the same; see the pseudo-terminal test).
+func TestEndOfInput(t *testing.T) {
+	r := mustRun(t, runOpts{stdin: "SELECT 'first';\n-- the last one has no ';'\nSELECT\n  'last' AS x -- comment"}, "shell", "--sandbox", "--mode", "csv")
+	if r.stdout != "'first'\nfirst\nx\nlast\n" {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	if r.stderr != "planner: stdin:3: the input ended in a statement without ';'; running it\n" {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	r = mustRun(t, runOpts{stdin: "SELECT 1;\n-- nothing after\n/* closed */\n"}, "shell", "--sandbox")
+	if r.stderr != "" {
+		t.Errorf("a script ending in comments: stderr %q", r.stderr)
+	}
+	// Empty statements end nothing and leave no statement pending.
+	r = mustRun(t, runOpts{stdin: ";\n ;; -- x\n.mode csv\nSELECT 'y' AS v;\n"}, "shell", "--sandbox")
+	if r.stdout != "v\ny\n" || r.stderr != "" {
+		t.Errorf("empty statements: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+}
+
+// TestTimerOnStderr: with .output FILE, results go to the file and the
+// timer line to stderr.
+func TestTimerOnStderr(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out.txt")
+	r := mustRun(t, runOpts{stdin: ".output " + out + "\n.timer on\nSELECT 'result';\n"}, "shell", "--sandbox")
+	b, _ := os.ReadFile(out)
+	if !strings.Contains(string(b), "result") || strings.Contains(string(b), "Run Time") {
+		t.Errorf("file: %q", b)
+	}
+	if r.stdout != "" || !strings.HasPrefix(r.stderr, "Run Time: ") {
+		t.Errorf("stdout %q stderr %q", r.stdout, r.stderr)
+	}
+}
+
+// TestCommandTags: INSERT, UPDATE and DELETE say how many rows they changed,
+// as psql does, in the shell and in query; in csv the tag goes to stderr.
+func TestCommandTags(t *testing.T) {
+	stdin := strings.Join([]string{
+		"UPDATE Tasks SET Title = 'x' WHERE TaskId = (SELECT TaskId FROM Tasks ORDER BY TaskId LIMIT 1);",
+		"INSERT INTO Buckets (PlanId, Name) SELECT PlanId, 'b' FROM Plans ORDER BY PlanId LIMIT 2;",
+		"INSERT INTO Buckets (PlanId, Name) SELECT PlanId, 'c' FROM Plans ORDER BY PlanId LIMIT 1 RETURNING Name;",
+		"UPDATE Tasks SET Priority = 1 WHERE 0;",
+		"DELETE FROM Tasks;",
+		".mode csv",
+		"DELETE FROM Buckets WHERE Name = 'b';",
+	}, "\n")
+	r := mustRun(t, runOpts{stdin: stdin}, "shell", "--sandbox")
+	want := "UPDATE 1\nINSERT 0 2\n+------+\n| Name |\n+------+\n| c    |\n+------+\nINSERT 0 1\nUPDATE 0\nDELETE 48\n"
+	if r.stdout != want || r.stderr != "DELETE 2\n" {
+		t.Errorf("stdout:\n%s\nwant:\n%s\nstderr %q", r.stdout, want, r.stderr)
+	}
+	r = mustRun(t, runOpts{}, "query", "--sandbox", "DELETE FROM Tasks WHERE Priority >= 0")
+	if r.stdout != "DELETE 48\n" {
+		t.Errorf("query: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	r = mustRun(t, runOpts{}, "query", "--sandbox", "--format", "json", "INSERT INTO Buckets (PlanId, Name) SELECT PlanId, 'j' FROM Plans RETURNING Name")
+	if !strings.HasPrefix(r.stdout, "[\n{\"Name\":\"j\"}") || r.stderr != "INSERT 0 4\n" {
+		t.Errorf("query json: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+}
+
+// TestSafeUpdates: on an account other than the sandbox, UPDATE and DELETE
+// without a WHERE of their own are refused until the guard is turned off.
+func TestSafeUpdates(t *testing.T) {
+	srv := graphtest.NewServer(t)
+	dsn := emulatorDSN(srv)
+	tasks := srv.TaskCount()
+	refused := []string{
+		"DELETE FROM Tasks",
+		"delete from Tasks -- WHERE TaskId = 'x'",
+		"UPDATE Tasks SET Title = (SELECT Title FROM Tasks WHERE TaskId = 'x')",
+		"WITH x AS (SELECT TaskId FROM Tasks WHERE Priority = 1) DELETE FROM Tasks",
+	}
+	for _, q := range refused {
+		r := run(t, runOpts{stdin: q + ";\n"}, "shell", "--dsn", dsn)
+		if r.code != ExitError || !strings.Contains(r.stderr, "Error: stdin:1: safe updates: ") ||
+			!strings.Contains(r.stderr, "without WHERE would change every row") || !strings.Contains(r.stderr, ".safe-updates off") {
+			t.Errorf("shell %q: exit %d, stderr %q", q, r.code, r.stderr)
+		}
+		r = run(t, runOpts{}, "query", "--dsn", dsn, q)
+		if r.code != ExitError || !strings.Contains(r.stderr, "planner: query: safe updates: ") || !strings.Contains(r.stderr, "--safe-updates=false") {
+			t.Errorf("query %q: exit %d, stderr %q", q, r.code, r.stderr)
+		}
+	}
+	if got := srv.TaskCount(); got != tasks {
+		t.Fatalf("the guard let tasks go: %d of %d left", got, tasks)
+	}
+	// A WHERE of the statement's own passes, subquery or not.
+	r := mustRun(t, runOpts{}, "query", "--dsn", dsn,
+		"DELETE FROM Tasks WHERE TaskId IN (SELECT TaskId FROM Tasks ORDER BY TaskId LIMIT 2)")
+	if r.stdout != "DELETE 2\n" {
+		t.Errorf("DELETE with WHERE: %q %q", r.stdout, r.stderr)
+	}
+	// Turned off: the meta-command, then the flag.
+	r = mustRun(t, runOpts{stdin: ".safe-updates\n.safe-updates off\n.safe-updates\nUPDATE Plans SET Title = Title;\n"}, "shell", "--dsn", dsn)
+	if r.stdout != "safe-updates: on\nsafe-updates: off\nUPDATE 4\n" {
+		t.Errorf("shell .safe-updates off: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	left := mustRun(t, runOpts{}, "query", "--dsn", dsn, "--format", "csv", "--no-headers", "SELECT count(*) FROM Tasks").stdout
+	r = mustRun(t, runOpts{}, "query", "--dsn", dsn, "--safe-updates=false", "DELETE FROM Tasks")
+	if r.stdout != "DELETE "+left {
+		t.Errorf("query --safe-updates=false: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+}
+
+// TestBooleanIsZeroOrOne: BOOLEAN columns print 0 and 1 in every mode, as
+// SQLite holds them and the docs say.
+func TestBooleanIsZeroOrOne(t *testing.T) {
+	const q = "SELECT DISTINCT HasDescription FROM Tasks ORDER BY 1"
+	for mode, want := range map[string]string{
+		"csv":   "HasDescription\n0\n1\n",
+		"jsonl": "{\"HasDescription\":0}\n{\"HasDescription\":1}\n",
+		"line":  "HasDescription = 0\n\nHasDescription = 1\n",
+	} {
+		r := mustRun(t, runOpts{}, "query", "--sandbox", "--format", mode, q)
+		if r.stdout != want {
+			t.Errorf("%s: %q, want %q", mode, r.stdout, want)
+		}
+	}
+	r := mustRun(t, runOpts{}, "query", "--sandbox", "SELECT IsKey FROM sys_columns WHERE TableName = 'Tasks' AND ColumnName = 'TaskId'")
+	if !strings.Contains(r.stdout, "|     1 |") {
+		t.Errorf("table: %q", r.stdout)
 	}
 }

@@ -72,15 +72,35 @@ func (p *paneStream) String() string {
 	return p.buf.String()
 }
 
-// TestInteractiveShellTmux drives the shell on a real terminal (tmux):
-// the prompt, history recall with the up arrow, tab completion, and Ctrl-C
-// cancelling a slow query without leaving the shell.
-func TestInteractiveShellTmux(t *testing.T) {
+// paneWait bounds each wait for the pane to show something: a guard against
+// a hang, never a measure of speed (it is generous for loaded machines).
+const paneWait = 60 * time.Second
+
+// pane is a shell running on a real terminal (tmux), with its output
+// collected through pipe-pane.
+type pane struct {
+	t    *testing.T
+	tm   func(args ...string)
+	out  *paneStream
+	hist string
+}
+
+// startPane runs planner with args in a tmux pane with a private home.
+func startPane(t *testing.T, args ...string) *pane {
+	t.Helper()
+	return startPaneEnv(t, nil, args...)
+}
+
+// startPaneEnv is startPane with extra environment (NAME=value).
+func startPaneEnv(t *testing.T, env []string, args ...string) *pane {
+	t.Helper()
 	tmux, err := exec.LookPath("tmux")
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("tmux is not installed (CI=true)")
+		}
 		t.Skip("tmux is not installed")
 	}
-	srv := graphtest.NewServer(t)
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "tmux.sock")
 	fifo := filepath.Join(dir, "pane.fifo")
@@ -95,8 +115,15 @@ func TestInteractiveShellTmux(t *testing.T) {
 			t.Fatalf("tmux %v: %v: %s", args, err, out)
 		}
 	}
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	for _, e := range env {
+		quoted = append([]string{"'" + strings.ReplaceAll(e, "'", `'\''`) + "'"}, quoted...)
+	}
 	shellCmd := "read _; exec env HOME=" + dir + " XDG_CONFIG_HOME=" + dir + " PLANNER_HISTORY=" + hist +
-		" " + binary + " shell --dsn '" + emulatorDSN(srv) + "'"
+		" " + strings.Join(quoted[:len(env)], " ") + " " + binary + " " + strings.Join(quoted[len(env):], " ")
 	tm("-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "160", "-y", "40", "sh", "-c", shellCmd)
 	t.Cleanup(func() { exec.Command(tmux, "-S", sock, "kill-server").Run() })
 
@@ -116,71 +143,205 @@ func TestInteractiveShellTmux(t *testing.T) {
 	if !ok {
 		t.Fatal("open the pane FIFO")
 	}
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
 	tm("send-keys", "-t", "t", "Enter") // starts the shell
+	return &pane{t: t, tm: tm, out: p, hist: hist}
+}
 
-	const wait = 10 * time.Second
-	must := func(s string) {
-		t.Helper()
-		if !p.expect(t, s, wait) {
-			t.Fatalf("the pane never showed %q; it showed:\n%q", s, p.String())
-		}
+// must waits until the pane shows s (after what was last matched).
+func (p *pane) must(s string) {
+	p.t.Helper()
+	if !p.out.expect(p.t, s, paneWait) {
+		p.t.Fatalf("the pane never showed %q; it showed:\n%q", s, p.out.String())
 	}
-	must("planner> ")
-	typ := func(text string) {
-		t.Helper()
-		if strings.HasSuffix(text, ";") { // a trailing ';' separates tmux commands
-			text = strings.TrimSuffix(text, ";") + `\;`
-		}
-		tm("send-keys", "-t", "t", "-l", text)
+}
+
+// typ types text literally.
+func (p *pane) typ(text string) {
+	p.t.Helper()
+	if strings.HasSuffix(text, ";") { // a trailing ';' separates tmux commands
+		text = strings.TrimSuffix(text, ";") + `\;`
 	}
-	key := func(k string) { t.Helper(); tm("send-keys", "-t", "t", k) }
-	typ("SELECT 6*7 AS answer;")
-	key("Enter")
-	must("42")
-	must("planner> ")
+	p.tm("send-keys", "-t", "t", "-l", text)
+}
+
+// key sends a key such as Enter, Tab, Up or C-d.
+func (p *pane) key(k string) { p.t.Helper(); p.tm("send-keys", "-t", "t", k) }
+
+// exited waits for the shell to exit (the pane's output ends).
+func (p *pane) exited() {
+	p.t.Helper()
+	select {
+	case <-p.out.done:
+	case <-time.After(paneWait):
+		p.t.Fatalf("the shell did not exit:\n%q", p.out.String())
+	}
+}
+
+// TestInteractiveShellTmux drives the shell on a real terminal (tmux): the
+// prompt naming the DSN's host, history recall with the up arrow, tab
+// completion, and Ctrl-C cancelling a slow query without leaving the shell.
+func TestInteractiveShellTmux(t *testing.T) {
+	srv := graphtest.NewServer(t)
+	p := startPane(t, "shell", "--dsn", emulatorDSN(srv))
+	host := strings.TrimPrefix(srv.URL(), "http://")
+	prompt := "planner[" + host + "]> "
+	p.must("connected to " + host)
+	p.must(prompt)
+	p.typ("SELECT 6*7 AS answer;")
+	p.key("Enter")
+	p.must("42")
+	p.must(prompt)
 	// History: the up arrow recalls the statement.
-	key("Up")
-	must("SELECT 6*7 AS answer;")
-	key("Enter")
-	must("42")
-	must("planner> ")
+	p.key("Up")
+	p.must("SELECT 6*7 AS answer;")
+	p.key("Enter")
+	p.must("42")
+	p.must(prompt)
 	// Tab completion of a table name.
-	typ("SELECT count(*) AS n FROM TaskChec")
-	key("Tab")
-	must("TaskChecklistItems")
-	typ(";")
-	key("Enter")
-	must("35")
-	must("planner> ")
+	p.typ("SELECT count(*) AS n FROM TaskChec")
+	p.key("Tab")
+	p.must("TaskChecklistItems")
+	p.typ(";")
+	p.key("Enter")
+	p.must("35")
+	p.must(prompt)
+	// A continuation line has its own prompt, as wide as the first.
+	p.typ("SELECT 'two' ||")
+	p.key("Enter")
+	p.must(strings.Repeat(" ", len(prompt)-5) + "...> ")
+	p.typ("' lines';")
+	p.key("Enter")
+	p.must("two lines")
+	p.must(prompt)
 	// Ctrl-C cancels a slow query; the shell stays.
 	srv.SetLatency(30 * time.Second)
-	typ("SELECT count(*) FROM TaskDetails;")
-	key("Enter")
-	must("TaskDetails;")
+	p.typ("SELECT count(*) FROM TaskDetails;")
+	p.key("Enter")
+	p.must("TaskDetails;")
 	cancelled := false
 	for i := 0; i < 5 && !cancelled; i++ {
-		key("C-c")
-		cancelled = p.expect(t, "query cancelled", 2*time.Second)
+		p.key("C-c")
+		cancelled = p.out.expect(t, "query cancelled", paneWait/5)
 	}
 	if !cancelled {
-		t.Fatalf("Ctrl-C did not cancel the query:\n%q", p.String())
+		t.Fatalf("Ctrl-C did not cancel the query:\n%q", p.out.String())
 	}
 	srv.SetLatency(0)
-	must("planner> ")
-	typ("SELECT 'still' || ' alive';")
-	key("Enter")
-	must("still alive")
-	must("planner> ")
-	key("C-d")
+	p.must(prompt)
+	p.typ("SELECT 'still' || ' alive';")
+	p.key("Enter")
+	p.must("still alive")
+	p.must(prompt)
+	p.key("C-d")
 	// The history file is written before the shell exits; the pane's
 	// output ends when it does.
-	select {
-	case <-p.done:
-	case <-time.After(wait):
-		t.Fatalf("the shell did not exit on Ctrl-D:\n%q", p.String())
-	}
-	if b, err := os.ReadFile(hist); err != nil || !strings.Contains(string(b), "SELECT 6*7 AS answer;") {
+	p.exited()
+	if b, err := os.ReadFile(p.hist); err != nil || !strings.Contains(string(b), "SELECT 6*7 AS answer;") {
 		t.Fatalf("history file: %q, %v", b, err)
+	}
+}
+
+// TestCompletionTmux: tab completion never deletes what was typed; after
+// FROM it offers tables, elsewhere the columns of the statement's tables,
+// then keywords. Each completed statement is run, so a wrong completion
+// shows as an error instead of the row marker.
+func TestCompletionTmux(t *testing.T) {
+	p := startPane(t, "shell", "--sandbox")
+	const prompt = "planner[sandbox]> "
+	p.must(prompt)
+	// "Ta" after FROM: the tables share "Task", so Tab makes it "Task" (it
+	// used to leave "T", counting the keyword TABLES); a second Tab lists
+	// them.
+	p.typ("SELECT 'a-' || count(*) AS r FROM Ta")
+	p.key("Tab")
+	p.must("FROM Task")
+	p.key("Tab")
+	p.must("TaskChecklistItems")
+	p.must("Tasks")
+	p.typ("s;")
+	p.key("Enter")
+	p.must("| a-48")
+	p.must(prompt)
+	// Lower case: completed in the catalog's spelling, never shorter.
+	p.typ("SELECT 'b-' || count(*) AS r FROM ta")
+	p.key("Tab")
+	p.must("FROM Task")
+	p.typ("s;")
+	p.key("Enter")
+	p.must("| b-48")
+	p.must(prompt)
+	// Columns of the statement's table (Buckets has one column "Na...").
+	p.typ("SELECT 'c-' || count(*) AS r FROM Buckets WHERE Na")
+	p.key("Tab")
+	p.must("WHERE Name")
+	p.typ(" IS NOT NULL;")
+	p.key("Enter")
+	p.must("| c-")
+	p.must(prompt)
+	// A qualified column through an alias.
+	p.typ("SELECT 'd-' || count(*) AS r FROM Tasks t WHERE t.PercentC")
+	p.key("Tab")
+	p.must("t.PercentComplete")
+	p.typ(" >= 0;")
+	p.key("Enter")
+	p.must("| d-48")
+	p.must(prompt)
+	// Keywords after the names, in the case typed.
+	p.typ("select 'e-' || count(*) as r from Plans wher")
+	p.key("Tab")
+	p.must("Plans where")
+	p.typ(" 1;")
+	p.key("Enter")
+	p.must("| e-4")
+	p.must(prompt)
+}
+
+// TestCtrlDTmux: Ctrl-D with an unfinished statement runs it and says so,
+// as the end of piped input does. The shell is opened on a profile, which
+// the prompt names.
+func TestCtrlDTmux(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(cfg, []byte("[profiles.demo]\nSandbox = true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startPaneEnv(t, []string{"PLANNER_CONFIG=" + cfg}, "shell", "--profile", "demo")
+	p.must("planner[demo]> ")
+	p.typ("SELECT 'eof-' ||")
+	p.key("Enter")
+	p.must("...> ")
+	p.typ("'ran' AS r")
+	p.key("Enter")
+	p.must("...> ")
+	p.key("C-d")
+	p.must("the input ended in a statement without ';'; running it")
+	p.must("eof-ran")
+	p.exited()
+}
+
+// TestJobsRunTerminalTmux: on a terminal, 'jobs run' prints each table once
+// (in its summary), not again as an INFO log record; piped, the records
+// stay for the logs.
+func TestJobsRunTerminalTmux(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.toml")
+	db := filepath.Join(dir, "out.db")
+	if err := os.WriteFile(cfg, []byte("[jobs.j]\nsource = \"sandbox\"\nscript = \"REPLICATE Plans; REPLICATE Buckets;\"\n"+
+		"[[jobs.j.destinations]]\nurl = \"sqlite:"+db+"\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startPane(t, "jobs", "run", "--config", cfg)
+	p.must("job j → sqlite:")
+	p.must("2 tables: ")
+	p.exited()
+	out := p.out.String()
+	for _, table := range []string{"Plans", "Buckets"} {
+		if n := strings.Count(out, table); n != 1 {
+			t.Errorf("%s appears %d times on the terminal, want once (the summary):\n%s", table, n, out)
+		}
+	}
+	r := mustRun(t, runOpts{dir: dir}, "jobs", "run", "--config", cfg)
+	if !strings.Contains(r.stderr, "table=Plans") || !strings.Contains(r.stdout, "| Plans") {
+		t.Errorf("piped jobs run: the log should keep its per-table records\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 	}
 }

@@ -40,6 +40,17 @@
 // Expansion applies to every value except a job's inline script, which is
 // SQL text kept as written. Any unknown key is an error naming the file, the
 // line and the key. A relative sqlite: destination path is kept as written.
+//
+// Whoever can write the file decides where sign-ins and tokens go (GraphURL,
+// AuthorityURL, OAuthSettingsLocation, destination URLs) and, since ${NAME}
+// may place any environment variable in any value, which variables are sent
+// there. So on Unix, Load refuses a file that group or others may write, in a
+// directory that group or others may write (unless sticky, like /tmp), or that
+// belongs to another user than the current one or root — as ssh refuses such
+// a ~/.ssh/config — and says which chmod fixes it. A symbolic link is checked
+// at both ends. That check is the defence: ${NAME} itself is not restricted,
+// since only the file's owner, who can read the environment anyway, can
+// write the file.
 package config
 
 import (
@@ -89,10 +100,15 @@ type LoadOptions struct {
 	// keys and used to suggest the closest name.
 	PropertyNames []string
 	// MustExist makes a missing file an error. A missing file named by
-	// $PLANNER_CONFIG is always an error; otherwise it loads as empty.
+	// $PLANNER_CONFIG or given with --config (Origin) is always an error;
+	// otherwise it loads as empty.
 	MustExist bool
 	// LookupEnv resolves ${NAME} references (default os.LookupEnv).
 	LookupEnv func(name string) (string, bool)
+	// Origin says where the path came from, for messages about the file,
+	// such as "given with --config". Empty: Load works it out ("named by
+	// PLANNER_CONFIG", or "the default location").
+	Origin string
 }
 
 // File is a loaded configuration file.
@@ -100,7 +116,10 @@ type File struct {
 	// Path is the file's path as given to Load ("" for none).
 	Path string
 	// Exists reports whether the file was found.
-	Exists   bool
+	Exists bool
+	// Origin says where Path came from: "given with --config", "named by
+	// PLANNER_CONFIG", "the default location" (or "" when unknown).
+	Origin   string
 	profiles []*Profile
 	jobs     []Job
 }
@@ -219,13 +238,61 @@ func (f *File) Job(name string) (*Job, error) {
 	return nil, f.unknown("job", name, names)
 }
 
-func (f *File) unknown(what, name string, known []string) error {
-	where := f.Path
-	if where == "" {
-		where = "the configuration"
+// Describe names the file for messages: its path and where the path came
+// from, as in "/etc/planner.toml (named by PLANNER_CONFIG)".
+func (f *File) Describe() string {
+	switch {
+	case f.Path == "":
+		return "the configuration"
+	case f.Origin == "":
+		return f.Path
 	}
+	return f.Path + " (" + f.Origin + ")"
+}
+
+// Absent returns the error for a configuration file that does not exist,
+// saying where its name came from and what to do.
+func (f *File) Absent() error {
+	hint := "create it"
+	switch f.Origin {
+	case originFlag:
+		hint = "check the path, or leave out --config to use $" + EnvVar + " or the default location"
+	case originEnv:
+		hint = "check the path, or unset " + EnvVar + " to use the default location"
+	case originDefault:
+		hint = "create it (see the README), or set $" + EnvVar + " to another file"
+	}
+	return fmt.Errorf("config: the configuration file %s does not exist: %s", f.Describe(), hint)
+}
+
+// The origins of a configuration file's path.
+const (
+	originFlag    = "given with --config"
+	originEnv     = "named by " + EnvVar
+	originDefault = "the default location"
+)
+
+// OriginFlag is the Origin of a path given on the command line.
+const OriginFlag = originFlag
+
+// origin works out where path came from when the caller did not say.
+func origin(path string) string {
+	if named := os.Getenv(EnvVar); named != "" {
+		if named == path {
+			return originEnv
+		}
+		return ""
+	}
+	if dir, err := os.UserConfigDir(); err == nil && path == filepath.Join(dir, "planner", "config.toml") {
+		return originDefault
+	}
+	return ""
+}
+
+func (f *File) unknown(what, name string, known []string) error {
+	where := f.Describe()
 	if !f.Exists && f.Path != "" {
-		return fmt.Errorf("config: no %s %q: %s does not exist; create it with a [%ss.%s] section", what, name, where, what, name)
+		return fmt.Errorf("config: no %s %q: the configuration file %s does not exist; create it with a [%ss.%s] section", what, name, where, what, name)
 	}
 	if len(known) == 0 {
 		return fmt.Errorf("config: no %s %q: %s defines no %ss; add a [%ss.%s] section", what, name, where, what, what, name)
@@ -236,21 +303,22 @@ func (f *File) unknown(what, name string, known []string) error {
 // Load reads and validates the configuration file at path. See the package
 // documentation for the format and for when a missing file is an error.
 func Load(path string, opts LoadOptions) (*File, error) {
-	f := &File{Path: path}
+	f := &File{Path: path, Origin: opts.Origin}
+	if f.Origin == "" {
+		f.Origin = origin(path)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			named := os.Getenv(EnvVar)
-			if opts.MustExist || (named != "" && named == path) {
-				how := ""
-				if named != "" && named == path {
-					how = fmt.Sprintf(" (named by %s)", EnvVar)
-				}
-				return nil, fmt.Errorf("config: the configuration file %s%s does not exist", path, how)
+			if opts.MustExist || f.Origin == originEnv || f.Origin == originFlag {
+				return nil, f.Absent()
 			}
 			return f, nil
 		}
-		return nil, fmt.Errorf("config: cannot read the configuration file: %w", err)
+		return nil, fmt.Errorf("config: cannot read the configuration file %s: %w", f.Describe(), err)
+	}
+	if err := checkPermissions(path); err != nil {
+		return nil, err
 	}
 	f.Exists = true
 	if err := f.parse(string(data), opts); err != nil {
@@ -520,11 +588,18 @@ func (p *parser) scalar(v any, line int, what string) (string, bool) {
 }
 
 // expand replaces ${NAME} with the environment variable NAME; $${ is a
-// literal ${.
+// literal ${. It reports the names the value referred to.
 func (p *parser) expand(s string, line int, key string) (string, bool) {
+	v, _, ok := p.expandVars(s, line, key)
+	return v, ok
+}
+
+// expandVars is expand, also returning the variables referred to.
+func (p *parser) expandVars(s string, line int, key string) (string, []string, bool) {
 	if !strings.Contains(s, "${") {
-		return s, true
+		return s, nil, true
 	}
+	var vars []string
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		if strings.HasPrefix(s[i:], "$${") {
@@ -544,17 +619,35 @@ func (p *parser) expand(s string, line int, key string) (string, bool) {
 		}
 		if end < 0 || !validEnvName(name) {
 			p.errorf(line, "value of %q has a malformed ${...} reference; write ${NAME} with NAME made of letters, digits and _ (or $${ for a literal ${)", key)
-			return "", false
+			return "", vars, false
 		}
+		vars = append(vars, name)
 		val, ok := p.opts.LookupEnv(name)
 		if !ok {
 			p.errorf(line, "value of %q refers to the environment variable %s, which is not set", key, name)
-			return "", false
+			return "", vars, false
 		}
 		b.WriteString(val)
 		i += end + 1
 	}
-	return b.String(), true
+	return b.String(), vars, true
+}
+
+// fromEmpty explains a value that is empty because the variables it is
+// made of are: " (it is made of ${A}, which is empty)".
+func fromEmpty(vars []string) string {
+	if len(vars) == 0 {
+		return ""
+	}
+	refs := make([]string, len(vars))
+	for i, v := range vars {
+		refs[i] = "${" + v + "}"
+	}
+	verb := "which is"
+	if len(vars) > 1 {
+		verb = "which are"
+	}
+	return fmt.Sprintf(" (it is made of %s, %s empty)", strings.Join(refs, " and "), verb)
 }
 
 func validEnvName(n string) bool {
@@ -593,6 +686,7 @@ func (p *parser) job(name string, v any, line int, lineOf func(...string) int) {
 	}
 	job := Job{Name: name, Line: line}
 	fields := map[string]string{}
+	fieldVars := map[string][]string{} // the ${NAME}s each field is made of
 	keys := sortedKeys(table)
 	nerr := len(p.errs)
 	for _, k := range keys {
@@ -620,9 +714,11 @@ func (p *parser) job(name string, v any, line int, lineOf func(...string) int) {
 			continue
 		}
 		if c != "script" {
-			if s, ok = p.expand(s, kl, k); !ok {
+			var vars []string
+			if s, vars, ok = p.expandVars(s, kl, k); !ok {
 				continue
 			}
+			fieldVars[c] = vars
 		}
 		fields[c] = s
 	}
@@ -632,7 +728,7 @@ func (p *parser) job(name string, v any, line int, lineOf func(...string) int) {
 	job.Source, job.Schedule, job.Script = fields["source"], fields["schedule"], fields["script"]
 	switch {
 	case job.Source == "":
-		p.errorf(line, "job %q has no source: set source = \"<profile>\" or \"%s\"", name, SandboxSource)
+		p.errorf(line, "job %q has no source%s: set source = \"<profile>\" or \"%s\"", name, fromEmpty(fieldVars["source"]), SandboxSource)
 	case strings.EqualFold(job.Source, SandboxSource):
 		job.Source = SandboxSource
 	default:
@@ -651,7 +747,7 @@ func (p *parser) job(name string, v any, line int, lineOf func(...string) int) {
 	case hasFile:
 		sf := fields["script_file"]
 		if sf == "" {
-			p.errorf(lineOf("jobs", name, "script_file"), "job %q: script_file is empty", name)
+			p.errorf(lineOf("jobs", name, "script_file"), "job %q: script_file is empty%s", name, fromEmpty(fieldVars["script_file"]))
 		} else {
 			if !filepath.IsAbs(sf) {
 				sf = filepath.Join(filepath.Dir(p.f.Path), sf)
@@ -704,6 +800,8 @@ func (p *parser) destinations(job string, v any, line int, key string, lineOf fu
 		}
 		d := Destination{Line: dl}
 		seen := map[string]bool{}
+		var urlVars []string
+		urlUnset := false // its ${NAME} is unset: that error says all
 		for _, k := range sortedKeys(e) {
 			kl := lineOf("jobs", job, key, idx, k)
 			if kl == 0 {
@@ -724,12 +822,14 @@ func (p *parser) destinations(job string, v any, line int, key string, lineOf fu
 				p.errorf(kl, "%q of destination %d of job %q must be a string", k, i+1, job)
 				continue
 			}
-			if s, ok = p.expand(s, kl, k); !ok {
+			var vars []string
+			if s, vars, ok = p.expandVars(s, kl, k); !ok {
+				urlUnset = urlUnset || c == "url"
 				continue
 			}
 			switch c {
 			case "url":
-				d.URL = s
+				d.URL, urlVars = s, vars
 			case "prefix":
 				d.Prefix = s
 			case "schema":
@@ -738,10 +838,12 @@ func (p *parser) destinations(job string, v any, line int, key string, lineOf fu
 				d.SourceName = s
 			}
 		}
-		if d.URL == "" && !seen["url"] {
+		switch {
+		case urlUnset:
+		case d.URL == "" && !seen["url"]:
 			p.errorf(dl, "destination %d of job %q has no url (postgres://..., mysql://..., sqlite:<file>)", i+1, job)
-		} else if strings.TrimSpace(d.URL) == "" {
-			p.errorf(lineOf("jobs", job, key, idx, "url"), "destination %d of job %q has an empty url", i+1, job)
+		case strings.TrimSpace(d.URL) == "":
+			p.errorf(lineOf("jobs", job, key, idx, "url"), "destination %d of job %q has an empty url%s", i+1, job, fromEmpty(urlVars))
 		}
 		out = append(out, d)
 	}

@@ -3,6 +3,7 @@ package format
 import (
 	"encoding/csv"
 	"strconv"
+	"strings"
 
 	"github.com/mattn/go-runewidth"
 
@@ -139,16 +140,14 @@ type markdownEnc struct {
 }
 
 func (e *markdownEnc) begin() {
-	if len(e.cols) == 0 {
+	if len(e.cols) == 0 || !e.headers {
 		return
 	}
 	o := e.out
 	o.byte('|')
 	for _, c := range e.cols {
 		o.byte(' ')
-		if e.headers {
-			o.str(escapeText(c.name, true))
-		}
+		o.str(escapeText(c.name, true))
 		o.str(" |")
 	}
 	o.str("\n|")
@@ -182,6 +181,50 @@ func (e *markdownEnc) row(vals []any) {
 }
 
 func (e *markdownEnc) end() {}
+
+// tsvEnc renders tab-separated values: one line per row, fields separated by
+// tabs, and \\, \t, \n and \r escaped with a backslash.
+type tsvEnc struct {
+	out     *output
+	cols    []column
+	headers bool
+	null    string
+}
+
+var tsvEscaper = strings.NewReplacer("\\", "\\\\", "\t", "\\t", "\n", "\\n", "\r", "\\r")
+
+func (e *tsvEnc) begin() {
+	if !e.headers || len(e.cols) == 0 {
+		return
+	}
+	for i, c := range e.cols {
+		if i > 0 {
+			e.out.byte('\t')
+		}
+		e.out.str(tsvEscaper.Replace(c.name))
+	}
+	e.out.byte('\n')
+}
+
+func (e *tsvEnc) row(vals []any) {
+	if len(e.cols) == 0 {
+		return
+	}
+	for i, v := range vals {
+		if i > 0 {
+			e.out.byte('\t')
+		}
+		if v == nil {
+			e.out.str(e.null) // as given: \N is PostgreSQL's NULL marker
+			continue
+		}
+		s, _ := textValue(v, e.cols[i].kind)
+		e.out.str(tsvEscaper.Replace(s))
+	}
+	e.out.byte('\n')
+}
+
+func (e *tsvEnc) end() {}
 
 // lineEnc renders sqlite3's line mode: one "name = value" line per column, names
 // right-aligned, a blank line between rows.

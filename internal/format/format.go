@@ -1,5 +1,5 @@
-// Package format renders query results as text: aligned tables, CSV, JSON, JSON
-// Lines, Markdown and sqlite3's line mode.
+// Package format renders query results as text: aligned tables, CSV, TSV, JSON,
+// JSON Lines, Markdown and sqlite3's line mode.
 //
 // Every mode streams from a [ResultSet], which *sql.Rows satisfies. Only the table
 // modes buffer, and only the first [Options.BufferRows] rows, to compute column
@@ -18,7 +18,8 @@
 //   - float64: the shortest decimal that reads back the same value (0.1, not
 //     0.1000000000000000055), with an exponent below 1e-6 and from 1e21, and
 //     NaN, Infinity and -Infinity (as strings in JSON).
-//   - Columns declared BOOLEAN (or BOOL) print true/false for 0/1 in every mode.
+//   - Columns declared BOOLEAN (or BOOL) hold SQLite's 0 and 1 and print them as
+//     integers in every mode, JSON included (a Go bool prints true or false).
 //   - In JSON and JSON Lines, columns declared JSON (or JSONB) whose value is valid
 //     JSON are embedded, compacted to one line; numbers stored as text in columns
 //     declared INTEGER, REAL, NUMERIC, DECIMAL … become JSON numbers.
@@ -28,7 +29,10 @@
 // as \xHH or \uHHHH, bytes that are not UTF-8 as \xHH, and the Unicode bidirectional
 // embedding, override and isolate controls, which would otherwise reorder the rest
 // of the line. A literal backslash is printed as is. Markdown writes line breaks as
-// <br> and escapes "|". CSV and JSON carry values unchanged.
+// <br> and escapes "|". CSV and JSON carry values unchanged. TSV writes a
+// backslash, tab, line feed and carriage return as \\, \t, \n and \r, so that
+// every row is one line and every tab separates fields (PostgreSQL's COPY text
+// format).
 //
 // Widths are measured in terminal cells with github.com/mattn/go-runewidth: East
 // Asian wide characters and emoji count 2, combining marks and zero-width joiners
@@ -53,6 +57,7 @@ const (
 	ModeTable    Mode = "table"    // aligned table with ASCII borders (+---+), sqlite3 ".mode table"
 	ModeBox      Mode = "box"      // aligned table with Unicode box-drawing borders, sqlite3 ".mode box"
 	ModeCSV      Mode = "csv"      // RFC 4180 via encoding/csv, LF line endings
+	ModeTSV      Mode = "tsv"      // tab-separated, with \t \n \r \\ escaped (PostgreSQL's text format)
 	ModeJSON     Mode = "json"     // one JSON array of objects, one object per line
 	ModeJSONL    Mode = "jsonl"    // JSON Lines: one object per line, no array
 	ModeMarkdown Mode = "markdown" // GitHub-flavoured Markdown table
@@ -61,11 +66,12 @@ const (
 
 // Modes returns the output modes, in the order help text should list them.
 func Modes() []Mode {
-	return []Mode{ModeTable, ModeBox, ModeCSV, ModeJSON, ModeJSONL, ModeMarkdown, ModeLine}
+	return []Mode{ModeTable, ModeBox, ModeCSV, ModeTSV, ModeJSON, ModeJSONL, ModeMarkdown, ModeLine}
 }
 
 // ParseMode returns the mode named s, ignoring case and surrounding space. It also
-// accepts "ndjson" for jsonl and "md" for markdown.
+// accepts "ndjson" for jsonl, "md" for markdown and "tabs" (sqlite3's name) for
+// tsv.
 func ParseMode(s string) (Mode, error) {
 	name := strings.ToLower(strings.TrimSpace(s))
 	switch name {
@@ -73,6 +79,8 @@ func ParseMode(s string) (Mode, error) {
 		return ModeJSONL, nil
 	case "md":
 		return ModeMarkdown, nil
+	case "tabs":
+		return ModeTSV, nil
 	}
 	for _, m := range Modes() {
 		if string(m) == name {
@@ -87,9 +95,9 @@ func ParseMode(s string) (Mode, error) {
 }
 
 // DefaultNull returns the text a mode prints for NULL unless Options.Null says
-// otherwise: "NULL", or "" for CSV. JSON modes always print null.
+// otherwise: "NULL", or "" for CSV and TSV. JSON modes always print null.
 func (m Mode) DefaultNull() string {
-	if m == ModeCSV {
+	if m == ModeCSV || m == ModeTSV {
 		return ""
 	}
 	return "NULL"
@@ -124,8 +132,9 @@ const DefaultBufferRows = 1000
 type Options struct {
 	// Mode is the output format; empty means ModeTable.
 	Mode Mode
-	// NoHeaders leaves out the header row of the table, box, CSV and markdown
-	// modes. A Markdown table needs a header row, so it gets an empty one.
+	// NoHeaders leaves out the header row of the table, box, CSV, TSV and
+	// markdown modes (markdown then prints only the rows, with no separator
+	// line, as sqlite3 does).
 	NoHeaders bool
 	// Null, when not nil, is the text printed for NULL in every mode but JSON;
 	// nil means Mode.DefaultNull().
@@ -218,6 +227,8 @@ func newEncoder(out *output, cols []column, opts Options) encoder {
 	switch opts.Mode {
 	case ModeCSV:
 		return newCSV(out, cols, !opts.NoHeaders, null)
+	case ModeTSV:
+		return &tsvEnc{out: out, cols: cols, headers: !opts.NoHeaders, null: null}
 	case ModeJSON:
 		return newJSON(out, cols, true)
 	case ModeJSONL:

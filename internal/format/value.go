@@ -24,7 +24,6 @@ type kind uint8
 const (
 	kindOther  kind = iota
 	kindJSON        // JSON, JSONB
-	kindBool        // BOOLEAN, BOOL
 	kindInt         // a type with INT in its name
 	kindNumber      // REAL, FLOAT, DOUBLE, NUMERIC, DECIMAL
 )
@@ -76,7 +75,10 @@ func kindOf(decl string) kind {
 	case t == "JSON" || t == "JSONB":
 		return kindJSON
 	case t == "BOOLEAN" || t == "BOOL":
-		return kindBool
+		// SQLite has no boolean type: its BOOLEAN columns hold 0 and 1,
+		// printed as the integers they are (a driver's Go bool prints
+		// true or false).
+		return kindInt
 	case strings.Contains(t, "INT"):
 		return kindInt
 	case strings.Contains(t, "REAL"), strings.Contains(t, "FLOA"), strings.Contains(t, "DOUB"),
@@ -89,11 +91,6 @@ func kindOf(decl string) kind {
 // textValue renders a non-NULL value as text, unescaped. numeric reports a number,
 // which the table modes align right.
 func textValue(v any, k kind) (s string, numeric bool) {
-	if k == kindBool {
-		if b, ok := boolOf(v); ok {
-			return strconv.FormatBool(b), false
-		}
-	}
 	switch x := v.(type) {
 	case string:
 		return x, (k == kindInt || k == kindNumber) && isJSONNumber(x)
@@ -130,33 +127,6 @@ func textValue(v any, k kind) (s string, numeric bool) {
 		return strconv.FormatBool(rv.Bool()), false
 	}
 	return fmt.Sprint(v), false
-}
-
-// boolOf reads a value of a BOOLEAN column.
-func boolOf(v any) (b, ok bool) {
-	switch x := v.(type) {
-	case bool:
-		return x, true
-	case int64:
-		return x != 0, true
-	case float64:
-		return x != 0, true
-	case string:
-		return parseBool(x)
-	case []byte:
-		return parseBool(string(x))
-	}
-	return false, false
-}
-
-func parseBool(s string) (b, ok bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "1", "t", "true", "y", "yes", "on":
-		return true, true
-	case "0", "f", "false", "n", "no", "off":
-		return false, true
-	}
-	return false, false
 }
 
 // formatFloat formats f as encoding/json does: the shortest representation that
@@ -240,10 +210,6 @@ func appendJSONValue(b []byte, v any, k kind) []byte {
 		return append(b, "null"...)
 	}
 	switch k {
-	case kindBool:
-		if x, ok := boolOf(v); ok {
-			return strconv.AppendBool(b, x)
-		}
 	case kindJSON:
 		if raw, ok := textOf(v); ok && json.Valid(raw) {
 			return appendCompactJSON(b, raw)

@@ -19,7 +19,9 @@
 // Slots must be at least [MinInterval] (10 minutes) apart: each run reads whole plans
 // from Microsoft Graph, and running more often gets the tenant throttled (HTTP 429) for
 // every client. "every 5m", "@every 1m" and cron expressions such as "*/5 * * * *" are
-// rejected with an error that says so ([ErrTooFrequent]).
+// rejected with an error that says so ([ErrTooFrequent]). A job whose source is the
+// sandbox reads no tenant, so [ParseWithMin] with [SandboxMinInterval] (one minute)
+// lets it run as often as every minute.
 //
 // # Slot alignment
 //

@@ -15,6 +15,11 @@ import (
 // Shorter intervals make Microsoft Graph throttle the whole tenant (HTTP 429).
 const MinInterval = 10 * time.Minute
 
+// SandboxMinInterval is the shortest distance between two slots of a job
+// whose source is the sandbox, which reads no tenant: one minute, the
+// scheduler's resolution, so that a newcomer can watch runs come.
+const SandboxMinInterval = time.Minute
+
 // acceptedForms is appended to parse errors so that the user sees what to write.
 const acceptedForms = `accepted forms: "every 10m", "every 15 minutes", "every 2 hours", "every 1 day", ` +
 	`"every 1 week", "every 1 month" (optionally followed by "at HH:MM" for days, weeks and months), ` +
@@ -34,6 +39,14 @@ func Parse(spec string) (Schedule, error) {
 // ParseInLocation is like Parse but computes slots in loc unless the specification
 // starts with CRON_TZ=. A nil loc means UTC.
 func ParseInLocation(spec string, loc *time.Location) (Schedule, error) {
+	return ParseWithMin(spec, loc, MinInterval)
+}
+
+// ParseWithMin is ParseInLocation with min, not MinInterval, as the shortest
+// distance allowed between two slots (SandboxMinInterval for a job reading
+// the sandbox). min is at least one minute.
+func ParseWithMin(spec string, loc *time.Location, min time.Duration) (Schedule, error) {
+	min = max(min, time.Minute)
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -54,7 +67,7 @@ func ParseInLocation(spec string, loc *time.Location) (Schedule, error) {
 			return nil, fmt.Errorf("schedule: schedule %q has a time zone but no schedule; %s", norm, acceptedForms)
 		}
 	}
-	c, err := parseFields(fields, loc)
+	c, err := parseFields(fields, loc, min)
 	if err != nil {
 		if errors.Is(err, ErrTooFrequent) {
 			return nil, fmt.Errorf("schedule: schedule %q: %w", norm, err)
@@ -66,8 +79,8 @@ func ParseInLocation(spec string, loc *time.Location) (Schedule, error) {
 	if !fires {
 		return nil, fmt.Errorf("schedule: schedule %q never fires (no such date); check the day-of-month and month fields", norm)
 	}
-	if gap < MinInterval {
-		return nil, fmt.Errorf("schedule: schedule %q: %w", norm, tooFrequent(gap))
+	if gap < min {
+		return nil, fmt.Errorf("schedule: schedule %q: %w", norm, tooFrequent(gap, min))
 	}
 	return c, nil
 }
@@ -89,10 +102,14 @@ func tzPrefix(field string) (string, bool) {
 	return "", false
 }
 
-func tooFrequent(d time.Duration) error {
+func tooFrequent(d, min time.Duration) error {
+	if min < MinInterval {
+		return fmt.Errorf("%w: slots %s apart, the minimum is %s; use \"every %s\" or a longer interval",
+			ErrTooFrequent, fmtDuration(d), fmtDuration(min), fmtDuration(min))
+	}
 	return fmt.Errorf("%w: slots %s apart, the minimum is %s because every run reads whole plans "+
 		"from Microsoft Graph and more frequent runs get the tenant throttled (HTTP 429); "+
-		"use \"every 10m\" or a longer interval", ErrTooFrequent, fmtDuration(d), fmtDuration(MinInterval))
+		"use \"every %s\" or a longer interval", ErrTooFrequent, fmtDuration(d), fmtDuration(min), fmtDuration(min))
 }
 
 // fmtDuration prints d without the zero units time.Duration.String adds ("10m", not
@@ -108,14 +125,14 @@ func fmtDuration(d time.Duration) string {
 	return s
 }
 
-func parseFields(fields []string, loc *time.Location) (*calendar, error) {
+func parseFields(fields []string, loc *time.Location, min time.Duration) (*calendar, error) {
 	head := strings.ToLower(fields[0])
 	switch head {
 	case "hourly", "daily", "weekly", "monthly":
 		unit := map[string]string{"hourly": "hour", "daily": "day", "weekly": "week", "monthly": "month"}[head]
-		return interval(1, unit, fields[1:], loc)
+		return interval(1, unit, fields[1:], loc, min)
 	case "every", "@every":
-		return parseEvery(fields[1:], loc)
+		return parseEvery(fields[1:], loc, min)
 	}
 	if strings.HasPrefix(head, "@") {
 		fields = append([]string{head}, fields[1:]...)
@@ -142,7 +159,7 @@ var maxCount = map[string]int64{
 var countUnit = regexp.MustCompile(`^([0-9]+)?([a-z]+)$`)
 
 // parseEvery parses what follows "every".
-func parseEvery(args []string, loc *time.Location) (*calendar, error) {
+func parseEvery(args []string, loc *time.Location, min time.Duration) (*calendar, error) {
 	var at []string
 	for i, a := range args {
 		if strings.EqualFold(a, "at") {
@@ -174,7 +191,7 @@ func parseEvery(args []string, loc *time.Location) (*calendar, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cannot read interval %q", args[0])
 		}
-		return duration(d, at, loc)
+		return duration(d, at, loc, min)
 	case 2:
 		v, err := strconv.ParseInt(args[0], 10, 32)
 		if err != nil {
@@ -188,11 +205,11 @@ func parseEvery(args []string, loc *time.Location) (*calendar, error) {
 	default:
 		return nil, fmt.Errorf("cannot read interval %q", strings.Join(args, " "))
 	}
-	return interval(n, unit, at, loc)
+	return interval(n, unit, at, loc, min)
 }
 
 // interval builds the schedule of "every n unit [at HH:MM]".
-func interval(n int64, unit string, at []string, loc *time.Location) (*calendar, error) {
+func interval(n int64, unit string, at []string, loc *time.Location, min time.Duration) (*calendar, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("interval must be positive, got %d %ss", n, unit)
 	}
@@ -201,11 +218,11 @@ func interval(n int64, unit string, at []string, loc *time.Location) (*calendar,
 	}
 	switch unit {
 	case "second":
-		return duration(time.Duration(n)*time.Second, at, loc)
+		return duration(time.Duration(n)*time.Second, at, loc, min)
 	case "minute":
-		return duration(time.Duration(n)*time.Minute, at, loc)
+		return duration(time.Duration(n)*time.Minute, at, loc, min)
 	case "hour":
-		return duration(time.Duration(n)*time.Hour, at, loc)
+		return duration(time.Duration(n)*time.Hour, at, loc, min)
 	}
 	mins, err := parseAt(at)
 	if err != nil {
@@ -226,15 +243,15 @@ func interval(n int64, unit string, at []string, loc *time.Location) (*calendar,
 }
 
 // duration builds the schedule of an interval given as a duration.
-func duration(d time.Duration, at []string, loc *time.Location) (*calendar, error) {
+func duration(d time.Duration, at []string, loc *time.Location, min time.Duration) (*calendar, error) {
 	const day = 24 * time.Hour
 	switch {
 	case d <= 0:
 		return nil, fmt.Errorf("interval must be positive, got %s", d)
-	case d < MinInterval:
-		return nil, tooFrequent(d)
+	case d < min:
+		return nil, tooFrequent(d, min)
 	case d%day == 0:
-		return interval(int64(d/day), "day", at, loc)
+		return interval(int64(d/day), "day", at, loc, min)
 	case d%time.Minute != 0:
 		return nil, fmt.Errorf("interval %s is not a whole number of minutes", d)
 	case d > day || day%d != 0:

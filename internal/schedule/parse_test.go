@@ -432,3 +432,31 @@ func BenchmarkNext(b *testing.B) {
 		})
 	}
 }
+
+// TestParseWithMin: a sandbox job may run every minute; a job reading a
+// tenant may not.
+func TestParseWithMin(t *testing.T) {
+	for _, spec := range []string{"every 1m", "every 2 minutes", "*/5 * * * *", "every 5m"} {
+		s, err := ParseWithMin(spec, time.UTC, SandboxMinInterval)
+		if err != nil {
+			t.Errorf("ParseWithMin(%q, sandbox): %v", spec, err)
+			continue
+		}
+		from := time.Date(2024, 5, 6, 10, 0, 30, 0, time.UTC)
+		if next := s.Next(from); next.Sub(from) > 5*time.Minute {
+			t.Errorf("%q: next slot %s after %s", spec, next, from)
+		}
+		if _, err := ParseInLocation(spec, time.UTC); !errors.Is(err, ErrTooFrequent) || !strings.Contains(err.Error(), "the minimum is 10m") {
+			t.Errorf("ParseInLocation(%q) = %v, want too frequent", spec, err)
+		}
+	}
+	for _, spec := range []string{"every 30 seconds", "every 0m"} {
+		if _, err := ParseWithMin(spec, time.UTC, SandboxMinInterval); err == nil {
+			t.Errorf("ParseWithMin(%q, sandbox) accepted it", spec)
+		}
+	}
+	_, err := ParseWithMin("every 30s", time.UTC, SandboxMinInterval)
+	if !errors.Is(err, ErrTooFrequent) || !strings.Contains(err.Error(), `the minimum is 1m; use "every 1m"`) {
+		t.Errorf("every 30s: %v", err)
+	}
+}

@@ -489,7 +489,7 @@ func (s *Scheduler) sleepUntil(ctx context.Context, j *job, slot time.Time) bool
 		t := s.clock.NewTimer(d)
 		if !announced {
 			announced = true
-			s.log.LogAttrs(ctx, slog.LevelDebug, "waiting for next slot", slog.String("job", j.Name), slog.Time("slot", slot))
+			s.log.LogAttrs(ctx, slog.LevelInfo, "next run", slog.String("job", j.Name), slog.Time("slot", slot))
 			s.emit(Event{Kind: EventSlotScheduled, Job: j.Name, Slot: slot})
 		}
 		select {

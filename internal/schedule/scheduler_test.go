@@ -741,3 +741,27 @@ func TestEventKindString(t *testing.T) {
 		t.Error("Stopping of a plain context is not nil")
 	}
 }
+
+// TestSchedulerLogsNextRunAtInfo: 'jobs serve' at the default log level
+// says when each job runs next.
+func TestSchedulerLogsNextRunAtInfo(t *testing.T) {
+	job := Job{Name: "sync", Schedule: every(t, "every 10m"), Func: func(ctx context.Context, r *Run) error { return nil }}
+	h := start(t, Options{}, job)
+	h.next(EventSlotScheduled, "sync", slotIs(hm(10, 10)))
+	h.cancel()
+	if err := h.wait(); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range h.logs.records(t) {
+		if r["msg"] == "next run" {
+			found = true
+			if r["level"] != "INFO" || r["job"] != "sync" || r["slot"] != "2024-05-06T10:10:00Z" {
+				t.Errorf("next-run record = %v, want level INFO, job sync, slot 10:10", r)
+			}
+		}
+	}
+	if !found {
+		t.Error("no 'next run' log record")
+	}
+}

@@ -1,0 +1,58 @@
+package driver
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/plannersql/planner/internal/sqltext"
+)
+
+func TestParamCount(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		sql  string
+		want int
+	}{
+		{"SELECT 1", 0},
+		{"SELECT ?, ?", 2},
+		{"SELECT ?3, ?", 4},
+		{"SELECT :a, :a, @b, $c, #d, $e::f(g)", 5},
+		{"SELECT '?', \"?\", [?], `?` -- ?\n /* ? */", 0},
+		{"SELECT 'it''s ?', ?", 1},
+		{`SELECT 'C:\', ?`, 1},
+	}
+	for _, tt := range tests {
+		if got := paramCount(sqltext.Lex(tt.sql)); got != tt.want {
+			t.Errorf("paramCount(%q) = %d, want %d", tt.sql, got, tt.want)
+		}
+	}
+}
+
+func TestRewrite(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		sql, want, returning string
+	}{
+		{"SHOW TABLES;", "SELECT TableName, Description, IsUpdatable FROM sys_tables", ""},
+		{"show tables like 'Task%' -- mine", "SELECT TableName, Description, IsUpdatable FROM sys_tables WHERE TableName LIKE 'Task%'", ""},
+		{`DESCRIBE "Tasks"`, "FROM sys_columns WHERE TableName = 'Tasks'", ""},
+		{"desc [tasks];", "FROM sys_columns WHERE TableName = 'Tasks'", ""},
+		{"SHOW COLUMNS FROM Buckets", "FROM sys_columns WHERE TableName = 'Buckets'", ""},
+		{"INSERT INTO Buckets (PlanId, Name) VALUES ('p', 'a RETURNING b') RETURNING BucketId, Name || '!';",
+			"INSERT INTO Buckets (PlanId, Name) VALUES ('p', 'a RETURNING b')", "BucketId, Name || '!'"},
+		{"SELECT \"Title\" || ' RETURNING ' FROM Tasks", "SELECT \"Title\" || ' RETURNING ' FROM Tasks", ""},
+	}
+	for _, tt := range tests {
+		q, err := rewrite(tt.sql)
+		if err != nil {
+			t.Errorf("rewrite(%q): %v", tt.sql, err)
+			continue
+		}
+		if !strings.Contains(q.sql, tt.want) || q.returning != tt.returning {
+			t.Errorf("rewrite(%q) = %q returning %q; want %q returning %q", tt.sql, q.sql, q.returning, tt.want, tt.returning)
+		}
+	}
+	if _, err := rewrite("DESCRIBE Nope"); err == nil || !strings.Contains(err.Error(), `no table named "Nope"`) {
+		t.Errorf("DESCRIBE Nope: %v", err)
+	}
+}

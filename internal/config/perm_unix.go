@@ -1,0 +1,65 @@
+//go:build unix
+
+package config
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// checkPermissions refuses a configuration file that someone other than
+// its user could have written, as ssh refuses such a ~/.ssh/config: a file
+// or directory writable by group or others (a directory with the sticky
+// bit, like /tmp, is safe: others cannot replace files in it), or a file or
+// directory of another user than this one or root. Whoever can write the
+// file decides where tokens go (GraphURL, AuthorityURL,
+// OAuthSettingsLocation) and, through ${NAME}, which environment variables
+// are sent there. A symbolic link is checked at both ends.
+func checkPermissions(path string) error {
+	paths := []string{path}
+	if real, err := filepath.EvalSymlinks(path); err == nil && real != path {
+		paths = append(paths, real)
+	}
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("config: cannot check the configuration file %s: %w", p, err)
+		}
+		if err := checkOwner(p, "configuration file", st); err != nil {
+			return err
+		}
+		if perm := st.Mode().Perm(); perm&0o022 != 0 {
+			return fmt.Errorf("config: refusing to read the configuration file %s: its mode %04o lets group or others write to it, "+
+				"so another user could redirect your sign-in and tokens or read your environment variables through ${NAME}; "+
+				"run `chmod go-w %s` (or `chmod 600 %s`)", p, perm, p, p)
+		}
+		dir := filepath.Dir(p)
+		dst, err := os.Stat(dir)
+		if err != nil {
+			return fmt.Errorf("config: cannot check the configuration file's directory %s: %w", dir, err)
+		}
+		if err := checkOwner(dir, "configuration file's directory", dst); err != nil {
+			return err
+		}
+		if perm := dst.Mode().Perm(); perm&0o022 != 0 && dst.Mode()&fs.ModeSticky == 0 {
+			return fmt.Errorf("config: refusing to read the configuration file %s: its directory %s has mode %04o, which lets group or others "+
+				"write to it, so another user could replace the file; run `chmod go-w %s` (or move the file to a private directory)",
+				p, dir, perm, dir)
+		}
+	}
+	return nil
+}
+
+// checkOwner refuses a file or directory of another user than this one or
+// root.
+func checkOwner(p, what string, st fs.FileInfo) error {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok || int(sys.Uid) == os.Geteuid() || sys.Uid == 0 {
+		return nil
+	}
+	return fmt.Errorf("config: refusing to read the configuration file: the %s %s belongs to another user (uid %d), "+
+		"who could change it; use a file of your own (--config or $%s)", what, p, sys.Uid, EnvVar)
+}

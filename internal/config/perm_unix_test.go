@@ -1,0 +1,91 @@
+//go:build unix
+
+package config
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLoadRefusesWritableConfig: a configuration file that group or others
+// could have written is refused with the chmod that fixes it, as ssh does;
+// a private one in a private or sticky directory is read.
+func TestLoadRefusesWritableConfig(t *testing.T) {
+	const body = "[profiles.p]\nTenant = \"contoso\"\n"
+	tests := []struct {
+		name      string
+		dirMode   fs.FileMode
+		fileMode  fs.FileMode
+		symlinkTo fs.FileMode // when not 0, the config is a link to a file of this mode in another directory
+		want      string      // "" when it loads
+	}{
+		{"private", 0o700, 0o600, 0, ""},
+		{"readable by others", 0o755, 0o644, 0, ""},
+		{"group-writable file", 0o700, 0o620, 0, "its mode 0620 lets group or others write to it"},
+		{"world-writable file", 0o700, 0o666, 0, "run `chmod go-w "},
+		{"group-writable directory", 0o770, 0o600, 0, "has mode 0770, which lets group or others write to it"},
+		{"world-writable sticky directory", 0o777 | fs.ModeSticky, 0o600, 0, ""},
+		{"link to a world-writable file", 0o700, 0, 0o666, "its mode 0666 lets group or others write"},
+		{"link to a private file", 0o700, 0, 0o600, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := t.TempDir()
+			dir := filepath.Join(base, "conf")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "config.toml")
+			if tt.symlinkTo != 0 {
+				target := filepath.Join(base, "real.toml")
+				writeMode(t, target, body, tt.symlinkTo)
+				if err := os.Symlink(target, path); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				writeMode(t, path, body, tt.fileMode)
+			}
+			if err := os.Chmod(dir, tt.dirMode); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(path, LoadOptions{})
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Load: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "chmod")):
+				t.Errorf("Load = %v, want an error with %q and the chmod that fixes it", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestLoadRefusesAnotherUsersConfig: a file of another user (not root)
+// is refused. Changing a file's owner needs root.
+func TestLoadRefusesAnotherUsersConfig(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("chown needs root")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	writeMode(t, path, "[profiles.p]\n", 0o600)
+	if err := os.Chown(path, 4321, 4321); err != nil {
+		t.Skipf("chown: %v", err)
+	}
+	_, err := Load(path, LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "belongs to another user (uid 4321)") {
+		t.Errorf("Load = %v, want a refusal naming the owner", err)
+	}
+}
+
+func writeMode(t *testing.T, path, body string, mode fs.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+}

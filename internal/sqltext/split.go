@@ -1,0 +1,325 @@
+package sqltext
+
+import "strings"
+
+// Class is what a statement does, as far as the CLI needs to know.
+type Class uint8
+
+// The statement classes.
+const (
+	// Other is any statement not listed below (CREATE, PRAGMA, BEGIN, ...).
+	Other Class = iota
+	// Query reads rows: SELECT, VALUES, WITH ... SELECT, EXPLAIN.
+	Query
+	// Insert adds rows: INSERT, REPLACE, WITH ... INSERT.
+	Insert
+	// Update changes rows: UPDATE, WITH ... UPDATE.
+	Update
+	// Delete removes rows: DELETE, WITH ... DELETE.
+	Delete
+	// Show is SHOW TABLES or SHOW COLUMNS.
+	Show
+	// Describe is DESCRIBE or DESC.
+	Describe
+	// Replicate is a REPLICATE statement.
+	Replicate
+	// Meta is a shell meta-command: a line starting with '.', or exit, quit
+	// or help alone on a line (see MetaLine).
+	Meta
+)
+
+var classNames = [...]string{Other: "OTHER", Query: "QUERY", Insert: "INSERT", Update: "UPDATE", Delete: "DELETE",
+	Show: "SHOW", Describe: "DESCRIBE", Replicate: "REPLICATE", Meta: "META"}
+
+// String names the class.
+func (c Class) String() string {
+	if int(c) < len(classNames) {
+		return classNames[c]
+	}
+	return "INVALID"
+}
+
+// Statement is one statement of a script.
+type Statement struct {
+	// Text is the statement from its first token to its last, comments
+	// between them included, without the terminating ';'.
+	Text string
+	// Pos is where the statement's first token starts.
+	Pos Pos
+	// End is the byte offset just past the statement's last token.
+	End int
+	// Next is the byte offset where the text after the statement starts:
+	// just past its ';', or the end of the script.
+	Next int
+	// Tokens are the statement's tokens without comments and without the
+	// terminating ';'.
+	Tokens []Token
+	// Terminated reports whether a ';' ended the statement; only the last
+	// statement of a script can lack one.
+	Terminated bool
+	// Class is what the statement does.
+	Class Class
+}
+
+// Open reports whether the statement ends inside a string or a quoted
+// identifier that is never closed, so it cannot be complete.
+func (s Statement) Open() (Token, bool) {
+	if n := len(s.Tokens); n > 0 && s.Tokens[n-1].Unterminated {
+		return s.Tokens[n-1], true
+	}
+	return Token{}, false
+}
+
+// Split splits a script into statements with SQLite's rules. Statements
+// end with ';' outside strings, quoted identifiers, comments and the body
+// of CREATE TRIGGER ... BEGIN ... END. The last statement is returned even
+// when no ';' ends it (Terminated is then false). Statements holding
+// nothing but comments are left out.
+func Split(src string) []Statement { return Options{}.Split(src) }
+
+// Split splits a script into statements (see Split).
+func (o Options) Split(src string) []Statement {
+	var out []Statement
+	var cur []Token // the current statement's tokens, comments included
+	trigger := triggerState{}
+	flush := func(next int, terminated bool) {
+		var sig []Token
+		for _, t := range cur {
+			if t.Kind != Comment {
+				sig = append(sig, t)
+			}
+		}
+		cur = cur[:0]
+		trigger = triggerState{}
+		if len(sig) == 0 {
+			return
+		}
+		first, last := sig[0], sig[len(sig)-1]
+		out = append(out, Statement{
+			Text: src[first.Pos.Offset:last.End], Pos: first.Pos, End: last.End, Next: next,
+			Tokens: sig, Terminated: terminated, Class: classify(sig),
+		})
+	}
+	l := newLexer(src, o)
+	for {
+		t, ok := l.next()
+		if !ok {
+			break
+		}
+		if t.IsOp(";") && trigger.ends() {
+			flush(t.End, true)
+			continue
+		}
+		if t.Kind != Comment {
+			trigger.see(t)
+		}
+		cur = append(cur, t)
+	}
+	flush(len(src), false)
+	return out
+}
+
+// triggerState follows sqlite3_complete()'s rule for CREATE TRIGGER: the
+// ';' between BEGIN and END ends statements of the trigger's body, not the
+// CREATE TRIGGER statement, which ends at "; END ;".
+type triggerState struct {
+	head      []string // the statement's first words, upper-cased
+	inTrigger bool     // the statement is [EXPLAIN [QUERY PLAN]] CREATE [TEMP] TRIGGER
+	afterSemi bool     // the previous token was a ';' of the body
+	afterEnd  bool     // the previous tokens were "; END"
+}
+
+func (s *triggerState) see(t Token) {
+	if s.inTrigger {
+		s.afterEnd = s.afterSemi && t.Is("END")
+		s.afterSemi = t.IsOp(";")
+		return
+	}
+	if len(s.head) >= 6 {
+		return
+	}
+	w := ""
+	if t.Kind == Word {
+		w = strings.ToUpper(t.Text)
+	}
+	s.head = append(s.head, w)
+	h, i := s.head, 0
+	if i < len(h) && h[i] == "EXPLAIN" {
+		i++
+		if i+1 < len(h) && h[i] == "QUERY" && h[i+1] == "PLAN" {
+			i += 2
+		}
+	}
+	if i >= len(h) || h[i] != "CREATE" {
+		return
+	}
+	i++
+	if i < len(h) && (h[i] == "TEMP" || h[i] == "TEMPORARY") {
+		i++
+	}
+	s.inTrigger = i == len(h)-1 && h[i] == "TRIGGER"
+}
+
+// ends reports whether a ';' seen now ends the statement.
+func (s *triggerState) ends() bool {
+	if !s.inTrigger || s.afterEnd {
+		return true
+	}
+	s.see(Token{Kind: Op, Text: ";"})
+	return false
+}
+
+// Blank reports whether src holds nothing but white space and closed
+// comments. A /* comment still open is not blank: more text may close it.
+func Blank(src string) bool {
+	l := newLexer(src, Options{})
+	for {
+		t, ok := l.next()
+		if !ok {
+			return true
+		}
+		if t.Kind != Comment || t.Unterminated {
+			return false
+		}
+	}
+}
+
+// Classify returns the class of the statement text (which may be a
+// meta-command line).
+func Classify(text string) Class {
+	if _, ok := MetaLine(text); ok {
+		return Meta
+	}
+	var sig []Token
+	for _, t := range Lex(text) {
+		if t.Kind != Comment {
+			sig = append(sig, t)
+		}
+	}
+	return classify(sig)
+}
+
+// MetaLine reports whether line is a shell meta-command: a line whose first
+// character (after white space) is '.', or exit, quit or help alone on the
+// line (as psql accepts them), optionally followed by ';'. cmd is the
+// command as a dot command: ".mode csv", ".exit", ".quit", ".help".
+func MetaLine(line string) (cmd string, ok bool) {
+	t := strings.TrimSpace(line)
+	if strings.HasPrefix(t, ".") {
+		return t, true
+	}
+	w := strings.ToLower(strings.TrimSpace(strings.TrimSuffix(t, ";")))
+	switch w {
+	case "exit", "quit", "help":
+		return "." + w, true
+	}
+	return "", false
+}
+
+// classify returns the class of a statement's significant tokens.
+func classify(toks []Token) Class {
+	i := 0
+	for i < len(toks) && toks[i].IsOp("(") { // (SELECT ...)
+		i++
+	}
+	if i >= len(toks) {
+		return Other
+	}
+	switch t := toks[i]; {
+	case t.Is("SELECT"), t.Is("VALUES"), t.Is("EXPLAIN"):
+		return Query
+	case t.Is("WITH"):
+		if v := mainVerb(toks); v >= 0 {
+			return classify(toks[v:])
+		}
+		return Query
+	case t.Is("INSERT"), t.Is("REPLACE"):
+		return Insert
+	case t.Is("UPDATE"):
+		return Update
+	case t.Is("DELETE"):
+		return Delete
+	case t.Is("SHOW"):
+		return Show
+	case t.Is("DESCRIBE"), t.Is("DESC"):
+		return Describe
+	case t.Is("REPLICATE"):
+		return Replicate
+	}
+	return Other
+}
+
+// mainVerb returns the index of the statement's verb after a WITH clause:
+// the first SELECT, VALUES, INSERT, REPLACE, UPDATE or DELETE outside the
+// parentheses of the common table expressions; -1 when there is none.
+func mainVerb(toks []Token) int {
+	if len(toks) == 0 || !toks[0].Is("WITH") {
+		return 0
+	}
+	depth := 0
+	for i, t := range toks {
+		switch {
+		case t.IsOp("("):
+			depth++
+		case t.IsOp(")"):
+			depth--
+		case depth == 0 && (t.Is("SELECT") || t.Is("VALUES") || t.Is("INSERT") || t.Is("REPLACE") ||
+			t.Is("UPDATE") || t.Is("DELETE")):
+			return i
+		}
+	}
+	return -1
+}
+
+// topLevel reports whether the statement has the word w outside all
+// parentheses after its verb (so not in a common table expression or a
+// subquery).
+func (s Statement) topLevel(w string) bool {
+	v := mainVerb(s.Tokens)
+	if v < 0 {
+		return false
+	}
+	depth := 0
+	for _, t := range s.Tokens[v:] {
+		switch {
+		case t.IsOp("("):
+			depth++
+		case t.IsOp(")"):
+			depth--
+		case depth == 0 && t.Is(w):
+			return true
+		}
+	}
+	return false
+}
+
+// WritesEveryRow reports an UPDATE or DELETE with no WHERE clause of its
+// own: one in a common table expression or a subquery does not count.
+// This is the shell's safe-update guard (MySQL's --safe-updates).
+func (s Statement) WritesEveryRow() bool {
+	return (s.Class == Update || s.Class == Delete) && !s.topLevel("WHERE")
+}
+
+// ReturnsRows reports whether the statement is run as a query that may
+// return rows rather than executed for its effect: queries, SHOW, DESCRIBE,
+// PRAGMA and other statements SQLite answers with rows, and INSERT, UPDATE
+// and DELETE with a RETURNING clause.
+func (s Statement) ReturnsRows() bool {
+	switch s.Class {
+	case Query, Show, Describe:
+		return true
+	case Insert, Update, Delete:
+		return s.topLevel("RETURNING")
+	case Replicate, Meta:
+		return false
+	}
+	if len(s.Tokens) == 0 {
+		return false
+	}
+	switch strings.ToUpper(s.Tokens[0].Text) {
+	case "CREATE", "DROP", "ALTER", "BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE",
+		"ATTACH", "DETACH", "VACUUM", "REINDEX", "ANALYZE":
+		return false
+	}
+	return true
+}
