@@ -83,6 +83,9 @@ func decode(r *http.Request, v any) error {
 		if errors.Is(err, io.EOF) {
 			return errorf(http.StatusBadRequest, "the request has no JSON body")
 		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return errorf(http.StatusBadRequest, "the request body is not valid JSON (it ends early)")
+		}
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
 		switch {

@@ -550,6 +550,11 @@ func (s *Server) saveJob(name string, in jobInput, create bool) error {
 	if err != nil {
 		return err
 	}
+	if in.Alerts != nil {
+		if err := checkJobAlerts(*in.Alerts); err != nil {
+			return err
+		}
+	}
 	if old != nil && old.ScriptFile != "" && r.script != oldScript {
 		if err := writeScriptFile(old.ScriptFile, r.script); err != nil {
 			return errorf(http.StatusConflict, "job %s: %v", name, err)
@@ -664,8 +669,8 @@ func writeScriptFile(path, script string) error {
 	return nil
 }
 
-// saveJobAlerts writes [alerts.jobs.<name>] into console.toml.
-func (s *Server) saveJobAlerts(name string, in jobAlertsInput) error {
+// checkJobAlerts validates a job's alert settings.
+func checkJobAlerts(in jobAlertsInput) error {
 	switch in.On {
 	case "", alertOnFailure, alertOnAlways, alertOnNever:
 	default:
@@ -680,6 +685,14 @@ func (s *Server) saveJobAlerts(name string, in jobAlertsInput) error {
 		if err := checkWebhookURL(in.WebhookURL); err != nil {
 			return fieldError("alerts.webhook_url", "%v", err)
 		}
+	}
+	return nil
+}
+
+// saveJobAlerts writes [alerts.jobs.<name>] into console.toml.
+func (s *Server) saveJobAlerts(name string, in jobAlertsInput) error {
+	if err := checkJobAlerts(in); err != nil {
+		return err
 	}
 	kv := [][2]string{{"on", in.On}, {"email_to", strings.Join(in.EmailTo, ", ")}}
 	if in.Slow != nil {

@@ -113,6 +113,9 @@ func (s *Server) startSignIn(source string, in signInInput) (signInFlow, error) 
 	if err := s.sourceExists(source); err != nil {
 		return signInFlow{}, err
 	}
+	if s.isSandbox(source) {
+		return signInFlow{}, errorf(http.StatusBadRequest, "source %s is the sandbox, which needs no sign-in", source)
+	}
 	key := strings.ToLower(source)
 	ss := s.signins
 	ss.mu.Lock()
@@ -215,6 +218,9 @@ func (s *Server) signOut(ctx context.Context, source string) (bool, error) {
 	if err := s.sourceExists(source); err != nil {
 		return false, err
 	}
+	if s.isSandbox(source) {
+		return false, errorf(http.StatusBadRequest, "source %s is the sandbox, which needs no sign-in", source)
+	}
 	cfg := sourceConfig(source)
 	refuseHooks(cfg)
 	cn, err := s.opts.NewConnector(cfg)
@@ -228,4 +234,20 @@ func (s *Server) signOut(ctx context.Context, source string) (bool, error) {
 	}
 	s.catalog.forget(source)
 	return had, nil
+}
+
+// isSandbox reports whether source opens the sandbox (the built-in one, or
+// a profile with Sandbox = true).
+func (s *Server) isSandbox(source string) bool {
+	if strings.EqualFold(source, sandboxName) {
+		return true
+	}
+	cfg := sourceConfig(source)
+	refuseHooks(cfg)
+	cn, err := s.opts.NewConnector(cfg)
+	if err != nil {
+		return false
+	}
+	defer cn.Close()
+	return cn.Config().Sandbox
 }
