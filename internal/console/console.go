@@ -98,6 +98,9 @@ type Options struct {
 	Clock schedule.Clock
 	// Retry is the retry policy of failed scheduled runs.
 	Retry schedule.RetryPolicy
+	// OnSchedulerEvent, when set, receives every event of the job
+	// schedulers (see schedule.Options.OnEvent).
+	OnSchedulerEvent func(schedule.Event)
 	// NewConnector opens a source (default driver.NewConnector). The
 	// console sets the sign-in hooks of cfg before calling it.
 	NewConnector func(cfg *driver.Config) (*driver.Connector, error)

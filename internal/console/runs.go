@@ -215,7 +215,7 @@ func (m *runManager) reconcile() {
 			continue
 		}
 		sc, _ := schedule.Parse(spec)
-		sched, err := schedule.New(schedule.Options{Clock: m.s.opts.Clock, Logger: m.s.log, Retry: m.s.opts.Retry},
+		sched, err := schedule.New(schedule.Options{Clock: m.s.opts.Clock, Logger: m.s.log, Retry: m.s.opts.Retry, OnEvent: m.s.opts.OnSchedulerEvent},
 			schedule.Job{Name: name, Schedule: sc, Func: m.scheduled(name)})
 		if err != nil {
 			m.s.log.Error("job not scheduled", "job", name, "err", err)
@@ -312,12 +312,14 @@ func (m *runManager) runNow(name string) (*runSummary, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.mu.Lock()
+	sum := a.detail.runSummary
+	m.mu.Unlock()
 	m.manual.Add(1)
 	go func() {
 		defer m.manual.Done()
 		_ = m.execute(context.WithoutCancel(base), a, job)
 	}()
-	sum := a.detail.runSummary
 	return &sum, nil
 }
 
@@ -358,8 +360,7 @@ func (m *runManager) execute(ctx context.Context, a *activeRun, job config.Job) 
 	} else {
 		logger.Info("run finished")
 	}
-	d := m.finish(a, job, results, err, cancelled)
-	m.s.alerts.runFinished(job.Name, d, m.history(job.Name))
+	m.finish(a, job, results, err, cancelled)
 	go m.reconcile() // the scheduler calling execute may be the one to restart
 	if cancelled {
 		return schedule.Permanent(errCancelled)
@@ -369,7 +370,11 @@ func (m *runManager) execute(ctx context.Context, a *activeRun, job config.Job) 
 
 // finish turns a run's results into its record, stores it and ends the run.
 func (m *runManager) finish(a *activeRun, job config.Job, results []DestinationResult, err error, cancelled bool) *runDetail {
-	d := a.detail
+	// Readers copy the record under m.mu: fill a copy, then swap it in.
+	m.mu.Lock()
+	d := new(runDetail)
+	*d = *a.detail
+	m.mu.Unlock()
 	now := m.s.now().UTC()
 	d.Finished = &now
 	d.DurationMS = now.Sub(d.Started).Milliseconds()
@@ -426,6 +431,8 @@ func (m *runManager) finish(a *activeRun, job config.Job, results []DestinationR
 	}
 	d.Log = a.log.String()
 	m.mu.Lock()
+	*a.detail = *d
+	d = a.detail
 	delete(m.active, job.Name)
 	recs := append(m.records[job.Name], d)
 	if len(recs) > keepRuns {
@@ -440,6 +447,8 @@ func (m *runManager) finish(a *activeRun, job config.Job, results []DestinationR
 	if err := m.store(d); err != nil {
 		m.s.log.Warn("run record not saved", "job", job.Name, "run", d.ID, "err", err)
 	}
+	// Alerts are decided before the run is seen to end.
+	m.s.alerts.runFinished(job.Name, d, m.history(job.Name))
 	close(a.done)
 	return d
 }
@@ -460,7 +469,9 @@ func (m *runManager) cancelRun(job string, force bool) (*runSummary, error) {
 		return nil, errorf(http.StatusConflict, "job %s is not running", job)
 	}
 	a.requestStop()
+	m.mu.Lock()
 	sum := a.detail.runSummary
+	m.mu.Unlock()
 	return &sum, nil
 }
 
@@ -601,7 +612,12 @@ func (m *runManager) load() error {
 		}
 	}
 	for job, recs := range m.records {
-		sort.Slice(recs, func(i, j int) bool { return recs[i].ID < recs[j].ID })
+		sort.Slice(recs, func(i, j int) bool {
+			if !recs[i].Started.Equal(recs[j].Started) {
+				return recs[i].Started.Before(recs[j].Started)
+			}
+			return recs[i].ID < recs[j].ID
+		})
 		if len(recs) > keepRuns {
 			recs = recs[len(recs)-keepRuns:]
 		}

@@ -51,10 +51,10 @@
   }
 
   function showResult(target, ok, text) {
-    if (!target) { if (!ok) window.alert(text); return; }
+    if (!target) { if (ok === false) window.alert(text); return; }
     target.textContent = text;
-    target.classList.toggle('ok', ok);
-    target.classList.toggle('bad', !ok);
+    target.classList.toggle('ok', ok === true);
+    target.classList.toggle('bad', ok === false);
     const row = target.closest('.result-row');
     if (row) row.hidden = false;
   }
@@ -101,7 +101,7 @@
     const next = row && row.nextElementSibling;
     const target = next && next.classList.contains('result-row') ? $('.result', next) : null;
     btn.disabled = true;
-    showResult(target, true, 'Testing…');
+    showResult(target, null, 'Testing…');
     try {
       const r = await api('POST', btn.dataset.test);
       showResult(target, r.ok, btn.dataset.kind === 'source' ? sourceTestText(r) : destinationTestText(r));
@@ -448,7 +448,7 @@
       const out = $('#destination-test', form);
       clearErrors(form);
       btn.disabled = true;
-      showResult(out, true, 'Testing…');
+      showResult(out, null, 'Testing…');
       try {
         const body = { url: $('#destination-url', form).value.trim() };
         if (!create) body.name = form.dataset.name;
