@@ -757,6 +757,9 @@ func (s *Server) readCatalog(ctx context.Context, name string) (*catalogView, er
 			rows.Close()
 			return nil, err
 		}
+		if strings.HasPrefix(strings.ToLower(t.Name), "sys_") {
+			continue // the catalog itself is not replicated
+		}
 		t.Description, t.Columns = desc.String, []catalogColumn{}
 		idx[t.Name] = len(v.Tables)
 		v.Tables = append(v.Tables, t)

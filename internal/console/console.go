@@ -163,7 +163,10 @@ func New(opts Options) (*Server, error) {
 	if opts.Password == "" && opts.Token == "" {
 		return nil, errors.New("console: neither a password nor a login token is set")
 	}
-	s := &Server{opts: opts, log: opts.Logger, now: opts.Clock.Now}
+	s := &Server{opts: opts, now: opts.Clock.Now}
+	// Nothing the console logs (its own lines, the scheduler's, the runs')
+	// may show a secret.
+	s.log = slog.New(scrubHandler{inner: opts.Logger.Handler(), scrub: s.scrub})
 	s.auth = newAuthenticator(opts.Password, opts.Token, opts.TLS, opts.Port, s.now)
 	tmpl, err := parseTemplates()
 	if err != nil {
@@ -273,10 +276,17 @@ func (s *Server) refreshScrubber() {
 	}
 	if st, err := loadSettings(s.opts.SettingsPath); err == nil {
 		add(st.Alerts.SMTP.Password)
-		add(st.Alerts.WebhookURL)
 		add(st.Alerts.WebhookSecret)
+		hooks := []string{st.Alerts.WebhookURL}
 		for _, ja := range st.JobAlerts {
-			add(ja.WebhookURL)
+			hooks = append(hooks, ja.WebhookURL)
+		}
+		for _, h := range hooks {
+			add(h)
+			x, _ := expandEnv(h)
+			for _, sec := range append(urlSecrets(h), urlSecrets(x)...) {
+				add(sec)
+			}
 		}
 		for _, u := range st.Destinations {
 			for _, sec := range urlSecrets(u) {

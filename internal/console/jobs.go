@@ -445,24 +445,26 @@ func (s *Server) resolveJob(f *config.File, st *settings, in jobInput, old *conf
 			}
 		}
 		stmts := strings.TrimSpace(in.Statements)
-		if len(tables) == 0 && stmts == "" {
-			return nil, fieldError("tables", "pick at least one table, or write a REPLICATE statement")
-		}
-		if stmts != "" {
-			if chk := checkScript(stmts); !chk.OK {
-				return nil, &apiError{status: http.StatusUnprocessableEntity, field: "statements", line: chk.Line, column: chk.Column,
-					message: fmt.Sprintf("statements: line %d, column %d: %s", chk.Line, chk.Column, chk.Error)}
+		composed := composeScript(tables, stmts)
+		if chk := checkScript(composed); !chk.OK {
+			// The tables come first, one line each: report the position in
+			// the statements as typed.
+			if len(tables) == 0 && strings.Contains(chk.Error, "empty script") {
+				return nil, fieldError("tables", "pick at least one table, or write a REPLICATE statement")
 			}
+			line := chk.Line - len(tables)
+			if line < 1 {
+				return nil, fieldError("tables", "the tables do not parse: %s", chk.Error)
+			}
+			return nil, &apiError{status: http.StatusUnprocessableEntity, field: "statements", line: line, column: chk.Column,
+				message: fmt.Sprintf("statements: line %d, column %d: %s", line, chk.Column, chk.Error)}
 		}
 		// Keep the script as written when it says the same.
 		curTables, curRest := splitScript(oldScript)
 		if old != nil && slices.Equal(curTables, tables) && curRest == stmts {
 			r.script = oldScript
 		} else {
-			r.script = composeScript(tables, stmts)
-		}
-		if chk := checkScript(r.script); !chk.OK {
-			return nil, fieldError("statements", "the script does not parse: line %d, column %d: %s", chk.Line, chk.Column, chk.Error)
+			r.script = composed
 		}
 	}
 	// Destinations.

@@ -1,6 +1,9 @@
 package console
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
 	"net/url"
 	"sort"
 	"strings"
@@ -31,7 +34,7 @@ var secretQueryParams = []string{"password", "sslpassword", "passwd", "pwd"}
 // ${NAME} reference is not a secret and is shown as written. hasSecret
 // reports whether the URL holds a password of either kind.
 func displayURL(raw string) (shown string, hasSecret bool) {
-	u, err := url.Parse(raw)
+	u, back, err := parseWithRefs(raw)
 	if err != nil || u.Opaque != "" {
 		// sqlite:PATH and other opaque forms hold no credentials.
 		return raw, false
@@ -39,7 +42,7 @@ func displayURL(raw string) (shown string, hasSecret bool) {
 	if u.User != nil {
 		if p, ok := u.User.Password(); ok {
 			hasSecret = true
-			if !isReference(p) {
+			if !isReference(back(p)) {
 				u.User = url.UserPassword(u.User.Username(), mask)
 			}
 		}
@@ -52,7 +55,7 @@ func displayURL(raw string) (shown string, hasSecret bool) {
 		}
 		hasSecret = true
 		for i, v := range vs {
-			if !isReference(v) {
+			if !isReference(back(v)) {
 				vs[i] = mask
 				changed = true
 			}
@@ -61,7 +64,35 @@ func displayURL(raw string) (shown string, hasSecret bool) {
 	if changed {
 		u.RawQuery = q.Encode()
 	}
-	return unescapeMask(u.String()), hasSecret
+	return back(unescapeMask(u.String())), hasSecret
+}
+
+// parseWithRefs parses a URL that may hold ${NAME} references (which
+// url.Parse refuses in a user info): each is swapped for a placeholder,
+// and back returns a text with the references put back.
+func parseWithRefs(raw string) (*url.URL, func(string) string, error) {
+	var refs []string
+	var b strings.Builder
+	for i := 0; i < len(raw); {
+		if strings.HasPrefix(raw[i:], "${") {
+			if end := strings.IndexByte(raw[i:], '}'); end > 0 {
+				fmt.Fprintf(&b, "PLANNERREF%dX", len(refs))
+				refs = append(refs, raw[i:i+end+1])
+				i += end + 1
+				continue
+			}
+		}
+		b.WriteByte(raw[i])
+		i++
+	}
+	back := func(s string) string {
+		for n := len(refs) - 1; n >= 0; n-- {
+			s = strings.ReplaceAll(s, fmt.Sprintf("PLANNERREF%dX", n), refs[n])
+		}
+		return s
+	}
+	u, err := url.Parse(b.String())
+	return u, back, err
 }
 
 func isSecretParam(k string) bool {
@@ -96,8 +127,8 @@ func restoreURL(next, old string) (string, bool) {
 	if !strings.Contains(next, mask) {
 		return next, true
 	}
-	nu, err1 := url.Parse(strings.ReplaceAll(next, mask, "MASKED"))
-	ou, err2 := url.Parse(old)
+	nu, nback, err1 := parseWithRefs(strings.ReplaceAll(next, mask, "MASKED"))
+	ou, oback, err2 := parseWithRefs(old)
 	if err1 != nil || err2 != nil || old == "" {
 		return "", false
 	}
@@ -109,7 +140,7 @@ func restoreURL(next, old string) (string, bool) {
 		if !ok {
 			return "", false
 		}
-		nu.User = url.UserPassword(nu.User.Username(), op)
+		nu.User = url.UserPassword(nu.User.Username(), oback(op))
 	}
 	nq, oq := nu.Query(), ou.Query()
 	changed := false
@@ -120,7 +151,7 @@ func restoreURL(next, old string) (string, bool) {
 				if i >= len(ov) {
 					return "", false
 				}
-				vs[i] = ov[i]
+				vs[i] = oback(ov[i])
 				changed = true
 			}
 		}
@@ -128,7 +159,7 @@ func restoreURL(next, old string) (string, bool) {
 	if changed {
 		nu.RawQuery = nq.Encode()
 	}
-	return unescapeMask(nu.String()), true
+	return nback(unescapeMask(nu.String())), true
 }
 
 // urlSecrets returns the secrets a URL holds (its password and password
@@ -139,6 +170,19 @@ func urlSecrets(raw string) []string {
 		return nil
 	}
 	var out []string
+	// The path and query of a webhook may hold its token.
+	for _, seg := range strings.Split(u.Path, "/") {
+		if len(seg) >= 16 {
+			out = append(out, seg)
+		}
+	}
+	for k, vs := range u.Query() {
+		for _, v := range vs {
+			if len(v) >= 8 && !isSecretParam(k) {
+				out = append(out, v)
+			}
+		}
+	}
 	if u.User != nil {
 		if p, ok := u.User.Password(); ok {
 			out = append(out, p, url.PathEscape(p), url.QueryEscape(p))
@@ -183,4 +227,51 @@ func (sc *scrubber) scrub(s string) string {
 		}
 	}
 	return s
+}
+
+// scrubHandler is a slog.Handler that removes known secrets from the
+// message and the attributes of every record before passing it on.
+type scrubHandler struct {
+	inner slog.Handler
+	scrub func(string) string
+}
+
+func (h scrubHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.inner.Enabled(ctx, l) }
+
+func (h scrubHandler) Handle(ctx context.Context, r slog.Record) error {
+	nr := slog.NewRecord(r.Time, r.Level, h.scrub(r.Message), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		nr.AddAttrs(h.attr(a))
+		return true
+	})
+	return h.inner.Handle(ctx, nr)
+}
+
+func (h scrubHandler) attr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		return slog.String(a.Key, h.scrub(v.String()))
+	case slog.KindGroup:
+		var as []any
+		for _, g := range v.Group() {
+			as = append(as, h.attr(g))
+		}
+		return slog.Group(a.Key, as...)
+	case slog.KindAny:
+		return slog.String(a.Key, h.scrub(fmt.Sprint(v.Any())))
+	}
+	return slog.Attr{Key: a.Key, Value: v}
+}
+
+func (h scrubHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	clean := make([]slog.Attr, len(as))
+	for i, a := range as {
+		clean[i] = h.attr(a)
+	}
+	return scrubHandler{h.inner.WithAttrs(clean), h.scrub}
+}
+
+func (h scrubHandler) WithGroup(name string) slog.Handler {
+	return scrubHandler{h.inner.WithGroup(name), h.scrub}
 }

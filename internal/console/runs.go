@@ -347,7 +347,7 @@ func (m *runManager) execute(ctx context.Context, a *activeRun, job config.Job) 
 	a.cancel = cancel
 	m.mu.Unlock()
 	logger := slog.New(teeHandler{
-		slog.NewTextHandler(a.log, &slog.HandlerOptions{Level: slog.LevelInfo}),
+		scrubHandler{inner: slog.NewTextHandler(a.log, &slog.HandlerOptions{Level: slog.LevelInfo}), scrub: m.s.scrub},
 		m.s.log.Handler(),
 	}).With("run", a.detail.ID)
 	logger.Info("run started", "trigger", a.detail.Trigger, "attempt", a.detail.Attempt)
@@ -430,6 +430,12 @@ func (m *runManager) finish(a *activeRun, job config.Job, results []DestinationR
 		d.Status = statusOK
 	}
 	d.Log = a.log.String()
+	// Kept on disk before anyone can see the run ended.
+	if err := m.store(d); err != nil {
+		m.s.log.Warn("run record not saved", "job", job.Name, "run", d.ID, "err", err)
+	}
+	// Alerts are decided before anyone can see the run ended.
+	m.s.alerts.runFinished(job.Name, d, append([]runSummary{d.runSummary}, m.history(job.Name)...))
 	m.mu.Lock()
 	*a.detail = *d
 	d = a.detail
@@ -444,11 +450,6 @@ func (m *runManager) finish(a *activeRun, job config.Job, results []DestinationR
 	}
 	m.records[job.Name] = recs
 	m.mu.Unlock()
-	if err := m.store(d); err != nil {
-		m.s.log.Warn("run record not saved", "job", job.Name, "run", d.ID, "err", err)
-	}
-	// Alerts are decided before the run is seen to end.
-	m.s.alerts.runFinished(job.Name, d, m.history(job.Name))
 	close(a.done)
 	return d
 }

@@ -123,7 +123,7 @@ func TestRunNowAndCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	if h := e2.runs.history("nightly"); len(h) != 2 || h[1].ID != id {
-		t.Errorf("history after a restart: %+v", h)
+		t.Errorf("history after a restart: %+v (first run %s, second %s)", h, id, id2)
 	}
 }
 
