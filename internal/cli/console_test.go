@@ -54,7 +54,8 @@ func TestConsoleFlags(t *testing.T) {
 func TestConsoleServes(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.toml")
-	os.WriteFile(cfg, []byte("[jobs.j]\nsource = \"sandbox\"\nschedule = \"every 1h\"\nscript = \"REPLICATE Plans;\"\n[[jobs.j.destinations]]\nurl = \"sqlite:x.db\"\n"), 0o600)
+	// A sandbox job may run every minute, as with 'planner jobs serve'.
+	os.WriteFile(cfg, []byte("[jobs.j]\nsource = \"sandbox\"\nschedule = \"every 1m\"\nscript = \"REPLICATE Plans;\"\n[[jobs.j.destinations]]\nurl = \"sqlite:x.db\"\n"), 0o600)
 	cmd := newCmd(t, runOpts{dir: dir}, "console", "--addr", "127.0.0.1:0", "--config", cfg)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -97,7 +98,7 @@ func TestConsoleServes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("console: %v\n%s", err, all)
 	}
-	for _, want := range []string{"job scheduled", "console stopped"} {
+	for _, want := range []string{`msg="job scheduled" job=j schedule="every 1m"`, "console stopped"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, all)
 		}

@@ -98,6 +98,9 @@ type Options struct {
 	Clock schedule.Clock
 	// Retry is the retry policy of failed scheduled runs.
 	Retry schedule.RetryPolicy
+	// ParseSchedule parses a job's schedule: what 'planner jobs' accepts
+	// (its rules for a sandbox source included). Default: schedule.Parse.
+	ParseSchedule func(job config.Job) (schedule.Schedule, error)
 	// OnSchedulerEvent, when set, receives every event of the job
 	// schedulers (see schedule.Options.OnEvent).
 	OnSchedulerEvent func(schedule.Event)
@@ -156,6 +159,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.NewConnector == nil {
 		opts.NewConnector = func(cfg *driver.Config) (*driver.Connector, error) { return driver.NewConnector(cfg) }
+	}
+	if opts.ParseSchedule == nil {
+		opts.ParseSchedule = func(j config.Job) (schedule.Schedule, error) { return schedule.Parse(j.Schedule) }
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 15 * time.Second}
@@ -317,6 +323,25 @@ func (s *Server) scrubErr(err error) string {
 		return ""
 	}
 	return s.scrub(oneLine(err.Error()))
+}
+
+// parseSchedule parses the schedule spec of a job reading source.
+func (s *Server) parseSchedule(source, spec string) (schedule.Schedule, error) {
+	return s.opts.ParseSchedule(config.Job{Source: source, Schedule: spec})
+}
+
+// fileStamps identifies the current contents of the config and settings
+// files (size and modification time).
+func (s *Server) fileStamps() string {
+	var b strings.Builder
+	for _, p := range []string{s.opts.ConfigPath, s.opts.SettingsPath} {
+		if st, err := os.Stat(p); err == nil {
+			fmt.Fprintf(&b, "%d/%d;", st.Size(), st.ModTime().UnixNano())
+		} else {
+			b.WriteString("-;")
+		}
+	}
+	return b.String()
 }
 
 // configChanged is called after every write of the config or settings

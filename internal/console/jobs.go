@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/plannersql/planner/internal/config"
-	"github.com/plannersql/planner/internal/schedule"
 	"github.com/plannersql/planner/replicate"
 	"github.com/plannersql/planner/schema"
 )
@@ -290,15 +289,16 @@ type schedulePreview struct {
 	Error    string      `json:"error,omitempty"`
 }
 
-// previewSchedule parses spec and lists its next five slots after now.
-func previewSchedule(spec string, now time.Time) schedulePreview {
+// previewSchedule parses spec (of a job reading source) and lists its next
+// five slots after now.
+func (s *Server) previewSchedule(source, spec string, now time.Time) schedulePreview {
 	spec = strings.TrimSpace(spec)
 	out := schedulePreview{Schedule: spec, Next: []time.Time{}}
 	if spec == "" {
 		out.OK, out.Manual = true, true
 		return out
 	}
-	sc, err := schedule.Parse(spec)
+	sc, err := s.parseSchedule(source, spec)
 	if err != nil {
 		out.Error = strings.TrimPrefix(oneLine(err.Error()), "schedule: ")
 		return out
@@ -359,7 +359,7 @@ func (s *Server) jobView(j config.Job, st *settings) jobView {
 	}
 	now := s.now()
 	if j.Schedule != "" {
-		if sc, err := schedule.Parse(j.Schedule); err != nil {
+		if sc, err := s.parseSchedule(j.Source, j.Schedule); err != nil {
 			v.ScheduleError = strings.TrimPrefix(oneLine(err.Error()), "schedule: ")
 		} else if n := sc.Next(now); !n.IsZero() {
 			v.NextRun = optTime(n)
@@ -419,7 +419,7 @@ func (s *Server) resolveJob(f *config.File, st *settings, in jobInput, old *conf
 	r.source = src
 	r.schedule = strings.Join(strings.Fields(in.Schedule), " ")
 	if r.schedule != "" {
-		if _, err := schedule.Parse(r.schedule); err != nil {
+		if _, err := s.parseSchedule(r.source, r.schedule); err != nil {
 			return nil, fieldError("schedule", "%s", strings.TrimPrefix(oneLine(err.Error()), "schedule: "))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/plannersql/planner/internal/config"
+	"github.com/plannersql/planner/internal/schedule"
 )
 
 func TestSplitScript(t *testing.T) {
@@ -207,4 +208,31 @@ func toStrings(v any) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// TestScheduleRulesFromTheCLI: the console parses schedules with the
+// function the CLI gives it (a sandbox job may run more often).
+func TestScheduleRulesFromTheCLI(t *testing.T) {
+	e := newEnv(t, jobsConfig, func(o *Options) {
+		o.ParseSchedule = func(j config.Job) (schedule.Schedule, error) {
+			min := schedule.MinInterval
+			if j.Source == "sandbox" {
+				min = schedule.SandboxMinInterval
+			}
+			return schedule.ParseWithMin(j.Schedule, time.Local, min)
+		}
+	})
+	s := e.session()
+	if r := s.must(200, "GET", "/api/schedule?schedule=every+1m&source=sandbox", nil); r.json["ok"] != true {
+		t.Errorf("every 1m for the sandbox: %s", r.body)
+	}
+	if r := s.must(200, "GET", "/api/schedule?schedule=every+1m&source=demo", nil); r.json["ok"] != false {
+		t.Errorf("every 1m for a profile: %s", r.body)
+	}
+	s.must(201, "POST", "/api/jobs", map[string]any{"name": "fast", "source": "sandbox", "schedule": "every 1m", "tables": []string{"Plans"},
+		"destinations": []any{map[string]string{"url": "sqlite:" + e.dir + "/f.db"}}})
+	if r := s.call("POST", "/api/jobs", map[string]any{"name": "fast2", "source": "demo", "schedule": "every 1m", "tables": []string{"Plans"},
+		"destinations": []any{map[string]string{"url": "sqlite:" + e.dir + "/f.db"}}}); r.status != 422 {
+		t.Errorf("every 1m for a profile's job: %d", r.status)
+	}
 }

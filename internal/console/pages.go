@@ -235,7 +235,7 @@ func (s *Server) jobPage(w http.ResponseWriter, r *http.Request) {
 	runs := s.runs.history(j.Name)
 	var next []time.Time
 	if j.Schedule != "" && j.ScheduleError == "" {
-		next = previewSchedule(j.Schedule, s.now()).Next
+		next = s.previewSchedule(j.Source, j.Schedule, s.now()).Next
 	}
 	chartRuns := runs
 	if len(chartRuns) > 30 {

@@ -630,7 +630,8 @@ func (s *Server) apiValidateScript(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) apiSchedule(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, previewSchedule(r.URL.Query().Get("schedule"), s.now()))
+	q := r.URL.Query()
+	writeJSON(w, http.StatusOK, s.previewSchedule(q.Get("source"), q.Get("schedule"), s.now()))
 	return nil
 }
 

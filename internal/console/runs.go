@@ -28,6 +28,10 @@ const (
 	triggerManual   = "manual" // "Run now" in the console or POST /api/jobs/{name}/run
 )
 
+// watchInterval is how often the config and settings files are checked
+// for changes made outside the console.
+const watchInterval = 10 * time.Second
+
 // keepRuns is how many run records (with their logs) are kept per job.
 const keepRuns = 100
 
@@ -143,7 +147,23 @@ func (m *runManager) serve(ctx context.Context) error {
 	m.serveCtx = ctx
 	m.mu.Unlock()
 	m.reconcile()
-	<-ctx.Done()
+	// A config file edited by hand (or by another console) takes effect
+	// without a restart.
+	watch := time.NewTicker(watchInterval)
+	defer watch.Stop()
+	seen := m.s.fileStamps()
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-watch.C:
+			if now := m.s.fileStamps(); now != seen {
+				seen = now
+				m.s.log.Info("the config file changed: schedules reloaded")
+				m.s.configChanged()
+			}
+		}
+	}
 	m.mu.Lock()
 	scheds := m.scheds
 	m.scheds = map[string]*jobSched{}
@@ -179,15 +199,20 @@ func (m *runManager) reconcile() {
 		return
 	}
 	want := map[string]string{}
+	parsed := map[string]schedule.Schedule{}
 	for _, j := range f.Jobs() {
 		if j.Schedule == "" {
 			continue
 		}
-		if _, err := schedule.Parse(j.Schedule); err != nil {
+		sc, err := m.s.parseSchedule(j.Source, j.Schedule)
+		if err != nil {
 			m.s.log.Error("job not scheduled: invalid schedule", "job", j.Name, "err", m.s.scrubErr(err))
 			continue
 		}
-		want[j.Name] = j.Schedule
+		// The source is part of the key: it decides how often the
+		// schedule may fire.
+		want[j.Name] = j.Source + "\x00" + j.Schedule
+		parsed[j.Name] = sc
 	}
 	var stop []*jobSched
 	m.mu.Lock()
@@ -214,7 +239,7 @@ func (m *runManager) reconcile() {
 		if _, ok := m.scheds[name]; ok {
 			continue
 		}
-		sc, _ := schedule.Parse(spec)
+		sc := parsed[name]
 		sched, err := schedule.New(schedule.Options{Clock: m.s.opts.Clock, Logger: m.s.log, Retry: m.s.opts.Retry, OnEvent: m.s.opts.OnSchedulerEvent},
 			schedule.Job{Name: name, Schedule: sc, Func: m.scheduled(name)})
 		if err != nil {
@@ -230,7 +255,7 @@ func (m *runManager) reconcile() {
 				m.s.log.Error("scheduler stopped", "job", name, "err", err)
 			}
 		}()
-		m.s.log.Info("job scheduled", "job", name, "schedule", spec)
+		m.s.log.Info("job scheduled", "job", name, "schedule", sc.String())
 	}
 }
 

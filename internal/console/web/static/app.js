@@ -296,7 +296,7 @@
         catalog.append(el('p', { class: 'error', text: e.message }));
       }
     }
-    source.addEventListener('change', loadCatalog);
+    source.addEventListener('change', () => { loadCatalog(); showPreview(); });
     loadCatalog();
 
     // Statements checked as they are typed.
@@ -352,7 +352,7 @@
     at.addEventListener('change', () => { if (/ at$/.test(pick.value)) { spec.value = pick.value + ' ' + at.value; showPreview(); } });
     const showPreview = debounce(async () => {
       try {
-        const r = await api('GET', '/api/schedule?schedule=' + encodeURIComponent(spec.value));
+        const r = await api('GET', '/api/schedule?schedule=' + encodeURIComponent(spec.value) + '&source=' + encodeURIComponent(source.value));
         preview.textContent = '';
         if (!r.ok) { preview.className = 'check bad'; preview.textContent = r.error; spec.classList.add('invalid'); return; }
         spec.classList.remove('invalid');
