@@ -290,7 +290,7 @@ func (s *Server) refreshScrubber() {
 		for _, h := range hooks {
 			add(h)
 			x, _ := expandEnv(h)
-			for _, sec := range append(urlSecrets(h), urlSecrets(x)...) {
+			for _, sec := range append(webhookSecrets(h), webhookSecrets(x)...) {
 				add(sec)
 			}
 		}

@@ -170,19 +170,6 @@ func urlSecrets(raw string) []string {
 		return nil
 	}
 	var out []string
-	// The path and query of a webhook may hold its token.
-	for _, seg := range strings.Split(u.Path, "/") {
-		if len(seg) >= 16 {
-			out = append(out, seg)
-		}
-	}
-	for k, vs := range u.Query() {
-		for _, v := range vs {
-			if len(v) >= 8 && !isSecretParam(k) {
-				out = append(out, v)
-			}
-		}
-	}
 	if u.User != nil {
 		if p, ok := u.User.Password(); ok {
 			out = append(out, p, url.PathEscape(p), url.QueryEscape(p))
@@ -192,6 +179,29 @@ func urlSecrets(raw string) []string {
 		if isSecretParam(k) {
 			for _, v := range vs {
 				out = append(out, v, url.QueryEscape(v))
+			}
+		}
+	}
+	return out
+}
+
+// webhookSecrets returns the parts of a webhook URL that may be its token:
+// long path segments and query values (chat webhooks carry a token there).
+func webhookSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	out := urlSecrets(raw)
+	for _, seg := range strings.Split(u.Path, "/") {
+		if len(seg) >= 16 {
+			out = append(out, seg)
+		}
+	}
+	for _, vs := range u.Query() {
+		for _, v := range vs {
+			if len(v) >= 8 {
+				out = append(out, v)
 			}
 		}
 	}

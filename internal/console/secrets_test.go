@@ -48,6 +48,8 @@ script = "REPLICATE Tasks;"
 url = "postgres://planner:${PG_PASS}@127.0.0.1:1/warehouse"
 [[jobs.nightly.destinations]]
 url = "mysql://root:%s@127.0.0.1:1/test?tls=false"
+[[jobs.nightly.destinations]]
+url = "sqlite:/var/lib/planner-replication-data/nightly.db"
 `, clientSecret, myPass)
 	var runner func(context.Context, config.Job, RunContext) ([]DestinationResult, error)
 	e := newEnv(t, cfg, func(o *Options) {
@@ -116,7 +118,8 @@ url = "postgres://u:%s@127.0.0.1:1/db"
 	// The masked forms are what the API shows.
 	v := s.must(200, "GET", "/api/jobs/nightly", nil)
 	if field(v.json, "destinations", 0, "url") != "postgres://planner:${PG_PASS}@127.0.0.1:1/warehouse" ||
-		field(v.json, "destinations", 1, "url") != "mysql://root:********@127.0.0.1:1/test?tls=false" {
+		field(v.json, "destinations", 1, "url") != "mysql://root:********@127.0.0.1:1/test?tls=false" ||
+		field(v.json, "destinations", 2, "url") != "sqlite:/var/lib/planner-replication-data/nightly.db" {
 		t.Errorf("job destinations: %v", v.json["destinations"])
 	}
 }
