@@ -236,3 +236,30 @@ func TestScheduleRulesFromTheCLI(t *testing.T) {
 		t.Errorf("every 1m for a profile's job: %d", r.status)
 	}
 }
+
+// TestHandEditsReloaded: a job added to the config file by hand is
+// scheduled without a restart.
+func TestHandEditsReloaded(t *testing.T) {
+	events := make(chan schedule.Event, 16)
+	e := newEnv(t, jobsConfig, func(o *Options) { o.OnSchedulerEvent = func(ev schedule.Event) { events <- ev } })
+	scheduled := func(job string) {
+		t.Helper()
+		for ev := waitFor(t, events, job+" scheduled"); ev.Kind != schedule.EventSlotScheduled || ev.Job != job; ev = waitFor(t, events, job+" scheduled") {
+		}
+	}
+	e.start()
+	scheduled("nightly")
+	f, err := os.OpenFile(e.cfgPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("\n[jobs.added]\nsource = \"sandbox\"\nschedule = \"hourly\"\nscript = \"REPLICATE Plans;\"\n[[jobs.added.destinations]]\nurl = \"sqlite:x.db\"\n")
+	f.Close()
+	if !e.srv.runs.checkFiles() {
+		t.Error("the change was not noticed")
+	}
+	scheduled("added")
+	if e.srv.runs.checkFiles() {
+		t.Error("an unchanged file counted as a change")
+	}
+}

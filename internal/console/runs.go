@@ -128,6 +128,7 @@ type runManager struct {
 	byID        map[string]*runDetail
 	scheds      map[string]*jobSched
 	serveCtx    context.Context // set while serving
+	stamps      string          // fileStamps when last checked
 	manual      sync.WaitGroup
 }
 
@@ -145,23 +146,19 @@ func (m *runManager) serve(ctx context.Context) error {
 		return errors.New("console: Start called twice")
 	}
 	m.serveCtx = ctx
+	m.stamps = m.s.fileStamps()
 	m.mu.Unlock()
 	m.reconcile()
 	// A config file edited by hand (or by another console) takes effect
 	// without a restart.
 	watch := time.NewTicker(watchInterval)
 	defer watch.Stop()
-	seen := m.s.fileStamps()
 	for done := false; !done; {
 		select {
 		case <-ctx.Done():
 			done = true
 		case <-watch.C:
-			if now := m.s.fileStamps(); now != seen {
-				seen = now
-				m.s.log.Info("the config file changed: schedules reloaded")
-				m.s.configChanged()
-			}
+			m.checkFiles()
 		}
 	}
 	m.mu.Lock()
@@ -257,6 +254,21 @@ func (m *runManager) reconcile() {
 		}()
 		m.s.log.Info("job scheduled", "job", name, "schedule", sc.String())
 	}
+}
+
+// checkFiles reloads the schedules when the config or settings file
+// changed since it last looked.
+func (m *runManager) checkFiles() bool {
+	now := m.s.fileStamps()
+	m.mu.Lock()
+	changed := m.stamps != "" && now != m.stamps
+	m.stamps = now
+	m.mu.Unlock()
+	if changed {
+		m.s.log.Info("the config file changed: schedules reloaded")
+		m.s.configChanged()
+	}
+	return changed
 }
 
 // isScheduled reports whether job name has a scheduler in this console.
