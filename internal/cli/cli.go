@@ -1,6 +1,7 @@
 // Package cli implements the planner command: the SQL shell, one-off queries,
 // REPLICATE into SQLite, PostgreSQL or MySQL, scheduled replication jobs,
-// sign-in management and a standalone sandbox (the Graph emulator).
+// sign-in management, a standalone sandbox (the Graph emulator) and the web
+// console (package internal/console).
 //
 // cmd/planner is a thin main around Main. Every command parses its own flags
 // (one flag.FlagSet each, flags may come before or after the arguments),
