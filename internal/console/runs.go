@@ -271,14 +271,6 @@ func (m *runManager) checkFiles() bool {
 	return changed
 }
 
-// isScheduled reports whether job name has a scheduler in this console.
-func (m *runManager) isScheduled(name string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	_, ok := m.scheds[name]
-	return ok
-}
-
 // scheduled is the scheduler's function for job name.
 func (m *runManager) scheduled(name string) schedule.JobFunc {
 	return func(ctx context.Context, run *schedule.Run) error {
