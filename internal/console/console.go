@@ -57,6 +57,11 @@ type RunContext struct {
 	// Stop, when closed, asks the run to finish the table in flight and
 	// skip the rest.
 	Stop <-chan struct{}
+	// Slot and Attempt identify a scheduled run: the slot it belongs to
+	// (the same on every replica serving the config) and its attempt, from
+	// 1. Both are zero for a run started from the console.
+	Slot    time.Time
+	Attempt int
 }
 
 // DestinationResult is one destination's outcome of a run.

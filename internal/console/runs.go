@@ -105,6 +105,7 @@ type activeRun struct {
 	cancel    context.CancelFunc
 	cancelled bool
 	done      chan struct{}
+	slot      time.Time // a scheduled run's slot
 }
 
 func (a *activeRun) requestStop() { a.stopOnce.Do(func() { close(a.stop) }) }
@@ -283,6 +284,9 @@ func (m *runManager) scheduled(name string) schedule.JobFunc {
 			return schedule.Permanent(err)
 		}
 		a, err := m.begin(name, trigger, run.Attempt)
+		if err == nil {
+			a.slot = run.Slot
+		}
 		if err != nil {
 			m.s.log.Warn("slot skipped: the job is already running (started from the console)", "job", name)
 			return nil
@@ -380,7 +384,11 @@ func (m *runManager) execute(ctx context.Context, a *activeRun, job config.Job) 
 		m.s.log.Handler(),
 	}).With("run", a.detail.ID)
 	logger.Info("run started", "trigger", a.detail.Trigger, "attempt", a.detail.Attempt)
-	results, err := m.s.opts.RunJob(ctx, job, RunContext{Logger: logger, Stop: a.stop})
+	rc := RunContext{Logger: logger, Stop: a.stop, Slot: a.slot}
+	if !a.slot.IsZero() {
+		rc.Attempt = a.detail.Attempt
+	}
+	results, err := m.s.opts.RunJob(ctx, job, rc)
 	m.mu.Lock()
 	cancelled := a.cancelled
 	m.mu.Unlock()

@@ -168,6 +168,9 @@ func TestScheduledRunsAlertOncePerStreak(t *testing.T) {
 
 	step(at(9, 10), 1) // the 09:10 slot
 	c := waitFor(t, fr.calls, "the 09:10 run")
+	if !c.rc.Slot.Equal(at(9, 10)) || c.rc.Attempt != 1 {
+		t.Errorf("the run's slot %v, attempt %d", c.rc.Slot, c.rc.Attempt)
+	}
 	c.reply <- fail
 	if got := waitFor(t, hook.Calls, "the failure alert"); got.Body["event"] != eventFailed || got.Body["trigger"] != triggerSchedule ||
 		!strings.Contains(got.Body["error"].(string), "disk full") {
@@ -175,6 +178,9 @@ func TestScheduledRunsAlertOncePerStreak(t *testing.T) {
 	}
 	step(at(9, 11).Add(10*time.Second), 2) // its retry (and the 09:20 slot timer)
 	c = waitFor(t, fr.calls, "the retry")
+	if !c.rc.Slot.Equal(at(9, 10)) || c.rc.Attempt != 2 {
+		t.Errorf("the retry's slot %v, attempt %d", c.rc.Slot, c.rc.Attempt)
+	}
 	c.reply <- fail
 	until(schedule.EventGaveUp)
 	step(at(9, 20), 1) // the next slot fails too
