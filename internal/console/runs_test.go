@@ -192,6 +192,7 @@ func TestScheduledRunsAlertOncePerStreak(t *testing.T) {
 	if got := waitFor(t, hook.Calls, "the recovery alert"); got.Body["event"] != eventRecovered {
 		t.Errorf("second alert: %s", got.Raw)
 	}
+	waitIdle(t, e, "nightly")
 	e.srv.alerts.inflight.Wait()
 	if n := len(e.srv.alerts.recent()); n != 2 {
 		t.Errorf("%d alerts sent for one failure streak, want 2 (failed, recovered): %+v", n, e.srv.alerts.recent())
@@ -204,6 +205,16 @@ func TestScheduledRunsAlertOncePerStreak(t *testing.T) {
 	j := e.session().must(200, "GET", "/api/jobs/nightly", nil)
 	if j.json["status"] != statusOK || j.json["next_run"] != "2026-05-01T09:30:00Z" {
 		t.Errorf("job: status %v, next run %v", j.json["status"], j.json["next_run"])
+	}
+}
+
+// waitIdle waits for the run of job in progress, if any, to end.
+func waitIdle(t *testing.T, e *env, job string) {
+	t.Helper()
+	for cur := e.srv.runs.current(job); cur != nil; cur = e.srv.runs.current(job) {
+		if _, ok := e.srv.runs.get(context.Background(), cur.ID, 30*time.Second); !ok {
+			t.Fatalf("run %s vanished", cur.ID)
+		}
 	}
 }
 
