@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/plannersql/planner/driver"
 	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/internal/console"
 )
@@ -74,7 +73,7 @@ func runConsole(ctx context.Context, a *app, args []string) error {
 	if len(pos) > 0 {
 		return usageErrorf("console: unexpected argument %q", pos[0])
 	}
-	logger, err := newLogger(a.io.Stderr, *logFormat, *logLevel)
+	logger, err := newLogger(a.io.Stderr, *logFormat, *logLevel, a.secrets)
 	if err != nil {
 		return err
 	}
@@ -116,8 +115,14 @@ func runConsole(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if _, err := os.Stat(path); err == nil {
-		if _, err := loadConfig(path); err != nil {
+		f, err := loadConfig(path)
+		if err != nil {
 			return err
+		}
+		for _, j := range f.Jobs() {
+			for _, d := range j.Destinations {
+				a.secrets.AddURL(d.URL)
+			}
 		}
 	}
 
@@ -217,14 +222,22 @@ func firstNonEmpty(a, b string) string {
 // jobs run' and 'planner jobs serve', with the run's own logger.
 func (a *app) consoleRunFunc(lockTimeout time.Duration) console.RunFunc {
 	return func(ctx context.Context, j config.Job, rc console.RunContext) ([]console.DestinationResult, error) {
-		r := &jobRunner{logger: rc.Logger, lockTimeout: lockTimeout, openSource: func(cfg *driver.Config) (*source, error) {
-			return a.openSource(cfg, nil, false)
-		}}
-		res, err := r.run(ctx, j, rc.Stop)
+		for _, d := range j.Destinations { // a destination added in the console
+			a.secrets.AddURL(d.URL)
+		}
+		r := a.newRunner(rc.Logger, lockTimeout)
+		res, err := r.run(ctx, j, rc.Stop, jobSlot{slot: rc.Slot, attempt: rc.Attempt})
 		out := make([]console.DestinationResult, 0, len(res))
 		for _, jr := range res {
-			out = append(out, console.DestinationResult{Destination: jr.dest, Results: jr.results, Err: jr.err,
-				Requests: jr.requests, Throttled: jr.throttled.Throttled})
+			dr := console.DestinationResult{Destination: jr.dest, Results: jr.results, Err: jr.err,
+				Requests: jr.requests, Throttled: jr.throttled.Throttled}
+			if jr.skipped != nil {
+				dr.Skipped = jr.skipped
+			}
+			if len(jr.results) > 0 {
+				dr.RunID = jr.results[0].RunID
+			}
+			out = append(out, dr)
 		}
 		return out, err
 	}

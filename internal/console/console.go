@@ -69,8 +69,15 @@ type DestinationResult struct {
 	Destination config.Destination
 	Results     []replicate.Result // one per destination table
 	Err         error              // the destination as a whole failed
-	Requests    int                // Graph requests sent for this destination
-	Throttled   int                // of which the service throttled
+	// Skipped says why the destination was not copied at all: another run
+	// of the job was in progress there, or had done the slot (not a
+	// failure).
+	Skipped error
+	// RunID identifies the run in the destination's history
+	// (replicate.History), when it was recorded.
+	RunID     string
+	Requests  int // Graph requests sent for this destination
+	Throttled int // of which the service throttled
 }
 
 // Options configure a console.

@@ -71,7 +71,8 @@ type runDetail struct {
 
 // destRunView is one destination's part of a run.
 type destRunView struct {
-	URL        string         `json:"url"` // password masked
+	URL        string         `json:"url"`              // password masked
+	RunID      string         `json:"run_id,omitempty"` // the run in the destination's history
 	Prefix     string         `json:"prefix,omitempty"`
 	Schema     string         `json:"schema,omitempty"`
 	SourceName string         `json:"source_name,omitempty"`
@@ -420,9 +421,16 @@ func (m *runManager) finish(a *activeRun, job config.Job, results []DestinationR
 		shown, _ := displayURL(dr.Destination.URL)
 		dv := destRunView{URL: shown, Prefix: dr.Destination.Prefix, Schema: dr.Destination.Schema, SourceName: dr.Destination.SourceName,
 			Requests: dr.Requests, Throttled: dr.Throttled, Status: statusOK, Tables: []tableRunView{}}
-		if dr.Err != nil {
+		switch {
+		case dr.Err != nil:
 			dv.Status, dv.Error = statusFailed, m.s.scrubErr(dr.Err)
+		case dr.Skipped != nil:
+			// Another run of the job was copying into it, or had done the
+			// slot: not a failure.
+			dv.Status, dv.Error = statusPartial, m.s.scrubErr(dr.Skipped)
+			skipped = true
 		}
+		dv.RunID = dr.RunID
 		for _, r := range dr.Results {
 			tv := tableRunView{Table: r.Table, Status: string(r.Status()), Inserted: r.Inserted, Updated: r.Updated,
 				Deleted: r.Deleted, Unchanged: r.Unchanged, Started: r.Started.UTC(), DurationMS: r.Duration.Milliseconds()}
