@@ -271,10 +271,10 @@ func TestBrowser(t *testing.T) {
 	// Run it and see the history row with counts.
 	step("run now",
 		chromedp.Click(chromedp.CSS(`#run-now`)),
-		chromedp.WaitVisible(chromedp.CSS(`#runs-table tr.run-row .dot.ok`)), ready,
+		chromedp.WaitVisible(chromedp.CSS(`.history-table tr.run-row .dot.ok`)), ready,
 		shot("06-job-history"),
 	)
-	inserted := text(`#runs-table tr.run-row td.inserted`)
+	inserted := text(`.history-table tr.run-row td.inserted`)
 	if inserted == "" || inserted == "0" {
 		t.Errorf("the run inserted %q rows, want more than 0", inserted)
 	}
@@ -291,7 +291,7 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("destination holds %d tasks, %d open; want 48 and some", tasks, open)
 	}
 	step("run page",
-		chromedp.Click(chromedp.CSS(`#runs-table tr.run-row a`)), chromedp.WaitVisible(chromedp.CSS(`#run-log`)), ready,
+		chromedp.Click(chromedp.CSS(`.history-table tr.run-row a`)), chromedp.WaitVisible(chromedp.CSS(`#run-log`)), ready,
 		shot("07-run"),
 	)
 
@@ -332,7 +332,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#save-job`)),
 		chromedp.WaitVisible(chromedp.CSS(`#run-now`)), ready,
 		chromedp.Click(chromedp.CSS(`#run-now`)),
-		chromedp.WaitVisible(chromedp.CSS(`#runs-table tbody tr:first-child .dot.failed`)), ready,
+		chromedp.WaitVisible(chromedp.CSS(`.history-table tbody tr:first-child .dot.failed`)), ready,
 		shot("08-job-failed"),
 	)
 	m := smtpSrv.WaitMail(t, 30*time.Second)

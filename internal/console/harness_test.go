@@ -3,7 +3,9 @@ package console
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,8 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plannersql/planner/driver"
 	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/internal/schedule"
+	"github.com/plannersql/planner/replicate"
 	_ "github.com/plannersql/planner/sandbox"
 )
 
@@ -301,4 +305,51 @@ func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
 	}
 	var zero T
 	return zero
+}
+
+// realRun is a RunFunc that copies from the sandbox with package
+// replicate, recording each run in its destination's history as the
+// jobs runner does (job, slot, attempt, log), so the console's history
+// pages read real records. (The CLI's own runner is driven end to end by
+// TestBrowser and internal/cli's console tests.)
+func realRun(ctx context.Context, j config.Job, rc RunContext) ([]DestinationResult, error) {
+	cn, err := driver.NewConnector(&driver.Config{Sandbox: true})
+	if err != nil {
+		return nil, err
+	}
+	src := sql.OpenDB(cn)
+	defer src.Close()
+	script, err := j.LoadScript()
+	if err != nil {
+		return nil, schedule.Permanent(err)
+	}
+	var out []DestinationResult
+	var firstErr error
+	for _, d := range j.Destinations {
+		dr := DestinationResult{Destination: d}
+		dst, err := replicate.OpenDestination(ctx, d.URL)
+		if err != nil {
+			dr.Err = err
+		} else {
+			req0 := cn.Requests()
+			dr.Results, dr.Err = replicate.Run(ctx, src, dst, script, replicate.Options{Logger: rc.Logger, Stop: rc.Stop,
+				Job: j.Name, Slot: rc.Slot, Attempt: rc.Attempt, SourceName: d.SourceName, TablePrefix: d.Prefix, Schema: d.Schema,
+				Destination: describeDestination(d), Requests: cn, RecordLog: true})
+			dst.Close()
+			dr.Requests = cn.Requests() - req0
+			if len(dr.Results) > 0 {
+				dr.RunID = dr.Results[0].RunID
+			}
+			for _, r := range dr.Results {
+				if r.Status() == replicate.StatusFailed && dr.Err == nil {
+					dr.Err = fmt.Errorf("table %s: %w", r.Table, r.Err)
+				}
+			}
+		}
+		if dr.Err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("job %s: %w", j.Name, dr.Err)
+		}
+		out = append(out, dr)
+	}
+	return out, firstErr
 }

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -316,7 +317,7 @@ func (s *Server) previewSchedule(source, spec string, now time.Time) schedulePre
 }
 
 // jobViews returns every job of the config file.
-func (s *Server) jobViews() ([]jobView, error) {
+func (s *Server) jobViews(ctx context.Context) ([]jobView, error) {
 	f, err := s.loadRaw()
 	if err != nil {
 		return nil, err
@@ -325,14 +326,29 @@ func (s *Server) jobViews() ([]jobView, error) {
 	if err != nil {
 		return nil, err
 	}
+	exp, _ := s.loadExpanded()
 	out := []jobView{}
 	for _, j := range f.Jobs() {
-		out = append(out, s.jobView(j, st))
+		out = append(out, s.jobView(ctx, j, expandedOf(exp, j.Name), st))
 	}
 	return out, nil
 }
 
-func (s *Server) jobView(j config.Job, st *settings) jobView {
+// expandedOf returns job name of f (nil when f or the job is missing).
+func expandedOf(f *config.File, name string) *config.Job {
+	if f == nil {
+		return nil
+	}
+	j, err := f.Job(name)
+	if err != nil {
+		return nil
+	}
+	return j
+}
+
+// jobView describes job j (as written); exp is the job with its
+// references expanded, to read its destinations' history (nil: cannot).
+func (s *Server) jobView(ctx context.Context, j config.Job, exp *config.Job, st *settings) jobView {
 	v := jobView{Name: j.Name, Source: j.Source, Schedule: j.Schedule, Script: j.Script, Line: j.Line, Destinations: []jobDestView{}}
 	if j.ScriptFile != "" {
 		v.ScriptFile = j.ScriptFile
@@ -366,9 +382,16 @@ func (s *Server) jobView(j config.Job, st *settings) jobView {
 		}
 	}
 	v.Status = statusNever
-	if last := s.runs.last(j.Name); last != nil {
-		v.LastRun = last
-		v.Status = last.Status
+	// The last run: as the destinations recorded it (by any process), or
+	// this console's record when newer (a run that could not reach its
+	// destination leaves no record there).
+	if exp != nil {
+		if last, ok := s.lastRecorded(ctx, *exp); ok {
+			v.LastRun, v.Status = &last, last.Status
+		}
+	}
+	if last := s.runs.last(j.Name); last != nil && (v.LastRun == nil || last.Started.After(v.LastRun.Started)) {
+		v.LastRun, v.Status = last, last.Status
 	}
 	if cur := s.runs.current(j.Name); cur != nil {
 		v.Running = cur
@@ -377,7 +400,15 @@ func (s *Server) jobView(j config.Job, st *settings) jobView {
 	return v
 }
 
+// getJob describes job name without reading its destinations (its last
+// run is this console's record).
 func (s *Server) getJob(name string) (jobView, error) {
+	return s.getJobView(context.Background(), name, false)
+}
+
+// getJobView describes job name; withHistory reads its last run from its
+// destinations' history.
+func (s *Server) getJobView(ctx context.Context, name string, withHistory bool) (jobView, error) {
 	f, err := s.loadRaw()
 	if err != nil {
 		return jobView{}, err
@@ -390,7 +421,12 @@ func (s *Server) getJob(name string) (jobView, error) {
 	if err != nil {
 		return jobView{}, err
 	}
-	return s.jobView(*j, st), nil
+	var exp *config.Job
+	if withHistory {
+		f, _ := s.loadExpanded()
+		exp = expandedOf(f, j.Name)
+	}
+	return s.jobView(ctx, *j, exp, st), nil
 }
 
 // resolvedJob is a validated jobInput ready to be written.

@@ -9,14 +9,16 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/plannersql/planner/driver"
+	"github.com/plannersql/planner/replicate"
 )
 
 // pageTemplates are the page templates; each is parsed with the layout.
-var pageTemplates = []string{"login", "error", "jobs", "job", "job_edit", "run", "connections", "source_edit", "destination_edit", "alerts"}
+var pageTemplates = []string{"login", "error", "jobs", "job", "job_edit", "run", "history_run", "connections", "source_edit", "destination_edit", "alerts"}
 
 var funcs = template.FuncMap{
 	"pathEscape": url.PathEscape,
@@ -216,7 +218,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (s *Server) jobsPage(w http.ResponseWriter, r *http.Request) {
-	jobs, err := s.jobViews()
+	jobs, err := s.jobViews(r.Context())
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -227,23 +229,61 @@ func (s *Server) jobsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) jobPage(w http.ResponseWriter, r *http.Request) {
+	j, err := s.getJobView(r.Context(), r.PathValue("name"), true)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	hist, err := s.jobHistory(r.Context(), j.Name, historyPageLimit, 0)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	var next []time.Time
+	if j.Schedule != "" && j.ScheduleError == "" {
+		next = s.previewSchedule(j.Source, j.Schedule, s.now()).Next
+	}
+	type destSection struct {
+		destHistory
+		Chart template.HTML
+	}
+	var sections []destSection
+	for _, h := range hist {
+		pts := make([]chartPoint, 0, len(h.Runs))
+		for _, run := range h.Runs {
+			if run.Status == string(replicate.StatusRunning) {
+				continue
+			}
+			pts = append(pts, chartPoint{Started: run.Started, DurationMS: run.DurationMS, Rows: run.Inserted + run.Updated + run.Deleted, Status: run.Color})
+		}
+		sections = append(sections, destSection{destHistory: h, Chart: historyChart(pts)})
+	}
+	s.render(w, r, http.StatusOK, "job", j.Name, "jobs", map[string]any{
+		"Job": j, "History": sections, "Next": next, "Console": s.runs.history(j.Name),
+	})
+}
+
+func (s *Server) historyRunPage(w http.ResponseWriter, r *http.Request) {
+	dest, err := strconv.Atoi(r.PathValue("dest"))
+	if err != nil {
+		s.renderError(w, r, http.StatusNotFound, "No such destination.")
+		return
+	}
+	h, err := s.historyRunDetail(r.Context(), r.PathValue("name"), dest, r.PathValue("run"))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	j, err := s.getJob(r.PathValue("name"))
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	runs := s.runs.history(j.Name)
-	var next []time.Time
-	if j.Schedule != "" && j.ScheduleError == "" {
-		next = s.previewSchedule(j.Source, j.Schedule, s.now()).Next
+	var d jobDestView
+	if dest < len(j.Destinations) {
+		d = j.Destinations[dest]
 	}
-	chartRuns := runs
-	if len(chartRuns) > 30 {
-		chartRuns = chartRuns[:30]
-	}
-	s.render(w, r, http.StatusOK, "job", j.Name, "jobs", map[string]any{
-		"Job": j, "Runs": runs, "Next": next, "Chart": historyChart(chartRuns), "ChartRuns": chartRuns,
-	})
+	s.render(w, r, http.StatusOK, "history_run", "Run "+h.ID, "jobs", map[string]any{"Job": j, "Dest": d, "DestIndex": dest, "Run": h})
 }
 
 func (s *Server) jobEditPage(w http.ResponseWriter, r *http.Request) {
@@ -369,16 +409,27 @@ func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request) {
 // historyChart draws the runs' durations (bars) and rows changed (a line)
 // as an SVG, oldest on the left. It uses classes only: the page's CSP
 // allows no inline style.
-func historyChart(runs []runSummary) template.HTML {
+// chartPoint is one run on the history chart.
+type chartPoint struct {
+	Started    time.Time
+	DurationMS int64
+	Rows       int64 // inserted + updated + deleted
+	Status     string
+}
+
+func historyChart(runs []chartPoint) template.HTML {
 	if len(runs) == 0 {
 		return ""
+	}
+	if len(runs) > historyPageLimit {
+		runs = runs[:historyPageLimit]
 	}
 	const w, h, pad, top = 640.0, 160.0, 36.0, 12.0
 	n := len(runs)
 	var maxDur, maxRows float64
 	for _, r := range runs {
 		maxDur = math.Max(maxDur, float64(r.DurationMS)/1000)
-		maxRows = math.Max(maxRows, float64(r.Inserted+r.Updated+r.Deleted))
+		maxRows = math.Max(maxRows, float64(r.Rows))
 	}
 	if maxDur == 0 {
 		maxDur = 1
@@ -400,7 +451,7 @@ func historyChart(runs []runSummary) template.HTML {
 		x := pad + float64(i)*slot + (slot-bw)/2
 		d := float64(r.DurationMS) / 1000
 		bh := math.Max(1, d/maxDur*plotH)
-		rows := float64(r.Inserted + r.Updated + r.Deleted)
+		rows := float64(r.Rows)
 		fmt.Fprintf(&b, `<rect class="bar %s" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s: %s, %d rows changed, %s</title></rect>`,
 			template.HTMLEscapeString(r.Status), x, top+plotH-bh, bw, bh,
 			template.HTMLEscapeString(r.Started.UTC().Format("2006-01-02 15:04 UTC")), template.HTMLEscapeString(fmtMillis(r.DurationMS)),

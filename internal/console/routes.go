@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -59,6 +60,7 @@ func (s *Server) routes() {
 	page("GET /jobs/{name}", s.jobPage)
 	page("GET /jobs/{name}/edit", s.jobEditPage)
 	page("GET /runs/{id}", s.runPage)
+	page("GET /jobs/{name}/history/{dest}/{run}", s.historyRunPage)
 	page("GET /connections", s.connectionsPage)
 	page("GET /connections/sources/new", s.sourceEditPage)
 	page("GET /connections/sources/{name}/edit", s.sourceEditPage)
@@ -100,6 +102,8 @@ func (s *Server) routes() {
 	api("POST /api/jobs/{name}/cancel", s.apiCancelJob)
 	api("GET /api/jobs/{name}/runs", s.apiJobRuns)
 	api("GET /api/runs/{id}", s.apiRun)
+	api("GET /api/jobs/{name}/history", s.apiJobHistory)
+	api("GET /api/jobs/{name}/history/{dest}/{run}", s.apiHistoryRun)
 
 	api("POST /api/validate/script", s.apiValidateScript)
 	api("GET /api/schedule", s.apiSchedule)
@@ -504,7 +508,7 @@ func (s *Server) apiTestDestinationURL(w http.ResponseWriter, r *http.Request) e
 // ---- jobs
 
 func (s *Server) apiJobs(w http.ResponseWriter, r *http.Request) error {
-	jobs, err := s.jobViews()
+	jobs, err := s.jobViews(r.Context())
 	if err != nil {
 		return err
 	}
@@ -513,7 +517,7 @@ func (s *Server) apiJobs(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiGetJob(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.getJob(r.PathValue("name"))
+	v, err := s.getJobView(r.Context(), r.PathValue("name"), true)
 	if err != nil {
 		return err
 	}
@@ -615,6 +619,49 @@ func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) error {
 		return notFound("run", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// intParam reads a non-negative integer query parameter.
+func intParam(r *http.Request, name string, def, max int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > max {
+		return 0, &apiError{status: http.StatusBadRequest, field: name, message: fmt.Sprintf("%s must be a whole number from 0 to %d", name, max)}
+	}
+	return n, nil
+}
+
+func (s *Server) apiJobHistory(w http.ResponseWriter, r *http.Request) error {
+	limit, err := intParam(r, "limit", historyPageLimit, 1000)
+	if err != nil {
+		return err
+	}
+	offset, err := intParam(r, "offset", 0, 1<<30)
+	if err != nil {
+		return err
+	}
+	hs, err := s.jobHistory(r.Context(), r.PathValue("name"), limit, offset)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"job": r.PathValue("name"), "destinations": hs})
+	return nil
+}
+
+func (s *Server) apiHistoryRun(w http.ResponseWriter, r *http.Request) error {
+	dest, err := strconv.Atoi(r.PathValue("dest"))
+	if err != nil {
+		return errorf(http.StatusNotFound, "no destination %q: destinations are numbered from 0", r.PathValue("dest"))
+	}
+	h, err := s.historyRunDetail(r.Context(), r.PathValue("name"), dest, r.PathValue("run"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, h)
 	return nil
 }
 

@@ -55,6 +55,8 @@ var apiRoutes = []struct {
 	{"POST", "/api/jobs/j2/run", nil, 202},
 	{"GET", "/api/runs/{{run}}?wait=30", nil, 200},
 	{"GET", "/api/jobs/j2/runs", nil, 200},
+	{"GET", "/api/jobs/j2/history", nil, 200},
+	{"GET", "/api/jobs/j2/history/0/{{hist}}", nil, 200},
 	{"POST", "/api/jobs/j2/cancel", nil, 409}, // not running any more
 	{"POST", "/api/validate/script", map[string]string{"script": "REPLICATE Tasks"}, 200},
 	{"GET", "/api/schedule?schedule=hourly", nil, 200},
@@ -70,12 +72,12 @@ var apiRoutes = []struct {
 // TestEveryRoute calls every API route with a session: JSON answers, the
 // expected status, errors with a message.
 func TestEveryRoute(t *testing.T) {
-	e := newEnv(t, jobsConfig)
+	e := newEnv(t, jobsConfig, func(o *Options) { o.RunJob = realRun })
 	e.start()
 	s := e.session()
-	run := ""
+	run, hist := "", ""
 	for _, rt := range apiRoutes {
-		path := strings.ReplaceAll(strings.ReplaceAll(rt.path, "{{dir}}", e.dir), "{{run}}", run)
+		path := strings.NewReplacer("{{dir}}", e.dir, "{{run}}", run, "{{hist}}", hist).Replace(rt.path)
 		body := rt.body
 		if m, ok := body.(map[string]any); ok {
 			if u, ok := m["url"].(string); ok {
@@ -95,8 +97,11 @@ func TestEveryRoute(t *testing.T) {
 				t.Errorf("%s %s: an error without a message: %s", rt.method, path, r.body)
 			}
 		}
-		if rt.path == "/api/jobs/j2/run" {
+		switch rt.path {
+		case "/api/jobs/j2/run":
 			run, _ = r.json["id"].(string)
+		case "/api/jobs/j2/history":
+			hist, _ = field(r.json, "destinations", 0, "runs", 0, "id").(string)
 		}
 	}
 	// The hand-written parts of the file are as they were.
@@ -205,13 +210,15 @@ func TestValidationErrors(t *testing.T) {
 }
 
 func TestPagesRender(t *testing.T) {
-	e := newEnv(t, jobsConfig)
+	e := newEnv(t, jobsConfig, func(o *Options) { o.RunJob = realRun })
 	e.start()
 	s := e.session()
 	r := s.must(202, "POST", "/api/jobs/nightly/run", nil)
 	id := r.json["id"].(string)
 	s.must(200, "GET", "/api/runs/"+id+"?wait=30", nil)
-	for _, p := range append(allPages, "/runs/"+id) {
+	hist := s.must(200, "GET", "/api/jobs/nightly/history", nil)
+	hid, _ := field(hist.json, "destinations", 0, "runs", 0, "id").(string)
+	for _, p := range append(allPages, "/runs/"+id, "/jobs/nightly/history/0/"+hid) {
 		r := s.call("GET", p, nil)
 		if r.status != 200 || !strings.Contains(r.body, "</html>") || !strings.Contains(r.body, `name="csrf-token"`) {
 			t.Errorf("GET %s: %d %.200s", p, r.status, r.body)
