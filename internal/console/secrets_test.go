@@ -100,7 +100,7 @@ url = "postgres://u:%s@127.0.0.1:1/db"
 	}
 	for _, p := range []string{"/api/connections", "/api/connections/sources/app", "/api/connections/sources/env", "/api/connections/destinations/named",
 		"/api/connections/destinations/job:nightly:0", "/api/connections/destinations/job:nightly:1", "/api/jobs", "/api/jobs/nightly",
-		"/api/jobs/nightly/runs", "/api/alerts", "/api/runs/" + id} {
+		"/api/jobs/nightly/runs", "/api/jobs/nightly/history", "/api/alerts", "/api/runs/" + id} {
 		s.must(200, "GET", p, nil)
 	}
 	// Tests that fail, quoting what they were given.
