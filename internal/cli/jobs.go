@@ -222,10 +222,10 @@ func selectJobs(f *config.File, names []string) ([]config.Job, error) {
 	var jobs []config.Job
 	for _, n := range names {
 		j, err := f.Job(n)
-		if err != nil {
+		if j == nil {
 			return nil, withCode(ExitUsage, fmt.Errorf("jobs: %w", err))
 		}
-		jobs = append(jobs, *j)
+		jobs = append(jobs, *j) // with its Err, if any: reported by the command
 	}
 	return jobs, nil
 }

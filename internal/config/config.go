@@ -40,8 +40,9 @@
 // That error belongs to the profile or job holding the reference, since
 // each process has its own environment (a job's database password may be
 // set only in the service that runs it): Load reports it only together with
-// problems of the file itself; otherwise File.Profile returns it for that
-// profile, Job.Err for that job, and every other profile and job works.
+// problems of the file itself; otherwise File.Profile and File.Job return it
+// for that profile or job (see Profile.Err and Job.Err), and every other
+// profile and job works.
 // Expansion applies to every value except a job's inline script, which is
 // SQL text kept as written. Any unknown key is an error naming the file, the
 // line and the key. A relative sqlite: destination path is kept as written.
@@ -218,9 +219,9 @@ func (f *File) ProfileNames() []string {
 }
 
 // Profile returns the profile named name: an exact match, else the only
-// one whose name matches ignoring case. An unknown name is an error that
-// lists the known profiles and the file; a profile that refers to unset
-// environment variables returns its Err.
+// one whose name matches ignoring case. An unknown name returns nil and an
+// error that lists the known profiles and the file; a profile that refers
+// to unset environment variables is returned with its Err as the error.
 func (f *File) Profile(name string) (*Profile, error) {
 	var folded []*Profile
 	for _, p := range f.profiles {
@@ -240,7 +241,9 @@ func (f *File) Profile(name string) (*Profile, error) {
 // Jobs returns every job, in file order.
 func (f *File) Jobs() []Job { return slices.Clone(f.jobs) }
 
-// Job returns the job named name (exact, else case-insensitive match).
+// Job returns the job named name (exact, else case-insensitive match). A
+// job that refers to unset environment variables is returned with its Err
+// as the error; an unknown name returns nil and an error listing the jobs.
 func (f *File) Job(name string) (*Job, error) {
 	var folded []int
 	names := make([]string, len(f.jobs))
@@ -248,7 +251,7 @@ func (f *File) Job(name string) (*Job, error) {
 		names[i] = f.jobs[i].Name
 		if f.jobs[i].Name == name {
 			j := f.jobs[i]
-			return &j, nil
+			return &j, j.err
 		}
 		if strings.EqualFold(f.jobs[i].Name, name) {
 			folded = append(folded, i)
@@ -256,7 +259,7 @@ func (f *File) Job(name string) (*Job, error) {
 	}
 	if len(folded) == 1 {
 		j := f.jobs[folded[0]]
-		return &j, nil
+		return &j, j.err
 	}
 	return nil, f.unknown("job", name, names)
 }

@@ -430,11 +430,11 @@ url = "sqlite:x.db"
 		{"nightly", `config: cfg.toml:12: value of "url" refers to the environment variable PGPW_UNSET, which is not set`},
 	} {
 		j, err := f.Job(tt.job)
-		if err != nil {
+		if j == nil {
 			t.Fatalf("Job(%s): %v", tt.job, err)
 		}
-		if got := fmt.Sprint(j.Err()); (tt.err == "" && j.Err() != nil) || (tt.err != "" && got != tt.err) {
-			t.Errorf("job %s: Err() = %v, want %q", tt.job, j.Err(), tt.err)
+		if got := fmt.Sprint(j.Err()); (tt.err == "" && j.Err() != nil) || (tt.err != "" && got != tt.err) || err != j.Err() {
+			t.Errorf("job %s: Err() = %v, want %q (Job's error %v)", tt.job, j.Err(), tt.err, err)
 		}
 	}
 	// With a problem of the file itself, Load reports every problem.
