@@ -255,6 +255,11 @@ func redactURLs(s string) string {
 		}
 		begin := loc[0]
 		end := tokenEnd(rest, begin)
+		if begin == 0 || !strings.ContainsRune("\"'`", rune(rest[begin-1])) {
+			// Unquoted: punctuation after the URL is the sentence's
+			// ("origin http://h:8400, and ..."), not the URL's.
+			end = begin + len(strings.TrimRight(rest[begin:end], ",.;:!?)]}"))
+		}
 		b.WriteString(rest[:begin])
 		b.WriteString(redactToken(rest[begin:end]))
 		rest = rest[end:]

@@ -174,6 +174,8 @@ func TestTextCutPassword(t *testing.T) {
 		`parse "postgres://h:5432/db": boom`,
 		`dial http://[::1]:8080/v1.0: refused`,
 		`GET https://graph.microsoft.com/v1.0/me: 401`,
+		`refusing to follow a redirect to 127.0.0.1:41901: it is not the configured Graph origin http://127.0.0.1:41243, and the access token goes nowhere else`,
+		`(see http://localhost:8400). Or http://h:1; http://h:2: done`,
 	} {
 		if got := Text(m); got != m {
 			t.Errorf("Text(%q) = %q, want it unchanged", m, got)
