@@ -192,11 +192,33 @@ func isPort(s string) bool {
 	return true
 }
 
-// badPortRE finds url.Parse's `invalid port ":xyz" after host`: the quoted
-// "port" is text after a ':' of the authority that is not digits, which is
-// the start of a password when a '#', '?' or '/' in the password cut the
-// authority short.
-var badPortRE = regexp.MustCompile(`invalid port ":[^"]*" after host`)
+// badPortRE finds url.Parse's `parse "URL": invalid port ":xyz" after
+// host`. When URL's authority (up to its first '/', '?' or '#') has no '@',
+// a '#', '?' or '/' in the password cut it short and xyz is the start of
+// the password; with an '@' it is a real (bad) port, as in
+// mysql://u@tcp(h:3306)/db, and is kept. Without the parse "URL" part the
+// port is removed.
+var badPortRE = regexp.MustCompile(`(parse "([^"]*)": )?invalid port ":[^"]*" after host`)
+
+// redactBadPorts applies badPortRE.
+func redactBadPorts(s string) string {
+	return badPortRE.ReplaceAllStringFunc(s, func(m string) string {
+		sub := badPortRE.FindStringSubmatch(m)
+		if sub[1] != "" {
+			auth := sub[2]
+			if i := strings.Index(auth, "://"); i >= 0 {
+				auth = auth[i+3:]
+			}
+			if j := strings.IndexAny(auth, "/?#"); j >= 0 {
+				auth = auth[:j]
+			}
+			if strings.Contains(auth, "@") {
+				return m
+			}
+		}
+		return sub[1] + `invalid port ":` + Mask + `" after host`
+	})
+}
 
 // schemeRE finds the start of URLs ("scheme://") and MySQL DSNs in text.
 var schemeRE = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.\-]*://|[^\s@/"'` + "`" + `<>()\[\]{},;=]+:[^\s@]*@(?:tcp|tcp6|unix|udp|pipe)\(`)
@@ -219,6 +241,9 @@ const kvQuoted = `'[^']*'|"(?:[^"\\]|\\.)*"`
 // closing quote, spaces included; otherwise it ends at white space or one of
 // <>"'`.
 func Text(s string, secrets ...string) string {
+	if strings.Contains(s, "invalid port") {
+		s = redactBadPorts(s) // while the URL it follows is still as parsed
+	}
 	for _, sec := range secrets {
 		if len(sec) >= MinSecretLen {
 			s = strings.ReplaceAll(s, sec, Mask)
@@ -226,9 +251,6 @@ func Text(s string, secrets ...string) string {
 	}
 	if strings.Contains(s, "@") || strings.Contains(s, "://") {
 		s = redactURLs(s)
-	}
-	if strings.Contains(s, "invalid port") {
-		s = badPortRE.ReplaceAllString(s, `invalid port ":`+Mask+`" after host`)
 	}
 	return keyValueRE.ReplaceAllStringFunc(s, func(m string) string {
 		sub := keyValueRE.FindStringSubmatch(m)

@@ -176,6 +176,8 @@ func TestTextCutPassword(t *testing.T) {
 		`GET https://graph.microsoft.com/v1.0/me: 401`,
 		`refusing to follow a redirect to 127.0.0.1:41901: it is not the configured Graph origin http://127.0.0.1:41243, and the access token goes nowhere else`,
 		`(see http://localhost:8400). Or http://h:1; http://h:2: done`,
+		// A bad port after the userinfo is a port, not a password.
+		`bad MySQL URL mysql://root@tcp(127.0.0.1:3306)/test: parse "mysql://root@tcp(127.0.0.1:3306)/test": invalid port ":3306)" after host`,
 	} {
 		if got := Text(m); got != m {
 			t.Errorf("Text(%q) = %q, want it unchanged", m, got)
