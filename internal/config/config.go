@@ -30,7 +30,7 @@
 //	script = "REPLICATE ALL;"            # or: script_file = "nightly.sql"
 //	                                     # (relative to this file's directory)
 //	[[jobs.nightly.destinations]]        # one or more destinations
-//	url = "postgres://localhost/warehouse"   # or "sqlite:planner.db", "mysql://user@tcp(host)/db"
+//	url = "postgres://localhost/warehouse"   # or "sqlite:planner.db", "mysql://user@host:3306/db"
 //	prefix = "PROD_"                     # optional table name prefix
 //	schema = "prod"                      # optional destination schema
 //	source_name = "prod"                 # optional SourceName: several accounts share tables
