@@ -42,11 +42,18 @@ func (d *DateTime) UnmarshalJSON(b []byte) error {
 	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
 		return fmt.Errorf("graph: a date-time must be a JSON string, not %.40s", b)
 	}
-	s := string(b[1 : len(b)-1])
-	if s == "" {
+	if len(b) == 2 {
 		d.Time = time.Time{}
 		return nil
 	}
+	// The form Graph sends (RFC 3339), parsed from the bytes: no string
+	// to allocate for each of a task's date-times.
+	var t time.Time
+	if t.UnmarshalText(b[1:len(b)-1]) == nil {
+		d.Time = t.UTC()
+		return nil
+	}
+	s := string(b[1 : len(b)-1])
 	for _, layout := range dateTimeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			d.Time = t.UTC()
