@@ -146,13 +146,16 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 	if err != nil {
 		return nil, err
 	}
-	c.st.setContext(ctx)
+	// SQLite plans the statement now: the scope records the tables it
+	// plans, which each execution's scope starts from.
+	sc := newScope()
+	c.st.setContext(withScope(ctx, sc))
 	defer c.st.clearContext()
 	s, err := c.sc.(driver.ConnPrepareContext).PrepareContext(ctx, q.sql)
 	if err != nil {
 		return nil, c.st.translate(err)
 	}
-	return &stmt{c: c, s: s, q: q}, nil
+	return &stmt{c: c, s: s, q: q, planned: sc.plannedTables()}, nil
 }
 
 // Close implements driver.Conn.
@@ -210,10 +213,12 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 		rows.Close()
 		return driver.RowsAffected(n), nil
 	}
-	c.st.setContext(ctx)
+	sctx, end := c.st.cn.statement(ctx, q.original, args, nil)
+	defer end()
+	c.st.setContext(sctx)
 	defer c.st.clearContext()
 	c.st.takeErr()
-	res, err := c.sc.(driver.ExecerContext).ExecContext(ctx, q.sql, args)
+	res, err := c.sc.(driver.ExecerContext).ExecContext(sctx, q.sql, args)
 	if err != nil {
 		return nil, c.st.translate(err)
 	}
@@ -233,14 +238,16 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 	if q.returning != "" {
 		return c.queryReturning(ctx, q, args)
 	}
-	c.st.setContext(ctx)
+	sctx, end := c.st.cn.statement(ctx, q.original, args, nil)
+	c.st.setContext(sctx)
 	c.st.takeErr()
-	r, err := c.sc.(driver.QueryerContext).QueryContext(ctx, q.sql, args)
+	r, err := c.sc.(driver.QueryerContext).QueryContext(sctx, q.sql, args)
 	if err != nil {
 		c.st.clearContext()
+		end()
 		return nil, c.st.translate(err)
 	}
-	return &rows{r: r, c: c, ctx: ctx, query: q.sql}, nil
+	return &rows{r: r, c: c, ctx: sctx, end: end, query: q.sql}, nil
 }
 
 // Ping implements driver.Pinger.
@@ -293,9 +300,10 @@ func (t *txn) Rollback() error {
 // stmt wraps a prepared statement so that its executions carry their context
 // to the virtual tables and report typed errors.
 type stmt struct {
-	c *conn
-	s driver.Stmt
-	q rewritten
+	c       *conn
+	s       driver.Stmt
+	q       rewritten
+	planned []string // the planner tables SQLite planned for it
 }
 
 // Close implements driver.Stmt.
@@ -321,10 +329,12 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 		return s.c.ExecContext(ctx, s.q.original, args)
 	}
 	s.c.st.cn.logStatement(ctx, s.q.original, len(args))
-	s.c.st.setContext(ctx)
+	sctx, end := s.c.st.cn.statement(ctx, s.q.original, args, s.planned)
+	defer end()
+	s.c.st.setContext(sctx)
 	defer s.c.st.clearContext()
 	s.c.st.takeErr()
-	res, err := s.s.(driver.StmtExecContext).ExecContext(ctx, args)
+	res, err := s.s.(driver.StmtExecContext).ExecContext(sctx, args)
 	if err != nil {
 		return nil, s.c.st.translate(err)
 	}
@@ -337,14 +347,16 @@ func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driv
 		return s.c.QueryContext(ctx, s.q.original, args)
 	}
 	s.c.st.cn.logStatement(ctx, s.q.original, len(args))
-	s.c.st.setContext(ctx)
+	sctx, end := s.c.st.cn.statement(ctx, s.q.original, args, s.planned)
+	s.c.st.setContext(sctx)
 	s.c.st.takeErr()
-	r, err := s.s.(driver.StmtQueryContext).QueryContext(ctx, args)
+	r, err := s.s.(driver.StmtQueryContext).QueryContext(sctx, args)
 	if err != nil {
 		s.c.st.clearContext()
+		end()
 		return nil, s.c.st.translate(err)
 	}
-	return &rows{r: r, c: s.c, ctx: ctx, query: s.q.sql}, nil
+	return &rows{r: r, c: s.c, ctx: sctx, end: end, query: s.q.sql}, nil
 }
 
 func named(args []driver.Value) []driver.NamedValue {
@@ -361,7 +373,8 @@ func named(args []driver.Value) []driver.NamedValue {
 type rows struct {
 	r     driver.Rows
 	c     *conn
-	ctx   context.Context
+	ctx   context.Context // the statement's, carrying its scope
+	end   func()          // ends the statement's scope
 	query string
 
 	infoOnce sync.Once
@@ -381,6 +394,7 @@ func (r *rows) Columns() []string { return r.r.Columns() }
 func (r *rows) Close() error {
 	err := r.r.Close()
 	r.c.st.clearContext()
+	r.end()
 	return r.c.st.translate(err)
 }
 

@@ -31,6 +31,7 @@ type Connector struct {
 	cfg    *Config // the effective configuration: profile applied, defaults filled in
 	opts   connectorOptions
 	sqlite *sqlite.Driver
+	decls  []tableDecl // the tables each connection holds
 
 	mu      sync.Mutex
 	client  *graph.Client
@@ -74,6 +75,7 @@ type connectorOptions struct {
 	rateLimit rate.Limit
 	burst     int
 	graphOpts []graph.Option
+	decls     []tableDecl // tests: tables other than the package's
 }
 
 // WithRequestHook calls h after every Graph HTTP request the connector sends.
@@ -130,12 +132,13 @@ func NewConnector(cfg *Config, opts ...ConnectorOption) (*Connector, error) {
 	for _, o := range opts {
 		o(&c.opts)
 	}
-	for _, t := range schema.All() {
-		impl := tableImpls[strings.ToLower(t.Name)]
-		if impl == nil {
-			return nil, fmt.Errorf("planner: internal error: table %s has no implementation", t.Name)
-		}
-		if err := c.sqlite.RegisterModule(moduleName(t), &module{cn: c, t: t, impl: impl}); err != nil {
+	c.decls = tables
+	if c.opts.decls != nil {
+		c.decls = c.opts.decls
+	}
+	for _, d := range c.decls {
+		t := d.schema()
+		if err := c.sqlite.RegisterModule(moduleName(t), &module{cn: c, decl: d, t: t}); err != nil {
 			return nil, fmt.Errorf("planner: register table %s: %w", t.Name, err)
 		}
 	}
@@ -243,7 +246,8 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	st := &connState{id: c.nextID.Add(1), cn: c}
 	c.states.Store(st.id, st)
 	ex := sc.(driver.ExecerContext)
-	for _, t := range schema.All() {
+	for _, d := range c.decls {
+		t := d.schema()
 		q := fmt.Sprintf("CREATE VIRTUAL TABLE temp.%s USING %s(conn=%d)", schema.QuoteIdent(t.Name), moduleName(t), st.id)
 		if _, err := ex.ExecContext(ctx, q, nil); err != nil {
 			sc.Close()

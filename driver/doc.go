@@ -82,6 +82,17 @@
 // and *bool or sql.NullBool work too); JSON columns hold the Graph object as
 // text.
 //
+// A statement reads each Graph object at most once, whatever join order
+// SQLite picks: the lookups by key of a nested loop (Tasks JOIN TaskDetails,
+// a correlated subquery, TaskId IN (SELECT ...)) are served from what the
+// statement already read, or fetched in $batch requests of 20 together with
+// the keys the loop asks for next, several at once; an IN list of TaskId
+// values is fetched in $batch requests; an inner table scanned once per
+// outer row is read once. A join so costs no more requests than reading each
+// of its tables once. Nothing is kept between statements: the next
+// statement reads the tenant as it is then. To read a whole run of
+// statements once, and consistently, use a [Snapshot].
+//
 // A scan that discovers plans through /me/memberOf fails with an error that
 // errors.Is [ErrMissingPermission] when the sign-in lacks Group.Read.All or
 // GroupMember.Read.All (Graph then lists the user's groups without their

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite the property table of docs/connection.md")
+var update = flag.Bool("update", false, "rewrite the generated files: the property table of docs/connection.md, package schema's tables and docs/tables.md")
 
 // TestConnectionDocs fails when the property table of docs/connection.md
 // drifts from the property table of this package; run with -update to

@@ -22,11 +22,10 @@ var hostileIDs = []string{
 // pushdownColumns lists, per table, the id columns the driver answers with a
 // narrower Graph endpoint (their cost differs from a full scan's).
 func pushdownColumns(t *schema.Table) []string {
-	impl := tableImpls[strings.ToLower(t.Name)]
-	scan, _ := impl.cost("")
+	decl := byName(tables, t.Name)
 	var out []string
-	for _, c := range t.Columns {
-		if r, _ := impl.cost(c.Name); r != scan && strings.HasSuffix(c.Name, "Id") {
+	for i, c := range t.Columns {
+		if _, ok := decl.cost(i); ok && strings.HasSuffix(c.Name, "Id") {
 			out = append(out, c.Name)
 		}
 	}
@@ -45,7 +44,6 @@ func TestHostileIDs(t *testing.T) {
 		if strings.HasPrefix(tb.Name, "sys_") {
 			continue
 		}
-		impl := tableImpls[strings.ToLower(tb.Name)]
 		for _, col := range pushdownColumns(tb) {
 			checked++
 			for _, id := range hostileIDs {
@@ -60,7 +58,7 @@ func TestHostileIDs(t *testing.T) {
 				if rows := e.query(fmt.Sprintf("SELECT * FROM %s WHERE %s IN (%s, %s)", tb.Name, col, lit, lit)); len(rows) != 0 {
 					t.Errorf("%s IN: %d rows", name, len(rows))
 				}
-				if impl.update != nil {
+				if tb.Update {
 					key := tb.Key[0]
 					res, err := e.db.Exec(fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s = ?", tb.Name, key, key, col), id)
 					if err == nil {
@@ -69,7 +67,7 @@ func TestHostileIDs(t *testing.T) {
 						}
 					}
 				}
-				if impl.delete != nil {
+				if tb.Delete {
 					res, err := e.db.Exec(fmt.Sprintf("DELETE FROM %s WHERE %s = ?", tb.Name, col), id)
 					if err == nil {
 						if n, _ := res.RowsAffected(); n != 0 {

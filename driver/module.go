@@ -12,51 +12,29 @@ import (
 	"modernc.org/sqlite/vtab"
 )
 
-// rowRec is one row of a planner table: its column values (nil, int64 or
-// string, as SQLite receives them) and what a later write of the row needs.
+// rowRec is one row of a planner table: the row's value in its table's
+// declaration (a *T), its column values once materialized (nil, int64 or
+// string, as SQLite receives them: rows kept for a write, rows created), and
+// the version a later write of the row sends.
 type rowRec struct {
+	src  any
 	vals []any
 	obj  string // the Graph object the row's version belongs to, e.g. "task:<id>"
 	etag string // that object's version as read
 }
 
-// scanReq is what a cursor asks a table for.
+// scanReq is what a cursor asks a table for, besides the pushed-down value.
 type scanReq struct {
-	col   string // the pushed-down column, "" for a full scan
-	val   string // its value
-	limit int64  // rows wanted (offset included), -1 when unknown
-	used  uint64 // columns the query references (bit N = column N)
-}
-
-// uses reports whether the query references the named column.
-func (r scanReq) uses(t *schema.Table, name string) bool {
-	_, i := t.Column(name)
-	if i < 0 {
-		return false
-	}
-	if i >= 63 {
-		return r.used&(1<<63) != 0
-	}
-	return r.used&(1<<uint(i)) != 0
-}
-
-// tableImpl is how one table reads and writes Graph. Write functions get the
-// new values with nil for NULL; validation of required, read-only and
-// unchanged columns has already happened.
-type tableImpl struct {
-	scan   func(ctx context.Context, x *session, r scanReq) iter.Seq2[rowRec, error]
-	insert func(ctx context.Context, x *session, vals []any) (rowRec, error)
-	update func(ctx context.Context, x *session, old rowRec, vals []any, changed []bool) (rowRec, error)
-	delete func(ctx context.Context, x *session, old rowRec) error
-	// cost estimates requests and rows for a scan through col ("" = full scan).
-	cost func(col string) (requests float64, rows int64)
+	limit   int64  // rows wanted (offset included), -1 when unknown
+	used    uint64 // columns the query references (bit N = column N)
+	details bool   // the query uses a column flagged detail
 }
 
 // module is the SQLite module of one planner table.
 type module struct {
 	cn   *Connector
+	decl tableDecl
 	t    *schema.Table
-	impl *tableImpl
 }
 
 func (m *module) Create(ctx vtab.Context, args []string) (vtab.Table, error) {
@@ -83,11 +61,11 @@ func (m *module) Connect(ctx vtab.Context, args []string) (vtab.Table, error) {
 	if err := ctx.Declare(m.t.DDL()); err != nil {
 		return nil, err
 	}
-	return &table{m: m, st: st}, nil
+	return &vtable{m: m, st: st}, nil
 }
 
-// table is one connection's instance of a planner table.
-type table struct {
+// vtable is one connection's instance of a planner table.
+type vtable struct {
 	m  *module
 	st *connState
 
@@ -98,9 +76,9 @@ type table struct {
 }
 
 var (
-	_ vtab.Table         = (*table)(nil)
-	_ vtab.Updater       = (*table)(nil)
-	_ vtab.Transactional = (*table)(nil)
+	_ vtab.Table         = (*vtable)(nil)
+	_ vtab.Updater       = (*vtable)(nil)
+	_ vtab.Transactional = (*vtable)(nil)
 )
 
 // The idxNum of a plan is the pushed-down column's index + 1 (0 for a full
@@ -110,23 +88,23 @@ var (
 // BestIndex chooses the cheapest Graph endpoint for the usable constraints.
 // It never fails: an unusable plan gets a huge cost instead (an error here
 // would fail the whole query).
-func (t *table) BestIndex(info *vtab.IndexInfo) error {
+func (t *vtable) BestIndex(info *vtab.IndexInfo) error {
 	tb := t.m.t
-	best, bestReq, bestRows := -1, 0.0, int64(0)
-	if t.m.impl.cost != nil {
-		bestReq, bestRows = t.m.impl.cost("")
-	}
+	// The statement's scope keeps what it reads for the statement's other
+	// tables when SQLite plans more than one.
+	scopeOf(t.st.context()).plan(tb.Name)
+	scan, _ := t.m.decl.cost(-1)
+	best, bestReq, bestRows := -1, scan.requests, scan.rows
 	for i, c := range info.Constraints {
 		if !c.Usable || c.Op != vtab.OpEQ || c.Column < 0 || c.Column >= len(tb.Columns) {
 			continue
 		}
-		col := tb.Columns[c.Column]
-		if !col.Pushdown || t.m.impl.cost == nil {
+		est, ok := t.m.decl.cost(c.Column)
+		if !ok {
 			continue
 		}
-		req, rows := t.m.impl.cost(col.Name)
-		if best < 0 || req < bestReq || req == bestReq && rows < bestRows {
-			best, bestReq, bestRows = i, req, rows
+		if best < 0 || est.requests < bestReq || est.requests == bestReq && est.rows < bestRows {
+			best, bestReq, bestRows = i, est.requests, est.rows
 		}
 	}
 	argc := 0
@@ -176,18 +154,21 @@ func (t *table) BestIndex(info *vtab.IndexInfo) error {
 }
 
 // Open implements vtab.Table.
-func (t *table) Open() (vtab.Cursor, error) { return &cursor{t: t}, nil }
+func (t *vtable) Open() (vtab.Cursor, error) {
+	scopeOf(t.st.context()).opened()
+	return &cursor{t: t}, nil
+}
 
 // Disconnect implements vtab.Table.
-func (t *table) Disconnect() error { return nil }
+func (t *vtable) Disconnect() error { return nil }
 
 // Destroy implements vtab.Table.
-func (t *table) Destroy() error { return nil }
+func (t *vtable) Destroy() error { return nil }
 
 // Begin starts a write transaction on the table: SQLite calls it before the
 // scan that feeds an UPDATE or DELETE, so rows read from now on are kept for
 // the write.
-func (t *table) Begin() error {
+func (t *vtable) Begin() error {
 	t.writing = true
 	t.rows = map[int64]rowRec{}
 	t.sess = t.m.cn.session(t.st)
@@ -195,37 +176,37 @@ func (t *table) Begin() error {
 }
 
 // Sync implements vtab.Transactional.
-func (t *table) Sync() error { return nil }
+func (t *vtable) Sync() error { return nil }
 
 // Commit ends the write transaction.
-func (t *table) Commit() error { t.endWrite(); return nil }
+func (t *vtable) Commit() error { t.endWrite(); return nil }
 
 // Rollback ends the write transaction. Writes already sent to Graph stand;
 // conn's transaction reports that.
-func (t *table) Rollback() error { t.endWrite(); return nil }
+func (t *vtable) Rollback() error { t.endWrite(); return nil }
 
 // Savepoint implements vtab.Transactional.
-func (t *table) Savepoint(int) error { return nil }
+func (t *vtable) Savepoint(int) error { return nil }
 
 // Release implements vtab.Transactional.
-func (t *table) Release(int) error { return nil }
+func (t *vtable) Release(int) error { return nil }
 
 // RollbackTo implements vtab.Transactional.
-func (t *table) RollbackTo(int) error { return nil }
+func (t *vtable) RollbackTo(int) error { return nil }
 
-func (t *table) endWrite() {
+func (t *vtable) endWrite() {
 	t.writing = false
 	t.rows = nil
 	t.sess = nil
 }
 
-func (t *table) newRowid() int64 {
+func (t *vtable) newRowid() int64 {
 	t.nextID++
 	return t.nextID
 }
 
 // writeSession returns the session writes use.
-func (t *table) writeSession() *session {
+func (t *vtable) writeSession() *session {
 	if t.sess == nil {
 		t.sess = t.m.cn.session(t.st)
 	}
@@ -233,9 +214,9 @@ func (t *table) writeSession() *session {
 }
 
 // Insert implements vtab.Updater.
-func (t *table) Insert(cols []vtab.Value, rowid *int64) error {
+func (t *vtable) Insert(cols []vtab.Value, rowid *int64) error {
 	tb := t.m.t
-	if t.m.impl.insert == nil {
+	if !tb.Insert {
 		return t.st.fail(readOnlyTable(tb, "INSERT"))
 	}
 	if t.st.inReadOnlyTx() {
@@ -254,7 +235,7 @@ func (t *table) Insert(cols []vtab.Value, rowid *int64) error {
 		}
 	}
 	ctx := t.st.context()
-	rec, err := t.m.impl.insert(ctx, t.writeSession(), vals)
+	rec, err := t.m.decl.insertRow(ctx, t.writeSession(), vals)
 	if err != nil {
 		return t.st.fail(writeError("INSERT into", tb, vals, err))
 	}
@@ -262,7 +243,7 @@ func (t *table) Insert(cols []vtab.Value, rowid *int64) error {
 	id := t.newRowid()
 	*rowid = id
 	if t.rows != nil {
-		t.rows[id] = rec.resolved()
+		t.rows[id] = rec
 	}
 	t.st.created(tb, rec)
 	return nil
@@ -270,9 +251,9 @@ func (t *table) Insert(cols []vtab.Value, rowid *int64) error {
 
 // Update implements vtab.Updater: it sends only the columns whose values
 // changed since the row was read.
-func (t *table) Update(oldRowid int64, cols []vtab.Value, newRowid *int64) error {
+func (t *vtable) Update(oldRowid int64, cols []vtab.Value, newRowid *int64) error {
 	tb := t.m.t
-	if t.m.impl.update == nil {
+	if !tb.Update {
 		return t.st.fail(readOnlyTable(tb, "UPDATE"))
 	}
 	if t.st.inReadOnlyTx() {
@@ -309,19 +290,19 @@ func (t *table) Update(oldRowid int64, cols []vtab.Value, newRowid *int64) error
 	}
 	ctx := t.st.context()
 	x := t.writeSession()
-	rec, err := t.m.impl.update(ctx, x, x.fresh(old), vals, changed)
+	rec, err := t.m.decl.updateRow(ctx, x, x.freshRow(old), vals, changed)
 	if err != nil {
 		return t.st.fail(writeError("UPDATE", tb, old.vals, err))
 	}
 	t.st.wrote()
-	t.rows[oldRowid] = rec.resolved()
+	t.rows[oldRowid] = rec
 	return nil
 }
 
 // Delete implements vtab.Updater.
-func (t *table) Delete(oldRowid int64) error {
+func (t *vtable) Delete(oldRowid int64) error {
 	tb := t.m.t
-	if t.m.impl.delete == nil {
+	if !tb.Delete {
 		return t.st.fail(readOnlyTable(tb, "DELETE from"))
 	}
 	if t.st.inReadOnlyTx() {
@@ -333,7 +314,7 @@ func (t *table) Delete(oldRowid int64) error {
 	}
 	ctx := t.st.context()
 	x := t.writeSession()
-	if err := t.m.impl.delete(ctx, x, x.fresh(old)); err != nil {
+	if err := t.m.decl.deleteRow(ctx, x, x.freshRow(old)); err != nil {
 		return t.st.fail(writeError("DELETE from", tb, old.vals, err))
 	}
 	t.st.wrote()
@@ -428,10 +409,12 @@ func sameValue(a, b any) bool {
 
 // cursor iterates over one scan of a table.
 type cursor struct {
-	t     *table
+	t     *vtable
 	next  func() (rowRec, error, bool)
 	stop  func()
 	cur   rowRec
+	vals  []any  // the current row's values SQLite asked for
+	have  uint64 // which of vals are set (bit N = column N < 64)
 	rowid int64
 	eof   bool
 	skip  int64 // OFFSET rows still to skip
@@ -446,19 +429,20 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
 	args := copyValues(vals)
 	req := scanReq{limit: -1}
 	c.left = -1
+	col, val := -1, ""
 	if idxNum > 0 && idxNum <= len(tb.Columns) {
-		req.col = tb.Columns[idxNum-1].Name
+		col = idxNum - 1
 		if len(args) == 0 {
-			return t.st.fail(fmt.Errorf("planner: %s: missing value for %s", tb.Name, req.col))
+			return t.st.fail(fmt.Errorf("planner: %s: missing value for %s", tb.Name, tb.Columns[col].Name))
 		}
 		switch v := args[0].(type) {
 		case string:
-			req.val = v
+			val = v
 		case nil:
 			c.eof = true // col = NULL matches nothing
 			return nil
 		default:
-			req.val = fmt.Sprint(v)
+			val = fmt.Sprint(v)
 		}
 	}
 	for _, part := range strings.Split(idxStr, ";") {
@@ -487,7 +471,7 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
 		}
 	}
 	ctx, cancel := context.WithCancel(t.st.context())
-	seq := t.m.impl.scan(ctx, t.m.cn.session(t.st), req)
+	seq := t.m.decl.read(ctx, t.m.cn.session(t.st), col, val, req)
 	next, stop := iter.Pull2(seq)
 	c.next = func() (rowRec, error, bool) { return next() }
 	c.stop = func() { stop(); cancel() }
@@ -519,9 +503,11 @@ func (c *cursor) advance() error {
 			c.left--
 		}
 		c.cur = rec
+		c.have = 0
 		c.rowid = c.t.newRowid()
 		if c.t.writing {
-			rec = rec.resolved()
+			rec.vals = c.t.m.decl.materialize(rec.src)
+			c.cur = rec
 			c.t.rows[c.rowid] = rec
 		}
 		return nil
@@ -539,15 +525,29 @@ func (c *cursor) Next() error {
 // Eof implements vtab.Cursor.
 func (c *cursor) Eof() bool { return c.eof }
 
-// Column implements vtab.Cursor.
+// Column implements vtab.Cursor: the value is computed from the row when
+// SQLite first asks for it (most queries use few columns), then kept for
+// the row, since SQLite may ask again.
 func (c *cursor) Column(i int) (vtab.Value, error) {
-	if i < 0 || i >= len(c.cur.vals) {
+	if i < 0 || i >= len(c.t.m.t.Columns) || c.cur.src == nil {
 		return nil, nil
 	}
-	v := c.cur.vals[i]
+	if c.cur.vals != nil {
+		return c.cur.vals[i], nil
+	}
+	if i < 64 && c.have&(1<<uint(i)) != 0 {
+		return c.vals[i], nil
+	}
+	v := c.t.m.decl.value(c.cur.src, i)
 	if f, ok := v.(lazy); ok {
 		v = f()
-		c.cur.vals[i] = v // SQLite may ask again for the same row
+	}
+	if i < 64 {
+		if c.vals == nil {
+			c.vals = make([]any, len(c.t.m.t.Columns))
+		}
+		c.vals[i] = v
+		c.have |= 1 << uint(i)
 	}
 	return v, nil
 }

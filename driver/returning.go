@@ -15,7 +15,6 @@ import (
 // created records a row a write created on the connection: its key for
 // LastInsertID and, during INSERT ... RETURNING, the row itself.
 func (s *connState) created(t *schema.Table, rec rowRec) {
-	rec = rec.resolved()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// The last key column is the generated one (TaskId, PlanId, ItemId...).
@@ -56,7 +55,12 @@ func LastInsertID(ctx context.Context, c *sql.Conn) (string, error) {
 // evaluates the RETURNING expressions over them in a scratch table named like
 // the target (so Tasks.TaskId and TaskId both resolve).
 func (c *conn) queryReturning(ctx context.Context, q rewritten, args []driver.NamedValue) (driver.Rows, error) {
+	// The created rows' values are in the order of the connection's
+	// declaration of the table.
 	t := q.table
+	if d := byName(c.st.cn.decls, t.Name); d != nil {
+		t = d.schema()
+	}
 	st := c.st
 	st.mu.Lock()
 	st.capture, st.returned = t.Name, nil
@@ -66,10 +70,12 @@ func (c *conn) queryReturning(ctx context.Context, q rewritten, args []driver.Na
 		st.capture, st.returned = "", nil
 		st.mu.Unlock()
 	}()
-	st.setContext(ctx)
+	sctx, end := c.st.cn.statement(ctx, q.original, args, nil)
+	defer end()
+	st.setContext(sctx)
 	defer st.clearContext()
 	st.takeErr()
-	if _, err := c.sc.(driver.ExecerContext).ExecContext(ctx, q.sql, args); err != nil {
+	if _, err := c.sc.(driver.ExecerContext).ExecContext(sctx, q.sql, args); err != nil {
 		return nil, st.translate(err)
 	}
 	st.mu.Lock()

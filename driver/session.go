@@ -18,13 +18,16 @@ type session struct {
 	cfg *Config
 	st  *connState
 
+	sc *scope          // what the statement (or the run) has read
+	bg context.Context // the statement's context: background reads use it, not a cursor's
+
 	mu    sync.Mutex
-	etags map[string]*version // object → versions we superseded and the current one
+	etags map[string]*written // object → versions we superseded and the current one
 }
 
-// version tracks an object this session wrote: rows read before the write
+// written tracks an object this session wrote: rows read before the write
 // carry an older ETag that is ours to replace.
-type version struct {
+type written struct {
 	superseded map[string]bool
 	current    string // "" when the write returned no body (refetch before reuse)
 }
@@ -33,40 +36,49 @@ func (c *Connector) session(st *connState) *session {
 	c.mu.Lock()
 	g := c.client
 	c.mu.Unlock()
-	return &session{cn: c, g: g, cfg: c.cfg, st: st}
+	ctx := st.context()
+	return &session{cn: c, g: g, cfg: c.cfg, st: st, sc: scopeOf(ctx), bg: ctx}
 }
 
-// fresh returns rec with its ETag replaced by the one our own earlier write in
+// fresh returns v with its ETag replaced by the one our own earlier write in
 // this session produced, so that several rows of one object (checklist items
 // of one task, say) can be written in one statement.
-func (x *session) fresh(rec rowRec) rowRec {
+func (x *session) fresh(v version) version {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if v := x.etags[rec.obj]; v != nil && v.superseded[rec.etag] && v.current != "" {
-		rec.etag = v.current
+	if w := x.etags[v.obj]; w != nil && w.superseded[v.etag] && w.current != "" {
+		v.etag = w.current
 	}
-	return rec
+	return v
 }
 
-// stale reports whether rec's ETag was superseded by a write of ours whose
+// freshRow is fresh for a row kept for a write.
+func (x *session) freshRow(r rowRec) rowRec {
+	r.etag = x.fresh(version{r.obj, r.etag}).etag
+	return r
+}
+
+// stale reports whether v's ETag was superseded by a write of ours whose
 // new ETag is unknown (the service answered 204).
-func (x *session) stale(rec rowRec) bool {
+func (x *session) stale(v version) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	v := x.etags[rec.obj]
-	return v != nil && v.superseded[rec.etag] && v.current == ""
+	w := x.etags[v.obj]
+	return w != nil && w.superseded[v.etag] && w.current == ""
 }
 
-// wrote records that obj moved from version old to version now ("" if unknown).
+// wrote records that obj moved from version old to version now ("" if
+// unknown); what the scope held of obj is now stale.
 func (x *session) wrote(obj, old, now string) {
+	x.sc.forget(obj)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.etags == nil {
-		x.etags = map[string]*version{}
+		x.etags = map[string]*written{}
 	}
 	v := x.etags[obj]
 	if v == nil {
-		v = &version{superseded: map[string]bool{}}
+		v = &written{superseded: map[string]bool{}}
 		x.etags[obj] = v
 	}
 	v.superseded[old] = true
@@ -134,7 +146,7 @@ func (x *session) groups(ctx context.Context) iter.Seq2[*graph.Group, error] {
 
 func isAppOnlyRefusal(err error) bool {
 	var ge *graph.Error
-	return asGraphError(err, &ge) && ge.StatusCode == 400
+	return errors.As(err, &ge) && ge.StatusCode == 400
 }
 
 // plans yields every plan scans cover, concurrently across groups, in a
@@ -168,7 +180,7 @@ func (x *session) plans(ctx context.Context, width int) iter.Seq2[*graph.Plan, e
 	if x.cfg.PlanScope == PlanScopeMe {
 		return x.g.Plans.ListMine(ctx)
 	}
-	return fanout(ctx, x.groups, width, 64, func(ctx context.Context, g *graph.Group) iter.Seq2[*graph.Plan, error] {
+	return fanout(ctx, x.allGroups, width, 64, func(ctx context.Context, g *graph.Group) iter.Seq2[*graph.Plan, error] {
 		return skipGone(x.g.Plans.ListByGroup(ctx, g.ID))
 	})
 }
@@ -176,7 +188,7 @@ func (x *session) plans(ctx context.Context, width int) iter.Seq2[*graph.Plan, e
 // planIDs yields the ids of the plans scans cover.
 func (x *session) planIDs(ctx context.Context, width int) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
-		for p, err := range x.plans(ctx, width) {
+		for p, err := range x.allPlans(ctx, width) {
 			id := ""
 			if p != nil {
 				id = p.ID
@@ -220,16 +232,5 @@ func notFoundEmpty[T any](seq iter.Seq2[T, error]) iter.Seq2[T, error] {
 				return
 			}
 		}
-	}
-}
-
-// one turns a single Get into a sequence, with 404 (or an impossible id) as
-// no rows.
-func one[T any](v T, err error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		if err != nil && absent(err) {
-			return
-		}
-		yield(v, err)
 	}
 }

@@ -3,7 +3,6 @@ package driver
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -72,24 +71,6 @@ func lazyJSON[T any](v T, isNil bool) any {
 		return nil
 	}
 	return lazy(func() any { return jsonVal(v, false) })
-}
-
-// resolved returns r with its lazy values computed (r itself when it has
-// none), for rows that are kept or compared rather than read by SQLite.
-func (r rowRec) resolved() rowRec {
-	for i, v := range r.vals {
-		if _, ok := v.(lazy); ok {
-			vals := slices.Clone(r.vals)
-			for j := i; j < len(vals); j++ {
-				if f, ok := vals[j].(lazy); ok {
-					vals[j] = f()
-				}
-			}
-			r.vals = vals
-			return r
-		}
-	}
-	return r
 }
 
 // jsonVal is the text of a JSON column (Assignments, AppliedCategories,

@@ -50,6 +50,7 @@ type ddlColumn struct {
 	key     bool
 	notNull bool   // NOT NULL without being a key
 	deflt   string // DEFAULT expression, or ""
+	rawType string // the column's SQL type, when set (bookkeeping columns)
 }
 
 // tableInfo describes an existing destination table.
@@ -119,9 +120,9 @@ type dialect interface {
 	// defaultSchema returns the schema unqualified names resolve to.
 	defaultSchema(ctx context.Context, q querier) (string, error)
 	// prepareSchema makes the schema usable — creates it (PostgreSQL, MySQL)
-	// or attaches its file (SQLite) — and runs each ddl[i] whose table
-	// check[i] does not exist (the bookkeeping tables).
-	prepareSchema(ctx context.Context, conn *sql.Conn, schema string, ddl []string, check []Name) error
+	// or attaches its file (SQLite) — and creates or upgrades its
+	// bookkeeping tables (ensureBook).
+	prepareSchema(ctx context.Context, conn *sql.Conn, schema string, tables []bookTable) error
 	// identityColumn is the type of an auto-numbered primary key column.
 	identityColumn() string
 	// maxBatchBytes bounds the parameter bytes of one statement.
@@ -339,8 +340,10 @@ func newDialect(ctx context.Context, db *sql.DB) (dialect, error) {
 		reflect.TypeOf(db.Driver()))
 }
 
-// LockedError reports that another run holds the destination table's lock.
-// errors.Is(err, ErrLocked) is true for it.
+// LockedError reports that a run of another lock (another job, or another
+// destination scope) held the destination table's lock for longer than
+// Options.TableLockTimeout; the table failed. errors.Is(err, ErrLocked) is
+// true for it.
 type LockedError struct {
 	// Table is the destination table.
 	Table string
@@ -348,22 +351,17 @@ type LockedError struct {
 	// backend pid, application, client; MySQL: connection id, user, host);
 	// empty for SQLite, whose write lock does not say who holds it.
 	Holder string
-	// Waited is how long the run waited (Options.LockTimeout).
+	// Waited is how long the run waited (Options.TableLockTimeout).
 	Waited time.Duration
 }
 
 // Error says which table is locked, by whom when known, and what to do.
 func (e *LockedError) Error() string {
-	s := fmt.Sprintf("replicate: table %s is locked by another run", e.Table)
+	s := fmt.Sprintf("replicate: table %s is being written by another run", e.Table)
 	if e.Holder != "" {
 		s += " (held by " + e.Holder + ")"
 	}
-	if e.Waited > 0 {
-		s += fmt.Sprintf("; gave up after waiting %s", e.Waited)
-	} else {
-		s += "; set a LockTimeout to wait for it"
-	}
-	return s
+	return s + fmt.Sprintf("; gave up after waiting %s: run again later, or raise the table lock timeout", e.Waited)
 }
 
 // Is makes errors.Is(err, ErrLocked) true.

@@ -60,7 +60,13 @@ func TestGoldenSQL(t *testing.T) {
 			section("delete 2 composite keys, scoped", deleteSQL(d, refs, []string{"TaskId", "Url"}, true, 2))
 			section("soft delete 2 keys, scoped", softDeleteSQL(d, tasks, []string{"TaskId"}, true, 2))
 			section("state table", stateDDL(d, qualify(d, Name{Schema: "PROD", Table: StateTable})))
-			section("history table", historyDDL(d, qualify(d, Name{Table: DefaultHistoryTable})))
+			for _, bt := range []bookTable{historyBook(d, "", DefaultHistoryTable), runsBook(d, "PROD")} {
+				section(bt.name.Table+" table", strings.Join(bt.create, ";\n"))
+			}
+			if d.kind() == "sqlite" {
+				section("lock table", strings.Join(lockBook(d, "").create, ";\n"))
+				section("staged upsert", stagedUpsert(d, tasks, []string{colSourceName, "TaskId", "Title"}, []string{colSourceName, "TaskId"}, "temp.stage", []string{"c1", "c2", "c3"}))
+			}
 
 			path := filepath.Join("testdata", g.name+".sql")
 			if *update {

@@ -51,7 +51,7 @@
 // do not say otherwise: Schema applies to any destination written without a
 // schema; TablePrefix is prepended to destination names derived from a source
 // table (REPLICATE Tasks, TABLES, ALL), not to a name written before a select
-// or source table.
+// or source table (REPLICATE Buckets Buckets is not prefixed).
 //
 // # Keys
 //
@@ -92,7 +92,7 @@
 // values made by hand in the destination are not detected: the destination
 // table belongs to replicate (TruncateTable rewrites it).
 //
-// # Atomicity and the lock
+// # Atomicity
 //
 // Each destination table is copied in one transaction: the DDL (except on
 // MySQL), the data, the state and the history row. Readers see the old table
@@ -103,22 +103,60 @@
 // leaves the new (empty or altered) table, which the next run fills.
 // TruncateTable is a DELETE inside the transaction in every database.
 //
-// A lock in the destination database keeps two runs (in any processes, on any
-// machines) from copying the same table at once:
+// # Locks
 //
-//   - PostgreSQL: a transaction-scoped advisory lock (pg_advisory_xact_lock) on
-//     a hash of schema.table, released by commit, rollback or disconnection.
-//   - MySQL/MariaDB: GET_LOCK on a hash of database.table, held by the run's
-//     connection until its transaction ends (or the connection drops).
-//   - SQLite: the database's write lock (BEGIN IMMEDIATE). It covers the
-//     whole file — attached schema files included — so it also excludes other
-//     writers, not only other runs.
+// A run — one Run or RunStatements call — takes one lock for the whole run
+// in the destination database before it reads anything from the source.
+// The lock covers the run's scope: Options.Job (none for a manual run) and
+// the destination scope (Options.Schema, or the connection's schema;
+// Options.TablePrefix; Options.SourceName). Runs of one scope never overlap,
+// in any processes on any machines:
 //
-// A run that finds the lock taken waits up to Options.LockTimeout (default 0:
-// not at all) and then skips the table with a *LockedError (errors.Is
-// ErrLocked) naming the table and, on PostgreSQL and MySQL, the holder
-// (backend pid or connection id, client, since when). A locked table gets no
-// history row; the run holding the lock writes its own.
+//   - PostgreSQL: a session advisory lock (pg_advisory_lock) on the run's
+//     connection, released at the end of the run or when the session ends
+//     (the process dies).
+//   - MySQL/MariaDB: GET_LOCK on the run's connection (a name hashed from the
+//     database and the scope), released the same way.
+//   - SQLite: a lease, a row of planner_replicate_lock naming the run, host,
+//     pid and start, with a heartbeat every Options.LeaseTTL/4 (default
+//     DefaultLeaseTTL, 2 minutes). The lease holds no database lock. A run
+//     takes over a lease that has expired (no heartbeat for LeaseTTL), or
+//     whose holder is provably gone: it ran on this machine (same host name,
+//     boot and process namespace) and no process has its pid. A run whose
+//     lease was taken over stops after the table in flight (ErrLeaseLost).
+//
+// A run that finds its lock held waits up to Options.LockTimeout (default 0:
+// not at all; Options.OnLockWait is told), then is skipped as a whole: it
+// reads nothing, writes no table, records a run with status skipped and the
+// error "skipped: run in progress since T on H (pid P, run R)", and returns a
+// *SkippedError (errors.Is ErrSkipped and ErrRunInProgress). A run that gets
+// the lock marks the runs of its scope still recorded as running —
+// processes that died — as abandoned.
+//
+// With Options.Job and Options.Slot (a scheduler's slot), a run that gets the
+// lock after a run of the same job, scope and slot already copied (status
+// ok, failed or stopped, with the same or a later Options.Attempt) is skipped
+// too (ErrSlotDone): replicas of a scheduler sharing a configuration run each
+// slot once.
+//
+// Runs of different scopes may write the same table (two jobs into one
+// table with different source names, or a manual run and a job). Each
+// table's transaction then also takes the table's lock — PostgreSQL
+// pg_advisory_xact_lock and MySQL GET_LOCK on a hash of schema.table, SQLite
+// the database's write lock — waiting up to Options.TableLockTimeout
+// (default DefaultTableLockTimeout, 30 minutes); a table that gets no lock in
+// that time fails with a *LockedError (errors.Is ErrLocked) naming the table
+// and, on PostgreSQL and MySQL, the holder. No table is ever reported as
+// copied, or as to be copied, by another run.
+//
+// SQLite's write lock covers the whole file, so a SQLite run never holds it
+// while it reads its source: it reads the table's state (WAL readers do not
+// block writers), reads the whole source, stages the changed rows in a
+// temporary table of its own connection, and only then takes the write lock
+// (BEGIN IMMEDIATE) to check that the table's state is the one it read, apply
+// the staged rows, delete, and commit. If a run of another scope changed the
+// table in between, the table fails without writing ("run again").
+// PostgreSQL and MySQL lock only the table, and copy inside its transaction.
 //
 // # Destinations and types
 //
@@ -168,26 +206,53 @@
 // main database; "temp" and schemas of in-memory databases are refused. The
 // state and history tables live in the same schema as the table they
 // describe (SQLite transactions are atomic across attached files only per
-// file in WAL mode).
+// file in WAL mode); the runs and lock tables in the run's schema
+// (Options.Schema). Writer and History name a schema's file alike, so
+// schema Données is "<main>.données.db" for both.
 //
 // # History
 //
-// Every run of a table adds a row to planner_replicate_history
-// (Options.HistoryTable) in the table's schema: Id, Statement, TableName,
-// SourceName, StartDateTime, EndDateTime, Inserted, Updated, Deleted,
-// Unchanged, Status ('ok' or 'failed'), Error and Warnings. A success is
-// written in the table's transaction; a failure after the rollback.
+// Every run is recorded in planner_replicate_runs (RunsTable), in the run's
+// schema (Options.Schema or the connection's): its id, job, destination
+// label, scope, host and pid, slot and attempt, start and end, status
+// (running, ok, failed, stopped, skipped, abandoned), error, totals of
+// tables and rows, the source's requests and throttled requests
+// (Options.Requests) and, with Options.RecordLog, its log. Every table copy
+// adds a row to planner_replicate_history (Options.HistoryTable) in the
+// table's schema: Id, Statement, TableName, SourceName, StartDateTime,
+// EndDateTime, Inserted, Updated, Deleted, Unchanged, Status ('ok' or
+// 'failed'), Error, Warnings, RunId, Requests and Throttled. A success is
+// written in the table's transaction; a failure after the rollback. Errors,
+// warnings and logs are recorded without URL passwords or secret key=value
+// pairs (and through Options.Redact). Tables written by earlier versions get
+// the new columns on the next run.
+//
+// History (NewHistory, or OpenHistory from a URL) reads them back in every
+// dialect: History.Runs lists runs newest first with filters and paging,
+// History.Run returns one run with its tables and log. Its types are plain
+// data with JSON tags.
 //
 // # Runs
 //
-// A run uses one destination connection for all its statements and restores
-// the connection's settings (SQLite busy_timeout and attachments, MySQL
-// sql_mode) before returning it to the pool. It reads the source in a
-// goroutine, so reading overlaps hashing and writing. A table that fails gets
-// a Result with Err and the run goes on — unless it failed because the source
-// is unreachable (graph.ErrUnreachable: Microsoft Graph stopped answering),
-// and then the rest are skipped unread (ErrSourceUnreachable);
-// Options.Stop makes the run finish the table in flight and skip the rest
-// (ErrStopped); ctx ending stops the run and returns an error.
-// Options.Progress reports each table's phases.
+// A run uses one destination connection for all its statements (and, for a
+// SQLite lease's heartbeat, a second one) and restores the connection's
+// settings (SQLite busy_timeout and attachments, MySQL sql_mode) before
+// returning it to the pool. It reads the source in a goroutine, so reading
+// overlaps hashing and writing. A table that fails gets a Result with Err and
+// the run goes on — unless it failed because the source is unreachable
+// (graph.ErrUnreachable: Microsoft Graph stopped answering), and then the rest
+// are skipped unread (ErrSourceUnreachable); Options.Stop makes the run finish
+// the table in flight and skip the rest (ErrStopped); ctx ending stops the
+// run. The error RunStatements returns is nil only when every table was
+// copied: otherwise it joins the tables' errors, and the Results are returned
+// too. Options.Progress reports each table's phases.
+//
+// # Statements built in Go
+//
+// TableStatement, CopyStatement, QueryStatement, TablesStatement and
+// AllStatement build statements with the defaults the grammar gives
+// (AlterSchema on). Options.TablePrefix applies exactly to destinations named
+// after their source: Statement.NamedAfterSource (the one-name form,
+// REPLICATE Tasks), TABLES and ALL; never to a destination written in the
+// statement (REPLICATE Buckets Buckets copies into Buckets).
 package replicate

@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +36,8 @@ type hooks struct {
 	err     error
 	onBlock func()
 	release <-chan struct{}
+	opens   atomic.Int64 // connections opened
+	queries atomic.Int64 // queries run
 }
 
 var (
@@ -58,6 +62,9 @@ func (hookedDriver) Open(name string) (driver.Conn, error) {
 	hooksMu.Lock()
 	h := hooksReg[id]
 	hooksMu.Unlock()
+	if h != nil {
+		h.opens.Add(1)
+	}
 	return &hookedConn{Conn: c, h: h}, nil
 }
 
@@ -67,6 +74,9 @@ type hookedConn struct {
 }
 
 func (c *hookedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if c.h != nil {
+		c.h.queries.Add(1)
+	}
 	rows, err := c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
 	if err != nil || c.h == nil || !strings.Contains(query, c.h.match) {
 		return rows, err
@@ -506,12 +516,26 @@ func assertSameIn(t testing.TB, src, dst *sql.DB, kind, table, where string, arg
 	}
 }
 
-// run runs a script and fails the test on a whole-run error.
+// run runs a script and fails the test on a whole-run error (no results).
+// It checks the error's contract: nil exactly when every table was copied,
+// and joining every table's error otherwise.
 func run(t testing.TB, src, dst *sql.DB, script string, opts Options) []Result {
 	t.Helper()
 	res, err := Run(context.Background(), src, dst, script, opts)
-	if err != nil {
+	if res == nil && err != nil {
 		t.Fatalf("Run(%q): %v", script, err)
+	}
+	failed := false
+	for _, r := range res {
+		if r.Err != nil {
+			failed = true
+			if !errors.Is(err, r.Err) {
+				t.Fatalf("Run(%q): the error (%v) does not join the error of table %s (%v)", script, err, r.Table, r.Err)
+			}
+		}
+	}
+	if failed != (err != nil) {
+		t.Fatalf("Run(%q): error %v, but a table failed: %v", script, err, failed)
 	}
 	return res
 }

@@ -5,11 +5,15 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
 )
 
 // The child process of TestKillMidTable reads its job from these variables.
@@ -60,7 +64,7 @@ func TestKillMidTable(t *testing.T) {
 		t.Skip("in the child process")
 	}
 	t.Parallel()
-	for _, kind := range []string{"sqlite", "postgres"} {
+	for _, kind := range []string{"sqlite", "postgres", "mysql"} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			var dst *sql.DB
@@ -72,6 +76,18 @@ func TestKillMidTable(t *testing.T) {
 				dstURL, walFile = "sqlite:"+path, path+"-wal"
 			case "postgres":
 				dst, dstURL = pgDest(t)
+			case "mysql":
+				var dsn string
+				dst, dsn = mysqlDest(t)
+				cfg, err := mysql.ParseDSN(dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				u := url.URL{Scheme: "mysql", User: url.UserPassword(cfg.User, cfg.Passwd), Host: cfg.Addr, Path: "/" + cfg.DBName}
+				if cfg.Passwd == "" {
+					u.User = url.User(cfg.User)
+				}
+				dstURL = u.String()
 			}
 			src, srcPath := sourceDB(t, tasksDDL)
 			fillTasks(t, src, 0, 2000)
@@ -129,8 +145,19 @@ func TestKillMidTable(t *testing.T) {
 			if n := scalar[int](t, dst, "SELECT COUNT(*) FROM "+quoteFor(kind, "planner_replicate_history")); n != history {
 				t.Fatalf("history has %d rows after the kill, want %d", n, history)
 			}
-			res := runOK(t, src, dst, killScript, Options{})
+			if n := scalar[int](t, dst, "SELECT COUNT(*) FROM "+quoteFor(kind, RunsTable)+" WHERE "+quoteFor(kind, "Status")+" = 'running'"); n != 1 {
+				t.Fatalf("%d runs recorded as running after the kill, want the killed one", n)
+			}
+			// The next run is not kept out by the dead run's lock (a SQLite
+			// lease of a dead process is taken over at once; PostgreSQL and
+			// MySQL release the lock when they notice the session ended, so
+			// the run waits for that), and records the killed run as
+			// abandoned.
+			res := runOK(t, src, dst, killScript, Options{LockTimeout: time.Minute})
 			wantCounts(t, res, counts{Inserted: 40, Updated: 600, Deleted: 200, Unchanged: 1200})
+			if n := scalar[int](t, dst, "SELECT COUNT(*) FROM "+quoteFor(kind, RunsTable)+" WHERE "+quoteFor(kind, "Status")+" = 'abandoned'"); n != 1 {
+				t.Fatalf("%d abandoned runs, want the killed one", n)
+			}
 			assertSame(t, src, dst, kind, "Tasks", "")
 			res = runOK(t, src, dst, killScript, Options{})
 			wantCounts(t, res, counts{Unchanged: 1840})

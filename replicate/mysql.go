@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/plannersql/planner/schema"
 )
 
@@ -237,7 +239,7 @@ func (d *mysqlDialect) setup(ctx context.Context, conn *sql.Conn) (func(), error
 	}, nil
 }
 
-func (d *mysqlDialect) prepareSchema(ctx context.Context, conn *sql.Conn, s string, ddl []string, check []Name) error {
+func (d *mysqlDialect) prepareSchema(ctx context.Context, conn *sql.Conn, s string, tables []bookTable) error {
 	if s != "" {
 		var n int
 		if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", s).Scan(&n); err != nil {
@@ -249,10 +251,15 @@ func (d *mysqlDialect) prepareSchema(ctx context.Context, conn *sql.Conn, s stri
 			}
 		}
 	}
-	for i := range ddl {
-		ddl[i] = strings.Replace(ddl[i], "CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1)
-	}
-	return createMissing(ctx, d, conn, ddl, check)
+	_, err := ensureBook(ctx, d, conn, tables, false)
+	return err
+}
+
+// isMySQLDuplicate reports whether err says a table, column or index exists
+// already (created by a concurrent run: MySQL DDL is not transactional).
+func isMySQLDuplicate(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1050 || me.Number == 1060 || me.Number == 1061)
 }
 
 func (d *mysqlDialect) describe(ctx context.Context, q querier, n Name) (tableInfo, error) {

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
-	_ "modernc.org/sqlite"             // registers "sqlite"
+	"github.com/plannersql/planner/internal/redact"
+	_ "modernc.org/sqlite" // registers "sqlite"
 )
 
 // OpenDestination opens a destination database from a URL:
@@ -24,21 +26,25 @@ import (
 //     MariaDB, through go-sql-driver/mysql; parameters are that driver's DSN
 //     parameters (tls=true, ...), and parseTime=true and loc=UTC are set.
 //
-// The database is pinged before it is returned. Errors never show the password.
+// The database is pinged before it is returned. Errors never show the
+// password, even of a URL that does not parse (they still unwrap to the
+// driver's error).
 func OpenDestination(ctx context.Context, rawURL string) (*sql.DB, error) {
+	secrets := redact.Secrets(rawURL)
 	driverName, dsn, shown, err := destinationDSN(rawURL)
 	if err != nil {
-		return nil, err
+		return nil, redact.Error(err, secrets...)
 	}
 	db, err := sql.Open(driverName, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("replicate: open %s: %w", shown, err)
+		return nil, redact.Error(fmt.Errorf("replicate: open %s: %w", shown, err), secrets...)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("replicate: connect to %s: %w", shown, redact(err, rawURL))
+		// Drivers may quote the DSN (with its password) in their errors.
+		return nil, redact.Error(fmt.Errorf("replicate: connect to %s: %w", shown, err), secrets...)
 	}
 	return db, nil
 }
@@ -49,25 +55,39 @@ func destinationDSN(rawURL string) (driverName, dsn, shown string, err error) {
 	lower := strings.ToLower(rawURL)
 	switch {
 	case strings.HasPrefix(lower, "sqlite:"):
-		path := rawURL[len("sqlite:"):]
-		path = strings.TrimPrefix(path, "//")
+		path, _ := sqliteFilePath(rawURL)
 		if path == "" {
 			return "", "", "", fmt.Errorf("replicate: destination %q has no file path: use sqlite:PATH", rawURL)
 		}
 		return "sqlite", sqliteDSN(path), rawURL, nil
 	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
-		u, err := url.Parse(rawURL)
-		if err != nil {
-			return "", "", "", fmt.Errorf("replicate: bad PostgreSQL URL: %w", redact(err, rawURL))
+		if _, err := url.Parse(rawURL); err != nil {
+			return "", "", "", fmt.Errorf("replicate: bad PostgreSQL URL %s: %w (percent-encode special characters of the password: %%40 for @, %%23 for #, %%25 for %%)", redact.URL(rawURL), err)
 		}
-		return "pgx", rawURL, u.Redacted(), nil
+		return "pgx", rawURL, redact.URL(rawURL), nil
 	case strings.HasPrefix(lower, "mysql://"):
 		dsn, shown, err := mysqlDSN(rawURL)
 		return "mysql", dsn, shown, err
 	case strings.HasSuffix(lower, ".db"), strings.HasSuffix(lower, ".sqlite"), strings.HasSuffix(lower, ".sqlite3"):
 		return "sqlite", sqliteDSN(rawURL), rawURL, nil
 	}
-	return "", "", "", fmt.Errorf("replicate: unknown destination %q: use sqlite:PATH (or a path ending in .db), postgres://user@host/db or mysql://user@host/db", redactURL(rawURL))
+	return "", "", "", fmt.Errorf("replicate: unknown destination %q: use sqlite:PATH (or a path ending in .db), postgres://user@host/db or mysql://user@host/db", redact.URL(rawURL))
+}
+
+// sqliteFilePath returns the file of a SQLite destination URL (sqlite:PATH,
+// or a bare path ending in .db, .sqlite or .sqlite3); ok is false for other
+// destinations.
+func sqliteFilePath(rawURL string) (path string, ok bool) {
+	lower := strings.ToLower(rawURL)
+	switch {
+	case strings.HasPrefix(lower, "sqlite:"):
+		return strings.TrimPrefix(rawURL[len("sqlite:"):], "//"), true
+	case strings.Contains(lower, "://"):
+		return "", false
+	case strings.HasSuffix(lower, ".db"), strings.HasSuffix(lower, ".sqlite"), strings.HasSuffix(lower, ".sqlite3"):
+		return rawURL, true
+	}
+	return "", false
 }
 
 // sqliteDSN builds a modernc.org/sqlite DSN for a file path.
@@ -78,11 +98,11 @@ func sqliteDSN(path string) string {
 
 // mysqlDSN converts mysql://user:pass@host:port/db?params to a go-sql-driver DSN.
 func mysqlDSN(rawURL string) (dsn, shown string, err error) {
+	shown = redact.URL(rawURL)
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return "", "", fmt.Errorf("replicate: bad MySQL URL: %w", redact(err, rawURL))
+		return "", "", fmt.Errorf("replicate: bad MySQL URL %s: %w (percent-encode special characters of the password: %%40 for @, %%23 for #, %%25 for %%)", shown, err)
 	}
-	shown = u.Redacted()
 	cfg, err := mysql.ParseDSN("/?" + u.RawQuery)
 	if err != nil {
 		return "", "", fmt.Errorf("replicate: bad MySQL URL parameters in %s: %w", shown, err)
@@ -101,23 +121,4 @@ func mysqlDSN(rawURL string) (dsn, shown string, err error) {
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	return cfg.FormatDSN(), shown, nil
-}
-
-// redact removes a URL's password from an error.
-func redact(err error, rawURL string) error {
-	u, perr := url.Parse(rawURL)
-	if perr != nil || u.User == nil {
-		return err
-	}
-	if p, ok := u.User.Password(); ok && p != "" && strings.Contains(err.Error(), p) {
-		return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), p, "xxxxx"))
-	}
-	return err
-}
-
-func redactURL(rawURL string) string {
-	if u, err := url.Parse(rawURL); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return rawURL
 }

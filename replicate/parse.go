@@ -116,6 +116,12 @@ type Statement struct {
 	// Source is the source table (KindTable without a query). It is Dest's
 	// table name when the statement names only one table.
 	Source Name
+	// NamedAfterSource reports that Dest was not written but derived from
+	// the source table's name (REPLICATE [schema.]Table): Options.TablePrefix
+	// applies to it. A destination written in the statement (REPLICATE Dest
+	// Source, REPLICATE Dest SELECT ...) is used as written, even when it
+	// equals the source's name.
+	NamedAfterSource bool
 	// Query is the SELECT sent to the source verbatim (KindTable), or empty.
 	Query string
 	// ExcludeColumns are result columns not copied (KindTable), or, for
@@ -434,6 +440,7 @@ func (p *parser) tableForm(st *Statement) error {
 	switch t := p.peek(); {
 	case p.atEnd():
 		st.Source = Name{Table: dest.Table}
+		st.NamedAfterSource = true
 	case t.is("SELECT") || t.is("WITH") || t.is("VALUES") || t.punct('('):
 		st.Query = strings.TrimSpace(p.src[t.Offset:p.toks[len(p.toks)-1].end])
 		p.i = len(p.toks)

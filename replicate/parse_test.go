@@ -17,15 +17,17 @@ func TestParse(t *testing.T) {
 		want   []Statement
 	}{
 		{"seed table", "REPLICATE Tasks;", []Statement{
-			{Text: "REPLICATE Tasks", Line: 1, Column: 1, Dest: Name{Table: "Tasks"}, Source: Name{Table: "Tasks"}, With: on}}},
+			{Text: "REPLICATE Tasks", Line: 1, Column: 1, Dest: Name{Table: "Tasks"}, Source: Name{Table: "Tasks"}, NamedAfterSource: true, With: on}}},
 		{"seed prefix select", "REPLICATE PROD_Tasks SELECT * FROM Tasks;", []Statement{
 			{Text: "REPLICATE PROD_Tasks SELECT * FROM Tasks", Line: 1, Column: 1, Dest: Name{Table: "PROD_Tasks"}, Query: "SELECT * FROM Tasks", With: on}}},
 		{"seed schema select", "REPLICATE PROD.Tasks SELECT * FROM Tasks;", []Statement{
 			{Text: "REPLICATE PROD.Tasks SELECT * FROM Tasks", Line: 1, Column: 1, Dest: Name{Schema: "PROD", Table: "Tasks"}, Query: "SELECT * FROM Tasks", With: on}}},
 		{"no semicolon, lower case", "replicate tasks", []Statement{
-			{Text: "replicate tasks", Line: 1, Column: 1, Dest: Name{Table: "tasks"}, Source: Name{Table: "tasks"}, With: on}}},
+			{Text: "replicate tasks", Line: 1, Column: 1, Dest: Name{Table: "tasks"}, Source: Name{Table: "tasks"}, NamedAfterSource: true, With: on}}},
 		{"schema table without select", "REPLICATE PROD.Tasks", []Statement{
-			{Text: "REPLICATE PROD.Tasks", Line: 1, Column: 1, Dest: Name{Schema: "PROD", Table: "Tasks"}, Source: Name{Table: "Tasks"}, With: on}}},
+			{Text: "REPLICATE PROD.Tasks", Line: 1, Column: 1, Dest: Name{Schema: "PROD", Table: "Tasks"}, Source: Name{Table: "Tasks"}, NamedAfterSource: true, With: on}}},
+		{"dest named like its source is written, not derived", "REPLICATE Buckets Buckets", []Statement{
+			{Text: "REPLICATE Buckets Buckets", Line: 1, Column: 1, Dest: Name{Table: "Buckets"}, Source: Name{Table: "Buckets"}, With: on}}},
 		{"dest and source table", "REPLICATE Copy main.Tasks", []Statement{
 			{Text: "REPLICATE Copy main.Tasks", Line: 1, Column: 1, Dest: Name{Table: "Copy"}, Source: Name{Schema: "main", Table: "Tasks"}, With: on}}},
 		{"AS before select", "REPLICATE X AS SELECT 1 AS Id", []Statement{
@@ -43,7 +45,7 @@ func TestParse(t *testing.T) {
 				Dest: Name{Table: "T"}, Query: "SELECT * FROM T",
 				With: With{DropTable: true, TruncateTable: true, Key: []string{"A", "B c"}, SourceName: "prod", HasSourceName: true, SoftDelete: true}}}},
 		{"options case-insensitive, no source", "replicate t with droptable=0, ALTERSCHEMA=off, sourcename=''", []Statement{
-			{Text: "replicate t with droptable=0, ALTERSCHEMA=off, sourcename=''", Line: 1, Column: 1, Dest: Name{Table: "t"}, Source: Name{Table: "t"},
+			{Text: "replicate t with droptable=0, ALTERSCHEMA=off, sourcename=''", Line: 1, Column: 1, Dest: Name{Table: "t"}, Source: Name{Table: "t"}, NamedAfterSource: true,
 				With: With{HasSourceName: true}}}},
 		{"CTE is a query, not options", "REPLICATE X WITH recent AS (SELECT 1 AS Id) SELECT * FROM recent", []Statement{
 			{Text: "REPLICATE X WITH recent AS (SELECT 1 AS Id) SELECT * FROM recent", Line: 1, Column: 1, Dest: Name{Table: "X"},
@@ -53,20 +55,20 @@ func TestParse(t *testing.T) {
 				Query: "WITH r AS (SELECT 1 AS Id) SELECT * FROM r", With: With{AlterSchema: true, Key: []string{"Id"}}}}},
 		{"script with comments and strings", "-- nightly\nREPLICATE Tasks; /* the ; is not a separator */\n\nREPLICATE \"we\"\"ird\" SELECT ';' AS x, \"a;b\" FROM t -- trailing\n;;",
 			[]Statement{
-				{Text: "REPLICATE Tasks", Line: 2, Column: 1, Dest: Name{Table: "Tasks"}, Source: Name{Table: "Tasks"}, With: on},
+				{Text: "REPLICATE Tasks", Line: 2, Column: 1, Dest: Name{Table: "Tasks"}, Source: Name{Table: "Tasks"}, NamedAfterSource: true, With: on},
 				{Text: "REPLICATE \"we\"\"ird\" SELECT ';' AS x, \"a;b\" FROM t", Line: 4, Column: 1, Dest: Name{Table: `we"ird`},
 					Query: "SELECT ';' AS x, \"a;b\" FROM t", With: on},
 			}},
 		{"quoted keywords are names", "REPLICATE \"ALL\"; REPLICATE [TABLES]", []Statement{
-			{Text: `REPLICATE "ALL"`, Line: 1, Column: 1, Dest: Name{Table: "ALL"}, Source: Name{Table: "ALL"}, With: on},
-			{Text: "REPLICATE [TABLES]", Line: 1, Column: 18, Dest: Name{Table: "TABLES"}, Source: Name{Table: "TABLES"}, With: on}}},
+			{Text: `REPLICATE "ALL"`, Line: 1, Column: 1, Dest: Name{Table: "ALL"}, Source: Name{Table: "ALL"}, NamedAfterSource: true, With: on},
+			{Text: "REPLICATE [TABLES]", Line: 1, Column: 18, Dest: Name{Table: "TABLES"}, Source: Name{Table: "TABLES"}, NamedAfterSource: true, With: on}}},
 		{"hostile names", "REPLICATE `s;c``h`.\"t.a \"\"b\"\"\" SELECT 1 AS [ü 🎉]", []Statement{
 			{Text: "REPLICATE `s;c``h`.\"t.a \"\"b\"\"\" SELECT 1 AS [ü 🎉]", Line: 1, Column: 1, Dest: Name{Schema: "s;c`h", Table: `t.a "b"`},
 				Query: "SELECT 1 AS [ü 🎉]", With: on}}},
 		{"dollar quotes", "REPLICATE X SELECT $$a;b$$ AS Id", []Statement{
 			{Text: "REPLICATE X SELECT $$a;b$$ AS Id", Line: 1, Column: 1, Dest: Name{Table: "X"}, Query: "SELECT $$a;b$$ AS Id", With: on}}},
 		{"unicode identifiers", "REPLICATE Tâches_été", []Statement{
-			{Text: "REPLICATE Tâches_été", Line: 1, Column: 1, Dest: Name{Table: "Tâches_été"}, Source: Name{Table: "Tâches_été"}, With: on}}},
+			{Text: "REPLICATE Tâches_été", Line: 1, Column: 1, Dest: Name{Table: "Tâches_été"}, Source: Name{Table: "Tâches_été"}, NamedAfterSource: true, With: on}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,6 +78,18 @@ func TestParse(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Fatalf("Parse(%q) (-want +got):\n%s", tt.script, diff)
+			}
+			// String renders each statement so that it parses back the same.
+			for _, st := range got {
+				again, err := Parse(st.String())
+				if err != nil {
+					t.Fatalf("Parse(%q) (String of %q): %v", st.String(), st.Text, err)
+				}
+				st.Text, st.Line, st.Column = "", 0, 0
+				again[0].Text, again[0].Line, again[0].Column = "", 0, 0
+				if diff := cmp.Diff(st, again[0]); diff != "" {
+					t.Fatalf("String() = %q does not parse back (-want +got):\n%s", got[0].String(), diff)
+				}
 			}
 		})
 	}

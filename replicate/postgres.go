@@ -117,7 +117,7 @@ func (*postgresDialect) defaultSchema(ctx context.Context, q querier) (string, e
 
 func (*postgresDialect) setup(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }
 
-func (d *postgresDialect) prepareSchema(ctx context.Context, conn *sql.Conn, s string, ddl []string, check []Name) error {
+func (d *postgresDialect) prepareSchema(ctx context.Context, conn *sql.Conn, s string, tables []bookTable) error {
 	missing := false
 	if s != "" {
 		var ok bool
@@ -126,15 +126,11 @@ func (d *postgresDialect) prepareSchema(ctx context.Context, conn *sql.Conn, s s
 		}
 		missing = !ok
 	}
-	for _, n := range check {
-		ti, err := d.describe(ctx, conn, n)
-		if err != nil {
+	if !missing {
+		work, err := ensureBook(ctx, d, conn, tables, true)
+		if err != nil || !work {
 			return err
 		}
-		missing = missing || !ti.exists
-	}
-	if !missing {
-		return nil
 	}
 	// Concurrent CREATE ... IF NOT EXISTS can fail in PostgreSQL: serialise
 	// creations in one schema with an advisory lock.
@@ -151,7 +147,7 @@ func (d *postgresDialect) prepareSchema(ctx context.Context, conn *sql.Conn, s s
 			return fmt.Errorf("create schema %s: %w", displayIdent(s), err)
 		}
 	}
-	if err := createMissing(ctx, d, tx, ddl, check); err != nil {
+	if _, err := ensureBook(ctx, d, tx, tables, false); err != nil {
 		return err
 	}
 	return tx.Commit()

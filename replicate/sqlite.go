@@ -160,7 +160,7 @@ func (d *sqliteDialect) databases(ctx context.Context, q querier) (map[string]st
 	return dbs, rows.Err()
 }
 
-func (d *sqliteDialect) prepareSchema(ctx context.Context, conn *sql.Conn, s string, ddl []string, check []Name) error {
+func (d *sqliteDialect) prepareSchema(ctx context.Context, conn *sql.Conn, s string, tables []bookTable) error {
 	if s != "" && !d.sameName(s, "main") {
 		if d.sameName(s, "temp") {
 			return errors.New("schema temp is not a destination: its tables vanish with the connection")
@@ -187,23 +187,8 @@ func (d *sqliteDialect) prepareSchema(ctx context.Context, conn *sql.Conn, s str
 			}
 		}
 	}
-	return createMissing(ctx, d, conn, ddl, check)
-}
-
-// createMissing runs the CREATE statements of bookkeeping tables that do not exist yet.
-func createMissing(ctx context.Context, d dialect, q querier, ddl []string, check []Name) error {
-	for i, n := range check {
-		ti, err := d.describe(ctx, q, n)
-		if err != nil {
-			return err
-		}
-		if !ti.exists {
-			if _, err := q.ExecContext(ctx, ddl[i]); err != nil {
-				return fmt.Errorf("create %s: %w", n, err)
-			}
-		}
-	}
-	return nil
+	_, err := ensureBook(ctx, d, conn, tables, false)
+	return err
 }
 
 func (d *sqliteDialect) describe(ctx context.Context, q querier, n Name) (tableInfo, error) {
@@ -244,23 +229,36 @@ func (d *sqliteDialect) describe(ctx context.Context, q querier, n Name) (tableI
 }
 
 // lockAndBegin starts a write transaction (BEGIN IMMEDIATE): SQLite's write
-// lock is the table lock. It waits up to timeout for another writer.
+// lock is the table lock. It waits up to timeout for another writer, a
+// second at a time so that ctx can end the wait.
 func (d *sqliteDialect) lockAndBegin(ctx context.Context, conn *sql.Conn, n Name, timeout time.Duration) (txn, error) {
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", timeout.Milliseconds())); err != nil {
-		return nil, err
-	}
-	_, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE")
-	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA busy_timeout = %d", d.busyTimeout)); rerr != nil && err == nil {
-		conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck
-		return nil, rerr
-	}
-	if err != nil {
-		if isSQLiteBusy(err) {
+	deadline := time.Now().Add(timeout)
+	for {
+		wait := min(max(time.Until(deadline), 0), time.Second)
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", wait.Milliseconds())); err != nil {
+			return nil, err
+		}
+		_, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA busy_timeout = %d", d.busyTimeout)); rerr != nil && err == nil {
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck
+			return nil, rerr
+		}
+		if err != nil {
+			// A cancelled context can interrupt the call after the
+			// transaction began: never keep the write lock.
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // "no transaction is active" is the usual answer
+		}
+		switch {
+		case err == nil:
+			return &sqliteTxn{conn: conn}, nil
+		case !isSQLiteBusy(err):
+			return nil, err
+		case ctx.Err() != nil:
+			return nil, context.Cause(ctx)
+		case !time.Now().Before(deadline):
 			return nil, &LockedError{Table: n.String(), Waited: timeout}
 		}
-		return nil, err
 	}
-	return &sqliteTxn{conn: conn}, nil
 }
 
 func isSQLiteBusy(err error) bool {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"iter"
 	"math"
 	"time"
@@ -46,6 +47,7 @@ func hashRow(ser []byte) rowHash {
 type tableState struct {
 	found     bool
 	signature string
+	digest    [32]byte // of the signature and the data as stored: tells whether the state changed
 	entries   []stateEntry
 	index     map[keyFP]int32 // key → position in entries
 }
@@ -88,36 +90,24 @@ func stateDDL(d dialect, table string) string {
 		d.quote("TableName"), d.quote("SourceName"), d.quote("Chunk"), d.tableSuffix())
 }
 
-// historyDDL returns CREATE TABLE for the history table.
-func historyDDL(d dialect, table string) string {
-	text := d.columnType(schema.Text, false, 0)
-	integer := d.columnType(schema.Integer, false, 0)
-	dt := d.columnType(schema.DateTime, false, 0)
-	cols := []string{d.quote("Id") + " " + d.identityColumn()}
-	for _, c := range []struct{ name, typ string }{
-		{"Statement", text}, {"TableName", text}, {"SourceName", text},
-		{"StartDateTime", dt}, {"EndDateTime", dt},
-		{"Inserted", integer}, {"Updated", integer}, {"Deleted", integer}, {"Unchanged", integer},
-		{"Status", text}, {"Error", text}, {"Warnings", text},
-	} {
-		cols = append(cols, d.quote(c.name)+" "+c.typ)
-	}
-	return fmt.Sprintf("CREATE TABLE %s (%s)%s", table, joinComma(cols), d.tableSuffix())
-}
-
-func joinComma(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
-}
-
 // loadState reads the state of one table and source name.
 func loadState(ctx context.Context, d dialect, q querier, stateTable, table, source string) (*tableState, error) {
+	return readState(ctx, d, q, stateTable, table, source, true)
+}
+
+// stateDigest reads only the digest of the state of one table and source
+// name (found false when there is none): a check that it did not change,
+// without decoding it.
+func stateDigest(ctx context.Context, d dialect, q querier, stateTable, table, source string) (found bool, digest [32]byte, err error) {
+	st, err := readState(ctx, d, q, stateTable, table, source, false)
+	if err != nil {
+		return false, digest, err
+	}
+	return st.found, st.digest, nil
+}
+
+// readState reads the state's rows, decoding the entries when decode is set.
+func readState(ctx context.Context, d dialect, q querier, stateTable, table, source string, decode bool) (*tableState, error) {
 	rows, err := q.QueryContext(ctx, fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE %s = %s AND %s = %s ORDER BY %s",
 		d.quote("Columns"), d.quote("RowCount"), d.quote("Data"), stateTable,
 		d.quote("TableName"), d.placeholder(1), d.quote("SourceName"), d.placeholder(2), d.quote("Chunk")), table, source)
@@ -126,6 +116,7 @@ func loadState(ctx context.Context, d dialect, q querier, stateTable, table, sou
 	}
 	defer rows.Close()
 	st := newTableState(0)
+	var digest hash.Hash
 	for rows.Next() {
 		var sig string
 		var n int64
@@ -133,13 +124,23 @@ func loadState(ctx context.Context, d dialect, q querier, stateTable, table, sou
 		if err := rows.Scan(&sig, &n, &data); err != nil {
 			return nil, fmt.Errorf("read replication state: %w", err)
 		}
-		if !st.found && n > 0 && n <= math.MaxInt32 {
+		if decode && !st.found && n > 0 && n <= math.MaxInt32 {
 			st = newTableState(int(n)) // sized once, not grown row by row
 		}
 		st.found, st.signature = true, sig
-		if err := decodeState(data, st); err != nil {
-			return nil, fmt.Errorf("read replication state of %s: %w", table, err)
+		if decode {
+			if err := decodeState(data, st); err != nil {
+				return nil, fmt.Errorf("read replication state of %s: %w", table, err)
+			}
 		}
+		if digest == nil {
+			digest = sha256.New()
+			digest.Write([]byte(sig))
+		}
+		digest.Write(data)
+	}
+	if digest != nil {
+		digest.Sum(st.digest[:0])
 	}
 	return st, rows.Err()
 }

@@ -131,12 +131,6 @@ func QuoteIdent(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
-var tables = []*Table{
-	groups, plans, planDetails, planCategories, buckets, tasks, taskDetails,
-	taskAssignments, taskChecklistItems, taskReferences, taskCategories,
-	sysTables, sysColumns,
-}
-
 // All returns every table, in the order of the reference documentation. The
 // slice is shared: do not modify it or the tables.
 func All() []*Table { return tables }

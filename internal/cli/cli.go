@@ -20,6 +20,8 @@ import (
 	"sync"
 
 	"golang.org/x/term"
+
+	"github.com/plannersql/planner/internal/redact"
 )
 
 // Exit statuses of the planner command.
@@ -27,7 +29,7 @@ const (
 	ExitOK          = 0   // success
 	ExitError       = 1   // the command failed; stderr says why
 	ExitUsage       = 2   // bad command line: unknown command or flag, missing argument
-	ExitPartial     = 3   // replicate or jobs run: some tables were skipped (locked by another run)
+	ExitSkipped     = 3   // replicate or jobs run: a run was skipped, another run into its destination was in progress (nothing failed)
 	ExitInterrupted = 130 // stopped by SIGINT/SIGTERM (replicate: after finishing the table in flight)
 )
 
@@ -84,6 +86,9 @@ type command struct {
 type app struct {
 	io   IO
 	help map[*flag.FlagSet]func() // --help printers of the flag sets
+	// secrets are the passwords of URLs the command was given (--to,
+	// destinations of the config file): never printed.
+	secrets *redact.Set
 
 	// openURL opens the sign-in page (nil: driver.OpenBrowser); tests
 	// replace it.
@@ -128,8 +133,8 @@ Examples:
   planner jobs serve --log-format json
 
 Run 'planner <command> --help' for a command's flags and examples.
-Exit status: 0 ok, 1 error, 2 usage error, 3 some tables skipped (locked),
-130 interrupted.
+Exit status: 0 ok, 1 error, 2 usage error, 3 skipped (another run into the
+destination was in progress), 130 interrupted.
 `
 
 func printMainUsage(w io.Writer) {
@@ -149,9 +154,9 @@ func Main(args []string, stdio IO) int {
 // MainContext is Main with a context; cancelling it stops the command as an
 // interrupt would.
 func MainContext(ctx context.Context, args []string, stdio IO) int {
-	a := &app{io: stdio}
+	a := &app{io: stdio, secrets: &redact.Set{}}
 	err := a.dispatch(ctx, args)
-	return report(stdio.Stderr, err)
+	return report(stdio.Stderr, a.secrets.Error(err))
 }
 
 // report prints err as one line and returns its exit status.

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"github.com/plannersql/planner/driver"
 	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/internal/format"
+	"github.com/plannersql/planner/internal/redact"
 	"github.com/plannersql/planner/internal/schedule"
 	"github.com/plannersql/planner/replicate"
 )
@@ -52,10 +52,15 @@ prefix, schema or source_name.
   serve             run jobs on their schedules until SIGINT/SIGTERM: a job
                     never overlaps itself (a slot that comes while it still
                     runs is skipped and logged), a failed run is retried with
-                    backoff, a stop finishes the table in flight. Replicas
-                    sharing the config are safe: each table is locked in its
-                    destination.
-  history [NAME]    the latest runs recorded in the destinations
+                    backoff, a stop finishes the table in flight.
+  history [NAME]    the latest runs recorded in the destinations (--run ID:
+                    one run's tables and log)
+
+A job's run into a destination takes a lock in that destination before it
+reads Planner: runs of one job into one destination never overlap, from any
+number of processes or machines. A run that finds another in progress waits
+--lock-timeout, then is skipped (recorded as "skipped: run in progress since
+T on H"); replicas of 'jobs serve' sharing a config run each slot once.
 
 Flags:
 %s
@@ -64,6 +69,10 @@ Examples:
   planner jobs run nightly
   planner jobs serve --log-format json
   planner jobs history nightly --limit 50
+  planner jobs history nightly --run 019cadc69a803034b3522fd1b135
+
+Exit status of run: 0 ok, 1 a table or destination failed, 3 a run was
+skipped (another run into its destination was in progress), 130 interrupted.
 `
 
 // jobsFlags are the flags of every jobs subcommand.
@@ -73,6 +82,8 @@ type jobsFlags struct {
 	logLevel    string
 	lockTimeout time.Duration
 	limit       int
+	offset      int
+	runID       string
 }
 
 func runJobs(ctx context.Context, a *app, args []string) error {
@@ -85,8 +96,10 @@ func runJobs(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&jf.configPath, "config", "", "config `FILE` (default $PLANNER_CONFIG or the user config dir)")
 	fs.StringVar(&jf.logFormat, "log-format", "text", "serve, run: log format, text or json (to stderr)")
 	fs.StringVar(&jf.logLevel, "log-level", "info", "serve, run: log level: debug, info, warn, error (run on a terminal: warn, as the summaries say the rest)")
-	fs.DurationVar(&jf.lockTimeout, "lock-timeout", DefaultLockTimeout, "wait this long for a table another run is copying, then skip it")
+	fs.DurationVar(&jf.lockTimeout, "lock-timeout", DefaultLockTimeout, "run, serve: wait this long for another run of the job into a destination, then skip it")
 	fs.IntVar(&jf.limit, "limit", 20, "history: runs shown per destination")
+	fs.IntVar(&jf.offset, "offset", 0, "history: skip this many of the newest runs per destination")
+	fs.StringVar(&jf.runID, "run", "", "history: show this run's tables and log")
 	if sub == "" {
 		pos, err := a.parseFlags(fs, args)
 		if err != nil {
@@ -107,7 +120,7 @@ func runJobs(ctx context.Context, a *app, args []string) error {
 		// would say again: show only warnings and errors.
 		level = "warn"
 	}
-	logger, err := newLogger(a.io.Stderr, jf.logFormat, level)
+	logger, err := newLogger(a.io.Stderr, jf.logFormat, level, a.secrets)
 	if err != nil {
 		return err
 	}
@@ -119,6 +132,11 @@ func runJobs(ctx context.Context, a *app, args []string) error {
 	f, err := loadConfig(jf.configPath)
 	if err != nil {
 		return err
+	}
+	for _, j := range f.Jobs() {
+		for _, d := range j.Destinations {
+			a.secrets.AddURL(d.URL)
+		}
 	}
 	switch sub {
 	case "list":
@@ -137,12 +155,13 @@ func runJobs(ctx context.Context, a *app, args []string) error {
 		if len(pos) > 1 {
 			return usageErrorf("jobs history: give at most one job name")
 		}
-		return jobsHistory(ctx, a.io.Stdout, f, pos, jf.limit)
+		return jobsHistory(ctx, a.io.Stdout, f, pos, jf)
 	}
 }
 
-// newLogger returns a slog logger writing text or JSON to w.
-func newLogger(w io.Writer, logFormat, level string) (*slog.Logger, error) {
+// newLogger returns a slog logger writing text or JSON to w, without URL
+// passwords, secret key=value pairs, or the secrets of set.
+func newLogger(w io.Writer, logFormat, level string, set *redact.Set) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, usageErrorf("--log-level must be debug, info, warn or error, not %q", level)
@@ -150,9 +169,9 @@ func newLogger(w io.Writer, logFormat, level string) (*slog.Logger, error) {
 	ho := &slog.HandlerOptions{Level: lv}
 	switch strings.ToLower(logFormat) {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, ho)), nil
+		return slog.New(set.Handler(slog.NewTextHandler(w, ho))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, ho)), nil
+		return slog.New(set.Handler(slog.NewJSONHandler(w, ho))), nil
 	}
 	return nil, usageErrorf("--log-format must be text or json, not %q", logFormat)
 }
@@ -293,23 +312,10 @@ func checkJob(f *config.File, j config.Job) (schedule.Schedule, error) {
 	return s, nil
 }
 
-// describeDest renders a destination for people.
+// describeDest renders a destination for people (and run records): the URL
+// without its password, with schema, prefix and source name.
 func describeDest(d config.Destination) string {
-	s := redactURL(d.URL)
-	var extra []string
-	if d.Schema != "" {
-		extra = append(extra, "schema "+d.Schema)
-	}
-	if d.Prefix != "" {
-		extra = append(extra, "prefix "+d.Prefix)
-	}
-	if d.SourceName != "" {
-		extra = append(extra, "SourceName "+d.SourceName)
-	}
-	if len(extra) > 0 {
-		s += " (" + strings.Join(extra, ", ") + ")"
-	}
-	return s
+	return describeDestination(d.URL, d.Schema, d.Prefix, d.SourceName)
 }
 
 // jobRunner runs jobs: each destination in turn, from one source
@@ -317,6 +323,7 @@ func describeDest(d config.Destination) string {
 type jobRunner struct {
 	logger      *slog.Logger
 	lockTimeout time.Duration
+	secrets     *redact.Set
 	// openSource opens a job's source (the app's openSource without
 	// interactive sign-in).
 	openSource func(cfg *driver.Config) (*source, error)
@@ -326,9 +333,10 @@ type jobRunner struct {
 type jobResult struct {
 	dest      config.Destination
 	results   []replicate.Result
-	err       error             // the destination as a whole failed
-	requests  int               // Graph requests the destination's run sent
-	throttled driver.Throttling // of which the service throttled
+	err       error                   // the destination as a whole failed
+	skipped   *replicate.SkippedError // the run was skipped (another run in progress, or the slot done)
+	requests  int                     // Graph requests the destination's run sent
+	throttled driver.Throttling       // of which the service throttled
 }
 
 // sourceConfig returns the driver configuration of a job's source.
@@ -339,10 +347,17 @@ func sourceConfig(j config.Job) (*driver.Config, error) {
 	return &driver.Config{Profile: j.Source}, nil
 }
 
+// jobSlot is the schedule slot a job run belongs to (zero for jobs run).
+type jobSlot struct {
+	slot    time.Time
+	attempt int
+}
+
 // run runs job once into each destination. The error reports failed tables
-// and destinations (locked tables are not failures: another run copies
-// them); configuration problems are schedule.Permanent.
-func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{}) ([]jobResult, error) {
+// and destinations; a destination skipped because another run of the job
+// was in progress there (or had done the slot) is not a failure.
+// Configuration problems are schedule.Permanent.
+func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{}, slot jobSlot) ([]jobResult, error) {
 	log := r.logger.With("job", j.Name)
 	script, err := j.LoadScript()
 	if err != nil {
@@ -360,47 +375,64 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{})
 		return nil, schedule.Permanent(fmt.Errorf("job %s: %w", j.Name, err))
 	}
 	defer src.Close()
+	ctx, endRun := src.run(ctx) // every destination is copied from one read of the source
+	defer endRun()
 	var out []jobResult
 	var failures []string
 	for _, d := range j.Destinations {
+		dlog := log.With("destination", describeDest(d))
 		select {
 		case <-stop:
-			log.Info("stop requested: destination skipped", "destination", redactURL(d.URL))
+			dlog.Info("stop requested: destination skipped")
 			continue
 		default:
 		}
 		opts := replicate.Options{
-			Logger: log, Stop: stop, LockTimeout: r.lockTimeout,
+			Logger: dlog, Stop: stop, LockTimeout: r.lockTimeout,
 			SourceName: d.SourceName, TablePrefix: d.Prefix, Schema: d.Schema,
+			Job: j.Name, Slot: slot.slot, Attempt: slot.attempt, Destination: describeDest(d),
+			Requests: src.conn, RecordLog: true, Redact: r.secrets.Text,
 		}
 		req0, thr0 := src.conn.Requests(), src.conn.Throttling()
 		results, err := runInto(ctx, src, d.URL, script, opts)
-		jr := jobResult{dest: d, results: results, err: err,
+		jr := jobResult{dest: d, results: results,
 			requests: src.conn.Requests() - req0, throttled: src.conn.Throttling().Sub(thr0)}
-		out = append(out, jr)
-		dlog := log.With("destination", describeDest(d))
-		if err != nil {
+		switch {
+		case results == nil && errors.Is(err, replicate.ErrStopped):
+			dlog.Info("stop requested while waiting for the run in progress: destination skipped")
+			continue
+		case errors.As(err, &jr.skipped):
+			dlog.Warn("destination skipped", "reason", strings.TrimPrefix(jr.skipped.Error(), "replicate: "), "run", jr.skipped.RunID)
+			out = append(out, jr)
+			continue
+		case results == nil && err != nil:
+			jr.err = err
+			out = append(out, jr)
 			dlog.Error("destination failed", "err", oneLine(err.Error()))
-			failures = append(failures, fmt.Sprintf("%s: %v", redactURL(d.URL), err))
+			failures = append(failures, fmt.Sprintf("%s: %v", describeDest(d), err))
 			continue
 		}
+		out = append(out, jr)
 		var ins, upd, del, unch int64
 		for _, res := range results {
 			ins, upd, del, unch = ins+res.Inserted, upd+res.Updated, del+res.Deleted, unch+res.Unchanged
-			switch {
-			case res.Err == nil:
-			case errors.Is(res.Err, replicate.ErrLocked):
-				dlog.Warn("table skipped: locked by another run", "table", res.Table, "err", oneLine(res.Err.Error()))
-			case errors.Is(res.Err, replicate.ErrStopped):
-				dlog.Info("table skipped: stop requested", "table", res.Table)
-			case errors.Is(res.Err, replicate.ErrSourceUnreachable):
-				dlog.Info("table skipped: the source is unreachable", "table", res.Table)
-			default:
+			switch res.Status() {
+			case replicate.StatusSkipped:
+				if errors.Is(res.Err, replicate.ErrSourceUnreachable) {
+					dlog.Info("table skipped: the source is unreachable", "table", res.Table)
+				} else {
+					dlog.Info("table skipped: stop requested", "table", res.Table)
+				}
+			case replicate.StatusFailed:
 				dlog.Error("table failed", "table", res.Table, "err", oneLine(res.Err.Error()))
-				failures = append(failures, fmt.Sprintf("%s %s: %v", redactURL(d.URL), res.Table, res.Err))
+				failures = append(failures, fmt.Sprintf("%s %s: %v", describeDest(d), res.Table, res.Err))
 			}
 		}
-		dlog.Info("destination done", "tables", len(results), "inserted", ins, "updated", upd,
+		runID := ""
+		if len(results) > 0 {
+			runID = results[0].RunID
+		}
+		dlog.Info("destination done", "run", runID, "tables", len(results), "inserted", ins, "updated", upd,
 			"deleted", del, "unchanged", unch, "requests", jr.requests, "throttled", jr.throttled.Throttled,
 			"retried_after_retry_after", jr.throttled.RetryAfter, "retried_after_backoff", jr.throttled.Backoff)
 	}
@@ -411,7 +443,7 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{})
 }
 
 func (a *app) newRunner(logger *slog.Logger, lockTimeout time.Duration) *jobRunner {
-	return &jobRunner{logger: logger, lockTimeout: lockTimeout, openSource: func(cfg *driver.Config) (*source, error) {
+	return &jobRunner{logger: logger, lockTimeout: lockTimeout, secrets: a.secrets, openSource: func(cfg *driver.Config) (*source, error) {
 		return a.openSource(cfg, nil, false)
 	}}
 }
@@ -445,30 +477,37 @@ func (a *app) jobsRun(ctx context.Context, f *config.File, names []string, jf jo
 		}
 	}()
 	r := a.newRunner(logger, jf.lockTimeout)
-	var all []replicate.Result
 	var firstErr error
+	skipped := 0
 	var problems []error
 	for _, j := range jobs {
 		if _, err := checkJob(f, j); err != nil {
 			problems = append(problems, fmt.Errorf("%w; the job was not run", err))
 			continue
 		}
-		res, err := r.run(ctx, j, stop)
+		res, err := r.run(ctx, j, stop, jobSlot{})
 		for _, jr := range res {
 			fmt.Fprintf(a.io.Stdout, "job %s → %s\n", j.Name, describeDest(jr.dest))
-			if jr.err != nil {
-				fmt.Fprintf(a.io.Stdout, "failed: %s\n\n", oneLine(jr.err.Error()))
+			switch {
+			case jr.skipped != nil:
+				skipped++
+				fmt.Fprintf(a.io.Stdout, "%s\n\n", strings.TrimPrefix(jr.skipped.Error(), "replicate: "))
+				continue
+			case jr.err != nil:
+				fmt.Fprintf(a.io.Stdout, "failed: %s\n\n", a.secrets.Text(oneLine(jr.err.Error())))
 				continue
 			}
-			if err := writeSummary(a.io.Stdout, jr.results, jr.requests, jr.throttled); err != nil {
+			if err := writeSummary(a.io.Stdout, jr.results, jr.requests, jr.throttled, a.secrets.Text); err != nil {
 				return err
 			}
 			fmt.Fprintln(a.io.Stdout)
-			all = append(all, jr.results...)
 		}
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
+	}
+	if ctx.Err() != nil {
+		return withCode(ExitInterrupted, errors.New("jobs run: aborted: the tables in flight were rolled back, the rest skipped"))
 	}
 	select {
 	case <-stop:
@@ -484,7 +523,14 @@ func (a *app) jobsRun(ctx context.Context, f *config.File, names []string, jf jo
 	if firstErr != nil {
 		return fmt.Errorf("jobs run: %w", firstErr)
 	}
-	return resultsError("jobs run", all)
+	if skipped > 0 {
+		runs := "runs were"
+		if skipped == 1 {
+			runs = "run was"
+		}
+		return withCode(ExitSkipped, fmt.Errorf("jobs run: %d %s skipped: another run into the same destination was in progress (see above; --lock-timeout waits for it)", skipped, runs))
+	}
+	return nil
 }
 
 // ServeOptions configure ServeJobs.
@@ -493,9 +539,13 @@ type ServeOptions struct {
 	Clock schedule.Clock
 	// Logger receives the scheduler's and the runs' logs (default: discard).
 	Logger *slog.Logger
-	// LockTimeout is replicate's wait for a table another run is copying
-	// (default DefaultLockTimeout).
+	// LockTimeout is how long a run waits for another run of its job into
+	// the same destination before it is skipped: 0 means
+	// DefaultLockTimeout, a negative value not to wait.
 	LockTimeout time.Duration
+	// Secrets are removed from the runs' records (the logger should remove
+	// them too: see redact.Set.Handler).
+	Secrets *redact.Set
 	// Retry is the retry policy of failed runs (zero: the scheduler's defaults).
 	Retry schedule.RetryPolicy
 	// OnEvent receives every scheduler event (see schedule.Options.OnEvent).
@@ -513,10 +563,13 @@ func ServeJobs(ctx context.Context, f *config.File, opts ServeOptions) error {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.LockTimeout == 0 {
+	switch {
+	case opts.LockTimeout == 0:
 		opts.LockTimeout = DefaultLockTimeout
+	case opts.LockTimeout < 0:
+		opts.LockTimeout = 0
 	}
-	r := &jobRunner{logger: opts.Logger, lockTimeout: opts.LockTimeout, openSource: opts.OpenSource}
+	r := &jobRunner{logger: opts.Logger, lockTimeout: opts.LockTimeout, secrets: opts.Secrets, openSource: opts.OpenSource}
 	if r.openSource == nil {
 		a := &app{io: IO{Stderr: io.Discard}}
 		r.openSource = func(cfg *driver.Config) (*source, error) { return a.openSource(cfg, nil, false) }
@@ -533,7 +586,7 @@ func ServeJobs(ctx context.Context, f *config.File, opts ServeOptions) error {
 		}
 		j := j
 		jobs = append(jobs, schedule.Job{Name: j.Name, Schedule: s, Func: func(ctx context.Context, run *schedule.Run) error {
-			_, err := r.run(ctx, j, run.Stopping())
+			_, err := r.run(ctx, j, run.Stopping(), jobSlot{slot: run.Slot, attempt: run.Attempt})
 			return err
 		}})
 	}
@@ -585,7 +638,11 @@ func (a *app) jobsServe(ctx context.Context, f *config.File, jf jobsFlags, logge
 		case <-done:
 		}
 	}()
-	err := ServeJobs(ctx, f, ServeOptions{Logger: logger, LockTimeout: jf.lockTimeout, Force: force,
+	lockTimeout := jf.lockTimeout
+	if lockTimeout <= 0 {
+		lockTimeout = -1 // --lock-timeout 0: do not wait
+	}
+	err := ServeJobs(ctx, f, ServeOptions{Logger: logger, LockTimeout: lockTimeout, Force: force, Secrets: a.secrets,
 		OpenSource: func(cfg *driver.Config) (*source, error) { return a.openSource(cfg, nil, false) }})
 	if errors.Is(err, schedule.ErrStopForced) {
 		return withCode(ExitInterrupted, fmt.Errorf("jobs serve: %w", err))
@@ -594,24 +651,38 @@ func (a *app) jobsServe(ctx context.Context, f *config.File, jf jobsFlags, logge
 }
 
 // jobsHistory prints the latest runs recorded in each destination of the
-// named job (or of every job).
-func jobsHistory(ctx context.Context, w io.Writer, f *config.File, names []string, limit int) error {
+// named job (or of every job), or with --run one run's tables and log. It
+// reads only through replicate.History: runs of other jobs, manual runs and
+// runs of the job's other destinations in the same database are not listed.
+func jobsHistory(ctx context.Context, w io.Writer, f *config.File, names []string, jf jobsFlags) error {
 	jobs, err := selectJobs(f, names)
 	if err != nil {
 		return err
 	}
-	t := newMemRows([]string{"Job", "Destination", "Started", "Table", "SourceName", "Status", "Inserted", "Updated", "Deleted", "Unchanged", "Error"},
-		"TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "TEXT")
+	if jf.runID != "" {
+		return showRun(ctx, w, jobs, jf.runID)
+	}
+	t := newMemRows([]string{"Job", "Destination", "Run", "Started", "Status", "Tables", "Inserted", "Updated", "Deleted", "Unchanged", "Requests", "Seconds", "Error"},
+		"TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT")
 	var failures []string
 	for _, j := range jobs {
 		for _, d := range j.Destinations {
-			rows, err := readHistory(ctx, d, limit)
+			runs, err := destinationRuns(ctx, j, d, jf.limit, jf.offset)
 			if err != nil {
 				failures = append(failures, fmt.Sprintf("job %s, %s: %v", j.Name, describeDest(d), err))
 				continue
 			}
-			for _, r := range rows {
-				t.add(append([]any{j.Name, describeDest(d)}, r...)...)
+			for _, r := range runs {
+				var secs any
+				if !r.Ended.IsZero() {
+					secs = r.Duration.Round(time.Millisecond).Seconds()
+				}
+				var errText any
+				if r.Error != "" {
+					errText = oneLine(r.Error)
+				}
+				t.add(j.Name, describeDest(d), r.ID, r.Started.UTC().Format(time.RFC3339), string(r.Status), int64(r.TableCount),
+					r.Inserted, r.Updated, r.Deleted, r.Unchanged, r.Requests, secs, errText)
 			}
 		}
 	}
@@ -624,126 +695,91 @@ func jobsHistory(ctx context.Context, w io.Writer, f *config.File, names []strin
 	return nil
 }
 
-// readHistory reads the latest runs of a destination's history table that
-// belong to it (its SourceName and prefix).
-func readHistory(ctx context.Context, d config.Destination, limit int) ([][]any, error) {
-	url := d.URL
-	kind := destKind(url)
-	table := quoteIdent(kind, replicate.DefaultHistoryTable)
-	if d.Schema != "" {
-		if kind == "sqlite" {
-			url = sqliteSchemaFile(url, d.Schema)
-		} else {
-			table = quoteIdent(kind, d.Schema) + "." + table
-		}
-	}
-	if kind == "sqlite" {
-		p := strings.TrimPrefix(url, "sqlite:")
-		if _, err := os.Stat(p); err != nil {
-			return nil, nil // never written
-		}
-	}
-	db, err := replicate.OpenDestination(ctx, url)
+// destinationRuns reads the runs of job j recorded in destination d.
+func destinationRuns(ctx context.Context, j config.Job, d config.Destination, limit, offset int) ([]replicate.RunRecord, error) {
+	h, err := replicate.OpenHistory(ctx, d.URL, replicate.HistoryOptions{Schema: d.Schema})
 	if err != nil {
-		return nil, fmt.Errorf("open: %w", err)
+		return nil, err
 	}
-	defer db.Close()
-	ph := func(n int) string {
-		if kind == "postgres" {
-			return fmt.Sprintf("$%d", n)
-		}
-		return "?"
-	}
-	q := "SELECT StartDateTime, TableName, SourceName, Status, Inserted, Updated, Deleted, Unchanged, Error FROM " + table + " WHERE 1=1"
-	var args []any
-	if d.SourceName != "" {
-		args = append(args, d.SourceName)
-		q += " AND SourceName = " + ph(len(args))
-	}
-	if d.Prefix != "" {
-		args = append(args, d.Prefix+"%")
-		q += " AND TableName LIKE " + ph(len(args))
-	}
-	args = append(args, limit)
-	q += " ORDER BY Id DESC LIMIT " + ph(len(args))
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		if isMissingTable(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("read %s: %w", replicate.DefaultHistoryTable, err)
-	}
-	defer rows.Close()
-	var out [][]any
-	for rows.Next() {
-		var started, tbl, status string
-		var srcName, errText sql.NullString
-		var ins, upd, del, unch int64
-		var st any
-		if err := rows.Scan(&st, &tbl, &srcName, &status, &ins, &upd, &del, &unch, &errText); err != nil {
-			return nil, err
-		}
-		switch v := st.(type) {
-		case time.Time:
-			started = v.UTC().Format(time.RFC3339)
-		case []byte:
-			started = string(v)
-		default:
-			started = fmt.Sprint(v)
-		}
-		var e any
-		if errText.Valid && errText.String != "" {
-			e = oneLine(errText.String)
-		}
-		var sn any
-		if srcName.Valid {
-			sn = srcName.String
-		}
-		out = append(out, []any{started, tbl, sn, status, ins, upd, del, unch, e})
-	}
-	return out, rows.Err()
+	defer h.Close()
+	prefix, source := d.Prefix, d.SourceName
+	l, err := h.Runs(ctx, replicate.RunFilter{Job: j.Name, TablePrefix: &prefix, SourceName: &source, Limit: limit, Offset: offset})
+	return l.Runs, err
 }
 
-// isMissingTable reports whether err says a table does not exist.
-func isMissingTable(err error) bool {
-	s := strings.ToLower(err.Error())
-	return strings.Contains(s, "no such table") || strings.Contains(s, "does not exist") || strings.Contains(s, "doesn't exist")
-}
-
-// destKind classifies a destination URL: sqlite, postgres or mysql.
-func destKind(url string) string {
-	switch {
-	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		return "postgres"
-	case strings.HasPrefix(url, "mysql://"):
-		return "mysql"
-	}
-	return "sqlite"
-}
-
-// quoteIdent quotes an identifier for a destination kind.
-func quoteIdent(kind, name string) string {
-	if kind == "mysql" {
-		return "`" + strings.ReplaceAll(name, "`", "``") + "`"
-	}
-	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
-}
-
-// sqliteSchemaFile returns the URL of the file replicate attaches for a
-// schema of a SQLite destination: <dir>/<main name without extension>.<schema>.db.
-func sqliteSchemaFile(url, schemaName string) string {
-	p := strings.TrimPrefix(url, "sqlite:")
-	base := filepath.Base(p)
-	base = strings.TrimSuffix(base, filepath.Ext(base))
-	var b strings.Builder
-	for _, r := range strings.ToLower(schemaName) {
-		if r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		} else {
-			for _, c := range []byte(string(r)) {
-				fmt.Fprintf(&b, "%%%02X", c)
+// showRun prints one run, found in the destinations of jobs: its record,
+// its tables and its log.
+func showRun(ctx context.Context, w io.Writer, jobs []config.Job, id string) error {
+	for _, j := range jobs {
+		for _, d := range j.Destinations {
+			h, err := replicate.OpenHistory(ctx, d.URL, replicate.HistoryOptions{Schema: d.Schema})
+			if err != nil {
+				return fmt.Errorf("jobs history: job %s, %s: %w", j.Name, describeDest(d), err)
 			}
+			r, err := h.Run(ctx, id)
+			h.Close()
+			if errors.Is(err, replicate.ErrRunNotFound) || (err == nil && (r.Job != j.Name || r.TablePrefix != d.Prefix || r.SourceName != d.SourceName)) {
+				continue // not this destination's (several may share a database)
+			}
+			if err != nil {
+				return fmt.Errorf("jobs history: job %s, %s: %w", j.Name, describeDest(d), err)
+			}
+			return writeRun(w, j.Name, describeDest(d), r)
 		}
 	}
-	return "sqlite:" + filepath.Join(filepath.Dir(p), base+"."+b.String()+".db")
+	return fmt.Errorf("jobs history: no run %s in the destinations of %s: list runs with 'planner jobs history'", id, jobNames(jobs))
+}
+
+func jobNames(jobs []config.Job) string {
+	names := make([]string, len(jobs))
+	for i, j := range jobs {
+		names[i] = j.Name
+	}
+	if len(names) == 1 {
+		return "job " + names[0]
+	}
+	return "jobs " + strings.Join(names, ", ")
+}
+
+// writeRun prints a run record with its tables and log.
+func writeRun(w io.Writer, job, dest string, r replicate.RunRecord) error {
+	fmt.Fprintf(w, "run %s: job %s → %s\n", r.ID, job, dest)
+	fmt.Fprintf(w, "status %s, started %s on %s (pid %d)", r.Status, r.Started.UTC().Format(time.RFC3339), r.Host, r.PID)
+	if !r.Ended.IsZero() {
+		fmt.Fprintf(w, ", took %s", r.Duration.Round(time.Millisecond))
+	}
+	if !r.Slot.IsZero() {
+		fmt.Fprintf(w, ", slot %s attempt %d", r.Slot.UTC().Format(time.RFC3339), r.Attempt)
+	}
+	fmt.Fprintf(w, "\n%d tables: %d inserted, %d updated, %d deleted, %d unchanged; %d Graph requests (%d throttled)\n",
+		r.TableCount, r.Inserted, r.Updated, r.Deleted, r.Unchanged, r.Requests, r.Throttled)
+	if r.Error != "" {
+		fmt.Fprintf(w, "error: %s\n", oneLine(r.Error))
+	}
+	if len(r.Tables) > 0 {
+		t := newMemRows([]string{"Table", "Status", "Inserted", "Updated", "Deleted", "Unchanged", "Requests", "Throttled", "Seconds", "Note"},
+			"TEXT", "TEXT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT")
+		for _, tr := range r.Tables {
+			table := tr.Table
+			if tr.SourceName != "" {
+				table += " (" + tr.SourceName + ")"
+			}
+			note := tr.Error
+			if note == "" {
+				note = strings.Join(tr.Warnings, "; ")
+			}
+			t.add(table, string(tr.Status), tr.Inserted, tr.Updated, tr.Deleted, tr.Unchanged, tr.Requests, tr.Throttled,
+				tr.Duration.Round(time.Millisecond).Seconds(), oneLine(note))
+		}
+		if err := t.write(w, format.ModeTable); err != nil {
+			return err
+		}
+	}
+	if r.Log != "" {
+		fmt.Fprintf(w, "log:\n%s", r.Log)
+		if !strings.HasSuffix(r.Log, "\n") {
+			fmt.Fprintln(w)
+		}
+	}
+	return nil
 }

@@ -117,10 +117,10 @@ func TestJobsRunListHistory(t *testing.T) {
 		t.Errorf("second run:\n%s", r.stdout)
 	}
 	r = mustRun(t, o, "jobs", "history", "shared_emu")
-	if got := strings.Count(r.stdout, "| shared_emu "); got != 8 { // 2 runs × 2 tables × 2 destinations
-		t.Errorf("history has %d rows, want 8:\n%s", got, r.stdout)
+	if got := strings.Count(r.stdout, "| shared_emu "); got != 4 { // 2 runs × 2 destinations
+		t.Errorf("history has %d rows, want 4:\n%s", got, r.stdout)
 	}
-	for _, w := range []string{"| Tasks ", "| EMU_Tasks ", "| emu ", "| ok "} {
+	for _, w := range []string{"| sqlite:shared.db (SourceName emu) ", "| sqlite:shared.db (prefix EMU_) ", "| ok "} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("history lacks %q:\n%s", w, r.stdout)
 		}
@@ -128,9 +128,28 @@ func TestJobsRunListHistory(t *testing.T) {
 	if strings.Contains(r.stdout, "sandbox") {
 		t.Errorf("history of shared_emu shows the other account's runs:\n%s", r.stdout)
 	}
-	r = mustRun(t, o, "jobs", "history", "fanout", "--limit", "3")
-	if strings.Count(r.stdout, "| fanout ") != 6 {
-		t.Errorf("fanout history, 3 per destination:\n%s", r.stdout)
+	// One run: its tables and log.
+	id := regexp.MustCompile(`\| sqlite:shared.db \(prefix EMU_\) +\| ([0-9a-f]{28}) `).FindStringSubmatch(r.stdout)
+	if id == nil {
+		t.Fatalf("no run id in:\n%s", r.stdout)
+	}
+	r = mustRun(t, o, "jobs", "history", "shared_emu", "--run", id[1])
+	for _, w := range []string{"run " + id[1] + ": job shared_emu → sqlite:shared.db (prefix EMU_)", "| EMU_Tasks ", "| EMU_Plans ", "log:\n", "replicate table ok"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("run %s lacks %q:\n%s", id[1], w, r.stdout)
+		}
+	}
+	if r := run(t, o, "jobs", "history", "fanout", "--run", id[1]); r.code != ExitError || !strings.Contains(r.stderr, "no run "+id[1]+" in the destinations of job fanout") {
+		t.Errorf("a run of another job: exit %d, %q", r.code, r.stderr)
+	}
+	r = mustRun(t, o, "jobs", "run", "fanout")
+	r = mustRun(t, o, "jobs", "history", "fanout", "--limit", "1")
+	if strings.Count(r.stdout, "| fanout ") != 2 {
+		t.Errorf("fanout history, 1 per destination:\n%s", r.stdout)
+	}
+	r = mustRun(t, o, "jobs", "history", "fanout", "--limit", "5", "--offset", "1")
+	if strings.Count(r.stdout, "| fanout ") != 2 {
+		t.Errorf("fanout history, the older run of each destination:\n%s", r.stdout)
 	}
 	// Unknown job.
 	r = run(t, o, "jobs", "run", "nope")

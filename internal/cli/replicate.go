@@ -14,14 +14,16 @@ import (
 
 	"github.com/plannersql/planner/driver"
 	"github.com/plannersql/planner/internal/format"
+	"github.com/plannersql/planner/internal/redact"
 	"github.com/plannersql/planner/replicate"
 )
 
 // DefaultDestination is where replicate writes without --to.
 const DefaultDestination = "sqlite:planner.db"
 
-// DefaultLockTimeout is how long replicate and jobs wait for a destination
-// table another run is copying before skipping it.
+// DefaultLockTimeout is how long replicate and jobs wait for another run
+// into the same destination (see replicate's run lock) before skipping
+// their run.
 const DefaultLockTimeout = 10 * time.Second
 
 const replicateUsage = `Usage: planner replicate [--sandbox | --source PROFILE | --dsn DSN] [--to DEST]
@@ -39,8 +41,13 @@ On a terminal, progress per table goes to stderr; at the end a summary of
 inserted/updated/deleted/unchanged rows per table and the Graph requests
 made is printed to stdout. The first Ctrl-C (or SIGTERM) finishes the table
 in flight and skips the rest (exit status 130); a second one aborts it
-(the table in flight is rolled back). Exit status 3: some tables were
-skipped because another run was copying them (see --lock-timeout).
+(the table in flight is rolled back).
+
+One run at a time copies into a destination with the same --schema,
+--prefix and --source-name: a run that finds another one in progress waits
+--lock-timeout, then is skipped as a whole — it copies nothing, records
+"skipped: run in progress since T on H" in planner_replicate_runs, and
+exits with status 3.
 
 Flags:
 %s
@@ -61,12 +68,13 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 	sourceName := fs.String("source-name", "", "SourceName for statements without one (several accounts in one table)")
 	prefix := fs.String("prefix", "", "table name `PREFIX` for tables named after their source")
 	schemaName := fs.String("schema", "", "destination `SCHEMA` (PostgreSQL schema, MySQL database, SQLite attached file)")
-	lockTimeout := fs.Duration("lock-timeout", DefaultLockTimeout, "wait this long for a table another run is copying, then skip it")
+	lockTimeout := fs.Duration("lock-timeout", DefaultLockTimeout, "wait this long for another run into the same destination (same --schema, --prefix, --source-name), then skip this run (exit status 3)")
 	progress := fs.String("progress", "auto", "per-table progress on stderr: auto (on a terminal), on, off")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
+	a.secrets.AddURL(*to)
 	script := "REPLICATE ALL;"
 	switch {
 	case *file != "" && len(pos) > 0:
@@ -104,6 +112,8 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer src.Close()
+	ctx, endRun := src.run(ctx) // the script reads each Graph object once
+	defer endRun()
 
 	stop := make(chan struct{})
 	ctx, cancel := context.WithCancel(ctx)
@@ -134,21 +144,34 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 	opts := replicate.Options{
 		Stop: stop, LockTimeout: *lockTimeout,
 		SourceName: *sourceName, TablePrefix: *prefix, Schema: *schemaName,
+		Destination: describeDestination(*to, *schemaName, *prefix, *sourceName),
+		Requests:    src.conn, RecordLog: true, Redact: a.secrets.Text,
+		OnLockWait: func(h replicate.LockHolder) {
+			fmt.Fprintf(a.io.Stderr, "planner: another run into this destination is in progress %s; waiting up to %s\n", h, *lockTimeout)
+		},
 	}
 	if showProgress {
-		p := &progressPrinter{w: a.io.Stderr, requests: src.conn.Requests}
+		p := &progressPrinter{w: a.io.Stderr, requests: src.conn.Requests, redact: a.secrets.Text}
 		opts.Progress = p.report
 	}
 	req0, thr0 := src.conn.Requests(), src.conn.Throttling()
 	results, err := runInto(ctx, src, *to, script, opts)
-	if err != nil {
-		if ctx.Err() != nil {
+	if results == nil {
+		switch {
+		case errors.Is(err, replicate.ErrSkipped):
+			return withCode(ExitSkipped, fmt.Errorf("replicate: %w", err))
+		case errors.Is(err, replicate.ErrStopped):
+			return withCode(ExitInterrupted, fmt.Errorf("replicate: interrupted: %w", err))
+		case ctx.Err() != nil:
 			return withCode(ExitInterrupted, fmt.Errorf("replicate: aborted: %w", err))
 		}
 		return fmt.Errorf("replicate: %w", err)
 	}
-	if err := writeSummary(a.io.Stdout, results, src.conn.Requests()-req0, src.conn.Throttling().Sub(thr0)); err != nil {
+	if err := writeSummary(a.io.Stdout, results, src.conn.Requests()-req0, src.conn.Throttling().Sub(thr0), a.secrets.Text); err != nil {
 		return err
+	}
+	if ctx.Err() != nil {
+		return withCode(ExitInterrupted, fmt.Errorf("replicate: aborted: the table in flight was rolled back, %d skipped; run again to copy them", countErr(results, replicate.ErrStopped)))
 	}
 	select {
 	case <-stop:
@@ -158,26 +181,43 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 	return resultsError("replicate", results)
 }
 
-// runInto opens the destination and runs script into it.
+// runInto opens the destination and runs script into it. The error of a
+// destination that cannot be opened never shows its password.
 func runInto(ctx context.Context, src *source, dest, script string, opts replicate.Options) ([]replicate.Result, error) {
 	dst, err := replicate.OpenDestination(ctx, dest)
 	if err != nil {
-		return nil, fmt.Errorf("destination %s: %w (check the URL and that the database is running)", redactURL(dest), err)
+		return nil, redact.Error(fmt.Errorf("destination %s: %w (check the URL and that the database is running)", redact.URL(dest), err), redact.Secrets(dest)...)
 	}
 	defer dst.Close()
 	return replicate.Run(ctx, src.db, dst, script, opts)
 }
 
-// resultsError summarises failed and skipped tables as the command's error.
+// describeDestination renders a destination and its scope for people and
+// run records: the URL without its password, then schema, prefix and source
+// name when set.
+func describeDestination(url, schema, prefix, sourceName string) string {
+	s := redact.URL(url)
+	var extra []string
+	if schema != "" {
+		extra = append(extra, "schema "+schema)
+	}
+	if prefix != "" {
+		extra = append(extra, "prefix "+prefix)
+	}
+	if sourceName != "" {
+		extra = append(extra, "SourceName "+sourceName)
+	}
+	if len(extra) > 0 {
+		s += " (" + strings.Join(extra, ", ") + ")"
+	}
+	return s
+}
+
+// resultsError summarises failed tables as the command's error.
 func resultsError(cmd string, results []replicate.Result) error {
 	var failed []replicate.Result
-	locked := 0
 	for _, r := range results {
-		switch {
-		case r.Err == nil:
-		case errors.Is(r.Err, replicate.ErrLocked):
-			locked++
-		case r.Status() == replicate.StatusFailed:
+		if r.Status() == replicate.StatusFailed {
 			failed = append(failed, r)
 		}
 	}
@@ -187,9 +227,6 @@ func resultsError(cmd string, results []replicate.Result) error {
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%s: %d of %d tables failed; %s: %v", cmd, len(failed), len(results), failed[0].Table, failed[0].Err)
-	}
-	if locked > 0 {
-		return withCode(ExitPartial, fmt.Errorf("%s: %d of %d tables skipped: another run was copying them (they will be copied by that run; see --lock-timeout)", cmd, locked, len(results)))
 	}
 	return nil
 }
@@ -207,8 +244,6 @@ func countErr(results []replicate.Result, target error) int {
 // resultNote is the summary's Note column: the error, or the warnings.
 func resultNote(r replicate.Result) string {
 	switch {
-	case errors.Is(r.Err, replicate.ErrLocked):
-		return "locked by another run"
 	case errors.Is(r.Err, replicate.ErrStopped):
 		return "stopped before this table"
 	case errors.Is(r.Err, replicate.ErrSourceUnreachable):
@@ -220,18 +255,19 @@ func resultNote(r replicate.Result) string {
 }
 
 // writeSummary prints the per-table counts and the total requests, saying
-// how many the service throttled (answered 429/503/504) when any were.
-func writeSummary(w io.Writer, results []replicate.Result, requests int, throttled driver.Throttling) error {
-	t := newMemRows([]string{"Table", "Status", "Inserted", "Updated", "Deleted", "Unchanged", "Seconds", "Note"},
-		"TEXT", "TEXT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT")
+// how many the service throttled (answered 429/503/504) when any were. red
+// removes secrets from the notes.
+func writeSummary(w io.Writer, results []replicate.Result, requests int, throttled driver.Throttling, red func(string) string) error {
+	t := newMemRows([]string{"Table", "Status", "Inserted", "Updated", "Deleted", "Unchanged", "Requests", "Seconds", "Note"},
+		"TEXT", "TEXT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT")
 	var ins, upd, del, unch int64
 	for _, r := range results {
 		table := r.Table
 		if r.Source != "" {
 			table += " (" + r.Source + ")"
 		}
-		t.add(table, string(r.Status()), r.Inserted, r.Updated, r.Deleted, r.Unchanged,
-			float64(r.Duration.Milliseconds())/1000, resultNote(r))
+		t.add(table, string(r.Status()), r.Inserted, r.Updated, r.Deleted, r.Unchanged, int64(r.Requests),
+			float64(r.Duration.Milliseconds())/1000, red(resultNote(r)))
 		ins, upd, del, unch = ins+r.Inserted, upd+r.Updated, del+r.Deleted, unch+r.Unchanged
 	}
 	if err := t.write(w, format.ModeTable); err != nil {
@@ -280,6 +316,7 @@ func throttleNote(t driver.Throttling) string {
 type progressPrinter struct {
 	w        io.Writer
 	requests func() int
+	redact   func(string) string
 	mu       sync.Mutex
 	req0     int
 }
@@ -298,10 +335,8 @@ func (p *progressPrinter) report(pr replicate.Progress) {
 	if pr.Phase == replicate.PhaseDone {
 		status := "ok"
 		if pr.Err != nil {
-			status = "failed: " + oneLine(pr.Err.Error())
-			if errors.Is(pr.Err, replicate.ErrLocked) {
-				status = "skipped: locked by another run"
-			} else if errors.Is(pr.Err, replicate.ErrStopped) {
+			status = "failed: " + p.redact(oneLine(pr.Err.Error()))
+			if errors.Is(pr.Err, replicate.ErrStopped) {
 				status = "skipped: stopped"
 			}
 		}
@@ -309,18 +344,4 @@ func (p *progressPrinter) report(pr replicate.Progress) {
 		return
 	}
 	fmt.Fprintf(p.w, "\r\033[K%s", line)
-}
-
-// redactURL hides the password of a destination URL.
-func redactURL(u string) string {
-	at := strings.LastIndexByte(u, '@')
-	scheme := strings.Index(u, "://")
-	if at < 0 || scheme < 0 || at < scheme {
-		return u
-	}
-	userinfo := u[scheme+3 : at]
-	if i := strings.IndexByte(userinfo, ':'); i >= 0 {
-		return u[:scheme+3] + userinfo[:i] + ":xxxxx" + u[at:]
-	}
-	return u
 }

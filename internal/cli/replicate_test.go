@@ -70,7 +70,7 @@ func testServerDB(t *testing.T, url, kind string) {
 	t.Cleanup(func() {
 		for _, tb := range []string{"Groups", "Plans", "PlanDetails", "PlanCategories", "Buckets", "Tasks", "TaskDetails",
 			"TaskAssignments", "TaskChecklistItems", "TaskReferences", "TaskCategories"} {
-			db.Exec("DROP TABLE IF EXISTS " + quoteIdent(kind, prefix+tb))
+			db.Exec("DROP TABLE IF EXISTS " + quoteFor(kind, prefix+tb))
 		}
 	})
 	r := mustRun(t, runOpts{}, "replicate", "--sandbox", "--to", url, "--prefix", prefix)
@@ -82,7 +82,7 @@ func testServerDB(t *testing.T, url, kind string) {
 		t.Errorf("second run:\n%s", r.stdout)
 	}
 	var n int
-	if err := db.QueryRow("SELECT count(*) FROM " + quoteIdent(kind, prefix+"Tasks")).Scan(&n); err != nil || n != 48 {
+	if err := db.QueryRow("SELECT count(*) FROM " + quoteFor(kind, prefix+"Tasks")).Scan(&n); err != nil || n != 48 {
 		t.Errorf("Tasks: %d, %v", n, err)
 	}
 }
@@ -148,6 +148,14 @@ func TestReplicateInterrupt(t *testing.T) {
 	if n := queryInt(t, db, "SELECT count(*) FROM sqlite_master WHERE name = 'TaskCategories'"); n != 0 {
 		t.Errorf("the last table was copied despite the stop")
 	}
+}
+
+// quoteFor quotes an identifier for a destination kind.
+func quoteFor(kind, name string) string {
+	if kind == "mysql" {
+		return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
 
 // splitCRLF splits progress output on \r or \n.

@@ -128,6 +128,15 @@ type source struct {
 // Close closes the database (and so the connector).
 func (s *source) Close() error { return s.db.Close() }
 
+// run opens a run-scoped read of the account: the statements run with the
+// context it returns read each Graph object once for the whole run (every
+// statement of a script, every destination of a job) and see one
+// consistent tenant (see driver.Snapshot). Call end when the run is over.
+func (s *source) run(ctx context.Context) (runCtx context.Context, end func()) {
+	snap := s.conn.NewSnapshot()
+	return snap.Context(ctx), func() { snap.Close() }
+}
+
 // openSource opens the account cfg describes; logger, when set, receives
 // the driver's log. When interactive is true, a connection with no usable
 // sign-in signs in when it is first made (the browser, or a device code,

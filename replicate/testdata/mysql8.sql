@@ -31,6 +31,12 @@ UPDATE `PROD`.`Tasks` SET `IsDeleted` = ?, `DeletedDateTime` = ? WHERE `SourceNa
 -- state table
 CREATE TABLE `PROD`.`planner_replicate_state` (`TableName` VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin NOT NULL, `SourceName` VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin NOT NULL, `Chunk` BIGINT NOT NULL, `Columns` MEDIUMTEXT NOT NULL, `RowCount` BIGINT NOT NULL, `Data` LONGBLOB NOT NULL, `UpdatedDateTime` DATETIME(6) NOT NULL, PRIMARY KEY (`TableName`, `SourceName`, `Chunk`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
--- history table
-CREATE TABLE `planner_replicate_history` (`Id` BIGINT AUTO_INCREMENT PRIMARY KEY, `Statement` MEDIUMTEXT, `TableName` MEDIUMTEXT, `SourceName` MEDIUMTEXT, `StartDateTime` DATETIME(6), `EndDateTime` DATETIME(6), `Inserted` BIGINT, `Updated` BIGINT, `Deleted` BIGINT, `Unchanged` BIGINT, `Status` MEDIUMTEXT, `Error` MEDIUMTEXT, `Warnings` MEDIUMTEXT) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+-- planner_replicate_history table
+CREATE TABLE `planner_replicate_history` (`Id` BIGINT AUTO_INCREMENT PRIMARY KEY, `Statement` MEDIUMTEXT, `TableName` MEDIUMTEXT, `SourceName` MEDIUMTEXT, `StartDateTime` DATETIME(6), `EndDateTime` DATETIME(6), `Inserted` BIGINT, `Updated` BIGINT, `Deleted` BIGINT, `Unchanged` BIGINT, `Status` MEDIUMTEXT, `Error` MEDIUMTEXT, `Warnings` MEDIUMTEXT, `RunId` VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin, `Requests` BIGINT, `Throttled` BIGINT) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE INDEX `planner_replicate_history_run` ON `planner_replicate_history` (`RunId`);
+
+-- planner_replicate_runs table
+CREATE TABLE `PROD`.`planner_replicate_runs` (`RunId` VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin NOT NULL PRIMARY KEY, `LockKey` VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin NOT NULL, `Job` VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin, `Destination` MEDIUMTEXT, `SchemaName` VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin, `TablePrefix` VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin, `SourceName` VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin, `Host` MEDIUMTEXT, `Pid` BIGINT, `Slot` DATETIME(6), `Attempt` BIGINT, `StartDateTime` DATETIME(6) NOT NULL, `EndDateTime` DATETIME(6), `Status` VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin NOT NULL, `Error` MEDIUMTEXT, `Tables` BIGINT, `Failed` BIGINT, `Inserted` BIGINT, `Updated` BIGINT, `Deleted` BIGINT, `Unchanged` BIGINT, `Requests` BIGINT, `Throttled` BIGINT, `TableSchemas` MEDIUMTEXT, `Log` MEDIUMTEXT) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE INDEX `planner_replicate_runs_start` ON `PROD`.`planner_replicate_runs` (`StartDateTime`);
+CREATE INDEX `planner_replicate_runs_lock` ON `PROD`.`planner_replicate_runs` (`LockKey`, `Status`);
 

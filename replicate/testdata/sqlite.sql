@@ -31,6 +31,18 @@ UPDATE "PROD"."Tasks" SET "IsDeleted" = ?, "DeletedDateTime" = ? WHERE "SourceNa
 -- state table
 CREATE TABLE "PROD"."planner_replicate_state" ("TableName" TEXT NOT NULL, "SourceName" TEXT NOT NULL, "Chunk" INTEGER NOT NULL, "Columns" TEXT NOT NULL, "RowCount" INTEGER NOT NULL, "Data" BLOB NOT NULL, "UpdatedDateTime" TEXT NOT NULL, PRIMARY KEY ("TableName", "SourceName", "Chunk"));
 
--- history table
-CREATE TABLE "planner_replicate_history" ("Id" INTEGER PRIMARY KEY, "Statement" TEXT, "TableName" TEXT, "SourceName" TEXT, "StartDateTime" TEXT, "EndDateTime" TEXT, "Inserted" INTEGER, "Updated" INTEGER, "Deleted" INTEGER, "Unchanged" INTEGER, "Status" TEXT, "Error" TEXT, "Warnings" TEXT);
+-- planner_replicate_history table
+CREATE TABLE "planner_replicate_history" ("Id" INTEGER PRIMARY KEY, "Statement" TEXT, "TableName" TEXT, "SourceName" TEXT, "StartDateTime" TEXT, "EndDateTime" TEXT, "Inserted" INTEGER, "Updated" INTEGER, "Deleted" INTEGER, "Unchanged" INTEGER, "Status" TEXT, "Error" TEXT, "Warnings" TEXT, "RunId" TEXT, "Requests" INTEGER, "Throttled" INTEGER);
+CREATE INDEX "planner_replicate_history_run" ON "planner_replicate_history" ("RunId");
+
+-- planner_replicate_runs table
+CREATE TABLE "PROD"."planner_replicate_runs" ("RunId" TEXT NOT NULL PRIMARY KEY, "LockKey" TEXT NOT NULL, "Job" TEXT, "Destination" TEXT, "SchemaName" TEXT, "TablePrefix" TEXT, "SourceName" TEXT, "Host" TEXT, "Pid" INTEGER, "Slot" TEXT, "Attempt" INTEGER, "StartDateTime" TEXT NOT NULL, "EndDateTime" TEXT, "Status" TEXT NOT NULL, "Error" TEXT, "Tables" INTEGER, "Failed" INTEGER, "Inserted" INTEGER, "Updated" INTEGER, "Deleted" INTEGER, "Unchanged" INTEGER, "Requests" INTEGER, "Throttled" INTEGER, "TableSchemas" TEXT, "Log" TEXT);
+CREATE INDEX "PROD"."planner_replicate_runs_start" ON "planner_replicate_runs" ("StartDateTime");
+CREATE INDEX "PROD"."planner_replicate_runs_lock" ON "planner_replicate_runs" ("LockKey", "Status");
+
+-- lock table
+CREATE TABLE "planner_replicate_lock" ("LockKey" TEXT NOT NULL PRIMARY KEY, "RunId" TEXT NOT NULL, "Job" TEXT, "Host" TEXT NOT NULL, "HostId" TEXT NOT NULL, "Pid" INTEGER NOT NULL, "StartDateTime" TEXT NOT NULL, "HeartbeatDateTime" TEXT NOT NULL, "ExpiresDateTime" TEXT NOT NULL);
+
+-- staged upsert
+INSERT INTO "PROD"."Tasks" ("SourceName", "TaskId", "Title") SELECT c1, c2, c3 FROM temp.stage WHERE true ON CONFLICT ("SourceName", "TaskId") DO UPDATE SET "Title" = excluded."Title";
 

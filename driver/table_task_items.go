@@ -1,0 +1,203 @@
+package driver
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/plannersql/planner/graph"
+	"github.com/plannersql/planner/schema"
+)
+
+const (
+	odataAssignment    = graph.ODataAssignment
+	odataChecklistItem = graph.ODataChecklistItem
+	odataReference     = graph.ODataExternalReference
+)
+
+// ---- TaskChecklistItems
+
+// checklistRow is a row of TaskChecklistItems: one item of a task's
+// checklist.
+type checklistRow struct {
+	t    *graph.Task
+	d    *graph.TaskDetails
+	id   string
+	item graph.ChecklistItem
+}
+
+var checklistSource = detailsSource(true, checklistRows)
+
+// checklistRows are the checklist items of a task, in checklist order.
+func checklistRows(td taskWithDetails) []*checklistRow {
+	d := td.d
+	ids := make([]string, 0, len(d.Checklist))
+	for id := range d.Checklist {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b string) int {
+		return cmp.Or(strings.Compare(d.Checklist[a].OrderHint, d.Checklist[b].OrderHint), strings.Compare(a, b))
+	})
+	out := make([]*checklistRow, len(ids))
+	for i, id := range ids {
+		out[i] = &checklistRow{t: td.t, d: d, id: id, item: d.Checklist[id]}
+	}
+	return out
+}
+
+// checklistTable: one row per checklist item.
+var checklistTable = (&table[checklistRow]{
+	name: "TaskChecklistItems",
+	desc: "One row per checklist item of each task.",
+	cols: append(checklistSource.scope(func(r *checklistRow) **graph.Task { return &r.t }, req, "GET /planner/tasks/{id} and /details", detailCosts),
+		column[checklistRow]{name: "ItemId", typ: schema.Text, flags: key, desc: "The item's id within the task (generated on INSERT when not given).",
+			get: func(r *checklistRow) any { return r.id },
+			set: func(r *checklistRow, v any) error { r.id = str(v); return nil }},
+		textField("Title", req, iu, "The item's text.", "title", func(r *checklistRow) *string { return &r.item.Title }),
+		boolField("IsChecked", null, iu, "1 when the item is checked.", "isChecked", func(r *checklistRow) **bool { return &r.item.IsChecked }),
+		textField("OrderHint", null, iu, "The item's position (order-hint format).", "orderHint", func(r *checklistRow) *string { return &r.item.OrderHint }),
+		dateField("LastModifiedDateTime", null, ro, "When the item last changed.", "", func(r *checklistRow) **graph.DateTime { return &r.item.LastModifiedDateTime }),
+		userIDCol("LastModifiedByUserId", "The id of the user who last changed the item.", func(r *checklistRow) *graph.IdentitySet { return r.item.LastModifiedBy }),
+	),
+	scan:     checklistSource.scan,
+	scanCost: cost{71, 4000},
+	version:  func(r *checklistRow) version { return version{"details:" + r.t.ID, r.d.ETag} },
+	insert: func(ctx context.Context, x *session, r *checklistRow) (*checklistRow, error) {
+		id := cmp.Or(r.id, graph.NewChecklistItemID())
+		r.item.ODataType = odataChecklistItem
+		d, err := x.patchDetails(ctx, version{}, r.t.ID, graph.Patch{"checklist": map[string]any{id: r.item}})
+		if err != nil {
+			return nil, err
+		}
+		task, err := x.g.Tasks.Get(ctx, r.t.ID)
+		if err != nil {
+			return nil, err
+		}
+		return pickItem(checklistRows(taskWithDetails{task, d}), func(c *checklistRow) bool { return c.id == id }, "ItemId", id)
+	},
+	update: func(ctx context.Context, x *session, old *checklistRow, v version, p graph.Patch) (*checklistRow, string, error) {
+		p["@odata.type"] = odataChecklistItem
+		d, err := x.patchDetails(ctx, v, old.t.ID, graph.Patch{"checklist": map[string]any{old.id: p}})
+		if err != nil {
+			return nil, "", err
+		}
+		r, err := pickItem(checklistRows(taskWithDetails{old.t, d}), func(c *checklistRow) bool { return c.id == old.id }, "ItemId", old.id)
+		return r, "", err
+	},
+	delete: func(ctx context.Context, x *session, old *checklistRow, v version) error {
+		_, err := x.patchDetails(ctx, v, old.t.ID, graph.Patch{"checklist": map[string]any{old.id: nil}})
+		return err
+	},
+	notes: []string{"A task holds at most 20 checklist items; INSERT beyond that fails with Graph's MaximumChecklistItemsOnTask error."},
+	examples: []schema.Example{
+		{Title: "Checklist progress per task", SQL: "SELECT TaskId, sum(IsChecked) AS Done, count(*) AS Items FROM TaskChecklistItems WHERE PlanId = ? GROUP BY TaskId"},
+		{Title: "Tick an item", SQL: "UPDATE TaskChecklistItems SET IsChecked = 1 WHERE TaskId = ? AND ItemId = ?"},
+	},
+}).init()
+
+// pickItem returns the row of rows that is; the service's answer must hold it.
+func pickItem[T any](rows []*T, is func(*T) bool, col, v string) (*T, error) {
+	for _, r := range rows {
+		if is(r) {
+			return r, nil
+		}
+	}
+	return nil, fmt.Errorf("the service's answer has no %s %q", col, v)
+}
+
+// ---- TaskReferences
+
+// referenceRow is a row of TaskReferences: one external reference of a
+// task. key is the reference's key as Graph holds it (its identity: UPDATE
+// and DELETE send exactly it, whoever wrote it); url is the key decoded (the
+// Url column), or for an INSERT the URL given.
+type referenceRow struct {
+	t   *graph.Task
+	d   *graph.TaskDetails
+	key string
+	url string
+	ref graph.ExternalReference
+}
+
+var referencesSource = detailsSource(true, referenceRows)
+
+// referenceRows are the references of a task, by URL (then by key: two
+// keys may decode to one URL).
+func referenceRows(td taskWithDetails) []*referenceRow {
+	d := td.d
+	keys := make([]string, 0, len(d.References))
+	for k := range d.References {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		return cmp.Or(strings.Compare(d.References[a].URL, d.References[b].URL), strings.Compare(a, b))
+	})
+	out := make([]*referenceRow, len(keys))
+	for i, k := range keys {
+		ref := d.References[k]
+		out[i] = &referenceRow{t: td.t, d: d, key: k, url: ref.URL, ref: ref}
+	}
+	return out
+}
+
+// referencesTable: one row per external reference.
+var referencesTable = (&table[referenceRow]{
+	name: "TaskReferences",
+	desc: "One row per external reference (link) attached to each task.",
+	cols: append(referencesSource.scope(func(r *referenceRow) **graph.Task { return &r.t }, req, "GET /planner/tasks/{id} and /details", detailCosts),
+		column[referenceRow]{name: "Url", typ: schema.Text, flags: key | req, desc: "The reference's URL, decoded (http or https).",
+			get: func(r *referenceRow) any { return r.url },
+			set: func(r *referenceRow, v any) error { r.url = str(v); return nil }},
+		textField("Alias", null, iu, "The reference's display name.", "alias", func(r *referenceRow) *string { return &r.ref.Alias }),
+		textField("Type", null, iu, "The reference's type: PowerPoint, Word, Excel, Other, or any string.", "type", func(r *referenceRow) *string { return &r.ref.Type }),
+		textField("PreviewPriority", null, iu, "Which reference the task card previews (order-hint format).", "previewPriority", func(r *referenceRow) *string { return &r.ref.PreviewPriority }),
+		dateField("LastModifiedDateTime", null, ro, "When the reference last changed.", "", func(r *referenceRow) **graph.DateTime { return &r.ref.LastModifiedDateTime }),
+		userIDCol("LastModifiedByUserId", "The id of the user who last changed the reference.", func(r *referenceRow) *graph.IdentitySet { return r.ref.LastModifiedBy }),
+	),
+	scan:     referencesSource.scan,
+	scanCost: cost{71, 1000},
+	version:  func(r *referenceRow) version { return version{"details:" + r.t.ID, r.d.ETag} },
+	insert: func(ctx context.Context, x *session, r *referenceRow) (*referenceRow, error) {
+		if err := checkURL(r.url); err != nil {
+			return nil, err
+		}
+		r.ref.ODataType = odataReference
+		key := graph.EncodeReferenceKey(r.url)
+		d, err := x.patchDetails(ctx, version{}, r.t.ID, graph.Patch{"references": map[string]any{key: r.ref}})
+		if err != nil {
+			return nil, err
+		}
+		task, err := x.g.Tasks.Get(ctx, r.t.ID)
+		if err != nil {
+			return nil, err
+		}
+		return pickItem(referenceRows(taskWithDetails{task, d}), func(c *referenceRow) bool { return c.key == key }, "Url", r.url)
+	},
+	update: func(ctx context.Context, x *session, old *referenceRow, v version, p graph.Patch) (*referenceRow, string, error) {
+		p["@odata.type"] = odataReference
+		d, err := x.patchDetails(ctx, v, old.t.ID, graph.Patch{"references": map[string]any{old.key: p}})
+		if err != nil {
+			return nil, "", err
+		}
+		r, err := pickItem(referenceRows(taskWithDetails{old.t, d}), func(c *referenceRow) bool { return c.key == old.key }, "Url", old.url)
+		return r, "", err
+	},
+	delete: func(ctx context.Context, x *session, old *referenceRow, v version) error {
+		_, err := x.patchDetails(ctx, v, old.t.ID, graph.Patch{"references": map[string]any{old.key: nil}})
+		return err
+	},
+	examples: []schema.Example{
+		{Title: "Every link in a plan", SQL: "SELECT t.Title, r.Alias, r.Url FROM TaskReferences r JOIN Tasks t ON t.TaskId = r.TaskId WHERE r.PlanId = ?"},
+	},
+}).init()
+
+func checkURL(u string) error {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return fmt.Errorf("column Url must be an http or https URL, got %q", u)
+	}
+	return nil
+}

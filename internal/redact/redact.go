@@ -1,0 +1,364 @@
+// Package redact removes credentials from text meant for people: errors,
+// logs, summaries and history rows.
+//
+// Three kinds of credentials are removed, whether or not the text around
+// them parses:
+//
+//   - the password in the userinfo of a URL, scheme://user:PASSWORD@host —
+//     including URLs that url.Parse rejects (a '%zz' escape, a space, an
+//     unclosed '[', a '#' or '/' in the password). The userinfo is taken to
+//     end at the last '@' of the URL, so a password holding '@', '/', '?',
+//     '#' or spaces is still removed; a URL with an '@' in its path or query
+//     may lose more than its password, never less.
+//   - the password of a MySQL DSN, user:PASSWORD@tcp(host)/db;
+//   - the value of key=value pairs whose key names a secret (password,
+//     passwd, pwd, or any key ending in secret or token, case-insensitively):
+//     Password=..., OAuthClientSecret=..., access_token=....
+//
+// What replaces a credential is Mask. The user name of a URL is kept: it
+// says which account was used and is not a secret for the databases
+// replicate writes to (url.URL.Redacted keeps it too).
+//
+// Callers that know a credential-bearing string (a destination URL given on
+// the command line or in a config file) also pass its Secrets, removed
+// wherever they occur: that covers messages that quote a URL in pieces,
+// which no scanner can recognise as a URL.
+package redact
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Mask replaces a removed credential.
+const Mask = "xxxxx"
+
+// MinSecretLen is the shortest secret Text removes wherever it occurs.
+// Shorter strings would match ordinary words; URL passwords of any length are
+// still removed where they appear in a URL.
+const MinSecretLen = 4
+
+// URL returns rawURL fit to show: the password of its userinfo replaced by
+// Mask (scheme://user:xxxxx@host/...). It never fails: text that does not
+// parse as a URL is redacted by the same rule (the userinfo runs from
+// "scheme://" to the last '@'), and text with no userinfo is returned as is.
+func URL(rawURL string) string {
+	return redactToken(rawURL)
+}
+
+// Secrets returns the strings a message must never contain for rawURL: the
+// password of its userinfo as written, percent-decoded, as Go quotes it (%q),
+// and the parts of it that parsers quote when they cut a URL at '#', '?',
+// '/', '@', '[', '%' or a space — each at least MinSecretLen bytes long. It returns nil for a URL
+// without a password.
+func Secrets(rawURL string) []string {
+	pw, ok := password(rawURL)
+	if !ok || pw == "" {
+		return nil
+	}
+	cands := []string{pw}
+	if dec, err := url.PathUnescape(pw); err == nil {
+		cands = append(cands, dec)
+	}
+	if dec, err := url.QueryUnescape(pw); err == nil {
+		cands = append(cands, dec)
+	}
+	// Parsers cut URLs at these characters ('#' starts a fragment, '?' a
+	// query, ...) and quote only a part in their errors: every part counts.
+	for i := 0; i < len(pw); i++ {
+		if strings.IndexByte("#?/@ [%", pw[i]) >= 0 {
+			cands = append(cands, pw[:i], pw[i+1:])
+		}
+	}
+	cands = append(cands, strings.FieldsFunc(pw, func(r rune) bool { return strings.ContainsRune("#?/@ [%", r) })...)
+	for _, c := range slices.Clone(cands) {
+		q := strconv.Quote(c)
+		cands = append(cands, q[1:len(q)-1])
+	}
+	var out []string
+	for _, c := range cands {
+		if len(c) >= MinSecretLen && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// password returns the password of a URL's userinfo, by the rule of URL.
+func password(rawURL string) (string, bool) {
+	start, at := userinfoSpan(rawURL)
+	if at < 0 {
+		return "", false
+	}
+	ui := rawURL[start:at]
+	_, pw, ok := strings.Cut(ui, ":")
+	return pw, ok
+}
+
+// userinfoSpan returns where the userinfo of the URL (or MySQL DSN) s starts
+// and the index of the '@' that ends it; at is -1 when s has no userinfo.
+func userinfoSpan(s string) (start, at int) {
+	if i := strings.Index(s, "://"); i >= 0 && isScheme(s[:i]) {
+		start = i + 3
+		if at = strings.LastIndexByte(s, '@'); at < start {
+			return start, -1
+		}
+		return start, at
+	}
+	// user:password@tcp(host)/db, user:password@unix(/path)/db, ...
+	if m := dsnRE.FindStringSubmatchIndex(s); m != nil {
+		return m[2], m[3]
+	}
+	return 0, -1
+}
+
+var dsnRE = regexp.MustCompile(`^([^\s@/]*:[^\s]*)@(?:tcp|tcp6|unix|udp|pipe)\(`)
+
+func isScheme(s string) bool {
+	if s == "" || !isLetter(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !isLetter(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// redactToken redacts one URL or DSN.
+func redactToken(s string) string {
+	start, at := userinfoSpan(s)
+	if at < 0 {
+		return s
+	}
+	ui := s[start:at]
+	user, _, ok := strings.Cut(ui, ":")
+	if !ok {
+		return s // a user name alone
+	}
+	return s[:start] + user + ":" + Mask + s[at:]
+}
+
+// schemeRE finds the start of URLs ("scheme://") and MySQL DSNs in text.
+var schemeRE = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.\-]*://|[^\s@/"'` + "`" + `<>()\[\]{},;=]+:[^\s@]*@(?:tcp|tcp6|unix|udp|pipe)\(`)
+
+// keyValueRE finds key=value pairs whose key names a secret.
+var keyValueRE = regexp.MustCompile(`(?i)\b([A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|token))(\s*[=:]\s*)('[^']*'|"(?:[^"\\]|\\.)*"|[^\s;&,"')}\]]+)`)
+
+// Text returns s with every credential removed: URL passwords, MySQL DSN
+// passwords, secret key=value pairs, and every occurrence of the given
+// secrets (those shorter than MinSecretLen are ignored). A URL that follows
+// a quote ("…", '…' or `…`, as Go's %q quotes URLs in errors) runs to the
+// closing quote, spaces included; otherwise it ends at white space or one of
+// <>"'`.
+func Text(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if len(sec) >= MinSecretLen {
+			s = strings.ReplaceAll(s, sec, Mask)
+		}
+	}
+	if strings.Contains(s, "@") {
+		s = redactURLs(s)
+	}
+	return keyValueRE.ReplaceAllStringFunc(s, func(m string) string {
+		sub := keyValueRE.FindStringSubmatch(m)
+		if sub[3] == Mask || strings.Trim(sub[3], `'"`) == Mask {
+			return m
+		}
+		return sub[1] + sub[2] + Mask
+	})
+}
+
+// redactURLs redacts every URL and DSN in s.
+func redactURLs(s string) string {
+	var b strings.Builder
+	rest := s
+	for {
+		loc := schemeRE.FindStringIndex(rest)
+		if loc == nil {
+			b.WriteString(rest)
+			return b.String()
+		}
+		begin := loc[0]
+		end := tokenEnd(rest, begin)
+		b.WriteString(rest[:begin])
+		b.WriteString(redactToken(rest[begin:end]))
+		rest = rest[end:]
+	}
+}
+
+// tokenEnd returns where the URL starting at begin ends.
+func tokenEnd(s string, begin int) int {
+	if begin > 0 {
+		switch q := s[begin-1]; q {
+		case '"', '\'', '`':
+			// Quoted: up to the closing quote (skipping \" escapes).
+			for i := begin; i < len(s); i++ {
+				switch s[i] {
+				case '\\':
+					if q == '"' {
+						i++
+					}
+				case q:
+					return i
+				}
+			}
+			return len(s)
+		}
+	}
+	for i := begin; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r', '"', '\'', '`', '<', '>':
+			return i
+		}
+	}
+	return len(s)
+}
+
+// Error returns err with its message redacted by Text (with secrets); the
+// result still unwraps to err, so errors.Is and errors.As keep working. It
+// returns err itself when there is nothing to remove, and nil for nil.
+func Error(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	red := Text(msg, secrets...)
+	if red == msg {
+		return err
+	}
+	return &redactedError{msg: red, err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// Set is a concurrency-safe set of secrets, collected as a program learns
+// them (command-line flags, config files) and applied to everything it
+// prints. The zero value is empty and ready to use.
+type Set struct {
+	mu      sync.RWMutex
+	secrets []string
+}
+
+// AddURL adds the Secrets of a URL.
+func (s *Set) AddURL(rawURL string) { s.Add(Secrets(rawURL)...) }
+
+// Add adds secrets (shorter than MinSecretLen ones are ignored). Adding to
+// a nil Set does nothing.
+func (s *Set) Add(secrets ...string) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, x := range secrets {
+		if len(x) >= MinSecretLen && !slices.Contains(s.secrets, x) {
+			s.secrets = append(s.secrets, x)
+		}
+	}
+	// Longest first, so that a secret containing another is removed whole.
+	slices.SortFunc(s.secrets, func(a, b string) int { return len(b) - len(a) })
+}
+
+// Text is the package's Text with the set's secrets; a nil Set has none.
+func (s *Set) Text(t string) string {
+	if s == nil {
+		return Text(t)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return Text(t, s.secrets...)
+}
+
+// Error is the package's Error with the set's secrets.
+func (s *Set) Error(err error) error {
+	if s == nil {
+		return Error(err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return Error(err, s.secrets...)
+}
+
+// Handler returns a slog.Handler that redacts, with the set's secrets, the
+// message and every attribute value (strings, errors, anything formatted as
+// text) of each record before passing it to h.
+func (s *Set) Handler(h slog.Handler) slog.Handler { return &handler{h: h, s: s} }
+
+type handler struct {
+	h slog.Handler
+	s *Set
+}
+
+func (h *handler) Enabled(ctx context.Context, l slog.Level) bool { return h.h.Enabled(ctx, l) }
+
+func (h *handler) Handle(ctx context.Context, r slog.Record) error {
+	out := slog.NewRecord(r.Time, r.Level, h.s.Text(r.Message), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(h.attr(a))
+		return true
+	})
+	return h.h.Handle(ctx, out)
+}
+
+func (h *handler) WithAttrs(as []slog.Attr) slog.Handler {
+	red := make([]slog.Attr, len(as))
+	for i, a := range as {
+		red[i] = h.attr(a)
+	}
+	return &handler{h: h.h.WithAttrs(red), s: h.s}
+}
+
+func (h *handler) WithGroup(name string) slog.Handler {
+	return &handler{h: h.h.WithGroup(name), s: h.s}
+}
+
+func (h *handler) attr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		return slog.String(a.Key, h.s.Text(v.String()))
+	case slog.KindGroup:
+		g := v.Group()
+		red := make([]any, len(g))
+		for i, x := range g {
+			red[i] = h.attr(x)
+		}
+		return slog.Group(a.Key, red...)
+	case slog.KindAny:
+		switch x := v.Any().(type) {
+		case error:
+			return slog.String(a.Key, h.s.Text(x.Error()))
+		case interface{ String() string }:
+			return slog.String(a.Key, h.s.Text(x.String()))
+		case nil:
+			return a
+		default:
+			// Anything else is printed with fmt by the handler: redact that
+			// text, keeping the value when there is nothing to remove.
+			txt := fmt.Sprint(x)
+			if red := h.s.Text(txt); red != txt {
+				return slog.String(a.Key, red)
+			}
+			return slog.Any(a.Key, x)
+		}
+	}
+	return slog.Attr{Key: a.Key, Value: v}
+}

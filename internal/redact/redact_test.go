@@ -1,0 +1,149 @@
+package redact
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// secret is the password of every hostile URL below.
+const secret = "S3cr3tPW"
+
+// HostileURLs are destination URLs whose password must never be shown,
+// most of which url.Parse rejects.
+var hostileURLs = []string{
+	"postgres://user:" + secret + "@127.0.0.1:1/db",
+	"postgres://user:" + secret + "%zz@127.0.0.1:1/db",          // bad escape
+	"postgres://user:" + secret + " x@127.0.0.1:1/db",           // space
+	"postgres://user:[" + secret + "@127.0.0.1:1/db",            // unclosed [
+	"postgres://user:pw#" + secret + "@127.0.0.1:1/db",          // '#' hides the rest from url.Parse
+	"postgres://user:" + secret + "#@127.0.0.1:1/db",            // '#' at the end
+	"postgres://user:a/" + secret + "@127.0.0.1:1/db",           // '/' in the password
+	"postgres://user:" + secret + "@x@127.0.0.1:1/db",           // '@' in the password
+	"postgres://user:p?" + secret + "@127.0.0.1:1/db",           // '?' in the password
+	"mysql://root:" + secret + "@127.0.0.1:3306/db?tls=%zz",     // bad query escape
+	"mysql://root:" + secret + "@[::1:3306/db",                  // unclosed IPv6 bracket
+	"postgresql://u:" + secret + "@h/db?application_name=a@b",   // '@' in the query
+	"POSTGRES://user:" + secret + "@h/db",                       // upper-case scheme
+	"postgres://user:" + url.QueryEscape(secret+"@/") + "@h/db", // escaped
+	"root:" + secret + "@tcp(127.0.0.1:3306)/db",                // MySQL DSN
+}
+
+func TestURL(t *testing.T) {
+	for _, u := range hostileURLs {
+		got := URL(u)
+		if strings.Contains(got, secret) {
+			t.Errorf("URL(%q) = %q: the password is shown", u, got)
+		}
+		if !strings.Contains(got, Mask) {
+			t.Errorf("URL(%q) = %q: no mask", u, got)
+		}
+	}
+	for in, want := range map[string]string{
+		"postgres://user:pw@host:5432/db?sslmode=disable": "postgres://user:" + Mask + "@host:5432/db?sslmode=disable",
+		"postgres://user@host/db":                         "postgres://user@host/db",
+		"sqlite:/var/lib/planner/prod.db":                 "sqlite:/var/lib/planner/prod.db",
+		"planner.db":                                      "planner.db",
+		"mysql://root@127.0.0.1:3306/test":                "mysql://root@127.0.0.1:3306/test",
+		"":                                                "",
+	} {
+		if got := URL(in); got != want {
+			t.Errorf("URL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestText scans messages that quote hostile URLs the ways Go and drivers
+// do: %q (url.Parse errors), %s, in key=value logs, in JSON.
+func TestText(t *testing.T) {
+	for _, u := range hostileURLs {
+		_, perr := url.Parse(u)
+		msgs := []string{
+			fmt.Sprintf("open %s: connection refused", u),
+			fmt.Sprintf("parse %q: invalid URL escape", u),
+			fmt.Sprintf("destination=%s err=boom", u),
+			fmt.Sprintf(`{"destination":%q}`, u),
+			fmt.Sprintf("a '%s' b", u),
+		}
+		if perr != nil {
+			msgs = append(msgs, "replicate: "+perr.Error())
+		}
+		for _, m := range msgs {
+			got := Text(m, Secrets(u)...)
+			if strings.Contains(got, secret) {
+				t.Errorf("Text(%q) = %q: the password is shown", m, got)
+			}
+		}
+	}
+	// Without the URL's secrets, URLs the scanner can delimit are still redacted.
+	for _, m := range []string{
+		`parse "postgres://user:` + secret + ` x@127.0.0.1:1/db": invalid character " " in host name`,
+		`open postgres://user:` + secret + `%zz@127.0.0.1:1/db: boom`,
+		`dial root:` + secret + `@tcp(127.0.0.1:3306)/db failed`,
+		`Password=` + secret + `;Host=x`,
+		`OAuthClientSecret="` + secret + `" and access_token=` + secret,
+		`password='` + secret + `'`,
+	} {
+		if got := Text(m); strings.Contains(got, secret) {
+			t.Errorf("Text(%q) = %q: the password is shown", m, got)
+		}
+	}
+	// Text that holds no credential is unchanged.
+	for _, m := range []string{
+		"replicate: table Tasks: 3 rows",
+		"GET https://graph.microsoft.com/v1.0/users/adele@contoso.com/planner/tasks: 403",
+		"mail adele@contoso.com",
+		"sqlite:/tmp/x.db",
+	} {
+		if got := Text(m); got != m {
+			t.Errorf("Text(%q) = %q, want it unchanged", m, got)
+		}
+	}
+}
+
+func TestSecretsShort(t *testing.T) {
+	if s := Secrets("postgres://u:abc@h/db"); s != nil {
+		t.Errorf("Secrets of a 3-byte password = %q, want none (too short to remove everywhere)", s)
+	}
+	if got := Text("postgres://u:abc@h/db is abc"); got != "postgres://u:"+Mask+"@h/db is abc" {
+		t.Errorf("Text = %q", got)
+	}
+}
+
+func TestError(t *testing.T) {
+	base := errors.New("base")
+	err := fmt.Errorf("connect to postgres://u:%s@h/db: %w", secret, base)
+	red := Error(err)
+	if strings.Contains(red.Error(), secret) || !errors.Is(red, base) {
+		t.Errorf("Error: %q (Is base: %v)", red, errors.Is(red, base))
+	}
+	if Error(base) != base || Error(nil) != nil {
+		t.Error("Error changed an error with nothing to remove")
+	}
+}
+
+func TestHandler(t *testing.T) {
+	for _, u := range hostileURLs {
+		var s Set
+		s.AddURL(u)
+		for _, mk := range []func(*bytes.Buffer) slog.Handler{
+			func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },
+			func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
+		} {
+			var buf bytes.Buffer
+			log := slog.New(s.Handler(mk(&buf))).With("destination", u)
+			log.Info("open "+u, "err", fmt.Errorf("dial %s", u), "grp", slog.GroupValue(slog.String("u", u)),
+				"any", []string{u}, "n", 3)
+			if strings.Contains(buf.String(), secret) {
+				t.Errorf("log of %q shows the password:\n%s", u, buf.String())
+			}
+			if !strings.Contains(buf.String(), "n=3") && !strings.Contains(buf.String(), `"n":3`) {
+				t.Errorf("log lost an attribute:\n%s", buf.String())
+			}
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package replicate
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSQLiteLeaseTakeover: a SQLite run lock left by a run that did not
+// release it is taken over once expired, or at once when its holder is
+// provably gone (this machine, pid not alive); a live holder's lease is
+// respected. The holder's run record becomes "abandoned".
+func TestSQLiteLeaseTakeover(t *testing.T) {
+	t.Parallel()
+	// A pid that is certainly not alive: a process that has exited (and was waited for).
+	dead := exec.Command(os.Args[0], "-test.run=^$")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	deadPID := dead.Process.Pid
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name      string
+		hostID    string
+		pid       int
+		expires   time.Time
+		takenOver bool
+	}{
+		{"live holder here", hostIdentity(), os.Getpid(), t0.Add(time.Minute), false},
+		{"holder elsewhere", "other-host|boot|ns", deadPID, t0.Add(time.Minute), false},
+		{"holder elsewhere, expired", "other-host|boot|ns", os.Getpid(), t0.Add(-time.Second), true},
+		{"live holder here, expired", hostIdentity(), os.Getpid(), t0.Add(-time.Second), true},
+		{"dead holder here", hostIdentity(), deadPID, t0.Add(time.Hour), canProveGone},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dst, _ := sqliteDest(t)
+			src, _ := sourceDB(t, tasksDDL)
+			fillTasks(t, src, 0, 3)
+			now := func() time.Time { return t0 }
+			// A first run creates the bookkeeping tables and the lock's key.
+			first := runOK(t, src, dst, "REPLICATE Tasks", Options{Now: now})
+			key := scalar[string](t, dst, "SELECT LockKey FROM "+RunsTable+" WHERE RunId = ?", first.RunID)
+			// A holder that never released its lease, recorded as running.
+			mustExec(t, dst, "INSERT INTO "+RunsTable+" (RunId, LockKey, Host, Pid, StartDateTime, Status) VALUES ('holder', ?, 'h', ?, ?, 'running')",
+				key, c.pid, formatTime(t0.Add(-time.Hour)))
+			mustExec(t, dst, "INSERT INTO "+LockTable+" VALUES (?, 'holder', NULL, 'h', ?, ?, ?, ?, ?)",
+				key, c.hostID, c.pid, formatTime(t0.Add(-time.Hour)), formatTime(c.expires.Add(-DefaultLeaseTTL)), formatTime(c.expires))
+			res, err := Run(context.Background(), src, dst, "REPLICATE Tasks", Options{Now: now})
+			status := scalar[string](t, dst, "SELECT Status FROM "+RunsTable+" WHERE RunId = 'holder'")
+			if !c.takenOver {
+				var se *SkippedError
+				if !errors.As(err, &se) || se.Holder.RunID != "holder" || se.Holder.PID != c.pid || res != nil {
+					t.Fatalf("got %v, %v; want skipped, held by the holder", res, err)
+				}
+				if status != "running" {
+					t.Fatalf("the holder's run is %s, want running", status)
+				}
+				return
+			}
+			if err != nil || len(res) != 1 || res[0].Err != nil {
+				t.Fatalf("got %v, %v; want the lease taken over", res, err)
+			}
+			if status != string(StatusAbandoned) {
+				t.Fatalf("the holder's run is %s, want abandoned", status)
+			}
+			if n := scalar[int](t, dst, "SELECT COUNT(*) FROM "+LockTable); n != 0 {
+				t.Fatalf("%d leases left after the run", n)
+			}
+		})
+	}
+}
+
+// TestSlotDone: a run of a job's slot is skipped when a run of the same
+// job, destination scope and slot already copied, unless it is a later
+// attempt; another slot, job or scope runs.
+func TestSlotDone(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		src, _ := sourceDB(t, tasksDDL)
+		fillTasks(t, src, 0, 3)
+		slot := time.Date(2026, 3, 2, 9, 10, 0, 0, time.UTC)
+		opts := func(job string, slot time.Time, attempt int) Options {
+			return Options{Job: job, Slot: slot, Attempt: attempt}
+		}
+		first := runOK(t, src, dst, "REPLICATE Tasks", opts("nightly", slot, 1))
+		res, err := Run(context.Background(), src, dst, "REPLICATE Tasks", opts("nightly", slot, 1))
+		var se *SkippedError
+		if res != nil || !errors.Is(err, ErrSlotDone) || !errors.As(err, &se) || se.Holder.RunID != first.RunID || se.Holder.Status != StatusOK {
+			t.Fatalf("same slot again: %v, %v; want ErrSlotDone naming the first run", res, err)
+		}
+		if !strings.Contains(err.Error(), "skipped: this slot was already run (ok) since") {
+			t.Fatalf("message %q", err)
+		}
+		runOK(t, src, dst, "REPLICATE Tasks", opts("nightly", slot, 2))                // a later attempt
+		runOK(t, src, dst, "REPLICATE Tasks", opts("nightly", slot.Add(time.Hour), 1)) // the next slot
+		runOK(t, src, dst, "REPLICATE Tasks", opts("other", slot, 1))                  // another job
+		o := opts("nightly", slot, 1)
+		o.TablePrefix = "P_"
+		runOK(t, src, dst, "REPLICATE Tasks", o) // another scope
+		// An attempt earlier than one that ran is skipped too.
+		if _, err := Run(context.Background(), src, dst, "REPLICATE Tasks", opts("nightly", slot, 1)); !errors.Is(err, ErrSlotDone) {
+			t.Fatalf("attempt 1 after attempt 2: %v", err)
+		}
+		h, _ := NewHistory(context.Background(), dst, HistoryOptions{})
+		l, err := h.Runs(context.Background(), RunFilter{Job: "nightly", Status: StatusSkipped})
+		if err != nil || l.Total != 2 {
+			t.Fatalf("skipped runs of nightly: %+v, %v", l, err)
+		}
+		for _, r := range l.Runs {
+			if !r.Slot.Equal(slot) || r.Attempt != 1 {
+				t.Errorf("skipped run %+v: want slot %s, attempt 1", r, slot)
+			}
+		}
+	})
+}
+
+// TestRunErrors: Run's error is nil exactly when every table was copied, and
+// joins the tables' errors otherwise, with the results returned.
+func TestRunErrors(t *testing.T) {
+	t.Parallel()
+	src, _ := sourceDB(t, tasksDDL)
+	fillTasks(t, src, 0, 3)
+	dst, _ := sqliteDest(t)
+	res, err := Run(context.Background(), src, dst, "REPLICATE A SELECT * FROM Nope; REPLICATE B SELECT * FROM Nada", Options{})
+	if len(res) != 2 || err == nil {
+		t.Fatalf("every table failed: %d results, err %v", len(res), err)
+	}
+	for _, r := range res {
+		if !errors.Is(err, r.Err) {
+			t.Errorf("the error does not join %s's: %v", r.Table, err)
+		}
+	}
+	if !strings.Contains(err.Error(), "Nope") || !strings.Contains(err.Error(), "Nada") {
+		t.Errorf("error %q", err)
+	}
+	res, err = Run(context.Background(), src, dst, "REPLICATE Tasks; REPLICATE A SELECT * FROM Nope", Options{})
+	if len(res) != 2 || res[0].Err != nil || !errors.Is(err, res[1].Err) {
+		t.Fatalf("one table failed: %+v, %v", res, err)
+	}
+	if res, err := Run(context.Background(), src, dst, "REPLICATE Tasks", Options{}); err != nil || len(res) != 1 {
+		t.Fatalf("success: %v, %v", res, err)
+	}
+	// A stop request skips the rest: not copied, so an error.
+	stop := make(chan struct{})
+	close(stop)
+	res, err = Run(context.Background(), src, dst, "REPLICATE Tasks", Options{Stop: stop})
+	if !errors.Is(err, ErrStopped) || res[0].Status() != StatusSkipped {
+		t.Fatalf("stopped: %+v, %v", res, err)
+	}
+}
+
+// TestRecordedTextRedacted: errors recorded in history never show a URL's
+// password, nor what Options.Redact removes.
+func TestRecordedTextRedacted(t *testing.T) {
+	t.Parallel()
+	dst, _ := sqliteDest(t)
+	_, path := sourceDB(t, tasksDDL)
+	const secret = "S3cr3tPW"
+	h := &hooks{match: "/*x*/", after: 0, err: fmt.Errorf("GET https://u:%s@graph.example/v1.0 failed; token %s-tok", secret, secret)}
+	src := openHooked(t, path, h)
+	fillTasks(t, src, 0, 3)
+	res, err := Run(context.Background(), src, dst, "REPLICATE Tasks SELECT /*x*/ * FROM Tasks", Options{RecordLog: true,
+		Redact: func(s string) string { return strings.ReplaceAll(s, secret+"-tok", "[token]") }})
+	if err == nil || len(res) != 1 {
+		t.Fatalf("%v, %v", res, err)
+	}
+	for _, q := range []string{"SELECT Error FROM " + DefaultHistoryTable, "SELECT Error || Log FROM " + RunsTable} {
+		if txt := scalar[string](t, dst, q); strings.Contains(txt, secret) {
+			t.Errorf("%s: %q shows the secret", q, txt)
+		}
+	}
+}
