@@ -439,6 +439,7 @@ func (rs *batchReplies) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 
 // UnmarshalJSONFrom implements json.UnmarshalerFrom.
 func (b *replyBody) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	b.raw, b.value, b.err = nil, nil, nil // a body given twice: the last one
 	var newValue func() any
 	if r := b.reply; r != nil && b.into != nil && r.Status >= 200 && r.Status < 300 {
 		newValue = b.into(r.ID)

@@ -303,6 +303,8 @@ func TestBatchRepliesDecodedOnce(t *testing.T) {
 			[]want{{id: "5", bad: true}, {id: "6", bad: true}, {id: "7", title: "Seven"}}},
 		{"keys in another case", `{"Responses":[{"ID":"8","Status":200,"Body":{"Title":"Eight"}}]}`, []want{{id: "8", title: "Eight"}}},
 		{"unknown members", `{"responses":[{"id":"9","x":{"status":500},"status":201,"body":{"title":"Nine","y":[]}}],"z":1}`, []want{{id: "9", title: "Nine"}}},
+		{"a body given twice", `{"responses":[{"id":"10","status":200,"body":{"title":"First"},"body":[]},{"id":"11","status":200,"body":[],"body":{"title":"Last"}}]}`,
+			[]want{{id: "10", bad: true}, {id: "11", title: "Last"}}},
 		{"no responses", `{"responses":null}`, nil},
 		{"empty", `{"responses":[]}`, nil},
 	}
