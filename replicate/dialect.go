@@ -10,10 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5/stdlib"
-	"modernc.org/sqlite"
-
 	"github.com/plannersql/planner/schema"
 )
 
@@ -292,14 +288,22 @@ func valuesList(d dialect, width, rows int) string {
 }
 
 // driverKind names the database behind a driver: "sqlite", "postgres",
-// "mysql", or "" when unknown.
+// "mysql", or "" when unknown. It compares type names, so that replicate
+// links no driver its caller did not.
 func driverKind(drv driver.Driver) string {
-	switch drv.(type) {
-	case *sqlite.Driver:
+	t := reflect.TypeOf(drv)
+	if t == nil {
+		return ""
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.PkgPath() + "." + t.Name() {
+	case "modernc.org/sqlite.Driver":
 		return "sqlite"
-	case *stdlib.Driver:
+	case "github.com/jackc/pgx/v5/stdlib.Driver":
 		return "postgres"
-	case *mysql.MySQLDriver, mysql.MySQLDriver:
+	case "github.com/go-sql-driver/mysql.MySQLDriver":
 		return "mysql"
 	}
 	return ""

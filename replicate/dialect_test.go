@@ -212,37 +212,6 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 }
 
-func TestDestinationDSN(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		url, driver, dsn, err string
-	}{
-		{"sqlite:/tmp/a b#?.db", "sqlite", "file:/tmp/a b%23%3F.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)", ""},
-		{"sqlite:///tmp/x.db", "sqlite", "file:/tmp/x.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)", ""},
-		{"data/planner.db", "sqlite", "file:data/planner.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)", ""},
-		{"C:\\x\\y.SQLITE", "sqlite", "file:C:\\x\\y.SQLITE?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)", ""},
-		{"postgres://u:p@h/db?sslmode=disable", "pgx", "postgres://u:p@h/db?sslmode=disable", ""},
-		{"postgresql://h/db", "pgx", "postgresql://h/db", ""},
-		{"mysql://root:s%40cret@db.example:3307/planner?tls=true", "mysql", "root:s@cret@tcp(db.example:3307)/planner?parseTime=true&tls=true", ""},
-		{"mysql://root@localhost/planner", "mysql", "root@tcp(localhost:3306)/planner?parseTime=true", ""},
-		{"sqlite:", "", "", "has no file path"},
-		{"oracle://u:hunter2@h/db", "", "", "unknown destination"},
-		{"mysql://u:hunter2@h/db?bogus=%zz", "", "", "bad MySQL URL"},
-	}
-	for _, tt := range tests {
-		drv, dsn, _, err := destinationDSN(tt.url)
-		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) || strings.Contains(err.Error(), "hunter2") {
-				t.Errorf("destinationDSN(%q) error = %v, want %q without the password", tt.url, err, tt.err)
-			}
-			continue
-		}
-		if err != nil || drv != tt.driver || dsn != tt.dsn {
-			t.Errorf("destinationDSN(%q) = %q, %q, %v; want %q, %q", tt.url, drv, dsn, err, tt.driver, tt.dsn)
-		}
-	}
-}
-
 func TestMySQLVersion(t *testing.T) {
 	t.Parallel()
 	for v, want := range map[string]bool{"8.0.19": true, "8.0.18": false, "8.4.2-log": true, "5.7.44": false, "9.1.0": true, "10.11.19-MariaDB": true} {

@@ -4,7 +4,7 @@
 // transaction per table.
 //
 //	src, _ := sql.Open("planner", dsn)                          // any *sql.DB
-//	dst, _ := replicate.OpenDestination(ctx, "sqlite:planner.db") // or postgres://, mysql://
+//	dst, _ := dest.Open(ctx, "sqlite:planner.db") // or postgres://, mysql://
 //	results, err := replicate.Run(ctx, src, dst, `
 //		REPLICATE Tasks;                                   -- Tasks → Tasks
 //		REPLICATE PROD_Buckets SELECT * FROM Buckets;      -- a query, into a named table
@@ -160,9 +160,13 @@
 //
 // # Destinations and types
 //
-// The destination's kind is detected from its driver (modernc.org/sqlite,
-// github.com/jackc/pgx/v5/stdlib, github.com/go-sql-driver/mysql), or by asking
-// the database when the driver is wrapped. Column types come from the source's
+// The destination is any *sql.DB of SQLite (modernc.org/sqlite), PostgreSQL
+// (github.com/jackc/pgx/v5/stdlib) or MySQL/MariaDB
+// (github.com/go-sql-driver/mysql). Its kind is told by the driver's type
+// name, or by asking the database when the driver is wrapped. This package
+// links none of those drivers: package replicate/dest opens destinations
+// from URLs (sqlite:PATH, postgres://..., mysql://...) and links all three,
+// so a program that brings its own *sql.DB carries only its own driver. Column types come from the source's
 // declared types (DatabaseTypeName), or, for expressions without one, from the
 // first row's values:
 //
@@ -227,7 +231,7 @@
 // pairs (and through Options.Redact). Tables written by earlier versions get
 // the new columns on the next run.
 //
-// History (NewHistory, or OpenHistory from a URL) reads them back in every
+// History (NewHistory, or dest.OpenHistory from a URL) reads them back in every
 // dialect: History.Runs lists runs newest first with filters and paging,
 // History.Run returns one run with its tables and log. Its types are plain
 // data with JSON tags.

@@ -13,7 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/plannersql/planner/replicate/internal/dberr"
 
 	"github.com/plannersql/planner/schema"
 )
@@ -258,8 +258,7 @@ func (d *mysqlDialect) prepareSchema(ctx context.Context, conn *sql.Conn, s stri
 // isMySQLDuplicate reports whether err says a table, column or index exists
 // already (created by a concurrent run: MySQL DDL is not transactional).
 func isMySQLDuplicate(err error) bool {
-	var me *mysql.MySQLError
-	return errors.As(err, &me) && (me.Number == 1050 || me.Number == 1060 || me.Number == 1061)
+	return dberr.Classify(err) == dberr.Duplicate
 }
 
 func (d *mysqlDialect) describe(ctx context.Context, q querier, n Name) (tableInfo, error) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/plannersql/planner/replicate/internal/dberr"
 
 	"github.com/plannersql/planner/schema"
 )
@@ -241,8 +241,7 @@ func (d *postgresDialect) lockAndBegin(ctx context.Context, conn *sql.Conn, n Na
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", id); err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+		if dberr.SQLState(err) == "55P03" { // lock_not_available
 			return locked()
 		}
 		tx.Rollback() //nolint:errcheck

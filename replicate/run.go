@@ -259,11 +259,11 @@ func RunStatements(ctx context.Context, src, dst *sql.DB, stmts []Statement, opt
 	}
 	r, err := newRunner(ctx, src, dst, opts)
 	if err != nil {
-		return nil, err
+		return nil, withHint(err)
 	}
 	defer r.close()
 	if err := r.begin(ctx); err != nil {
-		return nil, err
+		return nil, withHint(err)
 	}
 	results := r.runAll(ctx, stmts)
 	var errs []error
@@ -708,7 +708,7 @@ func (r *runner) expand(ctx context.Context, st *Statement) ([]*job, error) {
 	case KindAll:
 		names, err := r.src.listTables(ctx)
 		if err != nil {
-			return nil, err
+			return nil, fromSource(err)
 		}
 		var jobs []*job
 		for _, n := range names {
@@ -774,7 +774,7 @@ func (r *runner) runJob(ctx context.Context, j *job, index int, res *Result) {
 		!(r.opts.Schema == "" && r.d.sameName(s, r.defSch)) {
 		r.tableSchemas = append(r.tableSchemas, s)
 	}
-	err := t.run(ctx)
+	err := withHint(t.run(ctx))
 	res.Duration = r.now().Sub(res.Started)
 	t.countRequests()
 	if err != nil {

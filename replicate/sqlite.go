@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode"
 
-	"modernc.org/sqlite"
+	"github.com/plannersql/planner/replicate/internal/dberr"
 
 	"github.com/plannersql/planner/schema"
 )
@@ -262,8 +262,8 @@ func (d *sqliteDialect) lockAndBegin(ctx context.Context, conn *sql.Conn, n Name
 }
 
 func isSQLiteBusy(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && (se.Code()&0xff == 5 || se.Code()&0xff == 6) // SQLITE_BUSY, SQLITE_LOCKED
+	c := dberr.SQLiteCode(err)
+	return c == 5 || c == 6 // SQLITE_BUSY, SQLITE_LOCKED
 }
 
 // sqliteTxn is a transaction begun with BEGIN IMMEDIATE on the run's connection.

@@ -110,7 +110,7 @@ func (t *tableRun) run(ctx context.Context) (err error) {
 	key := append([]string(nil), w.Key...)
 	if len(key) == 0 && j.hasSrcTable {
 		if key, err = r.src.keyOf(ctx, j.srcTable); err != nil {
-			return t.fail("discover the key of source table %s: %w", j.srcTable, err)
+			return t.fail("discover the key of source table %s: %w", j.srcTable, fromSource(err))
 		}
 	}
 
@@ -118,12 +118,12 @@ func (t *tableRun) run(ctx context.Context) (err error) {
 	defer cancelSrc()
 	rows, err := r.src.db.QueryContext(srcCtx, j.query)
 	if err != nil {
-		return t.fail("query the source: %w", err)
+		return t.fail("query the source: %w", fromSource(err))
 	}
 	defer rows.Close()
 	sr, err := newSourceRows(rows, j.exclude)
 	if err != nil {
-		return t.fail("read the source: %w", err)
+		return t.fail("read the source: %w", fromSource(err))
 	}
 	cols := sr.cols
 
@@ -352,7 +352,7 @@ func (t *tableRun) copyRows(pipe *rowPipe, state *tableState, wr *writer, sc sco
 		pipe.recycle(b)
 	}
 	if err := pipe.err; err != nil {
-		return nil, t.fail("read the source: %w", err)
+		return nil, t.fail("read the source: %w", fromSource(err))
 	}
 	if err := wr.flush(); err != nil {
 		return nil, t.fail("write: %w", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/plannersql/planner/internal/redact"
 	"github.com/plannersql/planner/internal/schedule"
 	"github.com/plannersql/planner/replicate"
+	"github.com/plannersql/planner/replicate/dest"
 )
 
 const jobsUsage = `Usage: planner jobs <list | run [NAME...] | serve | history [NAME]> [flags]
@@ -697,7 +698,7 @@ func jobsHistory(ctx context.Context, w io.Writer, f *config.File, names []strin
 
 // destinationRuns reads the runs of job j recorded in destination d.
 func destinationRuns(ctx context.Context, j config.Job, d config.Destination, limit, offset int) ([]replicate.RunRecord, error) {
-	h, err := replicate.OpenHistory(ctx, d.URL, replicate.HistoryOptions{Schema: d.Schema})
+	h, err := dest.OpenHistory(ctx, d.URL, replicate.HistoryOptions{Schema: d.Schema})
 	if err != nil {
 		return nil, err
 	}
@@ -712,7 +713,7 @@ func destinationRuns(ctx context.Context, j config.Job, d config.Destination, li
 func showRun(ctx context.Context, w io.Writer, jobs []config.Job, id string) error {
 	for _, j := range jobs {
 		for _, d := range j.Destinations {
-			h, err := replicate.OpenHistory(ctx, d.URL, replicate.HistoryOptions{Schema: d.Schema})
+			h, err := dest.OpenHistory(ctx, d.URL, replicate.HistoryOptions{Schema: d.Schema})
 			if err != nil {
 				return fmt.Errorf("jobs history: job %s, %s: %w", j.Name, describeDest(d), err)
 			}

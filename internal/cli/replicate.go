@@ -16,6 +16,7 @@ import (
 	"github.com/plannersql/planner/internal/format"
 	"github.com/plannersql/planner/internal/redact"
 	"github.com/plannersql/planner/replicate"
+	"github.com/plannersql/planner/replicate/dest"
 )
 
 // DefaultDestination is where replicate writes without --to.
@@ -75,6 +76,11 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	a.secrets.AddURL(*to)
+	// The URL's form is checked before anything is opened: an unknown
+	// scheme or parameter is a usage error.
+	if err := dest.Check(*to); err != nil {
+		return withCode(ExitUsage, err)
+	}
 	script := "REPLICATE ALL;"
 	switch {
 	case *file != "" && len(pos) > 0:
@@ -182,11 +188,12 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 }
 
 // runInto opens the destination and runs script into it. The error of a
-// destination that cannot be opened never shows its password.
-func runInto(ctx context.Context, src *source, dest, script string, opts replicate.Options) ([]replicate.Result, error) {
-	dst, err := replicate.OpenDestination(ctx, dest)
+// destination that cannot be opened says why (and what to do when the cause
+// is known), never with its password.
+func runInto(ctx context.Context, src *source, destURL, script string, opts replicate.Options) ([]replicate.Result, error) {
+	dst, err := dest.Open(ctx, destURL)
 	if err != nil {
-		return nil, redact.Error(fmt.Errorf("destination %s: %w (check the URL and that the database is running)", redact.URL(dest), err), redact.Secrets(dest)...)
+		return nil, err
 	}
 	defer dst.Close()
 	return replicate.Run(ctx, src.db, dst, script, opts)
