@@ -62,7 +62,10 @@
 // ...]); anything else (joins, GROUP BY, unions) needs WITH Key. Key columns
 // must be in the result, never NULL, and unique in it: a violation fails the
 // table with an error naming the key. REPLICATE ALL lists the source's
-// sys_tables (less the catalog tables) or, without one, its own tables.
+// sys_tables (less the catalog tables) or, without one, its own tables. A
+// table named in EXCLUDE TABLES, in EXCLUDE COLUMNS (table.col) or in
+// TABLES (...) that the source does not list fails the statement before
+// any of its tables is copied, with an error naming it.
 //
 // # Change detection
 //

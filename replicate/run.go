@@ -700,6 +700,19 @@ func (r *runner) expand(ctx context.Context, st *Statement) ([]*job, error) {
 	}
 	switch st.Kind {
 	case KindTables:
+		// Unknown names fail the statement before any table is copied,
+		// when the source can list its tables (unqualified names only).
+		if names, err := r.src.listTables(ctx); err == nil {
+			var unknown []string
+			for _, t := range st.Tables {
+				if t.Table.Schema == "" && !containsFold(names, t.Table.Table) {
+					unknown = append(unknown, t.Table.Table)
+				}
+			}
+			if err := unknownTables("REPLICATE TABLES", unknown, names); err != nil {
+				return nil, err
+			}
+		}
 		var jobs []*job
 		for _, t := range st.Tables {
 			jobs = append(jobs, derived(t.Table, t.ExcludeColumns))
@@ -709,6 +722,20 @@ func (r *runner) expand(ctx context.Context, st *Statement) ([]*job, error) {
 		names, err := r.src.listTables(ctx)
 		if err != nil {
 			return nil, fromSource(err)
+		}
+		var unknown []string
+		for _, x := range st.ExcludeTables {
+			if !containsFold(names, x) {
+				unknown = append(unknown, x)
+			}
+		}
+		for _, c := range st.ExcludeColumns {
+			if t, _, _ := strings.Cut(c, "."); !containsFold(names, t) && !containsFold(unknown, t) {
+				unknown = append(unknown, t)
+			}
+		}
+		if err := unknownTables("REPLICATE ALL EXCLUDE", unknown, names); err != nil {
+			return nil, err
 		}
 		var jobs []*job
 		for _, n := range names {
@@ -743,6 +770,24 @@ func (r *runner) expand(ctx context.Context, st *Statement) ([]*job, error) {
 	}
 	j.srcTable, j.hasSrcTable = simpleSourceTable(st.Query)
 	return []*job{j}, nil
+}
+
+// unknownTables is the error of a statement naming tables the source does
+// not have, or nil when unknown is empty.
+func unknownTables(what string, unknown, names []string) error {
+	if len(unknown) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(unknown))
+	for i, u := range unknown {
+		quoted[i] = displayIdent(u)
+	}
+	noun := "a table"
+	if len(unknown) > 1 {
+		noun = "tables"
+	}
+	return fmt.Errorf("replicate: %s names %s, not %s of the source; its tables are: %s",
+		what, strings.Join(quoted, ", "), noun, strings.Join(names, ", "))
 }
 
 func containsFold(list []string, s string) bool {
