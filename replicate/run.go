@@ -123,6 +123,14 @@ type Options struct {
 	// database (SQLite) of destinations written without one, and where the
 	// run's record and lock live. Default: the connection's.
 	Schema string
+	// NameStyle is how the tables and columns replicate creates are named:
+	// NameExact (the default: as the source names them, Tasks.TaskId),
+	// NameLower (tasks.taskid) or NameSnake (tasks.task_id). It applies to
+	// destination table names (prefix included), result columns and the
+	// SourceName, IsDeleted and DeletedDateTime columns; not to schemas,
+	// nor to replicate's own planner_replicate_* tables. Tables written in
+	// one style are other tables to a run in another.
+	NameStyle NameStyle
 	// HistoryTable names the history table. Default DefaultHistoryTable.
 	HistoryTable string
 	// BatchSize is the number of rows per multi-row INSERT. Default 500 for
@@ -339,6 +347,7 @@ type runner struct {
 	log      *slog.Logger
 	now      func() time.Time
 	history  string
+	style    NameStyle
 	defSch   string          // the connection's default schema
 	prepared map[string]bool // schemas whose bookkeeping tables exist
 
@@ -372,6 +381,9 @@ func newRunner(ctx context.Context, src, dst *sql.DB, opts Options) (*runner, er
 		counter: opts.Requests}
 	if r.history == "" {
 		r.history = DefaultHistoryTable
+	}
+	if r.style, err = ParseNameStyle(string(opts.NameStyle)); err != nil {
+		return nil, err
 	}
 	if err := d.checkIdent(r.history); err != nil {
 		return nil, fmt.Errorf("replicate: history table: %w", err)
@@ -683,8 +695,17 @@ type job struct {
 	with        With // with SourceName defaulted
 }
 
-// expand turns a statement into the tables it copies.
+// expand turns a statement into the tables it copies, named in the
+// destination's name style.
 func (r *runner) expand(ctx context.Context, st *Statement) ([]*job, error) {
+	jobs, err := r.expandNames(ctx, st)
+	for _, j := range jobs {
+		j.dest.Table = r.style.Apply(j.dest.Table)
+	}
+	return jobs, err
+}
+
+func (r *runner) expandNames(ctx context.Context, st *Statement) ([]*job, error) {
 	with := st.With
 	if !with.HasSourceName {
 		with.SourceName = r.opts.SourceName
@@ -811,7 +832,7 @@ func (r *runner) isBookkeeping(name string, same func(a, b string) bool) bool {
 
 // runJob copies one table and completes res.
 func (r *runner) runJob(ctx context.Context, j *job, index int, res *Result) {
-	t := &tableRun{r: r, j: j, res: res, index: index}
+	t := &tableRun{r: r, j: j, res: res, index: index, bk: newBookNames(r.style)}
 	if r.counter != nil {
 		t.req0, t.thr0 = r.counter.Requests(), r.counter.Throttled()
 	}

@@ -3,6 +3,7 @@ package replicate
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -72,6 +73,13 @@ func (s *tableState) add(k keyFP, h rowHash) {
 	}
 	s.index[k] = int32(len(s.entries))
 	s.entries = append(s.entries, stateEntry{key: k, hash: h})
+}
+
+// forgetHashes marks every row's hash unknown: every row is rewritten.
+func (s *tableState) forgetHashes() {
+	for i := range s.entries {
+		s.entries[i].hash = rowHash{}
+	}
 }
 
 // stateDDL returns CREATE TABLE for the state table.
@@ -258,4 +266,31 @@ func decodeKey(k string) ([]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// stateSignature returns the column signature of the state of one table and
+// source name, or "" when there is none.
+func stateSignature(ctx context.Context, d dialect, q querier, stateTable, table, source string) (string, error) {
+	var sig string
+	err := q.QueryRowContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s = %s AND %s = %s AND %s = 0", d.quote("Columns"), stateTable,
+		d.quote("TableName"), d.placeholder(1), d.quote("SourceName"), d.placeholder(2), d.quote("Chunk")), table, source).Scan(&sig)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read replication state: %w", err)
+	}
+	return sig, nil
+}
+
+// invalidateStates makes the states of every source name of a table
+// untrusted (an empty signature matches no result): their next runs rewrite
+// every row.
+func invalidateStates(ctx context.Context, d dialect, q querier, stateTable, table string) error {
+	_, err := q.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = '' WHERE %s = %s", stateTable, d.quote("Columns"),
+		d.quote("TableName"), d.placeholder(1)), table)
+	if err != nil {
+		return fmt.Errorf("mark the replication state stale: %w", err)
+	}
+	return nil
 }

@@ -28,6 +28,9 @@ DELETE FROM "TaskReferences" WHERE "SourceName" = $1 AND ("TaskId", "Url") IN ((
 -- soft delete 2 keys, scoped
 UPDATE "PROD"."Tasks" SET "IsDeleted" = $1, "DeletedDateTime" = $2 WHERE "SourceName" = $3 AND "TaskId" IN ($4,$5);
 
+-- index a foreign key
+CREATE INDEX IF NOT EXISTS "Tasks_PlanId_idx" ON "PROD"."Tasks" ("PlanId");
+
 -- state table
 CREATE TABLE "PROD"."planner_replicate_state" ("TableName" text NOT NULL, "SourceName" text NOT NULL, "Chunk" bigint NOT NULL, "Columns" text NOT NULL, "RowCount" bigint NOT NULL, "Data" bytea NOT NULL, "UpdatedDateTime" timestamptz NOT NULL, PRIMARY KEY ("TableName", "SourceName", "Chunk"));
 

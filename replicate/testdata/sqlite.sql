@@ -28,6 +28,9 @@ DELETE FROM "TaskReferences" WHERE "SourceName" = ? AND ("TaskId", "Url") IN (VA
 -- soft delete 2 keys, scoped
 UPDATE "PROD"."Tasks" SET "IsDeleted" = ?, "DeletedDateTime" = ? WHERE "SourceName" = ? AND "TaskId" IN (?,?);
 
+-- index a foreign key
+CREATE INDEX IF NOT EXISTS "PROD"."Tasks_PlanId_idx" ON "Tasks" ("PlanId");
+
 -- state table
 CREATE TABLE "PROD"."planner_replicate_state" ("TableName" TEXT NOT NULL, "SourceName" TEXT NOT NULL, "Chunk" INTEGER NOT NULL, "Columns" TEXT NOT NULL, "RowCount" INTEGER NOT NULL, "Data" BLOB NOT NULL, "UpdatedDateTime" TEXT NOT NULL, PRIMARY KEY ("TableName", "SourceName", "Chunk"));
 
