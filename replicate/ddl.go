@@ -209,7 +209,11 @@ func (p *tablePlan) planWrites(t *tableRun) {
 		typ := c.typ
 		if p.info.exists && !p.created && !containsFold(t.key, c.name) {
 			if have := p.info.typeOf(d, c.name); have != "" {
-				if fam := familyOf(d, have); fam != c.typ && canHold(fam, c.typ) {
+				fam := familyOf(d, have)
+				// MariaDB's JSON columns read back as longtext (with a
+				// json_valid check): JSON values stay JSON, and are checked.
+				mariaJSON := d.kind() == "mysql" && c.typ == schema.JSON && fam == schema.Text
+				if fam != c.typ && canHold(fam, c.typ) && !mariaJSON {
 					typ = fam // written in the column's own form (times as canonical text, ...)
 				}
 			}
@@ -228,6 +232,28 @@ func (p *tablePlan) planWrites(t *tableRun) {
 	if p.softCols {
 		p.writeCols = append(p.writeCols, bk.isDeleted, bk.deletedAt)
 	}
+}
+
+// shapeTag identifies the SQL types of the columns written, after the DDL.
+func (p *tablePlan) shapeTag(t *tableRun) string {
+	d := t.r.d
+	h := sha256.New()
+	keyLen := textKeyLength(p.create)
+	for _, c := range p.writeCols {
+		typ := p.info.typeOf(d, c)
+		for _, dc := range p.create {
+			if dc.name == c {
+				typ = columnDefType(d, dc, keyLen)
+			}
+		}
+		for _, a := range append(append([]ddlColumn{}, p.adds...), p.alters...) {
+			if a.name == c {
+				typ = columnDefType(d, a, 0)
+			}
+		}
+		fmt.Fprintf(h, "%s\x00%s\x00", c, typ)
+	}
+	return "cols " + hex.EncodeToString(h.Sum(nil)[:6])
 }
 
 // charLimit is the most characters column c holds in the destination: a

@@ -180,6 +180,9 @@ func (*mysqlDialect) bind(v any, t schema.Type) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if y := tm.Year(); y < 1000 || y > 9999 {
+			return nil, fmt.Errorf("value %s is outside MySQL DATETIME's range (1000-01-01 to 9999-12-31)", formatTime(tm))
+		}
 		return tm.Truncate(time.Microsecond).Format(mysqlTimeLayout), nil
 	case typeReal:
 		f, err := asFloat(v)
@@ -192,8 +195,18 @@ func (*mysqlDialect) bind(v any, t schema.Type) (any, error) {
 			return b, nil
 		}
 		return []byte(asString(v)), nil
+	case schema.JSON:
+		str := asString(v)
+		if err := checkJSON(str, "a MySQL JSON column"); err != nil {
+			return nil, err
+		}
+		return str, nil
 	default:
-		return asString(v), nil
+		str := asString(v)
+		if !utf8.ValidString(str) {
+			return nil, errors.New("value is not valid UTF-8, which MySQL's utf8mb4 text cannot hold")
+		}
+		return str, nil
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/plannersql/planner/replicate/internal/dberr"
 
@@ -95,8 +96,24 @@ func (*postgresDialect) bind(v any, t schema.Type) (any, error) {
 			return b, nil
 		}
 		return []byte(asString(v)), nil
-	default: // TEXT, JSON
-		return asString(v), nil
+	case schema.JSON:
+		str := asString(v)
+		if err := checkJSON(str, "a PostgreSQL jsonb column"); err != nil {
+			return nil, err
+		}
+		if strings.Contains(str, `\u0000`) {
+			return nil, errors.New(`value holds the JSON escape \u0000 (NUL), which PostgreSQL jsonb cannot hold`)
+		}
+		return str, nil
+	default: // TEXT
+		str := asString(v)
+		if strings.IndexByte(str, 0) >= 0 {
+			return nil, fmt.Errorf("value holds a NUL byte (at byte %d), which PostgreSQL text cannot hold", strings.IndexByte(str, 0))
+		}
+		if !utf8.ValidString(str) {
+			return nil, errors.New("value is not valid UTF-8, which PostgreSQL text cannot hold")
+		}
+		return str, nil
 	}
 }
 

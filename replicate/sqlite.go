@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -94,10 +95,20 @@ func (*sqliteDialect) bind(v any, t schema.Type) (any, error) {
 	case int32:
 		return int64(x), nil
 	case float32:
+		if math.IsNaN(float64(x)) {
+			return nil, errNaNSQLite
+		}
 		return float64(x), nil
+	case float64:
+		if math.IsNaN(x) {
+			return nil, errNaNSQLite
+		}
 	}
 	return v, nil
 }
+
+// errNaNSQLite refuses NaN, which SQLite would store as NULL.
+var errNaNSQLite = errors.New("value is NaN, which SQLite stores as NULL")
 
 func (*sqliteDialect) boolValue(b bool) any {
 	if b {

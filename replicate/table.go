@@ -414,6 +414,7 @@ func (t *tableRun) runDirect(ctx context.Context, pipe *rowPipe) (err error) {
 		state.forgetHashes()
 	}
 	wr := newWriter(ctx, d, q, destSQL, plan.writeCols, plan.keyCols, r.opts.BatchSize)
+	wr.tag = plan.shapeTag(t)
 	defer wr.close()
 	added, err := t.copyRows(pipe, state, wr, sc, plan)
 	if err != nil {

@@ -2,6 +2,7 @@ package replicate
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -271,4 +272,13 @@ func checkLength(v any, n int) error {
 		return fmt.Errorf("value of %d characters is longer than the column's %d", c, n)
 	}
 	return nil
+}
+
+// checkJSON refuses text that is not a JSON value, which what (a JSON
+// column) cannot hold.
+func checkJSON(s, what string) error {
+	if json.Valid([]byte(s)) {
+		return nil
+	}
+	return fmt.Errorf("value is not valid JSON, which %s cannot hold", what)
 }

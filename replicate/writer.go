@@ -20,6 +20,7 @@ type writer struct {
 	rows     int
 	bytes    int
 	stmt     *sql.Stmt // the full-batch statement, prepared on first use
+	tag      string    // identifies the destination columns' types
 }
 
 func newWriter(ctx context.Context, d dialect, q querier, table string, cols, key []string, batch int) *writer {
@@ -77,6 +78,17 @@ func (w *writer) flush() error {
 // statement is the upsert of rows rows, or a plain INSERT for a writer
 // without a key (a staging table).
 func (w *writer) statement(rows int) string {
+	if w.tag != "" {
+		// The columns' types are part of the text: pgx caches statements
+		// (and the parameter types the server gave them) by their text on
+		// the connection, and a statement prepared before a column's type
+		// changed would convert values to the old type.
+		return "/* " + w.tag + " */ " + w.untagged(rows)
+	}
+	return w.untagged(rows)
+}
+
+func (w *writer) untagged(rows int) string {
 	if len(w.key) == 0 {
 		return fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", w.table, quoteList(w.d, w.cols), valuesList(w.d, len(w.cols), rows))
 	}
