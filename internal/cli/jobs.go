@@ -390,7 +390,7 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{},
 		}
 		opts := replicate.Options{
 			Logger: dlog, Stop: stop, LockTimeout: r.lockTimeout,
-			SourceName: d.SourceName, TablePrefix: d.Prefix, Schema: d.Schema,
+			SourceName: d.SourceName, TablePrefix: d.Prefix, Schema: d.Schema, NameStyle: replicate.NameStyle(d.NameStyle),
 			Job: j.Name, Slot: slot.slot, Attempt: slot.attempt, Destination: describeDest(d),
 			Requests: src.conn, RecordLog: true, Redact: r.secrets.Text,
 		}
