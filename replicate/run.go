@@ -111,6 +111,15 @@ type Options struct {
 	// and secret key=value pairs that replicate always does. Default: none.
 	Redact func(string) string
 
+	// SourceTenant identifies the source's tenant (a Microsoft Entra
+	// directory id). It is recorded in the state of every table copied, and
+	// a table whose rows another tenant's runs wrote (with the same
+	// SourceName, or none) fails rather than have them replaced: give each
+	// tenant a SourceName, a prefix or a schema, or rebuild WITH DropTable.
+	// Default: when Options.Requests has a TenantID(ctx) (string, error)
+	// method — the planner driver's *driver.Connector does — its answer;
+	// otherwise unknown, and not checked.
+	SourceTenant string
 	// SourceName is the source name for statements without WITH SourceName.
 	// Default: none (no SourceName column).
 	SourceName string
@@ -348,6 +357,7 @@ type runner struct {
 	now      func() time.Time
 	history  string
 	style    NameStyle
+	tenant   string // the source's tenant, or ""
 	defSch   string          // the connection's default schema
 	prepared map[string]bool // schemas whose bookkeeping tables exist
 
@@ -578,6 +588,15 @@ func (r *runner) begin(ctx context.Context) error {
 	}
 	// The source is touched only now: a skipped run costs it nothing.
 	r.src = newSource(ctx, r.srcDB)
+	r.tenant = r.opts.SourceTenant
+	if tr, ok := r.opts.Requests.(interface {
+		TenantID(context.Context) (string, error)
+	}); ok && r.tenant == "" {
+		var err error
+		if r.tenant, err = tr.TenantID(ctx); err != nil {
+			r.log.Warn("replicate: the source's tenant is unknown; tables are not checked against the tenant that filled them", "err", err)
+		}
+	}
 	return nil
 }
 
@@ -896,7 +915,7 @@ func (r *runner) prepareSchema(ctx context.Context, s string) error {
 	}
 	d := r.d
 	state := Name{Schema: s, Table: StateTable}
-	tables := []bookTable{{name: state, create: []string{stateDDL(d, qualify(d, state))}}, historyBook(d, s, r.history)}
+	tables := []bookTable{stateBook(d, state), historyBook(d, s, r.history)}
 	if s == r.opts.Schema {
 		tables = append(tables, runsBook(d, s))
 		if d.kind() == "sqlite" {

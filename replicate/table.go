@@ -24,6 +24,7 @@ type tableRun struct {
 	key    []string // the key columns, as cols spells them
 	keyIdx []int    // their positions in cols
 	bk     bookNames
+	tenant string // the tenant the table's state records after this run
 }
 
 func (t *tableRun) progress(p Phase) {
@@ -237,14 +238,38 @@ func (t *tableRun) describe(ctx context.Context, q querier, stateSQL string) (*t
 		return nil, t.fail("%w", err)
 	}
 	var stateCols []string
+	t.tenant = t.r.tenant
 	if info.exists {
-		sig, err := stateSignature(ctx, t.r.d, q, stateSQL, info.name, t.j.with.SourceName)
+		sig, tenant, err := stateMeta(ctx, t.r.d, q, stateSQL, info.name, t.j.with.SourceName)
 		if err != nil {
 			return nil, t.fail("%w", err)
 		}
 		stateCols = signatureColumns(sig)
+		if err := t.checkTenant(tenant); err != nil {
+			return nil, err
+		}
 	}
 	return t.planTable(info, stateCols)
+}
+
+// checkTenant refuses to copy a source of one tenant over the rows another
+// tenant's runs wrote into the same table and source name: the mirror would
+// delete them. recorded is the tenant the state records ("" when unknown).
+func (t *tableRun) checkTenant(recorded string) error {
+	if t.tenant == "" {
+		t.tenant = recorded // keep what is known
+	}
+	w := t.j.with
+	if recorded == "" || t.r.tenant == "" || strings.EqualFold(recorded, t.r.tenant) || w.DropTable || w.TruncateTable {
+		return nil
+	}
+	whose := "with no SourceName"
+	if w.SourceName != "" {
+		whose = fmt.Sprintf("with SourceName %q", w.SourceName)
+	}
+	return t.fail("the table holds the rows of tenant %s, written by earlier runs %s, but this source is tenant %s: copying it would replace them. "+
+		"Give each tenant its own rows with WITH SourceName='...' (--source-name, source_name in a job), its own tables with a prefix or schema, "+
+		"or replace the table WITH DropTable", recorded, whose, t.r.tenant)
 }
 
 // encodeKey encodes a row's key as written to the destination; it runs in
@@ -469,7 +494,7 @@ func (t *tableRun) finish(ctx context.Context, tx txn, plan *tablePlan, state *t
 			}
 		}
 		n := len(state.entries) - len(gone) + len(added)
-		if err := saveState(ctx, d, q, stateSQL, plan.stateName, j.with.SourceName, sc.signature, n, live, now); err != nil {
+		if err := saveState(ctx, d, q, stateSQL, plan.stateName, j.with.SourceName, sc.signature, t.tenant, n, live, now); err != nil {
 			return t.fail("%w", err)
 		}
 	}

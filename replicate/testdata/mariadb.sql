@@ -32,7 +32,7 @@ UPDATE `PROD`.`Tasks` SET `IsDeleted` = ?, `DeletedDateTime` = ? WHERE `SourceNa
 CREATE INDEX `Tasks_PlanId_idx` ON `PROD`.`Tasks` (`PlanId`);
 
 -- state table
-CREATE TABLE `PROD`.`planner_replicate_state` (`TableName` VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL, `SourceName` VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL, `Chunk` BIGINT NOT NULL, `Columns` MEDIUMTEXT NOT NULL, `RowCount` BIGINT NOT NULL, `Data` LONGBLOB NOT NULL, `UpdatedDateTime` DATETIME(6) NOT NULL, PRIMARY KEY (`TableName`, `SourceName`, `Chunk`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE `PROD`.`planner_replicate_state` (`TableName` VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL, `SourceName` VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL, `Chunk` BIGINT NOT NULL, `Columns` MEDIUMTEXT NOT NULL, `RowCount` BIGINT NOT NULL, `Data` LONGBLOB NOT NULL, `UpdatedDateTime` DATETIME(6) NOT NULL, `Tenant` MEDIUMTEXT, PRIMARY KEY (`TableName`, `SourceName`, `Chunk`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 -- planner_replicate_history table
 CREATE TABLE `planner_replicate_history` (`Id` BIGINT AUTO_INCREMENT PRIMARY KEY, `Statement` MEDIUMTEXT, `TableName` MEDIUMTEXT, `SourceName` MEDIUMTEXT, `StartDateTime` DATETIME(6), `EndDateTime` DATETIME(6), `Inserted` BIGINT, `Updated` BIGINT, `Deleted` BIGINT, `Unchanged` BIGINT, `Status` MEDIUMTEXT, `Error` MEDIUMTEXT, `Warnings` MEDIUMTEXT, `RunId` VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin, `Requests` BIGINT, `Throttled` BIGINT) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
