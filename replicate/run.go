@@ -357,7 +357,7 @@ type runner struct {
 	now      func() time.Time
 	history  string
 	style    NameStyle
-	tenant   string // the source's tenant, or ""
+	tenant   string          // the source's tenant, or ""
 	defSch   string          // the connection's default schema
 	prepared map[string]bool // schemas whose bookkeeping tables exist
 
