@@ -98,38 +98,11 @@ func (p *tablePlan) planCreate(t *tableRun) {
 func (p *tablePlan) planAlter(t *tableRun, stateCols []string) error {
 	d, w, bk, info := t.r.d, t.j.with, t.bk, p.info
 	p.stateName = info.name
-	wantKey := append([]string{}, t.key...)
-	if w.SourceName != "" {
-		wantKey = append([]string{bk.sourceName}, t.key...)
-	}
-	if !sameSet(d, info.key, wantKey) {
-		hint := "replicate into another table, or add WITH DropTable to rebuild it"
-		if w.SourceName != "" && !info.has(d, bk.sourceName) {
-			hint = "the table was created without SourceName; " + hint
-		} else if w.SourceName == "" && info.has(d, bk.sourceName) {
-			hint = "the table was created with SourceName: add WITH SourceName='...', or " + hint
-		}
-		return t.fail("the destination's primary key is (%s) but the statement's key is (%s); %s",
-			strings.Join(info.key, ", "), strings.Join(wantKey, ", "), hint)
+	if err := p.checkKey(t); err != nil {
+		return err
 	}
 	for _, c := range t.cols {
-		if !info.has(d, c.name) {
-			if !w.AlterSchema {
-				return t.fail("column %s is not in the destination table and AlterSchema is off; allow WITH AlterSchema, or EXCLUDE COLUMNS (%s)", displayIdent(c.name), displayIdent(c.name))
-			}
-			p.adds = append(p.adds, ddlColumn{name: c.name, typ: c.typ, id: t.isIDColumn(c)})
-			if containsSame(d, stateCols, c.name) {
-				p.readded = append(p.readded, c.name)
-				p.warnings = append(p.warnings, fmt.Sprintf("column %s was missing in the destination (dropped by hand?) though earlier runs wrote it; added it back and rewrote every row", displayIdent(c.name)))
-			} else {
-				p.warnings = append(p.warnings, fmt.Sprintf("added column %s, new in the source", displayIdent(c.name)))
-			}
-			continue
-		}
-		if containsFold(t.key, c.name) {
-			continue // keys keep their type: the primary key says so
-		}
-		if err := p.planType(t, c); err != nil {
+		if err := p.planColumn(t, c, stateCols); err != nil {
 			return err
 		}
 	}
@@ -140,14 +113,74 @@ func (p *tablePlan) planAlter(t *tableRun, stateCols []string) error {
 			}
 		}
 	}
-	isResultCol := t.isResultCol
-	for _, c := range info.cols {
-		if isResultCol(c) || (w.SourceName != "" && d.sameName(c, bk.sourceName)) ||
-			(!isResultCol(bk.isDeleted) && (d.sameName(c, bk.isDeleted) || d.sameName(c, bk.deletedAt))) {
+	p.warnGone(t)
+	p.planIndexes(t)
+	p.softCols = (info.has(d, bk.isDeleted) || w.SoftDelete) && (info.has(d, bk.deletedAt) || w.SoftDelete) &&
+		!t.isResultCol(bk.isDeleted) && !t.isResultCol(bk.deletedAt)
+	p.rewriteAll = len(p.readded) > 0 || len(p.alters) > 0
+	return nil
+}
+
+// checkKey refuses a table whose primary key is not the statement's.
+func (p *tablePlan) checkKey(t *tableRun) error {
+	d, w, bk, info := t.r.d, t.j.with, t.bk, p.info
+	wantKey := append([]string{}, t.key...)
+	if w.SourceName != "" {
+		wantKey = append([]string{bk.sourceName}, t.key...)
+	}
+	if sameSet(d, info.key, wantKey) {
+		return nil
+	}
+	hint := "replicate into another table, or add WITH DropTable to rebuild it"
+	if w.SourceName != "" && !info.has(d, bk.sourceName) {
+		hint = "the table was created without SourceName; " + hint
+	} else if w.SourceName == "" && info.has(d, bk.sourceName) {
+		hint = "the table was created with SourceName: add WITH SourceName='...', or " + hint
+	}
+	return t.fail("the destination's primary key is (%s) but the statement's key is (%s); %s",
+		strings.Join(info.key, ", "), strings.Join(wantKey, ", "), hint)
+}
+
+// planColumn plans one result column of an existing table: added (new in
+// the source, or dropped by hand since a run wrote it), or its type.
+func (p *tablePlan) planColumn(t *tableRun, c column, stateCols []string) error {
+	d := t.r.d
+	if p.info.has(d, c.name) {
+		if containsFold(t.key, c.name) {
+			return nil // keys keep their type: the primary key says so
+		}
+		return p.planType(t, c)
+	}
+	if !t.j.with.AlterSchema {
+		return t.fail("column %s is not in the destination table and AlterSchema is off; allow WITH AlterSchema, or EXCLUDE COLUMNS (%s)", displayIdent(c.name), displayIdent(c.name))
+	}
+	p.adds = append(p.adds, ddlColumn{name: c.name, typ: c.typ, id: t.isIDColumn(c)})
+	if containsSame(d, stateCols, c.name) {
+		p.readded = append(p.readded, c.name)
+		p.warnings = append(p.warnings, fmt.Sprintf("column %s was missing in the destination (dropped by hand?) though earlier runs wrote it; added it back and rewrote every row", displayIdent(c.name)))
+	} else {
+		p.warnings = append(p.warnings, fmt.Sprintf("added column %s, new in the source", displayIdent(c.name)))
+	}
+	return nil
+}
+
+// warnGone warns about the table's columns no longer in the result.
+func (p *tablePlan) warnGone(t *tableRun) {
+	d, w, bk := t.r.d, t.j.with, t.bk
+	for _, c := range p.info.cols {
+		if t.isResultCol(c) || (w.SourceName != "" && d.sameName(c, bk.sourceName)) ||
+			(!t.isResultCol(bk.isDeleted) && (d.sameName(c, bk.isDeleted) || d.sameName(c, bk.deletedAt))) {
 			continue
 		}
 		p.warnings = append(p.warnings, fmt.Sprintf("column %s is no longer in the source; kept in the destination, NULL in new rows", displayIdent(c)))
 	}
+}
+
+// planIndexes indexes the foreign-key columns that lead no index, where
+// the column's type can be indexed (MySQL cannot index a TEXT column an
+// earlier version created).
+func (p *tablePlan) planIndexes(t *tableRun) {
+	d, info := t.r.d, p.info
 	for _, c := range t.cols {
 		if !t.isForeignKey(c) || info.leadsIndex(c.name) {
 			continue
@@ -160,12 +193,6 @@ func (p *tablePlan) planAlter(t *tableRun, stateCols []string) error {
 			p.indexes = append(p.indexes, c.name)
 		}
 	}
-	p.softCols = (info.has(d, bk.isDeleted) || w.SoftDelete) && (info.has(d, bk.deletedAt) || w.SoftDelete) &&
-		!isResultCol(bk.isDeleted) && !isResultCol(bk.deletedAt)
-	if len(p.readded) > 0 || len(p.alters) > 0 {
-		p.rewriteAll = true
-	}
-	return nil
 }
 
 // planType decides what an existing column of the result needs: nothing,

@@ -588,16 +588,27 @@ func (r *runner) begin(ctx context.Context) error {
 	}
 	// The source is touched only now: a skipped run costs it nothing.
 	r.src = newSource(ctx, r.srcDB)
-	r.tenant = r.opts.SourceTenant
-	if tr, ok := r.opts.Requests.(interface {
-		TenantID(context.Context) (string, error)
-	}); ok && r.tenant == "" {
-		var err error
-		if r.tenant, err = tr.TenantID(ctx); err != nil {
-			r.log.Warn("replicate: the source's tenant is unknown; tables are not checked against the tenant that filled them", "err", err)
-		}
-	}
+	r.tenant = r.sourceTenant(ctx)
 	return nil
+}
+
+// sourceTenant is Options.SourceTenant, or what Options.Requests'
+// TenantID says, or "" (unknown).
+func (r *runner) sourceTenant(ctx context.Context) string {
+	if r.opts.SourceTenant != "" {
+		return r.opts.SourceTenant
+	}
+	tr, ok := r.opts.Requests.(interface {
+		TenantID(context.Context) (string, error)
+	})
+	if !ok {
+		return ""
+	}
+	tenant, err := tr.TenantID(ctx)
+	if err != nil {
+		r.log.Warn("replicate: the source's tenant is unknown; tables are not checked against the tenant that filled them", "err", err)
+	}
+	return tenant
 }
 
 // recordSkip records a skipped run (inserted, or updated when the run was
@@ -740,18 +751,8 @@ func (r *runner) expandNames(ctx context.Context, st *Statement) ([]*job, error)
 	}
 	switch st.Kind {
 	case KindTables:
-		// Unknown names fail the statement before any table is copied,
-		// when the source can list its tables (unqualified names only).
-		if names, err := r.src.listTables(ctx); err == nil {
-			var unknown []string
-			for _, t := range st.Tables {
-				if t.Table.Schema == "" && !containsFold(names, t.Table.Table) {
-					unknown = append(unknown, t.Table.Table)
-				}
-			}
-			if err := unknownTables("REPLICATE TABLES", unknown, names); err != nil {
-				return nil, err
-			}
+		if err := r.checkTables(ctx, st); err != nil {
+			return nil, err
 		}
 		var jobs []*job
 		for _, t := range st.Tables {
@@ -759,29 +760,12 @@ func (r *runner) expandNames(ctx context.Context, st *Statement) ([]*job, error)
 		}
 		return jobs, nil
 	case KindAll:
-		names, err := r.src.listTables(ctx)
+		names, err := r.allTables(ctx, st)
 		if err != nil {
-			return nil, fromSource(err)
-		}
-		var unknown []string
-		for _, x := range st.ExcludeTables {
-			if !containsFold(names, x) {
-				unknown = append(unknown, x)
-			}
-		}
-		for _, c := range st.ExcludeColumns {
-			if t, _, _ := strings.Cut(c, "."); !containsFold(names, t) && !containsFold(unknown, t) {
-				unknown = append(unknown, t)
-			}
-		}
-		if err := unknownTables("REPLICATE ALL EXCLUDE", unknown, names); err != nil {
 			return nil, err
 		}
 		var jobs []*job
 		for _, n := range names {
-			if r.isBookkeeping(n, strings.EqualFold) || containsFold(st.ExcludeTables, n) {
-				continue
-			}
 			var excl []string
 			for _, c := range st.ExcludeColumns {
 				if t, col, _ := strings.Cut(c, "."); strings.EqualFold(t, n) {
@@ -810,6 +794,50 @@ func (r *runner) expandNames(ctx context.Context, st *Statement) ([]*job, error)
 	}
 	j.srcTable, j.hasSrcTable = simpleSourceTable(st.Query)
 	return []*job{j}, nil
+}
+
+// checkTables fails REPLICATE TABLES (...) naming tables the source does
+// not list, before any is copied (unqualified names, and only when the
+// source can list its tables).
+func (r *runner) checkTables(ctx context.Context, st *Statement) error {
+	names, err := r.src.listTables(ctx)
+	if err != nil {
+		return nil
+	}
+	var unknown []string
+	for _, t := range st.Tables {
+		if t.Table.Schema == "" && !containsFold(names, t.Table.Table) {
+			unknown = append(unknown, t.Table.Table)
+		}
+	}
+	return unknownTables("REPLICATE TABLES", unknown, names)
+}
+
+// allTables lists the tables REPLICATE ALL copies: the source's, less
+// replicate's own and the excluded ones. An excluded name (in EXCLUDE
+// TABLES or EXCLUDE COLUMNS) the source does not list is an error.
+func (r *runner) allTables(ctx context.Context, st *Statement) ([]string, error) {
+	names, err := r.src.listTables(ctx)
+	if err != nil {
+		return nil, fromSource(err)
+	}
+	var unknown []string
+	for _, x := range st.ExcludeTables {
+		if !containsFold(names, x) {
+			unknown = append(unknown, x)
+		}
+	}
+	for _, c := range st.ExcludeColumns {
+		if t, _, _ := strings.Cut(c, "."); !containsFold(names, t) && !containsFold(unknown, t) {
+			unknown = append(unknown, t)
+		}
+	}
+	if err := unknownTables("REPLICATE ALL EXCLUDE", unknown, names); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(names, func(n string) bool {
+		return r.isBookkeeping(n, strings.EqualFold) || containsFold(st.ExcludeTables, n)
+	}), nil
 }
 
 // unknownTables is the error of a statement naming tables the source does

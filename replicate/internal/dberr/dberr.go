@@ -103,69 +103,80 @@ func isPkg(v any, pkg string) bool {
 	return t.PkgPath() == pkg
 }
 
+// sqliteKinds maps SQLite primary result codes to kinds.
+var sqliteKinds = map[int]Kind{
+	13: DiskFull,   // SQLITE_FULL
+	5:  Locked,     // SQLITE_BUSY
+	6:  Locked,     // SQLITE_LOCKED
+	8:  ReadOnly,   // SQLITE_READONLY
+	3:  Permission, // SQLITE_PERM
+	23: Permission, // SQLITE_AUTH
+	26: NotADB,     // SQLITE_NOTADB
+	14: CantOpen,   // SQLITE_CANTOPEN
+}
+
+// pgKinds maps PostgreSQL SQLSTATEs to kinds (class 08, connection
+// exceptions, is Refused).
+var pgKinds = map[string]Kind{
+	"28P01": Auth, "28000": Auth, "3D000": NoDatabase, "53100": DiskFull, "42501": Permission,
+	"42601": Syntax, "55P03": LockTimeout, "40P01": Locked, "55006": Locked, "25006": ReadOnly, "57P03": Refused,
+}
+
+// mysqlKinds maps MySQL/MariaDB error numbers to kinds.
+var mysqlKinds = map[int]Kind{
+	1045: Auth, 1049: NoDatabase, 1044: Permission, 1142: Permission, 1143: Permission, 1227: Permission,
+	1370: Permission, 1064: Syntax, 1205: Locked, 1213: Locked, 1021: DiskFull, 1114: DiskFull,
+	1290: ReadOnly, 1792: ReadOnly, 1050: Duplicate, 1060: Duplicate, 1061: Duplicate,
+}
+
+// textKinds are the kinds of drivers that flatten a network or system
+// error into text.
+var textKinds = []struct {
+	text string
+	kind Kind
+}{
+	{"connection refused", Refused}, {"no such host", NoHost}, {"no space left on device", DiskFull},
+	{"password authentication failed", Auth}, {"i/o timeout", Timeout},
+}
+
 // Classify returns the kind of err.
 func Classify(err error) Kind {
 	if err == nil {
 		return Unknown
 	}
-	switch SQLiteCode(err) {
-	case 13: // SQLITE_FULL
-		return DiskFull
-	case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
-		return Locked
-	case 8: // SQLITE_READONLY
-		return ReadOnly
-	case 3, 23: // SQLITE_PERM, SQLITE_AUTH
-		return Permission
-	case 26: // SQLITE_NOTADB
-		return NotADB
-	case 14: // SQLITE_CANTOPEN
-		return CantOpen
-	case 1:
-		if strings.Contains(err.Error(), "syntax error") {
+	if code := SQLiteCode(err); code != 0 {
+		if k, ok := sqliteKinds[code]; ok {
+			return k
+		}
+		if code == 1 && strings.Contains(err.Error(), "syntax error") {
 			return Syntax
 		}
 	}
 	if s := SQLState(err); s != "" {
-		switch {
-		case s == "28P01" || s == "28000":
-			return Auth
-		case s == "3D000":
-			return NoDatabase
-		case s == "53100":
-			return DiskFull
-		case s == "42501":
-			return Permission
-		case s == "42601":
-			return Syntax
-		case s == "55P03":
-			return LockTimeout
-		case s == "40P01", s == "55006":
-			return Locked
-		case s == "25006":
-			return ReadOnly
-		case s == "57P03", strings.HasPrefix(s, "08"):
+		if k, ok := pgKinds[s]; ok {
+			return k
+		}
+		if strings.HasPrefix(s, "08") {
 			return Refused
 		}
 	}
-	switch MySQLNumber(err) {
-	case 1045:
-		return Auth
-	case 1049:
-		return NoDatabase
-	case 1044, 1142, 1143, 1227, 1370:
-		return Permission
-	case 1064:
-		return Syntax
-	case 1205, 1213:
-		return Locked
-	case 1021, 1114:
-		return DiskFull
-	case 1290, 1792:
-		return ReadOnly
-	case 1050, 1060, 1061:
-		return Duplicate
+	if k, ok := mysqlKinds[MySQLNumber(err)]; ok {
+		return k
 	}
+	if k := systemKind(err); k != Unknown {
+		return k
+	}
+	msg := strings.ToLower(err.Error())
+	for _, tk := range textKinds {
+		if strings.Contains(msg, tk.text) {
+			return tk.kind
+		}
+	}
+	return Unknown
+}
+
+// systemKind classifies the network and file system errors under a driver's.
+func systemKind(err error) Kind {
 	var dns *net.DNSError
 	switch {
 	case errors.Is(err, syscall.ENOSPC):
@@ -180,20 +191,6 @@ func Classify(err error) Kind {
 		return Timeout
 	case errors.Is(err, fs.ErrPermission):
 		return Permission
-	}
-	// Drivers that flatten the network error into text.
-	msg := strings.ToLower(err.Error())
-	switch {
-	case strings.Contains(msg, "connection refused"):
-		return Refused
-	case strings.Contains(msg, "no such host"):
-		return NoHost
-	case strings.Contains(msg, "no space left on device"):
-		return DiskFull
-	case strings.Contains(msg, "password authentication failed"):
-		return Auth
-	case strings.Contains(msg, "i/o timeout"):
-		return Timeout
 	}
 	return Unknown
 }
