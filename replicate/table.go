@@ -54,16 +54,24 @@ func (t *tableRun) fail(format string, args ...any) error {
 
 // signature identifies the columns row hashes are computed over; when it
 // changes, every row is rewritten.
-func signature(cols []column, key []string, scoped bool) string {
+func signature(cols []column, key []string, scoped, timeText bool) string {
 	type col struct{ N, T string }
 	s := struct {
 		V      int
 		Cols   []col
 		Key    []string
 		Scoped bool
-	}{V: 2, Key: key, Scoped: scoped} // V2: DATETIME text in schema.FormatDateTime's fixed-width form
+		// TimeText is 7 where DATETIME values are written as text in
+		// schema.FormatDateTime's form (seven fractional digits; before, as
+		// many as needed): such tables are rewritten once, others keep
+		// their signature.
+		TimeText int `json:",omitempty"`
+	}{V: 1, Key: key, Scoped: scoped}
 	for _, c := range cols {
 		s.Cols = append(s.Cols, col{c.name, string(c.typ)})
+		if c.typ == schema.DateTime && timeText {
+			s.TimeText = 7
+		}
 	}
 	b, _ := json.Marshal(s)
 	return string(b)
@@ -309,7 +317,7 @@ func (t *tableRun) scope(softCols bool) scope {
 	d, w := t.r.d, t.j.with
 	var s scope
 	s.softCols = softCols
-	s.signature = signature(t.cols, t.key, w.SourceName != "")
+	s.signature = signature(t.cols, t.key, w.SourceName != "", d.kind() == "sqlite")
 	if w.SourceName != "" {
 		s.where = " WHERE " + d.quote(t.bk.sourceName) + " = " + d.placeholder(1)
 		s.args = append(s.args, w.SourceName)
