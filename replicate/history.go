@@ -282,7 +282,7 @@ func (r *runner) finishRun(ctx context.Context, results []Result, runErr error) 
 	switch {
 	case firstFail != nil:
 		st = StatusFailed
-		msg = fmt.Sprintf("%d of %d tables failed; %s: %v", tot.failed, tot.tables, firstFail.Table, firstFail.Err)
+		msg = fmt.Sprintf("%d of %d tables failed; %s", tot.failed, tot.tables, firstFail.Failure())
 	case runErr != nil:
 		st, msg = StatusStopped, runErr.Error()
 	case stopped:

@@ -229,6 +229,48 @@ type Result struct {
 	Err error
 }
 
+// Label names the result for people: its table, with the source name in
+// parentheses when it has one; for a statement that failed before it named
+// its tables (REPLICATE ALL whose source cannot be reached or listed,
+// Table ""), the statement, on one line and cut at 60 characters.
+func (r *Result) Label() string {
+	if r.Table == "" {
+		s := strings.Join(strings.Fields(r.Statement), " ")
+		if s == "" {
+			return "(statement)"
+		}
+		if rs := []rune(s); len(rs) > 60 {
+			s = string(rs[:59]) + "…"
+		}
+		return s
+	}
+	if r.Source != "" {
+		return r.Table + " (" + r.Source + ")"
+	}
+	return r.Table
+}
+
+// Failure says in one line which table (or statement) failed and why,
+// naming it once: "Tasks: query the source: ..."; "" when Err is nil. Run
+// records and the CLI's summaries use it.
+func (r *Result) Failure() string {
+	if r.Err == nil {
+		return ""
+	}
+	msg := strings.TrimPrefix(strings.Join(strings.Fields(r.Err.Error()), " "), "replicate: ")
+	if t := r.Table; t != "" {
+		if rest, ok := strings.CutPrefix(msg, "table "+t+": "); ok {
+			msg = rest
+		} else if rest, ok := strings.CutPrefix(msg, t+": "); ok {
+			msg = rest
+		} else if strings.HasPrefix(msg, t+" ") {
+			msg = strings.TrimPrefix(msg, t)
+			return r.Label() + msg
+		}
+	}
+	return r.Label() + ": " + strings.TrimPrefix(msg, "replicate: ")
+}
+
 // Status reports whether the table was copied, failed or skipped (a stop
 // request, or ctx ending, before the table).
 func (r *Result) Status() Status {
@@ -588,7 +630,9 @@ func (r *runner) begin(ctx context.Context) error {
 	}
 	// The source is touched only now: a skipped run costs it nothing.
 	r.src = newSource(ctx, r.srcDB)
-	r.tenant = r.sourceTenant(ctx)
+	if r.src.err == nil {
+		r.tenant = r.sourceTenant(ctx)
+	}
 	return nil
 }
 
@@ -801,8 +845,11 @@ func (r *runner) expandNames(ctx context.Context, st *Statement) ([]*job, error)
 // source can list its tables).
 func (r *runner) checkTables(ctx context.Context, st *Statement) error {
 	names, err := r.src.listTables(ctx)
+	if errors.Is(err, errCannotList) {
+		return nil // the tables are named; the source cannot say which it has
+	}
 	if err != nil {
-		return nil
+		return fromSource(err)
 	}
 	var unknown []string
 	for _, t := range st.Tables {

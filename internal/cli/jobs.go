@@ -434,8 +434,8 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{},
 					dlog.Info("table skipped: stop requested", "table", res.Table)
 				}
 			case replicate.StatusFailed:
-				dlog.Error("table failed", "table", res.Table, "err", oneLine(res.Err.Error()))
-				failures = append(failures, fmt.Sprintf("%s %s: %v", describeDest(d), res.Table, res.Err))
+				dlog.Error("table failed", "table", res.Label(), "err", oneLine(res.Err.Error()))
+				failures = append(failures, describeDest(d)+": "+res.Failure())
 			}
 		}
 		runID := ""
@@ -698,7 +698,7 @@ func jobsHistory(ctx context.Context, w io.Writer, f *config.File, names []strin
 				}
 				var errText any
 				if r.Error != "" {
-					errText = oneLine(r.Error)
+					errText = cleanMessage(r.Error)
 				}
 				t.add(j.Name, describeDest(d), r.ID, r.Started.UTC().Format(time.RFC3339), string(r.Status), int64(r.TableCount),
 					r.Inserted, r.Updated, r.Deleted, r.Unchanged, r.Requests, secs, errText)
@@ -783,13 +783,12 @@ func writeRun(w io.Writer, job, dest string, r replicate.RunRecord) error {
 		t := newMemRows([]string{"Table", "Status", "Inserted", "Updated", "Deleted", "Unchanged", "Requests", "Throttled", "Seconds", "Note"},
 			"TEXT", "TEXT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT")
 		for _, tr := range r.Tables {
-			table := tr.Table
-			if tr.SourceName != "" {
-				table += " (" + tr.SourceName + ")"
-			}
-			note := tr.Error
-			if note == "" {
-				note = strings.Join(tr.Warnings, "; ")
+			res := replicate.Result{Table: tr.Table, Source: tr.SourceName, Statement: tr.Statement}
+			table := res.Label()
+			note := strings.Join(tr.Warnings, "; ")
+			if tr.Error != "" {
+				res.Err = errors.New(tr.Error)
+				note = cleanMessage(strings.TrimPrefix(res.Failure(), table+": "))
 			}
 			t.add(table, string(tr.Status), tr.Inserted, tr.Updated, tr.Deleted, tr.Unchanged, tr.Requests, tr.Throttled,
 				tr.Duration.Round(time.Millisecond).Seconds(), oneLine(note))

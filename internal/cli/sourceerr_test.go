@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSourceSignInErrorShown: when the source cannot sign in, REPLICATE ALL
+// (and TABLES) report the sign-in error, as REPLICATE Tasks does — not a
+// guess that the source has no catalog — in the summary, the command's
+// error, jobs run and the run history, and every line names the statement
+// (never an empty table) once.
+func TestSourceSignInErrorShown(t *testing.T) {
+	t.Parallel()
+	const secret = "hunter2secret"
+	dsn := "AuthScheme=AzureServicePrincipal;Tenant=contoso.onmicrosoft.com;OAuthClientId=66666666-7777-8888-9999-000000000000;" +
+		"OAuthClientSecret=" + secret + ";AuthorityURL=http://127.0.0.1:1;GraphURL=http://127.0.0.1:1/v1.0"
+	dir := t.TempDir()
+	bad := []string{"sys_tables", "is not SQLite", "; : ", "|       |", "replicate: replicate:", "replicate: table", secret}
+	check := func(t *testing.T, what, out string, want ...string) {
+		t.Helper()
+		for _, w := range append(want, "connection refused") {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s does not say %q:\n%s", what, w, out)
+			}
+		}
+		for _, b := range bad {
+			if strings.Contains(out, b) {
+				t.Errorf("%s says %q:\n%s", what, b, out)
+			}
+		}
+	}
+	for _, script := range []string{"REPLICATE ALL;", "REPLICATE TABLES (Tasks, Plans);", "REPLICATE Tasks;"} {
+		label := strings.TrimSuffix(strings.TrimPrefix(script, "REPLICATE "), ";")
+		if !strings.HasPrefix(label, "Tasks") {
+			label = strings.TrimSuffix(script, ";")
+		}
+		r := run(t, runOpts{dir: dir}, "replicate", "--dsn", dsn, "--progress", "off", "--to", "sqlite:x.db", script)
+		if r.code != 1 {
+			t.Fatalf("%s: exit %d\n%s%s", script, r.code, r.stdout, r.stderr)
+		}
+		check(t, script+": stdout", r.stdout, "| "+label+" ", "connect to the source")
+		check(t, script+": stderr", r.stderr, "1 of 1 tables failed; "+label+": connect to the source: ")
+	}
+
+	// The same through a job, and its history.
+	cfg := `
+[profiles.svc]
+AuthScheme = "AzureServicePrincipal"
+Tenant = "contoso.onmicrosoft.com"
+OAuthClientId = "66666666-7777-8888-9999-000000000000"
+OAuthClientSecret = "` + secret + `"
+AuthorityURL = "http://127.0.0.1:1"
+GraphURL = "http://127.0.0.1:1/v1.0"
+
+[jobs.nightly]
+source = "svc"
+script = "REPLICATE ALL;"
+[[jobs.nightly.destinations]]
+url = "sqlite:job.db"
+`
+	path := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, runOpts{dir: dir}, "jobs", "run", "nightly", "--config", path)
+	if r.code != 1 {
+		t.Fatalf("jobs run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	check(t, "jobs run stdout", r.stdout, "| REPLICATE ALL ")
+	check(t, "jobs run stderr", r.stderr, "REPLICATE ALL: connect to the source: ")
+	r = mustRun(t, runOpts{dir: dir}, "jobs", "history", "nightly", "--config", path)
+	check(t, "jobs history", r.stdout, "1 of 1 tables failed; REPLICATE ALL: connect to the source: ")
+}
