@@ -57,6 +57,28 @@ func (e *unreachableSkip) Error() string {
 func (e *unreachableSkip) Is(target error) bool { return target == ErrSourceUnreachable }
 func (e *unreachableSkip) Unwrap() error        { return e.cause }
 
+// tableSkip is the error of a table not attempted: why is ErrStopped or
+// ErrLeaseLost, cause what ended the run's context, if that did.
+type tableSkip struct {
+	table      string
+	why, cause error
+}
+
+func (e *tableSkip) Error() string {
+	s := "replicate: " + e.table + ": " + strings.TrimPrefix(e.why.Error(), "replicate: ")
+	if e.cause != nil {
+		s += " (" + e.cause.Error() + ")"
+	}
+	return s
+}
+
+func (e *tableSkip) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.why}
+	}
+	return []error{e.why, e.cause}
+}
+
 // Options configure a run. The zero value is usable.
 type Options struct {
 	// Logger receives a record per table (and debug records per phase).
@@ -367,11 +389,11 @@ func (r *runner) runAll(ctx context.Context, stmts []Statement) []Result {
 			r.beatIfDue(ctx)
 			switch {
 			case ctx.Err() != nil:
-				res.Err = fmt.Errorf("replicate: %s: %w (%w)", res.Table, ErrStopped, context.Cause(ctx))
+				res.Err = &tableSkip{table: res.Table, why: ErrStopped, cause: context.Cause(ctx)}
 			case r.stopped():
-				res.Err = fmt.Errorf("replicate: %s: %w", res.Table, ErrStopped)
+				res.Err = &tableSkip{table: res.Table, why: ErrStopped}
 			case r.leaseLost():
-				res.Err = fmt.Errorf("replicate: %s: %w", res.Table, ErrLeaseLost)
+				res.Err = &tableSkip{table: res.Table, why: ErrLeaseLost}
 			case unreachable != nil:
 				res.Err = &unreachableSkip{table: res.Table, cause: unreachable}
 			default:

@@ -54,6 +54,9 @@ func TestUnreachableSourceError(t *testing.T) {
 			if !errors.Is(r.Err, errSignIn) || !errors.Is(err, errSignIn) {
 				t.Fatalf("result error %v, run error %v: want the source's error", r.Err, err)
 			}
+			if n := strings.Count(r.Err.Error(), "replicate: "); n != 1 {
+				t.Errorf("error %q says %q %d times", r.Err, "replicate: ", n)
+			}
 			for _, bad := range []string{"sys_tables", "is not SQLite", "no key known"} {
 				if strings.Contains(r.Err.Error(), bad) {
 					t.Errorf("error %q guesses (%q)", r.Err, bad)

@@ -49,8 +49,21 @@ func (t *tableRun) countRequests() {
 }
 
 func (t *tableRun) fail(format string, args ...any) error {
-	return fmt.Errorf("replicate: table %s: "+format, append([]any{t.res.Table}, args...)...)
+	return &tableError{table: t.res.Table, err: fmt.Errorf(format, args...)}
 }
+
+// tableError is a table's failure: "replicate: table T: " and its cause,
+// whose own "replicate: " prefix is not said twice.
+type tableError struct {
+	table string
+	err   error
+}
+
+func (e *tableError) Error() string {
+	return "replicate: table " + e.table + ": " + strings.TrimPrefix(e.err.Error(), "replicate: ")
+}
+
+func (e *tableError) Unwrap() error { return e.err }
 
 // signature identifies the columns row hashes are computed over; when it
 // changes, every row is rewritten.
