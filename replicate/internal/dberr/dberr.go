@@ -234,8 +234,24 @@ func (k Kind) Hint() string {
 	return ""
 }
 
-// Hint returns the hint for err's kind, or "".
-func Hint(err error) string { return Classify(err).Hint() }
+// Hint returns the hint for err's kind, or "". A missing permission and a
+// read-only destination are said differently for a database server (a
+// privilege, a replica) and for a SQLite file (its mode, its directory).
+func Hint(err error) string {
+	k := Classify(err)
+	server := SQLState(err) != "" || MySQLNumber(err) != 0
+	switch {
+	case k == Permission && server:
+		return "permission denied: grant the database user what replicate needs (CONNECT on the database, CREATE on the schema, SELECT, INSERT, UPDATE and DELETE on its tables)"
+	case k == Permission:
+		return "permission denied: the SQLite file and its directory must be readable and writable by this user: check their owner and mode"
+	case k == ReadOnly && server:
+		return "the server accepts no writes (a read-only replica, or read_only set): replicate into the primary"
+	case k == ReadOnly:
+		return "the SQLite file is read-only: open it for writing (not mode=ro; the file and its directory writable by this user)"
+	}
+	return k.Hint()
+}
 
 // Deduplicated returns err with repeated lines of its text removed, as pgx
 // reports each connection attempt (TLS, then plain text, to each address)

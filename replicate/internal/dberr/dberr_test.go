@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -52,6 +53,24 @@ func TestClassify(t *testing.T) {
 		}
 		if (Hint(tt.err) == "") != (tt.want == Unknown || tt.want == Duplicate) {
 			t.Errorf("%s: hint %q", tt.name, Hint(tt.err))
+		}
+	}
+	// A permission or read-only error is said for what it is about: a
+	// server's privileges, or a SQLite file's mode.
+	for _, tt := range []struct {
+		name       string
+		err        error
+		want, dont string
+	}{
+		{"pg permission", &pgconn.PgError{Code: "42501"}, "grant the database user", "file"},
+		{"mysql permission", &mysql.MySQLError{Number: 1142}, "grant the database user", "file"},
+		{"file permission", &os.PathError{Op: "open", Path: "/x", Err: syscall.EACCES}, "SQLite file and its directory", "grant"},
+		{"pg read-only", &pgconn.PgError{Code: "25006"}, "replica", "SQLite"},
+		{"mysql read-only", &mysql.MySQLError{Number: 1290}, "replica", "SQLite"},
+	} {
+		h := Hint(tt.err)
+		if !strings.Contains(h, tt.want) || strings.Contains(h, tt.dont) {
+			t.Errorf("%s: hint %q, want it to say %q and not %q", tt.name, h, tt.want, tt.dont)
 		}
 	}
 	if SQLiteCode(syntaxErr) != 1 {
