@@ -319,6 +319,14 @@ func checkJob(f *config.File, j config.Job) (schedule.Schedule, error) {
 	if _, err := replicate.Parse(script); err != nil {
 		return nil, fmt.Errorf("%s: script: %w", where, err)
 	}
+	// A destination URL of no accepted form (or that does not parse) is
+	// found here, before anything runs; dest.Check never shows the password.
+	for i, d := range j.Destinations {
+		if err := dest.Check(d.URL); err != nil {
+			return nil, fmt.Errorf("job %s (%s:%d): destination %d: %s", j.Name, f.Path, d.Line, i+1,
+				strings.TrimPrefix(err.Error(), "replicate: destination: "))
+		}
+	}
 	return s, nil
 }
 
