@@ -255,20 +255,26 @@ func Hint(err error) string {
 
 // Deduplicated returns err with repeated lines of its text removed, as pgx
 // reports each connection attempt (TLS, then plain text, to each address)
-// on a line of its own, often the same failure twice. It unwraps to err.
+// on a line of its own, often the same failure twice, and a DNS failure
+// with its context and then alone. It unwraps to err.
 func Deduplicated(err error) error {
 	if err == nil || !strings.Contains(err.Error(), "\n") {
 		return err
 	}
 	lines := strings.Split(err.Error(), "\n")
-	seen := map[string]bool{}
+	var kept []string
 	out := lines[:0]
+next:
 	for _, l := range lines {
 		k := strings.TrimSpace(l)
-		if seen[k] {
-			continue
+		for _, s := range kept {
+			// The same line, or one that says again what an earlier one
+			// said with context ("hostname resolving error: <err>", "<err>").
+			if k != "" && strings.HasSuffix(s, k) {
+				continue next
+			}
 		}
-		seen[k] = true
+		kept = append(kept, k)
 		out = append(out, l)
 	}
 	return &dedupError{msg: strings.Join(out, "\n"), err: err}

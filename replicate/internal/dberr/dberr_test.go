@@ -88,4 +88,9 @@ func TestDeduplicated(t *testing.T) {
 	if d.Error() != "failed:\n\ta: refused\n\tb: refused" || !errors.Is(d, base) {
 		t.Fatalf("Deduplicated = %q", d)
 	}
+	// pgx says a DNS failure twice: with its context, then alone.
+	dns := errors.New("failed to connect to `user=u database=db`:\n\thostname resolving error: lookup x.invalid: no such host\n\tlookup x.invalid: no such host")
+	if d := Deduplicated(dns).Error(); d != "failed to connect to `user=u database=db`:\n\thostname resolving error: lookup x.invalid: no such host" {
+		t.Fatalf("Deduplicated = %q", d)
+	}
 }
