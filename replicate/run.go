@@ -968,19 +968,28 @@ func (r *runner) runJob(ctx context.Context, j *job, index int, res *Result) {
 	}
 	t.progress(PhaseDone)
 	for _, w := range res.Warnings {
-		r.log.Warn("replicate warning", "table", res.Table, "warning", w)
+		r.log.Warn("replicate warning", append(tableAttrs(res), "warning", w)...)
 	}
 	if err != nil {
 		lvl := slog.LevelError
 		if res.Status() == StatusSkipped {
 			lvl = slog.LevelWarn
 		}
-		r.log.Log(ctx, lvl, "replicate table "+string(res.Status()), "table", res.Table, "source", res.Source, "duration", res.Duration, "err", err)
+		r.log.Log(ctx, lvl, "replicate table "+string(res.Status()), append(tableAttrs(res), "duration", res.Duration, "err", err)...)
 		return
 	}
-	r.log.Info("replicate table ok", "table", res.Table, "source", res.Source,
+	r.log.Info("replicate table ok", append(tableAttrs(res),
 		"inserted", res.Inserted, "updated", res.Updated, "deleted", res.Deleted, "unchanged", res.Unchanged,
-		"requests", res.Requests, "duration", res.Duration)
+		"requests", res.Requests, "duration", res.Duration)...)
+}
+
+// tableAttrs are the log attributes naming a result's table: the table,
+// and its source name when it has one.
+func tableAttrs(res *Result) []any {
+	if res.Source == "" {
+		return []any{"table", res.Table}
+	}
+	return []any{"table", res.Table, "source", res.Source}
 }
 
 // recordFailure writes a failed table's history row, after the rollback.

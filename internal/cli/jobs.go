@@ -442,7 +442,7 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{},
 					dlog.Info("table skipped: stop requested", "table", res.Table)
 				}
 			case replicate.StatusFailed:
-				dlog.Error("table failed", "table", res.Label(), "err", oneLine(res.Err.Error()))
+				// replicate has logged the failure (to dlog); it is counted here.
 				failures = append(failures, describeDest(d)+": "+res.Failure())
 			}
 		}
@@ -455,7 +455,11 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{},
 			"retried_after_retry_after", jr.throttled.RetryAfter, "retried_after_backoff", jr.throttled.Backoff)
 	}
 	if len(failures) > 0 {
-		return out, fmt.Errorf("job %s: %d failures; first: %s", j.Name, len(failures), oneLine(failures[0]))
+		what := "failures"
+		if len(failures) == 1 {
+			what = "failure"
+		}
+		return out, fmt.Errorf("job %s: %d %s; first: %s", j.Name, len(failures), what, oneLine(failures[0]))
 	}
 	return out, nil
 }

@@ -74,3 +74,44 @@ url = "sqlite:job.db"
 	r = mustRun(t, runOpts{dir: dir}, "jobs", "history", "nightly", "--config", path)
 	check(t, "jobs history", r.stdout, "1 of 1 tables failed; REPLICATE ALL: connect to the source: ")
 }
+
+// TestJobsRunLogsEachFailureOnce: a failed table is logged once (by the
+// run, with the job and destination), the count is in good English, and a
+// table without a source name carries no empty source attribute.
+func TestJobsRunLogsEachFailureOnce(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	cfg := `[jobs.d]
+source = "sandbox"
+script = "REPLICATE Plans; REPLICATE Bad SELECT * FROM Nope;"
+[[jobs.d.destinations]]
+url = "sqlite:d.db"
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"text", "json"} {
+		r := run(t, runOpts{dir: dir}, "jobs", "run", "d", "--config", path, "--log-format", format)
+		if r.code != ExitError {
+			t.Fatalf("%s: exit %d\n%s%s", format, r.code, r.stdout, r.stderr)
+		}
+		var failed []string
+		for _, l := range strings.Split(r.stderr, "\n") {
+			if strings.Contains(l, "ERROR") && strings.Contains(l, "Bad") {
+				failed = append(failed, l)
+			}
+		}
+		if len(failed) != 1 {
+			t.Errorf("%s: the failure is logged %d times:\n%s", format, len(failed), r.stderr)
+		}
+		for _, bad := range []string{`source=""`, `"source":""`, "1 failures"} {
+			if strings.Contains(r.stderr, bad) {
+				t.Errorf("%s: stderr says %q:\n%s", format, bad, r.stderr)
+			}
+		}
+		if !strings.Contains(r.stderr, "job d: 1 failure; first: sqlite:d.db: Bad: query the source: ") {
+			t.Errorf("%s: stderr lacks the failure:\n%s", format, r.stderr)
+		}
+	}
+}
