@@ -786,8 +786,12 @@ func writeRun(w io.Writer, job, dest string, r replicate.RunRecord) error {
 	if !r.Slot.IsZero() {
 		fmt.Fprintf(w, ", slot %s attempt %d", r.Slot.UTC().Format(time.RFC3339), r.Attempt)
 	}
-	fmt.Fprintf(w, "\n%d tables: %d inserted, %d updated, %d deleted, %d unchanged; %d Graph requests (%d throttled)\n",
-		r.TableCount, r.Inserted, r.Updated, r.Deleted, r.Unchanged, r.Requests, r.Throttled)
+	tables := "tables"
+	if r.TableCount == 1 {
+		tables = "table"
+	}
+	fmt.Fprintf(w, "\n%d %s: %d inserted, %d updated, %d deleted, %d unchanged; %d Graph requests (%d throttled)\n",
+		r.TableCount, tables, r.Inserted, r.Updated, r.Deleted, r.Unchanged, r.Requests, r.Throttled)
 	if r.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", oneLine(r.Error))
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -73,6 +74,9 @@ url = "sqlite:job.db"
 	check(t, "jobs run stderr", r.stderr, "REPLICATE ALL: connect to the source: ")
 	r = mustRun(t, runOpts{dir: dir}, "jobs", "history", "nightly", "--config", path)
 	check(t, "jobs history", r.stdout, "1 of 1 tables failed; REPLICATE ALL: connect to the source: ")
+	id := regexp.MustCompile(`[0-9a-f]{28}`).FindString(r.stdout)
+	r = mustRun(t, runOpts{dir: dir}, "jobs", "history", "nightly", "--config", path, "--run", id)
+	check(t, "jobs history --run", r.stdout, "\n1 table: 0 inserted", "| REPLICATE ALL | failed ", "| connect to the source: ")
 }
 
 // TestJobsRunLogsEachFailureOnce: a failed table is logged once (by the
