@@ -682,7 +682,6 @@ func (r *runner) sourceTenant(ctx context.Context) string {
 func (r *runner) recordSkip(ctx context.Context, se *SkippedError, recorded bool) {
 	ctx = context.WithoutCancel(ctx)
 	msg := se.message()
-	r.log.Warn("replicate: run skipped", "reason", msg)
 	var err error
 	if recorded {
 		d := r.d
@@ -693,10 +692,12 @@ func (r *runner) recordSkip(ctx context.Context, se *SkippedError, recorded bool
 		err = r.insertRun(ctx, StatusSkipped, msg)
 	}
 	if err != nil {
+		r.log.Warn("replicate: run skipped", "reason", msg)
 		r.log.Warn("replicate: the skipped run was not recorded", "err", err)
 		return
 	}
 	se.RunID = r.runID
+	r.log.Warn("replicate: run skipped", "reason", msg, "run", r.runID)
 }
 
 // attachForHeartbeat makes the run schema visible on the heartbeat's connection.

@@ -420,7 +420,7 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{},
 			dlog.Info("stop requested while waiting for the run in progress: destination skipped")
 			continue
 		case errors.As(err, &jr.skipped):
-			dlog.Warn("destination skipped", "reason", strings.TrimPrefix(jr.skipped.Error(), "replicate: "), "run", jr.skipped.RunID)
+			// replicate has logged the skip (to dlog), with its run id.
 			out = append(out, jr)
 			continue
 		case results == nil && err != nil:
