@@ -418,6 +418,13 @@ func userIDCol[T any](name, desc string, field func(*T) *graph.IdentitySet) colu
 	return readOnly(name, schema.Text, null, desc, func(r *T) any { return userID(field(r)) })
 }
 
+// appIDCol is a read-only TEXT column holding the application id of an
+// identity set: beside every userIDCol, so that what an application did
+// alone (an app-only token) has an author.
+func appIDCol[T any](name, desc string, field func(*T) *graph.IdentitySet) column[T] {
+	return readOnly(name, schema.Text, null, desc, func(r *T) any { return appID(field(r)) })
+}
+
 // etagCol is the read-only ETag column.
 func etagCol[T any](desc string, field func(*T) string) column[T] {
 	return readOnly("ETag", schema.Text, null, desc, func(r *T) any { return text(field(r)) })

@@ -54,7 +54,8 @@ var assignmentsTable = (&table[assignmentRow]{
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*assignmentRow, error] {
 					return expand(x.tasksOfUser(ctx, id), func(t *graph.Task) []*assignmentRow { return assignmentRows(t, id) })
 				}}},
-		userIDCol("AssignedByUserId", "The id of the user who made the assignment.", func(r *assignmentRow) *graph.IdentitySet { return r.a.AssignedBy }),
+		userIDCol("AssignedByUserId", "The id of the user who made the assignment (NULL when an application made it alone).", func(r *assignmentRow) *graph.IdentitySet { return r.a.AssignedBy }),
+		appIDCol("AssignedByApplicationId", "The id of the application that made the assignment.", func(r *assignmentRow) *graph.IdentitySet { return r.a.AssignedBy }),
 		dateField("AssignedDateTime", null, ro, "When the assignment was made.", "", func(r *assignmentRow) **graph.DateTime { return &r.a.AssignedDateTime }),
 		textField("OrderHint", null, ins, "The assignment's order hint (defaults to ' !' on INSERT).", "", func(r *assignmentRow) *string { return &r.a.OrderHint }),
 	),
