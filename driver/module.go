@@ -236,6 +236,13 @@ func (t *vtable) Insert(cols []vtab.Value, rowid *int64) error {
 	}
 	ctx := t.st.context()
 	rec, err := t.m.decl.insertRow(ctx, t.writeSession(), vals)
+	if errors.Is(err, errSkipped) {
+		// INSERT OR IGNORE of a row that exists: nothing written, and the
+		// statement's count leaves it out.
+		t.st.skipped()
+		*rowid = t.newRowid()
+		return nil
+	}
 	if err != nil {
 		return t.st.fail(writeError("INSERT into", tb, vals, err))
 	}

@@ -72,9 +72,8 @@ func (c *conn) queryReturning(ctx context.Context, q rewritten, args []driver.Na
 	}()
 	sctx, end := c.st.cn.statement(ctx, q.original, args, nil)
 	defer end()
-	st.setContext(sctx)
+	st.start(sctx, q)
 	defer st.clearContext()
-	st.takeErr()
 	if _, err := c.sc.(driver.ExecerContext).ExecContext(sctx, q.sql, args); err != nil {
 		return nil, st.translate(err)
 	}

@@ -68,12 +68,28 @@ var checklistTable = (&table[checklistRow]{
 	version:  func(r *checklistRow) version { return version{"details:" + r.t.ID, r.d.ETag} },
 	insert: func(ctx context.Context, x *session, r *checklistRow) (*checklistRow, error) {
 		id := cmp.Or(r.id, graph.NewChecklistItemID())
-		r.item.ODataType = odataChecklistItem
-		d, err := x.patchDetails(ctx, version{}, r.t.ID, graph.Patch{"checklist": map[string]any{id: r.item}})
+		task, d, err := x.g.Tasks.GetWithDetails(ctx, r.t.ID)
 		if err != nil {
 			return nil, err
 		}
-		task, err := x.g.Tasks.Get(ctx, r.t.ID)
+		item := map[string]any{"@odata.type": odataChecklistItem, "title": r.item.Title}
+		if r.item.IsChecked != nil {
+			item["isChecked"] = *r.item.IsChecked
+		}
+		if r.item.OrderHint != "" {
+			item["orderHint"] = r.item.OrderHint
+		}
+		if _, ok := d.Checklist[id]; ok {
+			// The id is taken: OR REPLACE overwrites the item's values (its
+			// place is kept unless an OrderHint is given).
+			if err := x.onDuplicate(); err != nil {
+				return nil, err
+			}
+			if r.item.IsChecked == nil {
+				item["isChecked"] = false
+			}
+		}
+		d, err = x.patchDetails(ctx, version{"details:" + task.ID, d.ETag}, task.ID, graph.Patch{"checklist": map[string]any{id: item}})
 		if err != nil {
 			return nil, err
 		}
@@ -166,13 +182,29 @@ var referencesTable = (&table[referenceRow]{
 		if err := checkURL(r.url); err != nil {
 			return nil, err
 		}
-		r.ref.ODataType = odataReference
 		key := graph.EncodeReferenceKey(r.url)
-		d, err := x.patchDetails(ctx, version{}, r.t.ID, graph.Patch{"references": map[string]any{key: r.ref}})
+		task, d, err := x.g.Tasks.GetWithDetails(ctx, r.t.ID)
 		if err != nil {
 			return nil, err
 		}
-		task, err := x.g.Tasks.Get(ctx, r.t.ID)
+		ref := map[string]any{"@odata.type": odataReference}
+		for k, v := range map[string]string{"alias": r.ref.Alias, "type": r.ref.Type, "previewPriority": r.ref.PreviewPriority} {
+			if v != "" {
+				ref[k] = v
+			}
+		}
+		if _, ok := d.References[key]; ok {
+			// The key is taken: OR REPLACE overwrites the reference's values.
+			if err := x.onDuplicate(); err != nil {
+				return nil, err
+			}
+			for _, k := range []string{"alias", "type"} {
+				if _, given := ref[k]; !given {
+					ref[k] = nil
+				}
+			}
+		}
+		d, err = x.patchDetails(ctx, version{"details:" + task.ID, d.ETag}, task.ID, graph.Patch{"references": map[string]any{key: ref}})
 		if err != nil {
 			return nil, err
 		}

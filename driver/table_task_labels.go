@@ -63,7 +63,20 @@ var assignmentsTable = (&table[assignmentRow]{
 	scanCost: cost{21, 1200},
 	version:  func(r *assignmentRow) version { return taskVersion(r.t) },
 	insert: func(ctx context.Context, x *session, r *assignmentRow) (*assignmentRow, error) {
-		t, err := x.patchTask(ctx, version{}, r.t.ID, graph.Patch{"assignments": map[string]any{r.user: assignmentValue(r.a.OrderHint)}})
+		t, err := x.g.Tasks.Get(ctx, r.t.ID)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := t.Assignments[r.user]; ok {
+			// Assigned already: OR REPLACE sends the order hint given, if any.
+			if err := x.onDuplicate(); err != nil {
+				return nil, err
+			}
+			if r.a.OrderHint == "" {
+				return pickItem(assignmentRows(t, r.user), func(*assignmentRow) bool { return true }, "UserId", r.user)
+			}
+		}
+		t, err = x.patchTask(ctx, taskVersion(t), t.ID, graph.Patch{"assignments": map[string]any{r.user: assignmentValue(r.a.OrderHint)}})
 		if err != nil {
 			return nil, err
 		}
@@ -149,8 +162,16 @@ var categoriesTable = (&table[categoryRow]{
 		if err := validCategory(cat); err != nil {
 			return nil, err
 		}
-		t, err := x.patchTask(ctx, version{}, r.t.ID, graph.Patch{"appliedCategories": map[string]any{cat: true}})
+		t, err := x.g.Tasks.Get(ctx, r.t.ID)
 		if err != nil {
+			return nil, err
+		}
+		if t.AppliedCategories[cat] {
+			// Applied already: OR REPLACE finds the row as it would make it.
+			if err := x.onDuplicate(); err != nil {
+				return nil, err
+			}
+		} else if t, err = x.patchTask(ctx, taskVersion(t), t.ID, graph.Patch{"appliedCategories": map[string]any{cat: true}}); err != nil {
 			return nil, err
 		}
 		row := &categoryRow{t: t, cat: cat}

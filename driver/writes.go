@@ -19,7 +19,32 @@ var (
 	ErrRowChanged = errors.New("the row changed since it was read")
 	// ErrRowGone: the row no longer exists in Planner.
 	ErrRowGone = errors.New("the row no longer exists")
+	// ErrDuplicateKey: an INSERT names a row that already exists (a label
+	// already applied, a user already assigned or shared with, a checklist
+	// item id or a reference key already used), as SQLite's UNIQUE
+	// constraint does: nothing is sent for the row. INSERT OR IGNORE skips
+	// such rows (and does not count them); INSERT OR REPLACE overwrites them.
+	ErrDuplicateKey = errors.New("UNIQUE constraint failed")
 )
+
+// errSkipped is the outcome of an INSERT OR IGNORE of a row that exists:
+// the module leaves it out of the count of changed rows.
+var errSkipped = errors.New("planner: the row exists; INSERT OR IGNORE skipped it")
+
+// onDuplicate says what an INSERT of a row whose key already exists does,
+// by the statement's conflict mode: nil to overwrite the row (OR REPLACE),
+// errSkipped to leave it (OR IGNORE), else ErrDuplicateKey (ABORT, FAIL,
+// ROLLBACK: the statement fails; rows it wrote before stand, since Graph
+// has no transactions).
+func (x *session) onDuplicate() error {
+	switch x.st.onConflict() {
+	case "REPLACE":
+		return nil
+	case "IGNORE":
+		return errSkipped
+	}
+	return ErrDuplicateKey
+}
 
 // writeError describes a failed write: the statement, the table, the row's key
 // and what to do, keeping the cause for errors.Is/As.
@@ -29,6 +54,13 @@ func writeError(op string, tb *schema.Table, vals []any, err error) error {
 	}
 	key := keyText(tb, vals)
 	switch {
+	case errors.Is(err, ErrDuplicateKey):
+		cols := make([]string, len(tb.Key))
+		for i, k := range tb.Key {
+			cols[i] = tb.Name + "." + k
+		}
+		return fmt.Errorf("planner: %s %s %s: %w: %s: the row already exists and nothing was sent for it; "+
+			"INSERT OR IGNORE skips existing rows, INSERT OR REPLACE overwrites them", op, tb.Name, key, err, strings.Join(cols, ", "))
 	case graph.IsPreconditionFailed(err) || graph.IsConflict(err):
 		return fmt.Errorf("planner: %s %s %s: %w; read it again and retry: %w", op, tb.Name, key, ErrRowChanged, err)
 	case graph.IsNotFound(err):

@@ -24,6 +24,10 @@ func MarkdownOf(tables []*Table) string {
 	for _, t := range tables {
 		fmt.Fprintf(&b, "- [%s](#%s)\n", t.Name, strings.ToLower(t.Name))
 	}
+	b.WriteString("\n## Rules every table follows\n\n")
+	for _, r := range rules {
+		fmt.Fprintf(&b, "- %s\n", r)
+	}
 	for _, t := range tables {
 		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n", t.Name, t.Description)
 		fmt.Fprintf(&b, "Key: %s. Statements: %s.\n\n", strings.Join(t.Key, ", "), statements(t))
@@ -41,6 +45,18 @@ func MarkdownOf(tables []*Table) string {
 		}
 	}
 	return b.String()
+}
+
+// rules are the behaviours common to the tables, listed before them.
+var rules = []string{
+	"**Rows that exist.** An INSERT of a row whose key exists — a label already applied, a user already assigned or " +
+		"shared with, a checklist ItemId or a reference URL already used, a label already named — fails as SQLite's " +
+		"UNIQUE constraint does (`UNIQUE constraint failed: TaskCategories.TaskId, TaskCategories.Category`; Go code " +
+		"matches `driver.ErrDuplicateKey`) and sends nothing for the row. `INSERT OR IGNORE` skips such rows and does " +
+		"not count them in RowsAffected; `INSERT OR REPLACE` (and `REPLACE INTO`) overwrites them with the values given " +
+		"(a checklist item keeps its place unless an OrderHint is given). Graph has no transactions: rows a multi-row " +
+		"INSERT wrote before the failing one stay written. `ON CONFLICT` clauses (UPSERT) are not supported on these " +
+		"tables by SQLite; use `INSERT OR IGNORE` or `INSERT OR REPLACE`.",
 }
 
 func statements(t *Table) string {

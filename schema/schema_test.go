@@ -102,6 +102,7 @@ func TestContract(t *testing.T) {
 		"Plans":              "PlanId Title GroupId ContainerId ContainerType ContainerUrl Owner CreatedDateTime CreatedByUserId CreatedByUserDisplayName CreatedByApplicationId CreatedByApplicationDisplayName ETag",
 		"PlanDetails":        "PlanId GroupId SharedWith CategoryDescriptions ETag",
 		"PlanCategories":     "PlanId Category Name",
+		"PlanSharedWith":     "PlanId GroupId UserId",
 		"Buckets":            "BucketId PlanId Name OrderHint ETag",
 		"Tasks":              "TaskId PlanId BucketId Title OrderHint AssigneePriority PercentComplete Priority StartDateTime DueDateTime CreatedDateTime CompletedDateTime CreatedByUserId CreatedByApplicationId CompletedByUserId CompletedByApplicationId HasDescription PreviewType ReferenceCount ChecklistItemCount ActiveChecklistItemCount ConversationThreadId Assignments AppliedCategories ETag",
 		"TaskDetails":        "TaskId PlanId BucketId Description PreviewType Checklist References ETag",

@@ -78,6 +78,22 @@ var tables = []*Table{
 		},
 	},
 	{
+		Name:        "PlanSharedWith",
+		Description: "One row per user a plan is shared with (the plan details' sharedWith).",
+		Columns: []Column{
+			{Name: "PlanId", Type: Text, Description: "The plan's id.", Key: true, Pushdown: true, Insertable: true, Required: true, Endpoint: "GET /planner/plans/{id} and /details"},
+			{Name: "GroupId", Type: Text, Description: "The id of the group that contains the plan.", Nullable: true, Pushdown: true, Endpoint: "GET /groups/{id}/planner/plans"},
+			{Name: "UserId", Type: Text, Description: "The id of a user the plan is shared with.", Key: true, Insertable: true, Required: true},
+		},
+		Key:    []string{"PlanId", "UserId"},
+		Insert: true, Update: false, Delete: true,
+		Notes: []string{"INSERT shares a plan with a user (sets the user's sharedWith value to true); DELETE stops sharing it (sets it to false). Members of a plan's group reach it whether or not it is shared with them; sharing makes it appear in the user's /me/planner/plans (PlanScope=me).", "WHERE PlanId = ? is one request (the plan and its details in one $batch); WHERE GroupId = ? lists the group's plans and reads their details in one $batch per 20 plans."},
+		Examples: []Example{
+			{Title: "Who each plan is shared with", SQL: "SELECT p.Title, s.UserId FROM PlanSharedWith s JOIN Plans p ON p.PlanId = s.PlanId"},
+			{Title: "Share a plan", SQL: "INSERT INTO PlanSharedWith (PlanId, UserId) VALUES (?, ?)"},
+		},
+	},
+	{
 		Name:        "Buckets",
 		Description: "The buckets (board columns) of every plan.",
 		Columns: []Column{
