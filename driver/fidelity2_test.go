@@ -1,11 +1,13 @@
 package driver
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/plannersql/planner/graph"
 	"github.com/plannersql/planner/graph/graphtest"
 	"github.com/plannersql/planner/schema"
 )
@@ -267,4 +269,130 @@ func TestFidelity15PlanSharedWith(t *testing.T) {
 	if got, want := e.one("SELECT count(DISTINCT PlanId) FROM PlanSharedWith"), e.one("SELECT count(*) FROM PlanDetails WHERE SharedWith IS NOT NULL AND SharedWith <> '{}'"); got != want {
 		t.Errorf("a scan covers %s plans, want %s", got, want)
 	}
+}
+
+// TestFidelity01ReferenceKeys: the key Graph holds is a reference's
+// identity, whoever wrote it. A key encoded beyond Planner's documented
+// escapes (the issue's %20), two keys naming one URL, and keys no encoding
+// of a URL produces (raw characters, lower-case hex, a lone %) are each one
+// row, read with Url decoded only as documented and ReferenceKey as held;
+// UPDATE and DELETE addressed by the Url as SELECT shows it send exactly
+// that key; INSERT encodes as documented.
+func TestFidelity01ReferenceKeys(t *testing.T) {
+	e := newEnv(t, nil)
+	task := e.srv.TaskIDs(e.plans()[0])[1]
+	issue := "https%3A//contoso%2Esharepoint%2Ecom/sites/ops/Shared%20Documents/Budget%2Exlsx"
+	keys := []struct{ key, url string }{
+		{issue, "https://contoso.sharepoint.com/sites/ops/Shared%20Documents/Budget.xlsx"},
+		// Two keys, one URL: the documented encoding and none at all.
+		{"https%3A//contoso%2Ecom/twin", "https://contoso.com/twin"},
+		{"https://contoso.com/twin", "https://contoso.com/twin"},
+		// Keys no encoding of a URL produces.
+		{"https%3a//contoso%2ecom/lower", "https://contoso.com/lower"},
+		{"https%3A//contoso%2Ecom/100%", "https://contoso.com/100%"},
+		{"https%3A//contoso%2Ecom/a%252Eb", "https://contoso.com/a%2Eb"},
+	}
+	for i, k := range keys {
+		if err := e.srv.SeedReference(task, k.key, graphtest.Reference{Alias: "seeded " + itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refs := func() map[string][]string {
+		m := map[string][]string{}
+		for _, r := range e.query("SELECT ReferenceKey, Url, Alias FROM TaskReferences WHERE TaskId = ?", task) {
+			m[r[0]] = r[1:]
+		}
+		return m
+	}
+	before := refs()
+	for i, k := range keys {
+		if got := before[k.key]; got == nil || got[0] != k.url || got[1] != "seeded "+itoa(i) {
+			t.Errorf("key %q reads as %v, want Url %q", k.key, got, k.url)
+		}
+	}
+	// The References JSON of TaskDetails keeps the keys apart too.
+	var n int
+	if err := e.db.QueryRow("SELECT count(*) FROM TaskDetails, json_each(TaskDetails.[References]) WHERE TaskId = ?", task).Scan(&n); err != nil || n != len(before) {
+		t.Errorf("References JSON has %d keys (%v), want the %d rows' keys", n, err, len(before))
+	}
+	for _, k := range keys {
+		var alias string
+		if err := e.db.QueryRow("SELECT json_extract([References], '$.\"' || ? || '\".alias') FROM TaskDetails WHERE TaskId = ?", k.key, task).Scan(&alias); err != nil || alias == "" {
+			t.Errorf("References JSON has no key %q: %v", k.key, err)
+		}
+	}
+	patched := func() []string {
+		var bodies []string
+		for _, w := range e.rec.take() {
+			if w.method == "PATCH" {
+				bodies = append(bodies, w.body)
+			}
+		}
+		return bodies
+	}
+	// The issue's UPDATE and DELETE, addressed by the Url as SELECT shows it.
+	for i, k := range keys {
+		if k.url == "https://contoso.com/twin" {
+			continue
+		}
+		e.rec.take()
+		res := e.exec("UPDATE TaskReferences SET Alias = ? WHERE TaskId = ? AND Url = ?", "renamed "+itoa(i), task, k.url)
+		if n, _ := res.RowsAffected(); n != 1 {
+			t.Errorf("UPDATE of %q: %d rows", k.key, n)
+		}
+		if b := patched(); len(b) != 1 || !strings.Contains(b[0], jsonQuote(k.key)) {
+			t.Errorf("UPDATE of %q sent %v, want one PATCH naming the key", k.key, b)
+		}
+		after := refs()
+		if len(after) != len(before) || after[k.key] == nil || after[k.key][1] != "renamed "+itoa(i) {
+			t.Errorf("after UPDATE of %q: %v", k.key, after)
+		}
+	}
+	// Two keys, one URL: a WHERE on Url matches both, each written by its key;
+	// WHERE ReferenceKey picks one.
+	res := e.exec("UPDATE TaskReferences SET Alias = 'twins' WHERE TaskId = ? AND Url = 'https://contoso.com/twin'", task)
+	if n, _ := res.RowsAffected(); n != 2 {
+		t.Errorf("UPDATE of the two keys of one URL: %d rows, want 2", n)
+	}
+	e.rec.take()
+	e.exec("DELETE FROM TaskReferences WHERE TaskId = ? AND ReferenceKey = ?", task, "https://contoso.com/twin")
+	if b := patched(); len(b) != 1 || !strings.Contains(b[0], `"https://contoso.com/twin":null`) {
+		t.Errorf("DELETE of one twin sent %v", b)
+	}
+	if got := refs(); got["https%3A//contoso%2Ecom/twin"] == nil || got["https://contoso.com/twin"] != nil {
+		t.Errorf("after deleting one twin: %v", got)
+	}
+	// DELETE by Url removes the key held.
+	e.exec("DELETE FROM TaskReferences WHERE TaskId = ? AND Url = ?", task, keys[0].url)
+	if got := refs(); got[issue] != nil || len(got) != len(before)-2 {
+		t.Errorf("after DELETE of the issue's key: %v", got)
+	}
+	// INSERT encodes as documented; the row reads back with the URL given.
+	for _, u := range []string{"https://contoso.com/a b%20c.docx#part", "http://user@contoso.com:8080/x.y?q=1%"} {
+		e.exec("INSERT INTO TaskReferences (TaskId, Url, Alias) VALUES (?, ?, 'new')", task, u)
+		if got := e.one("SELECT ReferenceKey FROM TaskReferences WHERE TaskId = ? AND Url = ?", task, u); got != graph.EncodeReferenceKey(u) {
+			t.Errorf("INSERT of %q wrote the key %q, want %q", u, got, graph.EncodeReferenceKey(u))
+		}
+	}
+	// INSERT with a key verbatim; with both agreeing; refused when they disagree.
+	e.exec("INSERT INTO TaskReferences (TaskId, ReferenceKey) VALUES (?, ?)", task, "https%3A//contoso%2Ecom/given")
+	e.exec("INSERT INTO TaskReferences (TaskId, ReferenceKey, Url) VALUES (?, ?, ?)", task, "https%3A//contoso%2Ecom/both", "https://contoso.com/both")
+	if got := e.one("SELECT count(*) FROM TaskReferences WHERE TaskId = ? AND Url IN ('https://contoso.com/given', 'https://contoso.com/both')", task); got != "2" {
+		t.Errorf("references inserted by key: %s", got)
+	}
+	for _, bad := range [][]any{{task, "https%3A//contoso%2Ecom/x", "https://contoso.com/y"}, {task, nil, nil}, {task, "ftp%3A//contoso%2Ecom/x", nil}} {
+		if _, err := e.db.Exec("INSERT INTO TaskReferences (TaskId, ReferenceKey, Url) VALUES (?, ?, ?)", bad...); err == nil {
+			t.Errorf("INSERT of %v succeeded", bad[1:])
+		}
+	}
+	// Reading a task's references is one request: the task and its details in one $batch.
+	if total, by := e.counted(func() { e.query("SELECT * FROM TaskReferences WHERE TaskId = ?", task) }); total != 1 || by["POST /$batch"] != 1 {
+		t.Errorf("WHERE TaskId: %d requests %v, want 1", total, by)
+	}
+}
+
+// jsonQuote returns s as a JSON string.
+func jsonQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

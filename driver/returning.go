@@ -28,7 +28,7 @@ func (s *connState) created(t *schema.Table, rec rowRec) {
 
 // LastInsertID returns the key of the last row an INSERT created on the
 // connection: the id Microsoft Graph generated (TaskId, PlanId, BucketId) or,
-// for child tables, the last key column (ItemId, Url, UserId, Category). Use
+// for child tables, the last key column (ItemId, ReferenceKey, UserId, Category). Use
 // it on a *sql.Conn or inside a *sql.Tx, which pin one connection; INSERT ...
 // RETURNING works on any handle.
 func LastInsertID(ctx context.Context, c *sql.Conn) (string, error) {

@@ -128,9 +128,11 @@ func pickItem[T any](rows []*T, is func(*T) bool, col, v string) (*T, error) {
 // ---- TaskReferences
 
 // referenceRow is a row of TaskReferences: one external reference of a
-// task. key is the reference's key as Graph holds it (its identity: UPDATE
-// and DELETE send exactly it, whoever wrote it); url is the key decoded (the
-// Url column), or for an INSERT the URL given.
+// task. key is the reference's key as Graph holds it: the row's identity
+// (UPDATE and DELETE send exactly it, whoever wrote it; two keys are two
+// rows even when they name one URL). url is the key decoded (the Url
+// column: only Planner's documented encoding is undone), or for an INSERT
+// the URL given.
 type referenceRow struct {
 	t   *graph.Task
 	d   *graph.TaskDetails
@@ -165,9 +167,14 @@ var referencesTable = (&table[referenceRow]{
 	name: "TaskReferences",
 	desc: "One row per external reference (link) attached to each task.",
 	cols: append(referencesSource.scope(func(r *referenceRow) **graph.Task { return &r.t }, req, "GET /planner/tasks/{id} and /details", detailCosts),
-		column[referenceRow]{name: "Url", typ: schema.Text, flags: key | req, desc: "The reference's URL, decoded (http or https).",
+		column[referenceRow]{name: "Url", typ: schema.Text, desc: "The reference's URL (http or https): ReferenceKey with Planner's documented encoding " +
+			"(%25 %2E %3A %40 %23) undone and nothing else, so escapes another client added, such as %20, stay. INSERT needs it or ReferenceKey.",
 			get: func(r *referenceRow) any { return r.url },
 			set: func(r *referenceRow, v any) error { r.url = str(v); return nil }},
+		column[referenceRow]{name: "ReferenceKey", typ: schema.Text, flags: key, desc: "The reference's key as Graph holds it, the row's identity: " +
+			"UPDATE and DELETE send exactly it. INSERT encodes Url as Planner documents (% . : @ # percent-encoded) unless a key is given here.",
+			get: func(r *referenceRow) any { return r.key },
+			set: func(r *referenceRow, v any) error { r.key = str(v); return nil }},
 		textField("Alias", null, iu, "The reference's display name.", "alias", func(r *referenceRow) *string { return &r.ref.Alias }),
 		textField("Type", null, iu, "The reference's type: PowerPoint, Word, Excel, Other, or any string.", "type", func(r *referenceRow) *string { return &r.ref.Type }),
 		textField("PreviewPriority", null, iu, "Which reference the task card previews (order-hint format).", "previewPriority", func(r *referenceRow) *string { return &r.ref.PreviewPriority }),
@@ -179,10 +186,10 @@ var referencesTable = (&table[referenceRow]{
 	scanCost: cost{71, 1000},
 	version:  func(r *referenceRow) version { return version{"details:" + r.t.ID, r.d.ETag} },
 	insert: func(ctx context.Context, x *session, r *referenceRow) (*referenceRow, error) {
-		if err := checkURL(r.url); err != nil {
+		key, err := referenceKey(r.key, r.url)
+		if err != nil {
 			return nil, err
 		}
-		key := graph.EncodeReferenceKey(r.url)
 		task, d, err := x.g.Tasks.GetWithDetails(ctx, r.t.ID)
 		if err != nil {
 			return nil, err
@@ -208,7 +215,7 @@ var referencesTable = (&table[referenceRow]{
 		if err != nil {
 			return nil, err
 		}
-		return pickItem(referenceRows(taskWithDetails{task, d}), func(c *referenceRow) bool { return c.key == key }, "Url", r.url)
+		return pickItem(referenceRows(taskWithDetails{task, d}), func(c *referenceRow) bool { return c.key == key }, "ReferenceKey", key)
 	},
 	update: func(ctx context.Context, x *session, old *referenceRow, v version, p graph.Patch) (*referenceRow, string, error) {
 		p["@odata.type"] = odataReference
@@ -216,17 +223,46 @@ var referencesTable = (&table[referenceRow]{
 		if err != nil {
 			return nil, "", err
 		}
-		r, err := pickItem(referenceRows(taskWithDetails{old.t, d}), func(c *referenceRow) bool { return c.key == old.key }, "Url", old.url)
+		r, err := pickItem(referenceRows(taskWithDetails{old.t, d}), func(c *referenceRow) bool { return c.key == old.key }, "ReferenceKey", old.key)
 		return r, "", err
 	},
 	delete: func(ctx context.Context, x *session, old *referenceRow, v version) error {
 		_, err := x.patchDetails(ctx, v, old.t.ID, graph.Patch{"references": map[string]any{old.key: nil}})
 		return err
 	},
+	notes: []string{
+		"Graph keeps each reference under a key: the URL with % . : @ # percent-encoded, as Planner documents, but other " +
+			"clients write keys of their own (Shared%20Documents, or nothing encoded at all), and Graph keeps them as sent. " +
+			"ReferenceKey is that key and the row's identity; Url is the key with only the documented escapes undone. So " +
+			"`UPDATE TaskReferences SET Alias = ? WHERE TaskId = ? AND Url = ?`, with the Url as SELECT shows it, changes " +
+			"the reference Graph holds, never adds a second one; two keys naming one URL are two rows (a WHERE on Url " +
+			"matches both; WHERE ReferenceKey picks one).",
+		"INSERT with Url sends the documented encoding of it; with ReferenceKey, that key verbatim (to copy a reference " +
+			"exactly); with both, Url must be ReferenceKey decoded.",
+	},
 	examples: []schema.Example{
 		{Title: "Every link in a plan", SQL: "SELECT t.Title, r.Alias, r.Url FROM TaskReferences r JOIN Tasks t ON t.TaskId = r.TaskId WHERE r.PlanId = ?"},
+		{Title: "Rename a link", SQL: "UPDATE TaskReferences SET Alias = 'Budget FY27' WHERE TaskId = ? AND Url = ?"},
 	},
 }).init()
+
+// referenceKey returns the key an INSERT writes: key as given, or the
+// documented encoding of rawURL; given both, rawURL must be key decoded.
+// The URL must be http or https.
+func referenceKey(key, rawURL string) (string, error) {
+	switch {
+	case key == "" && rawURL == "":
+		return "", fmt.Errorf("column Url is required (or ReferenceKey, a key as Graph holds it)")
+	case key == "":
+		key = graph.EncodeReferenceKey(rawURL)
+	case rawURL != "" && graph.DecodeReferenceKey(key) != rawURL:
+		return "", fmt.Errorf("column ReferenceKey %q is the URL %q, not Url %q: give one of them, or both agreeing", key, graph.DecodeReferenceKey(key), rawURL)
+	}
+	if err := checkURL(graph.DecodeReferenceKey(key)); err != nil {
+		return "", err
+	}
+	return key, nil
+}
 
 func checkURL(u string) error {
 	p, err := url.Parse(u)

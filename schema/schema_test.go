@@ -108,7 +108,7 @@ func TestContract(t *testing.T) {
 		"TaskDetails":        "TaskId PlanId BucketId Description PreviewType Checklist References ETag",
 		"TaskAssignments":    "TaskId PlanId BucketId UserId AssignedByUserId AssignedByApplicationId AssignedDateTime OrderHint",
 		"TaskChecklistItems": "TaskId PlanId BucketId ItemId Title IsChecked OrderHint LastModifiedDateTime LastModifiedByUserId LastModifiedByApplicationId",
-		"TaskReferences":     "TaskId PlanId BucketId Url Alias Type PreviewPriority LastModifiedDateTime LastModifiedByUserId LastModifiedByApplicationId",
+		"TaskReferences":     "TaskId PlanId BucketId Url ReferenceKey Alias Type PreviewPriority LastModifiedDateTime LastModifiedByUserId LastModifiedByApplicationId",
 		"TaskCategories":     "TaskId PlanId BucketId Category Name",
 		"sys_tables":         "TableName Description IsUpdatable",
 		"sys_columns":        "TableName ColumnName DataType IsKey IsNullable IsUpdatable IsPushdown Description",

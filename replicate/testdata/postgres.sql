@@ -2,7 +2,7 @@
 CREATE TABLE "PROD"."Tasks" ("SourceName" text NOT NULL, "TaskId" text NOT NULL, "PlanId" text, "BucketId" text, "Title" text, "OrderHint" text, "AssigneePriority" text, "PercentComplete" bigint, "Priority" bigint, "StartDateTime" timestamptz, "DueDateTime" timestamptz, "CreatedDateTime" timestamptz, "CompletedDateTime" timestamptz, "CreatedByUserId" text, "CreatedByApplicationId" text, "CompletedByUserId" text, "CompletedByApplicationId" text, "HasDescription" boolean, "PreviewType" text, "ReferenceCount" bigint, "ChecklistItemCount" bigint, "ActiveChecklistItemCount" bigint, "ConversationThreadId" text, "Assignments" jsonb, "AppliedCategories" jsonb, "ETag" text, "IsDeleted" boolean NOT NULL DEFAULT false, "DeletedDateTime" timestamptz, PRIMARY KEY ("SourceName", "TaskId"));
 
 -- create TaskReferences (composite text key)
-CREATE TABLE "TaskReferences" ("TaskId" text NOT NULL, "PlanId" text, "BucketId" text, "Url" text NOT NULL, "Alias" text, "Type" text, "PreviewPriority" text, "LastModifiedDateTime" timestamptz, "LastModifiedByUserId" text, "LastModifiedByApplicationId" text, PRIMARY KEY ("TaskId", "Url"));
+CREATE TABLE "TaskReferences" ("TaskId" text NOT NULL, "PlanId" text, "BucketId" text, "Url" text, "ReferenceKey" text NOT NULL, "Alias" text, "Type" text, "PreviewPriority" text, "LastModifiedDateTime" timestamptz, "LastModifiedByUserId" text, "LastModifiedByApplicationId" text, PRIMARY KEY ("TaskId", "ReferenceKey"));
 
 -- create with REAL and BLOB
 CREATE TABLE "Other" ("Id" bigint NOT NULL, "F" double precision, "B" bytea, PRIMARY KEY ("Id"));

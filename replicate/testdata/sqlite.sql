@@ -2,7 +2,7 @@
 CREATE TABLE "PROD"."Tasks" ("SourceName" TEXT NOT NULL, "TaskId" TEXT NOT NULL, "PlanId" TEXT, "BucketId" TEXT, "Title" TEXT, "OrderHint" TEXT, "AssigneePriority" TEXT, "PercentComplete" INTEGER, "Priority" INTEGER, "StartDateTime" TEXT, "DueDateTime" TEXT, "CreatedDateTime" TEXT, "CompletedDateTime" TEXT, "CreatedByUserId" TEXT, "CreatedByApplicationId" TEXT, "CompletedByUserId" TEXT, "CompletedByApplicationId" TEXT, "HasDescription" INTEGER, "PreviewType" TEXT, "ReferenceCount" INTEGER, "ChecklistItemCount" INTEGER, "ActiveChecklistItemCount" INTEGER, "ConversationThreadId" TEXT, "Assignments" TEXT, "AppliedCategories" TEXT, "ETag" TEXT, "IsDeleted" INTEGER NOT NULL DEFAULT 0, "DeletedDateTime" TEXT, PRIMARY KEY ("SourceName", "TaskId"));
 
 -- create TaskReferences (composite text key)
-CREATE TABLE "TaskReferences" ("TaskId" TEXT NOT NULL, "PlanId" TEXT, "BucketId" TEXT, "Url" TEXT NOT NULL, "Alias" TEXT, "Type" TEXT, "PreviewPriority" TEXT, "LastModifiedDateTime" TEXT, "LastModifiedByUserId" TEXT, "LastModifiedByApplicationId" TEXT, PRIMARY KEY ("TaskId", "Url"));
+CREATE TABLE "TaskReferences" ("TaskId" TEXT NOT NULL, "PlanId" TEXT, "BucketId" TEXT, "Url" TEXT, "ReferenceKey" TEXT NOT NULL, "Alias" TEXT, "Type" TEXT, "PreviewPriority" TEXT, "LastModifiedDateTime" TEXT, "LastModifiedByUserId" TEXT, "LastModifiedByApplicationId" TEXT, PRIMARY KEY ("TaskId", "ReferenceKey"));
 
 -- create with REAL and BLOB
 CREATE TABLE "Other" ("Id" INTEGER NOT NULL, "F" REAL, "B" BLOB, PRIMARY KEY ("Id"));
