@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -253,8 +254,30 @@ func checkArgs(q rewritten, args []driver.NamedValue) error {
 	return nil
 }
 
+// bindArgs converts the arguments the way the planner tables store
+// values: a time.Time becomes the canonical DATETIME text (UTC, 7 fractional
+// digits), so that it compares with DATETIME columns as the time it is and
+// is stored in their form (modernc.org/sqlite would bind Go's
+// time.Time.String text).
+func bindArgs(args []driver.NamedValue) []driver.NamedValue {
+	var out []driver.NamedValue
+	for i, a := range args {
+		if t, ok := a.Value.(time.Time); ok {
+			if out == nil {
+				out = slices.Clone(args)
+			}
+			out[i].Value = timeText(t)
+		}
+	}
+	if out == nil {
+		return args
+	}
+	return out
+}
+
 // ExecContext implements driver.ExecerContext.
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	args = bindArgs(args)
 	c.st.cn.logStatement(ctx, query, len(args))
 	q, err := rewrite(query)
 	if err != nil {
@@ -285,6 +308,7 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 
 // QueryContext implements driver.QueryerContext.
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	args = bindArgs(args)
 	c.st.cn.logStatement(ctx, query, len(args))
 	q, err := rewrite(query)
 	if err != nil {
@@ -382,6 +406,7 @@ func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
 
 // ExecContext implements driver.StmtExecContext.
 func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	args = bindArgs(args)
 	if s.q.returning != "" {
 		return s.c.ExecContext(ctx, s.q.original, args)
 	}
@@ -399,6 +424,7 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 
 // QueryContext implements driver.StmtQueryContext.
 func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	args = bindArgs(args)
 	if s.q.returning != "" {
 		return s.c.QueryContext(ctx, s.q.original, args)
 	}

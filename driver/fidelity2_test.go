@@ -1,14 +1,18 @@
 package driver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/plannersql/planner/graph"
 	"github.com/plannersql/planner/graph/graphtest"
+	"github.com/plannersql/planner/replicate"
 	"github.com/plannersql/planner/schema"
 )
 
@@ -395,4 +399,132 @@ func TestFidelity01ReferenceKeys(t *testing.T) {
 func jsonQuote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestFidelity02DateTimes: Graph sends 0 to 7 fractional digits; every
+// DATETIME column of every table holds one fixed-width form (7 digits), so
+// text order is time order and nothing Graph returned is lost, and the
+// columns' collation compares the literals people write as the times they
+// name. Replicated SQLite destinations hold the same form.
+func TestFidelity02DateTimes(t *testing.T) {
+	e := newEnv(t, nil)
+	plan := e.plans()[0]
+	ids := e.srv.TaskIDs(plan)
+	a, b, c := ids[0], ids[1], ids[2]
+	for id, due := range map[string]string{a: "2026-12-01T09:30:00.5Z", b: "2026-12-01T09:30:00Z", c: "2026-12-01T09:30:00.1234567Z"} {
+		if err := e.srv.SeedTask(id, graphtest.TaskSeed{DueDateTime: due, StartDateTime: "null"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.srv.SeedChecklistItem(a, "1", graphtest.ChecklistItem{Title: "x", LastModifiedDateTime: "2026-12-01T09:30:00.5Z"}); err != nil {
+		t.Fatal(err)
+	}
+	in := "TaskId IN ('" + a + "', '" + b + "', '" + c + "')"
+	name := map[string]string{a: "A", b: "B", c: "C"}
+	names := func(q string, args ...any) string {
+		var s []string
+		for _, r := range e.query(q, args...) {
+			s = append(s, name[r[0]])
+		}
+		return strings.Join(s, " ")
+	}
+	// The stored text: fixed width, every digit Graph sent.
+	for id, want := range map[string]string{a: "2026-12-01T09:30:00.5000000Z", b: "2026-12-01T09:30:00.0000000Z", c: "2026-12-01T09:30:00.1234567Z"} {
+		if got := e.one("SELECT DueDateTime || '' FROM Tasks WHERE TaskId = ?", id); got != want {
+			t.Errorf("DueDateTime of %s = %s, want %s", name[id], got, want)
+		}
+	}
+	cases := []struct{ query, want string }{
+		{"SELECT TaskId FROM Tasks WHERE " + in + " ORDER BY DueDateTime", "B C A"},
+		{"SELECT TaskId FROM Tasks WHERE " + in + " ORDER BY DueDateTime DESC", "A C B"},
+		{"SELECT TaskId FROM Tasks WHERE " + in + " AND DueDateTime > '2026-12-01T09:30:00Z' ORDER BY DueDateTime", "C A"},
+		{"SELECT TaskId FROM Tasks WHERE " + in + " AND DueDateTime >= '2026-12-01T09:30:00Z' ORDER BY DueDateTime", "B C A"},
+		{"SELECT TaskId FROM Tasks WHERE " + in + " AND DueDateTime = '2026-12-01T09:30:00Z'", "B"},
+		{"SELECT TaskId FROM Tasks WHERE " + in + " AND DueDateTime = '2026-12-01T09:30:00.50Z'", "A"},
+		{"SELECT TaskId FROM Tasks WHERE " + in + " AND DueDateTime < '2026-12-01T09:30:00.2' ORDER BY DueDateTime", "B C"},
+		// SQLite's own forms (datetime(), strftime with %f), offsets, dates.
+		{"SELECT TaskId FROM Tasks WHERE " + in + " AND DueDateTime > '2026-12-01 09:30:00' ORDER BY DueDateTime", "C A"},
+		{"SELECT TaskId FROM Tasks WHERE " + in + " AND DueDateTime = strftime('%Y-%m-%dT%H:%M:%fZ', '2026-12-01T09:30:00.500')", "A"},
+		{"SELECT TaskId FROM Tasks WHERE " + in + " AND DueDateTime > datetime('2026-12-01 09:29:59') ORDER BY DueDateTime", "B C A"},
+		{"SELECT TaskId FROM Tasks WHERE " + in + " AND DueDateTime > '2026-12-01T10:30:00.25+01:00' ORDER BY DueDateTime", "A"},
+		{"SELECT TaskId FROM Tasks WHERE " + in + " AND DueDateTime BETWEEN '2026-12-01' AND '2026-12-02' ORDER BY DueDateTime", "B C A"},
+		{"SELECT TaskId FROM Tasks WHERE " + in + " AND DueDateTime < '2026-12-01'", ""},
+		{"SELECT TaskId FROM Tasks WHERE " + in + " AND DueDateTime IN ('2026-12-01T09:30:00Z', '2026-12-01T09:30:00.5Z') ORDER BY DueDateTime", "B A"},
+		{"SELECT TaskId FROM Tasks WHERE " + in + " AND DueDateTime = (SELECT max(DueDateTime) FROM Tasks WHERE " + in + ")", "A"},
+		{"SELECT TaskId FROM Tasks WHERE " + in + " AND DueDateTime = (SELECT min(DueDateTime) FROM Tasks WHERE " + in + ")", "B"},
+		// Across tables: a checklist item changed at A's due time.
+		{"SELECT t.TaskId FROM Tasks t JOIN TaskChecklistItems i ON i.TaskId = t.TaskId AND i.LastModifiedDateTime = t.DueDateTime WHERE t." + in, "A"},
+	}
+	for _, tc := range cases {
+		if got := names(tc.query); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q", tc.query, got, tc.want)
+		}
+	}
+	if got := e.one("SELECT max(DueDateTime) || '' FROM Tasks WHERE " + in); got != "2026-12-01T09:30:00.5000000Z" {
+		t.Errorf("max(DueDateTime) = %s", got)
+	}
+	// database/sql callers scan time.Time, to the 100 ns.
+	var due time.Time
+	if err := e.db.QueryRow("SELECT DueDateTime FROM Tasks WHERE TaskId = ?", c).Scan(&due); err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 12, 1, 9, 30, 0, 123456700, time.UTC); !due.Equal(want) {
+		t.Errorf("scanned %v, want %v", due, want)
+	}
+	// A bound time.Time compares as the time it is, in any zone.
+	if got := names("SELECT TaskId FROM Tasks WHERE "+in+" AND DueDateTime > ? ORDER BY DueDateTime",
+		time.Date(2026, 12, 1, 10, 30, 0, 200_000_000, time.FixedZone("CET", 3600))); got != "A" {
+		t.Errorf("DueDateTime > a bound time.Time: %q, want A", got)
+	}
+	// Every DATETIME column of every table has the fixed width (JSON
+	// columns' times too).
+	for _, r := range e.query("SELECT TableName, ColumnName FROM sys_columns WHERE DataType = 'DATETIME'") {
+		q := "SELECT count(*), count(" + r[1] + "), coalesce(sum(length(" + r[1] + ") <> 28), 0) FROM " + r[0]
+		got := e.query(q)[0]
+		if got[2] != "0" {
+			t.Errorf("%s.%s: %s of %s values are not 28 characters", r[0], r[1], got[2], got[1])
+		}
+	}
+	if n := e.one("SELECT count(*) FROM Tasks t, json_each(t.Assignments) a WHERE length(json_extract(a.value, '$.assignedDateTime')) <> 28"); n != "0" {
+		t.Errorf("%s assignedDateTime values in Assignments are not 28 characters", n)
+	}
+	// Writes take the same literals and store the canonical form.
+	e.exec("UPDATE Tasks SET DueDateTime = '2026-12-24 18:00' WHERE TaskId = ?", b)
+	if got := e.one("SELECT DueDateTime || '' FROM Tasks WHERE TaskId = ?", b); got != "2026-12-24T18:00:00.0000000Z" {
+		t.Errorf("after UPDATE: %s", got)
+	}
+	e.exec("UPDATE Tasks SET DueDateTime = ? WHERE TaskId = ?", time.Date(2026, 12, 24, 19, 0, 0, 0, time.FixedZone("", 3600)), b)
+	if got := e.one("SELECT DueDateTime || '' FROM Tasks WHERE TaskId = ?", b); got != "2026-12-24T18:00:00.0000000Z" {
+		t.Errorf("after UPDATE with a bound time.Time: %s", got)
+	}
+	for _, bad := range []string{"2026", "2026-13-01", "2026-02-30", "tomorrow"} {
+		if _, err := e.db.Exec("UPDATE Tasks SET DueDateTime = ? WHERE TaskId = ?", bad, b); err == nil {
+			t.Errorf("UPDATE to %q succeeded", bad)
+		}
+	}
+	// A replicated SQLite destination holds the same text, in time order.
+	dst, err := replicate.OpenDestination(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "dst.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	if _, err := replicate.Run(context.Background(), e.db, dst, "REPLICATE Tasks", replicate.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	rows, err := dst.Query("SELECT TaskId, DueDateTime FROM Tasks WHERE " + in + " ORDER BY DueDateTime")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, due string
+		if err := rows.Scan(&id, &due); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, name[id]+"="+due)
+	}
+	rows.Close()
+	if want := "A=2026-12-01T09:30:00.5000000Z C=2026-12-01T09:30:00.1234567Z"; !strings.Contains(strings.Join(got, " "), "C=2026-12-01T09:30:00.1234567Z A=2026-12-01T09:30:00.5000000Z") {
+		t.Errorf("destination rows %v, want C then A in the form %s", got, want)
+	}
 }

@@ -3,7 +3,6 @@ package driver
 import (
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/plannersql/planner/graph"
@@ -99,7 +98,7 @@ func (f *fields) date(k string, v *graph.DateTime) {
 		return
 	}
 	f.b = append(f.b, '"')
-	f.b = v.UTC().AppendFormat(f.b, time.RFC3339Nano)
+	f.b = v.UTC().AppendFormat(f.b, dateTimeLayout)
 	f.b = append(f.b, '"')
 }
 

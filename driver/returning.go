@@ -87,6 +87,9 @@ func (c *conn) queryReturning(ctx context.Context, q rewritten, args []driver.Na
 	marks := make([]string, len(t.Columns))
 	for i, col := range t.Columns {
 		cols[i] = schema.QuoteIdent(col.Name) + " " + string(col.Type)
+		if col.Type == schema.DateTime {
+			cols[i] += " COLLATE " + schema.DateTimeCollation
+		}
 		marks[i] = "?"
 	}
 	if _, err := ex.ExecContext(ctx, fmt.Sprintf("CREATE TEMP TABLE IF NOT EXISTS %s(%s)", schema.QuoteIdent(scratch), strings.Join(cols, ", ")), nil); err != nil {

@@ -96,7 +96,7 @@ func TestBind(t *testing.T) {
 		err  string
 	}{
 		{&sqliteDialect{}, "2026-11-28T17:43:36.1234567Z", schema.DateTime, "2026-11-28T17:43:36.1234567Z", ""},
-		{&sqliteDialect{}, tm, schema.DateTime, "2026-11-28T17:43:36.123456789Z", ""},
+		{&sqliteDialect{}, tm, schema.DateTime, "2026-11-28T17:43:36.1234567Z", ""}, // fixed width, 100 ns as Graph
 		{&sqliteDialect{}, true, schema.Boolean, int64(1), ""},
 		{&sqliteDialect{}, "kept as is", schema.Integer, "kept as is", ""},
 		{&sqliteDialect{}, tm, schema.Integer, nil, "not a valid INTEGER"},

@@ -175,16 +175,18 @@
 //	REAL       REAL      double precision  DOUBLE
 //	BLOB       BLOB      bytea             LONGBLOB
 //
-// Precision: SQLite keeps values as the source gave them (times as RFC 3339
-// text; a time.Time from the driver — modernc parses DATETIME columns — is
-// written in UTC with as many fractional digits as it has). PostgreSQL and
+// Precision: SQLite keeps values as the source gave them, except times: a
+// time.Time (the planner driver's DATETIME columns scan as one) is written as
+// RFC 3339 UTC text with 7 fractional digits always
+// ("2026-12-01T09:30:00.5000000Z", the driver's own form: Graph's 100 ns
+// resolution, fixed width so that text order is time order). PostgreSQL and
 // MySQL keep microseconds: Graph's 7-digit fractions are truncated. jsonb
 // keeps the JSON value, not its text (key order and spacing may change).
 // MySQL text keys are VARCHAR with a binary, NO PAD collation where the
 // server has one (Planner ids are case-sensitive): InnoDB keys are at most
 // 3,072 bytes, so SourceName takes 64 characters and the other text key
 // columns share the rest — 768 characters for a single key, 352 each for
-// (TaskId, Url) with SourceName. A longer value fails the table (the run
+// (TaskId, ReferenceKey) with SourceName. A longer value fails the table (the run
 // sets STRICT_ALL_TABLES on its session, so nothing is silently truncated).
 // Other text is MEDIUMTEXT, as TEXT's 64 KB is too small for long
 // descriptions in utf8mb4.

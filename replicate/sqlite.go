@@ -76,14 +76,15 @@ func (d *sqliteDialect) rowsIn(width, n, first int) string {
 }
 
 // bind stores values as the source gave them (SQLite keeps any type), except
-// that times become RFC 3339 text and booleans 0/1.
+// that times become RFC 3339 text in one fixed-width form (sqliteTime) and
+// booleans 0/1.
 func (*sqliteDialect) bind(v any, t schema.Type) (any, error) {
 	switch x := v.(type) {
 	case time.Time:
 		if t == schema.Integer || t == typeReal {
 			return nil, valueError(v, t)
 		}
-		return formatTime(x), nil
+		return sqliteTime(x), nil
 	case bool:
 		if x {
 			return int64(1), nil
@@ -106,7 +107,14 @@ func (*sqliteDialect) boolValue(b bool) any {
 	return int64(0)
 }
 
-func (*sqliteDialect) timeValue(t time.Time) any { return formatTime(t) }
+func (*sqliteDialect) timeValue(t time.Time) any { return sqliteTime(t) }
+
+// sqliteTime is the text of a time in a SQLite destination: RFC 3339 UTC with
+// 7 fractional digits always (Graph's resolution, 100 ns), the form the
+// planner driver's DATETIME columns have, so that text order is time order
+// in the destination too ('2026-12-01T09:30:00.5000000Z' sorts after
+// '2026-12-01T09:30:00.0000000Z'; Graph's own text would not).
+func sqliteTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.0000000Z") }
 
 func (*sqliteDialect) defaultSchema(context.Context, querier) (string, error) { return "main", nil }
 
