@@ -14,6 +14,7 @@ import (
 	"github.com/plannersql/planner/graph/graphtest"
 	"github.com/plannersql/planner/replicate"
 	"github.com/plannersql/planner/schema"
+	"golang.org/x/oauth2"
 )
 
 // TestFidelity14IdentitySets: every ...ByUserId column has a
@@ -526,5 +527,118 @@ func TestFidelity02DateTimes(t *testing.T) {
 	rows.Close()
 	if want := "A=2026-12-01T09:30:00.5000000Z C=2026-12-01T09:30:00.1234567Z"; !strings.Contains(strings.Join(got, " "), "C=2026-12-01T09:30:00.1234567Z A=2026-12-01T09:30:00.5000000Z") {
 		t.Errorf("destination rows %v, want C then A in the form %s", got, want)
+	}
+}
+
+// TestFidelity03NULBytes: a text value with a NUL byte, written as a
+// literal (char(0)), bound, or as a blob, is refused with an error naming
+// the column before any request, for every writable text column; never cut
+// at the NUL and stored. A statement whose text holds a NUL is refused
+// before SQLite reads it (it would stop reading there).
+func TestFidelity03NULBytes(t *testing.T) {
+	e := newEnv(t, nil)
+	plan := e.plans()[0]
+	task := e.srv.TaskIDs(plan)[0]
+	group := e.one("SELECT GroupId FROM Plans WHERE PlanId = ?", plan)
+	nul := "'nul' || char(0) || 'byte'"
+	type tc struct {
+		name, query string
+		args        []any
+		col         string
+	}
+	cases := []tc{
+		{"literal", "INSERT INTO Tasks (PlanId, Title) VALUES (?, " + nul + ")", []any{plan}, "Title"},
+		{"bound", "INSERT INTO Tasks (PlanId, Title) VALUES (?, ?)", []any{plan, "bound nul\x00after"}, "Title"},
+		{"bound bytes", "INSERT INTO Tasks (PlanId, Title) VALUES (?, ?)", []any{plan, []byte("bytes\x00after")}, "Title"},
+		{"blob", "INSERT INTO Tasks (PlanId, Title) VALUES (?, X'610062')", []any{plan}, "Title"},
+		{"trailing", "INSERT INTO Tasks (PlanId, Title) VALUES (?, 'end' || char(0))", []any{plan}, "Title"},
+		{"plan", "INSERT INTO Plans (GroupId, Title) VALUES (?, " + nul + ")", []any{group}, "Title"},
+		{"bucket", "INSERT INTO Buckets (PlanId, Name) VALUES (?, " + nul + ")", []any{plan}, "Name"},
+		{"checklist", "INSERT INTO TaskChecklistItems (TaskId, Title) VALUES (?, " + nul + ")", []any{task}, "Title"},
+		{"checklist id", "INSERT INTO TaskChecklistItems (TaskId, ItemId, Title) VALUES (?, " + nul + ", 'x')", []any{task}, "ItemId"},
+		{"reference", "INSERT INTO TaskReferences (TaskId, Url, Alias) VALUES (?, 'https://contoso.com/x', " + nul + ")", []any{task}, "Alias"},
+		{"reference url", "INSERT INTO TaskReferences (TaskId, Url) VALUES (?, 'https://contoso.com/' || char(0))", []any{task}, "Url"},
+		{"label", "INSERT INTO TaskCategories (TaskId, Category) VALUES (?, 'category1' || char(0))", []any{task}, "Category"},
+		{"assignee", "INSERT INTO TaskAssignments (TaskId, UserId) VALUES (?, ?)", []any{task, e.srv.Me().ID + "\x00"}, "UserId"},
+		{"share", "INSERT INTO PlanSharedWith (PlanId, UserId) VALUES (?, ?)", []any{plan, e.srv.Me().ID + "\x00"}, "UserId"},
+		{"label name", "INSERT INTO PlanCategories (PlanId, Category, Name) VALUES (?, 'category20', " + nul + ")", []any{plan}, "Name"},
+		{"date", "INSERT INTO Tasks (PlanId, Title, DueDateTime) VALUES (?, 'x', '2026-12-01' || char(0))", []any{plan}, "DueDateTime"},
+	}
+	// Every updatable TEXT or JSON column, through UPDATE.
+	for _, r := range e.query("SELECT c.TableName, c.ColumnName, c.DataType FROM sys_columns c JOIN sys_tables t ON t.TableName = c.TableName " +
+		"WHERE c.IsUpdatable AND c.DataType IN ('TEXT', 'JSON') AND NOT c.IsKey AND t.TableName NOT LIKE 'sys%'") {
+		table, col := r[0], r[1]
+		if c, _ := schema.Lookup(table).Column(col); !c.Updatable {
+			continue
+		}
+		key := schemaKey(table)
+		scope, id := "PlanId", plan
+		if c, _ := schema.Lookup(table).Column("TaskId"); c != nil {
+			scope, id = "TaskId", task
+		}
+		row := e.query("SELECT "+strings.Join(key, ", ")+" FROM "+table+" WHERE "+scope+" = ? LIMIT 1", id)
+		if len(row) == 0 {
+			continue // nothing to update (the column is INSERT-only here)
+		}
+		where := make([]string, len(key))
+		args := []any{}
+		for i, k := range key {
+			where[i] = k + " = ?"
+			args = append(args, row[0][i])
+		}
+		val := nul
+		if r[2] == "JSON" {
+			val = `'{"a' || char(0) || '": true}'`
+		}
+		cases = append(cases, tc{"update " + table + "." + col, "UPDATE " + table + " SET " + col + " = " + val + " WHERE " + strings.Join(where, " AND "), args, col})
+	}
+	updates := 0
+	for _, c := range cases {
+		if strings.HasPrefix(c.name, "update ") {
+			updates++
+		}
+		total, _ := e.counted(func() {
+			_, err := e.db.Exec(c.query, c.args...)
+			if !errors.Is(err, ErrNULByte) || !strings.Contains(err.Error(), "column "+c.col+":") {
+				t.Errorf("%s: %v, want ErrNULByte naming column %s", c.name, err, c.col)
+			}
+		})
+		// An INSERT sends nothing; an UPDATE only the reads of its WHERE.
+		writes := 0
+		for _, w := range e.rec.take() {
+			if !strings.HasSuffix(w.path, "/$batch") {
+				writes++
+			}
+		}
+		if writes != 0 || (!strings.HasPrefix(c.name, "update ") && total != 0) {
+			t.Errorf("%s: %d requests, %d writes were sent", c.name, total, writes)
+		}
+	}
+	if updates < 10 {
+		t.Errorf("only %d updatable text columns were tried", updates)
+	}
+	if n := e.one("SELECT count(*) FROM Tasks WHERE PlanId = ? AND Title IN ('nul', 'bound nul', 'bytes', 'a', 'end', 'x')", plan); n != "0" {
+		t.Errorf("%s tasks were created with a cut title", n)
+	}
+	// A value Graph holds with a NUL (another client wrote it) reads whole.
+	g := graph.NewClient(graph.WithBaseURL(e.srv.GraphURL()),
+		graph.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: e.srv.Token(), TokenType: "Bearer"})))
+	gt, err := g.Tasks.Get(context.Background(), task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Tasks.Update(context.Background(), task, gt.ETag, graph.Patch{"title": "theirs\x00whole"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.one("SELECT Title FROM Tasks WHERE TaskId = ?", task); got != "theirs\x00whole" {
+		t.Errorf("a title with a NUL reads as %q", got)
+	}
+	// A statement whose text holds a NUL is refused before SQLite reads it.
+	before := e.one("SELECT count(*) FROM TaskChecklistItems WHERE TaskId = ?", task)
+	if _, err := e.db.Exec("DELETE FROM TaskChecklistItems WHERE TaskId = ?\x00 AND ItemId = 'none'", task); err == nil || !strings.Contains(err.Error(), "NUL byte") {
+		t.Errorf("a statement with a NUL: %v", err)
+	}
+	if after := e.one("SELECT count(*) FROM TaskChecklistItems WHERE TaskId = ?", task); after != before {
+		t.Errorf("checklist items %s → %s", before, after)
 	}
 }

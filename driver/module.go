@@ -37,6 +37,14 @@ type module struct {
 	t    *schema.Table
 }
 
+// VolatileArgs implements vtab.VolatileArgsOpter: SQLite's values reach
+// Filter, Insert and Update whole, as views of SQLite's memory that
+// copyValues copies at once. Without it, modernc.org/sqlite reads text
+// arguments as C strings, which end at the first NUL byte, and a value such
+// as 'a' || char(0) || 'b' (or a bound "a\x00b") would arrive as "a":
+// checkNUL could not see what was cut.
+func (m *module) VolatileArgs() bool { return true }
+
 func (m *module) Create(ctx vtab.Context, args []string) (vtab.Table, error) {
 	return m.Connect(ctx, args)
 }
@@ -230,6 +238,9 @@ func (t *vtable) Insert(cols []vtab.Value, rowid *int64) error {
 		case vals[i] != nil && !c.Insertable:
 			return t.st.fail(fmt.Errorf("planner: INSERT into %s: column %s is read-only (set by Microsoft Graph); leave it out", tb.Name, c.Name))
 		}
+		if err := checkNUL(tb, c, vals[i], "INSERT into"); err != nil {
+			return t.st.fail(err)
+		}
 		if err := checkType(tb, c, vals[i], "INSERT into"); err != nil {
 			return t.st.fail(err)
 		}
@@ -282,6 +293,9 @@ func (t *vtable) Update(oldRowid int64, cols []vtab.Value, newRowid *int64) erro
 		}
 		if vals[i] == nil && !c.Nullable {
 			return t.st.fail(fmt.Errorf("planner: UPDATE %s: column %s cannot be NULL", tb.Name, c.Name))
+		}
+		if err := checkNUL(tb, c, vals[i], "UPDATE"); err != nil {
+			return t.st.fail(err)
 		}
 		if err := checkType(tb, c, vals[i], "UPDATE"); err != nil {
 			return t.st.fail(err)
@@ -375,6 +389,25 @@ func checkType(tb *schema.Table, c schema.Column, v any, op string) error {
 		if _, ok := v.(string); !ok {
 			return bad("text")
 		}
+	}
+	return nil
+}
+
+// ErrNULByte: a value written holds a NUL byte (char(0)), which SQLite's C
+// string paths cut the text at and Planner's apps do not show: the statement
+// is refused, naming the column, before the row's request.
+var ErrNULByte = errors.New("the value holds a NUL byte")
+
+// checkNUL refuses a text value with a NUL byte (SCHEMA: text values are
+// never cut; a value SQLite cannot carry is refused).
+func checkNUL(tb *schema.Table, c schema.Column, v any, op string) error {
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return fmt.Errorf("planner: %s %s: column %s: %w at byte %d of %d; nothing was sent for the row: remove it, "+
+			"e.g. replace(value, char(0), '')", op, tb.Name, c.Name, ErrNULByte, i, len(s))
 	}
 	return nil
 }

@@ -94,6 +94,12 @@ func paramCount(toks []sqltext.Token) int {
 // statement goes to SQLite untouched.
 func rewrite(query string) (rewritten, error) {
 	q := rewritten{original: query, sql: query}
+	if i := strings.IndexByte(query, 0); i >= 0 {
+		// SQLite reads statements as C strings: it would run the text before
+		// the NUL alone (a DELETE without its WHERE, say).
+		return q, fmt.Errorf("planner: the statement holds a NUL byte at byte %d, where SQLite would stop reading it; "+
+			"write char(0) or bind the value as a parameter", i)
+	}
 	var toks []sqltext.Token
 	for _, t := range sqltext.Lex(query) {
 		if t.Kind != sqltext.Comment {

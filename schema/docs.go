@@ -62,6 +62,11 @@ var rules = []string{
 		"have the full form (`'2026-12-01T09:30:00.0000000Z'`) or be compared through `julianday()`. INSERT and UPDATE " +
 		"take a date or a date and time in the forms above. PostgreSQL and MySQL destinations keep native timestamps " +
 		"(microseconds: the 7th digit, 100 ns, is dropped there). Go code scans DATETIME columns into time.Time.",
+	"**Text is never cut.** SQLite's C interfaces end text at a NUL byte (char(0)), so a value holding one would be " +
+		"stored cut short. INSERT and UPDATE refuse such a value — a literal (`'a' || char(0) || 'b'`), a bound string " +
+		"or a blob — with an error naming the column (Go code matches `driver.ErrNULByte`), before the row's request; in " +
+		"a multi-row INSERT, rows before it are written. A statement whose text holds a raw NUL byte is refused before " +
+		"SQLite reads it. Values read from Graph reach SQL whole.",
 	"**Rows that exist.** An INSERT of a row whose key exists — a label already applied, a user already assigned or " +
 		"shared with, a checklist ItemId or a reference URL already used, a label already named — fails as SQLite's " +
 		"UNIQUE constraint does (`UNIQUE constraint failed: TaskCategories.TaskId, TaskCategories.Category`; Go code " +
