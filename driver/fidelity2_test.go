@@ -95,7 +95,7 @@ func TestFidelity04DuplicateKeys(t *testing.T) {
 	}
 	cat := pick("SELECT TaskId, Category FROM TaskCategories")
 	asg := pick("SELECT TaskId, UserId FROM TaskAssignments")
-	item := pick("SELECT TaskId, ItemId FROM TaskChecklistItems")
+	item := pick("SELECT TaskId, ItemId FROM TaskChecklistItems WHERE length(ItemId) = 36")
 	ref := pick("SELECT TaskId, Url FROM TaskReferences")
 	label := pick("SELECT PlanId, Category FROM PlanCategories")
 	share := pick("SELECT PlanId, UserId FROM PlanSharedWith")
@@ -640,5 +640,53 @@ func TestFidelity03NULBytes(t *testing.T) {
 	}
 	if after := e.one("SELECT count(*) FROM TaskChecklistItems WHERE TaskId = ?", task); after != before {
 		t.Errorf("checklist items %s → %s", before, after)
+	}
+}
+
+// TestFidelity09ChecklistItemIds: a user-supplied ItemId must be a GUID (no
+// . : % @ #), refused with a clear error before any request; INSERT
+// without ItemId generates a GUID; items other clients keyed otherwise (the
+// Planner apps' short numbers) stay readable, updatable and deletable.
+func TestFidelity09ChecklistItemIds(t *testing.T) {
+	e := newEnv(t, nil)
+	task := e.srv.TaskIDs(e.plans()[0])[0]
+	for _, id := range []string{"item-1", "20886", "a.b", "x:y", "%41", "a@b", "#1", " ", "",
+		"8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c5", "8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c5g", "{8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c5d",
+		"8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c5d.x"} {
+		total, _ := e.counted(func() {
+			_, err := e.db.Exec("INSERT INTO TaskChecklistItems (TaskId, ItemId, Title) VALUES (?, ?, 'x')", task, id)
+			if err == nil || !strings.Contains(err.Error(), "column ItemId") || !strings.Contains(err.Error(), "GUID") {
+				t.Errorf("ItemId %q: %v, want an error saying it must be a GUID", id, err)
+			}
+			if strings.ContainsAny(id, ".:%@#") && err != nil && !strings.Contains(err.Error(), "forbids") {
+				t.Errorf("ItemId %q: %v does not name the forbidden character", id, err)
+			}
+		})
+		if total != 0 {
+			t.Errorf("ItemId %q: %d requests before the refusal", id, total)
+		}
+	}
+	for _, id := range []string{"8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c5d", "8D5B6A4E2F1C4A7B9E3D0C1F2A3B4C5E",
+		"{8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c5f}", "(8d5b6a4e-2f1c-4a7b-9e3d-0c1f2a3b4c60)"} {
+		e.exec("INSERT INTO TaskChecklistItems (TaskId, ItemId, Title) VALUES (?, ?, 'given')", task, id)
+		if n := e.one("SELECT count(*) FROM TaskChecklistItems WHERE TaskId = ? AND ItemId = ?", task, id); n != "1" {
+			t.Errorf("ItemId %q: %s rows", id, n)
+		}
+	}
+	e.exec("INSERT INTO TaskChecklistItems (TaskId, Title) VALUES (?, 'generated')", task)
+	if id := e.one("SELECT ItemId FROM TaskChecklistItems WHERE TaskId = ? AND Title = 'generated'", task); !isGUID(id) || len(id) != 36 {
+		t.Errorf("generated ItemId %q is not a GUID", id)
+	}
+	// An item the Planner apps keyed with a short number.
+	if err := e.srv.SeedChecklistItem(task, "20886", graphtest.ChecklistItem{Title: "theirs"}); err != nil {
+		t.Fatal(err)
+	}
+	e.exec("UPDATE TaskChecklistItems SET IsChecked = 1 WHERE TaskId = ? AND ItemId = '20886'", task)
+	if got := e.one("SELECT Title || ':' || IsChecked FROM TaskChecklistItems WHERE TaskId = ? AND ItemId = '20886'", task); got != "theirs:1" {
+		t.Errorf("the seeded item after UPDATE: %s", got)
+	}
+	e.exec("DELETE FROM TaskChecklistItems WHERE TaskId = ? AND ItemId = '20886'", task)
+	if n := e.one("SELECT count(*) FROM TaskChecklistItems WHERE TaskId = ? AND ItemId = '20886'", task); n != "0" {
+		t.Errorf("the seeded item was not deleted")
 	}
 }

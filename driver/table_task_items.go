@@ -53,9 +53,16 @@ var checklistTable = (&table[checklistRow]{
 	name: "TaskChecklistItems",
 	desc: "One row per checklist item of each task.",
 	cols: append(checklistSource.scope(func(r *checklistRow) **graph.Task { return &r.t }, req, "GET /planner/tasks/{id} and /details", detailCosts),
-		column[checklistRow]{name: "ItemId", typ: schema.Text, flags: key, desc: "The item's id within the task (generated on INSERT when not given).",
+		column[checklistRow]{name: "ItemId", typ: schema.Text, flags: key, desc: "The item's id within the task: a GUID, generated on INSERT when not given " +
+			"(items other clients wrote may have other ids, such as the Planner apps' short numbers).",
 			get: func(r *checklistRow) any { return r.id },
-			set: func(r *checklistRow, v any) error { r.id = str(v); return nil }},
+			set: func(r *checklistRow, v any) error {
+				if err := checkItemID(str(v)); err != nil {
+					return err
+				}
+				r.id = str(v)
+				return nil
+			}},
 		textField("Title", req, iu, "The item's text.", "title", func(r *checklistRow) *string { return &r.item.Title }),
 		boolField("IsChecked", null, iu, "1 when the item is checked.", "isChecked", func(r *checklistRow) **bool { return &r.item.IsChecked }),
 		textField("OrderHint", null, iu, "The item's position (order-hint format).", "orderHint", func(r *checklistRow) *string { return &r.item.OrderHint }),
@@ -114,6 +121,50 @@ var checklistTable = (&table[checklistRow]{
 		{Title: "Tick an item", SQL: "UPDATE TaskChecklistItems SET IsChecked = 1 WHERE TaskId = ? AND ItemId = ?"},
 	},
 }).init()
+
+// checkItemID refuses an ItemId a new checklist item cannot have. Planner
+// wants GUIDs (plannerChecklistItems: "the key ... should be a GUID"), and
+// property names of its open types cannot hold . : % @ #; the service
+// refuses other new keys with 400. The forms accepted are .NET's: 32 hex
+// digits, alone or in groups 8-4-4-4-12, the latter optionally in {} or ().
+func checkItemID(id string) error {
+	if isGUID(id) {
+		return nil
+	}
+	why := "is not a GUID"
+	if i := strings.IndexAny(id, ".:%@#"); i >= 0 {
+		why = fmt.Sprintf("holds %q, which Planner forbids in checklist keys", id[i])
+	}
+	return fmt.Errorf("column ItemId %q %s: give a GUID such as %s, or leave ItemId out and one is generated "+
+		"(an existing item of another id is changed with UPDATE)", id, why, graph.NewChecklistItemID())
+}
+
+// isGUID reports whether s is a GUID in one of .NET's forms: N (32 hex
+// digits), D (8-4-4-4-12), B ({D}) or P ((D)).
+func isGUID(s string) bool {
+	hex := func(s string) bool {
+		for _, c := range []byte(s) {
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+		return true
+	}
+	switch len(s) {
+	case 32:
+		return hex(s)
+	case 38:
+		if !(s[0] == '{' && s[37] == '}' || s[0] == '(' && s[37] == ')') {
+			return false
+		}
+		s = s[1:37]
+		fallthrough
+	case 36:
+		return s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' &&
+			hex(s[:8]) && hex(s[9:13]) && hex(s[14:18]) && hex(s[19:23]) && hex(s[24:])
+	}
+	return false
+}
 
 // pickItem returns the row of rows that is; the service's answer must hold it.
 func pickItem[T any](rows []*T, is func(*T) bool, col, v string) (*T, error) {
