@@ -690,3 +690,118 @@ func TestFidelity09ChecklistItemIds(t *testing.T) {
 		t.Errorf("the seeded item was not deleted")
 	}
 }
+
+// TestFidelity12OrderHints: against a service that refuses the documented
+// empty-list hints on checklist items (as reported), the driver computes
+// valid hints itself: new checklist items and assignees given no hint go
+// last (the first checklist item gets none, never " !"), a hint of spaces
+// and '!' alone puts a checklist item first, and a service value copied from
+// another row puts the row at that row's place, in every order-hint column.
+func TestFidelity12OrderHints(t *testing.T) {
+	e := newEnv(t, nil, graphtest.WithStrictChecklistOrderHints())
+	plan := e.plans()[0]
+	e.exec("INSERT INTO Tasks (PlanId, Title) VALUES (?, 'hints')", plan)
+	task := e.one("SELECT TaskId FROM Tasks WHERE PlanId = ? AND Title = 'hints'", plan)
+	order := func(q string, args ...any) string {
+		var s []string
+		for _, r := range e.query(q, args...) {
+			s = append(s, r[0])
+		}
+		return strings.Join(s, " ")
+	}
+	items := func() string {
+		return order("SELECT Title FROM TaskChecklistItems WHERE TaskId = ? ORDER BY OrderHint COLLATE BINARY", task)
+	}
+	e.rec.take()
+	for _, title := range []string{"one", "two", "three"} {
+		e.exec("INSERT INTO TaskChecklistItems (TaskId, Title) VALUES (?, ?)", task, title)
+	}
+	for _, w := range e.rec.take() {
+		if strings.Contains(w.body, `"orderHint":" !`) {
+			t.Errorf("an empty-list hint was sent: %s", w.body)
+		}
+	}
+	if got := items(); got != "one two three" {
+		t.Fatalf("checklist after three INSERTs: %s", got)
+	}
+	// The documented hints for an empty list put an item first.
+	for i, h := range []string{" !", " !!", " ! !"} {
+		title := "top" + itoa(i)
+		e.exec("INSERT INTO TaskChecklistItems (TaskId, Title, OrderHint) VALUES (?, ?, ?)", task, title, h)
+		if got := items(); !strings.HasPrefix(got, title+" ") {
+			t.Errorf("INSERT with %q: %s, want %s first", h, got, title)
+		}
+	}
+	e.exec("DELETE FROM TaskChecklistItems WHERE TaskId = ? AND Title LIKE 'top%'", task)
+	// A copied service value: to its place.
+	copyHint := "UPDATE TaskChecklistItems SET OrderHint = (SELECT OrderHint FROM TaskChecklistItems WHERE TaskId = ?1 AND Title = ?2) WHERE TaskId = ?1 AND Title = ?3"
+	for _, tc := range []struct{ to, move, want string }{
+		{"one", "three", "three one two"}, // up: before it
+		{"two", "three", "one two three"}, // down: after it
+		{"one", "two", "two one three"},
+	} {
+		if _, err := e.db.Exec(copyHint, task, tc.to, tc.move); err != nil {
+			t.Fatalf("moving %s to %s: %v", tc.move, tc.to, err)
+		}
+		if got := items(); got != tc.want {
+			t.Errorf("moving %s to %s's hint: %s, want %s", tc.move, tc.to, got, tc.want)
+		}
+	}
+	e.exec("UPDATE TaskChecklistItems SET OrderHint = NULL WHERE TaskId = ? AND Title = 'two'", task)
+	if got := items(); got != "one three two" {
+		t.Errorf("OrderHint = NULL: %s, want two last", got)
+	}
+
+	// Assignees: a second one given no hint goes last; a copied value first.
+	users := e.srv.Users()
+	for _, u := range users[:3] {
+		e.exec("INSERT INTO TaskAssignments (TaskId, UserId) VALUES (?, ?)", task, u.ID)
+	}
+	assignees := func() string {
+		return order("SELECT UserId FROM TaskAssignments WHERE TaskId = ? ORDER BY OrderHint COLLATE BINARY", task)
+	}
+	if got, want := assignees(), users[0].ID+" "+users[1].ID+" "+users[2].ID; got != want {
+		t.Errorf("assignees %s, want %s", got, want)
+	}
+	e.exec("DELETE FROM TaskAssignments WHERE TaskId = ? AND UserId = ?", task, users[2].ID)
+	first := e.one("SELECT OrderHint FROM TaskAssignments WHERE TaskId = ? AND UserId = ?", task, users[0].ID)
+	e.exec("INSERT INTO TaskAssignments (TaskId, UserId, OrderHint) VALUES (?, ?, ?)", task, users[2].ID, first)
+	if got, want := assignees(), users[2].ID+" "+users[0].ID+" "+users[1].ID; got != want {
+		t.Errorf("assignee given the first's hint: %s, want %s", got, want)
+	}
+
+	// Tasks, buckets and references take copied values too (each one a 400
+	// from the service when sent verbatim).
+	tasks := e.query("SELECT TaskId, OrderHint FROM Tasks WHERE PlanId = ? ORDER BY OrderHint COLLATE BINARY", plan)
+	if len(tasks) < 3 {
+		t.Fatal("too few tasks")
+	}
+	last := tasks[len(tasks)-1][0]
+	total, _ := e.counted(func() {
+		e.exec("UPDATE Tasks SET OrderHint = ? WHERE TaskId = ?", tasks[0][1], last)
+	})
+	if got := e.query("SELECT TaskId FROM Tasks WHERE PlanId = ? ORDER BY OrderHint COLLATE BINARY LIMIT 1", plan); got[0][0] != last {
+		t.Errorf("the last task given the first's hint is not first")
+	}
+	if total != 3 { // the task, the plan's tasks (its neighbours), the PATCH
+		t.Errorf("UPDATE with a copied task hint: %d requests, want 3", total)
+	}
+	buckets := e.query("SELECT BucketId, OrderHint FROM Buckets WHERE PlanId = ? ORDER BY OrderHint COLLATE BINARY", plan)
+	lastBucket := buckets[len(buckets)-1][0]
+	e.exec("UPDATE Buckets SET OrderHint = ? WHERE BucketId = ?", buckets[0][1], lastBucket)
+	if got := e.query("SELECT BucketId FROM Buckets WHERE PlanId = ? ORDER BY OrderHint COLLATE BINARY LIMIT 1", plan); got[0][0] != lastBucket {
+		t.Errorf("the last bucket given the first's hint is not first")
+	}
+	e.exec("INSERT INTO Buckets (PlanId, Name, OrderHint) VALUES (?, 'copied', ?)", plan, buckets[1][1])
+	if n := e.one("SELECT count(*) FROM Buckets WHERE PlanId = ? AND Name = 'copied'", plan); n != "1" {
+		t.Errorf("INSERT of a bucket with a copied hint: %s", n)
+	}
+	for _, u := range []string{"https://contoso.com/a", "https://contoso.com/b"} {
+		e.exec("INSERT INTO TaskReferences (TaskId, Url) VALUES (?, ?)", task, u)
+	}
+	refs := e.query("SELECT Url, PreviewPriority FROM TaskReferences WHERE TaskId = ? ORDER BY PreviewPriority COLLATE BINARY", task)
+	e.exec("UPDATE TaskReferences SET PreviewPriority = ? WHERE TaskId = ? AND Url = ?", refs[0][1], task, refs[1][0])
+	if got := e.one("SELECT Url FROM TaskReferences WHERE TaskId = ? ORDER BY PreviewPriority COLLATE BINARY LIMIT 1", task); got != refs[1][0] {
+		t.Errorf("the reference given the first's priority is not first")
+	}
+}

@@ -65,7 +65,8 @@ var checklistTable = (&table[checklistRow]{
 			}},
 		textField("Title", req, iu, "The item's text.", "title", func(r *checklistRow) *string { return &r.item.Title }),
 		boolField("IsChecked", null, iu, "1 when the item is checked.", "isChecked", func(r *checklistRow) **bool { return &r.item.IsChecked }),
-		textField("OrderHint", null, iu, "The item's position (order-hint format).", "orderHint", func(r *checklistRow) *string { return &r.item.OrderHint }),
+		textField("OrderHint", null, iu, "The item's position (order-hint format). INSERT without it, or UPDATE to NULL, puts the item last; "+
+			"another item's value puts it there (see the rules on order hints).", "orderHint", func(r *checklistRow) *string { return &r.item.OrderHint }),
 		dateField("LastModifiedDateTime", null, ro, "When the item last changed.", "", func(r *checklistRow) **graph.DateTime { return &r.item.LastModifiedDateTime }),
 		userIDCol("LastModifiedByUserId", "The id of the user who last changed the item (NULL when an application changed it alone).", func(r *checklistRow) *graph.IdentitySet { return r.item.LastModifiedBy }),
 		appIDCol("LastModifiedByApplicationId", "The id of the application that last changed the item.", func(r *checklistRow) *graph.IdentitySet { return r.item.LastModifiedBy }),
@@ -83,10 +84,16 @@ var checklistTable = (&table[checklistRow]{
 		if r.item.IsChecked != nil {
 			item["isChecked"] = *r.item.IsChecked
 		}
-		if r.item.OrderHint != "" {
-			item["orderHint"] = r.item.OrderHint
+		old, exists := d.Checklist[id]
+		hint, err := placeHint(r.item.OrderHint, old.OrderHint, checklistPlace,
+			mapHints(d.Checklist, id, func(c graph.ChecklistItem) string { return c.OrderHint }))
+		if err != nil {
+			return nil, err
 		}
-		if _, ok := d.Checklist[id]; ok {
+		if hint != "" {
+			item["orderHint"] = hint
+		}
+		if exists {
 			// The id is taken: OR REPLACE overwrites the item's values (its
 			// place is kept unless an OrderHint is given).
 			if err := x.onDuplicate(); err != nil {
@@ -103,6 +110,13 @@ var checklistTable = (&table[checklistRow]{
 		return pickItem(checklistRows(taskWithDetails{task, d}), func(c *checklistRow) bool { return c.id == id }, "ItemId", id)
 	},
 	update: func(ctx context.Context, x *session, old *checklistRow, v version, p graph.Patch) (*checklistRow, string, error) {
+		if err := placePatched(p, "orderHint", old.item.OrderHint, checklistPlace,
+			mapHints(old.d.Checklist, old.id, func(c graph.ChecklistItem) string { return c.OrderHint })); err != nil {
+			return nil, "", err
+		}
+		if len(p) == 0 {
+			return old, "", nil
+		}
 		p["@odata.type"] = odataChecklistItem
 		d, err := x.patchDetails(ctx, v, old.t.ID, graph.Patch{"checklist": map[string]any{old.id: p}})
 		if err != nil {
@@ -121,6 +135,10 @@ var checklistTable = (&table[checklistRow]{
 		{Title: "Tick an item", SQL: "UPDATE TaskChecklistItems SET IsChecked = 1 WHERE TaskId = ? AND ItemId = ?"},
 	},
 }).init()
+
+// checklistPlace: the service refuses the empty-list hints on checklist
+// items, and a new item goes last, as in Planner's apps.
+var checklistPlace = hintPlace{strict: true, appendNew: true}
 
 // checkItemID refuses an ItemId a new checklist item cannot have. Planner
 // wants GUIDs (plannerChecklistItems: "the key ... should be a GUID"), and
@@ -228,7 +246,8 @@ var referencesTable = (&table[referenceRow]{
 			set: func(r *referenceRow, v any) error { r.key = str(v); return nil }},
 		textField("Alias", null, iu, "The reference's display name.", "alias", func(r *referenceRow) *string { return &r.ref.Alias }),
 		textField("Type", null, iu, "The reference's type: PowerPoint, Word, Excel, Other, or any string.", "type", func(r *referenceRow) *string { return &r.ref.Type }),
-		textField("PreviewPriority", null, iu, "Which reference the task card previews (order-hint format).", "previewPriority", func(r *referenceRow) *string { return &r.ref.PreviewPriority }),
+		textField("PreviewPriority", null, iu, "Which reference the task card previews first (order-hint format); "+
+			"another reference's value puts this one there.", "previewPriority", func(r *referenceRow) *string { return &r.ref.PreviewPriority }),
 		dateField("LastModifiedDateTime", null, ro, "When the reference last changed.", "", func(r *referenceRow) **graph.DateTime { return &r.ref.LastModifiedDateTime }),
 		userIDCol("LastModifiedByUserId", "The id of the user who last changed the reference (NULL when an application changed it alone).", func(r *referenceRow) *graph.IdentitySet { return r.ref.LastModifiedBy }),
 		appIDCol("LastModifiedByApplicationId", "The id of the application that last changed the reference.", func(r *referenceRow) *graph.IdentitySet { return r.ref.LastModifiedBy }),
@@ -246,12 +265,21 @@ var referencesTable = (&table[referenceRow]{
 			return nil, err
 		}
 		ref := map[string]any{"@odata.type": odataReference}
-		for k, v := range map[string]string{"alias": r.ref.Alias, "type": r.ref.Type, "previewPriority": r.ref.PreviewPriority} {
+		for k, v := range map[string]string{"alias": r.ref.Alias, "type": r.ref.Type} {
 			if v != "" {
 				ref[k] = v
 			}
 		}
-		if _, ok := d.References[key]; ok {
+		old, exists := d.References[key]
+		prio, err := placeHint(r.ref.PreviewPriority, old.PreviewPriority, hintPlace{},
+			mapHints(d.References, key, func(r graph.ExternalReference) string { return r.PreviewPriority }))
+		if err != nil {
+			return nil, err
+		}
+		if prio != "" {
+			ref["previewPriority"] = prio
+		}
+		if exists {
 			// The key is taken: OR REPLACE overwrites the reference's values.
 			if err := x.onDuplicate(); err != nil {
 				return nil, err
@@ -269,6 +297,10 @@ var referencesTable = (&table[referenceRow]{
 		return pickItem(referenceRows(taskWithDetails{task, d}), func(c *referenceRow) bool { return c.key == key }, "ReferenceKey", key)
 	},
 	update: func(ctx context.Context, x *session, old *referenceRow, v version, p graph.Patch) (*referenceRow, string, error) {
+		if err := placePatched(p, "previewPriority", old.ref.PreviewPriority, hintPlace{},
+			mapHints(old.d.References, old.key, func(r graph.ExternalReference) string { return r.PreviewPriority })); err != nil {
+			return nil, "", err
+		}
 		p["@odata.type"] = odataReference
 		d, err := x.patchDetails(ctx, v, old.t.ID, graph.Patch{"references": map[string]any{old.key: p}})
 		if err != nil {

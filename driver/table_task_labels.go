@@ -57,7 +57,8 @@ var assignmentsTable = (&table[assignmentRow]{
 		userIDCol("AssignedByUserId", "The id of the user who made the assignment (NULL when an application made it alone).", func(r *assignmentRow) *graph.IdentitySet { return r.a.AssignedBy }),
 		appIDCol("AssignedByApplicationId", "The id of the application that made the assignment.", func(r *assignmentRow) *graph.IdentitySet { return r.a.AssignedBy }),
 		dateField("AssignedDateTime", null, ro, "When the assignment was made.", "", func(r *assignmentRow) **graph.DateTime { return &r.a.AssignedDateTime }),
-		textField("OrderHint", null, ins, "The assignment's order hint (defaults to ' !' on INSERT).", "", func(r *assignmentRow) *string { return &r.a.OrderHint }),
+		textField("OrderHint", null, ins, "The assignee's position among the task's assignees (order-hint format). INSERT puts a new assignee last "+
+			"when none is given, and takes a hint in the documented grammar or another assignee's value (see the rules on order hints).", "", func(r *assignmentRow) *string { return &r.a.OrderHint }),
 	),
 	scan:     assignmentsSource.scan,
 	scanCost: cost{21, 1200},
@@ -67,16 +68,22 @@ var assignmentsTable = (&table[assignmentRow]{
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := t.Assignments[r.user]; ok {
+		old, exists := t.Assignments[r.user]
+		if exists {
 			// Assigned already: OR REPLACE sends the order hint given, if any.
 			if err := x.onDuplicate(); err != nil {
 				return nil, err
 			}
-			if r.a.OrderHint == "" {
-				return pickItem(assignmentRows(t, r.user), func(*assignmentRow) bool { return true }, "UserId", r.user)
-			}
 		}
-		t, err = x.patchTask(ctx, taskVersion(t), t.ID, graph.Patch{"assignments": map[string]any{r.user: assignmentValue(r.a.OrderHint)}})
+		hint, err := placeHint(r.a.OrderHint, old.OrderHint, assigneePlace,
+			mapHints(t.Assignments, r.user, func(a graph.Assignment) string { return a.OrderHint }))
+		if err != nil {
+			return nil, err
+		}
+		if hint == "" {
+			return pickItem(assignmentRows(t, r.user), func(*assignmentRow) bool { return true }, "UserId", r.user)
+		}
+		t, err = x.patchTask(ctx, taskVersion(t), t.ID, graph.Patch{"assignments": map[string]any{r.user: assignmentValue(hint)}})
 		if err != nil {
 			return nil, err
 		}

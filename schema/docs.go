@@ -67,6 +67,17 @@ var rules = []string{
 		"or a blob — with an error naming the column (Go code matches `driver.ErrNULByte`), before the row's request; in " +
 		"a multi-row INSERT, rows before it are written. A statement whose text holds a raw NUL byte is refused before " +
 		"SQLite reads it. Values read from Graph reach SQL whole.",
+	"**Order hints.** OrderHint, AssigneePriority, PreviewPriority and the board formats' hints order rows by ordinal " +
+		"comparison (`ORDER BY OrderHint` sorts them as Planner does). Graph takes a position only as \"<previous> <next>!\" " +
+		"built from the neighbours' hints, refuses its own values sent back, and is reported to refuse the documented " +
+		"hints for an empty list (`' !'`) on checklist items; the driver knows the list and computes the hint: a value " +
+		"ending with `!` is sent as given (on checklist items, one of spaces and `!` alone puts the item first); another " +
+		"row's value puts the row at that row's place — before it, or after it when the row moves down to it, as " +
+		"dragging does (`SET OrderHint = (SELECT min(OrderHint) ...)` moves a row first, `max` last); a value no row has " +
+		"puts the row between the values around it. A new checklist item or assignee given no hint goes last; other " +
+		"rows given none are placed by the service. Placing a row by a copied value reads its neighbours: nothing more " +
+		"for checklist items, assignees and references (their task is read anyway), one listing for tasks (the plan's) " +
+		"and buckets.",
 	"**Rows that exist.** An INSERT of a row whose key exists — a label already applied, a user already assigned or " +
 		"shared with, a checklist ItemId or a reference URL already used, a label already named — fails as SQLite's " +
 		"UNIQUE constraint does (`UNIQUE constraint failed: TaskCategories.TaskId, TaskCategories.Category`; Go code " +
