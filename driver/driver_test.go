@@ -122,7 +122,7 @@ func TestCatalog(t *testing.T) {
 	if got, want := len(e.query("SHOW TABLES")), len(schema.All()); got != want {
 		t.Errorf("SHOW TABLES: %d rows, want %d", got, want)
 	}
-	if got := e.query("show tables like 'Task%';"); len(got) != 6 {
+	if got := e.query("show tables like 'Task%';"); len(got) != 7 {
 		t.Errorf("SHOW TABLES LIKE: %v", got)
 	}
 	desc := e.query("DESCRIBE tasks")

@@ -805,3 +805,128 @@ func TestFidelity12OrderHints(t *testing.T) {
 		t.Errorf("the reference given the first's priority is not first")
 	}
 }
+
+// TestFidelity13TaskBoardFormats: a task's three board formats as one row,
+// read with pushdown (TaskId, PlanId, BucketId) at the floor — the task
+// listing plus ceil(k·n/20) $batch requests for the k formats the query's
+// columns need — and updated, each format with its own ETag.
+func TestFidelity13TaskBoardFormats(t *testing.T) {
+	e := newEnv(t, nil)
+	plan := e.plans()[0]
+	ids := e.srv.TaskIDs(plan)
+	n := len(ids)
+	batches := func(k, n int) int { return (k*n + 19) / 20 }
+	// The values are Graph's.
+	g := graph.NewClient(graph.WithBaseURL(e.srv.GraphURL()),
+		graph.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: e.srv.Token(), TokenType: "Bearer"})))
+	want := map[string]graph.TaskBoardFormats{}
+	i := 0
+	for tf, err := range g.Tasks.ListBoardFormats(context.Background(), ids, graph.AllBoards, false) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[ids[i]] = tf
+		i++
+	}
+	rows := e.query("SELECT TaskId, BucketOrderHint, ProgressOrderHint, UnassignedOrderHint, OrderHintsByAssignee, BucketFormatETag, ProgressFormatETag, AssignedToFormatETag FROM TaskBoardFormats WHERE PlanId = ?", plan)
+	if len(rows) != n {
+		t.Fatalf("%d rows for %d tasks", len(rows), n)
+	}
+	for _, r := range rows {
+		w := want[r[0]]
+		byAssignee, _ := json.Marshal(w.AssignedTo.OrderHintsByAssignee)
+		if w.AssignedTo.OrderHintsByAssignee == nil {
+			byAssignee = []byte("NULL")
+		}
+		exp := []string{r[0], w.Bucket.OrderHint, w.Progress.OrderHint, nullText(w.AssignedTo.UnassignedOrderHint), string(byAssignee), w.Bucket.ETag, w.Progress.ETag, w.AssignedTo.ETag}
+		if !slices.Equal(r, exp) {
+			t.Errorf("row %v, want %v", r, exp)
+		}
+	}
+	bucket := e.one("SELECT BucketId FROM Tasks WHERE TaskId = ?", ids[0])
+	inBucket, _ := stringsAtoi(e.one("SELECT count(*) FROM Tasks WHERE BucketId = ?", bucket))
+	// Request counts at the floor.
+	for _, tc := range []struct {
+		name, query string
+		arg         any
+		want        int
+	}{
+		{"one task, every column", "SELECT * FROM TaskBoardFormats WHERE TaskId = ?", ids[0], 1},
+		{"one task, no format", "SELECT TaskId, PlanId FROM TaskBoardFormats WHERE TaskId = ?", ids[0], 1},
+		{"a plan, one format", "SELECT TaskId, BucketOrderHint FROM TaskBoardFormats WHERE PlanId = ?", plan, 1 + batches(1, n)},
+		{"a plan, two formats", "SELECT TaskId, BucketOrderHint, ProgressFormatETag FROM TaskBoardFormats WHERE PlanId = ?", plan, 1 + batches(2, n)},
+		{"a plan, every column", "SELECT * FROM TaskBoardFormats WHERE PlanId = ?", plan, 1 + batches(3, n)},
+		{"a bucket, every column", "SELECT * FROM TaskBoardFormats WHERE BucketId = ?", bucket, 1 + batches(3, inBucket)},
+		{"an IN list of five tasks", "SELECT * FROM TaskBoardFormats WHERE TaskId IN ('" + strings.Join(ids[:5], "', '") + "') AND TaskId <> ?", "", batches(4, 5)},
+	} {
+		if total, _ := e.counted(func() { e.query(tc.query, tc.arg) }); total != tc.want {
+			t.Errorf("%s: %d requests, want %d", tc.name, total, tc.want)
+		}
+	}
+	if got, want := e.one("SELECT count(*) FROM TaskBoardFormats"), e.one("SELECT count(*) FROM Tasks"); got != want {
+		t.Errorf("a scan has %s rows, Tasks %s", got, want)
+	}
+	// Joined with Tasks, each object is read once: the listing and the formats.
+	// (Read-ahead doubles per round, so a join may send one part-filled
+	// batch more than a scan.)
+	if total, _ := e.counted(func() {
+		e.query("SELECT t.Title, f.BucketOrderHint FROM Tasks t JOIN TaskBoardFormats f ON f.TaskId = t.TaskId WHERE t.PlanId = ?", plan)
+	}); total > 1+batches(1, n)+1 {
+		t.Errorf("Tasks joined with TaskBoardFormats: %d requests, want at most %d", total, 1+batches(1, n)+1)
+	} else {
+		t.Logf("Tasks joined with TaskBoardFormats (%d tasks): %d requests", n, total)
+	}
+
+	// UPDATE: a copied value moves the bucket's last task to its top; each
+	// format is sent with its own ETag.
+	inOrder := func() []string {
+		var s []string
+		for _, r := range e.query("SELECT TaskId FROM TaskBoardFormats WHERE BucketId = ? ORDER BY BucketOrderHint", bucket) {
+			s = append(s, r[0])
+		}
+		return s
+	}
+	order := inOrder()
+	if len(order) < 2 {
+		t.Fatal("the bucket has fewer than two tasks")
+	}
+	last := order[len(order)-1]
+	etag := e.one("SELECT BucketFormatETag FROM TaskBoardFormats WHERE TaskId = ?", last)
+	e.rec.take()
+	e.exec("UPDATE TaskBoardFormats SET BucketOrderHint = (SELECT min(BucketOrderHint) FROM TaskBoardFormats WHERE BucketId = ?1) WHERE TaskId = ?2", bucket, last)
+	w := e.rec.take()
+	var patches []recorded
+	for _, r := range w {
+		if r.method == "PATCH" {
+			patches = append(patches, r)
+		}
+	}
+	if len(patches) != 1 || !strings.HasSuffix(patches[0].path, "/bucketTaskBoardFormat") || patches[0].ifMatch != etag {
+		t.Errorf("UPDATE sent %+v, want one PATCH of the bucket format with its ETag %s", patches, etag)
+	}
+	if got := inOrder(); got[0] != last {
+		t.Errorf("after moving the last task to the top: %v", got)
+	}
+	if e.one("SELECT BucketFormatETag FROM TaskBoardFormats WHERE TaskId = ?", last) == etag {
+		t.Error("the bucket format's ETag did not change")
+	}
+	// The other formats, a composed hint and a copied one.
+	me := e.srv.Me().ID
+	e.exec("UPDATE TaskBoardFormats SET ProgressOrderHint = ' !', UnassignedOrderHint = ' !', OrderHintsByAssignee = json_set(coalesce(OrderHintsByAssignee, '{}'), '$.' || ?2, ' !') WHERE TaskId = ?1", last, me)
+	got := e.query("SELECT ProgressOrderHint, UnassignedOrderHint, json_extract(OrderHintsByAssignee, '$.' || ?2) FROM TaskBoardFormats WHERE TaskId = ?1", last, me)[0]
+	for i, v := range got {
+		if v == "NULL" || v == " !" || v == "" {
+			t.Errorf("format hint %d after UPDATE: %q", i, v)
+		}
+	}
+	if _, err := e.db.Exec("UPDATE TaskBoardFormats SET BucketFormatETag = 'x' WHERE TaskId = ?", last); err == nil {
+		t.Error("an ETag column was updated")
+	}
+}
+
+func nullText(s string) string {
+	if s == "" {
+		return "NULL"
+	}
+	return s
+}

@@ -28,6 +28,7 @@ type scanReq struct {
 	limit   int64  // rows wanted (offset included), -1 when unknown
 	used    uint64 // columns the query references (bit N = column N)
 	details bool   // the query uses a column flagged detail
+	parts   uint8  // the parts of a row the query's columns need (column.parts)
 }
 
 // module is the SQLite module of one planner table.

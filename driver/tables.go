@@ -15,7 +15,7 @@ func init() {
 	// Set in init: the catalog tables read this list, which holds them.
 	tables = []tableDecl{
 		groupsTable, plansTable, planDetailsTable, planCategoriesTable, planSharedWithTable, bucketsTable, tasksTable,
-		taskDetailsTable, assignmentsTable, checklistTable, referencesTable, categoriesTable,
+		taskDetailsTable, assignmentsTable, checklistTable, referencesTable, categoriesTable, boardFormatsTable,
 		sysTablesTable, sysColumnsTable,
 	}
 }

@@ -343,7 +343,7 @@ func TestReplicateAllAndTables(t *testing.T) {
 		}
 		tables = append(tables, r.Table)
 	}
-	want := "PROD_Plans PROD_PlanDetails PROD_PlanCategories PROD_PlanSharedWith PROD_Buckets PROD_Tasks PROD_TaskAssignments PROD_TaskChecklistItems PROD_TaskReferences PROD_TaskCategories"
+	want := "PROD_Plans PROD_PlanDetails PROD_PlanCategories PROD_PlanSharedWith PROD_Buckets PROD_Tasks PROD_TaskAssignments PROD_TaskChecklistItems PROD_TaskReferences PROD_TaskCategories PROD_TaskBoardFormats"
 	if strings.Join(tables, " ") != want {
 		t.Fatalf("tables %v, want %s", tables, want)
 	}

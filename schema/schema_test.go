@@ -110,6 +110,7 @@ func TestContract(t *testing.T) {
 		"TaskChecklistItems": "TaskId PlanId BucketId ItemId Title IsChecked OrderHint LastModifiedDateTime LastModifiedByUserId LastModifiedByApplicationId",
 		"TaskReferences":     "TaskId PlanId BucketId Url ReferenceKey Alias Type PreviewPriority LastModifiedDateTime LastModifiedByUserId LastModifiedByApplicationId",
 		"TaskCategories":     "TaskId PlanId BucketId Category Name",
+		"TaskBoardFormats":   "TaskId PlanId BucketId BucketOrderHint ProgressOrderHint UnassignedOrderHint OrderHintsByAssignee BucketFormatETag ProgressFormatETag AssignedToFormatETag",
 		"sys_tables":         "TableName Description IsUpdatable",
 		"sys_columns":        "TableName ColumnName DataType IsKey IsNullable IsUpdatable IsPushdown Description",
 	}

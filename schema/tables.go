@@ -256,6 +256,29 @@ var tables = []*Table{
 		},
 	},
 	{
+		Name:        "TaskBoardFormats",
+		Description: "Each task's position on the plan's three boards: grouped by bucket, by progress and by assignee.",
+		Columns: []Column{
+			{Name: "TaskId", Type: Text, Description: "The task's id.", Key: true, Pushdown: true, Endpoint: "GET /planner/tasks/{id} and its board formats"},
+			{Name: "PlanId", Type: Text, Description: "The id of the task's plan.", Pushdown: true, Endpoint: "GET /planner/plans/{id}/tasks"},
+			{Name: "BucketId", Type: Text, Description: "The id of the task's bucket (NULL when the task is in no bucket).", Nullable: true, Pushdown: true, Endpoint: "GET /planner/buckets/{id}/tasks"},
+			{Name: "BucketOrderHint", Type: Text, Description: "The task's position in its bucket's column of the board grouped by bucket (order-hint format; plannerBucketTaskBoardTaskFormat.orderHint).", Nullable: true, Updatable: true},
+			{Name: "ProgressOrderHint", Type: Text, Description: "The task's position in its column (not started, in progress, completed) of the board grouped by progress (plannerProgressTaskBoardTaskFormat.orderHint).", Nullable: true, Updatable: true},
+			{Name: "UnassignedOrderHint", Type: Text, Description: "The task's position in the Unassigned column of the board grouped by assignee, when it has no assignee (plannerAssignedToTaskBoardTaskFormat.unassignedOrderHint).", Nullable: true, Updatable: true},
+			{Name: "OrderHintsByAssignee", Type: JSON, Description: "The task's position in each assignee's column of the board grouped by assignee, as a JSON object {\"<userId>\": \"<orderHint>\"} (plannerAssignedToTaskBoardTaskFormat.orderHintsByAssignee). On write, keys added or changed are set, keys removed are cleared.", Nullable: true, Updatable: true},
+			{Name: "BucketFormatETag", Type: Text, Description: "The version of the task's by-bucket board format.", Nullable: true},
+			{Name: "ProgressFormatETag", Type: Text, Description: "The version of the task's by-progress board format.", Nullable: true},
+			{Name: "AssignedToFormatETag", Type: Text, Description: "The version of the task's by-assignee board format.", Nullable: true},
+		},
+		Key:    []string{"TaskId"},
+		Insert: false, Update: true, Delete: false,
+		Notes: []string{"Each task has three board formats, each its own Graph object with its own ETag. A query reads only the formats whose columns it uses: WHERE TaskId = ? is one $batch request (the task and its formats); WHERE PlanId = ? or BucketId = ? lists the tasks and reads k formats of n tasks in ceil(k·n/20) $batch requests.", "UPDATE sends each changed format its own PATCH with its own ETag. A hint in the documented grammar is sent as given; another task's value puts the task at that task's place in the same column (the tasks of the bucket, of the progress column, or of the assignee's or the Unassigned column), whose formats are then read."},
+		Examples: []Example{
+			{Title: "A bucket's tasks in board order", SQL: "SELECT t.Title FROM TaskBoardFormats f JOIN Tasks t ON t.TaskId = f.TaskId WHERE f.BucketId = ? ORDER BY f.BucketOrderHint"},
+			{Title: "Move a task to the top of its bucket", SQL: "UPDATE TaskBoardFormats SET BucketOrderHint = (SELECT min(BucketOrderHint) FROM TaskBoardFormats WHERE BucketId = ?1) WHERE TaskId = ?2"},
+		},
+	},
+	{
 		Name:        "sys_tables",
 		Description: "The catalog of tables. SHOW TABLES is a shorthand for it.",
 		Columns: []Column{
