@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -929,4 +930,90 @@ func nullText(s string) string {
 		return "NULL"
 	}
 	return s
+}
+
+// TestFidelity11Versioning: Planner answers 412 to an ETag it no longer
+// knows and 409 to a change that conflicts with a newer one. On a 412 the
+// driver reads the row again and writes again when nothing it changes moved
+// since (nobody's change is lost); otherwise, and on a 409, the statement
+// fails with ErrRowChanged naming the columns someone else changed and what
+// to do, Graph's status kept for errors.As.
+func TestFidelity11Versioning(t *testing.T) {
+	e := newEnv(t, nil)
+	other := newEnvOn(t, e.srv)
+	plan := e.plans()[0]
+	tasks := e.srv.TaskIDs(plan)
+	// between runs f while the next write of e is between its read and its
+	// request.
+	between := func(f func()) {
+		e.rec.setBefore(func(r *http.Request) {
+			if r.Method == "PATCH" || r.Method == "DELETE" {
+				e.rec.setBefore(nil)
+				f()
+			}
+		})
+	}
+	// many writes of other make every ETag e read unknown to the service
+	// (it keeps the last 64 versions): 412.
+	many := func(q string, args ...any) func() {
+		return func() {
+			for i := range 65 {
+				other.exec(q, append([]any{i % 10}, args...)...)
+			}
+		}
+	}
+	statusOf := func(err error) int {
+		var ge *graph.Error
+		if errors.As(err, &ge) {
+			return ge.StatusCode
+		}
+		return 0
+	}
+
+	// 412, other columns changed: written again.
+	task := tasks[0]
+	between(many("UPDATE Tasks SET Priority = ? WHERE TaskId = ?", task))
+	total, _ := e.counted(func() { e.exec("UPDATE Tasks SET Title = 'mine' WHERE TaskId = ?", task) })
+	if got := e.query("SELECT Title, Priority FROM Tasks WHERE TaskId = ?", task)[0]; got[0] != "mine" || got[1] != "4" {
+		t.Errorf("after a 412 on other columns: %v, want mine and the other's priority 4", got)
+	}
+	t.Logf("UPDATE through a 412: %d requests of ours and the other client's", total)
+
+	// 412, the same column changed: refused, naming it.
+	task = tasks[1]
+	between(many("UPDATE Tasks SET Title = 'theirs ' || ? WHERE TaskId = ?", task))
+	_, err := e.db.Exec("UPDATE Tasks SET Title = 'mine' WHERE TaskId = ?", task)
+	if !errors.Is(err, ErrRowChanged) || statusOf(err) != 412 || !strings.Contains(err.Error(), "changed Title") || !strings.Contains(err.Error(), "read the row again") {
+		t.Errorf("a 412 on the column written: %v", err)
+	}
+	if got := e.one("SELECT Title FROM Tasks WHERE TaskId = ?", task); got != "theirs 4" {
+		t.Errorf("title %q, want the other's", got)
+	}
+
+	// 409: a newer change of the same column.
+	task = tasks[2]
+	between(func() { other.exec("UPDATE Tasks SET Title = 'theirs' WHERE TaskId = ?", task) })
+	_, err = e.db.Exec("UPDATE Tasks SET Title = 'mine', Priority = 1 WHERE TaskId = ?", task)
+	if !errors.Is(err, ErrRowChanged) || statusOf(err) != 409 || !strings.Contains(err.Error(), "changed Title") || strings.Contains(err.Error(), "Priority") {
+		t.Errorf("a 409: %v, want ErrRowChanged naming Title alone", err)
+	}
+
+	// Child rows: a DELETE of a checklist item through a 412 caused by
+	// changes of other items is written again.
+	task = tasks[3]
+	e.exec("INSERT INTO TaskChecklistItems (TaskId, Title) VALUES (?, 'keep'), (?, 'drop')", task, task)
+	between(many("UPDATE TaskChecklistItems SET IsChecked = ? % 2 WHERE TaskId = ? AND Title = 'keep'", task))
+	e.exec("DELETE FROM TaskChecklistItems WHERE TaskId = ? AND Title = 'drop'", task)
+	if got := e.one("SELECT group_concat(Title) FROM TaskChecklistItems WHERE TaskId = ? AND Title IN ('keep', 'drop')", task); got != "keep" {
+		t.Errorf("after a DELETE through a 412: %s", got)
+	}
+	// A DELETE of a task someone changed since: refused.
+	task = tasks[4]
+	between(many("UPDATE Tasks SET Priority = ? WHERE TaskId = ?", task))
+	if _, err := e.db.Exec("DELETE FROM Tasks WHERE TaskId = ?", task); !errors.Is(err, ErrRowChanged) || !strings.Contains(err.Error(), "changed Priority") {
+		t.Errorf("a DELETE of a changed task: %v", err)
+	}
+	if n := e.one("SELECT count(*) FROM Tasks WHERE TaskId = ?", task); n != "1" {
+		t.Error("the changed task was deleted")
+	}
 }

@@ -313,6 +313,15 @@ func (t *vtable) Update(oldRowid int64, cols []vtab.Value, newRowid *int64) erro
 	ctx := t.st.context()
 	x := t.writeSession()
 	rec, err := t.m.decl.updateRow(ctx, x, x.freshRow(old), vals, changed)
+	if err != nil && isStale(err) {
+		// Read again; write again when nothing the UPDATE changes moved.
+		var cur rowRec
+		if cur, err = t.staleWrite(ctx, x, old, changed, err); err == nil {
+			if rec, err = t.m.decl.updateRow(ctx, x, cur, vals, changed); err != nil && isStale(err) {
+				err = &staleError{cause: err}
+			}
+		}
+	}
 	if err != nil {
 		return t.st.fail(writeError("UPDATE", tb, old.vals, err))
 	}
@@ -336,7 +345,17 @@ func (t *vtable) Delete(oldRowid int64) error {
 	}
 	ctx := t.st.context()
 	x := t.writeSession()
-	if err := t.m.decl.deleteRow(ctx, x, x.freshRow(old)); err != nil {
+	err := t.m.decl.deleteRow(ctx, x, x.freshRow(old))
+	if err != nil && isStale(err) {
+		// Read again; delete when the row is as it was read.
+		var cur rowRec
+		if cur, err = t.staleWrite(ctx, x, old, nil, err); err == nil {
+			if err = t.m.decl.deleteRow(ctx, x, cur); err != nil && isStale(err) {
+				err = &staleError{cause: err}
+			}
+		}
+	}
+	if err != nil {
 		return t.st.fail(writeError("DELETE from", tb, old.vals, err))
 	}
 	t.st.wrote()

@@ -15,7 +15,10 @@ import (
 // *graph.Error). The messages may change; match with errors.Is.
 var (
 	// ErrRowChanged: the row changed in Planner since the statement read it
-	// (Graph answered 412 or 409 to the write's If-Match). Read it again and retry.
+	// (Graph answered 412 or 409 to the write's If-Match), in the columns the
+	// write changes: the error names them. Read it again and retry. (A 412
+	// whose columns did not change is written again by the driver: see
+	// stale.go.)
 	ErrRowChanged = errors.New("the row changed since it was read")
 	// ErrRowGone: the row no longer exists in Planner.
 	ErrRowGone = errors.New("the row no longer exists")
@@ -61,8 +64,10 @@ func writeError(op string, tb *schema.Table, vals []any, err error) error {
 		}
 		return fmt.Errorf("planner: %s %s %s: %w: %s: the row already exists and nothing was sent for it; "+
 			"INSERT OR IGNORE skips existing rows, INSERT OR REPLACE overwrites them", op, tb.Name, key, err, strings.Join(cols, ", "))
+	case errors.As(err, new(*staleError)):
+		return fmt.Errorf("planner: %s %s %s: %w", op, tb.Name, key, err)
 	case graph.IsPreconditionFailed(err) || graph.IsConflict(err):
-		return fmt.Errorf("planner: %s %s %s: %w; read it again and retry: %w", op, tb.Name, key, ErrRowChanged, err)
+		return fmt.Errorf("planner: %s %s %s: %w", op, tb.Name, key, &staleError{cause: err})
 	case graph.IsNotFound(err):
 		return fmt.Errorf("planner: %s %s %s: %w: %w", op, tb.Name, key, ErrRowGone, err)
 	}

@@ -78,6 +78,13 @@ var rules = []string{
 		"rows given none are placed by the service. Placing a row by a copied value reads its neighbours: nothing more " +
 		"for checklist items, assignees and references (their task is read anyway), one listing for tasks (the plan's) " +
 		"and buckets.",
+	"**Rows that changed since they were read.** Every UPDATE and DELETE sends the ETag of the row as the statement " +
+		"read it. Planner accepts a change to an older version when it touches nothing changed since; otherwise it " +
+		"answers 409 (a conflict with a newer change) or 412 (a version it no longer knows). On a 412 the driver reads " +
+		"the row again and, when none of the columns the UPDATE changes (for a DELETE, none of the row's) changed since, " +
+		"sends the write again with the new ETag; otherwise, and on every 409, the statement fails with " +
+		"`driver.ErrRowChanged`, naming the columns someone else changed (Go code finds Graph's status with errors.As): " +
+		"read the row again, decide which values to keep, and run the statement again.",
 	"**Rows that exist.** An INSERT of a row whose key exists — a label already applied, a user already assigned or " +
 		"shared with, a checklist ItemId or a reference URL already used, a label already named — fails as SQLite's " +
 		"UNIQUE constraint does (`UNIQUE constraint failed: TaskCategories.TaskId, TaskCategories.Category`; Go code " +
