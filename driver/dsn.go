@@ -2,6 +2,7 @@ package driver
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -357,6 +358,17 @@ func (c *Config) FormatDSN() string { return c.format(false) }
 // String returns the connection string for display, with each secret that is
 // set shown as <redacted>.
 func (c *Config) String() string { return c.format(true) }
+
+// Format prints String for every verb, so that no verb shows a secret:
+// fmt.Printf("%v", cfg), "%+v" and "%#v" of a Config or a *Config — or of
+// a struct holding one — print the connection string with its secrets
+// redacted ("%#v" prefixed by driver.Config).
+func (c Config) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		_, _ = io.WriteString(f, "driver.Config")
+	}
+	_, _ = io.WriteString(f, c.String())
+}
 
 func (c *Config) format(showRedacted bool) string {
 	var parts []string

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -156,4 +157,21 @@ func TestPropertyNames(t *testing.T) {
 // sameConfig compares two configurations' properties.
 func sameConfig(a, b *Config) bool {
 	return reflect.DeepEqual(a.Clone(), b.Clone())
+}
+
+// TestConfigFormatHidesSecrets: no fmt verb shows a Config's secrets, on a
+// Config, a *Config or a struct holding one (a program logging its
+// settings).
+func TestConfigFormatHidesSecrets(t *testing.T) {
+	const secret = "S3cr3t-value"
+	cfg := Config{Tenant: "contoso", OAuthClientSecret: secret, OAuthAccessToken: secret + "a", OAuthRefreshToken: secret + "r"}
+	holder := struct{ DB Config }{cfg}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x"} {
+		for _, v := range []any{cfg, &cfg, holder, &holder} {
+			got := fmt.Sprintf(verb, v)
+			if strings.Contains(got, secret) || !strings.Contains(got, "Tenant=contoso") {
+				t.Errorf("Sprintf(%s, %T) = %s", verb, v, got)
+			}
+		}
+	}
 }

@@ -43,7 +43,7 @@ func TestSignInDeviceCode(t *testing.T) {
 			wantWaits: []time.Duration{time.Second, time.Second, 6 * time.Second, 6 * time.Second}},
 		{name: "expired_token", hook: true, expiresIn: 3 * time.Second,
 			advance: func(int, time.Duration) time.Duration { return 4 * time.Second },
-			wantErr: []string{"device code expired", "sign in again", "planner auth login --profile default"}},
+			wantErr: []string{"device code expired", "sign in again", "planner auth login --dsn` with the same connection string"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -272,8 +272,8 @@ func TestSignInRevoked(t *testing.T) {
 	e.srv.RevokeRefreshTokens()
 	e.clk.Advance(2 * time.Hour) // the access token expires too
 
-	const want = "sign-in for profile default has expired or was revoked: sign in again " +
-		"(connect with InitiateOAuth=GETANDREFRESH, or run `planner auth login --profile default`)"
+	const want = "sign-in for this connection (profile default) has expired or was revoked: sign in again " +
+		"(connect with InitiateOAuth=GETANDREFRESH, or run `planner auth login --dsn` with the same connection string)"
 	// The open DB's next refresh fails.
 	if _, err := e.plans(db); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("open DB after revocation: %v", err)
@@ -348,7 +348,11 @@ func TestSignInNoPrompt(t *testing.T) {
 	cfg.DeviceCodePrompt = func(context.Context, DeviceCode) error { return fmt.Errorf("%w: running as a service", ErrNoPrompt) }
 	db, _ := e.db(cfg)
 	_, err := e.plans(db)
-	if err == nil || !strings.Contains(err.Error(), "no sign-in stored for profile default: sign in") {
+	// The reason the hook gave is shown, and the advice is not to connect
+	// the same way again.
+	const want = "no sign-in stored for this connection (profile default), and nobody can be asked to sign in here (running as a service): " +
+		"sign in (run `planner auth login --dsn` with the same connection string where someone can answer it"
+	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("err = %v", err)
 	}
 	if len(e.waits) != 0 {

@@ -54,7 +54,6 @@ func parseTime(s string) (time.Time, error) {
 	return t, nil
 }
 
-// jsonVal marshals v compactly; nil maps and pointers become NULL.
 // lazy is a column value computed only when SQLite asks for it: encoding a
 // JSON column is most of the cost of building a row, and most queries use
 // few of them.
@@ -68,12 +67,14 @@ func lazyJSON[T any](v T, isNil bool) any {
 	return lazy(func() any { return jsonVal(v, false) })
 }
 
+// jsonVal is the text of a JSON column (Assignments, AppliedCategories,
+// Checklist, References, SharedWith, CategoryDescriptions): v as
+// encoding/json's Marshal writes it — compact, map keys sorted, omitempty
+// fields left out, '<', '>', '&', U+2028, U+2029 and invalid UTF-8 escaped —
+// or NULL when isNil (TestJSONColumnText).
 func jsonVal[T any](v T, isNil bool) any {
 	if isNil {
 		return nil
-	}
-	if b, ok := appendJSONColumn(nil, v); ok {
-		return string(b)
 	}
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -1,15 +1,21 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // maxBatch is Graph's limit of requests per $batch.
@@ -38,6 +44,12 @@ type BatchResponse struct {
 	Headers map[string]string
 	Body    json.RawMessage
 	Err     error
+
+	// value is the 2xx body decoded straight into the request's model
+	// (batchItem.into) while the envelope was read, Body then being nil;
+	// valueErr says why a body that is JSON could not be decoded into it.
+	value    any
+	valueErr error
 }
 
 // batchItem is a request on the wire.
@@ -48,13 +60,11 @@ type batchItem struct {
 	Headers   map[string]string `json:"headers,omitempty"`
 	Body      json.RawMessage   `json:"body,omitempty"`
 	DependsOn []string          `json:"dependsOn,omitempty"`
-}
 
-type batchReply struct {
-	ID      string            `json:"id"`
-	Status  int               `json:"status"`
-	Headers map[string]string `json:"headers"`
-	Body    json.RawMessage   `json:"body"`
+	// into, if not nil, returns a new value for a 2xx body to be decoded
+	// into as the envelope is read (a pointer to a model); each attempt gets
+	// its own, so a failed attempt leaves nothing behind.
+	into func() any
 }
 
 func header(h map[string]string, name string) string {
@@ -389,7 +399,7 @@ func (c *Client) runBatch(ctx context.Context, items []batchItem) ([]BatchRespon
 				out[i] = BatchResponse{ID: it.ID, Err: fmt.Errorf("graph: POST %s/$batch: no response for request %q (%s %s); retry it", c.basePath, it.ID, it.Method, it.URL)}
 				continue
 			}
-			out[i] = BatchResponse{ID: it.ID, Status: r.Status, Headers: r.Headers, Body: r.Body}
+			out[i] = BatchResponse{ID: it.ID, Status: r.Status, Headers: r.Headers, Body: json.RawMessage(r.Body.raw), value: r.Body.value, valueErr: r.Body.err}
 			ra, hasRA := parseRetryAfter(header(r.Headers, "Retry-After"), c.now())
 			if retryable(r.Status, it.class(), hasRA) {
 				throttled[strings.ToLower(it.ID)] = true
@@ -461,20 +471,126 @@ func (c *Client) postBatch(ctx context.Context, items []batchItem, class retryCl
 	if err != nil {
 		return nil, fmt.Errorf("graph: POST %s/$batch: encode the batch: %w", c.basePath, err)
 	}
+	into := func(id string) func() any {
+		for i := range items {
+			if strings.EqualFold(items[i].ID, id) {
+				return items[i].into
+			}
+		}
+		return nil
+	}
 	var env batchEnvelope
 	_, err = c.do(ctx, &request{method: http.MethodPost, url: c.abs("/$batch"), body: body, header: http.Header{"Content-Type": {"application/json"}},
-		class: class, decode: func(b []byte) error {
-			env = batchEnvelope{}
+		class: class, recycle: true, decode: func(b []byte) error {
+			env = batchEnvelope{Responses: batchReplies{into: into}}
 			return decodeInto(b, &env)
 		}})
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]*batchReply, len(env.Responses))
-	for i := range env.Responses {
-		m[strings.ToLower(env.Responses[i].ID)] = &env.Responses[i]
+	m := make(map[string]*batchReply, len(env.Responses.list))
+	for i := range env.Responses.list {
+		m[strings.ToLower(env.Responses.list[i].ID)] = &env.Responses.list[i]
 	}
 	return m, nil
+}
+
+// batchEnvelope is the body of a $batch response.
+type batchEnvelope struct {
+	Responses batchReplies `json:"responses"`
+}
+
+// batchReplies are the replies of a $batch response, decoded in the pass
+// that reads the envelope: a 2xx body whose request names a model to decode
+// it into (batchItem.into) is decoded straight into a new one, rather than
+// kept as bytes to be read again. Any other body is kept as a copy of its
+// bytes (the response's buffer is reused), and so is a 2xx body that comes
+// before its reply's status (Graph sends the status first).
+type batchReplies struct {
+	list []batchReply
+	into func(id string) func() any // by reply id; nil: none
+}
+
+// batchReply is one item of a $batch response.
+type batchReply struct {
+	ID      string            `json:"id"`
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"`
+	Body    replyBody         `json:"body"`
+}
+
+// replyBody is a batchReply's body: raw, or decoded into value; err says why
+// a body that is JSON could not be decoded into the request's model (that
+// item alone fails).
+type replyBody struct {
+	raw   jsontext.Value
+	value any
+	err   error
+
+	// Set while the reply is decoded.
+	reply *batchReply
+	into  func(id string) func() any
+}
+
+// UnmarshalJSONFrom implements json.UnmarshalerFrom.
+func (rs *batchReplies) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	rs.list = nil
+	if k := dec.PeekKind(); k != '[' {
+		v, err := dec.ReadValue() // null, or the syntax error
+		if err != nil || k == 'n' {
+			return err
+		}
+		return fmt.Errorf("$batch responses must be an array, not %.20s", v)
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	for dec.PeekKind() != ']' {
+		rs.list = append(rs.list, batchReply{})
+		r := &rs.list[len(rs.list)-1]
+		r.Body = replyBody{reply: r, into: rs.into}
+		err := jsonv2.UnmarshalDecode(dec, r)
+		r.Body.reply, r.Body.into = nil, nil
+		if err != nil {
+			return err
+		}
+	}
+	_, err := dec.ReadToken()
+	return err
+}
+
+// UnmarshalJSONFrom implements json.UnmarshalerFrom.
+func (b *replyBody) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	b.raw, b.value, b.err = nil, nil, nil // a body given twice: the last one
+	var newValue func() any
+	if r := b.reply; r != nil && b.into != nil && r.Status >= 200 && r.Status < 300 {
+		newValue = b.into(r.ID)
+	}
+	if newValue == nil {
+		v, err := dec.ReadValue()
+		b.raw = bytes.Clone(v)
+		return err
+	}
+	v := newValue()
+	depth := dec.StackDepth()
+	err := jsonv2.UnmarshalDecode(dec, v)
+	var se *jsontext.SyntacticError
+	switch {
+	case err == nil:
+		b.value = v
+		return nil
+	case errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF):
+		return err // the envelope is not JSON
+	}
+	// JSON, but not the model's: this item alone fails. Decoding stopped at
+	// the value at fault; read on to the end of the body.
+	b.err = err
+	for dec.StackDepth() > depth {
+		if _, err := dec.ReadToken(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // getPair GETs two objects in one $batch; the first failed item's error is
@@ -485,7 +601,9 @@ func getPair[A, B any](ctx context.Context, c *Client, pa, pb apiPath) (*A, *B, 
 			return nil, nil, p.err
 		}
 	}
-	res, err := c.runBatch(ctx, []batchItem{{ID: "1", Method: http.MethodGet, URL: pa.s}, {ID: "2", Method: http.MethodGet, URL: pb.s}})
+	res, err := c.runBatch(ctx, []batchItem{
+		{ID: "1", Method: http.MethodGet, URL: pa.s, into: intoNew[A]},
+		{ID: "2", Method: http.MethodGet, URL: pb.s, into: intoNew[B]}})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -494,14 +612,34 @@ func getPair[A, B any](ctx context.Context, c *Client, pa, pb apiPath) (*A, *B, 
 			return nil, nil, r.Err
 		}
 	}
-	a, b := new(A), new(B)
-	if err := decodeInto(res[0].Body, a); err != nil {
+	a, err := decodedAs[A](&res[0])
+	if err != nil {
 		return nil, nil, decodeError(http.MethodGet, c.basePath+pa.s, err)
 	}
-	if err := decodeInto(res[1].Body, b); err != nil {
+	b, err := decodedAs[B](&res[1])
+	if err != nil {
 		return nil, nil, decodeError(http.MethodGet, c.basePath+pb.s, err)
 	}
 	return a, b, nil
+}
+
+// intoNew is a batchItem.into for a model T.
+func intoNew[T any]() any { return new(T) }
+
+// decodedAs returns the body of a successful response as a *T: the value
+// decoded with the envelope, else its bytes decoded now.
+func decodedAs[T any](r *BatchResponse) (*T, error) {
+	if r.valueErr != nil {
+		return nil, r.valueErr
+	}
+	if v, ok := r.value.(*T); ok {
+		return v, nil
+	}
+	v := new(T)
+	if err := decodeInto(r.Body, v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // listByBatch GETs one object per id through $batch (20 per call, up to the
@@ -542,7 +680,7 @@ func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(
 						continue
 					}
 					paths[j] = p.s
-					items = append(items, batchItem{ID: strconv.Itoa(j + 1), Method: http.MethodGet, URL: p.s})
+					items = append(items, batchItem{ID: strconv.Itoa(j + 1), Method: http.MethodGet, URL: p.s, into: intoNew[T]})
 					sent = append(sent, j)
 				}
 				var replies []BatchResponse
@@ -557,8 +695,8 @@ func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(
 					case replies[k].Err != nil:
 						res.err[j] = replies[k].Err
 					default:
-						v := new(T)
-						if err := decodeInto(replies[k].Body, v); err != nil {
+						v, err := decodedAs[T](&replies[k])
+						if err != nil {
 							res.err[j] = decodeError(http.MethodGet, c.basePath+paths[j], err)
 						} else {
 							res.v[j] = v

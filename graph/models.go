@@ -2,11 +2,13 @@ package graph
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // OData types of the values of Planner's open types; writes must carry them.
@@ -42,11 +44,18 @@ func (d *DateTime) UnmarshalJSON(b []byte) error {
 	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
 		return fmt.Errorf("graph: a date-time must be a JSON string, not %.40s", b)
 	}
-	s := string(b[1 : len(b)-1])
-	if s == "" {
+	if len(b) == 2 {
 		d.Time = time.Time{}
 		return nil
 	}
+	// The form Graph sends (RFC 3339), parsed from the bytes: no string
+	// to allocate for each of a task's date-times.
+	var t time.Time
+	if t.UnmarshalText(b[1:len(b)-1]) == nil {
+		d.Time = t.UTC()
+		return nil
+	}
+	s := string(b[1 : len(b)-1])
 	for _, layout := range dateTimeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			d.Time = t.UTC()
@@ -223,10 +232,12 @@ type TaskDetails struct {
 	ETag        string                       `json:"@odata.etag,omitempty"`
 }
 
-// UnmarshalJSON implements json.Unmarshaler, setting each reference's URL.
-func (d *TaskDetails) UnmarshalJSON(b []byte) error {
+// UnmarshalJSONFrom implements json.UnmarshalerFrom of
+// github.com/go-json-experiment/json (the client's decoder): it decodes the
+// details as their json tags say, then sets each reference's URL.
+func (d *TaskDetails) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	type plain TaskDetails
-	if err := json.Unmarshal(b, (*plain)(d)); err != nil {
+	if err := json.UnmarshalDecode(dec, (*plain)(d)); err != nil {
 		return err
 	}
 	for k, v := range d.References {
@@ -234,6 +245,12 @@ func (d *TaskDetails) UnmarshalJSON(b []byte) error {
 		d.References[k] = v // replacing the value of a visited key is safe
 	}
 	return nil
+}
+
+// UnmarshalJSON implements encoding/json's Unmarshaler, decoding as the
+// client does (see UnmarshalJSONFrom).
+func (d *TaskDetails) UnmarshalJSON(b []byte) error {
+	return decodeInto(b, d)
 }
 
 // BucketTaskBoardFormat is a plannerBucketTaskBoardTaskFormat: a task's

@@ -9,13 +9,13 @@ import (
 	"time"
 )
 
-func readJSON(t *testing.T, name string, v any) {
+func readJSON[T any](t *testing.T, name string, v *T) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, v); err != nil {
+	if err := decodeInto(b, v); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 }
@@ -193,7 +193,7 @@ func TestLenientDecoding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var v Task
-			if err := json.Unmarshal([]byte(tt.json), &v); err != nil {
+			if err := decodeInto([]byte(tt.json), &v); err != nil {
 				t.Fatal(err)
 			}
 			tt.check(t, &v)
@@ -201,14 +201,14 @@ func TestLenientDecoding(t *testing.T) {
 	}
 	t.Run("bad time", func(t *testing.T) {
 		var v Task
-		err := json.Unmarshal([]byte(`{"dueDateTime":"tomorrow"}`), &v)
+		err := decodeInto([]byte(`{"dueDateTime":"tomorrow"}`), &v)
 		if err == nil || !strings.Contains(err.Error(), "graph: ") {
 			t.Errorf("err = %v", err)
 		}
 	})
 	t.Run("details with unencoded and odd keys", func(t *testing.T) {
 		var d TaskDetails
-		err := json.Unmarshal([]byte(`{"id":"d","references":{"https%3A//a%2Eb/c%2520d":{"alias":"A"},"plain":{"alias":"P"},"bad%zz":{"alias":"B"}},"checklist":{"1":{"title":"one","isChecked":true}}}`), &d)
+		err := decodeInto([]byte(`{"id":"d","references":{"https%3A//a%2Eb/c%2520d":{"alias":"A"},"plain":{"alias":"P"},"bad%zz":{"alias":"B"}},"checklist":{"1":{"title":"one","isChecked":true}}}`), &d)
 		if err != nil {
 			t.Fatal(err)
 		}

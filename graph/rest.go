@@ -12,11 +12,15 @@ import (
 // abs returns the absolute URL of a path relative to the base URL.
 func (c *Client) abs(path string) string { return c.baseStr + path }
 
-// getJSON GETs an absolute URL and decodes the body into v, which must be a
-// pointer to a zero value (it is reset before every decoding attempt).
-func getJSON[T any](ctx context.Context, c *Client, u string, v *T) error {
+// getJSON GETs an absolute URL and decodes the body into v. Every decoding
+// attempt starts from a new value: start's, or T's zero value when start is
+// nil.
+func getJSON[T any](ctx context.Context, c *Client, u string, v *T, start func() T) error {
 	_, err := c.do(ctx, &request{method: http.MethodGet, url: u, class: idempotent, recycle: true, decode: func(b []byte) error {
 		var fresh T
+		if start != nil {
+			fresh = start()
+		}
 		if err := decodeInto(b, &fresh); err != nil {
 			return err
 		}
@@ -36,7 +40,7 @@ func get[T any](ctx context.Context, c *Client, p apiPath) (*T, error) {
 		return nil, p.err
 	}
 	v := new(T)
-	if err := getJSON(ctx, c, c.abs(p.s), v); err != nil {
+	if err := getJSON(ctx, c, c.abs(p.s), v, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -118,7 +122,9 @@ type page[T any] struct {
 
 // list iterates over a collection, following @odata.nextLink verbatim until
 // it is absent. Items of a page are decoded into one slice (no per-item
-// copies); keep, if not nil, filters them. Breaking out stops fetching.
+// copies), made with room for as many items as the page before had (Graph's
+// pages are of one size), not grown item by item; keep, if not nil, filters
+// them. Breaking out stops fetching.
 func list[T any](ctx context.Context, c *Client, p apiPath, keep func(*T) bool) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		if p.err != nil {
@@ -126,12 +132,14 @@ func list[T any](ctx context.Context, c *Client, p apiPath, keep func(*T) bool) 
 			return
 		}
 		next := c.abs(p.s)
+		size := 0
 		for next != "" {
 			var p page[T]
-			if err := getJSON(ctx, c, next, &p); err != nil {
+			if err := getJSON(ctx, c, next, &p, func() page[T] { return page[T]{Value: make([]T, 0, size)} }); err != nil {
 				yield(nil, err)
 				return
 			}
+			size = len(p.Value)
 			for i := range p.Value {
 				if keep != nil && !keep(&p.Value[i]) {
 					continue

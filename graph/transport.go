@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -230,13 +229,10 @@ func withRetries(err error, retries int) error {
 	return &retriedError{err, retries}
 }
 
-// endedEarly reports whether a decoding error is the input's early end.
+// endedEarly reports whether a decoding error is the input's early end
+// (decodeInto reports it as io.ErrUnexpectedEOF, wrapped).
 func endedEarly(err error) bool {
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return true
-	}
-	var se *json.SyntaxError
-	return errors.As(err, &se) && strings.Contains(se.Error(), "unexpected end of JSON input")
+	return errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // isPermanent reports whether a transport error cannot be cured by sending

@@ -114,6 +114,10 @@ var ErrNoPrompt = errors.New("nobody can be asked to sign in here")
 // `planner auth login --profile prod`)". It never holds a token.
 type SignInError struct {
 	Profile string
+	// Unnamed says that the connection named no profile (Profile is then
+	// "default"): signing in again is then `planner auth login --dsn`
+	// with the same connection string, not --profile.
+	Unnamed bool
 	Expired bool // true: ErrSignInExpired; false: ErrNoSignIn
 	// Elsewhere, when set, says why the stored sign-in is not used: it was
 	// issued by another authority or to another app (e.g. "was issued by
@@ -122,21 +126,73 @@ type SignInError struct {
 	Err       error // the identity platform's answer, if any
 }
 
-// signInAgain is how to sign in again, for messages.
-func signInAgain(profile string) string {
-	return fmt.Sprintf("connect with InitiateOAuth=GETANDREFRESH, or run `planner auth login --profile %s`", profile)
+// loginCommand is the planner command that signs the profile in ahead of
+// time.
+func loginCommand(profile string, unnamed bool) string {
+	if unnamed {
+		return "`planner auth login --dsn` with the same connection string"
+	}
+	return fmt.Sprintf("`planner auth login --profile %s`", profile)
 }
+
+// signInAgain is how to sign in again, for messages.
+func signInAgain(profile string, unnamed bool) string {
+	return "connect with InitiateOAuth=GETANDREFRESH, or run " + loginCommand(profile, unnamed)
+}
+
+// signInAgain is how to sign in again with s, for messages.
+func (s *Settings) signInAgain() string { return signInAgain(s.Profile, s.unnamed) }
 
 // Error is the message for the user.
 func (e *SignInError) Error() string {
+	what := "profile " + e.Profile
+	if e.Unnamed {
+		what = "this connection (profile " + e.Profile + ")"
+	}
+	how := signInAgain(e.Profile, e.Unnamed)
+	if why, ok := noPrompt(e.Err); ok {
+		// A hook said nobody can be asked here: connecting again the same
+		// way would fail the same way, so say why and what works.
+		how = "run " + loginCommand(e.Profile, e.Unnamed) + " where someone can answer it, or connect with InitiateOAuth=GETANDREFRESH from a program that can prompt"
+		what += ", and " + why
+	}
 	switch {
 	case e.Expired:
-		return fmt.Sprintf("sign-in for profile %s has expired or was revoked: sign in again (%s)", e.Profile, signInAgain(e.Profile))
+		return fmt.Sprintf("sign-in for %s has expired or was revoked: sign in again (%s)", what, how)
 	case e.Elsewhere != "":
-		return fmt.Sprintf("the sign-in stored for profile %s %s, and a refresh token is presented only where it was issued: sign in again (%s)",
-			e.Profile, e.Elsewhere, signInAgain(e.Profile))
+		return fmt.Sprintf("the sign-in stored for %s %s, and a refresh token is presented only where it was issued: sign in again (%s)",
+			what, e.Elsewhere, how)
 	}
-	return fmt.Sprintf("no sign-in stored for profile %s: sign in (%s)", e.Profile, signInAgain(e.Profile))
+	return fmt.Sprintf("no sign-in stored for %s: sign in (%s)", what, how)
+}
+
+// noPrompt reports whether err's chain holds ErrNoPrompt, and returns it
+// with the reason a hook gave by wrapping it as fmt.Errorf("%w: reason",
+// ErrNoPrompt): "nobody can be asked to sign in here (reason)".
+func noPrompt(err error) (string, bool) {
+	if !errors.Is(err, ErrNoPrompt) {
+		return "", false
+	}
+	base := ErrNoPrompt.Error()
+	for x := err; x != nil; x = errors.Unwrap(x) {
+		// The hook's error is fmt.Errorf("%w: why", ErrNoPrompt).
+		if msg := x.Error(); errors.Unwrap(x) == ErrNoPrompt && strings.HasPrefix(msg, base) {
+			if why := strings.TrimLeft(msg[len(base):], ": "); why != "" {
+				return base + " (" + why + ")", true
+			}
+		}
+	}
+	return base, true
+}
+
+// named marks the SignInError in err, if any, as one of a connection that
+// named no profile, and returns err.
+func (s *Settings) named(err error) error {
+	var sie *SignInError
+	if s.unnamed && errors.As(err, &sie) {
+		sie.Unnamed = true
+	}
+	return err
 }
 
 // Is matches ErrSignInExpired or ErrNoSignIn.
@@ -205,6 +261,9 @@ type Settings struct {
 	// Wait waits d between device code polls (default: a timer honouring
 	// ctx). Tests replace it to avoid waiting.
 	Wait func(ctx context.Context, d time.Duration) error
+
+	// unnamed is set by normalize when Profile was empty.
+	unnamed bool
 }
 
 func redact(s string) string {
@@ -280,6 +339,7 @@ func canonical(v, def string, accepted ...string) (string, bool) {
 func (s Settings) normalize() (Settings, error) {
 	if s.Profile == "" {
 		s.Profile = tokenstore.DefaultProfile
+		s.unnamed = true
 	}
 	var ok bool
 	if s.AuthScheme, ok = canonical(s.AuthScheme, SchemeAzureAD, SchemeAzureAD, SchemeDeviceCode, SchemeServicePrincipal, SchemeToken); !ok {
@@ -497,6 +557,12 @@ func TokenSource(ctx context.Context, s Settings) (oauth2.TokenSource, error) {
 	if err != nil {
 		return nil, err
 	}
+	ts, err := tokenSource(ctx, s)
+	return ts, s.named(err)
+}
+
+// tokenSource is TokenSource with normalized settings.
+func tokenSource(ctx context.Context, s Settings) (oauth2.TokenSource, error) {
 	switch {
 	case s.usesToken():
 		if s.AccessToken == "" {
@@ -638,7 +704,7 @@ func Login(ctx context.Context, s Settings) (*Status, error) {
 	}
 	_, rec, err := interactiveSignIn(ctx, &s, store)
 	if err != nil {
-		return nil, err
+		return nil, s.named(err)
 	}
 	return statusFrom(&s, rec, store, notice), nil
 }

@@ -790,3 +790,56 @@ func TestFormattingHidesSecrets(t *testing.T) {
 		t.Errorf("%%#v = %s", out)
 	}
 }
+
+// TestSignInAdvice: the advice of a failed sign-in fits the connection.
+// When a hook says nobody can be asked here (a job, the CLI without a
+// terminal), connecting again the same way would fail the same way, so the
+// error says why nobody was asked and to sign in where someone can; a
+// connection that named no profile is told `planner auth login --dsn`,
+// since `--profile default` names a profile the config file may not have.
+func TestSignInAdvice(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	refuse := func(string) error { return fmt.Errorf("%w: planner is not running in a terminal", ErrNoPrompt) }
+	tests := []struct {
+		name    string
+		profile string
+		setup   func(*Settings)
+		want    string
+	}{
+		{"refresh, named", "ci", func(s *Settings) { s.InitiateOAuth = InitiateRefresh },
+			"no sign-in stored for profile ci: sign in (connect with InitiateOAuth=GETANDREFRESH, or run `planner auth login --profile ci`)"},
+		{"refresh, unnamed", "", func(s *Settings) { s.InitiateOAuth = InitiateRefresh },
+			"no sign-in stored for this connection (profile default): sign in (connect with InitiateOAuth=GETANDREFRESH, or run `planner auth login --dsn` with the same connection string)"},
+		{"hook refuses, named", "ci", func(s *Settings) { s.OpenBrowser = refuse },
+			"no sign-in stored for profile ci, and nobody can be asked to sign in here (planner is not running in a terminal): sign in " +
+				"(run `planner auth login --profile ci` where someone can answer it, or connect with InitiateOAuth=GETANDREFRESH from a program that can prompt)"},
+		{"hook refuses bare, unnamed device code", "", func(s *Settings) {
+			s.AuthScheme = SchemeDeviceCode
+			s.DeviceCodePrompt = func(context.Context, DeviceCode) error { return ErrNoPrompt }
+		},
+			"no sign-in stored for this connection (profile default), and nobody can be asked to sign in here: sign in " +
+				"(run `planner auth login --dsn` with the same connection string where someone can answer it, or connect with InitiateOAuth=GETANDREFRESH from a program that can prompt)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := e.settings(tt.profile)
+			tt.setup(&s)
+			_, err := TokenSource(ctx, s)
+			if !errors.Is(err, ErrNoSignIn) || err.Error() != tt.want {
+				t.Errorf("err = %v\nwant %s", err, tt.want)
+			}
+		})
+	}
+	// An expired sign-in of an unnamed connection.
+	s := e.signedIn("")
+	e.srv.RevokeRefreshTokens()
+	e.clk.Advance(2 * time.Hour)
+	s.InitiateOAuth = InitiateRefresh
+	_, err := TokenSource(ctx, s)
+	const want = "sign-in for this connection (profile default) has expired or was revoked: sign in again " +
+		"(connect with InitiateOAuth=GETANDREFRESH, or run `planner auth login --dsn` with the same connection string)"
+	if !errors.Is(err, ErrSignInExpired) || err.Error() != want {
+		t.Errorf("expired: %v\nwant %s", err, want)
+	}
+}

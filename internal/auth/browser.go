@@ -154,14 +154,14 @@ func browserLogin(ctx context.Context, s *Settings) (*oauth2.Token, error) {
 	case res = <-results:
 	case <-timer.C:
 		return nil, fmt.Errorf("auth: profile %s: no sign-in within %s (the browser never came back to %s): sign in again (%s), "+
-			"and check that nothing blocks 127.0.0.1 (or use AuthScheme=DeviceCode)", s.Profile, timeout, redirect, signInAgain(s.Profile))
+			"and check that nothing blocks 127.0.0.1 (or use AuthScheme=DeviceCode)", s.Profile, timeout, redirect, s.signInAgain())
 	case <-ctx.Done():
 		return nil, fmt.Errorf("auth: profile %s: sign-in abandoned: %w", s.Profile, ctx.Err())
 	}
 	if res.err != nil {
 		var oe *OAuthError
 		if errors.As(res.err, &oe) && (oe.Code == "access_denied" || oe.Code == "consent_required" || oe.Code == "interaction_required") {
-			return nil, fmt.Errorf("auth: profile %s: the sign-in was refused in the browser: to try again, %s: %w", s.Profile, signInAgain(s.Profile), res.err)
+			return nil, fmt.Errorf("auth: profile %s: the sign-in was refused in the browser: to try again, %s: %w", s.Profile, s.signInAgain(), res.err)
 		}
 		return nil, fmt.Errorf("auth: profile %s: browser sign-in failed: %w", s.Profile, res.err)
 	}

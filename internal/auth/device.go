@@ -114,7 +114,7 @@ func deviceLogin(ctx context.Context, s *Settings) (*oauth2.Token, error) {
 		return nil, fmt.Errorf("auth: profile %s: showing the device code: %w", s.Profile, err)
 	}
 
-	again := "sign in again (" + signInAgain(s.Profile) + ")"
+	again := "sign in again (" + s.signInAgain() + ")"
 	poll := url.Values{
 		"grant_type":  {"urn:ietf:params:oauth:grant-type:device_code"},
 		"client_id":   {s.ClientID},

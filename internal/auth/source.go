@@ -125,11 +125,11 @@ func (u *userSource) refresh() (*oauth2.Token, error) {
 		u.rt, u.rec = rec.RefreshToken, *rec
 	}
 	if u.rt == "" {
-		return nil, &SignInError{Profile: p}
+		return nil, &SignInError{Profile: p, Unnamed: u.s.unnamed}
 	}
 	tok, err := u.cfg.TokenSource(u.ctx, &oauth2.Token{RefreshToken: u.rt}).Token()
 	if err != nil {
-		return nil, tokenError(p, "refreshing the sign-in", err)
+		return nil, u.s.named(tokenError(p, "refreshing the sign-in", err))
 	}
 	setExpiry(u.s, tok)
 	if tok.RefreshToken == "" {

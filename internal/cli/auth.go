@@ -211,22 +211,29 @@ func authStatusAll(ctx context.Context, a *app) error {
 	if len(names) == 0 {
 		return withCode(ExitError, fmt.Errorf("auth status: %w", noProfile(f, "")))
 	}
-	for i, name := range names {
+	// Every profile is shown; one that cannot be opened here (an unset
+	// ${NAME}) is reported below, one line each, and does not hide the rest.
+	var problems []error
+	shown := 0
+	for _, name := range names {
 		cfg := &driver.Config{Profile: name}
 		a.signInHooks(cfg, false)
 		cn, err := driver.NewConnector(cfg)
 		if err != nil {
-			return fmt.Errorf("auth status: %w", err)
+			problems = append(problems, fmt.Errorf("auth status: %w", err))
+			continue
 		}
 		st, err := cn.SignInStatus(ctx)
 		cn.Close()
 		if err != nil {
-			return fmt.Errorf("auth status: profile %s: %w", name, err)
+			problems = append(problems, fmt.Errorf("auth status: profile %s: %w", name, err))
+			continue
 		}
-		if i > 0 {
+		if shown > 0 {
 			fmt.Fprintln(a.io.Stdout)
 		}
+		shown++
 		fmt.Fprintln(a.io.Stdout, st.String())
 	}
-	return nil
+	return errors.Join(problems...)
 }

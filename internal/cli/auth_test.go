@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plannersql/planner/driver"
 	"github.com/plannersql/planner/graph/graphtest"
 )
 
@@ -76,8 +78,49 @@ GraphURL = %q
 	if !strings.Contains(r.stdout, "signed out of profile emu") {
 		t.Errorf("logout: %s", r.stdout)
 	}
+	// Not on a terminal, nobody is asked: the error says so, and advises
+	// signing in ahead rather than connecting the same way again.
 	r = run(t, o, "query", "--profile", "emu", "SELECT 1")
-	if r.code != ExitError || !strings.Contains(r.stderr, "planner auth login --profile emu") {
+	if r.code != ExitError || !strings.Contains(r.stderr, "nobody can be asked to sign in here (planner is not running in a terminal)") ||
+		!strings.Contains(r.stderr, "run `planner auth login --profile emu` where someone can answer it") {
 		t.Errorf("query after logout: exit %d, %q", r.code, r.stderr)
+	}
+	// A --dsn connection has no profile to log in with: --dsn is advised.
+	dsn := fmt.Sprintf("AuthScheme=DeviceCode;OAuthClientId=%s;Tenant=%s;AuthorityURL=%s;GraphURL=%s;OAuthSettingsLocation=%s",
+		srv.ClientID(), srv.TenantID(), srv.URL(), srv.GraphURL(), filepath.Join(dir, "dsn-tokens.json"))
+	r = run(t, o, "query", "--dsn", dsn, "SELECT 1")
+	if r.code != ExitError || !strings.Contains(r.stderr, "no sign-in stored for this connection") ||
+		!strings.Contains(r.stderr, "`planner auth login --dsn` with the same connection string") || strings.Contains(r.stderr, "--profile default") {
+		t.Errorf("query --dsn without a sign-in: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestBrowserHookNoDeadURL: the shell's browser hook prints the sign-in URL
+// for copy-paste only once a browser was opened. Where none can be opened,
+// the sign-in ends at once (the driver then suggests DeviceCode), so a
+// printed URL would be a page nobody waits for.
+func TestBrowserHookNoDeadURL(t *testing.T) {
+	const page = "http://127.0.0.1:1/tenant/oauth2/v2.0/authorize?state=x"
+	for _, tt := range []struct {
+		name    string
+		open    error
+		showURL bool
+	}{
+		{"no browser", errors.New("no browser can be opened here"), false},
+		{"browser opened", nil, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr strings.Builder
+			a := &app{io: IO{Stderr: &stderr}, openURL: func(string) error { return tt.open }}
+			cfg := &driver.Config{}
+			a.signInHooks(cfg, true)
+			err := cfg.OpenBrowser(page)
+			if !errors.Is(err, tt.open) {
+				t.Errorf("err = %v, want %v", err, tt.open)
+			}
+			if got := strings.Contains(stderr.String(), page); got != tt.showURL {
+				t.Errorf("URL shown: %v, want %v; stderr:\n%s", got, tt.showURL, stderr.String())
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 // Package cli implements the planner command: the SQL shell, one-off queries,
 // REPLICATE into SQLite, PostgreSQL or MySQL, scheduled replication jobs,
-// sign-in management and a standalone sandbox (the Graph emulator).
+// sign-in management, a standalone sandbox (the Graph emulator) and the web
+// console (package internal/console).
 //
 // cmd/planner is a thin main around Main. Every command parses its own flags
 // (one flag.FlagSet each, flags may come before or after the arguments),
@@ -106,6 +107,7 @@ func commands() []command {
 		{"jobs", "list, run, schedule and inspect the replication jobs of the config file", runJobs},
 		{"auth", "sign a profile in or out, show its sign-in", runAuth},
 		{"sandbox", "serve the Graph emulator on a local port", runSandbox},
+		{"console", "serve the web console and REST API, and run the jobs on their schedules", runConsole},
 		{"help", "show help for a command", nil},
 	}
 }

@@ -222,10 +222,10 @@ func selectJobs(f *config.File, names []string) ([]config.Job, error) {
 	var jobs []config.Job
 	for _, n := range names {
 		j, err := f.Job(n)
-		if err != nil {
+		if j == nil {
 			return nil, withCode(ExitUsage, fmt.Errorf("jobs: %w", err))
 		}
-		jobs = append(jobs, *j)
+		jobs = append(jobs, *j) // with its Err, if any: reported by the command
 	}
 	return jobs, nil
 }
@@ -294,10 +294,19 @@ func jobSchedule(j config.Job) (schedule.Schedule, error) {
 	return schedule.ParseWithMin(j.Schedule, time.Local, min)
 }
 
-// checkJob checks what can be checked of a job without running it: its
-// schedule and its script. The error names the job, the file and line.
+// checkJob checks what can be checked of a job without running it: the
+// environment variables it and its source profile refer to, its schedule
+// and its script. The error names the job, the file and line.
 func checkJob(f *config.File, j config.Job) (schedule.Schedule, error) {
 	where := fmt.Sprintf("job %s (%s:%d)", j.Name, f.Path, j.Line)
+	if err := j.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if j.Source != config.SandboxSource {
+		if _, err := f.Profile(j.Source); err != nil {
+			return nil, fmt.Errorf("%s: source: %w", where, err)
+		}
+	}
 	s, err := jobSchedule(j)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
@@ -575,6 +584,7 @@ func ServeJobs(ctx context.Context, f *config.File, opts ServeOptions) error {
 		r.openSource = func(cfg *driver.Config) (*source, error) { return a.openSource(cfg, nil, false) }
 	}
 	var jobs []schedule.Job
+	var problems []error
 	for _, j := range f.Jobs() {
 		if strings.TrimSpace(j.Schedule) == "" {
 			opts.Logger.Warn("job has no schedule: not served (run it with 'planner jobs run')", "job", j.Name)
@@ -582,13 +592,17 @@ func ServeJobs(ctx context.Context, f *config.File, opts ServeOptions) error {
 		}
 		s, err := checkJob(f, j)
 		if err != nil {
-			return fmt.Errorf("jobs serve: %w", err)
+			problems = append(problems, err)
+			continue
 		}
 		j := j
 		jobs = append(jobs, schedule.Job{Name: j.Name, Schedule: s, Func: func(ctx context.Context, run *schedule.Run) error {
 			_, err := r.run(ctx, j, run.Stopping(), jobSlot{slot: run.Slot, attempt: run.Attempt})
 			return err
 		}})
+	}
+	if err := jobProblems("jobs serve", problems); err != nil {
+		return err // every invalid job, one per line
 	}
 	if len(jobs) == 0 {
 		return fmt.Errorf("jobs serve: no job in %s has a schedule: add schedule = \"every 1h\" (or a cron expression) to a job", f.Path)
@@ -666,6 +680,10 @@ func jobsHistory(ctx context.Context, w io.Writer, f *config.File, names []strin
 		"TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT")
 	var failures []string
 	for _, j := range jobs {
+		if err := j.Err(); err != nil {
+			failures = append(failures, fmt.Sprintf("job %s: %v", j.Name, err))
+			continue
+		}
 		for _, d := range j.Destinations {
 			runs, err := destinationRuns(ctx, j, d, jf.limit, jf.offset)
 			if err != nil {
@@ -689,10 +707,11 @@ func jobsHistory(ctx context.Context, w io.Writer, f *config.File, names []strin
 	if err := t.write(w, format.ModeTable); err != nil {
 		return err
 	}
-	if len(failures) > 0 {
-		return fmt.Errorf("jobs history: %s", oneLine(failures[0]))
+	errs := make([]error, len(failures))
+	for i, f := range failures {
+		errs[i] = fmt.Errorf("jobs history: %s", oneLine(f)) // one line per destination that failed
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // destinationRuns reads the runs of job j recorded in destination d.
@@ -711,6 +730,9 @@ func destinationRuns(ctx context.Context, j config.Job, d config.Destination, li
 // its tables and its log.
 func showRun(ctx context.Context, w io.Writer, jobs []config.Job, id string) error {
 	for _, j := range jobs {
+		if j.Err() != nil {
+			continue // its destinations are not all known here
+		}
 		for _, d := range j.Destinations {
 			h, err := replicate.OpenHistory(ctx, d.URL, replicate.HistoryOptions{Schema: d.Schema})
 			if err != nil {

@@ -508,3 +508,132 @@ func TestWritableConfigRefused(t *testing.T) {
 	mustRun(t, o, "jobs", "list")
 	mustRun(t, o, "query", "--profile", "demo", "SELECT 1")
 }
+
+// TestJobsServeHistoryEveryProblem: 'jobs serve' refuses to start naming
+// every invalid job, and 'jobs history' names every destination it could
+// not read, each on its own line — not only the first.
+func TestJobsServeHistoryEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	// Nothing listens on port 1: each destination fails to open at once.
+	cfg := `[jobs.one]
+source = "sandbox"
+schedule = "every 3 fortnights"
+script = "REPLICATE Plans;"
+[[jobs.one.destinations]]
+url = "postgres://planner@127.0.0.1:1/one"
+
+[jobs.two]
+source = "sandbox"
+schedule = "every 1 hour at 25:00"
+script = "REPLICATE Plans;"
+[[jobs.two.destinations]]
+url = "postgres://planner@127.0.0.1:1/two"
+[[jobs.two.destinations]]
+url = "mysql://planner@127.0.0.1:1/two"
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := runOpts{dir: dir, env: []string{"PLANNER_CONFIG=" + path}}
+	r := run(t, o, "jobs", "serve")
+	if r.code != ExitError {
+		t.Errorf("jobs serve: exit %d, want %d\n%s", r.code, ExitError, r.stderr)
+	}
+	for _, w := range []string{"planner: jobs serve: job one (" + path + ":1)", "planner: jobs serve: job two (" + path + ":8)"} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("jobs serve does not say %q:\n%s", w, r.stderr)
+		}
+	}
+	r = run(t, o, "jobs", "history")
+	if r.code != ExitError {
+		t.Errorf("jobs history: exit %d, want %d", r.code, ExitError)
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if strings.HasPrefix(l, "planner: jobs history: job ") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 3 {
+		t.Errorf("jobs history reports %d of the 3 destinations it could not read:\n%s", len(lines), r.stderr)
+	}
+}
+
+// TestUnsetVariableStaysWithItsSection: a ${NAME} unset in this process's
+// environment stops only the profile or job that refers to it. A shell on
+// another profile, the other jobs and auth status of the other profiles
+// work; the jobs concerned are listed as invalid and never run, each
+// problem on its own line naming the variable, file and line.
+func TestUnsetVariableStaysWithItsSection(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	cfg := `[profiles.svc]
+AuthScheme = "AzureServicePrincipal"
+Tenant = "contoso.onmicrosoft.com"
+OAuthClientId = "66666666-7777-8888-9999-000000000000"
+OAuthClientSecret = "${SVC_SECRET_UNSET}"
+
+[profiles.demo]
+Sandbox = true
+
+[profiles.dev]
+Tenant = "contoso.onmicrosoft.com"
+OAuthClientId = "11111111-2222-3333-4444-555555555555"
+OAuthSettingsLocation = "tokens.json"
+
+[jobs.cloud]
+source = "svc"
+schedule = "every 1h"
+script = "REPLICATE Plans;"
+[[jobs.cloud.destinations]]
+url = "sqlite:cloud.db"
+
+[jobs.warehouse]
+source = "sandbox"
+script = "REPLICATE Plans;"
+[[jobs.warehouse.destinations]]
+url = "postgres://replicator:${PG_PASSWORD_UNSET}@127.0.0.1:1/warehouse"
+
+[jobs.local]
+source = "demo"
+script = "REPLICATE Plans;"
+[[jobs.local.destinations]]
+url = "sqlite:local.db"
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := runOpts{dir: dir, env: []string{"PLANNER_CONFIG=" + path}}
+	mustRun(t, o, "query", "--profile", "demo", "SELECT count(*) FROM Plans")
+	if r := run(t, o, "query", "--profile", "svc", "SELECT 1"); r.code != ExitError || !strings.Contains(r.stderr, path+":5: value of \"OAuthClientSecret\" refers to the environment variable SVC_SECRET_UNSET, which is not set") {
+		t.Errorf("query --profile svc: exit %d\n%s", r.code, r.stderr)
+	}
+	mustRun(t, o, "jobs", "run", "local")
+
+	want := []string{
+		"job cloud (" + path + ":15): source: config: " + path + ":5: value of \"OAuthClientSecret\" refers to the environment variable SVC_SECRET_UNSET, which is not set",
+		"job warehouse (" + path + ":22): config: " + path + ":26: value of \"url\" refers to the environment variable PG_PASSWORD_UNSET, which is not set",
+	}
+	r := run(t, o, "jobs", "list")
+	if r.code != ExitError || !strings.Contains(r.stdout, "| local ") || strings.Count(r.stdout, "invalid (see below)") != 2 {
+		t.Errorf("jobs list: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, o, "jobs", "run")
+	if r.code != ExitError || !strings.Contains(r.stdout, "job local → sqlite:local.db") {
+		t.Errorf("jobs run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(r.stderr, "planner: jobs run: "+w+"; the job was not run") {
+			t.Errorf("jobs run does not say\n%s\n%s", w, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cloud.db")); !os.IsNotExist(err) {
+		t.Errorf("the job cloud ran (%v)", err)
+	}
+	// auth status shows the profiles it can, and names the one it cannot.
+	r = run(t, o, "auth", "status")
+	if r.code != ExitError || !strings.Contains(r.stdout, "profile:   dev") || !strings.Contains(r.stderr, "SVC_SECRET_UNSET") {
+		t.Errorf("auth status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

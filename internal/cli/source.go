@@ -172,8 +172,14 @@ func (a *app) signInHooks(cfg *driver.Config, interactive bool) {
 		if open == nil {
 			open = driver.OpenBrowser
 		}
-		fmt.Fprintf(a.io.Stderr, "planner: to sign in, open this page in a browser (it opens by itself if it can):\n\n  %s\n\n", url)
-		return open(url)
+		// Where no browser can be opened the sign-in ends at once, and
+		// its page with it: printing the URL first would only invite the
+		// user to open a page nobody waits for.
+		if err := open(url); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.io.Stderr, "planner: to sign in, continue in the browser; if it did not open, open this page:\n\n  %s\n\n", url)
+		return nil
 	}
 	cfg.DeviceCodePrompt = func(_ context.Context, dc driver.DeviceCode) error {
 		_, err := fmt.Fprintf(a.io.Stderr, "planner: %s\n", oneLine(dc.Message))

@@ -30,13 +30,19 @@
 //	script = "REPLICATE ALL;"            # or: script_file = "nightly.sql"
 //	                                     # (relative to this file's directory)
 //	[[jobs.nightly.destinations]]        # one or more destinations
-//	url = "postgres://localhost/warehouse"   # or "sqlite:planner.db", "mysql://user@tcp(host)/db"
+//	url = "postgres://localhost/warehouse"   # or "sqlite:planner.db", "mysql://user@host:3306/db"
 //	prefix = "PROD_"                     # optional table name prefix
 //	schema = "prod"                      # optional destination schema
 //	source_name = "prod"                 # optional SourceName: several accounts share tables
 //
 // Values may reference environment variables as ${NAME}; an unset variable is
 // an error naming it, the file and the line ($${ stands for a literal ${).
+// That error belongs to the profile or job holding the reference, since
+// each process has its own environment (a job's database password may be
+// set only in the service that runs it): Load reports it only together with
+// problems of the file itself; otherwise File.Profile and File.Job return it
+// for that profile or job (see Profile.Err and Job.Err), and every other
+// profile and job works.
 // Expansion applies to every value except a job's inline script, which is
 // SQL text kept as written. Any unknown key is an error naming the file, the
 // line and the key. A relative sqlite: destination path is kept as written.
@@ -137,7 +143,15 @@ type Profile struct {
 	Properties []Property // in file order
 	File       string     // the file it came from
 	Line       int        // line of its [profiles.<Name>] header
+
+	err error // see Err
 }
+
+// Err reports what keeps the profile from being used in this environment:
+// its ${NAME} references to unset variables, one error per line naming the
+// variable, the file and the line (Properties then lack those values).
+// File.Profile returns it as its error.
+func (p *Profile) Err() error { return p.err }
 
 // Get returns the value of the property named key (case-insensitive).
 func (p *Profile) Get(key string) (string, bool) {
@@ -160,7 +174,16 @@ type Job struct {
 	ScriptFile   string
 	Destinations []Destination
 	Line         int // line of its [jobs.<Name>] header
+
+	err error // see Err
 }
+
+// Err reports what keeps the job from running in this environment: its
+// ${NAME} references to unset variables, one error per line naming the
+// variable, the file and the line (the job's fields may then be
+// incomplete). It does not cover the job's source profile (see
+// File.Profile).
+func (j *Job) Err() error { return j.err }
 
 // Destination is one [[jobs.<name>.destinations]] entry.
 type Destination struct {
@@ -196,20 +219,21 @@ func (f *File) ProfileNames() []string {
 }
 
 // Profile returns the profile named name: an exact match, else the only
-// one whose name matches ignoring case. An unknown name is an error that
-// lists the known profiles and the file.
+// one whose name matches ignoring case. An unknown name returns nil and an
+// error that lists the known profiles and the file; a profile that refers
+// to unset environment variables is returned with its Err as the error.
 func (f *File) Profile(name string) (*Profile, error) {
 	var folded []*Profile
 	for _, p := range f.profiles {
 		if p.Name == name {
-			return p, nil
+			return p, p.err
 		}
 		if strings.EqualFold(p.Name, name) {
 			folded = append(folded, p)
 		}
 	}
 	if len(folded) == 1 {
-		return folded[0], nil
+		return folded[0], folded[0].err
 	}
 	return nil, f.unknown("profile", name, f.ProfileNames())
 }
@@ -217,7 +241,9 @@ func (f *File) Profile(name string) (*Profile, error) {
 // Jobs returns every job, in file order.
 func (f *File) Jobs() []Job { return slices.Clone(f.jobs) }
 
-// Job returns the job named name (exact, else case-insensitive match).
+// Job returns the job named name (exact, else case-insensitive match). A
+// job that refers to unset environment variables is returned with its Err
+// as the error; an unknown name returns nil and an error listing the jobs.
 func (f *File) Job(name string) (*Job, error) {
 	var folded []int
 	names := make([]string, len(f.jobs))
@@ -225,7 +251,7 @@ func (f *File) Job(name string) (*Job, error) {
 		names[i] = f.jobs[i].Name
 		if f.jobs[i].Name == name {
 			j := f.jobs[i]
-			return &j, nil
+			return &j, j.err
 		}
 		if strings.EqualFold(f.jobs[i].Name, name) {
 			folded = append(folded, i)
@@ -233,7 +259,7 @@ func (f *File) Job(name string) (*Job, error) {
 	}
 	if len(folded) == 1 {
 		j := f.jobs[folded[0]]
-		return &j, nil
+		return &j, j.err
 	}
 	return nil, f.unknown("job", name, names)
 }
@@ -342,15 +368,29 @@ type parser struct {
 	f    *File
 	opts LoadOptions
 	loc  locator
-	errs []error
+	errs []error // every problem, in file order
+	// fileErrs counts the problems of the file itself: all but references
+	// to unset environment variables (see unsetf).
+	fileErrs int
 }
 
 func (p *parser) errorf(line int, format string, args ...any) {
+	p.errs = append(p.errs, p.problem(line, format, args...))
+	p.fileErrs++
+}
+
+// unsetf records a reference to an unset environment variable: a problem
+// of the profile or job being parsed in this environment, not of the file.
+func (p *parser) unsetf(line int, format string, args ...any) {
+	p.errs = append(p.errs, p.problem(line, format, args...))
+}
+
+func (p *parser) problem(line int, format string, args ...any) error {
 	where := p.f.Path
 	if line > 0 {
 		where += ":" + strconv.Itoa(line)
 	}
-	p.errs = append(p.errs, fmt.Errorf("config: %s: %s", where, fmt.Sprintf(format, args...)))
+	return fmt.Errorf("config: %s: %s", where, fmt.Sprintf(format, args...))
 }
 
 func (f *File) parse(src string, opts LoadOptions) error {
@@ -429,7 +469,10 @@ func (f *File) parse(src string, opts LoadOptions) error {
 	for _, name := range jobNames {
 		p.job(name, jobs[name], lineOf("jobs", name), lineOf)
 	}
-	return errors.Join(p.errs...)
+	if p.fileErrs == 0 {
+		return nil // unset variables, if any, stay with their profiles and jobs
+	}
+	return errors.Join(p.errs...) // every problem, unset variables included
 }
 
 // elem is a key of the document, array-of-tables indices included, and
@@ -446,6 +489,8 @@ func (p *parser) profile(name string, v any, line int, order []elem, lineOf func
 		return
 	}
 	prof := &Profile{Name: name, File: p.f.Path, Line: line}
+	nerr := len(p.errs)
+	defer func() { prof.err = errors.Join(p.errs[nerr:]...) }()
 	// Properties in file order.
 	var keys []string
 	for _, e := range order {
@@ -624,7 +669,7 @@ func (p *parser) expandVars(s string, line int, key string) (string, []string, b
 		vars = append(vars, name)
 		val, ok := p.opts.LookupEnv(name)
 		if !ok {
-			p.errorf(line, "value of %q refers to the environment variable %s, which is not set", key, name)
+			p.unsetf(line, "value of %q refers to the environment variable %s, which is not set", key, name)
 			return "", vars, false
 		}
 		b.WriteString(val)
@@ -688,7 +733,7 @@ func (p *parser) job(name string, v any, line int, lineOf func(...string) int) {
 	fields := map[string]string{}
 	fieldVars := map[string][]string{} // the ${NAME}s each field is made of
 	keys := sortedKeys(table)
-	nerr := len(p.errs)
+	nerr, nfile := len(p.errs), p.fileErrs
 	for _, k := range keys {
 		kl := lineOf("jobs", name, k)
 		if kl == 0 {
@@ -722,10 +767,15 @@ func (p *parser) job(name string, v any, line int, lineOf func(...string) int) {
 		}
 		fields[c] = s
 	}
+	job.Source, job.Schedule, job.Script = fields["source"], fields["schedule"], fields["script"]
 	if len(p.errs) > nerr {
+		if p.fileErrs == nfile {
+			// Only unset variables: the job stays, unable to run here.
+			job.err = errors.Join(p.errs[nerr:]...)
+			p.f.jobs = append(p.f.jobs, job)
+		}
 		return
 	}
-	job.Source, job.Schedule, job.Script = fields["source"], fields["schedule"], fields["script"]
 	switch {
 	case job.Source == "":
 		p.errorf(line, "job %q has no source%s: set source = \"<profile>\" or \"%s\"", name, fromEmpty(fieldVars["source"]), SandboxSource)

@@ -9,11 +9,16 @@
 //     unclosed '[', a '#' or '/' in the password). The userinfo is taken to
 //     end at the last '@' of the URL, so a password holding '@', '/', '?',
 //     '#' or spaces is still removed; a URL with an '@' in its path or query
-//     may lose more than its password, never less.
+//     may lose more than its password, never less. When a '#', '?' or '/'
+//     in the password makes url.Parse quote only the URL's start
+//     ("scheme://user:pa") and call the rest of the password a port
+//     (invalid port ":pa" after host), that start is removed too, however
+//     short;
 //   - the password of a MySQL DSN, user:PASSWORD@tcp(host)/db;
 //   - the value of key=value pairs whose key names a secret (password,
 //     passwd, pwd, or any key ending in secret or token, case-insensitively):
-//     Password=..., OAuthClientSecret=..., access_token=....
+//     Password=..., OAuthClientSecret=..., access_token=..., secret:...,
+//     client_secret: "..." (but not prose such as "the password: %40 for @").
 //
 // What replaces a credential is Mask. The user name of a URL is kept: it
 // says which account was used and is not a secret for the databases
@@ -140,7 +145,7 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 func redactToken(s string) string {
 	start, at := userinfoSpan(s)
 	if at < 0 {
-		return s
+		return redactCutAuthority(s)
 	}
 	ui := s[start:at]
 	user, _, ok := strings.Cut(ui, ":")
@@ -150,11 +155,84 @@ func redactToken(s string) string {
 	return s[:start] + user + ":" + Mask + s[at:]
 }
 
+// redactCutAuthority redacts a URL with no '@' whose authority is
+// "name:rest" with a rest that is no port: what url.Parse quotes when a '#',
+// '?' or '/' in the password ends the authority early ("scheme://user:pa"
+// of "scheme://user:pa#ss@host"). rest is then the start of a password, not
+// a port (ports are digits), and is replaced by Mask. A bracketed IPv6 host
+// is left alone.
+func redactCutAuthority(s string) string {
+	i := strings.Index(s, "://")
+	if i < 0 || !isScheme(s[:i]) {
+		return s
+	}
+	start := i + 3
+	end := len(s)
+	if j := strings.IndexAny(s[start:], "/?#"); j >= 0 {
+		end = start + j
+	}
+	auth := s[start:end]
+	if strings.HasPrefix(auth, "[") {
+		return s
+	}
+	colon := strings.IndexByte(auth, ':')
+	if colon < 0 || isPort(auth[colon+1:]) {
+		return s
+	}
+	return s[:start+colon+1] + Mask + s[end:]
+}
+
+// isPort reports whether s is empty or digits only.
+func isPort(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// badPortRE finds url.Parse's `parse "URL": invalid port ":xyz" after
+// host`. When URL's authority (up to its first '/', '?' or '#') has no '@',
+// a '#', '?' or '/' in the password cut it short and xyz is the start of
+// the password; with an '@' it is a real (bad) port, as in
+// mysql://u@tcp(h:3306)/db, and is kept. Without the parse "URL" part the
+// port is removed.
+var badPortRE = regexp.MustCompile(`(parse "([^"]*)": )?invalid port ":[^"]*" after host`)
+
+// redactBadPorts applies badPortRE.
+func redactBadPorts(s string) string {
+	return badPortRE.ReplaceAllStringFunc(s, func(m string) string {
+		sub := badPortRE.FindStringSubmatch(m)
+		if sub[1] != "" {
+			auth := sub[2]
+			if i := strings.Index(auth, "://"); i >= 0 {
+				auth = auth[i+3:]
+			}
+			if j := strings.IndexAny(auth, "/?#"); j >= 0 {
+				auth = auth[:j]
+			}
+			if strings.Contains(auth, "@") {
+				return m
+			}
+		}
+		return sub[1] + `invalid port ":` + Mask + `" after host`
+	})
+}
+
 // schemeRE finds the start of URLs ("scheme://") and MySQL DSNs in text.
 var schemeRE = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.\-]*://|[^\s@/"'` + "`" + `<>()\[\]{},;=]+:[^\s@]*@(?:tcp|tcp6|unix|udp|pipe)\(`)
 
-// keyValueRE finds key=value pairs whose key names a secret.
-var keyValueRE = regexp.MustCompile(`(?i)\b([A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|token))(\s*[=:]\s*)('[^']*'|"(?:[^"\\]|\\.)*"|[^\s;&,"')}\]]+)`)
+// keyValueRE finds key=value pairs whose key names a secret: key=value,
+// key = value, key:value, or key: followed by a quoted value. A ':' followed
+// by a space and a bare word is prose ("the password: %40 for @", "using
+// password: YES"), not a pair, and is left alone so that the advice stays
+// readable.
+var keyValueRE = regexp.MustCompile(`(?i)\b([A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|token))` +
+	`(?:(\s*=\s*|:)(` + kvQuoted + `|[^\s;&,"')}\]]+)|(:\s+)(` + kvQuoted + `))`)
+
+// kvQuoted is a quoted value of a key=value pair.
+const kvQuoted = `'[^']*'|"(?:[^"\\]|\\.)*"`
 
 // Text returns s with every credential removed: URL passwords, MySQL DSN
 // passwords, secret key=value pairs, and every occurrence of the given
@@ -163,20 +241,27 @@ var keyValueRE = regexp.MustCompile(`(?i)\b([A-Za-z0-9_.\-]*(?:password|passwd|p
 // closing quote, spaces included; otherwise it ends at white space or one of
 // <>"'`.
 func Text(s string, secrets ...string) string {
+	if strings.Contains(s, "invalid port") {
+		s = redactBadPorts(s) // while the URL it follows is still as parsed
+	}
 	for _, sec := range secrets {
 		if len(sec) >= MinSecretLen {
 			s = strings.ReplaceAll(s, sec, Mask)
 		}
 	}
-	if strings.Contains(s, "@") {
+	if strings.Contains(s, "@") || strings.Contains(s, "://") {
 		s = redactURLs(s)
 	}
 	return keyValueRE.ReplaceAllStringFunc(s, func(m string) string {
 		sub := keyValueRE.FindStringSubmatch(m)
-		if sub[3] == Mask || strings.Trim(sub[3], `'"`) == Mask {
+		sep, val := sub[2], sub[3]
+		if sep == "" {
+			sep, val = sub[4], sub[5]
+		}
+		if val == Mask || strings.Trim(val, `'"`) == Mask {
 			return m
 		}
-		return sub[1] + sub[2] + Mask
+		return sub[1] + sep + Mask
 	})
 }
 
@@ -192,6 +277,11 @@ func redactURLs(s string) string {
 		}
 		begin := loc[0]
 		end := tokenEnd(rest, begin)
+		if begin == 0 || !strings.ContainsRune("\"'`", rune(rest[begin-1])) {
+			// Unquoted: punctuation after the URL is the sentence's
+			// ("origin http://h:8400, and ..."), not the URL's.
+			end = begin + len(strings.TrimRight(rest[begin:end], ",.;:!?)]}"))
+		}
 		b.WriteString(rest[:begin])
 		b.WriteString(redactToken(rest[begin:end]))
 		rest = rest[end:]

@@ -147,3 +147,66 @@ func TestHandler(t *testing.T) {
 		}
 	}
 }
+
+// TestTextCutPassword covers what url.Parse quotes when a character in the
+// password ends the URL's authority early ('#' a fragment, '?' a query, '/'
+// a path): the part of the password before that character, however short,
+// in the quoted URL and in Go's "invalid port" message. It is removed with
+// or without the URL's Secrets.
+func TestTextCutPassword(t *testing.T) {
+	for _, pw := range []string{"SE#CRET", "S#x", "ab?cdefgh", "ab/cdefgh", "Zq#"} {
+		u := "postgres://u:" + pw + "@127.0.0.1:1/db"
+		_, perr := url.Parse(u)
+		if perr == nil {
+			t.Fatalf("url.Parse(%q) accepted it", u)
+		}
+		cut := pw[:strings.IndexAny(pw, "#?/")]
+		msg := "replicate: bad PostgreSQL URL " + URL(u) + ": " + perr.Error()
+		for _, secrets := range [][]string{nil, Secrets(u)} {
+			got := Text(msg, secrets...)
+			if strings.Contains(got, ":"+cut) {
+				t.Errorf("Text(%q) = %q: shows %q, the start of the password", msg, got, cut)
+			}
+		}
+	}
+	// Nothing else changes: valid ports and IPv6 hosts stay.
+	for _, m := range []string{
+		`parse "postgres://h:5432/db": boom`,
+		`dial http://[::1]:8080/v1.0: refused`,
+		`GET https://graph.microsoft.com/v1.0/me: 401`,
+		`refusing to follow a redirect to 127.0.0.1:41901: it is not the configured Graph origin http://127.0.0.1:41243, and the access token goes nowhere else`,
+		`(see http://localhost:8400). Or http://h:1; http://h:2: done`,
+		// A bad port after the userinfo is a port, not a password.
+		`bad MySQL URL mysql://root@tcp(127.0.0.1:3306)/test: parse "mysql://root@tcp(127.0.0.1:3306)/test": invalid port ":3306)" after host`,
+	} {
+		if got := Text(m); got != m {
+			t.Errorf("Text(%q) = %q, want it unchanged", m, got)
+		}
+	}
+}
+
+// TestTextProse checks that prose about passwords and secrets is not taken
+// for key: value pairs: the advice it gives must stay readable.
+func TestTextProse(t *testing.T) {
+	for _, m := range []string{
+		"bad URL (percent-encode special characters of the password: %40 for @, %23 for #, %25 for %)",
+		"GraphURL must not carry a user name or password: remove the part before @",
+		"MySQL: Access denied for user 'u'@'h' (using password: YES)",
+		"the client secret: check it in the portal",
+	} {
+		if got := Text(m); got != m {
+			t.Errorf("Text(%q) = %q, want it unchanged", m, got)
+		}
+	}
+	// key:value and key: "value" still count.
+	for _, m := range []string{
+		"password:" + secret,
+		`client_secret: "` + secret + `"`,
+		"Password = " + secret,
+		"token:'" + secret + "'",
+	} {
+		if got := Text(m); strings.Contains(got, secret) {
+			t.Errorf("Text(%q) = %q: the secret is shown", m, got)
+		}
+	}
+}

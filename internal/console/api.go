@@ -1,0 +1,140 @@
+package console
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// apiError is an error answered as JSON: {"error": message, "field": ...}.
+// Messages say what to do next and never hold a secret.
+type apiError struct {
+	status  int
+	message string
+	field   string // the request field at fault, when one is
+	line    int    // script errors: 1-based line and column
+	column  int
+}
+
+func (e *apiError) Error() string { return e.message }
+
+func errorf(status int, format string, args ...any) *apiError {
+	return &apiError{status: status, message: fmt.Sprintf(format, args...)}
+}
+
+func fieldError(field, format string, args ...any) *apiError {
+	return &apiError{status: http.StatusUnprocessableEntity, field: field, message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(what, name string) *apiError {
+	return errorf(http.StatusNotFound, "no %s named %q", what, name)
+}
+
+// errorBody is the JSON form of an error response.
+type errorBody struct {
+	Error  string `json:"error"`
+	Field  string `json:"field,omitempty"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
+}
+
+// writeJSON answers v as JSON with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// writeError answers err as JSON. An error that is not an *apiError is a
+// 500 whose message has been scrubbed of secrets by the caller.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = &apiError{status: http.StatusInternalServerError, message: err.Error()}
+	}
+	msg := s.scrub(oneLine(ae.message))
+	if ae.status >= 500 {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", ae.status, "err", msg)
+	}
+	writeJSON(w, ae.status, errorBody{Error: msg, Field: ae.field, Line: ae.line, Column: ae.column})
+}
+
+// maxBody bounds request bodies (scripts included).
+const maxBody = 1 << 20
+
+// decode reads a JSON request body into v, refusing unknown fields so
+// that a misspelt field is an error rather than silently ignored.
+func decode(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return errorf(http.StatusUnsupportedMediaType, "send the request body as JSON with Content-Type: application/json")
+		}
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody+1))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return errorf(http.StatusBadRequest, "the request has no JSON body")
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return errorf(http.StatusBadRequest, "the request body is not valid JSON (it ends early)")
+		}
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return errorf(http.StatusBadRequest, "the request body is not valid JSON (at byte %d)", se.Offset)
+		case errors.As(err, &te):
+			return &apiError{status: http.StatusBadRequest, field: te.Field, message: fmt.Sprintf("field %q must be %s", te.Field, jsonKind(te.Type.Kind().String()))}
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return &apiError{status: http.StatusBadRequest, field: f, message: fmt.Sprintf("unknown field %q", f)}
+		}
+		return errorf(http.StatusBadRequest, "the request body cannot be read: %v", err)
+	}
+	if dec.More() {
+		return errorf(http.StatusBadRequest, "the request body holds more than one JSON value")
+	}
+	return nil
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	}
+	return "a number"
+}
+
+// oneLine folds a message onto one line.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// handler adapts a function returning an error to an http.Handler.
+type apiFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) api(f apiFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}

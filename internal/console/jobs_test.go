@@ -1,0 +1,265 @@
+package console
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plannersql/planner/internal/config"
+	"github.com/plannersql/planner/internal/schedule"
+)
+
+func TestSplitScript(t *testing.T) {
+	tests := []struct {
+		script string
+		tables []string
+		rest   string
+	}{
+		{"REPLICATE Tasks;", []string{"Tasks"}, ""},
+		{"REPLICATE tasks; REPLICATE PLANS", []string{"Tasks", "Plans"}, ""},
+		{"REPLICATE TABLES (Tasks, Buckets);", []string{"Tasks", "Buckets"}, ""},
+		{"-- nightly\nREPLICATE Tasks;\nREPLICATE X SELECT * FROM Tasks; -- custom\n", []string{"Tasks"}, "-- nightly\nREPLICATE X SELECT * FROM Tasks; -- custom"},
+		{"REPLICATE Tasks WITH SoftDelete;", []string{}, "REPLICATE Tasks WITH SoftDelete;"},
+		{"REPLICATE PROD_Tasks SELECT * FROM Tasks;", []string{}, "REPLICATE PROD_Tasks SELECT * FROM Tasks;"},
+		{"REPLICATE PROD.Tasks SELECT * FROM Tasks;", []string{}, "REPLICATE PROD.Tasks SELECT * FROM Tasks;"},
+		{"REPLICATE ALL EXCLUDE TABLES (Groups);", []string{}, "REPLICATE ALL EXCLUDE TABLES (Groups);"},
+		{"REPLICATE NotATable;", []string{}, "REPLICATE NotATable;"},
+		{"REPLICATE TABLES (Tasks, Nope);", []string{}, "REPLICATE TABLES (Tasks, Nope);"},
+		{"REPLICATE Plans; /* ünïcödé */ REPLICATE Tasks", []string{"Plans", "Tasks"}, "/* ünïcödé */"},
+		{"REPLICATE", []string{}, "REPLICATE"},
+	}
+	for _, tt := range tests {
+		tables, rest := splitScript(tt.script)
+		if !slices.Equal(tables, tt.tables) || rest != tt.rest {
+			t.Errorf("splitScript(%q) = %q, %q; want %q, %q", tt.script, tables, rest, tt.tables, tt.rest)
+		}
+		// What the picker and the statements say composes back into an
+		// equivalent script.
+		if chk := checkScript(tt.script); chk.OK {
+			again := composeScript(tables, rest)
+			t2, r2 := splitScript(again)
+			if !slices.Equal(t2, tables) || (r2 != rest && r2 != rest+";") {
+				t.Errorf("compose(split(%q)) = %q splits into %q, %q", tt.script, again, t2, r2)
+			}
+		}
+	}
+	if got := composeScript([]string{"Tasks"}, "REPLICATE X SELECT 1 -- trailing comment"); got != "REPLICATE Tasks;\nREPLICATE X SELECT 1 -- trailing comment\n" {
+		t.Errorf("compose with a trailing comment: %q", got)
+	}
+}
+
+func TestValidateScriptAndSchedule(t *testing.T) {
+	e := newEnv(t, "", func(o *Options) {})
+	s := e.session()
+	r := s.must(200, "POST", "/api/validate/script", map[string]string{"script": "REPLICATE Tasks;\n  REPLICATE TABLES (Plans, Buckets);\nREPLICATE ALL EXCLUDE TABLES (Groups)"})
+	if r.json["ok"] != true || field(r.json, "statements", 1, "line") != 2.0 || field(r.json, "statements", 1, "target") != "Plans, Buckets" ||
+		field(r.json, "statements", 2, "kind") != "ALL" {
+		t.Errorf("valid script: %s", r.body)
+	}
+	r = s.must(200, "POST", "/api/validate/script", map[string]string{"script": "REPLICATE Tasks;\nREPLICATE X WITH Key SELECT 1"})
+	if r.json["ok"] != false || r.json["line"] != 2.0 || r.json["column"] == nil || !strings.Contains(r.json["error"].(string), "Key") {
+		t.Errorf("invalid script: %s", r.body)
+	}
+	r = s.must(200, "GET", "/api/schedule?schedule=every+1+day+at+02:00", nil)
+	next, _ := r.json["next"].([]any)
+	if r.json["ok"] != true || len(next) != 5 {
+		t.Fatalf("schedule preview: %s", r.body)
+	}
+	var prev time.Time
+	for i, v := range next {
+		tm, err := time.Parse(time.RFC3339, v.(string))
+		if err != nil || !tm.After(prev) || i > 0 && tm.Sub(prev) < 23*time.Hour {
+			t.Errorf("next[%d] = %v", i, v)
+		}
+		prev = tm
+	}
+	for spec, want := range map[string]string{"every 5m": "10m", "at noon": "accepted forms", "": ""} {
+		r := s.must(200, "GET", "/api/schedule?schedule="+strings.ReplaceAll(spec, " ", "+"), nil)
+		if msg, _ := r.json["error"].(string); !strings.Contains(msg, want) || (want == "") != (r.json["ok"] == true) {
+			t.Errorf("schedule %q: %s", spec, r.body)
+		}
+	}
+	if r := s.must(200, "GET", "/api/schedule", nil); r.json["manual"] != true {
+		t.Errorf("no schedule: %s", r.body)
+	}
+}
+
+// TestJobEditsKeepTheFile saves jobs through the API and checks that the
+// config file changes only where it must, and that the CLI reads what the
+// console wrote.
+func TestJobEditsKeepTheFile(t *testing.T) {
+	e := newEnv(t, jobsConfig)
+	s := e.session()
+	orig := e.readConfig()
+	out := "sqlite:" + e.dir + "/out.db"
+	j := s.must(200, "GET", "/api/jobs/nightly", nil)
+	// Saving what was read changes nothing, to the byte.
+	s.must(200, "PUT", "/api/jobs/nightly", map[string]any{"source": j.json["source"], "schedule": j.json["schedule"],
+		"tables": j.json["tables"], "statements": j.json["statements"], "destinations": []any{map[string]string{"url": out}}})
+	if got := e.readConfig(); got != orig {
+		t.Fatalf("a save without changes rewrote the file:\n%s", got)
+	}
+	// A real edit: tables, a statement, a second destination, a schedule.
+	s.must(200, "PUT", "/api/jobs/nightly", map[string]any{"source": "demo", "schedule": "hourly", "tables": []string{"Tasks", "Plans"},
+		"statements":   "-- open tasks only\nREPLICATE OpenTasks SELECT * FROM Tasks WHERE PercentComplete < 100",
+		"destinations": []any{map[string]string{"url": out}, map[string]string{"url": "sqlite:" + e.dir + "/two.db", "schema": "prod", "source_name": "contoso"}}})
+	got := e.readConfig()
+	for _, keep := range []string{"# Hand-written: comments and layout must survive the console's edits.", "[profiles.demo]   # the demo tenant",
+		"# The nightly copy.\n[jobs.nightly]\nsource = \"demo\"\nschedule = \"hourly\"\n"} {
+		if !strings.Contains(got, keep) {
+			t.Errorf("the file lost %q:\n%s", keep, got)
+		}
+	}
+	f, err := config.Load(e.cfgPath, loadOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := f.Job("nightly")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.Schedule != "hourly" || len(job.Destinations) != 2 || job.Destinations[1].Schema != "prod" || job.Destinations[1].SourceName != "contoso" ||
+		job.Script != "REPLICATE Tasks;\nREPLICATE Plans;\n-- open tasks only\nREPLICATE OpenTasks SELECT * FROM Tasks WHERE PercentComplete < 100;\n" {
+		t.Errorf("the CLI reads %+v", job)
+	}
+	// Back to one destination and no schedule.
+	s.must(200, "PUT", "/api/jobs/nightly", map[string]any{"source": "demo", "tables": []string{"Tasks"}, "destinations": []any{map[string]string{"url": out}}})
+	f, _ = config.Load(e.cfgPath, loadOptions())
+	if job, _ = f.Job("nightly"); job.Schedule != "" || len(job.Destinations) != 1 || job.Script != "REPLICATE Tasks;\n" {
+		t.Errorf("after the second edit: %+v", job)
+	}
+	// A new job goes at the end; deleting it gives the file back.
+	before := e.readConfig()
+	s.must(201, "POST", "/api/jobs", map[string]any{"name": "hourly copy", "source": "sandbox", "schedule": "every 30m", "tables": []string{"Buckets"},
+		"destinations": []any{map[string]string{"url": out, "prefix": "SB_"}}})
+	if f, err = config.Load(e.cfgPath, loadOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if job, err = f.Job("hourly copy"); err != nil || job.Destinations[0].Prefix != "SB_" || job.Source != "sandbox" {
+		t.Errorf("new job: %+v, %v", job, err)
+	}
+	s.must(200, "DELETE", "/api/jobs/hourly%20copy", nil)
+	if got := e.readConfig(); got != before {
+		t.Errorf("create then delete changed the file:\n%s\nwas:\n%s", got, before)
+	}
+}
+
+func TestJobScriptFile(t *testing.T) {
+	cfg := "[jobs.nightly]\nsource = \"sandbox\"\nscript_file = \"nightly.sql\"\n[[jobs.nightly.destinations]]\nurl = \"sqlite:{{dir}}/out.db\"\n"
+	e := newEnv(t, cfg)
+	sqlPath := filepath.Join(e.dir, "nightly.sql")
+	if err := os.WriteFile(sqlPath, []byte("-- kept in a file\nREPLICATE Tasks;\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	s := e.session()
+	j := s.must(200, "GET", "/api/jobs/nightly", nil)
+	if j.json["script_file"] != sqlPath || !slices.Equal(toStrings(j.json["tables"]), []string{"Tasks"}) || j.json["statements"] != "-- kept in a file" {
+		t.Fatalf("job with a script file: %s", j.body)
+	}
+	before := e.readConfig()
+	s.must(200, "PUT", "/api/jobs/nightly", map[string]any{"source": "sandbox", "tables": []string{"Tasks", "Plans"}, "statements": "-- kept in a file",
+		"destinations": []any{map[string]string{"url": "sqlite:" + e.dir + "/out.db"}}})
+	if e.readConfig() != before {
+		t.Error("the config file changed: the script lives in its own file")
+	}
+	b, _ := os.ReadFile(sqlPath)
+	if string(b) != "REPLICATE Tasks;\nREPLICATE Plans;\n-- kept in a file\n" {
+		t.Errorf("script file: %q", b)
+	}
+	if st, _ := os.Stat(sqlPath); st.Mode().Perm() != 0o640 {
+		t.Errorf("script file mode %v", st.Mode().Perm())
+	}
+}
+
+// TestHandWrittenFormsRefused: a profile written as an inline
+// table cannot be edited in place; the console says so and writes nothing.
+func TestHandWrittenFormsRefused(t *testing.T) {
+	cfg := "profiles.inline = { Sandbox = true }\n"
+	e := newEnv(t, cfg)
+	s := e.session()
+	before := e.readConfig()
+	r := s.call("PUT", "/api/connections/sources/inline", map[string]any{"properties": map[string]string{"MaxConcurrency": "2"}})
+	if r.status != 409 || !strings.Contains(r.json["error"].(string), "edit it by hand") {
+		t.Errorf("edit of an inline profile: %d %s", r.status, r.body)
+	}
+	if e.readConfig() != before {
+		t.Error("a refused edit changed the file")
+	}
+	// A file that does not parse is reported, never overwritten.
+	if err := os.WriteFile(e.cfgPath, []byte("[jobs.x]\nsource = \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.call("GET", "/api/jobs", nil); r.status != 409 || !strings.Contains(r.json["error"].(string), "fix the file") {
+		t.Errorf("broken config: %d %s", r.status, r.body)
+	}
+	if r := s.call("POST", "/api/connections/sources", map[string]any{"name": "p", "properties": map[string]string{"Sandbox": "true"}}); r.status != 409 {
+		t.Errorf("save into a broken config: %d", r.status)
+	}
+}
+
+func toStrings(v any) []string {
+	a, _ := v.([]any)
+	out := []string{}
+	for _, x := range a {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestScheduleRulesFromTheCLI: the console parses schedules with the
+// function the CLI gives it (a sandbox job may run more often).
+func TestScheduleRulesFromTheCLI(t *testing.T) {
+	e := newEnv(t, jobsConfig, func(o *Options) {
+		o.ParseSchedule = func(j config.Job) (schedule.Schedule, error) {
+			min := schedule.MinInterval
+			if j.Source == "sandbox" {
+				min = schedule.SandboxMinInterval
+			}
+			return schedule.ParseWithMin(j.Schedule, time.Local, min)
+		}
+	})
+	s := e.session()
+	if r := s.must(200, "GET", "/api/schedule?schedule=every+1m&source=sandbox", nil); r.json["ok"] != true {
+		t.Errorf("every 1m for the sandbox: %s", r.body)
+	}
+	if r := s.must(200, "GET", "/api/schedule?schedule=every+1m&source=demo", nil); r.json["ok"] != false {
+		t.Errorf("every 1m for a profile: %s", r.body)
+	}
+	s.must(201, "POST", "/api/jobs", map[string]any{"name": "fast", "source": "sandbox", "schedule": "every 1m", "tables": []string{"Plans"},
+		"destinations": []any{map[string]string{"url": "sqlite:" + e.dir + "/f.db"}}})
+	if r := s.call("POST", "/api/jobs", map[string]any{"name": "fast2", "source": "demo", "schedule": "every 1m", "tables": []string{"Plans"},
+		"destinations": []any{map[string]string{"url": "sqlite:" + e.dir + "/f.db"}}}); r.status != 422 {
+		t.Errorf("every 1m for a profile's job: %d", r.status)
+	}
+}
+
+// TestHandEditsReloaded: a job added to the config file by hand is
+// scheduled without a restart.
+func TestHandEditsReloaded(t *testing.T) {
+	events := make(chan schedule.Event, 16)
+	e := newEnv(t, jobsConfig, func(o *Options) { o.OnSchedulerEvent = func(ev schedule.Event) { events <- ev } })
+	scheduled := func(job string) {
+		t.Helper()
+		for ev := waitFor(t, events, job+" scheduled"); ev.Kind != schedule.EventSlotScheduled || ev.Job != job; ev = waitFor(t, events, job+" scheduled") {
+		}
+	}
+	e.start()
+	scheduled("nightly")
+	f, err := os.OpenFile(e.cfgPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("\n[jobs.added]\nsource = \"sandbox\"\nschedule = \"hourly\"\nscript = \"REPLICATE Plans;\"\n[[jobs.added.destinations]]\nurl = \"sqlite:x.db\"\n")
+	f.Close()
+	if !e.srv.runs.checkFiles() {
+		t.Error("the change was not noticed")
+	}
+	scheduled("added")
+	if e.srv.runs.checkFiles() {
+		t.Error("an unchanged file counted as a change")
+	}
+}

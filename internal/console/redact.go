@@ -1,0 +1,287 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// secretProperties are the connection properties whose values are secrets:
+// write-only in the console (its pages and API say only that one is set).
+var secretProperties = []string{"OAuthClientSecret", "OAuthAccessToken", "OAuthRefreshToken"}
+
+func isSecretProperty(name string) bool {
+	for _, s := range secretProperties {
+		if strings.EqualFold(s, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// mask stands for a secret in a URL shown to the user; a URL sent back with
+// it keeps the stored secret.
+const mask = "********"
+
+// secretQueryParams are URL parameters holding secrets.
+var secretQueryParams = []string{"password", "sslpassword", "passwd", "pwd"}
+
+// displayURL returns a destination URL fit to show: a password written in
+// it (in the user info or a password parameter) replaced by the mask. A
+// ${NAME} reference is not a secret and is shown as written. hasSecret
+// reports whether the URL holds a password of either kind.
+func displayURL(raw string) (shown string, hasSecret bool) {
+	u, back, err := parseWithRefs(raw)
+	if err != nil || u.Opaque != "" {
+		// sqlite:PATH and other opaque forms hold no credentials.
+		return raw, false
+	}
+	if u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			hasSecret = true
+			if !isReference(back(p)) {
+				u.User = url.UserPassword(u.User.Username(), mask)
+			}
+		}
+	}
+	q := u.Query()
+	changed := false
+	for k, vs := range q {
+		if !isSecretParam(k) {
+			continue
+		}
+		hasSecret = true
+		for i, v := range vs {
+			if !isReference(back(v)) {
+				vs[i] = mask
+				changed = true
+			}
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	return back(unescapeMask(u.String())), hasSecret
+}
+
+// parseWithRefs parses a URL that may hold ${NAME} references (which
+// url.Parse refuses in a user info): each is swapped for a placeholder,
+// and back returns a text with the references put back.
+func parseWithRefs(raw string) (*url.URL, func(string) string, error) {
+	var refs []string
+	var b strings.Builder
+	for i := 0; i < len(raw); {
+		if strings.HasPrefix(raw[i:], "${") {
+			if end := strings.IndexByte(raw[i:], '}'); end > 0 {
+				fmt.Fprintf(&b, "PLANNERREF%dX", len(refs))
+				refs = append(refs, raw[i:i+end+1])
+				i += end + 1
+				continue
+			}
+		}
+		b.WriteByte(raw[i])
+		i++
+	}
+	back := func(s string) string {
+		for n := len(refs) - 1; n >= 0; n-- {
+			s = strings.ReplaceAll(s, fmt.Sprintf("PLANNERREF%dX", n), refs[n])
+		}
+		return s
+	}
+	u, err := url.Parse(b.String())
+	return u, back, err
+}
+
+func isSecretParam(k string) bool {
+	for _, s := range secretQueryParams {
+		if strings.EqualFold(s, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func isReference(s string) bool {
+	return strings.HasPrefix(s, "${") && strings.HasSuffix(s, "}") && strings.Count(s, "${") == 1
+}
+
+// unescapeMask undoes url's escaping of the mask and of ${NAME} references.
+func unescapeMask(s string) string {
+	s = strings.ReplaceAll(s, url.QueryEscape(mask), mask)
+	s = strings.ReplaceAll(s, url.PathEscape(mask), mask)
+	s = strings.ReplaceAll(s, "%24%7B", "${")
+	s = strings.ReplaceAll(s, "$%7B", "${")
+	s = strings.ReplaceAll(s, "%7D", "}")
+	return s
+}
+
+// restoreURL returns the URL to store when the user sends next for a
+// destination stored as old: a masked password is replaced by the stored
+// one, as long as the URL still names the same scheme, user and host (a
+// password is never carried to another server). ok is false when next
+// holds the mask but cannot take the stored password.
+func restoreURL(next, old string) (string, bool) {
+	if !strings.Contains(next, mask) {
+		return next, true
+	}
+	nu, nback, err1 := parseWithRefs(strings.ReplaceAll(next, mask, "MASKED"))
+	ou, oback, err2 := parseWithRefs(old)
+	if err1 != nil || err2 != nil || old == "" {
+		return "", false
+	}
+	if !strings.EqualFold(nu.Scheme, ou.Scheme) || !strings.EqualFold(nu.Host, ou.Host) || nu.User.Username() != ou.User.Username() {
+		return "", false
+	}
+	if p, ok := nu.User.Password(); ok && p == "MASKED" {
+		op, ok := ou.User.Password()
+		if !ok {
+			return "", false
+		}
+		nu.User = url.UserPassword(nu.User.Username(), oback(op))
+	}
+	nq, oq := nu.Query(), ou.Query()
+	changed := false
+	for k, vs := range nq {
+		for i, v := range vs {
+			if v == "MASKED" {
+				ov := oq[k]
+				if i >= len(ov) {
+					return "", false
+				}
+				vs[i] = oback(ov[i])
+				changed = true
+			}
+		}
+	}
+	if changed {
+		nu.RawQuery = nq.Encode()
+	}
+	return nback(unescapeMask(nu.String())), true
+}
+
+// urlSecrets returns the secrets a URL holds (its password and password
+// parameters), for scrubbing.
+func urlSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	if u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			out = append(out, p, url.PathEscape(p), url.QueryEscape(p))
+		}
+	}
+	for k, vs := range u.Query() {
+		if isSecretParam(k) {
+			for _, v := range vs {
+				out = append(out, v, url.QueryEscape(v))
+			}
+		}
+	}
+	return out
+}
+
+// webhookSecrets returns the parts of a webhook URL that may be its token:
+// long path segments and query values (chat webhooks carry a token there).
+func webhookSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	out := urlSecrets(raw)
+	for _, seg := range strings.Split(u.Path, "/") {
+		if len(seg) >= 16 {
+			out = append(out, seg)
+		}
+	}
+	for _, vs := range u.Query() {
+		for _, v := range vs {
+			if len(v) >= 8 {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// scrubber replaces known secret values in text.
+type scrubber struct {
+	secrets []string // longest first
+}
+
+func newScrubber(secrets []string) *scrubber {
+	seen := map[string]bool{}
+	var keep []string
+	for _, s := range secrets {
+		// Very short values would blank out ordinary words.
+		if len(s) >= 4 && !seen[s] && !isReference(s) {
+			seen[s] = true
+			keep = append(keep, s)
+		}
+	}
+	sort.Slice(keep, func(i, j int) bool { return len(keep[i]) > len(keep[j]) })
+	return &scrubber{secrets: keep}
+}
+
+func (sc *scrubber) scrub(s string) string {
+	if sc == nil {
+		return s
+	}
+	for _, sec := range sc.secrets {
+		if strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, "xxxxx")
+		}
+	}
+	return s
+}
+
+// scrubHandler is a slog.Handler that removes known secrets from the
+// message and the attributes of every record before passing it on.
+type scrubHandler struct {
+	inner slog.Handler
+	scrub func(string) string
+}
+
+func (h scrubHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.inner.Enabled(ctx, l) }
+
+func (h scrubHandler) Handle(ctx context.Context, r slog.Record) error {
+	nr := slog.NewRecord(r.Time, r.Level, h.scrub(r.Message), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		nr.AddAttrs(h.attr(a))
+		return true
+	})
+	return h.inner.Handle(ctx, nr)
+}
+
+func (h scrubHandler) attr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		return slog.String(a.Key, h.scrub(v.String()))
+	case slog.KindGroup:
+		var as []any
+		for _, g := range v.Group() {
+			as = append(as, h.attr(g))
+		}
+		return slog.Group(a.Key, as...)
+	case slog.KindAny:
+		return slog.String(a.Key, h.scrub(fmt.Sprint(v.Any())))
+	}
+	return slog.Attr{Key: a.Key, Value: v}
+}
+
+func (h scrubHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	clean := make([]slog.Attr, len(as))
+	for i, a := range as {
+		clean[i] = h.attr(a)
+	}
+	return scrubHandler{h.inner.WithAttrs(clean), h.scrub}
+}
+
+func (h scrubHandler) WithGroup(name string) slog.Handler {
+	return scrubHandler{h.inner.WithGroup(name), h.scrub}
+}
