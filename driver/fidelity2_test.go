@@ -271,6 +271,11 @@ func TestFidelity15PlanSharedWith(t *testing.T) {
 	if slices.Contains(shared(), user) || slices.Contains(rows(), user) {
 		t.Errorf("after DELETE: sharedWith %v, rows %v still name %s", shared(), rows(), user)
 	}
+	// A full scan: the discovery (memberOf, each group's plans) and one
+	// $batch per 20 plans for their details.
+	if total, _ := e.counted(func() { e.query("SELECT * FROM PlanSharedWith") }); total != 1+len(e.groups())+(len(e.plans())+19)/20 {
+		t.Errorf("a scan: %d requests, want %d", total, 1+len(e.groups())+(len(e.plans())+19)/20)
+	}
 	// A full scan covers every plan.
 	if got, want := e.one("SELECT count(DISTINCT PlanId) FROM PlanSharedWith"), e.one("SELECT count(*) FROM PlanDetails WHERE SharedWith IS NOT NULL AND SharedWith <> '{}'"); got != want {
 		t.Errorf("a scan covers %s plans, want %s", got, want)
@@ -498,6 +503,14 @@ func TestFidelity02DateTimes(t *testing.T) {
 	e.exec("UPDATE Tasks SET DueDateTime = ? WHERE TaskId = ?", time.Date(2026, 12, 24, 19, 0, 0, 0, time.FixedZone("", 3600)), b)
 	if got := e.one("SELECT DueDateTime || '' FROM Tasks WHERE TaskId = ?", b); got != "2026-12-24T18:00:00.0000000Z" {
 		t.Errorf("after UPDATE with a bound time.Time: %s", got)
+	}
+	// The same time in another form is no change: nothing is sent.
+	e.rec.take()
+	e.exec("UPDATE Tasks SET DueDateTime = '2026-12-24T19:00:00+01:00' WHERE TaskId = ?", b)
+	for _, w := range e.rec.take() {
+		if w.method == "PATCH" {
+			t.Errorf("an UPDATE to the same time sent %s", w.body)
+		}
 	}
 	for _, bad := range []string{"2026", "2026-13-01", "2026-02-30", "tomorrow"} {
 		if _, err := e.db.Exec("UPDATE Tasks SET DueDateTime = ? WHERE TaskId = ?", bad, b); err == nil {

@@ -286,7 +286,7 @@ func (t *vtable) Update(oldRowid int64, cols []vtab.Value, newRowid *int64) erro
 	changed := make([]bool, len(vals))
 	anyChange := false
 	for i, c := range tb.Columns {
-		if sameValue(old.vals[i], vals[i]) {
+		if sameValue(old.vals[i], vals[i]) || c.Type == schema.DateTime && sameTime(old.vals[i], vals[i]) {
 			continue
 		}
 		if !c.Updatable {
@@ -458,6 +458,20 @@ func copyValues(cols []vtab.Value) []any {
 		}
 	}
 	return out
+}
+
+// sameTime reports whether two DATETIME values name the same time in
+// different text ('2026-12-01T09:30:00Z' for a stored
+// '2026-12-01T09:30:00.0000000Z'): no change to send.
+func sameTime(a, b any) bool {
+	x, ok1 := a.(string)
+	y, ok2 := b.(string)
+	if !ok1 || !ok2 {
+		return false
+	}
+	tx, _, ok1 := parseDateTimeText(x)
+	ty, _, ok2 := parseDateTimeText(y)
+	return ok1 && ok2 && tx.Equal(ty)
 }
 
 func sameValue(a, b any) bool {
