@@ -177,6 +177,10 @@ func TestFidelity04DuplicateKeys(t *testing.T) {
 		}
 	}
 
+	// The statement: the label named as 'Category3', in any case.
+	if _, err := e.db.Exec("INSERT INTO TaskCategories (TaskId, Category) VALUES (?, ?)", cat[0], "C"+strings.ToUpper(cat[1][1:2])+cat[1][2:]); !errors.Is(err, ErrDuplicateKey) {
+		t.Errorf("INSERT of %s in another case: %v, want ErrDuplicateKey", cat[1], err)
+	}
 	// A multi-row INSERT OR IGNORE counts only the rows it wrote.
 	res, err := e.db.Exec("INSERT OR IGNORE INTO TaskCategories (TaskId, Category) VALUES (?, ?), (?, 'category25')", cat[0], cat[1], cat[0])
 	if err != nil {
