@@ -3,6 +3,8 @@ package driver
 import (
 	"strings"
 	"time"
+
+	"github.com/plannersql/planner/schema"
 )
 
 // DATETIME values.
@@ -19,11 +21,12 @@ import (
 // offset — compare as the times they name in WHERE, ORDER BY, min() and
 // max(), BETWEEN, IN and joins.
 
-// dateTimeLayout is the canonical text of a DATETIME value.
+// dateTimeLayout is the canonical text of a DATETIME value, in UTC
+// (schema.DateTimeLayout, which replicate's text destinations use too).
 const dateTimeLayout = "2006-01-02T15:04:05.0000000Z"
 
 // timeText formats a time in the canonical form, in UTC.
-func timeText(t time.Time) string { return t.UTC().Format(dateTimeLayout) }
+func timeText(t time.Time) string { return schema.FormatDateTime(t) }
 
 // isCanonicalTime reports whether s has the shape of dateTimeLayout (its
 // digits are not checked: two such strings compare as text correctly).

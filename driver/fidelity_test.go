@@ -13,6 +13,7 @@ import (
 	"github.com/plannersql/planner/graph"
 	"github.com/plannersql/planner/graph/graphtest"
 	"github.com/plannersql/planner/replicate"
+	"github.com/plannersql/planner/replicate/dest"
 )
 
 // envOn opens a planner DB on an existing emulator; cfgf adjusts the
@@ -223,7 +224,7 @@ func TestFidelity07TasksOfDeletedPlans(t *testing.T) {
 		t.Errorf("TaskAssignments WHERE PlanId of a deleted plan: %s", n)
 	}
 	// Replication copies what the query returns.
-	dst, err := replicate.OpenDestination(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "dst.db"))
+	dst, err := dest.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "dst.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/plannersql/planner/graph/graphtest"
 	"github.com/plannersql/planner/replicate"
+	"github.com/plannersql/planner/replicate/dest"
 )
 
 // readFloor is the fewest Graph requests that read every table of srv's
@@ -55,7 +56,7 @@ func BenchmarkReplicateAll(b *testing.B) {
 			var elapsed time.Duration
 			var peak uint64
 			for i := range b.N {
-				dst, err := replicate.OpenDestination(context.Background(), "sqlite:"+filepath.Join(b.TempDir(), itoa(i)+".db"))
+				dst, err := dest.Open(context.Background(), "sqlite:"+filepath.Join(b.TempDir(), itoa(i)+".db"))
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -224,11 +224,11 @@ func BenchmarkSQLiteFull(b *testing.B) {
 			for i := range b.N {
 				b.StopTimer()
 				dir := b.TempDir()
-				dstBase, err := OpenDestination(context.Background(), filepath.Join(dir, fmt.Sprintf("base%d.db", i)))
+				dstBase, err := openDest(context.Background(), filepath.Join(dir, fmt.Sprintf("base%d.db", i)))
 				if err != nil {
 					b.Fatal(err)
 				}
-				dstRepl, err := OpenDestination(context.Background(), filepath.Join(dir, fmt.Sprintf("repl%d.db", i)))
+				dstRepl, err := openDest(context.Background(), filepath.Join(dir, fmt.Sprintf("repl%d.db", i)))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -257,7 +257,7 @@ func BenchmarkSQLiteIncremental(b *testing.B) {
 	for _, srcKind := range benchSources {
 		b.Run("source="+srcKind, func(b *testing.B) {
 			src, change := openBenchSource(b, srcKind)
-			dst, err := OpenDestination(context.Background(), filepath.Join(b.TempDir(), "dst.db"))
+			dst, err := openDest(context.Background(), filepath.Join(b.TempDir(), "dst.db"))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -10,10 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5/stdlib"
-	"modernc.org/sqlite"
-
 	"github.com/plannersql/planner/schema"
 )
 
@@ -45,21 +41,38 @@ const (
 
 // ddlColumn is a destination column to create.
 type ddlColumn struct {
-	name    string
-	typ     schema.Type
-	key     bool
-	notNull bool   // NOT NULL without being a key
-	deflt   string // DEFAULT expression, or ""
-	rawType string // the column's SQL type, when set (bookkeeping columns)
+	name       string
+	typ        schema.Type
+	key        bool
+	id         bool   // an id column (a key of some source table): MySQL makes it an indexable VARCHAR
+	sourceName bool   // the SourceName bookkeeping column
+	notNull    bool   // NOT NULL without being a key
+	deflt      string // DEFAULT expression, or ""
+	rawType    string // the column's SQL type, when set (bookkeeping columns)
 }
 
 // tableInfo describes an existing destination table.
 type tableInfo struct {
-	exists bool
-	name   string   // the catalog's spelling of the table name
-	cols   []string // column names, in order
-	key    []string // primary key columns
+	exists  bool
+	name    string          // the catalog's spelling of the table name
+	cols    []string        // column names, in order
+	types   []string        // their SQL types as the catalog gives them (lower case)
+	key     []string        // primary key columns
+	indexed map[string]bool // columns (lower case) that lead an index, the primary key's included
 }
+
+// typeOf returns the SQL type of the named column, or "".
+func (ti *tableInfo) typeOf(d dialect, name string) string {
+	for i, c := range ti.cols {
+		if d.sameName(c, name) && i < len(ti.types) {
+			return ti.types[i]
+		}
+	}
+	return ""
+}
+
+// leadsIndex reports whether an index starts with the named column.
+func (ti *tableInfo) leadsIndex(name string) bool { return ti.indexed[strings.ToLower(name)] }
 
 // has reports whether the table has the named column.
 func (ti *tableInfo) has(d dialect, name string) bool {
@@ -127,8 +140,18 @@ type dialect interface {
 	identityColumn() string
 	// maxBatchBytes bounds the parameter bytes of one statement.
 	maxBatchBytes() int
-	// describe reads an existing table's columns and key.
+	// describe reads an existing table's columns, their types, key and indexes.
 	describe(ctx context.Context, q querier, n Name) (tableInfo, error)
+	// indexable reports whether a column of the SQL type can lead an index.
+	indexable(sqlType string) bool
+	// narrower reports whether SQL type have holds less than want, of the
+	// same kind (int than bigint, varchar(n) than text).
+	narrower(have, want string) bool
+	// alterTypes changes the types of existing columns (cols, with defs
+	// their SQL types), keeping every value.
+	alterTypes(ctx context.Context, q querier, n Name, table string, cols []ddlColumn, defs []string) error
+	// createIndexSQL creates index (if missing) on table n's column col.
+	createIndexSQL(n Name, index, col string) string
 	// lockAndBegin takes the table's lock and begins its transaction.
 	lockAndBegin(ctx context.Context, conn *sql.Conn, n Name, timeout time.Duration) (txn, error)
 	// setup prepares the run's connection and returns a function that restores it.
@@ -179,11 +202,7 @@ func createTableSQL(d dialect, table string, cols []ddlColumn) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		n := keyLen
-		if c.name == colSourceName {
-			n = maxSourceNameLen
-		}
-		b.WriteString(columnDefSQL(d, c, n))
+		b.WriteString(columnDefSQL(d, c, keyLen))
 	}
 	fmt.Fprintf(&b, ", PRIMARY KEY (%s))%s", quoteList(d, key), d.tableSuffix())
 	return b.String()
@@ -202,7 +221,7 @@ func textKeyLength(cols []ddlColumn) int {
 	for _, c := range cols {
 		switch {
 		case !c.key:
-		case c.name == colSourceName:
+		case c.sourceName:
 			budget -= maxSourceNameLen * 4
 		case c.typ == schema.Text || c.typ == schema.JSON || c.typ == typeBlob:
 			texts++
@@ -214,7 +233,7 @@ func textKeyLength(cols []ddlColumn) int {
 }
 
 func columnDefSQL(d dialect, c ddlColumn, keyLen int) string {
-	s := d.quote(c.name) + " " + d.columnType(c.typ, c.key, keyLen)
+	s := d.quote(c.name) + " " + columnDefType(d, c, keyLen)
 	if c.key || c.notNull {
 		s += " NOT NULL"
 	}
@@ -230,25 +249,25 @@ func addColumnSQL(d dialect, table string, c ddlColumn) string {
 }
 
 // deleteSQL builds a DELETE of n keys (after the scope parameters).
-func deleteSQL(d dialect, table string, key []string, scoped bool, n int) string {
-	where, next := scopeWhere(d, scoped, 1)
+func deleteSQL(d dialect, bk bookNames, table string, key []string, scoped bool, n int) string {
+	where, next := scopeWhere(d, bk, scoped, 1)
 	return fmt.Sprintf("DELETE FROM %s WHERE %s%s", table, where, keyIn(d, key, n, next))
 }
 
 // softDeleteSQL marks n keys deleted: parameters are IsDeleted, DeletedDateTime, scope, keys.
-func softDeleteSQL(d dialect, table string, key []string, scoped bool, n int) string {
-	where, next := scopeWhere(d, scoped, 3)
+func softDeleteSQL(d dialect, bk bookNames, table string, key []string, scoped bool, n int) string {
+	where, next := scopeWhere(d, bk, scoped, 3)
 	return fmt.Sprintf("UPDATE %s SET %s = %s, %s = %s WHERE %s%s", table,
-		d.quote(colIsDeleted), d.placeholder(1), d.quote(colDeletedAt), d.placeholder(2), where, keyIn(d, key, n, next))
+		d.quote(bk.isDeleted), d.placeholder(1), d.quote(bk.deletedAt), d.placeholder(2), where, keyIn(d, key, n, next))
 }
 
 // scopeWhere returns the SourceName condition (with a trailing AND) and the
 // next parameter number.
-func scopeWhere(d dialect, scoped bool, first int) (string, int) {
+func scopeWhere(d dialect, bk bookNames, scoped bool, first int) (string, int) {
 	if !scoped {
 		return "", first
 	}
-	return fmt.Sprintf("%s = %s AND ", d.quote(colSourceName), d.placeholder(first)), first + 1
+	return fmt.Sprintf("%s = %s AND ", d.quote(bk.sourceName), d.placeholder(first)), first + 1
 }
 
 func keyIn(d dialect, key []string, n, first int) string {
@@ -292,14 +311,22 @@ func valuesList(d dialect, width, rows int) string {
 }
 
 // driverKind names the database behind a driver: "sqlite", "postgres",
-// "mysql", or "" when unknown.
+// "mysql", or "" when unknown. It compares type names, so that replicate
+// links no driver its caller did not.
 func driverKind(drv driver.Driver) string {
-	switch drv.(type) {
-	case *sqlite.Driver:
+	t := reflect.TypeOf(drv)
+	if t == nil {
+		return ""
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.PkgPath() + "." + t.Name() {
+	case "modernc.org/sqlite.Driver":
 		return "sqlite"
-	case *stdlib.Driver:
+	case "github.com/jackc/pgx/v5/stdlib.Driver":
 		return "postgres"
-	case *mysql.MySQLDriver, mysql.MySQLDriver:
+	case "github.com/go-sql-driver/mysql.MySQLDriver":
 		return "mysql"
 	}
 	return ""

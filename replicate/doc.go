@@ -4,7 +4,7 @@
 // transaction per table.
 //
 //	src, _ := sql.Open("planner", dsn)                          // any *sql.DB
-//	dst, _ := replicate.OpenDestination(ctx, "sqlite:planner.db") // or postgres://, mysql://
+//	dst, _ := dest.Open(ctx, "sqlite:planner.db") // or postgres://, mysql://
 //	results, err := replicate.Run(ctx, src, dst, `
 //		REPLICATE Tasks;                                   -- Tasks → Tasks
 //		REPLICATE PROD_Buckets SELECT * FROM Buckets;      -- a query, into a named table
@@ -62,7 +62,10 @@
 // ...]); anything else (joins, GROUP BY, unions) needs WITH Key. Key columns
 // must be in the result, never NULL, and unique in it: a violation fails the
 // table with an error naming the key. REPLICATE ALL lists the source's
-// sys_tables (less the catalog tables) or, without one, its own tables.
+// sys_tables (less the catalog tables) or, without one, its own tables. A
+// table named in EXCLUDE TABLES, in EXCLUDE COLUMNS (table.col) or in
+// TABLES (...) that the source does not list fails the statement before
+// any of its tables is copied, with an error naming it.
 //
 // # Change detection
 //
@@ -91,6 +94,57 @@
 // warning. A change of the result's columns rewrites every row once. Edits to
 // values made by hand in the destination are not detected: the destination
 // table belongs to replicate (TruncateTable rewrites it).
+//
+// # When the source or the destination changes
+//
+// A column new in the result is added (AlterSchema, on by default; a
+// warning says so). A column gone from the result is kept, NULL in new
+// rows, with a warning. A column whose type changes between runs:
+//
+//   - is widened in place when that keeps every value — integer to real to
+//     text, boolean to integer, DATETIME and JSON to text, and a narrower
+//     type of the same kind to replicate's (int to bigint, varchar(n) to
+//     text): ALTER ... TYPE on PostgreSQL, MODIFY COLUMN on MySQL, a rebuild
+//     of the table (rows and indexes kept) on SQLite, inside the table's
+//     transaction except on MySQL; every row is then rewritten, and a
+//     warning names the column and both types;
+//   - is written as the column's own type when the column already holds the
+//     new values (integers into a text or real column, times into a text
+//     column as the source's canonical text, RFC 3339 UTC with seven
+//     fractional digits, schema.FormatDateTime);
+//   - otherwise (text into an integer column, bytes into text, ...) fails the
+//     table before anything is written, naming the column and both types:
+//     replicate WITH DropTable to rebuild the table, or convert the column
+//     in a select. No converted value is ever stored and called unchanged.
+//
+// When the destination was edited by hand: a column the state says earlier
+// runs wrote but the table lacks (dropped by hand) is added back and every
+// row rewritten — the state is not trusted for it, and the other source
+// names' states of the table are marked stale so their next runs rewrite
+// their rows too; the warning says the column was missing in the
+// destination. Rows deleted or added by hand are found by the row count
+// (above). A primary key changed by hand fails the table (DropTable
+// rebuilds it).
+//
+// Values a destination cannot hold fail the table before it is written,
+// naming the table, the row's key and the column and saying to exclude the
+// column (EXCLUDE COLUMNS) or transform it in a select: NUL bytes or
+// invalid UTF-8 in PostgreSQL text, invalid JSON or the \u0000 escape in
+// jsonb, invalid UTF-8 in MySQL utf8mb4 text, invalid JSON in a MySQL JSON
+// column, times outside MySQL DATETIME's years 1000-9999, NaN in MySQL
+// (not a number) and SQLite (which would store NULL), and text longer than
+// a MySQL VARCHAR key or id column.
+//
+// The state also records the source's tenant (Options.SourceTenant, or the
+// planner driver's, see Options.SourceTenant). A run whose source is another
+// tenant than the one that filled the table, with the same SourceName or
+// none, fails the table instead of mirroring over — deleting — the other
+// tenant's rows: give each tenant a SourceName, a prefix or a schema, or
+// rebuild the table WITH DropTable.
+//
+// Errors of the destination say what follows from them when the cause is
+// known — disk full, read-only, permission, lock, syntax, authentication,
+// connection refused, unknown host or database — and nothing when it is not.
 //
 // # Atomicity
 //
@@ -160,14 +214,18 @@
 //
 // # Destinations and types
 //
-// The destination's kind is detected from its driver (modernc.org/sqlite,
-// github.com/jackc/pgx/v5/stdlib, github.com/go-sql-driver/mysql), or by asking
-// the database when the driver is wrapped. Column types come from the source's
-// declared types (DatabaseTypeName), or, for expressions without one, from the
-// first row's values:
+// The destination is any *sql.DB of SQLite (modernc.org/sqlite), PostgreSQL
+// (github.com/jackc/pgx/v5/stdlib) or MySQL/MariaDB
+// (github.com/go-sql-driver/mysql). Its kind is told by the driver's type
+// name, or by asking the database when the driver is wrapped. This package
+// links none of those drivers: package replicate/dest opens destinations
+// from URLs (sqlite:PATH, postgres://..., mysql://...) and links all three,
+// so a program that brings its own *sql.DB carries only its own driver.
+// Column types come from the source's declared types (DatabaseTypeName),
+// or, for expressions without one, from the first row's values:
 //
 //	source     SQLite    PostgreSQL        MySQL/MariaDB
-//	TEXT       TEXT      text              MEDIUMTEXT; key: VARCHAR(n) utf8mb4, binary collation
+//	TEXT       TEXT      text              MEDIUMTEXT; key: VARCHAR(n), id: VARCHAR(512); utf8mb4, binary collation
 //	INTEGER    INTEGER   bigint            BIGINT
 //	BOOLEAN    INTEGER   boolean           BOOLEAN (tinyint)
 //	DATETIME   TEXT      timestamptz       DATETIME(6), UTC
@@ -175,11 +233,9 @@
 //	REAL       REAL      double precision  DOUBLE
 //	BLOB       BLOB      bytea             LONGBLOB
 //
-// Precision: SQLite keeps values as the source gave them, except times: a
-// time.Time (the planner driver's DATETIME columns scan as one) is written as
-// RFC 3339 UTC text with 7 fractional digits always
-// ("2026-12-01T09:30:00.5000000Z", the driver's own form: Graph's 100 ns
-// resolution, fixed width so that text order is time order). PostgreSQL and
+// Precision: SQLite keeps values as the source gave them (times as RFC 3339
+// UTC text with seven fractional digits, the planner driver's canonical
+// DATETIME form, schema.FormatDateTime). PostgreSQL and
 // MySQL keep microseconds: Graph's 7-digit fractions are truncated. jsonb
 // keeps the JSON value, not its text (key order and spacing may change).
 // MySQL text keys are VARCHAR with a binary, NO PAD collation where the
@@ -189,7 +245,30 @@
 // (TaskId, ReferenceKey) with SourceName. A longer value fails the table (the run
 // sets STRICT_ALL_TABLES on its session, so nothing is silently truncated).
 // Other text is MEDIUMTEXT, as TEXT's 64 KB is too small for long
-// descriptions in utf8mb4.
+// descriptions in utf8mb4 — except id columns: with a source that has the
+// planner driver's sys_columns catalog, a TEXT column the catalog names
+// ...Id (PlanId, BucketId, CreatedByUserId, ...) is VARCHAR(512) with the
+// keys' binary collation, so WHERE PlanId = UPPER(...) matches nothing and
+// the column can be indexed. Tables created by earlier versions keep their
+// column types (WITH DropTable rebuilds them).
+//
+// Foreign keys are indexed: a result column that the source's catalog names
+// as the whole key of a table (GroupId, PlanId, BucketId, TaskId) gets an
+// index "<table>_<column>_idx" in every destination, unless it leads the
+// primary key already (TaskId in TaskAssignments). Existing tables get the
+// index on their next run (on MySQL, where the column's type can be
+// indexed). Sources without a catalog get none: names alone are not
+// trusted.
+//
+// Options.NameStyle names the tables and columns replicate creates: exact
+// (Tasks.TaskId, the default), lower (tasks.taskid) or snake_case
+// (tasks.task_id, created_by_user_id, e_tag; SourceName, IsDeleted and
+// DeletedDateTime become source_name, is_deleted, deleted_date_time), so a
+// psql user writes SELECT title FROM tasks WHERE plan_id = '...' without
+// quotes. Schemas and replicate's planner_replicate_* tables keep their
+// names; a table written in one style is another table to a run in
+// another. Two result columns that become one name are an error naming
+// both.
 //
 // Identifiers are always quoted, so any name works, hostile ones included.
 // Names a database would change are refused: PostgreSQL names over 63 bytes
@@ -229,7 +308,7 @@
 // pairs (and through Options.Redact). Tables written by earlier versions get
 // the new columns on the next run.
 //
-// History (NewHistory, or OpenHistory from a URL) reads them back in every
+// History (NewHistory, or dest.OpenHistory from a URL) reads them back in every
 // dialect: History.Runs lists runs newest first with filters and paging,
 // History.Run returns one run with its tables and log. Its types are plain
 // data with JSON tags.

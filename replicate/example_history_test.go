@@ -10,6 +10,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/plannersql/planner/replicate"
+	"github.com/plannersql/planner/replicate/dest"
 )
 
 // A job's runs into a destination, read back: the job's runs newest first,
@@ -23,8 +24,8 @@ func ExampleHistory() {
 	defer src.Close()
 	src.Exec("CREATE TABLE Tasks (TaskId TEXT PRIMARY KEY, Title TEXT)")
 	src.Exec("INSERT INTO Tasks VALUES ('t1', 'Write the report'), ('t2', 'Review it')")
-	dest := "sqlite:" + filepath.Join(dir, "dest.db")
-	dst, err := replicate.OpenDestination(ctx, dest)
+	url := "sqlite:" + filepath.Join(dir, "dest.db")
+	dst, err := dest.Open(ctx, url)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -37,7 +38,7 @@ func ExampleHistory() {
 		}
 	}
 
-	h, err := replicate.OpenHistory(ctx, dest, replicate.HistoryOptions{})
+	h, err := dest.OpenHistory(ctx, url, replicate.HistoryOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -21,10 +21,31 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/google/go-cmp/cmp"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	"modernc.org/sqlite"
 
+	"github.com/plannersql/planner/replicate/internal/desturl"
 	"github.com/plannersql/planner/schema"
 )
+
+// openDest opens a destination URL for replicate's own tests, as
+// dest.Open does for users (package dest imports replicate, so replicate's
+// internal tests cannot import it).
+func openDest(ctx context.Context, rawURL string) (*sql.DB, error) {
+	t, err := desturl.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open(t.Driver, t.DSN)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
 
 // ---- a hookable SQLite source driver --------------------------------------
 
@@ -169,7 +190,7 @@ func pgAdmin(t testing.TB) *sql.DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	db, err := OpenDestination(ctx, withQuery(pgBaseURL(), "connect_timeout", "3"))
+	db, err := openDest(ctx, withQuery(pgBaseURL(), "connect_timeout", "3"))
 	if err != nil {
 		needServer(t, "PostgreSQL", err)
 	}
@@ -197,7 +218,7 @@ func pgDest(t testing.TB) (*sql.DB, string) {
 	}
 	pgSchema(t, admin, s)
 	u := withQuery(pgBaseURL(), "search_path", s)
-	db, err := OpenDestination(context.Background(), u)
+	db, err := openDest(context.Background(), u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,11 +233,11 @@ func mysqlBaseConfig(t testing.TB) *mysql.Config {
 		base = "root@tcp(127.0.0.1:3306)/test"
 	}
 	if strings.HasPrefix(base, "mysql://") {
-		dsn, _, err := mysqlDSN(base)
+		tg, err := desturl.Parse(base)
 		if err != nil {
 			t.Fatal(err)
 		}
-		base = dsn
+		base = tg.DSN
 	}
 	cfg, err := mysql.ParseDSN(base)
 	if err != nil {
@@ -273,7 +294,7 @@ func mysqlDest(t testing.TB) (*sql.DB, string) {
 func sqliteDest(t testing.TB) (*sql.DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "dest.db")
-	db, err := OpenDestination(context.Background(), "sqlite:"+path)
+	db, err := openDest(context.Background(), "sqlite:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}

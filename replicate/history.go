@@ -331,6 +331,9 @@ type HistoryOptions struct {
 	// HistoryTable is the runs' Options.HistoryTable (per-table records).
 	// Default DefaultHistoryTable.
 	HistoryTable string
+	// CloseDB makes History.Close close the database (dest.OpenHistory
+	// sets it). Default: the caller closes it.
+	CloseDB bool
 }
 
 // History reads the runs recorded in a destination database, in every
@@ -340,11 +343,9 @@ type HistoryOptions struct {
 // was recorded yet has an empty history, and reading it creates nothing.
 // It is safe for concurrent use.
 type History struct {
-	db      *sql.DB
-	d       dialect
-	opts    HistoryOptions
-	closeDB bool
-	empty   bool // a SQLite destination whose file does not exist
+	db   *sql.DB
+	d    dialect
+	opts HistoryOptions
 }
 
 // NewHistory returns the history recorded in dst (any destination
@@ -360,35 +361,10 @@ func NewHistory(ctx context.Context, dst *sql.DB, opts HistoryOptions) (*History
 	return &History{db: dst, d: d, opts: opts}, nil
 }
 
-// OpenHistory opens the destination at rawURL (as OpenDestination does) and
-// returns its history; Close closes the database. A SQLite file that does
-// not exist is not created: its history is empty. Errors never show the
-// URL's password.
-func OpenHistory(ctx context.Context, rawURL string, opts HistoryOptions) (*History, error) {
-	if path, ok := sqliteFilePath(rawURL); ok {
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			if opts.HistoryTable == "" {
-				opts.HistoryTable = DefaultHistoryTable
-			}
-			return &History{d: &sqliteDialect{}, opts: opts, empty: true}, nil
-		}
-	}
-	db, err := OpenDestination(ctx, rawURL)
-	if err != nil {
-		return nil, err
-	}
-	h, err := NewHistory(ctx, db, opts)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	h.closeDB = true
-	return h, nil
-}
-
-// Close closes the database OpenHistory opened; it does nothing for NewHistory's.
+// Close closes the database when HistoryOptions.CloseDB was set (as
+// dest.OpenHistory sets it); otherwise it does nothing.
 func (h *History) Close() error {
-	if h.closeDB && h.db != nil {
+	if h.opts.CloseDB && h.db != nil {
 		return h.db.Close()
 	}
 	return nil
@@ -573,9 +549,6 @@ func (h *History) conn(ctx context.Context, schemas ...string) (*sql.Conn, func(
 // was recorded has none (and no error).
 func (h *History) Runs(ctx context.Context, f RunFilter) (RunList, error) {
 	out := RunList{Runs: []RunRecord{}}
-	if h.empty {
-		return out, nil
-	}
 	d := h.d
 	conn, release, present, err := h.conn(ctx, h.opts.Schema)
 	if err != nil {
@@ -727,9 +700,6 @@ func scanRun(s rowScanner, withLog bool) (RunRecord, []string, error) {
 // ErrRunNotFound.
 func (h *History) Run(ctx context.Context, id string) (RunRecord, error) {
 	var rec RunRecord
-	if h.empty {
-		return rec, ErrRunNotFound
-	}
 	d := h.d
 	conn, release, present, err := h.conn(ctx, h.opts.Schema)
 	if err != nil {

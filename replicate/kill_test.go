@@ -36,7 +36,7 @@ func TestKillChild(t *testing.T) {
 	// The source blocks after `after` rows; the child reports once the run
 	// has processed (and so written, in its open transaction) 1,000 rows.
 	src := openHooked(t, os.Getenv(envChildSrc), &hooks{match: "/*kill*/", after: after})
-	dst, err := OpenDestination(context.Background(), os.Getenv(envChildDst))
+	dst, err := openDest(context.Background(), os.Getenv(envChildDst))
 	if err != nil {
 		t.Fatal(err)
 	}

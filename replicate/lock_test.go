@@ -20,11 +20,11 @@ func twoPools(t *testing.T, kind string) (*sql.DB, *sql.DB) {
 	case "sqlite":
 		var path string
 		dstA, path = sqliteDest(t)
-		dstB, err = OpenDestination(context.Background(), "sqlite:"+path)
+		dstB, err = openDest(context.Background(), "sqlite:"+path)
 	case "postgres":
 		var u string
 		dstA, u = pgDest(t)
-		dstB, err = OpenDestination(context.Background(), u)
+		dstB, err = openDest(context.Background(), u)
 	case "mysql":
 		var dsn string
 		dstA, dsn = mysqlDest(t)

@@ -13,7 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/plannersql/planner/replicate/internal/dberr"
 
 	"github.com/plannersql/planner/schema"
 )
@@ -180,6 +180,9 @@ func (*mysqlDialect) bind(v any, t schema.Type) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if y := tm.Year(); y < 1000 || y > 9999 {
+			return nil, fmt.Errorf("value %s is outside MySQL DATETIME's range (1000-01-01 to 9999-12-31)", formatTime(tm))
+		}
 		return tm.Truncate(time.Microsecond).Format(mysqlTimeLayout), nil
 	case typeReal:
 		f, err := asFloat(v)
@@ -192,8 +195,18 @@ func (*mysqlDialect) bind(v any, t schema.Type) (any, error) {
 			return b, nil
 		}
 		return []byte(asString(v)), nil
+	case schema.JSON:
+		str := asString(v)
+		if err := checkJSON(str, "a MySQL JSON column"); err != nil {
+			return nil, err
+		}
+		return str, nil
 	default:
-		return asString(v), nil
+		str := asString(v)
+		if !utf8.ValidString(str) {
+			return nil, errors.New("value is not valid UTF-8, which MySQL's utf8mb4 text cannot hold")
+		}
+		return str, nil
 	}
 }
 
@@ -258,8 +271,7 @@ func (d *mysqlDialect) prepareSchema(ctx context.Context, conn *sql.Conn, s stri
 // isMySQLDuplicate reports whether err says a table, column or index exists
 // already (created by a concurrent run: MySQL DDL is not transactional).
 func isMySQLDuplicate(err error) bool {
-	var me *mysql.MySQLError
-	return errors.As(err, &me) && (me.Number == 1050 || me.Number == 1060 || me.Number == 1061)
+	return dberr.Classify(err) == dberr.Duplicate
 }
 
 func (d *mysqlDialect) describe(ctx context.Context, q querier, n Name) (tableInfo, error) {
@@ -271,36 +283,44 @@ func (d *mysqlDialect) describe(ctx context.Context, q querier, n Name) (tableIn
 			return ti, err
 		}
 	}
-	rows, err := q.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS
+	rows, err := q.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS
 		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, s, n.Table)
 	if err != nil {
 		return ti, fmt.Errorf("describe %s: %w", n, err)
 	}
 	for rows.Next() {
-		var c string
-		if err := rows.Scan(&ti.name, &c); err != nil {
+		var c, typ string
+		if err := rows.Scan(&ti.name, &c, &typ); err != nil {
 			rows.Close()
 			return ti, err
 		}
 		ti.cols = append(ti.cols, c)
+		ti.types = append(ti.types, strings.ToLower(typ))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil || len(ti.cols) == 0 {
 		return ti, err
 	}
 	ti.exists = true
-	rows, err = q.QueryContext(ctx, `SELECT COLUMN_NAME FROM information_schema.STATISTICS
-		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX`, s, ti.name)
+	rows, err = q.QueryContext(ctx, `SELECT INDEX_NAME, COLUMN_NAME, SEQ_IN_INDEX FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX`, s, ti.name)
 	if err != nil {
 		return ti, fmt.Errorf("describe %s: %w", n, err)
 	}
 	defer rows.Close()
+	ti.indexed = map[string]bool{}
 	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
+		var index, c string
+		var seq int
+		if err := rows.Scan(&index, &c, &seq); err != nil {
 			return ti, err
 		}
-		ti.key = append(ti.key, c)
+		if index == "PRIMARY" {
+			ti.key = append(ti.key, c)
+		}
+		if seq == 1 {
+			ti.indexed[strings.ToLower(c)] = true
+		}
 	}
 	return ti, rows.Err()
 }
@@ -388,4 +408,26 @@ func (t *mysqlTxn) rollback() error {
 		return err
 	}
 	return nil
+}
+
+// indexable: MySQL indexes TEXT and BLOB columns only by a prefix, and
+// JSON not at all.
+func (*mysqlDialect) indexable(sqlType string) bool {
+	t := strings.ToLower(sqlType)
+	return !strings.Contains(t, "text") && !strings.Contains(t, "blob") && !strings.HasPrefix(t, "json")
+}
+
+func (*mysqlDialect) narrower(have, want string) bool { return narrowerType(have, want, true) }
+
+func (d *mysqlDialect) createIndexSQL(n Name, index, col string) string {
+	return fmt.Sprintf("CREATE INDEX %s ON %s (%s)", d.quote(index), qualify(d, n), d.quote(col))
+}
+
+func (d *mysqlDialect) alterTypes(ctx context.Context, q querier, _ Name, table string, cols []ddlColumn, defs []string) error {
+	clauses := make([]string, len(cols))
+	for i, c := range cols {
+		clauses[i] = "MODIFY COLUMN " + d.quote(c.name) + " " + defs[i]
+	}
+	_, err := q.ExecContext(ctx, "ALTER TABLE "+table+" "+strings.Join(clauses, ", "))
+	return err
 }

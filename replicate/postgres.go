@@ -8,8 +8,9 @@ import (
 	"hash/fnv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/plannersql/planner/replicate/internal/dberr"
 
 	"github.com/plannersql/planner/schema"
 )
@@ -95,8 +96,24 @@ func (*postgresDialect) bind(v any, t schema.Type) (any, error) {
 			return b, nil
 		}
 		return []byte(asString(v)), nil
-	default: // TEXT, JSON
-		return asString(v), nil
+	case schema.JSON:
+		str := asString(v)
+		if err := checkJSON(str, "a PostgreSQL jsonb column"); err != nil {
+			return nil, err
+		}
+		if strings.Contains(str, `\u0000`) {
+			return nil, errors.New(`value holds the JSON escape \u0000 (NUL), which PostgreSQL jsonb cannot hold`)
+		}
+		return str, nil
+	default: // TEXT
+		str := asString(v)
+		if strings.IndexByte(str, 0) >= 0 {
+			return nil, fmt.Errorf("value holds a NUL byte (at byte %d), which PostgreSQL text cannot hold", strings.IndexByte(str, 0))
+		}
+		if !utf8.ValidString(str) {
+			return nil, errors.New("value is not valid UTF-8, which PostgreSQL text cannot hold")
+		}
+		return str, nil
 	}
 }
 
@@ -162,18 +179,20 @@ func (d *postgresDialect) describe(ctx context.Context, q querier, n Name) (tabl
 			return ti, err
 		}
 	}
-	rows, err := q.QueryContext(ctx, `SELECT column_name FROM information_schema.columns
-		WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`, s, n.Table)
+	rows, err := q.QueryContext(ctx, `SELECT column_name, format_type(a.atttypid, a.atttypmod) FROM information_schema.columns c
+		JOIN pg_attribute a ON a.attrelid = to_regclass(quote_ident(c.table_schema) || '.' || quote_ident(c.table_name)) AND a.attname = c.column_name
+		WHERE c.table_schema = $1 AND c.table_name = $2 ORDER BY c.ordinal_position`, s, n.Table)
 	if err != nil {
 		return ti, fmt.Errorf("describe %s: %w", n, err)
 	}
 	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
+		var c, typ string
+		if err := rows.Scan(&c, &typ); err != nil {
 			rows.Close()
 			return ti, err
 		}
 		ti.cols = append(ti.cols, c)
+		ti.types = append(ti.types, strings.ToLower(typ))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -190,13 +209,32 @@ func (d *postgresDialect) describe(ctx context.Context, q querier, n Name) (tabl
 	if err != nil {
 		return ti, fmt.Errorf("describe %s: %w", n, err)
 	}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return ti, err
+		}
+		ti.key = append(ti.key, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return ti, err
+	}
+	ti.indexed = map[string]bool{}
+	rows, err = q.QueryContext(ctx, `SELECT a.attname FROM pg_index i
+		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+		WHERE i.indrelid = to_regclass($1)`, d.quote(s)+"."+d.quote(n.Table))
+	if err != nil {
+		return ti, fmt.Errorf("describe %s: %w", n, err)
+	}
 	defer rows.Close()
 	for rows.Next() {
 		var c string
 		if err := rows.Scan(&c); err != nil {
 			return ti, err
 		}
-		ti.key = append(ti.key, c)
+		ti.indexed[strings.ToLower(c)] = true
 	}
 	return ti, rows.Err()
 }
@@ -241,8 +279,7 @@ func (d *postgresDialect) lockAndBegin(ctx context.Context, conn *sql.Conn, n Na
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", id); err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+		if dberr.SQLState(err) == "55P03" { // lock_not_available
 			return locked()
 		}
 		tx.Rollback() //nolint:errcheck
@@ -277,4 +314,29 @@ func pgHolder(ctx context.Context, conn *sql.Conn, id int64) string {
 		s += ", since " + since.Time.UTC().Format(time.RFC3339)
 	}
 	return s
+}
+
+func (*postgresDialect) indexable(string) bool { return true }
+
+func (*postgresDialect) narrower(have, want string) bool { return narrowerType(have, want, false) }
+
+func (d *postgresDialect) createIndexSQL(n Name, index, col string) string {
+	return fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s)", d.quote(index), qualify(d, n), d.quote(col))
+}
+
+// alterTypes alters the columns' types in one statement. Values go through
+// their text form, with booleans as 1 and 0 (PostgreSQL casts no boolean
+// to double precision).
+func (d *postgresDialect) alterTypes(ctx context.Context, q querier, _ Name, table string, cols []ddlColumn, defs []string) error {
+	clauses := make([]string, len(cols))
+	for i, c := range cols {
+		col := d.quote(c.name)
+		using := col + "::text"
+		if c.typ != schema.Text {
+			using = "(CASE " + col + "::text WHEN 'true' THEN '1' WHEN 'false' THEN '0' ELSE " + col + "::text END)::" + defs[i]
+		}
+		clauses[i] = fmt.Sprintf("ALTER COLUMN %s TYPE %s USING %s", col, defs[i], using)
+	}
+	_, err := q.ExecContext(ctx, "ALTER TABLE "+table+" "+strings.Join(clauses, ", "))
+	return err
 }

@@ -111,6 +111,15 @@ type Options struct {
 	// and secret key=value pairs that replicate always does. Default: none.
 	Redact func(string) string
 
+	// SourceTenant identifies the source's tenant (a Microsoft Entra
+	// directory id). It is recorded in the state of every table copied, and
+	// a table whose rows another tenant's runs wrote (with the same
+	// SourceName, or none) fails rather than have them replaced: give each
+	// tenant a SourceName, a prefix or a schema, or rebuild WITH DropTable.
+	// Default: when Options.Requests has a TenantID(ctx) (string, error)
+	// method — the planner driver's *driver.Connector does — its answer;
+	// otherwise unknown, and not checked.
+	SourceTenant string
 	// SourceName is the source name for statements without WITH SourceName.
 	// Default: none (no SourceName column).
 	SourceName string
@@ -123,6 +132,14 @@ type Options struct {
 	// database (SQLite) of destinations written without one, and where the
 	// run's record and lock live. Default: the connection's.
 	Schema string
+	// NameStyle is how the tables and columns replicate creates are named:
+	// NameExact (the default: as the source names them, Tasks.TaskId),
+	// NameLower (tasks.taskid) or NameSnake (tasks.task_id). It applies to
+	// destination table names (prefix included), result columns and the
+	// SourceName, IsDeleted and DeletedDateTime columns; not to schemas,
+	// nor to replicate's own planner_replicate_* tables. Tables written in
+	// one style are other tables to a run in another.
+	NameStyle NameStyle
 	// HistoryTable names the history table. Default DefaultHistoryTable.
 	HistoryTable string
 	// BatchSize is the number of rows per multi-row INSERT. Default 500 for
@@ -259,11 +276,11 @@ func RunStatements(ctx context.Context, src, dst *sql.DB, stmts []Statement, opt
 	}
 	r, err := newRunner(ctx, src, dst, opts)
 	if err != nil {
-		return nil, err
+		return nil, withHint(err)
 	}
 	defer r.close()
 	if err := r.begin(ctx); err != nil {
-		return nil, err
+		return nil, withHint(err)
 	}
 	results := r.runAll(ctx, stmts)
 	var errs []error
@@ -339,6 +356,8 @@ type runner struct {
 	log      *slog.Logger
 	now      func() time.Time
 	history  string
+	style    NameStyle
+	tenant   string          // the source's tenant, or ""
 	defSch   string          // the connection's default schema
 	prepared map[string]bool // schemas whose bookkeeping tables exist
 
@@ -372,6 +391,9 @@ func newRunner(ctx context.Context, src, dst *sql.DB, opts Options) (*runner, er
 		counter: opts.Requests}
 	if r.history == "" {
 		r.history = DefaultHistoryTable
+	}
+	if r.style, err = ParseNameStyle(string(opts.NameStyle)); err != nil {
+		return nil, err
 	}
 	if err := d.checkIdent(r.history); err != nil {
 		return nil, fmt.Errorf("replicate: history table: %w", err)
@@ -566,7 +588,27 @@ func (r *runner) begin(ctx context.Context) error {
 	}
 	// The source is touched only now: a skipped run costs it nothing.
 	r.src = newSource(ctx, r.srcDB)
+	r.tenant = r.sourceTenant(ctx)
 	return nil
+}
+
+// sourceTenant is Options.SourceTenant, or what Options.Requests'
+// TenantID says, or "" (unknown).
+func (r *runner) sourceTenant(ctx context.Context) string {
+	if r.opts.SourceTenant != "" {
+		return r.opts.SourceTenant
+	}
+	tr, ok := r.opts.Requests.(interface {
+		TenantID(context.Context) (string, error)
+	})
+	if !ok {
+		return ""
+	}
+	tenant, err := tr.TenantID(ctx)
+	if err != nil {
+		r.log.Warn("replicate: the source's tenant is unknown; tables are not checked against the tenant that filled them", "err", err)
+	}
+	return tenant
 }
 
 // recordSkip records a skipped run (inserted, or updated when the run was
@@ -683,8 +725,17 @@ type job struct {
 	with        With // with SourceName defaulted
 }
 
-// expand turns a statement into the tables it copies.
+// expand turns a statement into the tables it copies, named in the
+// destination's name style.
 func (r *runner) expand(ctx context.Context, st *Statement) ([]*job, error) {
+	jobs, err := r.expandNames(ctx, st)
+	for _, j := range jobs {
+		j.dest.Table = r.style.Apply(j.dest.Table)
+	}
+	return jobs, err
+}
+
+func (r *runner) expandNames(ctx context.Context, st *Statement) ([]*job, error) {
 	with := st.With
 	if !with.HasSourceName {
 		with.SourceName = r.opts.SourceName
@@ -700,21 +751,21 @@ func (r *runner) expand(ctx context.Context, st *Statement) ([]*job, error) {
 	}
 	switch st.Kind {
 	case KindTables:
+		if err := r.checkTables(ctx, st); err != nil {
+			return nil, err
+		}
 		var jobs []*job
 		for _, t := range st.Tables {
 			jobs = append(jobs, derived(t.Table, t.ExcludeColumns))
 		}
 		return jobs, nil
 	case KindAll:
-		names, err := r.src.listTables(ctx)
+		names, err := r.allTables(ctx, st)
 		if err != nil {
 			return nil, err
 		}
 		var jobs []*job
 		for _, n := range names {
-			if r.isBookkeeping(n, strings.EqualFold) || containsFold(st.ExcludeTables, n) {
-				continue
-			}
 			var excl []string
 			for _, c := range st.ExcludeColumns {
 				if t, col, _ := strings.Cut(c, "."); strings.EqualFold(t, n) {
@@ -745,6 +796,68 @@ func (r *runner) expand(ctx context.Context, st *Statement) ([]*job, error) {
 	return []*job{j}, nil
 }
 
+// checkTables fails REPLICATE TABLES (...) naming tables the source does
+// not list, before any is copied (unqualified names, and only when the
+// source can list its tables).
+func (r *runner) checkTables(ctx context.Context, st *Statement) error {
+	names, err := r.src.listTables(ctx)
+	if err != nil {
+		return nil
+	}
+	var unknown []string
+	for _, t := range st.Tables {
+		if t.Table.Schema == "" && !containsFold(names, t.Table.Table) {
+			unknown = append(unknown, t.Table.Table)
+		}
+	}
+	return unknownTables("REPLICATE TABLES", unknown, names)
+}
+
+// allTables lists the tables REPLICATE ALL copies: the source's, less
+// replicate's own and the excluded ones. An excluded name (in EXCLUDE
+// TABLES or EXCLUDE COLUMNS) the source does not list is an error.
+func (r *runner) allTables(ctx context.Context, st *Statement) ([]string, error) {
+	names, err := r.src.listTables(ctx)
+	if err != nil {
+		return nil, fromSource(err)
+	}
+	var unknown []string
+	for _, x := range st.ExcludeTables {
+		if !containsFold(names, x) {
+			unknown = append(unknown, x)
+		}
+	}
+	for _, c := range st.ExcludeColumns {
+		if t, _, _ := strings.Cut(c, "."); !containsFold(names, t) && !containsFold(unknown, t) {
+			unknown = append(unknown, t)
+		}
+	}
+	if err := unknownTables("REPLICATE ALL EXCLUDE", unknown, names); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(names, func(n string) bool {
+		return r.isBookkeeping(n, strings.EqualFold) || containsFold(st.ExcludeTables, n)
+	}), nil
+}
+
+// unknownTables is the error of a statement naming tables the source does
+// not have, or nil when unknown is empty.
+func unknownTables(what string, unknown, names []string) error {
+	if len(unknown) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(unknown))
+	for i, u := range unknown {
+		quoted[i] = displayIdent(u)
+	}
+	noun := "a table"
+	if len(unknown) > 1 {
+		noun = "tables"
+	}
+	return fmt.Errorf("replicate: %s names %s, not %s of the source; its tables are: %s",
+		what, strings.Join(quoted, ", "), noun, strings.Join(names, ", "))
+}
+
 func containsFold(list []string, s string) bool {
 	for _, x := range list {
 		if strings.EqualFold(x, s) {
@@ -766,7 +879,7 @@ func (r *runner) isBookkeeping(name string, same func(a, b string) bool) bool {
 
 // runJob copies one table and completes res.
 func (r *runner) runJob(ctx context.Context, j *job, index int, res *Result) {
-	t := &tableRun{r: r, j: j, res: res, index: index}
+	t := &tableRun{r: r, j: j, res: res, index: index, bk: newBookNames(r.style)}
 	if r.counter != nil {
 		t.req0, t.thr0 = r.counter.Requests(), r.counter.Throttled()
 	}
@@ -774,7 +887,7 @@ func (r *runner) runJob(ctx context.Context, j *job, index int, res *Result) {
 		!(r.opts.Schema == "" && r.d.sameName(s, r.defSch)) {
 		r.tableSchemas = append(r.tableSchemas, s)
 	}
-	err := t.run(ctx)
+	err := withHint(t.run(ctx))
 	res.Duration = r.now().Sub(res.Started)
 	t.countRequests()
 	if err != nil {
@@ -830,7 +943,7 @@ func (r *runner) prepareSchema(ctx context.Context, s string) error {
 	}
 	d := r.d
 	state := Name{Schema: s, Table: StateTable}
-	tables := []bookTable{{name: state, create: []string{stateDDL(d, qualify(d, state))}}, historyBook(d, s, r.history)}
+	tables := []bookTable{stateBook(d, state), historyBook(d, s, r.history)}
 	if s == r.opts.Schema {
 		tables = append(tables, runsBook(d, s))
 		if d.kind() == "sqlite" {

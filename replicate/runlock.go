@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/plannersql/planner/replicate/internal/dberr"
 )
 
 // Errors of a skipped run. A skipped run returns a *SkippedError, for which
@@ -234,8 +234,7 @@ func (l *pgRunLock) wait(ctx context.Context, timeout time.Duration) (bool, erro
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT set_config('lock_timeout', $1, false)", prev) //nolint:errcheck // best effort
 	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", l.id); err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+		if dberr.SQLState(err) == "55P03" { // lock_not_available
 			return false, nil
 		}
 		return false, err

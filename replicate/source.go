@@ -16,6 +16,54 @@ import (
 type source struct {
 	db   *sql.DB
 	kind string // "sqlite", "postgres", "mysql", or "" (another driver, such as planner)
+	cat  *catalogInfo
+}
+
+// catalogInfo is what the source's sys_columns catalog (the planner
+// driver's) says about its columns across tables; empty for sources without
+// one.
+type catalogInfo struct {
+	// refs are the columns (lower case) that are the whole key of a table
+	// — GroupId, PlanId, BucketId, TaskId: elsewhere they refer to that
+	// table, and destinations index them.
+	refs map[string]bool
+	// ids are the TEXT columns (lower case) named ...Id: Graph ids, which
+	// are case-sensitive.
+	ids map[string]bool
+}
+
+// catalog reads sys_columns once per run.
+func (s *source) catalog(ctx context.Context) catalogInfo {
+	if s.cat != nil {
+		return *s.cat
+	}
+	s.cat = &catalogInfo{refs: map[string]bool{}, ids: map[string]bool{}}
+	rows, err := s.db.QueryContext(ctx, "SELECT TableName, ColumnName, DataType, IsKey FROM sys_columns")
+	if err != nil {
+		return *s.cat
+	}
+	defer rows.Close()
+	keys := map[string][]string{}
+	for rows.Next() {
+		var table, col string
+		var typ sql.NullString
+		var isKey any
+		if rows.Scan(&table, &col, &typ, &isKey) != nil {
+			return *s.cat
+		}
+		if k, err := asBool(isKey); err == nil && k {
+			keys[table] = append(keys[table], col)
+		}
+		if strings.HasSuffix(col, "Id") && strings.EqualFold(typ.String, "TEXT") {
+			s.cat.ids[strings.ToLower(col)] = true
+		}
+	}
+	for table, k := range keys {
+		if len(k) == 1 && !strings.HasPrefix(strings.ToLower(table), "sys_") {
+			s.cat.refs[strings.ToLower(k[0])] = true
+		}
+	}
+	return *s.cat
 }
 
 // newSource detects the source's database from its driver or, for other

@@ -5,12 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"time"
 	"unicode"
 
-	"modernc.org/sqlite"
+	"github.com/plannersql/planner/replicate/internal/dberr"
 
 	"github.com/plannersql/planner/schema"
 )
@@ -76,15 +77,14 @@ func (d *sqliteDialect) rowsIn(width, n, first int) string {
 }
 
 // bind stores values as the source gave them (SQLite keeps any type), except
-// that times become RFC 3339 text in one fixed-width form (sqliteTime) and
-// booleans 0/1.
+// that times become RFC 3339 text and booleans 0/1.
 func (*sqliteDialect) bind(v any, t schema.Type) (any, error) {
 	switch x := v.(type) {
 	case time.Time:
 		if t == schema.Integer || t == typeReal {
 			return nil, valueError(v, t)
 		}
-		return sqliteTime(x), nil
+		return formatTime(x), nil
 	case bool:
 		if x {
 			return int64(1), nil
@@ -95,10 +95,20 @@ func (*sqliteDialect) bind(v any, t schema.Type) (any, error) {
 	case int32:
 		return int64(x), nil
 	case float32:
+		if math.IsNaN(float64(x)) {
+			return nil, errNaNSQLite
+		}
 		return float64(x), nil
+	case float64:
+		if math.IsNaN(x) {
+			return nil, errNaNSQLite
+		}
 	}
 	return v, nil
 }
+
+// errNaNSQLite refuses NaN, which SQLite would store as NULL.
+var errNaNSQLite = errors.New("value is NaN, which SQLite stores as NULL")
 
 func (*sqliteDialect) boolValue(b bool) any {
 	if b {
@@ -107,14 +117,7 @@ func (*sqliteDialect) boolValue(b bool) any {
 	return int64(0)
 }
 
-func (*sqliteDialect) timeValue(t time.Time) any { return sqliteTime(t) }
-
-// sqliteTime is the text of a time in a SQLite destination: RFC 3339 UTC with
-// 7 fractional digits always (Graph's resolution, 100 ns), the form the
-// planner driver's DATETIME columns have, so that text order is time order
-// in the destination too ('2026-12-01T09:30:00.5000000Z' sorts after
-// '2026-12-01T09:30:00.0000000Z'; Graph's own text would not).
-func sqliteTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.0000000Z") }
+func (*sqliteDialect) timeValue(t time.Time) any { return formatTime(t) }
 
 func (*sqliteDialect) defaultSchema(context.Context, querier) (string, error) { return "main", nil }
 
@@ -213,25 +216,46 @@ func (d *sqliteDialect) describe(ctx context.Context, q querier, n Name) (tableI
 		return ti, fmt.Errorf("describe %s: %w", n, err)
 	}
 	ti.exists = true
-	rows, err := q.QueryContext(ctx, "SELECT name, pk FROM pragma_table_info(?, ?) ORDER BY cid", ti.name, s)
+	rows, err := q.QueryContext(ctx, "SELECT name, type, pk FROM pragma_table_info(?, ?) ORDER BY cid", ti.name, s)
 	if err != nil {
 		return ti, fmt.Errorf("describe %s: %w", n, err)
 	}
-	defer rows.Close()
 	pk := map[int]string{}
 	for rows.Next() {
-		var name string
+		var name, typ string
 		var p int
-		if err := rows.Scan(&name, &p); err != nil {
+		if err := rows.Scan(&name, &typ, &p); err != nil {
+			rows.Close()
 			return ti, err
 		}
 		ti.cols = append(ti.cols, name)
+		ti.types = append(ti.types, strings.ToLower(typ))
 		if p > 0 {
 			pk[p] = name
 		}
 	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return ti, err
+	}
 	for i := 1; i <= len(pk); i++ {
 		ti.key = append(ti.key, pk[i])
+	}
+	ti.indexed = map[string]bool{}
+	if len(ti.key) > 0 {
+		ti.indexed[strings.ToLower(ti.key[0])] = true
+	}
+	rows, err = q.QueryContext(ctx, "SELECT ii.name FROM pragma_index_list(?, ?) il JOIN pragma_index_info(il.name, ?) ii WHERE ii.seqno = 0", ti.name, s, s)
+	if err != nil {
+		return ti, fmt.Errorf("describe %s: %w", n, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c sql.NullString
+		if err := rows.Scan(&c); err != nil {
+			return ti, err
+		}
+		ti.indexed[strings.ToLower(c.String)] = true
 	}
 	return ti, rows.Err()
 }
@@ -270,8 +294,8 @@ func (d *sqliteDialect) lockAndBegin(ctx context.Context, conn *sql.Conn, n Name
 }
 
 func isSQLiteBusy(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && (se.Code()&0xff == 5 || se.Code()&0xff == 6) // SQLITE_BUSY, SQLITE_LOCKED
+	c := dberr.SQLiteCode(err)
+	return c == 5 || c == 6 // SQLITE_BUSY, SQLITE_LOCKED
 }
 
 // sqliteTxn is a transaction begun with BEGIN IMMEDIATE on the run's connection.
@@ -301,4 +325,120 @@ func (t *sqliteTxn) rollback() error {
 		return nil // SQLite already rolled back (an interrupted statement)
 	}
 	return err
+}
+
+func (*sqliteDialect) indexable(string) bool     { return true }
+func (*sqliteDialect) narrower(_, _ string) bool { return false }
+
+func (d *sqliteDialect) createIndexSQL(n Name, index, col string) string {
+	name := d.quote(index)
+	if n.Schema != "" {
+		name = d.quote(n.Schema) + "." + name
+	}
+	return fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s)", name, d.quote(n.Table), d.quote(col))
+}
+
+// alterTypes rebuilds the table, as SQLite cannot change a column's type:
+// a copy with the new types, the rows copied, the old table dropped, the
+// copy renamed, and the old table's indexes created again — all in the
+// table's transaction.
+func (d *sqliteDialect) alterTypes(ctx context.Context, q querier, n Name, table string, cols []ddlColumn, defs []string) error {
+	s := n.Schema
+	if s == "" {
+		s = "main"
+	}
+	info, err := d.describe(ctx, q, n)
+	if err != nil {
+		return err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?, ?) ORDER BY cid`, info.name, s)
+	if err != nil {
+		return err
+	}
+	var colDefs []string
+	pk := map[int]string{}
+	for rows.Next() {
+		var name, typ string
+		var notNull, p int
+		var deflt sql.NullString
+		if err := rows.Scan(&name, &typ, &notNull, &deflt, &p); err != nil {
+			rows.Close()
+			return err
+		}
+		for i, c := range cols {
+			if d.sameName(c.name, name) {
+				typ = defs[i]
+			}
+		}
+		def := d.quote(name) + " " + typ
+		if notNull != 0 {
+			def += " NOT NULL"
+		}
+		if deflt.Valid {
+			def += " DEFAULT " + deflt.String
+		}
+		colDefs = append(colDefs, def)
+		if p > 0 {
+			pk[p] = name
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var key []string
+	for i := 1; i <= len(pk); i++ {
+		key = append(key, pk[i])
+	}
+	if len(key) > 0 {
+		colDefs = append(colDefs, "PRIMARY KEY ("+quoteList(d, key)+")")
+	}
+	indexes, err := queryAll(ctx, q, "SELECT sql FROM "+d.quote(s)+".sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", info.name)
+	if err != nil {
+		return err
+	}
+	tmp := d.quote(s) + "." + d.quote("planner_replicate_rebuild")
+	for _, stmt := range []string{
+		"DROP TABLE IF EXISTS " + tmp,
+		"CREATE TABLE " + tmp + " (" + strings.Join(colDefs, ", ") + ")",
+		"INSERT INTO " + tmp + " SELECT * FROM " + table,
+		"DROP TABLE " + table,
+		"ALTER TABLE " + tmp + " RENAME TO " + d.quote(info.name),
+	} {
+		if _, err := q.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	for _, ix := range indexes {
+		// CREATE [UNIQUE] INDEX name ON ...: create it in the table's schema.
+		if s != "main" {
+			if rest, ok := strings.CutPrefix(ix, "CREATE INDEX "); ok {
+				ix = "CREATE INDEX " + d.quote(s) + "." + rest
+			} else if rest, ok := strings.CutPrefix(ix, "CREATE UNIQUE INDEX "); ok {
+				ix = "CREATE UNIQUE INDEX " + d.quote(s) + "." + rest
+			}
+		}
+		if _, err := q.ExecContext(ctx, ix); err != nil {
+			return fmt.Errorf("recreate index: %w", err)
+		}
+	}
+	return nil
+}
+
+// queryAll returns the first column of every row.
+func queryAll(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }

@@ -3,6 +3,7 @@ package replicate
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -74,11 +75,18 @@ func (s *tableState) add(k keyFP, h rowHash) {
 	s.entries = append(s.entries, stateEntry{key: k, hash: h})
 }
 
+// forgetHashes marks every row's hash unknown: every row is rewritten.
+func (s *tableState) forgetHashes() {
+	for i := range s.entries {
+		s.entries[i].hash = rowHash{}
+	}
+}
+
 // stateDDL returns CREATE TABLE for the state table.
 func stateDDL(d dialect, table string) string {
 	text := d.columnType(schema.Text, false, 0)
 	keyText := d.columnType(schema.Text, true, maxSourceNameLen)
-	return fmt.Sprintf("CREATE TABLE %s (%s %s NOT NULL, %s %s NOT NULL, %s %s NOT NULL, %s %s NOT NULL, %s %s NOT NULL, %s %s NOT NULL, %s %s NOT NULL, PRIMARY KEY (%s, %s, %s))%s",
+	return fmt.Sprintf("CREATE TABLE %s (%s %s NOT NULL, %s %s NOT NULL, %s %s NOT NULL, %s %s NOT NULL, %s %s NOT NULL, %s %s NOT NULL, %s %s NOT NULL, %s %s, PRIMARY KEY (%s, %s, %s))%s",
 		table,
 		d.quote("TableName"), keyText,
 		d.quote("SourceName"), keyText,
@@ -87,7 +95,15 @@ func stateDDL(d dialect, table string) string {
 		d.quote("RowCount"), d.columnType(schema.Integer, false, 0),
 		d.quote("Data"), d.columnType(typeBlob, false, 0),
 		d.quote("UpdatedDateTime"), d.columnType(schema.DateTime, false, 0),
+		d.quote("Tenant"), text,
 		d.quote("TableName"), d.quote("SourceName"), d.quote("Chunk"), d.tableSuffix())
+}
+
+// stateBook describes the state table n: its Tenant column came after its
+// first version.
+func stateBook(d dialect, n Name) bookTable {
+	return bookTable{name: n, create: []string{stateDDL(d, qualify(d, n))},
+		added: []ddlColumn{{name: "Tenant", typ: schema.Text, rawType: d.columnType(schema.Text, false, 0)}}}
 }
 
 // loadState reads the state of one table and source name.
@@ -146,17 +162,22 @@ func readState(ctx context.Context, d dialect, q querier, stateTable, table, sou
 }
 
 // saveState replaces the state of one table and source name with n rows.
-func saveState(ctx context.Context, d dialect, q querier, stateTable, table, source, signature string, n int, rows iter.Seq2[keyFP, rowHash], now time.Time) error {
+// tenant is the source's tenant, or "" when unknown.
+func saveState(ctx context.Context, d dialect, q querier, stateTable, table, source, signature, tenant string, n int, rows iter.Seq2[keyFP, rowHash], now time.Time) error {
 	if err := deleteState(ctx, d, q, stateTable, table, source, true); err != nil {
 		return err
 	}
-	ins := fmt.Sprintf("INSERT INTO %s (%s, %s, %s, %s, %s, %s, %s) VALUES (%s)", stateTable,
+	ins := fmt.Sprintf("INSERT INTO %s (%s, %s, %s, %s, %s, %s, %s, %s) VALUES (%s)", stateTable,
 		d.quote("TableName"), d.quote("SourceName"), d.quote("Chunk"), d.quote("Columns"), d.quote("RowCount"),
-		d.quote("Data"), d.quote("UpdatedDateTime"), placeholders(d, 1, 7))
+		d.quote("Data"), d.quote("UpdatedDateTime"), d.quote("Tenant"), placeholders(d, 1, 8))
 	chunk := int64(0)
 	buf := []byte{stateVersion}
+	var ten any
+	if tenant != "" {
+		ten = tenant
+	}
 	flush := func() error {
-		_, err := q.ExecContext(ctx, ins, table, source, chunk, signature, int64(n), buf, d.timeValue(now))
+		_, err := q.ExecContext(ctx, ins, table, source, chunk, signature, int64(n), buf, d.timeValue(now), ten)
 		chunk++
 		buf = []byte{stateVersion}
 		return err
@@ -258,4 +279,31 @@ func decodeKey(k string) ([]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// stateMeta returns the column signature and source tenant of the state
+// of one table and source name ("" when there is none, or no tenant).
+func stateMeta(ctx context.Context, d dialect, q querier, stateTable, table, source string) (sig, tenant string, err error) {
+	var ten sql.NullString
+	err = q.QueryRowContext(ctx, fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s = %s AND %s = %s AND %s = 0", d.quote("Columns"), d.quote("Tenant"), stateTable,
+		d.quote("TableName"), d.placeholder(1), d.quote("SourceName"), d.placeholder(2), d.quote("Chunk")), table, source).Scan(&sig, &ten)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("read replication state: %w", err)
+	}
+	return sig, ten.String, nil
+}
+
+// invalidateStates makes the states of every source name of a table
+// untrusted (an empty signature matches no result): their next runs rewrite
+// every row.
+func invalidateStates(ctx context.Context, d dialect, q querier, stateTable, table string) error {
+	_, err := q.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = '' WHERE %s = %s", stateTable, d.quote("Columns"),
+		d.quote("TableName"), d.placeholder(1)), table)
+	if err != nil {
+		return fmt.Errorf("mark the replication state stale: %w", err)
+	}
+	return nil
 }

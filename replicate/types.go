@@ -2,11 +2,13 @@ package replicate
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/plannersql/planner/schema"
 )
@@ -19,7 +21,8 @@ const (
 
 // column is one column of a statement's result.
 type column struct {
-	name string
+	name string // in the destination's name style
+	src  string // as the result names it
 	typ  schema.Type
 }
 
@@ -254,6 +257,28 @@ func asTime(v any) (time.Time, error) {
 	return time.Time{}, valueError(v, schema.DateTime)
 }
 
-// formatTime renders a time as RFC 3339 UTC text with as many fractional
-// digits as it needs.
-func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// formatTime renders a time as the source's DATETIME text: RFC 3339 UTC
+// with seven fractional digits (schema.FormatDateTime, which the planner
+// driver uses too).
+func formatTime(t time.Time) string { return schema.FormatDateTime(t) }
+
+// checkLength refuses a text value longer than a VARCHAR(n) column holds.
+func checkLength(v any, n int) error {
+	s, ok := v.(string)
+	if !ok || len(s) <= n {
+		return nil
+	}
+	if c := utf8.RuneCountInString(s); c > n {
+		return fmt.Errorf("value of %d characters is longer than the column's %d", c, n)
+	}
+	return nil
+}
+
+// checkJSON refuses text that is not a JSON value, which what (a JSON
+// column) cannot hold.
+func checkJSON(s, what string) error {
+	if json.Valid([]byte(s)) {
+		return nil
+	}
+	return fmt.Errorf("value is not valid JSON, which %s cannot hold", what)
+}

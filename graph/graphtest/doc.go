@@ -29,7 +29,7 @@
 //
 //	srv, err := graphtest.New()
 //	l, err := net.Listen("tcp", "127.0.0.1:0")
-//	go srv.Serve(l) // srv.URL() is then "http://" + l.Addr().String()
+//	done, err := srv.Start(l) // returns once srv.URL() is "http://" + l.Addr().String()
 //
 // # Graph (under /v1.0)
 //

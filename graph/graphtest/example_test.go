@@ -21,10 +21,12 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	go srv.Serve(l)
+	if _, err := srv.Start(l); err != nil { // returns once srv.URL() is set
+		log.Fatal(err)
+	}
 	defer srv.Close()
 
-	req, _ := http.NewRequest("GET", "http://"+l.Addr().String()+"/v1.0/me", nil)
+	req, _ := http.NewRequest("GET", srv.URL()+"/v1.0/me", nil)
 	req.Header.Set("Authorization", "Bearer "+srv.Token())
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

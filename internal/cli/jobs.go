@@ -20,6 +20,7 @@ import (
 	"github.com/plannersql/planner/internal/redact"
 	"github.com/plannersql/planner/internal/schedule"
 	"github.com/plannersql/planner/replicate"
+	"github.com/plannersql/planner/replicate/dest"
 )
 
 const jobsUsage = `Usage: planner jobs <list | run [NAME...] | serve | history [NAME]> [flags]
@@ -398,7 +399,7 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{},
 		}
 		opts := replicate.Options{
 			Logger: dlog, Stop: stop, LockTimeout: r.lockTimeout,
-			SourceName: d.SourceName, TablePrefix: d.Prefix, Schema: d.Schema,
+			SourceName: d.SourceName, TablePrefix: d.Prefix, Schema: d.Schema, NameStyle: replicate.NameStyle(d.NameStyle),
 			Job: j.Name, Slot: slot.slot, Attempt: slot.attempt, Destination: describeDest(d),
 			Requests: src.conn, RecordLog: true, Redact: r.secrets.Text,
 		}
@@ -716,7 +717,7 @@ func jobsHistory(ctx context.Context, w io.Writer, f *config.File, names []strin
 
 // destinationRuns reads the runs of job j recorded in destination d.
 func destinationRuns(ctx context.Context, j config.Job, d config.Destination, limit, offset int) ([]replicate.RunRecord, error) {
-	h, err := replicate.OpenHistory(ctx, d.URL, replicate.HistoryOptions{Schema: d.Schema})
+	h, err := dest.OpenHistory(ctx, d.URL, replicate.HistoryOptions{Schema: d.Schema})
 	if err != nil {
 		return nil, err
 	}
@@ -734,7 +735,7 @@ func showRun(ctx context.Context, w io.Writer, jobs []config.Job, id string) err
 			continue // its destinations are not all known here
 		}
 		for _, d := range j.Destinations {
-			h, err := replicate.OpenHistory(ctx, d.URL, replicate.HistoryOptions{Schema: d.Schema})
+			h, err := dest.OpenHistory(ctx, d.URL, replicate.HistoryOptions{Schema: d.Schema})
 			if err != nil {
 				return fmt.Errorf("jobs history: job %s, %s: %w", j.Name, describeDest(d), err)
 			}

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/plannersql/planner/graph/graphtest"
-	"github.com/plannersql/planner/replicate"
+	"github.com/plannersql/planner/replicate/dest"
 )
 
 // binary is the planner command built once for the test run.
@@ -116,7 +116,7 @@ func emulatorDSN(srv *graphtest.Server) string {
 // openSQLite opens a SQLite destination file for checks.
 func openSQLite(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	db, err := replicate.OpenDestination(context.Background(), "sqlite:"+path)
+	db, err := dest.Open(context.Background(), "sqlite:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}

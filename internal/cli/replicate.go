@@ -16,6 +16,7 @@ import (
 	"github.com/plannersql/planner/internal/format"
 	"github.com/plannersql/planner/internal/redact"
 	"github.com/plannersql/planner/replicate"
+	"github.com/plannersql/planner/replicate/dest"
 )
 
 // DefaultDestination is where replicate writes without --to.
@@ -34,8 +35,12 @@ updated, vanished rows deleted, unchanged rows left alone; one transaction
 per table, and every run recorded in planner_replicate_history. With no
 statement it runs REPLICATE ALL (every table).
 
-DEST is sqlite:PATH (default sqlite:planner.db), postgres://user@host/db or
-mysql://user:password@host:3306/db.
+DEST is sqlite:PATH[?mode=ro|rw|rwc&_pragma=...] (default sqlite:planner.db),
+postgres://user@host/db or mysql://user:password@host:3306/db.
+
+Tables and columns are named as Planner names them (Tasks.TaskId), or with
+--name-style lower (tasks.taskid) or snake_case (tasks.task_id), which psql
+and mysql users can write unquoted.
 
 On a terminal, progress per table goes to stderr; at the end a summary of
 inserted/updated/deleted/unchanged rows per table and the Graph requests
@@ -68,6 +73,7 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 	sourceName := fs.String("source-name", "", "SourceName for statements without one (several accounts in one table)")
 	prefix := fs.String("prefix", "", "table name `PREFIX` for tables named after their source")
 	schemaName := fs.String("schema", "", "destination `SCHEMA` (PostgreSQL schema, MySQL database, SQLite attached file)")
+	nameStyle := fs.String("name-style", "exact", "how created tables and columns are named: exact (Tasks.TaskId), lower (tasks.taskid) or snake_case (tasks.task_id)")
 	lockTimeout := fs.Duration("lock-timeout", DefaultLockTimeout, "wait this long for another run into the same destination (same --schema, --prefix, --source-name), then skip this run (exit status 3)")
 	progress := fs.String("progress", "auto", "per-table progress on stderr: auto (on a terminal), on, off")
 	pos, err := a.parseFlags(fs, args)
@@ -75,6 +81,15 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	a.secrets.AddURL(*to)
+	// The URL's form is checked before anything is opened: an unknown
+	// scheme or parameter is a usage error.
+	if err := dest.Check(*to); err != nil {
+		return withCode(ExitUsage, err)
+	}
+	style, err := replicate.ParseNameStyle(*nameStyle)
+	if err != nil {
+		return usageErrorf("replicate: --name-style: %s is not a name style: use %s", *nameStyle, replicate.NameStyles)
+	}
 	script := "REPLICATE ALL;"
 	switch {
 	case *file != "" && len(pos) > 0:
@@ -143,7 +158,7 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 
 	opts := replicate.Options{
 		Stop: stop, LockTimeout: *lockTimeout,
-		SourceName: *sourceName, TablePrefix: *prefix, Schema: *schemaName,
+		SourceName: *sourceName, TablePrefix: *prefix, Schema: *schemaName, NameStyle: style,
 		Destination: describeDestination(*to, *schemaName, *prefix, *sourceName),
 		Requests:    src.conn, RecordLog: true, Redact: a.secrets.Text,
 		OnLockWait: func(h replicate.LockHolder) {
@@ -182,11 +197,12 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 }
 
 // runInto opens the destination and runs script into it. The error of a
-// destination that cannot be opened never shows its password.
-func runInto(ctx context.Context, src *source, dest, script string, opts replicate.Options) ([]replicate.Result, error) {
-	dst, err := replicate.OpenDestination(ctx, dest)
+// destination that cannot be opened says why (and what to do when the cause
+// is known), never with its password.
+func runInto(ctx context.Context, src *source, destURL, script string, opts replicate.Options) ([]replicate.Result, error) {
+	dst, err := dest.Open(ctx, destURL)
 	if err != nil {
-		return nil, redact.Error(fmt.Errorf("destination %s: %w (check the URL and that the database is running)", redact.URL(dest), err), redact.Secrets(dest)...)
+		return nil, err
 	}
 	defer dst.Close()
 	return replicate.Run(ctx, src.db, dst, script, opts)

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/plannersql/planner/graph/graphtest"
-	"github.com/plannersql/planner/replicate"
+	"github.com/plannersql/planner/replicate/dest"
 )
 
 func TestReplicateSandboxSQLite(t *testing.T) {
@@ -62,7 +62,7 @@ func TestReplicateSandboxSQLite(t *testing.T) {
 func testServerDB(t *testing.T, url, kind string) {
 	prefix := fmt.Sprintf("cli%d_", time.Now().UnixNano()%1e9)
 	ctx := context.Background()
-	db, err := replicate.OpenDestination(ctx, url)
+	db, err := dest.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}

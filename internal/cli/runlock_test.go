@@ -20,6 +20,7 @@ import (
 	"github.com/plannersql/planner/graph/graphtest"
 	"github.com/plannersql/planner/internal/schedule"
 	"github.com/plannersql/planner/replicate"
+	"github.com/plannersql/planner/replicate/dest"
 )
 
 // gate serves an emulator, counts every request, and can hold the first
@@ -85,7 +86,7 @@ func destinationURL(t *testing.T, kind, dir string) string {
 		return "sqlite:" + filepath.Join(dir, "dest.db")
 	case "postgres":
 		requireService(t, "127.0.0.1:5432", "PostgreSQL")
-		admin, err := replicate.OpenDestination(ctx, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+		admin, err := dest.Open(ctx, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +100,7 @@ func destinationURL(t *testing.T, kind, dir string) string {
 		return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=" + name
 	case "mysql":
 		requireService(t, "127.0.0.1:3306", "MariaDB")
-		admin, err := replicate.OpenDestination(ctx, "mysql://root@127.0.0.1:3306/test")
+		admin, err := dest.Open(ctx, "mysql://root@127.0.0.1:3306/test")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,9 +132,9 @@ func baseline(t *testing.T, g *gate, dsn string) int64 {
 }
 
 // runsOf reads the runs recorded in a destination.
-func runsOf(t *testing.T, dest string, f replicate.RunFilter) []replicate.RunRecord {
+func runsOf(t *testing.T, destURL string, f replicate.RunFilter) []replicate.RunRecord {
 	t.Helper()
-	h, err := replicate.OpenHistory(context.Background(), dest, replicate.HistoryOptions{})
+	h, err := dest.OpenHistory(context.Background(), destURL, replicate.HistoryOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,7 @@
 //	prefix = "PROD_"                     # optional table name prefix
 //	schema = "prod"                      # optional destination schema
 //	source_name = "prod"                 # optional SourceName: several accounts share tables
+//	name_style = "snake_case"            # optional: exact (default), lower, snake_case
 //
 // Values may reference environment variables as ${NAME}; an unset variable is
 // an error naming it, the file and the line ($${ stands for a literal ${).
@@ -191,7 +192,11 @@ type Destination struct {
 	Prefix     string // table name prefix, e.g. "PROD_"
 	Schema     string // destination schema
 	SourceName string // SourceName option: the source account's name in shared tables
-	Line       int    // line of its [[jobs.<name>.destinations]] header
+	// NameStyle is how tables and columns are named in the destination:
+	// "exact" (the default, also ""), "lower" or "snake_case"
+	// (replicate.Options.NameStyle).
+	NameStyle string
+	Line      int // line of its [[jobs.<name>.destinations]] header
 }
 
 // LoadScript returns the job's SQL: Script, or the contents of ScriptFile.
@@ -710,7 +715,7 @@ func validEnvName(n string) bool {
 
 var (
 	jobKeys         = []string{"source", "schedule", "script", "script_file", "destinations"}
-	destinationKeys = []string{"url", "prefix", "schema", "source_name"}
+	destinationKeys = []string{"url", "prefix", "schema", "source_name", "name_style"}
 )
 
 // canonical returns the accepted key that k names (ignoring case).
@@ -886,6 +891,13 @@ func (p *parser) destinations(job string, v any, line int, key string, lineOf fu
 				d.Schema = s
 			case "source_name":
 				d.SourceName = s
+			case "name_style":
+				switch strings.ToLower(s) {
+				case "", "exact", "lower", "snake_case", "snake":
+					d.NameStyle = strings.ToLower(s)
+				default:
+					p.errorf(kl, "name_style %q of destination %d of job %q: use exact, lower or snake_case", s, i+1, job)
+				}
 			}
 		}
 		switch {

@@ -57,6 +57,7 @@ source = "Sandbox"
 script_file = "sql/demo.sql"
 [[jobs.demo.destinations]]
 url = "sqlite:demo.db"
+name_style = "Snake_Case"
 `
 
 func TestParseExample(t *testing.T) {
@@ -100,7 +101,7 @@ func TestParseExample(t *testing.T) {
 				{URL: "sqlite:/var/data/planner.db", Line: 29},
 			}},
 		{Name: "demo", Source: "sandbox", ScriptFile: filepath.Join(dir, "sql", "demo.sql"), Line: 32,
-			Destinations: []Destination{{URL: "sqlite:demo.db", Line: 35}}},
+			Destinations: []Destination{{URL: "sqlite:demo.db", NameStyle: "snake_case", Line: 35}}},
 	}
 	if d := cmp.Diff(wantJobs, jobs, cmp.AllowUnexported(Job{})); d != "" {
 		t.Errorf("jobs (-want +got):\n%s", d)
@@ -172,6 +173,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{"cfg.toml:4:", `unknown key "sorce" in job "j"`, `did you mean "source"?`}},
 		{"unknown destination key in second", "[jobs.j]\nsource = \"sandbox\"\nscript = \"x\"\n[[jobs.j.destinations]]\nurl = \"sqlite:a\"\nprefix = \"A\"\n[[jobs.j.destinations]]\nurl = \"sqlite:b\"\nprefx = \"B\"\n",
 			[]string{"cfg.toml:9:", `unknown key "prefx" in destination 2 of job "j"`}},
+		{"bad name style", "[jobs.j]\nsource = \"sandbox\"\nscript = \"x\"\n[[jobs.j.destinations]]\nurl = \"sqlite:a\"\nname_style = \"camel\"\n",
+			[]string{"cfg.toml:6:", `name_style "camel"`, "exact, lower or snake_case"}},
 		{"job source unknown", "[profiles.prod]\n[jobs.j]\nsource = \"prd\"\nscript = \"x\"\n[[jobs.j.destinations]]\nurl = \"sqlite:x\"\n",
 			[]string{"cfg.toml:3:", `source "prd"`, "profiles: prod"}},
 		{"job without script", "[jobs.j]\nsource = \"sandbox\"\n[[jobs.j.destinations]]\nurl = \"sqlite:x\"\n",

@@ -16,7 +16,7 @@ import (
 
 	"github.com/plannersql/planner/driver"
 	"github.com/plannersql/planner/internal/config"
-	"github.com/plannersql/planner/replicate"
+	"github.com/plannersql/planner/replicate/dest"
 	"github.com/plannersql/planner/schema"
 )
 
@@ -477,7 +477,7 @@ func (s *Server) testDestination(ctx context.Context, rawURL string) *destinatio
 		}
 	}
 	start := time.Now()
-	db, err := replicate.OpenDestination(ctx, u)
+	db, err := dest.Open(ctx, u)
 	if err != nil {
 		out.Error = s.scrubErr(err)
 		removeAll(created)

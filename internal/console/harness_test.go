@@ -23,6 +23,7 @@ import (
 	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/internal/schedule"
 	"github.com/plannersql/planner/replicate"
+	"github.com/plannersql/planner/replicate/dest"
 	_ "github.com/plannersql/planner/sandbox"
 )
 
@@ -327,7 +328,7 @@ func realRun(ctx context.Context, j config.Job, rc RunContext) ([]DestinationRes
 	var firstErr error
 	for _, d := range j.Destinations {
 		dr := DestinationResult{Destination: d}
-		dst, err := replicate.OpenDestination(ctx, d.URL)
+		dst, err := dest.Open(ctx, d.URL)
 		if err != nil {
 			dr.Err = err
 		} else {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/replicate"
+	rdest "github.com/plannersql/planner/replicate/dest"
 )
 
 // historyTimeout bounds reading one destination's history.
@@ -130,7 +131,7 @@ func (s *Server) expandedJob(name string) (config.Job, error) {
 func destinationRuns(ctx context.Context, j config.Job, d config.Destination, limit, offset int) (replicate.RunList, error) {
 	ctx, cancel := context.WithTimeout(ctx, historyTimeout)
 	defer cancel()
-	h, err := replicate.OpenHistory(ctx, d.URL, replicate.HistoryOptions{Schema: d.Schema})
+	h, err := rdest.OpenHistory(ctx, d.URL, replicate.HistoryOptions{Schema: d.Schema})
 	if err != nil {
 		return replicate.RunList{}, err
 	}
@@ -181,7 +182,7 @@ func (s *Server) historyRunDetail(ctx context.Context, name string, dest int, id
 	d := j.Destinations[dest]
 	ctx, cancel := context.WithTimeout(ctx, historyTimeout)
 	defer cancel()
-	h, err := replicate.OpenHistory(ctx, d.URL, replicate.HistoryOptions{Schema: d.Schema})
+	h, err := rdest.OpenHistory(ctx, d.URL, replicate.HistoryOptions{Schema: d.Schema})
 	if err != nil {
 		return historyRun{}, errorf(http.StatusBadGateway, "the history of %s cannot be read: %s", s.scrub(describeDestination(d)), s.scrubErr(err))
 	}

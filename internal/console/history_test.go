@@ -8,6 +8,7 @@ import (
 
 	"github.com/plannersql/planner/driver"
 	"github.com/plannersql/planner/replicate"
+	"github.com/plannersql/planner/replicate/dest"
 )
 
 // TestHistory reads a job's runs from its destinations through
@@ -29,7 +30,7 @@ func TestHistory(t *testing.T) {
 	cn, _ := driver.NewConnector(&driver.Config{Sandbox: true})
 	src := sql.OpenDB(cn)
 	defer src.Close()
-	dst, err := replicate.OpenDestination(context.Background(), "sqlite:"+e.dir+"/out.db")
+	dst, err := dest.Open(context.Background(), "sqlite:"+e.dir+"/out.db")
 	if err != nil {
 		t.Fatal(err)
 	}

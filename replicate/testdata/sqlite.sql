@@ -28,8 +28,11 @@ DELETE FROM "TaskReferences" WHERE "SourceName" = ? AND ("TaskId", "Url") IN (VA
 -- soft delete 2 keys, scoped
 UPDATE "PROD"."Tasks" SET "IsDeleted" = ?, "DeletedDateTime" = ? WHERE "SourceName" = ? AND "TaskId" IN (?,?);
 
+-- index a foreign key
+CREATE INDEX IF NOT EXISTS "PROD"."Tasks_PlanId_idx" ON "Tasks" ("PlanId");
+
 -- state table
-CREATE TABLE "PROD"."planner_replicate_state" ("TableName" TEXT NOT NULL, "SourceName" TEXT NOT NULL, "Chunk" INTEGER NOT NULL, "Columns" TEXT NOT NULL, "RowCount" INTEGER NOT NULL, "Data" BLOB NOT NULL, "UpdatedDateTime" TEXT NOT NULL, PRIMARY KEY ("TableName", "SourceName", "Chunk"));
+CREATE TABLE "PROD"."planner_replicate_state" ("TableName" TEXT NOT NULL, "SourceName" TEXT NOT NULL, "Chunk" INTEGER NOT NULL, "Columns" TEXT NOT NULL, "RowCount" INTEGER NOT NULL, "Data" BLOB NOT NULL, "UpdatedDateTime" TEXT NOT NULL, "Tenant" TEXT, PRIMARY KEY ("TableName", "SourceName", "Chunk"));
 
 -- planner_replicate_history table
 CREATE TABLE "planner_replicate_history" ("Id" INTEGER PRIMARY KEY, "Statement" TEXT, "TableName" TEXT, "SourceName" TEXT, "StartDateTime" TEXT, "EndDateTime" TEXT, "Inserted" INTEGER, "Updated" INTEGER, "Deleted" INTEGER, "Unchanged" INTEGER, "Status" TEXT, "Error" TEXT, "Warnings" TEXT, "RunId" TEXT, "Requests" INTEGER, "Throttled" INTEGER);

@@ -1,0 +1,154 @@
+package replicate
+
+import (
+	"database/sql"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// textValues reads a column as text, ordered by Id, NULL as "NULL".
+func textValues(t *testing.T, db *sql.DB, kind, table, col string) []string {
+	t.Helper()
+	expr := quoteFor(kind, col)
+	switch kind {
+	case "postgres":
+		expr += "::text"
+	case "mysql":
+		expr = "CAST(" + expr + " AS CHAR)"
+	default:
+		expr = "CAST(" + expr + " AS TEXT)"
+	}
+	rows, err := db.Query("SELECT " + expr + " FROM " + quoteFor(kind, table) + " ORDER BY " + quoteFor(kind, "Id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v sql.NullString
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if !v.Valid {
+			v.String = "NULL"
+		}
+		out = append(out, v.String)
+	}
+	return out
+}
+
+func hasWarning(r Result, s string) bool {
+	for _, w := range r.Warnings {
+		if strings.Contains(w, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestTypeChanges: a result column whose type changes between runs is
+// widened in place when that keeps every value (integer → real → text),
+// rows are rewritten with the new values, and later runs are unchanged; a
+// change the column cannot take fails the table, naming the column, both
+// types and DropTable, and writes nothing.
+func TestTypeChanges(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		src, _ := sourceDB(t, "CREATE TABLE T (Id INTEGER PRIMARY KEY, P INTEGER)",
+			"INSERT INTO T VALUES (1, 16), (2, 50), (3, 100)")
+		runOK(t, src, dst, "REPLICATE W SELECT Id, P AS V FROM T", Options{})
+
+		r := runOK(t, src, dst, "REPLICATE W SELECT Id, P / 3.0 + 0.25 AS V FROM T", Options{})
+		wantCounts(t, r, counts{Updated: 3})
+		if !hasWarning(r, "widened it") {
+			t.Errorf("warnings %q do not say the column was widened", r.Warnings)
+		}
+		got := textValues(t, dst, kind, "W", "V")
+		for i, want := range []float64{16/3.0 + 0.25, 50/3.0 + 0.25, 100/3.0 + 0.25} {
+			var f float64
+			fmt.Sscan(got[i], &f)
+			if d := f - want; d > 1e-9 || d < -1e-9 {
+				t.Fatalf("row %d: %s, want %v (the real value, not a rounded integer)", i+1, got[i], want)
+			}
+		}
+		wantCounts(t, runOK(t, src, dst, "REPLICATE W SELECT Id, P / 3.0 + 0.25 AS V FROM T", Options{}), counts{Unchanged: 3})
+
+		// Real → text.
+		r = runOK(t, src, dst, "REPLICATE W SELECT Id, 'n' || P AS V FROM T", Options{})
+		wantCounts(t, r, counts{Updated: 3})
+		if got := textValues(t, dst, kind, "W", "V"); strings.Join(got, ",") != "n16,n50,n100" {
+			t.Fatalf("text values %v", got)
+		}
+		// Integers into the text column: kept as text, no change of type.
+		r = runOK(t, src, dst, "REPLICATE W SELECT Id, P AS V FROM T", Options{})
+		wantCounts(t, r, counts{Updated: 3})
+		if got := textValues(t, dst, kind, "W", "V"); strings.Join(got, ",") != "16,50,100" {
+			t.Fatalf("integers in a text column: %v", got)
+		}
+		wantCounts(t, runOK(t, src, dst, "REPLICATE W SELECT Id, P AS V FROM T", Options{}), counts{Unchanged: 3})
+
+		// Bytes cannot go into text: the table fails and keeps its rows.
+		res := run(t, src, dst, "REPLICATE W SELECT Id, X'01FF' AS V FROM T", Options{})
+		err := res[0].Err
+		if err == nil {
+			t.Fatal("text → blob was accepted")
+		}
+		for _, w := range []string{"column V", "BLOB", "WITH DropTable"} {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q does not say %q", err, w)
+			}
+		}
+		if got := textValues(t, dst, kind, "W", "V"); strings.Join(got, ",") != "16,50,100" {
+			t.Fatalf("after the failure: %v", got)
+		}
+		// DropTable rebuilds it with the new type.
+		runOK(t, src, dst, "REPLICATE W WITH DropTable SELECT Id, X'01FF' AS V FROM T", Options{})
+	})
+}
+
+// TestColumnDroppedByHand: a column dropped from the destination by hand
+// comes back with its values: the state is not trusted for it, every row is
+// rewritten, and the warning says the column was missing.
+func TestColumnDroppedByHand(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		src, _ := sourceDB(t, "CREATE TABLE T (Id INTEGER PRIMARY KEY, P INTEGER, Q TEXT)",
+			"INSERT INTO T VALUES (1, 16, 'a'), (2, 50, 'b')")
+		// Two source names share the table; the first run after the drop
+		// rewrites its rows, and the other source's next run rewrites its own.
+		for _, sn := range []string{"a", "b"} {
+			runOK(t, src, dst, "REPLICATE T WITH SourceName='"+sn+"'", Options{})
+		}
+		mustExec(t, dst, "ALTER TABLE "+quoteFor(kind, "T")+" DROP COLUMN "+quoteFor(kind, "P"))
+		r := runOK(t, src, dst, "REPLICATE T WITH SourceName='a'", Options{})
+		if !hasWarning(r, "column P was missing in the destination") {
+			t.Errorf("warnings %q", r.Warnings)
+		}
+		wantCounts(t, r, counts{Updated: 2})
+		wantCounts(t, runOK(t, src, dst, "REPLICATE T WITH SourceName='b'", Options{}), counts{Updated: 2})
+		if got := textValues(t, dst, kind, "T", "P"); strings.Join(got, ",") != "16,16,50,50" {
+			t.Fatalf("P after the runs: %v", got)
+		}
+		for _, sn := range []string{"a", "b"} {
+			wantCounts(t, runOK(t, src, dst, "REPLICATE T WITH SourceName='"+sn+"'", Options{}), counts{Unchanged: 2})
+		}
+	})
+}
+
+// TestTimesIntoTextColumn: DATETIME values written into an existing text
+// column take the source's canonical text form (RFC 3339 UTC, seven
+// fractional digits), in every destination.
+func TestTimesIntoTextColumn(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		src, _ := sourceDB(t, "CREATE TABLE T (Id INTEGER PRIMARY KEY, Note TEXT, D DATETIME)",
+			"INSERT INTO T VALUES (1, 'a', '2026-01-02T03:04:05.1234567Z'), (2, 'b', '2026-11-28T17:43:36Z')")
+		runOK(t, src, dst, "REPLICATE W SELECT Id, Note AS V FROM T", Options{})
+		runOK(t, src, dst, "REPLICATE W SELECT Id, D AS V FROM T", Options{})
+		got := textValues(t, dst, kind, "W", "V")
+		if strings.Join(got, ",") != "2026-01-02T03:04:05.1234567Z,2026-11-28T17:43:36.0000000Z" {
+			t.Fatalf("times in a text column: %v", got)
+		}
+	})
+}

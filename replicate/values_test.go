@@ -1,0 +1,64 @@
+package replicate
+
+import (
+	"database/sql"
+	"database/sql/driver"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestUnholdableValues: a value the destination cannot hold fails the table
+// before anything is written, naming the table, the row's key and the
+// column, and saying what to do (exclude or transform the column); the
+// table keeps its previous rows.
+func TestUnholdableValues(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		kinds string // destinations that cannot hold it
+		typ   string
+		bad   driver.Value
+		want  string
+	}{
+		{"NUL in text", "postgres", "TEXT", "a\x00b", "NUL byte"},
+		{"invalid UTF-8", "postgres mysql", "TEXT", "caf\xe9", "not valid UTF-8"},
+		{"invalid JSON", "postgres mysql", "JSON", `{"a":`, "not valid JSON"},
+		{"NUL escape in JSON", "postgres", "JSON", `{"a":"\u0000"}`, `\u0000`},
+		{"year 1 in DATETIME", "mysql", "DATETIME", time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), "outside MySQL DATETIME's range"},
+		{"NaN", "sqlite mysql", "REAL", math.NaN(), "NaN"},
+	}
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		for _, tt := range tests {
+			good := map[string]driver.Value{"TEXT": "ok", "JSON": `{"a":1}`, "DATETIME": time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), "REAL": 1.5}[tt.typ]
+			tbl := &memTable{cols: []string{"Id", "V"}, types: []string{"TEXT", tt.typ},
+				rows: [][]driver.Value{{"k1", good}, {"k2", good}}}
+			src := openMem(t, tbl)
+			table := "V_" + strings.NewReplacer(" ", "_", "-", "_").Replace(tt.name)
+			stmt := "REPLICATE " + quoteFor(kind, table) + " WITH Key='Id' SELECT * FROM x"
+			runOK(t, src, dst, stmt, Options{})
+			tbl.rows[1][1] = tt.bad
+			res := run(t, src, dst, stmt, Options{})
+			if !strings.Contains(tt.kinds, kind) {
+				if res[0].Err != nil {
+					t.Errorf("%s: %v", tt.name, res[0].Err)
+				}
+				continue
+			}
+			err := res[0].Err
+			if err == nil {
+				t.Errorf("%s: accepted", tt.name)
+				continue
+			}
+			for _, w := range []string{"table " + table, `key ("k2")`, "column V", tt.want, "EXCLUDE COLUMNS (V)", "transform it in a select"} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%s: error %q does not say %q", tt.name, err, w)
+				}
+			}
+			if n := scalar[int](t, dst, "SELECT COUNT(*) FROM "+quoteFor(kind, table)); n != 2 {
+				t.Errorf("%s: %d rows after the failure", tt.name, n)
+			}
+		}
+	})
+}
