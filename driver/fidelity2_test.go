@@ -14,6 +14,7 @@ import (
 	"github.com/plannersql/planner/graph"
 	"github.com/plannersql/planner/graph/graphtest"
 	"github.com/plannersql/planner/replicate"
+	"github.com/plannersql/planner/replicate/dest"
 	"github.com/plannersql/planner/schema"
 	"golang.org/x/oauth2"
 )
@@ -522,7 +523,7 @@ func TestFidelity02DateTimes(t *testing.T) {
 		}
 	}
 	// A replicated SQLite destination holds the same text, in time order.
-	dst, err := replicate.OpenDestination(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "dst.db"))
+	dst, err := dest.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "dst.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
