@@ -278,3 +278,44 @@ func TestINListHints(t *testing.T) {
 		t.Errorf("25 bound task ids: %v rows in %d requests, want 25 in 2 ($batch of 20)", rows, n)
 	}
 }
+
+// TestPlanDetailsLookupsBatched checks that plan details asked for one
+// plan at a time — the inner table of a join on PlanId, the label names of
+// TaskCategories — are read 20 plans per $batch from the plans the
+// statement listed, not with one GET each: a statement costs the floor
+// (lists + ceil(plans/20) for the plans' details), and its rows are those
+// of SQLite's own evaluation.
+func TestPlanDetailsLookupsBatched(t *testing.T) {
+	spec := graphtest.GenSpec{Seed: 31, Plans: 45, TasksPerPlan: 4, BucketsPerPlan: 2}
+	e := newEnv(t, nil, graphtest.WithGenerated(spec))
+	ref := oracle(t, e)
+	groups := len(e.groups())
+	plans := len(e.plans())
+	details := (plans + 19) / 20
+	listPlans := 1 + groups
+	listTasks := listPlans + plans
+	tests := []struct {
+		q     string
+		floor int
+	}{
+		{"SELECT t.TaskId, c.Category, c.Name FROM TaskCategories c JOIN Tasks t USING (TaskId)", listTasks + details},
+		{"SELECT TaskId, Category, Name FROM TaskCategories", listTasks + details},
+		{"SELECT p.Title, d.CategoryDescriptions FROM Plans p JOIN PlanDetails d ON d.PlanId = p.PlanId", listPlans + details},
+		{"SELECT p.Title, c.Category, c.Name FROM Plans p JOIN PlanCategories c ON c.PlanId = p.PlanId", listPlans + details},
+		{"SELECT p.Title, s.UserId FROM PlanSharedWith s JOIN Plans p ON p.PlanId = s.PlanId", listPlans + details},
+		{"SELECT p.Title, s.UserId FROM Plans p CROSS JOIN PlanSharedWith s WHERE s.PlanId = p.PlanId", listPlans + details},
+		{"SELECT t.TaskId, d.SharedWith FROM Tasks t JOIN PlanDetails d USING (PlanId)", listTasks + details},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			var rows [][]string
+			n, by := e.counted(func() { _, rows = e.requests(t, tt.q) })
+			if n > tt.floor || by["GET /planner/plans/{id}/details"] != 0 {
+				t.Errorf("%d requests (%v), want the floor %d: plan details in $batch requests of 20", n, by, tt.floor)
+			}
+			if want := queryAll(t, ref, tt.q); !slices.EqualFunc(rows, want, slices.Equal) {
+				t.Errorf("%d rows differ from SQLite's evaluation (%d rows)", len(rows), len(want))
+			}
+		})
+	}
+}

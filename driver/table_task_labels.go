@@ -161,7 +161,32 @@ var categoriesTable = (&table[categoryRow]{
 			set: func(r *categoryRow, v any) error { r.cat = str(v); return nil }},
 		textField("Name", null|detail, ro, "The plan's name for the label (NULL when the plan has none).", "", func(r *categoryRow) *string { return &r.name }),
 	),
-	scan:     categoriesSource.scan,
+	scan: func(ctx context.Context, x *session, q scanReq) iter.Seq2[*categoryRow, error] {
+		if !q.details {
+			return categoriesSource.scan(ctx, x, q)
+		}
+		// The label names of every plan: their details first, 20 plans per
+		// $batch, from the plan listing the task scan then replays.
+		return func(yield func(*categoryRow, error) bool) {
+			var ids []string
+			for p, err := range x.allPlans(ctx, x.concurrency(q)) {
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				ids = append(ids, p.ID)
+			}
+			if err := x.readPlanDetails(ctx, ids); err != nil {
+				yield(nil, err)
+				return
+			}
+			for r, err := range categoriesSource.scan(ctx, x, q) {
+				if !yield(r, err) || err != nil {
+					return
+				}
+			}
+		}
+	},
 	scanCost: cost{31, 2000},
 	version:  func(r *categoryRow) version { return taskVersion(r.t) },
 	insert: func(ctx context.Context, x *session, r *categoryRow) (*categoryRow, error) {
