@@ -789,6 +789,21 @@ func TestFidelity12OrderHints(t *testing.T) {
 		t.Errorf("assignee given the first's hint: %s, want %s", got, want)
 	}
 
+	// The Assignments column naming the assignees as they are — with empty
+	// objects, as json_object(?, json_object()) writes them, or with their
+	// own service hints — keeps their places and sends nothing for them; a
+	// user added there goes last.
+	e.rec.take()
+	e.exec("UPDATE Tasks SET Assignments = json_object(?2, json_object(), ?3, json_object(), ?4, json_object('orderHint', ?5)) WHERE TaskId = ?1",
+		task, users[0].ID, users[1].ID, users[2].ID, e.one("SELECT OrderHint FROM TaskAssignments WHERE TaskId = ? AND UserId = ?", task, users[2].ID))
+	if w := e.rec.take(); len(w) != 0 {
+		t.Errorf("naming the assignees as they are sent %d writes: %v", len(w), w)
+	}
+	e.exec("UPDATE Tasks SET Assignments = json_set(Assignments, '$.\"' || ?2 || '\"', json_object()) WHERE TaskId = ?1", task, users[3].ID)
+	if got, want := assignees(), users[2].ID+" "+users[0].ID+" "+users[1].ID+" "+users[3].ID; got != want {
+		t.Errorf("after adding %s through Assignments: %s, want %s", users[3].ID, got, want)
+	}
+
 	// Tasks, buckets and references take copied values too (each one a 400
 	// from the service when sent verbatim).
 	tasks := e.query("SELECT TaskId, OrderHint FROM Tasks WHERE PlanId = ? ORDER BY OrderHint COLLATE BINARY", plan)

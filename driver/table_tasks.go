@@ -52,7 +52,9 @@ var tasksTable = (&table[graph.Task]{
 			set:  setAssignments,
 			patch: func(p graph.Patch, old, v any) error {
 				m, err := assignmentsPatch(old, v)
-				p["assignments"] = m
+				if len(m) > 0 {
+					p["assignments"] = m
+				}
 				return err
 			}},
 		{name: "AppliedCategories", typ: schema.JSON, flags: null,
@@ -218,6 +220,11 @@ func assignmentsPatch(oldV, newV any) (map[string]any, error) {
 			m[user] = nil
 			continue
 		}
+		if cur, assigned := current[user]; assigned && (a.OrderHint == "" || a.OrderHint == cur.OrderHint) {
+			// Assigned already, at its place: nothing to send (its own
+			// service hint sent back would be refused).
+			continue
+		}
 		hint, err := placeHint(a.OrderHint, current[user].OrderHint, assigneePlace, func() ([]string, error) {
 			var hs []string
 			for u, o := range current {
@@ -229,9 +236,6 @@ func assignmentsPatch(oldV, newV any) (map[string]any, error) {
 		})
 		if err != nil {
 			return nil, err
-		}
-		if hint == "" {
-			hint = current[user].OrderHint // assigned already, its place kept
 		}
 		m[user] = assignmentValue(hint)
 	}
