@@ -1050,3 +1050,92 @@ func TestFidelity11Versioning(t *testing.T) {
 		t.Error("the changed task was deleted")
 	}
 }
+
+// TestFidelity04UserIdsInAnyForm: a user id is a GUID, and Graph keys
+// assignments, sharedWith and orderHintsByAssignee by its lower-case form;
+// labels are lower-case keys. A write naming a user or a label in another
+// form (upper case, as SQL Server prints GUIDs; 32 digits; braces) means
+// the same user or label: an existing one is a duplicate key, a JSON column
+// naming an existing one in another form keeps it (never unassigns or
+// unshares it), a new one is sent in Graph's form, and one object naming a
+// key twice is refused.
+func TestFidelity04UserIdsInAnyForm(t *testing.T) {
+	e := newEnv(t, nil)
+	row := e.query("SELECT TaskId, min(UserId), PlanId FROM TaskAssignments GROUP BY TaskId HAVING count(*) = 1 LIMIT 1")[0]
+	task, user, plan := row[0], row[1], row[2]
+	other := ""
+	for _, u := range e.srv.Users() {
+		if u.ID != user {
+			other = u.ID
+			break
+		}
+	}
+	shared := e.query("SELECT PlanId, UserId FROM PlanSharedWith LIMIT 1")[0]
+	upper := strings.ToUpper
+	forms := func(id string) []string {
+		return []string{upper(id), strings.ReplaceAll(id, "-", ""), "{" + upper(id) + "}", "(" + id + ")"}
+	}
+	for _, form := range forms(user) {
+		if _, err := e.db.Exec("INSERT INTO TaskAssignments (TaskId, UserId) VALUES (?, ?)", task, form); !errors.Is(err, ErrDuplicateKey) {
+			t.Errorf("assigning %s as %s again: %v, want ErrDuplicateKey", user, form, err)
+		}
+		if res, err := e.db.Exec("INSERT OR IGNORE INTO TaskAssignments (TaskId, UserId) VALUES (?, ?)", task, form); err != nil {
+			t.Errorf("INSERT OR IGNORE of %s: %v", form, err)
+		} else if n, _ := res.RowsAffected(); n != 0 {
+			t.Errorf("INSERT OR IGNORE of %s as %s reports %d rows, want 0", user, form, n)
+		}
+	}
+	for _, form := range forms(shared[1]) {
+		if _, err := e.db.Exec("INSERT INTO PlanSharedWith (PlanId, UserId) VALUES (?, ?)", shared[0], form); !errors.Is(err, ErrDuplicateKey) {
+			t.Errorf("sharing with %s as %s again: %v, want ErrDuplicateKey", shared[1], form, err)
+		}
+	}
+	// A new user in another form is assigned under Graph's form.
+	var got string
+	if err := e.db.QueryRow("INSERT INTO TaskAssignments (TaskId, UserId) VALUES (?, ?) RETURNING UserId", task, "{"+upper(other)+"}").Scan(&got); err != nil || got != other {
+		t.Errorf("assigning {%s}: UserId %q (%v), want %s", upper(other), got, err, other)
+	}
+	// JSON columns naming the same users in another form change nothing.
+	e.rec.take()
+	e.exec("UPDATE Tasks SET Assignments = json_object(?, json_object(), ?, json_object()) WHERE TaskId = ?", upper(user), strings.ReplaceAll(other, "-", ""), task)
+	if got := e.query("SELECT UserId FROM TaskAssignments WHERE TaskId = ? ORDER BY UserId", task); len(got) != 2 {
+		t.Errorf("after naming the assignees in upper case: assignees %v, want %s and %s", got, user, other)
+	}
+	sw := e.one("SELECT SharedWith FROM PlanDetails WHERE PlanId = ?", shared[0])
+	e.exec("UPDATE PlanDetails SET SharedWith = replace(?, ?, ?) WHERE PlanId = ?", sw, shared[1], upper(shared[1]), shared[0])
+	if got := e.one("SELECT count(*) FROM PlanSharedWith WHERE PlanId = ? AND UserId = ?", shared[0], shared[1]); got != "1" {
+		t.Errorf("after naming %s in upper case in SharedWith: shared %s times, want 1", shared[1], got)
+	}
+	hints := e.one("SELECT coalesce(OrderHintsByAssignee, '{}') FROM TaskBoardFormats WHERE TaskId = ?", task)
+	e.exec("UPDATE TaskBoardFormats SET OrderHintsByAssignee = json_set(?, '$.\"' || ? || '\"', ' !') WHERE TaskId = ?", strings.ReplaceAll(hints, user, upper(user)), upper(user), task)
+	if got := e.query("SELECT key FROM TaskBoardFormats, json_each(OrderHintsByAssignee) WHERE TaskId = ?", task); !slices.ContainsFunc(got, func(r []string) bool { return r[0] == user }) {
+		t.Errorf("after setting %s's board hint in upper case: keys %v, want %s", user, got, user)
+	}
+	for _, w := range e.rec.take() {
+		for _, form := range append(forms(user), forms(other)...) {
+			if strings.Contains(w.body, form) {
+				t.Errorf("%s %s sent the user as %s: %s", w.method, w.path, form, w.body)
+			}
+		}
+	}
+	// Labels named in upper case are Graph's lower-case labels.
+	applied := e.one("SELECT Category FROM TaskCategories WHERE TaskId = ? LIMIT 1", task)
+	e.exec("UPDATE Tasks SET AppliedCategories = json_object(?, json('true')) WHERE TaskId = ?", "C"+applied[1:], task)
+	if got := e.query("SELECT Category FROM TaskCategories WHERE TaskId = ?", task); len(got) != 1 || got[0][0] != applied {
+		t.Errorf("after applying %s as C%s: labels %v, want only %s", applied, applied[1:], got, applied)
+	}
+	e.exec("UPDATE PlanDetails SET CategoryDescriptions = json_set(replace(CategoryDescriptions, '\"category1\"', '\"Category1\"'), '$.Category1', 'Renamed') WHERE PlanId = ?", plan)
+	if got := e.one("SELECT Name FROM PlanCategories WHERE PlanId = ? AND Category = 'category1'", plan); got != "Renamed" {
+		t.Errorf("after renaming Category1: category1 is %q, want Renamed", got)
+	}
+	// One object naming a key twice is refused, naming the column.
+	for _, tc := range []struct{ q, key string }{
+		{"UPDATE Tasks SET Assignments = json_object(?1, json_object(), upper(?1), json_object()) WHERE TaskId = ?2", user},
+		{"UPDATE TaskBoardFormats SET OrderHintsByAssignee = json_object(?1, ' !', upper(?1), ' !') WHERE TaskId = ?2", user},
+		{"UPDATE Tasks SET AppliedCategories = json_object('category7', json('true'), 'Category7', json('true')) WHERE TaskId = ?2", "category7"},
+	} {
+		if _, err := e.db.Exec(tc.q, user, task); err == nil || !strings.Contains(err.Error(), tc.key+" twice") {
+			t.Errorf("%s: %v, want an error naming %s twice", tc.q, err, tc.key)
+		}
+	}
+}

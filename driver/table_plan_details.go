@@ -79,7 +79,7 @@ var planDetailsTable = (&table[planWithDetails]{
 // patchSharedWith sends a change of SharedWith: users added or changed are
 // set, users removed are set to false.
 func patchSharedWith(p graph.Patch, old, v any) error {
-	set, removed, err := objectDiff("SharedWith", old, v)
+	set, removed, err := objectDiff("SharedWith", old, v, userKey)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func patchSharedWith(p graph.Patch, old, v any) error {
 // patchCategoryDescriptions sends a change of CategoryDescriptions: labels
 // added or renamed are set, labels removed are cleared (null).
 func patchCategoryDescriptions(p graph.Patch, old, v any) error {
-	set, removed, err := objectDiff("CategoryDescriptions", old, v)
+	set, removed, err := objectDiff("CategoryDescriptions", old, v, labelKey)
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ var planSharedWithTable = (&table[planShare]{
 				}}},
 		{name: "UserId", typ: schema.Text, flags: key | req, desc: "The id of a user the plan is shared with.",
 			get: func(r *planShare) any { return r.user },
-			set: func(r *planShare, v any) error { r.user = str(v); return nil }},
+			set: func(r *planShare, v any) error { r.user = userKey(str(v)); return nil }},
 	},
 	scan: func(ctx context.Context, x *session, q scanReq) iter.Seq2[*planShare, error] {
 		return expand(x.planDetailsOf(ctx, x.allPlans(ctx, x.concurrency(q))), planShares)

@@ -314,7 +314,7 @@ var boardFormatsTable = (&table[boardRow]{
 				return lazyJSON(r.a.OrderHintsByAssignee, r.a.OrderHintsByAssignee == nil)
 			},
 			patch: func(p graph.Patch, old, v any) error {
-				set, removed, err := objectDiff("OrderHintsByAssignee", old, v)
+				set, removed, err := objectDiff("OrderHintsByAssignee", old, v, userKey)
 				if err != nil {
 					return err
 				}

@@ -49,7 +49,7 @@ var assignmentsTable = (&table[assignmentRow]{
 	cols: append(assignmentsSource.scope(func(r *assignmentRow) **graph.Task { return &r.t }, req, "GET /planner/tasks/{id}", taskCosts),
 		column[assignmentRow]{name: "UserId", typ: schema.Text, flags: key | req, desc: "The assignee's user id.",
 			get: func(r *assignmentRow) any { return r.user },
-			set: func(r *assignmentRow, v any) error { r.user = str(v); return nil },
+			set: func(r *assignmentRow, v any) error { r.user = userKey(str(v)); return nil },
 			push: &pushdown[assignmentRow]{endpoint: "GET /users/{id}/planner/tasks", cost: taskCosts.user,
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*assignmentRow, error] {
 					return expand(x.tasksOfUser(ctx, id), func(t *graph.Task) []*assignmentRow { return assignmentRows(t, id) })

@@ -146,7 +146,7 @@ func withPush[T any](c column[T], p *pushdown[T]) column[T] {
 
 // setAssignments reads INSERT's Assignments: the keys are the assignees.
 func setAssignments(t *graph.Task, v any) error {
-	m, err := jsonObject("Assignments", v)
+	m, err := jsonObjectKeyed("Assignments", v, userKey)
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func assignmentValue(orderHint string) map[string]any {
 // open-type update: new keys assign, missing keys unassign (null), a changed
 // orderHint is sent on its own.
 func assignmentsPatch(oldV, newV any) (map[string]any, error) {
-	set, removed, err := objectDiff("Assignments", oldV, newV)
+	set, removed, err := objectDiff("Assignments", oldV, newV, userKey)
 	if err != nil {
 		return nil, err
 	}
@@ -248,11 +248,11 @@ func assignmentsPatch(oldV, newV any) (map[string]any, error) {
 // categoriesPatch turns the AppliedCategories column's change into Graph's
 // open-type update: keys set to true apply a label, others remove it.
 func categoriesPatch(oldV, newV any) (map[string]any, error) {
-	o, err := jsonObject("AppliedCategories", oldV)
+	o, err := jsonObjectKeyed("AppliedCategories", oldV, labelKey)
 	if err != nil {
 		return nil, err
 	}
-	n, err := jsonObject("AppliedCategories", newV)
+	n, err := jsonObjectKeyed("AppliedCategories", newV, labelKey)
 	if err != nil {
 		return nil, err
 	}

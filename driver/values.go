@@ -3,6 +3,8 @@ package driver
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/plannersql/planner/graph"
@@ -164,3 +166,52 @@ func jsonObject(col string, v any) (map[string]json.RawMessage, error) {
 	}
 	return m, nil
 }
+
+// jsonObjectKeyed is jsonObject with every key in the form canon gives
+// (userKey, labelKey): Graph's form of the key, so that a key written in
+// another form names the same user or label. Two keys of one form are an
+// error naming the column.
+func jsonObjectKeyed(col string, v any, canon func(string) string) (map[string]json.RawMessage, error) {
+	m, err := jsonObject(col, v)
+	if err != nil || canon == nil {
+		return m, err
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make(map[string]json.RawMessage, len(m))
+	from := make(map[string]string, len(m))
+	for _, k := range keys {
+		c := canon(k)
+		if prev, dup := from[c]; dup {
+			return nil, fmt.Errorf("column %s names %s twice (as %q and %q): keep one key", col, c, prev, k)
+		}
+		from[c] = k
+		out[c] = m[k]
+	}
+	return out, nil
+}
+
+// userKey returns a user id in the form Graph keys assignments, sharedWith
+// and orderHintsByAssignee by, and returns in ids: a GUID written in any of
+// .NET's forms (upper case, as SQL Server prints them; 32 digits; in braces
+// or parentheses) becomes lower-case 8-4-4-4-12. Anything else (a user
+// principal name) is returned as is.
+func userKey(s string) string {
+	if !isGUID(s) {
+		return s
+	}
+	h := strings.ToLower(strings.Map(func(r rune) rune {
+		switch r {
+		case '-', '{', '}', '(', ')':
+			return -1
+		}
+		return r
+	}, s))
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// labelKey returns a label ("Category3") in Graph's form ("category3").
+func labelKey(s string) string { return strings.ToLower(s) }

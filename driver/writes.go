@@ -103,14 +103,15 @@ func (x *session) current(v version, get func() (string, error)) (string, error)
 	return x.fresh(v).etag, nil
 }
 
-// objectDiff compares two JSON objects key by key: the keys added or whose
-// values changed, and the keys removed.
-func objectDiff(col string, oldV, newV any) (set map[string]json.RawMessage, removed []string, err error) {
-	o, err := jsonObject(col, oldV)
+// objectDiff compares two JSON objects key by key, their keys in the form
+// canon gives (nil: as written): the keys added or whose values changed,
+// and the keys removed.
+func objectDiff(col string, oldV, newV any, canon func(string) string) (set map[string]json.RawMessage, removed []string, err error) {
+	o, err := jsonObjectKeyed(col, oldV, canon)
 	if err != nil {
 		return nil, nil, err
 	}
-	n, err := jsonObject(col, newV)
+	n, err := jsonObjectKeyed(col, newV, canon)
 	if err != nil {
 		return nil, nil, err
 	}
