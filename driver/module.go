@@ -290,7 +290,7 @@ func (t *vtable) Update(oldRowid int64, cols []vtab.Value, newRowid *int64) erro
 			continue
 		}
 		if !c.Updatable {
-			return t.st.fail(fmt.Errorf("planner: UPDATE %s: column %s cannot be changed (read-only or part of the key)", tb.Name, c.Name))
+			return t.st.fail(unchangeable(tb, c))
 		}
 		if vals[i] == nil && !c.Nullable {
 			return t.st.fail(fmt.Errorf("planner: UPDATE %s: column %s cannot be NULL", tb.Name, c.Name))
@@ -361,6 +361,23 @@ func (t *vtable) Delete(oldRowid int64) error {
 	t.st.wrote()
 	delete(t.rows, oldRowid)
 	return nil
+}
+
+// unchangeable is the error of an UPDATE changing column c, which UPDATE
+// cannot set: it says why and what to do instead.
+func unchangeable(tb *schema.Table, c schema.Column) error {
+	var why string
+	switch {
+	case c.Key && len(tb.Key) == 1:
+		why = fmt.Sprintf("it is the row's key (%s); DELETE the row and INSERT one with the new value", c.Name)
+	case c.Key:
+		why = fmt.Sprintf("it is part of the row's key (%s); DELETE the row and INSERT one with the new value", strings.Join(tb.Key, ", "))
+	case c.Insertable:
+		why = "only INSERT sets it; INSERT a row with the new value (and DELETE this one)"
+	default:
+		why = "Graph sets it (sys_columns' IsUpdatable lists the columns UPDATE may set)"
+	}
+	return fmt.Errorf("planner: UPDATE %s: column %s cannot be changed: %s", tb.Name, c.Name, why)
 }
 
 func readOnlyTable(tb *schema.Table, op string) error {
