@@ -1139,3 +1139,51 @@ func TestFidelity04UserIdsInAnyForm(t *testing.T) {
 		}
 	}
 }
+
+// TestFidelity12OrderHintsSetToNull: an UPDATE setting an order-hint column
+// to NULL — a row with no particular place — puts the row last among its
+// neighbours, as a new checklist item given none goes; Graph refuses a null
+// (or empty) hint, so none is ever sent.
+func TestFidelity12OrderHintsSetToNull(t *testing.T) {
+	e := newEnv(t, nil)
+	task := e.one("SELECT TaskId FROM TaskReferences GROUP BY TaskId HAVING count(*) >= 2 LIMIT 1")
+	plan := e.one("SELECT PlanId FROM Tasks WHERE TaskId = ?", task)
+	bucket := e.one("SELECT BucketId FROM Tasks WHERE TaskId = ?", task)
+	ref := e.one("SELECT ReferenceKey FROM TaskReferences WHERE TaskId = ? ORDER BY PreviewPriority COLLATE BINARY LIMIT 1", task)
+	firstBucket := e.one("SELECT BucketId FROM Buckets WHERE PlanId = ? ORDER BY OrderHint COLLATE BINARY LIMIT 1", plan)
+	cases := []struct {
+		name, update string
+		args         []any
+		last         string // the row's id when ordered last
+		lastArgs     []any
+	}{
+		{"Tasks.OrderHint", "UPDATE Tasks SET OrderHint = NULL WHERE TaskId = ?", []any{task},
+			"SELECT TaskId FROM Tasks WHERE PlanId = ? ORDER BY OrderHint COLLATE BINARY DESC LIMIT 1", []any{plan}},
+		{"Tasks.AssigneePriority", "UPDATE Tasks SET AssigneePriority = NULL WHERE TaskId = ?", []any{task},
+			"SELECT TaskId FROM Tasks WHERE PlanId = ? ORDER BY AssigneePriority COLLATE BINARY DESC LIMIT 1", []any{plan}},
+		{"Buckets.OrderHint", "UPDATE Buckets SET OrderHint = NULL WHERE BucketId = ?", []any{firstBucket},
+			"SELECT BucketId FROM Buckets WHERE PlanId = ? ORDER BY OrderHint COLLATE BINARY DESC LIMIT 1", []any{plan}},
+		{"TaskReferences.PreviewPriority", "UPDATE TaskReferences SET PreviewPriority = NULL WHERE TaskId = ? AND ReferenceKey = ?", []any{task, ref},
+			"SELECT ReferenceKey FROM TaskReferences WHERE TaskId = ? ORDER BY PreviewPriority COLLATE BINARY DESC LIMIT 1", []any{task}},
+		{"TaskBoardFormats.BucketOrderHint", "UPDATE TaskBoardFormats SET BucketOrderHint = NULL WHERE TaskId = ?", []any{task},
+			"SELECT TaskId FROM TaskBoardFormats WHERE BucketId = ? ORDER BY BucketOrderHint COLLATE BINARY DESC LIMIT 1", []any{bucket}},
+	}
+	want := map[string]string{"Tasks.OrderHint": task, "Tasks.AssigneePriority": task, "Buckets.OrderHint": firstBucket,
+		"TaskReferences.PreviewPriority": ref, "TaskBoardFormats.BucketOrderHint": task}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e.rec.take()
+			if _, err := e.db.Exec(tc.update, tc.args...); err != nil {
+				t.Fatalf("%s: %v", tc.update, err)
+			}
+			for _, w := range e.rec.take() {
+				if w.method == "PATCH" && (strings.Contains(w.body, `":null`) || strings.Contains(w.body, `":""`)) {
+					t.Errorf("a null or empty hint was sent: %s", w.body)
+				}
+			}
+			if got := e.one(tc.last, tc.lastArgs...); got != want[tc.name] {
+				t.Errorf("after %s: %s is last, want %s", tc.update, got, want[tc.name])
+			}
+		})
+	}
+}

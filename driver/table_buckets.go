@@ -27,7 +27,7 @@ var bucketsTable = (&table[graph.Bucket]{
 					return x.bucketsOfPlan(ctx, id)
 				}}},
 		textField("Name", req, iu, "The bucket's name.", "name", func(b *graph.Bucket) *string { return &b.Name }),
-		textField("OrderHint", null, iu, "The bucket's position (order-hint format; sort with ORDER BY OrderHint). On write, NULL lets the service choose, "+
+		textField("OrderHint", null, iu, "The bucket's position (order-hint format; sort with ORDER BY OrderHint). INSERT without it lets the service choose, UPDATE to NULL puts the bucket last, "+
 			"and another bucket's value puts the bucket there (see the rules on order hints).",
 			"orderHint", func(b *graph.Bucket) *string { return &b.OrderHint }),
 		etagCol("The bucket's version.", func(b *graph.Bucket) string { return b.ETag }),

@@ -100,7 +100,7 @@ var tables = []*Table{
 			{Name: "BucketId", Type: Text, Description: "The bucket's id.", Key: true, Pushdown: true, Endpoint: "GET /planner/buckets/{id}"},
 			{Name: "PlanId", Type: Text, Description: "The id of the plan the bucket belongs to.", Pushdown: true, Insertable: true, Required: true, Endpoint: "GET /planner/plans/{id}/buckets"},
 			{Name: "Name", Type: Text, Description: "The bucket's name.", Insertable: true, Required: true, Updatable: true},
-			{Name: "OrderHint", Type: Text, Description: "The bucket's position (order-hint format; sort with ORDER BY OrderHint). On write, NULL lets the service choose, and another bucket's value puts the bucket there (see the rules on order hints).", Nullable: true, Insertable: true, Updatable: true},
+			{Name: "OrderHint", Type: Text, Description: "The bucket's position (order-hint format; sort with ORDER BY OrderHint). INSERT without it lets the service choose, UPDATE to NULL puts the bucket last, and another bucket's value puts the bucket there (see the rules on order hints).", Nullable: true, Insertable: true, Updatable: true},
 			{Name: "ETag", Type: Text, Description: "The bucket's version.", Nullable: true},
 		},
 		Key:    []string{"BucketId"},
