@@ -68,10 +68,30 @@ func writeError(op string, tb *schema.Table, vals []any, err error) error {
 		return fmt.Errorf("planner: %s %s %s: %w", op, tb.Name, key, err)
 	case graph.IsPreconditionFailed(err) || graph.IsConflict(err):
 		return fmt.Errorf("planner: %s %s %s: %w", op, tb.Name, key, &staleError{cause: err})
+	case graph.IsNotFound(err) && op == "INSERT into":
+		// A new row has no version to lose: what is missing is an object
+		// the row names (its plan, task, bucket or group).
+		return fmt.Errorf("planner: %s %s %s: an object the row names does not exist (it was deleted, or the id is wrong): check %s: %w",
+			op, tb.Name, key, strings.Join(namedIDs(tb, vals), ", "), err)
 	case graph.IsNotFound(err):
 		return fmt.Errorf("planner: %s %s %s: %w: %w", op, tb.Name, key, ErrRowGone, err)
 	}
 	return fmt.Errorf("planner: %s %s %s: %w", op, tb.Name, key, err)
+}
+
+// namedIDs returns "Col=value" for the ids an INSERT's row gives: the
+// objects it names (PlanId, TaskId, BucketId, GroupId, ContainerId, UserId).
+func namedIDs(tb *schema.Table, vals []any) []string {
+	var out []string
+	for i, c := range tb.Columns {
+		if c.Insertable && strings.HasSuffix(c.Name, "Id") && c.Name != "ItemId" && i < len(vals) && vals[i] != nil {
+			out = append(out, fmt.Sprintf("%s=%v", c.Name, vals[i]))
+		}
+	}
+	if len(out) == 0 {
+		return []string{"the ids it gives"}
+	}
+	return out
 }
 
 func keyText(tb *schema.Table, vals []any) string {

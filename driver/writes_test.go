@@ -339,3 +339,40 @@ func newEnvOn(t *testing.T, srv *graphtest.Server) *env {
 	t.Cleanup(func() { db.Close() })
 	return &env{t: t, srv: srv, cn: cn, db: db}
 }
+
+// TestInsertNamingMissingObject: an INSERT naming a plan, task or group that
+// does not exist (Graph answers 404) says that the object it names is
+// missing and which columns to check — not that "the row no longer exists",
+// which is what a 404 means to an UPDATE or DELETE.
+func TestInsertNamingMissingObject(t *testing.T) {
+	e := newEnv(t, nil)
+	missing := "Xq0missingPlannerId000000000" // 28 characters, the form of a Planner id
+	me := e.srv.Me().ID
+	tests := []struct {
+		q    string
+		args []any
+		cols []string
+	}{
+		{"INSERT INTO PlanSharedWith (PlanId, UserId) VALUES (?, ?)", []any{missing, me}, []string{"PlanId=" + missing}},
+		{"INSERT INTO TaskChecklistItems (TaskId, Title) VALUES (?, 'x')", []any{missing}, []string{"TaskId=" + missing}},
+		{"INSERT INTO TaskAssignments (TaskId, UserId) VALUES (?, ?)", []any{missing, me}, []string{"TaskId=" + missing}},
+		{"INSERT INTO Plans (Title, GroupId) VALUES ('x', '11111111-2222-3333-4444-555555555555')", nil, []string{"GroupId=11111111-2222-3333-4444-555555555555"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			_, err := e.db.Exec(tt.q, tt.args...)
+			var ge *graph.Error
+			if !errors.As(err, &ge) || ge.StatusCode != 404 {
+				t.Fatalf("error %v, want Graph's 404", err)
+			}
+			if errors.Is(err, ErrRowGone) || strings.Contains(err.Error(), "no longer exists") {
+				t.Errorf("error %q says the row is gone", err)
+			}
+			for _, w := range append([]string{"does not exist", "check"}, tt.cols...) {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
