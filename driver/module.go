@@ -661,5 +661,18 @@ func readError(tb *schema.Table, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return fmt.Errorf("planner: reading %s: %w", tb.Name, err)
+	return &tableReadError{table: tb.Name, err: err}
 }
+
+// tableReadError is a failed read of a table: "planner: reading <table>:"
+// and the cause, whose own "planner: " prefix is not repeated.
+type tableReadError struct {
+	table string
+	err   error
+}
+
+func (e *tableReadError) Error() string {
+	return "planner: reading " + e.table + ": " + strings.TrimPrefix(e.err.Error(), "planner: ")
+}
+
+func (e *tableReadError) Unwrap() error { return e.err }
