@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -265,6 +266,40 @@ func TestINListHints(t *testing.T) {
 			t.Errorf("%s:\n got %v\nwant %v", tt.q, got, tt.want)
 		}
 	}
+	// Lists written other ways than IN (...): a JSON array bound as one
+	// value, the usual way to pass a list from Go (in an IN subquery, of
+	// its column's kind; elsewhere, a join with it, of every kind); two or
+	// more equalities on one key column (an OR chain); a VALUES list in a
+	// query.
+	every := func(ids ...string) map[string][]string {
+		return map[string][]string{"task": ids, "plan": ids, "bucket": ids, "group": ids}
+	}
+	jsonArgs := []driver.NamedValue{{Ordinal: 1, Value: `["a", "b", 3, {"k": "c"}]`}, {Name: "who", Ordinal: 2, Value: []byte(`["x","y"]`)}}
+	more := []struct {
+		q    string
+		args []driver.NamedValue
+		want map[string][]string
+	}{
+		{"SELECT * FROM Tasks WHERE TaskId IN (SELECT value FROM json_each(?))", jsonArgs, map[string][]string{"task": {"a", "b", "c"}}},
+		{"SELECT * FROM TaskDetails WHERE TaskId IN (SELECT j.value FROM json_each('[\"c\", 1]') AS j)", nil, map[string][]string{"task": {"c"}}},
+		{"SELECT * FROM json_each(:who) j JOIN Tasks t ON t.TaskId = j.value", jsonArgs, every("x", "y")},
+		{"SELECT * FROM Tasks WHERE TaskId IN (SELECT value FROM json_each(?)) AND TaskId NOT IN (SELECT value FROM json_each(:who))", jsonArgs, map[string][]string{"task": {"a", "b", "c"}}},
+		{"SELECT * FROM Tasks WHERE TaskId = ? OR TaskId = ? OR taskid = 'z'", args, map[string][]string{"task": {"p1", "p2", "z"}}},
+		{"SELECT * FROM Tasks WHERE TaskId = ?", args, map[string][]string{}},
+		{"SELECT * FROM Tasks t JOIN TaskDetails d USING (TaskId) WHERE t.TaskId = ?1 AND d.TaskId = ?1", args, map[string][]string{}},
+		{"WITH x(id) AS (VALUES (?), ('q')) SELECT * FROM x JOIN Tasks t ON t.TaskId = x.id", args, every("p1", "q")},
+		{"INSERT INTO TaskAssignments (TaskId, UserId) VALUES (?, ?)", args, map[string][]string{}},
+		{"UPDATE Tasks SET Title = 'x' WHERE TaskId = ? OR TaskId = ?", args, map[string][]string{"task": {"p1", "p2"}}},
+	}
+	for _, tt := range more {
+		got := inListHints(tt.q, tt.args)
+		for k := range got {
+			slices.Sort(got[k])
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s:\n got %v\nwant %v", tt.q, got, tt.want)
+		}
+	}
 	// Bound parameters are read ahead like literals.
 	e := newEnv(t, nil, graphtest.WithGenerated(graphtest.GenSpec{Seed: 11, Plans: 2, TasksPerPlan: 30}))
 	ids := e.srv.TaskIDs(e.plans()[0])
@@ -276,6 +311,28 @@ func TestINListHints(t *testing.T) {
 	n, rows := e.requests(t, q, vals...)
 	if rows[0][0] != "25" || n != 2 {
 		t.Errorf("25 bound task ids: %v rows in %d requests, want 25 in 2 ($batch of 20)", rows, n)
+	}
+	// The same 25 ids written the other ways a program passes a list: 2
+	// requests for the tasks, 3 with their details ($batch of 20, a task
+	// and its details two requests of it).
+	list, _ := json.Marshal(vals)
+	eqs := strings.TrimSuffix(strings.Repeat("TaskId = ? OR ", 25), " OR ")
+	values := strings.TrimSuffix(strings.Repeat("(?), ", 25), ", ")
+	for _, tc := range []struct {
+		q    string
+		args []any
+		want int
+	}{
+		{"SELECT count(*) FROM Tasks WHERE TaskId IN (SELECT value FROM json_each(?))", []any{string(list)}, 2},
+		{"SELECT count(Description) >= 0, count(*) FROM TaskDetails WHERE TaskId IN (SELECT value FROM json_each(?))", []any{string(list)}, 3},
+		{"SELECT count(d.Description) >= 0, count(*) FROM json_each(?) j JOIN TaskDetails d ON d.TaskId = j.value", []any{string(list)}, 3},
+		{"SELECT count(*) FROM Tasks WHERE " + eqs, vals, 2},
+		{"WITH x(id) AS (VALUES " + values + ") SELECT count(d.Description) >= 0, count(*) FROM x JOIN TaskDetails d ON d.TaskId = x.id", vals, 3},
+	} {
+		n, rows := e.requests(t, tc.q, tc.args...)
+		if got := rows[0][len(rows[0])-1]; got != "25" || n > tc.want {
+			t.Errorf("%s: %s rows in %d requests, want 25 in %d", tc.q, got, n, tc.want)
+		}
 	}
 }
 
