@@ -92,10 +92,10 @@
 // (TaskId IN (SELECT value FROM json_each(?)), or a join with
 // json_each(?)), as an OR chain of equalities or as a VALUES list; with keys
 // computed otherwise, each lookup SQLite asks for that the statement has not
-// read is a request of its own. An inner table scanned once per
-// outer row is read once. A join of planner tables so costs no more requests than reading each
-// of its tables once. Nothing is kept between statements: the next
-// statement reads the tenant as it is then. To read a whole run of
+// read is a request of its own. An inner table scanned once per outer row
+// is read once. A join of planner tables so costs no more requests than
+// reading each of its tables once. Nothing is kept between statements: the
+// next statement reads the tenant as it is then. To read a whole run of
 // statements once, and consistently, use a [Snapshot].
 //
 // A scan that discovers plans through /me/memberOf fails with an error that
