@@ -61,7 +61,9 @@ var rules = []string{
 		"any copy outside the driver: a replicated SQLite database holds the same fixed-width text, where literals must " +
 		"have the full form (`'2026-12-01T09:30:00.0000000Z'`) or be compared through `julianday()`. INSERT and UPDATE " +
 		"take a date or a date and time in the forms above. PostgreSQL and MySQL destinations keep native timestamps " +
-		"(microseconds: the 7th digit, 100 ns, is dropped there). Go code scans DATETIME columns into time.Time.",
+		"(microseconds: the 7th digit, 100 ns, is dropped there). Go code scans DATETIME columns into time.Time; an " +
+		"expression over one (`max(DueDateTime)`, `coalesce(...)`, `json_extract(Assignments, ...)`) has no declared type in " +
+		"SQLite and arrives as that text, which `time.Parse(schema.DateTimeLayout, s)` reads.",
 	"**Text is never cut.** SQLite's C interfaces end text at a NUL byte (char(0)), so a value holding one would be " +
 		"stored cut short. INSERT and UPDATE refuse such a value — a literal (`'a' || char(0) || 'b'`), a bound string " +
 		"or a blob — with an error naming the column (Go code matches `driver.ErrNULByte`), before the row's request; in " +
