@@ -186,11 +186,17 @@ func (x *session) planDetailsAhead(ctx context.Context, id string) error {
 	return x.readPlanDetails(ctx, ids)
 }
 
-// readPlanDetails reads the details of the plans ids into the scope, 20
-// per $batch (up to MaxConcurrency at once). Details that fail otherwise
-// than with 404 are left unread: a lookup of one reads it alone and
-// reports. Only the context's end is an error.
+// readPlanDetails reads the details of the plans ids into the scope, those
+// it does not hold already, 20 per $batch (up to MaxConcurrency at once).
+// Details that fail otherwise than with 404 are left unread: a lookup of
+// one reads it alone and reports. Only the context's end is an error.
 func (x *session) readPlanDetails(ctx context.Context, ids []string) error {
+	x.sc.mu.Lock()
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool {
+		_, held := x.sc.objs["plandetails:"+id]
+		return held
+	})
+	x.sc.mu.Unlock()
 	i := 0
 	for d, err := range x.g.Plans.ListDetails(ctx, ids) {
 		pid := ids[min(i, len(ids)-1)]

@@ -375,4 +375,18 @@ func TestPlanDetailsLookupsBatched(t *testing.T) {
 			}
 		})
 	}
+	// Through a run's snapshot, details read by one statement are not read
+	// again by the next.
+	snap := e.cn.NewSnapshot()
+	defer snap.Close()
+	ctx := snap.Context(context.Background())
+	for _, q := range []string{"SELECT * FROM PlanDetails", "SELECT * FROM Tasks", "SELECT * FROM TaskCategories", "SELECT * FROM PlanSharedWith"} {
+		e.srv.ResetRequests()
+		if _, err := drain(ctx, e.db, q); err != nil {
+			t.Fatal(err)
+		}
+		if q != "SELECT * FROM PlanDetails" && e.outsideBatch()["POST /$batch"] != 0 {
+			t.Errorf("%s after the run read every plan's details: %v", q, e.outsideBatch())
+		}
+	}
 }
