@@ -113,6 +113,13 @@ type Options struct {
 	// ParseSchedule parses a job's schedule: what 'planner jobs' accepts
 	// (its rules for a sandbox source included). Default: schedule.Parse.
 	ParseSchedule func(job config.Job) (schedule.Schedule, error)
+	// CheckJob checks a job of f (the config file as runs see it:
+	// ${NAME} references expanded) before it is scheduled or run, as
+	// 'planner jobs list' and 'planner jobs serve' do: its unset
+	// environment variables (Job.Err), its source profile, its schedule
+	// and its script. It returns the job's schedule, nil for a job run
+	// only on demand. Default: those checks, with ParseSchedule.
+	CheckJob func(f *config.File, job config.Job) (schedule.Schedule, error)
 	// OnSchedulerEvent, when set, receives every event of the job
 	// schedulers (see schedule.Options.OnEvent).
 	OnSchedulerEvent func(schedule.Event)
@@ -174,6 +181,10 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.ParseSchedule == nil {
 		opts.ParseSchedule = func(j config.Job) (schedule.Schedule, error) { return schedule.Parse(j.Schedule) }
+	}
+	if opts.CheckJob == nil {
+		parse := opts.ParseSchedule
+		opts.CheckJob = func(f *config.File, j config.Job) (schedule.Schedule, error) { return defaultCheckJob(f, j, parse) }
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 15 * time.Second}

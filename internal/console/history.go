@@ -111,16 +111,20 @@ func (s *Server) historyRunView(r replicate.RunRecord) historyRun {
 	return h
 }
 
-// runJob returns job name as runs see it (environment references
-// expanded), for reading its destinations.
+// expandedJob returns job name as runs see it (environment references
+// expanded), for reading its destinations: a 404 error for an unknown
+// job, a 409 naming the variable for a job that refers to an unset one.
 func (s *Server) expandedJob(name string) (config.Job, error) {
 	f, err := s.loadExpanded()
 	if err != nil {
 		return config.Job{}, errorf(http.StatusConflict, "%s (fix the file, then reload)", s.scrubErr(err))
 	}
 	j, err := f.Job(name)
-	if err != nil {
+	switch {
+	case j == nil:
 		return config.Job{}, notFound("job", name)
+	case err != nil:
+		return config.Job{}, jobInvalid(f, j, err)
 	}
 	return *j, nil
 }

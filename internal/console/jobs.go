@@ -25,6 +25,10 @@ const (
 	statusFailed  = "failed"  // red: the last run failed
 	statusRunning = "running" // a run is in progress
 	statusNever   = "never"   // grey: no run yet
+	// statusInvalid (red ring): the job cannot run in this console's
+	// environment (an unset environment variable, a missing source, a
+	// schedule or script that does not parse); it is not scheduled.
+	statusInvalid = "invalid"
 )
 
 // jobView is a job as the API shows it.
@@ -40,10 +44,13 @@ type jobView struct {
 	Destinations  []jobDestView `json:"destinations"`
 	Alerts        jobAlertView  `json:"alerts"`
 	Status        string        `json:"status"`
-	LastRun       *runSummary   `json:"last_run,omitempty"`
-	NextRun       *time.Time    `json:"next_run,omitempty"`
-	Running       *runSummary   `json:"running,omitempty"`
-	Line          int           `json:"line,omitempty"` // of [jobs.<name>] in the config file
+	// Error says why the job cannot run here and what to do (status
+	// "invalid"): it is not scheduled and "Run now" is refused.
+	Error   string      `json:"error,omitempty"`
+	LastRun *runSummary `json:"last_run,omitempty"`
+	NextRun *time.Time  `json:"next_run,omitempty"`
+	Running *runSummary `json:"running,omitempty"`
+	Line    int         `json:"line,omitempty"` // of [jobs.<name>] in the config file
 }
 
 // jobDestView is one destination of a job.
@@ -326,29 +333,21 @@ func (s *Server) jobViews(ctx context.Context) ([]jobView, error) {
 	if err != nil {
 		return nil, err
 	}
-	exp, _ := s.loadExpanded()
+	exp, err := s.loadExpanded()
+	if err != nil {
+		return nil, errorf(http.StatusConflict, "%s (fix the file, then reload)", s.scrubErr(err))
+	}
 	out := []jobView{}
 	for _, j := range f.Jobs() {
-		out = append(out, s.jobView(ctx, j, expandedOf(exp, j.Name), st))
+		out = append(out, s.jobView(ctx, j, exp, st, true))
 	}
 	return out, nil
 }
 
-// expandedOf returns job name of f (nil when f or the job is missing).
-func expandedOf(f *config.File, name string) *config.Job {
-	if f == nil {
-		return nil
-	}
-	j, err := f.Job(name)
-	if err != nil {
-		return nil
-	}
-	return j
-}
-
-// jobView describes job j (as written); exp is the job with its
-// references expanded, to read its destinations' history (nil: cannot).
-func (s *Server) jobView(ctx context.Context, j config.Job, exp *config.Job, st *settings) jobView {
+// jobView describes job j (as written). exp is the config file as runs
+// see it (references expanded): it decides whether the job can run and,
+// with withHistory, its last run is read from its destinations' history.
+func (s *Server) jobView(ctx context.Context, j config.Job, exp *config.File, st *settings, withHistory bool) jobView {
 	v := jobView{Name: j.Name, Source: j.Source, Schedule: j.Schedule, Script: j.Script, Line: j.Line, Destinations: []jobDestView{}}
 	if j.ScriptFile != "" {
 		v.ScriptFile = j.ScriptFile
@@ -375,23 +374,45 @@ func (s *Server) jobView(ctx context.Context, j config.Job, exp *config.Job, st 
 	}
 	now := s.now()
 	if j.Schedule != "" {
-		if sc, err := s.parseSchedule(j.Source, j.Schedule); err != nil {
+		if _, err := s.parseSchedule(j.Source, j.Schedule); err != nil {
 			v.ScheduleError = strings.TrimPrefix(oneLine(err.Error()), "schedule: ")
-		} else if n := sc.Next(now); !n.IsZero() {
-			v.NextRun = optTime(n)
+		}
+	}
+	// As runs see it: whether it can run, and when it runs next.
+	var ej *config.Job
+	if exp != nil {
+		var jerr error
+		ej, jerr = exp.Job(j.Name)
+		switch {
+		case ej == nil:
+			v.Error = fmt.Sprintf("job %s is not in the config file as loaded to run: reload the page", j.Name)
+		default:
+			if sc, err := s.checkJob(exp, *ej); err != nil {
+				v.Error = err.Error()
+			} else if sc != nil {
+				if n := sc.Next(now); !n.IsZero() {
+					v.NextRun = optTime(n)
+				}
+			}
+			if jerr != nil {
+				ej = nil // its destinations are not all known
+			}
 		}
 	}
 	v.Status = statusNever
 	// The last run: as the destinations recorded it (by any process), or
 	// this console's record when newer (a run that could not reach its
 	// destination leaves no record there).
-	if exp != nil {
-		if last, ok := s.lastRecorded(ctx, *exp); ok {
+	if ej != nil && withHistory {
+		if last, ok := s.lastRecorded(ctx, *ej); ok {
 			v.LastRun, v.Status = &last, last.Status
 		}
 	}
 	if last := s.runs.last(j.Name); last != nil && (v.LastRun == nil || last.Started.After(v.LastRun.Started)) {
 		v.LastRun, v.Status = last, last.Status
+	}
+	if v.Error != "" {
+		v.Status = statusInvalid
 	}
 	if cur := s.runs.current(j.Name); cur != nil {
 		v.Running = cur
@@ -421,12 +442,11 @@ func (s *Server) getJobView(ctx context.Context, name string, withHistory bool) 
 	if err != nil {
 		return jobView{}, err
 	}
-	var exp *config.Job
-	if withHistory {
-		f, _ := s.loadExpanded()
-		exp = expandedOf(f, j.Name)
+	exp, err := s.loadExpanded()
+	if err != nil {
+		return jobView{}, errorf(http.StatusConflict, "%s (fix the file, then reload)", s.scrubErr(err))
 	}
-	return s.jobView(ctx, *j, exp, st), nil
+	return s.jobView(ctx, *j, exp, st, withHistory), nil
 }
 
 // resolvedJob is a validated jobInput ready to be written.

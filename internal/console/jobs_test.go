@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -261,5 +262,129 @@ func TestHandEditsReloaded(t *testing.T) {
 	scheduled("added")
 	if e.srv.runs.checkFiles() {
 		t.Error("an unchanged file counted as a change")
+	}
+}
+
+// TestJobThatCannotRun: a job that refers to an unset environment
+// variable (in its destination, or through its source profile) or has a
+// script that does not parse is
+// listed with its problem and what to do, is not scheduled, and is not
+// run; its history answers 409 naming the variable, not 404.
+func TestJobThatCannotRun(t *testing.T) {
+	cfg := jobsConfig + `
+[profiles.envsecret]
+AuthScheme = "AzureServicePrincipal"
+Tenant = "contoso.onmicrosoft.com"
+OAuthClientId = "11111111-2222-3333-4444-555555555555"
+OAuthClientSecret = "${CONSOLE_TEST_UNSET_SECRET}"
+
+[jobs.unsetdest]
+source = "demo"
+schedule = "every 10m"
+script = "REPLICATE Plans;"
+[[jobs.unsetdest.destinations]]
+url = "postgres://replicator:${CONSOLE_TEST_UNSET_PW}@127.0.0.1/warehouse"
+
+[jobs.unsetsource]
+source = "envsecret"
+schedule = "every 10m"
+script = "REPLICATE Plans;"
+[[jobs.unsetsource.destinations]]
+url = "sqlite:{{dir}}/u.db"
+
+[jobs.badscript]
+source = "sandbox"
+schedule = "every 10m"
+script = "REPLICATE Plans WITH Bogus;"
+[[jobs.badscript.destinations]]
+url = "sqlite:{{dir}}/b.db"
+`
+	os.Unsetenv("CONSOLE_TEST_UNSET_PW")
+	os.Unsetenv("CONSOLE_TEST_UNSET_SECRET")
+	events := make(chan schedule.Event, 64)
+	e := newEnv(t, cfg, func(o *Options) { o.OnSchedulerEvent = func(ev schedule.Event) { events <- ev } })
+	s := e.session()
+	problems := map[string][]string{
+		"unsetdest":   {"CONSOLE_TEST_UNSET_PW", "is not set", "set the environment variable where 'planner console' runs and restart it, or edit the job"},
+		"unsetsource": {"CONSOLE_TEST_UNSET_SECRET", "source", "edit the source on the Connections page"},
+		"badscript":   {"Bogus", "edit the job"},
+	}
+	jobs := s.must(200, "GET", "/api/jobs", nil)
+	for i := range 4 {
+		j, _ := field(jobs.json, "jobs", i).(map[string]any)
+		name, _ := j["name"].(string)
+		want, bad := problems[name]
+		msg, _ := j["error"].(string)
+		switch {
+		case !bad:
+			if j["status"] != statusNever || msg != "" || j["next_run"] == nil {
+				t.Errorf("job %s: status %v, error %q, next run %v", name, j["status"], msg, j["next_run"])
+			}
+		default:
+			if j["status"] != statusInvalid || j["next_run"] != nil {
+				t.Errorf("job %s: status %v, next run %v; want invalid and none", name, j["status"], j["next_run"])
+			}
+			for _, w := range want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("job %s: the error %q does not say %q", name, msg, w)
+				}
+			}
+			// Run now is refused with the same message.
+			r := s.call("POST", "/api/jobs/"+name+"/run", nil)
+			if r.status != 409 || !strings.Contains(fmt.Sprint(r.json["error"]), want[0]) {
+				t.Errorf("run %s: %d %s", name, r.status, r.body)
+			}
+		}
+	}
+	// The history of a job whose destination cannot be known here: 409
+	// naming the variable, not "no job".
+	for _, path := range []string{"/api/jobs/unsetdest/history", "/api/jobs/unsetdest/history/0/r1"} {
+		r := s.call("GET", path, nil)
+		if r.status != 409 || !strings.Contains(fmt.Sprint(r.json["error"]), "CONSOLE_TEST_UNSET_PW") {
+			t.Errorf("GET %s: %d %s", path, r.status, r.body)
+		}
+	}
+	if r := s.call("GET", "/api/jobs/nosuchjob/history", nil); r.status != 404 {
+		t.Errorf("history of an unknown job: %d", r.status)
+	}
+	// The pages show the jobs with their problems, in red.
+	page := s.must(200, "GET", "/jobs", nil).body
+	for _, w := range []string{`class="dot invalid"`, "Cannot run:", "CONSOLE_TEST_UNSET_PW", "not scheduled"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("the jobs page lacks %q", w)
+		}
+	}
+	page = s.must(200, "GET", "/jobs/unsetdest", nil).body
+	for _, w := range []string{`id="job-problem"`, `id="history-error"`, "CONSOLE_TEST_UNSET_PW", "disabled"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("the job's page lacks %q", w)
+		}
+	}
+	// Only the job that can run is scheduled; the others are logged once.
+	e.start()
+	for ev := waitFor(t, events, "nightly scheduled"); ev.Kind != schedule.EventSlotScheduled; ev = waitFor(t, events, "nightly scheduled") {
+	}
+	e.srv.runs.reconcile()
+	scheduled := func() []string {
+		e.srv.runs.mu.Lock()
+		defer e.srv.runs.mu.Unlock()
+		var names []string
+		for n := range e.srv.runs.scheds {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return names
+	}
+	if got := scheduled(); !slices.Equal(got, []string{"nightly"}) {
+		t.Errorf("scheduled jobs %q, want only nightly", got)
+	}
+	if n := strings.Count(e.log.String(), `msg="job not scheduled: it cannot run" job=unsetdest`); n != 1 {
+		t.Errorf("the problem of unsetdest was logged %d times, want once:\n%s", n, e.log.String())
+	}
+	// Once the variable is set (the console restarted), the job runs.
+	t.Setenv("CONSOLE_TEST_UNSET_PW", "pw-"+randomHex(4))
+	e.srv.runs.reconcile()
+	if got := scheduled(); !slices.Equal(got, []string{"nightly", "unsetdest"}) {
+		t.Errorf("scheduled jobs %q, want nightly and unsetdest", got)
 	}
 }

@@ -113,6 +113,8 @@ func statusText(s string) string {
 		return "failed"
 	case statusRunning:
 		return "running"
+	case statusInvalid:
+		return "cannot run"
 	}
 	return "not run yet"
 }
@@ -235,12 +237,20 @@ func (s *Server) jobPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hist, err := s.jobHistory(r.Context(), j.Name, historyPageLimit, 0)
+	historyError := ""
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		// A job that cannot run here may not be readable either (its
+		// destination URL refers to an unset variable): the page says so
+		// and shows the rest.
+		ae, ok := err.(*apiError)
+		if !ok || ae.status != http.StatusConflict {
+			s.pageError(w, r, err)
+			return
+		}
+		historyError = ae.message
 	}
 	var next []time.Time
-	if j.Schedule != "" && j.ScheduleError == "" {
+	if j.NextRun != nil {
 		next = s.previewSchedule(j.Source, j.Schedule, s.now()).Next
 	}
 	type destSection struct {
@@ -259,7 +269,7 @@ func (s *Server) jobPage(w http.ResponseWriter, r *http.Request) {
 		sections = append(sections, destSection{destHistory: h, Chart: historyChart(pts)})
 	}
 	s.render(w, r, http.StatusOK, "job", j.Name, "jobs", map[string]any{
-		"Job": j, "History": sections, "Next": next, "Console": s.runs.history(j.Name),
+		"Job": j, "History": sections, "HistoryError": historyError, "Next": next, "Console": s.runs.history(j.Name),
 	})
 }
 

@@ -129,8 +129,9 @@ type runManager struct {
 	records     map[string][]*runDetail // by job name, oldest first
 	byID        map[string]*runDetail
 	scheds      map[string]*jobSched
-	serveCtx    context.Context // set while serving
-	stamps      string          // fileStamps when last checked
+	serveCtx    context.Context   // set while serving
+	stamps      string            // fileStamps when last checked
+	problems    map[string]string // jobs not scheduled: why (logged once)
 	manual      sync.WaitGroup
 }
 
@@ -199,13 +200,17 @@ func (m *runManager) reconcile() {
 	}
 	want := map[string]string{}
 	parsed := map[string]schedule.Schedule{}
+	problems := map[string]string{}
 	for _, j := range f.Jobs() {
-		if j.Schedule == "" {
+		// A job that cannot run here (an unset environment variable, a
+		// missing source, a script that does not parse) is not scheduled:
+		// the jobs page says why.
+		sc, err := m.s.checkJob(f, j)
+		if err != nil {
+			problems[j.Name] = err.Error()
 			continue
 		}
-		sc, err := m.s.parseSchedule(j.Source, j.Schedule)
-		if err != nil {
-			m.s.log.Error("job not scheduled: invalid schedule", "job", j.Name, "err", m.s.scrubErr(err))
+		if sc == nil {
 			continue
 		}
 		// The source is part of the key: it decides how often the
@@ -215,6 +220,12 @@ func (m *runManager) reconcile() {
 	}
 	var stop []*jobSched
 	m.mu.Lock()
+	for name, p := range problems {
+		if m.problems[name] != p {
+			m.s.log.Error("job not scheduled: it cannot run", "job", name, "err", p)
+		}
+	}
+	m.problems = problems
 	for name, js := range m.scheds {
 		if spec, ok := want[name]; ok && spec == js.spec {
 			continue
@@ -303,14 +314,19 @@ func (m *runManager) scheduled(name string) schedule.JobFunc {
 	}
 }
 
-// jobToRun loads the job as runs see it (environment references expanded).
+// jobToRun loads the job as runs see it (environment references
+// expanded), and checks that it can run (checkJob: a 409 error says why
+// not).
 func (m *runManager) jobToRun(name string) (config.Job, error) {
 	f, err := m.s.loadExpanded()
 	if err != nil {
-		return config.Job{}, fmt.Errorf("job %s: %w", name, err)
+		return config.Job{}, errorf(http.StatusConflict, "job %s: %s (fix the file, then reload)", name, m.s.scrubErr(err))
 	}
-	j, err := f.Job(name)
-	if err != nil {
+	j, _ := f.Job(name)
+	if j == nil {
+		return config.Job{}, notFound("job", name)
+	}
+	if _, err := m.s.checkJob(f, *j); err != nil {
 		return config.Job{}, err
 	}
 	return *j, nil
@@ -331,7 +347,7 @@ func (m *runManager) runNow(name string) (*runSummary, error) {
 	}
 	job, err := m.jobToRun(j.Name)
 	if err != nil {
-		return nil, errorf(http.StatusConflict, "%s", m.s.scrubErr(err))
+		return nil, err
 	}
 	m.mu.Lock()
 	base := m.serveCtx
