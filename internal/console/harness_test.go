@@ -335,7 +335,7 @@ func realRun(ctx context.Context, j config.Job, rc RunContext) ([]DestinationRes
 			req0 := cn.Requests()
 			dr.Results, dr.Err = replicate.Run(ctx, src, dst, script, replicate.Options{Logger: rc.Logger, Stop: rc.Stop,
 				Job: j.Name, Slot: rc.Slot, Attempt: rc.Attempt, SourceName: d.SourceName, TablePrefix: d.Prefix, Schema: d.Schema,
-				Destination: describeDestination(d), Requests: cn, RecordLog: true})
+				Destination: describeDestination(d), NameStyle: replicate.NameStyle(d.NameStyle), Requests: cn, RecordLog: true})
 			dst.Close()
 			dr.Requests = cn.Requests() - req0
 			if len(dr.Results) > 0 {

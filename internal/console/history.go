@@ -215,6 +215,9 @@ func describeDestination(d config.Destination) string {
 	if d.SourceName != "" {
 		extra = append(extra, "SourceName "+d.SourceName)
 	}
+	if st := nameStyleOf(d.NameStyle); st != string(replicate.NameExact) {
+		extra = append(extra, "names "+st)
+	}
 	if len(extra) > 0 {
 		u += " (" + strings.Join(extra, ", ") + ")"
 	}

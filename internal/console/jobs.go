@@ -62,6 +62,10 @@ type jobDestView struct {
 	Prefix      string `json:"prefix,omitempty"`
 	Schema      string `json:"schema,omitempty"`
 	SourceName  string `json:"source_name,omitempty"`
+	// NameStyle is how the tables and columns are named in it: exact (as
+	// the source spells them, the default), lower or snake_case
+	// (replicate.NameStyle).
+	NameStyle string `json:"name_style"`
 }
 
 // jobAlertView is a job's alert settings: what differs from the global
@@ -98,6 +102,8 @@ type jobDestInput struct {
 	Prefix      string `json:"prefix"`
 	Schema      string `json:"schema"`
 	SourceName  string `json:"source_name"`
+	// NameStyle: exact (or empty: the default), lower or snake_case.
+	NameStyle string `json:"name_style"`
 }
 
 // jobAlertsInput sets a job's alerts. WebhookURL "" keeps the stored one
@@ -365,7 +371,7 @@ func (s *Server) jobView(ctx context.Context, j config.Job, exp *config.File, st
 	for _, d := range j.Destinations {
 		shown, pw := displayURL(d.URL)
 		v.Destinations = append(v.Destinations, jobDestView{Destination: names[d.URL], URL: shown, Kind: destKind(d.URL),
-			PasswordSet: pw, Prefix: d.Prefix, Schema: d.Schema, SourceName: d.SourceName})
+			PasswordSet: pw, Prefix: d.Prefix, Schema: d.Schema, SourceName: d.SourceName, NameStyle: nameStyleOf(d.NameStyle)})
 	}
 	ja := st.JobAlerts[j.Name]
 	v.Alerts = jobAlertView{On: ja.On, Slow: ja.Slow, EmailTo: ja.EmailTo, WebhookSet: ja.WebhookURL != ""}
@@ -453,6 +459,9 @@ func (s *Server) getJobView(ctx context.Context, name string, withHistory bool) 
 type resolvedJob struct {
 	source, schedule, script string
 	dests                    []config.Destination
+	// keepStyle[i]: destination i keeps its name_style as written (the
+	// same style, perhaps spelt otherwise).
+	keepStyle []bool
 }
 
 // resolveJob validates in against the config file; old is the job being
@@ -564,12 +573,23 @@ func (s *Server) resolveJob(f *config.File, st *settings, in jobInput, old *conf
 		if len(d.SourceName) > 64 {
 			return nil, fieldError(field+".source_name", "source_name is longer than 64 characters")
 		}
+		style, err := replicate.ParseNameStyle(d.NameStyle)
+		if err != nil {
+			return nil, fieldError(field+".name_style", "name_style %q is not a name style: use %s", d.NameStyle, replicate.NameStyles)
+		}
 		key := u + "\x00" + d.Prefix + "\x00" + d.Schema + "\x00" + d.SourceName
 		if seen[key] {
-			return nil, fieldError(field, "destination %d repeats an earlier one of this job", i+1)
+			return nil, fieldError(field, "destination %d repeats an earlier one of this job (a destination differing only in its name style would share its run lock and history: give it a prefix, a schema or a SourceName)", i+1)
 		}
 		seen[key] = true
-		r.dests = append(r.dests, config.Destination{URL: u, Prefix: strings.TrimSpace(d.Prefix), Schema: strings.TrimSpace(d.Schema), SourceName: strings.TrimSpace(d.SourceName)})
+		keep := old != nil && i < len(old.Destinations) && nameStyleOf(old.Destinations[i].NameStyle) == string(style)
+		written := string(style)
+		if style == replicate.NameExact {
+			written = "" // the default: no key
+		}
+		r.dests = append(r.dests, config.Destination{URL: u, Prefix: strings.TrimSpace(d.Prefix), Schema: strings.TrimSpace(d.Schema),
+			SourceName: strings.TrimSpace(d.SourceName), NameStyle: written})
+		r.keepStyle = append(r.keepStyle, keep)
 	}
 	return r, nil
 }
@@ -630,7 +650,7 @@ func (s *Server) saveJob(name string, in jobInput, create bool) error {
 				return err
 			}
 			for _, dest := range r.dests {
-				if err := d.AppendSection(append(path, "destinations"), true, destValues(dest, nil), path); err != nil {
+				if err := d.AppendSection(append(path, "destinations"), true, destValues(dest, nil, false), path); err != nil {
 					return err
 				}
 			}
@@ -656,13 +676,13 @@ func (s *Server) saveJob(name string, in jobInput, create bool) error {
 		for i, dest := range r.dests {
 			if i < len(old.Destinations) {
 				var unset []string
-				vals := destValues(dest, &unset)
+				vals := destValues(dest, &unset, r.keepStyle[i])
 				if err := d.SetKeys(dp, i, vals, unset); err != nil {
 					return err
 				}
 				continue
 			}
-			if err := d.AppendSection(dp, true, destValues(dest, nil), path); err != nil {
+			if err := d.AppendSection(dp, true, destValues(dest, nil, false), path); err != nil {
 				return err
 			}
 		}
@@ -686,10 +706,14 @@ func (s *Server) saveJob(name string, in jobInput, create bool) error {
 }
 
 // destValues returns the keys of a destination; empty ones go to unset
-// (when given) instead.
-func destValues(d config.Destination, unset *[]string) []config.Value {
+// (when given) instead. keepStyle leaves name_style as written.
+func destValues(d config.Destination, unset *[]string, keepStyle bool) []config.Value {
 	vals := []config.Value{{Key: "url", Text: d.URL}}
-	for _, kv := range [][2]string{{"prefix", d.Prefix}, {"schema", d.Schema}, {"source_name", d.SourceName}} {
+	kvs := [][2]string{{"prefix", d.Prefix}, {"schema", d.Schema}, {"source_name", d.SourceName}}
+	if !keepStyle {
+		kvs = append(kvs, [2]string{"name_style", d.NameStyle})
+	}
+	for _, kv := range kvs {
 		if kv[1] != "" {
 			vals = append(vals, config.Value{Key: kv[0], Text: kv[1]})
 		} else if unset != nil {
@@ -804,4 +828,14 @@ func (s *Server) deleteJob(name string) error {
 	}
 	s.configChanged()
 	return nil
+}
+
+// nameStyleOf returns the name style a destination's name_style value
+// means, spelt as replicate spells it ("exact" for none).
+func nameStyleOf(v string) string {
+	st, err := replicate.ParseNameStyle(v)
+	if err != nil {
+		return v
+	}
+	return string(st)
 }

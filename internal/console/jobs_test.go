@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/internal/schedule"
+	"github.com/plannersql/planner/replicate/dest"
 )
 
 func TestSplitScript(t *testing.T) {
@@ -386,5 +388,88 @@ url = "sqlite:{{dir}}/b.db"
 	e.srv.runs.reconcile()
 	if got := scheduled(); !slices.Equal(got, []string{"nightly", "unsetdest"}) {
 		t.Errorf("scheduled jobs %q, want nightly and unsetdest", got)
+	}
+}
+
+// TestJobNameStyle: each destination of a job has its name style, saved
+// into the config file as the CLI reads it (name_style), validated, shown,
+// and used by the run.
+func TestJobNameStyle(t *testing.T) {
+	e := newEnv(t, jobsConfig, func(o *Options) { o.RunJob = realRun })
+	s := e.session()
+	snake, lower, exact := e.dir+"/snake.db", e.dir+"/lower.db", e.dir+"/exact.db"
+	r := s.call("POST", "/api/jobs", map[string]any{"name": "styled", "source": "sandbox", "tables": []string{"TaskDetails"},
+		"destinations": []any{map[string]string{"url": "sqlite:" + snake, "name_style": "kebab"}}})
+	if r.status != 422 || r.json["field"] != "destinations[0].name_style" || !strings.Contains(fmt.Sprint(r.json["error"]), "exact, lower, snake_case") {
+		t.Errorf("an unknown name style: %d %s", r.status, r.body)
+	}
+	s.must(201, "POST", "/api/jobs", map[string]any{"name": "styled", "source": "sandbox", "tables": []string{"TaskDetails"},
+		"destinations": []any{map[string]string{"url": "sqlite:" + snake, "name_style": "snake_case"},
+			map[string]string{"url": "sqlite:" + lower, "name_style": "Lower"}, map[string]string{"url": "sqlite:" + exact, "name_style": "exact"}}})
+	f, err := config.Load(e.cfgPath, loadOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := f.Job("styled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range job.Destinations {
+		got = append(got, d.NameStyle)
+	}
+	if !slices.Equal(got, []string{"snake_case", "lower", ""}) {
+		t.Errorf("the CLI reads name styles %q", got)
+	}
+	if c := e.readConfig(); strings.Count(c, "name_style") != 2 {
+		t.Errorf("the default style was written out:\n%s", c)
+	}
+	v := s.must(200, "GET", "/api/jobs/styled", nil)
+	for i, want := range []string{"snake_case", "lower", "exact"} {
+		if got := field(v.json, "destinations", i, "name_style"); got != want {
+			t.Errorf("destination %d: name_style %v, want %s", i, got, want)
+		}
+	}
+	// The run names tables and columns in each destination's style.
+	id := s.must(202, "POST", "/api/jobs/styled/run", nil).json["id"].(string)
+	if d := s.must(200, "GET", "/api/runs/"+id+"?wait=30", nil); d.json["status"] != statusOK {
+		t.Fatalf("run: %s", d.body)
+	}
+	// SQLite folds the case of names in queries: read them as created.
+	for path, want := range map[string][2]string{snake: {"task_details", "preview_type"}, lower: {"taskdetails", "previewtype"}, exact: {"TaskDetails", "PreviewType"}} {
+		db, err := dest.Open(context.Background(), "sqlite:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		q := "SELECT count(*) FROM sqlite_master m, pragma_table_info(m.name) c WHERE m.type = 'table' AND m.name = ? AND c.name = ?"
+		if err := db.QueryRow(q, want[0], want[1]).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%s has no table %s with a column %s (%d, %v)", path, want[0], want[1], n, err)
+		}
+		db.Close()
+	}
+	// The pages show and offer it.
+	if p := s.must(200, "GET", "/jobs/styled", nil).body; !strings.Contains(p, "names snake_case") || !strings.Contains(p, "names lower") {
+		t.Error("the job's page does not show the name styles")
+	}
+	if p := s.must(200, "GET", "/jobs/styled/edit", nil).body; !strings.Contains(p, `<option value="snake_case" selected>`) || !strings.Contains(p, `<option value="lower" selected>`) {
+		t.Error("the job editor does not offer the name styles chosen")
+	}
+	// A style written by hand in another spelling stays as written when
+	// the same style is saved; a change of style is written.
+	if err := os.WriteFile(e.cfgPath, []byte(strings.Replace(e.readConfig(), `name_style = "snake_case"`, `name_style = "Snake"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := e.readConfig()
+	dests := []any{map[string]string{"url": "sqlite:" + snake, "name_style": "snake_case"},
+		map[string]string{"url": "sqlite:" + lower, "name_style": "lower"}, map[string]string{"url": "sqlite:" + exact}}
+	s.must(200, "PUT", "/api/jobs/styled", map[string]any{"source": "sandbox", "tables": []string{"TaskDetails"}, "destinations": dests})
+	if got := e.readConfig(); got != before {
+		t.Errorf("saving the same styles rewrote the file:\n%s\nwas:\n%s", got, before)
+	}
+	dests[1] = map[string]string{"url": "sqlite:" + lower, "name_style": ""}
+	s.must(200, "PUT", "/api/jobs/styled", map[string]any{"source": "sandbox", "tables": []string{"TaskDetails"}, "destinations": dests})
+	if c := e.readConfig(); strings.Contains(c, `"lower"`) || !strings.Contains(c, `name_style = "Snake"`) {
+		t.Errorf("after choosing exact for the second destination:\n%s", c)
 	}
 }
