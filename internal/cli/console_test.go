@@ -3,12 +3,15 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,8 +20,11 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/plannersql/planner/graph/graphtest"
+	"github.com/plannersql/planner/internal/redact"
+	"github.com/plannersql/planner/internal/schedule"
 )
 
 func TestConsoleFlags(t *testing.T) {
@@ -276,5 +282,111 @@ url = "sqlite:shared.db"
 	}
 	if log := p.stop(); strings.Contains(log, a.Token()) || strings.Contains(log, b.Token()) {
 		t.Error("a token reached the console's log")
+	}
+}
+
+// hookReceiver is a webhook receiver on loopback: each POST's body.
+func hookReceiver(t *testing.T) (string, <-chan map[string]any) {
+	t.Helper()
+	calls := make(chan map[string]any, 16)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		json.NewDecoder(r.Body).Decode(&m)
+		calls <- m
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/hook", calls
+}
+
+// TestJobsServeAlerts: 'planner jobs serve' sends the alerts set in
+// console.toml beside its config file — once per failure streak, not per
+// retry or failed slot — and says at start what it will send.
+func TestJobsServeAlerts(t *testing.T) {
+	dir := t.TempDir()
+	hook, calls := hookReceiver(t)
+	cfg := filepath.Join(dir, "config.toml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`
+[jobs.broken]
+source = "sandbox"
+schedule = "every 10m"
+script = "REPLICATE Plans; REPLICATE Broken SELECT * FROM NoSuchTable;"
+[[jobs.broken.destinations]]
+url = "sqlite:%s"
+`, filepath.Join(dir, "out.db"))), 0o600)
+
+	// Without console.toml: no alerts, and the log says so.
+	cmd := newCmd(t, runOpts{dir: dir}, "jobs", "serve", "--config", cfg)
+	lines := startLines(t, cmd, (*exec.Cmd).StderrPipe)
+	waitLine(t, lines, "alerts: none (no "+filepath.Join(dir, "console.toml")+")")
+	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Wait()
+
+	os.WriteFile(filepath.Join(dir, "console.toml"), []byte("[alerts]\nwebhook_url = \""+hook+"\"\n"), 0o600)
+	cmd = newCmd(t, runOpts{dir: dir}, "jobs", "serve", "--config", cfg)
+	lines = startLines(t, cmd, (*exec.Cmd).StderrPipe)
+	waitLine(t, lines, "alerts: on failure: webhook")
+	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Wait()
+
+	// The scheduler in process, on a fake clock, with the alerts of
+	// 'jobs serve': a failed slot, its retry, the next failed slot.
+	f, err := loadConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &app{io: IO{Stderr: io.Discard}, secrets: &redact.Set{}}
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))
+	alerts := a.serveAlerts(cfg, logger)
+	t0 := time.Date(2026, 3, 2, 9, 5, 0, 0, time.Local)
+	clock := schedule.NewFakeClock(t0)
+	events := make(chan schedule.Event, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- ServeJobs(ctx, f, ServeOptions{Clock: clock, Logger: logger, OnEvent: func(e schedule.Event) { events <- e },
+			Retry: schedule.RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Minute}, RunEnded: alertRunEnd(alerts)})
+	}()
+	finished := func() {
+		t.Helper()
+		for {
+			select {
+			case e := <-events:
+				if e.Kind == schedule.EventRunFinished {
+					alerts.Wait()
+					return
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("no run finished")
+			}
+		}
+	}
+	for _, at := range []time.Time{t0.Add(5 * time.Minute), t0.Add(6*time.Minute + 30*time.Second), t0.Add(15 * time.Minute), t0.Add(16*time.Minute + 30*time.Second)} {
+		if err := clock.BlockUntil(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		clock.Set(at)
+		finished()
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var got []any
+	for len(calls) > 0 {
+		c := <-calls
+		got = append(got, c["event"])
+		if c["event"] == "failed" && (c["job"] != "broken" || !strings.Contains(fmt.Sprint(c["error"]), "NoSuchTable") ||
+			!strings.HasPrefix(fmt.Sprint(c["sender"]), "planner jobs serve on ")) {
+			t.Errorf("the failure alert: %v", c)
+		}
+	}
+	if len(got) != 1 || got[0] != "failed" {
+		t.Errorf("alerts %v for one failure streak (a slot, its retry, the next slot and its retry), want one", got)
+	}
+	if !strings.Contains(logs.String(), `msg="alert delivered" job=broken event=failed channel=webhook`) || strings.Contains(logs.String(), "/hook") {
+		t.Errorf("log:\n%s", logs.String())
 	}
 }

@@ -304,27 +304,7 @@ func (s *Server) refreshScrubber() {
 		}
 	}
 	if st, err := loadSettings(s.opts.SettingsPath); err == nil {
-		add(st.Alerts.SMTP.Password)
-		add(st.Alerts.WebhookSecret)
-		hooks := []string{st.Alerts.WebhookURL}
-		for _, ja := range st.JobAlerts {
-			hooks = append(hooks, ja.WebhookURL)
-		}
-		for _, h := range hooks {
-			add(h)
-			x, _ := expandEnv(h)
-			for _, sec := range append(webhookSecrets(h), webhookSecrets(x)...) {
-				add(sec)
-			}
-		}
-		for _, u := range st.Destinations {
-			for _, sec := range urlSecrets(u) {
-				add(sec)
-			}
-			if x, err := expandEnv(u); err == nil {
-				secrets = append(secrets, urlSecrets(x)...)
-			}
-		}
+		secrets = append(secrets, st.secrets()...)
 	}
 	sc := newScrubber(secrets)
 	s.scrubMu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -230,11 +231,18 @@ func describeDestination(d config.Destination) string {
 func (s *Server) lastRecorded(ctx context.Context, j config.Job) (last runSummary, ok bool) {
 	rank := map[string]int{statusOK: 0, statusPartial: 1, statusFailed: 2, statusRunning: 3}
 	for _, d := range j.Destinations {
-		l, err := destinationRuns(ctx, j, d, 1, 0)
-		if err != nil || len(l.Runs) == 0 {
+		l, err := destinationRuns(ctx, j, d, 5, 0)
+		if err != nil {
 			continue
 		}
-		r := s.historyRunView(l.Runs[0])
+		// A run skipped because another process had the slot (replicas,
+		// 'planner jobs serve' beside the console) says nothing of the
+		// job's state: the run before it does.
+		i := slices.IndexFunc(l.Runs, func(r replicate.RunRecord) bool { return r.Status != replicate.StatusSkipped })
+		if i < 0 {
+			continue
+		}
+		r := s.historyRunView(l.Runs[i])
 		if !ok || r.Started.After(last.Started) {
 			last.ID, last.Started, last.DurationMS = r.ID, r.Started, r.DurationMS
 			last.Finished = r.Ended

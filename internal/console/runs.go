@@ -52,14 +52,18 @@ type runSummary struct {
 	DurationMS int64      `json:"duration_ms"`
 	Status     string     `json:"status"` // running, ok, partial, failed
 	Cancelled  bool       `json:"cancelled,omitempty"`
-	Error      string     `json:"error,omitempty"`
-	Tables     int        `json:"tables"`
-	Inserted   int64      `json:"inserted"`
-	Updated    int64      `json:"updated"`
-	Deleted    int64      `json:"deleted"`
-	Unchanged  int64      `json:"unchanged"`
-	Requests   int        `json:"requests"`  // Graph requests
-	Throttled  int        `json:"throttled"` // of which the service throttled
+	// Skipped: no destination was copied, another run of the job was in
+	// progress there or had done the slot (a replica, 'planner jobs
+	// serve'). Such a run neither alerts nor ends a failure streak.
+	Skipped   bool   `json:"skipped,omitempty"`
+	Error     string `json:"error,omitempty"`
+	Tables    int    `json:"tables"`
+	Inserted  int64  `json:"inserted"`
+	Updated   int64  `json:"updated"`
+	Deleted   int64  `json:"deleted"`
+	Unchanged int64  `json:"unchanged"`
+	Requests  int    `json:"requests"`  // Graph requests
+	Throttled int    `json:"throttled"` // of which the service throttled
 }
 
 // runDetail is one run with its destinations, tables and log.
@@ -432,71 +436,14 @@ func (m *runManager) finish(a *activeRun, job config.Job, results []DestinationR
 	now := m.s.now().UTC()
 	d.Finished = &now
 	d.DurationMS = now.Sub(d.Started).Milliseconds()
-	skipped := false
-	for _, dr := range results {
-		shown, _ := displayURL(dr.Destination.URL)
-		dv := destRunView{URL: shown, Prefix: dr.Destination.Prefix, Schema: dr.Destination.Schema, SourceName: dr.Destination.SourceName,
-			Requests: dr.Requests, Throttled: dr.Throttled, Status: statusOK, Tables: []tableRunView{}}
-		switch {
-		case dr.Err != nil:
-			dv.Status, dv.Error = statusFailed, m.s.scrubErr(dr.Err)
-		case dr.Skipped != nil:
-			// Another run of the job was copying into it, or had done the
-			// slot: not a failure.
-			dv.Status, dv.Error = statusPartial, m.s.scrubErr(dr.Skipped)
-			skipped = true
-		}
-		dv.RunID = dr.RunID
-		for _, r := range dr.Results {
-			tv := tableRunView{Table: r.Table, Status: string(r.Status()), Inserted: r.Inserted, Updated: r.Updated,
-				Deleted: r.Deleted, Unchanged: r.Unchanged, Started: r.Started.UTC(), DurationMS: r.Duration.Milliseconds()}
-			for _, w := range r.Warnings {
-				tv.Warnings = append(tv.Warnings, m.s.scrub(w))
-			}
-			if r.Err != nil {
-				tv.Error = m.s.scrubErr(r.Err)
-			}
-			switch r.Status() {
-			case replicate.StatusSkipped:
-				skipped = true
-				if dv.Status == statusOK {
-					dv.Status = statusPartial
-				}
-			case replicate.StatusFailed:
-				dv.Status = statusFailed
-			}
-			d.Inserted += r.Inserted
-			d.Updated += r.Updated
-			d.Deleted += r.Deleted
-			d.Unchanged += r.Unchanged
-			d.Tables++
-			dv.Tables = append(dv.Tables, tv)
-		}
-		d.Requests += dr.Requests
-		d.Throttled += dr.Throttled
-		d.Destinations = append(d.Destinations, dv)
-	}
-	switch {
-	case cancelled:
-		d.Status, d.Cancelled = statusPartial, true
-		d.Error = "cancelled from the console"
-		if err != nil && !errors.Is(err, context.Canceled) {
-			d.Error += ": " + m.s.scrubErr(err)
-		}
-	case err != nil:
-		d.Status, d.Error = statusFailed, m.s.scrubErr(err)
-	case skipped:
-		d.Status = statusPartial
-	default:
-		d.Status = statusOK
-	}
+	summarize(d, results, err, cancelled, m.s.scrub)
 	d.Log = a.log.String()
 	// Kept on disk before anyone can see the run ended.
 	if err := m.store(d); err != nil {
 		m.s.log.Warn("run record not saved", "job", job.Name, "run", d.ID, "err", err)
 	}
-	// Alerts are decided before anyone can see the run ended.
-	m.s.alerts.runFinished(job.Name, d, append([]runSummary{d.runSummary}, m.history(job.Name)...))
+	// Alerts are under way (inflight) before anyone can see the run ended.
+	m.s.alerts.runFinished(job, d, m.history(job.Name))
 	m.mu.Lock()
 	*a.detail = *d
 	d = a.detail
@@ -537,16 +484,20 @@ func (m *runManager) cancelRun(job string, force bool) (*runSummary, error) {
 	return &sum, nil
 }
 
-// last returns the latest finished run of job.
+// last returns the latest finished run of job that copied something: a
+// run skipped because another process had the slot says nothing of the
+// job's state.
 func (m *runManager) last(job string) *runSummary {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	recs := m.records[job]
-	if len(recs) == 0 {
-		return nil
+	for i := len(recs) - 1; i >= 0; i-- {
+		if !recs[i].Skipped {
+			sum := recs[i].runSummary
+			return &sum
+		}
 	}
-	sum := recs[len(recs)-1].runSummary
-	return &sum
+	return nil
 }
 
 // current returns job's run in progress.
@@ -763,4 +714,71 @@ func (t teeHandler) WithGroup(name string) slog.Handler {
 		out[i] = h.WithGroup(name)
 	}
 	return out
+}
+
+// summarize fills run d's destinations, counts and status from the
+// results of its run (err: the run's error; cancelled: from the console).
+// Every text is passed through scrub.
+func summarize(d *runDetail, results []DestinationResult, err error, cancelled bool, scrub func(string) string) {
+	scrubErr := func(err error) string { return scrub(oneLine(err.Error())) }
+	skipped, allSkipped := false, len(results) > 0
+	for _, dr := range results {
+		shown, _ := displayURL(dr.Destination.URL)
+		dv := destRunView{URL: shown, Prefix: dr.Destination.Prefix, Schema: dr.Destination.Schema, SourceName: dr.Destination.SourceName,
+			Requests: dr.Requests, Throttled: dr.Throttled, Status: statusOK, Tables: []tableRunView{}}
+		switch {
+		case dr.Err != nil:
+			dv.Status, dv.Error = statusFailed, scrubErr(dr.Err)
+		case dr.Skipped != nil:
+			// Another run of the job was copying into it, or had done the
+			// slot: not a failure.
+			dv.Status, dv.Error = statusPartial, scrubErr(dr.Skipped)
+			skipped = true
+		}
+		allSkipped = allSkipped && dr.Skipped != nil && dr.Err == nil
+		dv.RunID = dr.RunID
+		for _, r := range dr.Results {
+			tv := tableRunView{Table: r.Table, Status: string(r.Status()), Inserted: r.Inserted, Updated: r.Updated,
+				Deleted: r.Deleted, Unchanged: r.Unchanged, Started: r.Started.UTC(), DurationMS: r.Duration.Milliseconds()}
+			for _, w := range r.Warnings {
+				tv.Warnings = append(tv.Warnings, scrub(w))
+			}
+			if r.Err != nil {
+				tv.Error = scrubErr(r.Err)
+			}
+			switch r.Status() {
+			case replicate.StatusSkipped:
+				skipped = true
+				if dv.Status == statusOK {
+					dv.Status = statusPartial
+				}
+			case replicate.StatusFailed:
+				dv.Status = statusFailed
+			}
+			d.Inserted += r.Inserted
+			d.Updated += r.Updated
+			d.Deleted += r.Deleted
+			d.Unchanged += r.Unchanged
+			d.Tables++
+			dv.Tables = append(dv.Tables, tv)
+		}
+		d.Requests += dr.Requests
+		d.Throttled += dr.Throttled
+		d.Destinations = append(d.Destinations, dv)
+	}
+	switch {
+	case cancelled:
+		d.Status, d.Cancelled = statusPartial, true
+		d.Error = "cancelled from the console"
+		if err != nil && !errors.Is(err, context.Canceled) {
+			d.Error += ": " + scrubErr(err)
+		}
+	case err != nil:
+		d.Status, d.Error = statusFailed, scrubErr(err)
+	case skipped:
+		d.Status = statusPartial
+		d.Skipped = allSkipped
+	default:
+		d.Status = statusOK
+	}
 }
