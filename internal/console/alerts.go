@@ -318,7 +318,7 @@ func (a *alerter) payload(event, job string, d *runDetail, usual time.Duration) 
 	}
 	switch event {
 	case eventFailed:
-		p.Text = fmt.Sprintf("planner: job %s failed: %s", job, p.Error)
+		p.Text = fmt.Sprintf("planner: job %s failed: %s", job, strings.TrimPrefix(p.Error, "job "+job+": "))
 	case eventRecovered:
 		p.Text = fmt.Sprintf("planner: job %s recovered: the run of %s succeeded", job, startText(p))
 	case eventSlow:
@@ -326,7 +326,7 @@ func (a *alerter) payload(event, job string, d *runDetail, usual time.Duration) 
 	case eventFinished:
 		p.Text = fmt.Sprintf("planner: job %s finished: %s, %d inserted, %d updated, %d deleted", job, p.Status, p.Inserted, p.Updated, p.Deleted)
 		if p.Error != "" {
-			p.Text += ": " + p.Error
+			p.Text += ": " + strings.TrimPrefix(p.Error, "job "+job+": ")
 		}
 	case eventTest:
 		p.Text = "planner: a test alert from the console: alerts reach this channel"

@@ -225,7 +225,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if IsLoopback(s.listenHint(r)) && !loopbackHost(r.Host) {
 		// A page of another site that resolved its name to 127.0.0.1
 		// (DNS rebinding) must not reach the console.
-		http.Error(w, "console: this console answers only at its loopback address (127.0.0.1 or localhost)", http.StatusMisdirectedRequest)
+		msg := "this console answers only at its loopback address: use http://127.0.0.1 or http://localhost with its port"
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			writeJSON(w, http.StatusMisdirectedRequest, errorBody{Error: msg})
+		} else {
+			http.Error(w, "planner console: "+msg, http.StatusMisdirectedRequest)
+		}
 		return
 	}
 	s.mux.ServeHTTP(w, r)

@@ -200,6 +200,10 @@ func (c *client) call(method, path string, body any, hdr ...string) response {
 		req.Header.Set("Origin", c.origin)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if strings.EqualFold(hdr[i], "Host") {
+			req.Host = hdr[i+1]
+			continue
+		}
 		if hdr[i+1] == "" {
 			req.Header.Del(hdr[i])
 		} else {

@@ -349,6 +349,15 @@ url = "sqlite:{{dir}}/b.db"
 	if r := s.call("GET", "/api/jobs/nosuchjob/history", nil); r.status != 404 {
 		t.Errorf("history of an unknown job: %d", r.status)
 	}
+	// The source itself says what is missing and what to do.
+	fix := "set the environment variable where 'planner console' runs and restart it, or edit the source"
+	if r := s.must(200, "POST", "/api/connections/sources/envsecret/test", nil); !strings.Contains(fmt.Sprint(r.json["error"]), "CONSOLE_TEST_UNSET_SECRET") ||
+		!strings.Contains(fmt.Sprint(r.json["error"]), fix) {
+		t.Errorf("source test: %s", r.body)
+	}
+	if r := s.must(200, "GET", "/api/connections/sources/envsecret", nil); !strings.Contains(fmt.Sprint(field(r.json, "sign_in", "error")), fix) {
+		t.Errorf("source: %s", r.body)
+	}
 	// The pages show the jobs with their problems, in red.
 	page := s.must(200, "GET", "/jobs", nil).body
 	for _, w := range []string{`class="dot invalid"`, "Cannot run:", "CONSOLE_TEST_UNSET_PW", "not scheduled"} {
@@ -471,5 +480,29 @@ func TestJobNameStyle(t *testing.T) {
 	s.must(200, "PUT", "/api/jobs/styled", map[string]any{"source": "sandbox", "tables": []string{"TaskDetails"}, "destinations": dests})
 	if c := e.readConfig(); strings.Contains(c, `"lower"`) || !strings.Contains(c, `name_style = "Snake"`) {
 		t.Errorf("after choosing exact for the second destination:\n%s", c)
+	}
+}
+
+func TestShortProblemAndZone(t *testing.T) {
+	for in, want := range map[string]string{
+		`job warehouse (/etc/planner/config.toml:16): config: /etc/planner/config.toml:21: value of "url" refers to the environment variable PG_PASSWORD, which is not set — set it`: `value of "url" refers to the environment variable PG_PASSWORD, which is not set — set it`,
+		`job x (c.toml:3): script: line 1, column 18: unknown option "Bogus"`: `script: line 1, column 18: unknown option "Bogus"`,
+		`something else`: `something else`,
+	} {
+		if got := shortProblem(in); got != want {
+			t.Errorf("shortProblem(%q) = %q, want %q", in, got, want)
+		}
+	}
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skip("no time zone database")
+	}
+	for _, tc := range []struct {
+		loc  *time.Location
+		want string
+	}{{time.UTC, "UTC"}, {paris, "CET, UTC+01:00"}, {time.FixedZone("", -(3*3600 + 1800)), "UTC-03:30"}} {
+		if got := zoneName(time.Date(2026, 1, 10, 12, 0, 0, 0, tc.loc)); got != tc.want {
+			t.Errorf("zoneName in %v = %q, want %q", tc.loc, got, tc.want)
+		}
 	}
 }
