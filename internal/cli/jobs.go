@@ -676,7 +676,7 @@ func (a *app) jobsServe(ctx context.Context, f *config.File, jf jobsFlags, logge
 	alerts := a.serveAlerts(f.Path, logger)
 	err := ServeJobs(ctx, f, ServeOptions{Logger: logger, LockTimeout: lockTimeout, Force: force, Secrets: a.secrets,
 		OpenSource: func(cfg *driver.Config) (*source, error) { return a.openSource(cfg, nil, false) },
-		RunEnded: alertRunEnd(alerts)})
+		RunEnded:   alertRunEnd(alerts)})
 	alerts.Wait()
 	if errors.Is(err, schedule.ErrStopForced) {
 		return withCode(ExitInterrupted, fmt.Errorf("jobs serve: %w", err))
