@@ -775,6 +775,10 @@ func summarize(d *runDetail, results []DestinationResult, err error, cancelled b
 		}
 	case err != nil:
 		d.Status, d.Error = statusFailed, scrubErr(err)
+	case len(results) == 0:
+		// Stopped (a shutdown) before its first destination: nothing
+		// copied, nothing to say of the job's state.
+		d.Status, d.Skipped, d.Error = statusPartial, true, "stopped before its first destination"
 	case skipped:
 		d.Status = statusPartial
 		d.Skipped = allSkipped

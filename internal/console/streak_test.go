@@ -83,6 +83,10 @@ func TestAlertStreakAcrossProcesses(t *testing.T) {
 	one.RunFinished(job, time.Now(), slot, 1, skipped, nil)
 	one.Wait()
 	check("a skipped run")
+	// Stopped (a shutdown) before its first destination: nothing copied.
+	one.RunFinished(job, time.Now(), slot, 1, nil, nil)
+	one.Wait()
+	check("a run stopped before its destinations")
 	run(two, true)
 	check("a third failure")
 	run(one, false)
