@@ -173,7 +173,20 @@ var planCategoriesTable = (&table[planCategory]{
 	scanCost: cost{12, 60},
 	version:  func(r *planCategory) version { return version{"plandetails:" + r.planID, r.etag} },
 	insert: func(ctx context.Context, x *session, r *planCategory) (*planCategory, error) {
-		out, _, err := patchPlanCategory(ctx, x, version{}, r.planID, r.cat, r.name)
+		if err := validCategory(r.cat); err != nil {
+			return nil, err
+		}
+		d, err := x.g.Plans.GetDetails(ctx, r.planID)
+		if err != nil {
+			return nil, err
+		}
+		if d.CategoryDescriptions[strings.ToLower(r.cat)] != "" {
+			// The label has a name: OR REPLACE renames it.
+			if err := x.onDuplicate(); err != nil {
+				return nil, err
+			}
+		}
+		out, _, err := patchPlanCategory(ctx, x, version{"plandetails:" + r.planID, d.ETag}, r.planID, r.cat, r.name)
 		return out, err
 	},
 	update: func(ctx context.Context, x *session, old *planCategory, v version, p graph.Patch) (*planCategory, string, error) {

@@ -3,14 +3,14 @@ package driver
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/plannersql/planner/graph"
 )
 
 // Conversions between Graph values and the values SQLite receives: nil, int64
-// or string (DATETIME as RFC 3339 UTC text, JSON as compact text, BOOLEAN 0/1).
+// or string (DATETIME as RFC 3339 UTC text in one fixed-width form — see
+// datetime.go —, JSON as compact text, BOOLEAN 0/1).
 
 // text maps an empty string to NULL.
 func text(s string) any {
@@ -37,10 +37,6 @@ func boolVal(p *bool) any {
 	return int64(0)
 }
 
-// timeText formats a time as RFC 3339 UTC with as many fractional digits as it
-// has (Graph sends up to 7).
-func timeText(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
 func dateVal(d *graph.DateTime) any {
 	if d == nil || d.IsZero() {
 		return nil
@@ -48,16 +44,14 @@ func dateVal(d *graph.DateTime) any {
 	return timeText(d.Time)
 }
 
-// parseTime reads DATETIME text: RFC 3339, with or without a zone (UTC
-// assumed), or a bare date.
+// parseTime reads DATETIME text to write: a date, or a date and time (see
+// parseDateTimeText; UTC when no zone is given).
 func parseTime(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
+	t, precision, ok := parseDateTimeText(s)
+	if !ok || precision < dateOnly {
+		return time.Time{}, fmt.Errorf("not an RFC 3339 time: %q", s)
 	}
-	return time.Time{}, fmt.Errorf("not an RFC 3339 time: %q", s)
+	return t, nil
 }
 
 // lazy is a column value computed only when SQLite asks for it: encoding a
