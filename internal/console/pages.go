@@ -436,7 +436,7 @@ func historyChart(runs []chartPoint) template.HTML {
 	if len(runs) > historyPageLimit {
 		runs = runs[:historyPageLimit]
 	}
-	const w, h, pad, top = 1000.0, 160.0, 48.0, 12.0
+	const w, h, pad, top = 800.0, 160.0, 44.0, 12.0
 	n := len(runs)
 	var maxDur, maxRows float64
 	for _, r := range runs {
