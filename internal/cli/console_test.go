@@ -264,6 +264,7 @@ url = "sqlite:shared.db"
 	d := p.runJob("a")
 	got := a.RequestCount()
 	floor := readFloor(a)
+	t.Logf("REPLICATE ALL of %d tasks from the console: %d requests, floor %d", a.TaskCount(), got, floor)
 	if d["status"] != "ok" || d["requests"] != float64(got) || got == 0 || got > floor+floor/10 {
 		t.Errorf("job a: status %v, %v requests counted, %d sent, floor %d: %v", d["status"], d["requests"], got, floor, d)
 	}
