@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,63 @@ type connState struct {
 	lastID   string   // key of the last row created on this connection
 	returned []rowRec // rows created by the running INSERT ... RETURNING
 	capture  string   // table whose created rows are captured, "" for none
+	conflict string   // the running statement's ON CONFLICT mode (rewritten.conflict)
+	ignored  int64    // rows the running INSERT OR IGNORE skipped
+}
+
+// start makes ctx the running statement's context and q the running
+// statement: its conflict mode, no row skipped yet, no error recorded.
+func (s *connState) start(ctx context.Context, q rewritten) {
+	s.mu.Lock()
+	s.ctx = ctx
+	s.conflict = q.conflict
+	s.ignored = 0
+	s.err = nil
+	s.mu.Unlock()
+}
+
+// onConflict returns the running statement's conflict mode ("" for the
+// default, ABORT).
+func (s *connState) onConflict() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conflict
+}
+
+// skipped counts a row INSERT OR IGNORE left out.
+func (s *connState) skipped() {
+	s.mu.Lock()
+	s.ignored++
+	s.mu.Unlock()
+}
+
+// result corrects SQLite's count of changed rows for the rows the running
+// statement skipped: SQLite counts every row a virtual table's xUpdate
+// accepts, skipped or not.
+func (s *connState) result(res driver.Result) driver.Result {
+	s.mu.Lock()
+	n := s.ignored
+	s.mu.Unlock()
+	if n == 0 || res == nil {
+		return res
+	}
+	return skippedResult{res, n}
+}
+
+// skippedResult is a statement's result with the rows it skipped left out
+// of RowsAffected.
+type skippedResult struct {
+	driver.Result
+	skipped int64
+}
+
+// RowsAffected implements driver.Result.
+func (r skippedResult) RowsAffected() (int64, error) {
+	n, err := r.Result.RowsAffected()
+	if err != nil {
+		return n, err
+	}
+	return max(n-r.skipped, 0), nil
 }
 
 // context returns the running statement's context.
@@ -109,6 +167,8 @@ func (s *connState) translate(err error) error {
 		return fmt.Errorf("planner: %w (SHOW TABLES lists the tables)", err)
 	case strings.Contains(msg, "no such column"):
 		return fmt.Errorf("planner: %w (DESCRIBE <table> lists a table's columns)", err)
+	case strings.Contains(msg, "UPSERT not implemented"):
+		return fmt.Errorf("planner: %w: ON CONFLICT is not supported on planner tables; use INSERT OR IGNORE or INSERT OR REPLACE", err)
 	}
 	return fmt.Errorf("planner: %w", err)
 }
@@ -194,8 +254,30 @@ func checkArgs(q rewritten, args []driver.NamedValue) error {
 	return nil
 }
 
+// bindArgs converts the arguments the way the planner tables store
+// values: a time.Time becomes the canonical DATETIME text (UTC, 7 fractional
+// digits), so that it compares with DATETIME columns as the time it is and
+// is stored in their form (modernc.org/sqlite would bind Go's
+// time.Time.String text).
+func bindArgs(args []driver.NamedValue) []driver.NamedValue {
+	var out []driver.NamedValue
+	for i, a := range args {
+		if t, ok := a.Value.(time.Time); ok {
+			if out == nil {
+				out = slices.Clone(args)
+			}
+			out[i].Value = timeText(t)
+		}
+	}
+	if out == nil {
+		return args
+	}
+	return out
+}
+
 // ExecContext implements driver.ExecerContext.
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	args = bindArgs(args)
 	c.st.cn.logStatement(ctx, query, len(args))
 	q, err := rewrite(query)
 	if err != nil {
@@ -215,18 +297,18 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	}
 	sctx, end := c.st.cn.statement(ctx, q.original, args, nil)
 	defer end()
-	c.st.setContext(sctx)
+	c.st.start(sctx, q)
 	defer c.st.clearContext()
-	c.st.takeErr()
 	res, err := c.sc.(driver.ExecerContext).ExecContext(sctx, q.sql, args)
 	if err != nil {
 		return nil, c.st.translate(err)
 	}
-	return res, nil
+	return c.st.result(res), nil
 }
 
 // QueryContext implements driver.QueryerContext.
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	args = bindArgs(args)
 	c.st.cn.logStatement(ctx, query, len(args))
 	q, err := rewrite(query)
 	if err != nil {
@@ -239,8 +321,7 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 		return c.queryReturning(ctx, q, args)
 	}
 	sctx, end := c.st.cn.statement(ctx, q.original, args, nil)
-	c.st.setContext(sctx)
-	c.st.takeErr()
+	c.st.start(sctx, q)
 	r, err := c.sc.(driver.QueryerContext).QueryContext(sctx, q.sql, args)
 	if err != nil {
 		c.st.clearContext()
@@ -325,31 +406,31 @@ func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
 
 // ExecContext implements driver.StmtExecContext.
 func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	args = bindArgs(args)
 	if s.q.returning != "" {
 		return s.c.ExecContext(ctx, s.q.original, args)
 	}
 	s.c.st.cn.logStatement(ctx, s.q.original, len(args))
 	sctx, end := s.c.st.cn.statement(ctx, s.q.original, args, s.planned)
 	defer end()
-	s.c.st.setContext(sctx)
+	s.c.st.start(sctx, s.q)
 	defer s.c.st.clearContext()
-	s.c.st.takeErr()
 	res, err := s.s.(driver.StmtExecContext).ExecContext(sctx, args)
 	if err != nil {
 		return nil, s.c.st.translate(err)
 	}
-	return res, nil
+	return s.c.st.result(res), nil
 }
 
 // QueryContext implements driver.StmtQueryContext.
 func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	args = bindArgs(args)
 	if s.q.returning != "" {
 		return s.c.QueryContext(ctx, s.q.original, args)
 	}
 	s.c.st.cn.logStatement(ctx, s.q.original, len(args))
 	sctx, end := s.c.st.cn.statement(ctx, s.q.original, args, s.planned)
-	s.c.st.setContext(sctx)
-	s.c.st.takeErr()
+	s.c.st.start(sctx, s.q)
 	r, err := s.s.(driver.StmtQueryContext).QueryContext(sctx, args)
 	if err != nil {
 		s.c.st.clearContext()

@@ -136,6 +136,10 @@ func NewConnector(cfg *Config, opts ...ConnectorOption) (*Connector, error) {
 	if c.opts.decls != nil {
 		c.decls = c.opts.decls
 	}
+	// DATETIME columns compare by time (datetime.go).
+	if err := c.sqlite.RegisterCollationUtf8(schema.DateTimeCollation, compareDateTimes); err != nil {
+		return nil, fmt.Errorf("planner: register the DATETIME collation: %w", err)
+	}
 	for _, d := range c.decls {
 		t := d.schema()
 		if err := c.sqlite.RegisterModule(moduleName(t), &module{cn: c, decl: d, t: t}); err != nil {

@@ -86,11 +86,16 @@
 // SQLite picks: the lookups by key of a nested loop (Tasks JOIN TaskDetails,
 // a correlated subquery, TaskId IN (SELECT ...)) are served from what the
 // statement already read, or fetched in $batch requests of 20 together with
-// the keys the loop asks for next, several at once; an IN list of TaskId
-// values is fetched in $batch requests; an inner table scanned once per
-// outer row is read once. A join so costs no more requests than reading each
-// of its tables once. Nothing is kept between statements: the next
-// statement reads the tenant as it is then. To read a whole run of
+// the keys the loop asks for next, several at once; a list of ids
+// (TaskId, PlanId, BucketId, GroupId) is fetched in $batch requests, whether
+// written as an IN list of literals or parameters, bound as one JSON array
+// (TaskId IN (SELECT value FROM json_each(?)), or a join with
+// json_each(?)), as an OR chain of equalities or as a VALUES list; with keys
+// computed otherwise, each lookup SQLite asks for that the statement has not
+// read is a request of its own. An inner table scanned once per outer row
+// is read once. A join of planner tables so costs no more requests than
+// reading each of its tables once. Nothing is kept between statements: the
+// next statement reads the tenant as it is then. To read a whole run of
 // statements once, and consistently, use a [Snapshot].
 //
 // A scan that discovers plans through /me/memberOf fails with an error that

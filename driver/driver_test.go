@@ -122,7 +122,7 @@ func TestCatalog(t *testing.T) {
 	if got, want := len(e.query("SHOW TABLES")), len(schema.All()); got != want {
 		t.Errorf("SHOW TABLES: %d rows, want %d", got, want)
 	}
-	if got := e.query("show tables like 'Task%';"); len(got) != 6 {
+	if got := e.query("show tables like 'Task%';"); len(got) != 7 {
 		t.Errorf("SHOW TABLES LIKE: %v", got)
 	}
 	desc := e.query("DESCRIBE tasks")
@@ -130,7 +130,7 @@ func TestCatalog(t *testing.T) {
 	if len(desc) != len(tb.Columns) || desc[0][0] != "TaskId" || desc[0][1] != "TEXT" || desc[0][2] != "1" {
 		t.Errorf("DESCRIBE tasks = %v", desc[:min(2, len(desc))])
 	}
-	if got := e.query(`DESC "TaskChecklistItems"`); len(got) != 9 {
+	if got := e.query(`DESC "TaskChecklistItems"`); len(got) != 10 {
 		t.Errorf("DESC: %d rows", len(got))
 	}
 	if got := e.one("SELECT count(*) FROM sys_columns WHERE TableName = 'Tasks' AND IsUpdatable"); got != "12" {

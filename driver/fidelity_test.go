@@ -80,6 +80,9 @@ func TestFidelity05LeastPrivilegeScopes(t *testing.T) {
 		if !errors.Is(err, ErrMissingPermission) {
 			t.Errorf("%s: error %v is not ErrMissingPermission", q, err)
 		}
+		if strings.Count(err.Error(), "planner: ") != 1 {
+			t.Errorf("%s: error %q repeats its package prefix", q, err)
+		}
 	}
 	// The same scans with the permission find the plans.
 	full := envOn(t, srv, func(c *Config) {

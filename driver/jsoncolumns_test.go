@@ -12,7 +12,8 @@ import (
 // CategoryDescriptions) byte for byte, as they have always been: compact,
 // keys sorted, fields in declaration order, omitempty fields left out,
 // '<', '>', '&', U+2028, U+2029, control characters and invalid UTF-8
-// escaped, a zero date-time as null, a nil map as NULL.
+// escaped, a date-time in the fixed width of DATETIME columns (7 fractional
+// digits, Graph's resolution), a zero date-time as null, a nil map as NULL.
 func TestJSONColumnText(t *testing.T) {
 	yes, no := true, false
 	at := &graph.DateTime{Time: time.Date(2025, 1, 2, 3, 4, 5, 600, time.FixedZone("x", 3600))}
@@ -38,7 +39,7 @@ func TestJSONColumnText(t *testing.T) {
 			"a": {LastModifiedDateTime: &graph.DateTime{Time: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)}},
 			"b": {LastModifiedDateTime: &graph.DateTime{Time: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("y", -7200))}},
 			"c": {LastModifiedDateTime: &graph.DateTime{Time: time.Date(2025, 6, 1, 12, 0, 0, 100000000, time.UTC)}},
-		}, `{"a":{"lastModifiedDateTime":"0001-01-01T00:00:00.000000001Z"},"b":{"lastModifiedDateTime":"10000-01-01T01:59:59.999999999Z"},"c":{"lastModifiedDateTime":"2025-06-01T12:00:00.1Z"}}`},
+		}, `{"a":{"lastModifiedDateTime":"0001-01-01T00:00:00.0000000Z"},"b":{"lastModifiedDateTime":"10000-01-01T01:59:59.9999999Z"},"c":{"lastModifiedDateTime":"2025-06-01T12:00:00.1000000Z"}}`},
 		{"references", map[string]graph.ExternalReference{"https://x/<y>&z": {URL: "not written", Alias: odd, Type: "Word", PreviewPriority: " !"}, "": {}},
 			`{"":{},"https://x/\u003cy\u003e\u0026z":{"alias":` + oddJSON + `,"type":"Word","previewPriority":" !"}}`},
 		{"empty", map[string]graph.Assignment{}, `{}`},

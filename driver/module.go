@@ -28,6 +28,7 @@ type scanReq struct {
 	limit   int64  // rows wanted (offset included), -1 when unknown
 	used    uint64 // columns the query references (bit N = column N)
 	details bool   // the query uses a column flagged detail
+	parts   uint8  // the parts of a row the query's columns need (column.parts)
 }
 
 // module is the SQLite module of one planner table.
@@ -36,6 +37,14 @@ type module struct {
 	decl tableDecl
 	t    *schema.Table
 }
+
+// VolatileArgs implements vtab.VolatileArgsOpter: SQLite's values reach
+// Filter, Insert and Update whole, as views of SQLite's memory that
+// copyValues copies at once. Without it, modernc.org/sqlite reads text
+// arguments as C strings, which end at the first NUL byte, and a value such
+// as 'a' || char(0) || 'b' (or a bound "a\x00b") would arrive as "a":
+// checkNUL could not see what was cut.
+func (m *module) VolatileArgs() bool { return true }
 
 func (m *module) Create(ctx vtab.Context, args []string) (vtab.Table, error) {
 	return m.Connect(ctx, args)
@@ -230,12 +239,22 @@ func (t *vtable) Insert(cols []vtab.Value, rowid *int64) error {
 		case vals[i] != nil && !c.Insertable:
 			return t.st.fail(fmt.Errorf("planner: INSERT into %s: column %s is read-only (set by Microsoft Graph); leave it out", tb.Name, c.Name))
 		}
+		if err := checkNUL(tb, c, vals[i], "INSERT into"); err != nil {
+			return t.st.fail(err)
+		}
 		if err := checkType(tb, c, vals[i], "INSERT into"); err != nil {
 			return t.st.fail(err)
 		}
 	}
 	ctx := t.st.context()
 	rec, err := t.m.decl.insertRow(ctx, t.writeSession(), vals)
+	if errors.Is(err, errSkipped) {
+		// INSERT OR IGNORE of a row that exists: nothing written, and the
+		// statement's count leaves it out.
+		t.st.skipped()
+		*rowid = t.newRowid()
+		return nil
+	}
 	if err != nil {
 		return t.st.fail(writeError("INSERT into", tb, vals, err))
 	}
@@ -267,14 +286,17 @@ func (t *vtable) Update(oldRowid int64, cols []vtab.Value, newRowid *int64) erro
 	changed := make([]bool, len(vals))
 	anyChange := false
 	for i, c := range tb.Columns {
-		if sameValue(old.vals[i], vals[i]) {
+		if sameValue(old.vals[i], vals[i]) || c.Type == schema.DateTime && sameTime(old.vals[i], vals[i]) {
 			continue
 		}
 		if !c.Updatable {
-			return t.st.fail(fmt.Errorf("planner: UPDATE %s: column %s cannot be changed (read-only or part of the key)", tb.Name, c.Name))
+			return t.st.fail(unchangeable(tb, c))
 		}
 		if vals[i] == nil && !c.Nullable {
 			return t.st.fail(fmt.Errorf("planner: UPDATE %s: column %s cannot be NULL", tb.Name, c.Name))
+		}
+		if err := checkNUL(tb, c, vals[i], "UPDATE"); err != nil {
+			return t.st.fail(err)
 		}
 		if err := checkType(tb, c, vals[i], "UPDATE"); err != nil {
 			return t.st.fail(err)
@@ -291,6 +313,15 @@ func (t *vtable) Update(oldRowid int64, cols []vtab.Value, newRowid *int64) erro
 	ctx := t.st.context()
 	x := t.writeSession()
 	rec, err := t.m.decl.updateRow(ctx, x, x.freshRow(old), vals, changed)
+	if err != nil && isStale(err) {
+		// Read again; write again when nothing the UPDATE changes moved.
+		var cur rowRec
+		if cur, err = t.staleWrite(ctx, x, old, changed, err); err == nil {
+			if rec, err = t.m.decl.updateRow(ctx, x, cur, vals, changed); err != nil && isStale(err) {
+				err = &staleError{cause: err}
+			}
+		}
+	}
 	if err != nil {
 		return t.st.fail(writeError("UPDATE", tb, old.vals, err))
 	}
@@ -314,12 +345,39 @@ func (t *vtable) Delete(oldRowid int64) error {
 	}
 	ctx := t.st.context()
 	x := t.writeSession()
-	if err := t.m.decl.deleteRow(ctx, x, x.freshRow(old)); err != nil {
+	err := t.m.decl.deleteRow(ctx, x, x.freshRow(old))
+	if err != nil && isStale(err) {
+		// Read again; delete when the row is as it was read.
+		var cur rowRec
+		if cur, err = t.staleWrite(ctx, x, old, nil, err); err == nil {
+			if err = t.m.decl.deleteRow(ctx, x, cur); err != nil && isStale(err) {
+				err = &staleError{cause: err}
+			}
+		}
+	}
+	if err != nil {
 		return t.st.fail(writeError("DELETE from", tb, old.vals, err))
 	}
 	t.st.wrote()
 	delete(t.rows, oldRowid)
 	return nil
+}
+
+// unchangeable is the error of an UPDATE changing column c, which UPDATE
+// cannot set: it says why and what to do instead.
+func unchangeable(tb *schema.Table, c schema.Column) error {
+	var why string
+	switch {
+	case c.Key && len(tb.Key) == 1:
+		why = fmt.Sprintf("it is the row's key (%s); DELETE the row and INSERT one with the new value", c.Name)
+	case c.Key:
+		why = fmt.Sprintf("it is part of the row's key (%s); DELETE the row and INSERT one with the new value", strings.Join(tb.Key, ", "))
+	case c.Insertable:
+		why = "only INSERT sets it; INSERT a row with the new value (and DELETE this one)"
+	default:
+		why = "Graph sets it (sys_columns' IsUpdatable lists the columns UPDATE may set)"
+	}
+	return fmt.Errorf("planner: UPDATE %s: column %s cannot be changed: %s", tb.Name, c.Name, why)
 }
 
 func readOnlyTable(tb *schema.Table, op string) error {
@@ -372,6 +430,25 @@ func checkType(tb *schema.Table, c schema.Column, v any, op string) error {
 	return nil
 }
 
+// ErrNULByte: a value written holds a NUL byte (char(0)), which SQLite's C
+// string paths cut the text at and Planner's apps do not show: the statement
+// is refused, naming the column, before the row's request.
+var ErrNULByte = errors.New("the value holds a NUL byte")
+
+// checkNUL refuses a text value with a NUL byte (SCHEMA: text values are
+// never cut; a value SQLite cannot carry is refused).
+func checkNUL(tb *schema.Table, c schema.Column, v any, op string) error {
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return fmt.Errorf("planner: %s %s: column %s: %w at byte %d of %d; nothing was sent for the row: remove it, "+
+			"e.g. replace(value, char(0), '')", op, tb.Name, c.Name, ErrNULByte, i, len(s))
+	}
+	return nil
+}
+
 // copyValues copies SQLite's arguments, which are only valid during the call.
 func copyValues(cols []vtab.Value) []any {
 	out := make([]any, len(cols))
@@ -398,6 +475,20 @@ func copyValues(cols []vtab.Value) []any {
 		}
 	}
 	return out
+}
+
+// sameTime reports whether two DATETIME values name the same time in
+// different text ('2026-12-01T09:30:00Z' for a stored
+// '2026-12-01T09:30:00.0000000Z'): no change to send.
+func sameTime(a, b any) bool {
+	x, ok1 := a.(string)
+	y, ok2 := b.(string)
+	if !ok1 || !ok2 {
+		return false
+	}
+	tx, _, ok1 := parseDateTimeText(x)
+	ty, _, ok2 := parseDateTimeText(y)
+	return ok1 && ok2 && tx.Equal(ty)
 }
 
 func sameValue(a, b any) bool {
@@ -570,5 +661,18 @@ func readError(tb *schema.Table, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return fmt.Errorf("planner: reading %s: %w", tb.Name, err)
+	return &tableReadError{table: tb.Name, err: err}
 }
+
+// tableReadError is a failed read of a table: "planner: reading <table>:"
+// and the cause, whose own "planner: " prefix is not repeated.
+type tableReadError struct {
+	table string
+	err   error
+}
+
+func (e *tableReadError) Error() string {
+	return "planner: reading " + e.table + ": " + strings.TrimPrefix(e.err.Error(), "planner: ")
+}
+
+func (e *tableReadError) Unwrap() error { return e.err }

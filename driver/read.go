@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"slices"
+	"strings"
 
 	"github.com/plannersql/planner/graph"
 )
@@ -101,10 +103,116 @@ func (x *session) allPlans(ctx context.Context, width int) iter.Seq2[*graph.Plan
 	return listed(ctx, x.sc, "plans", "plan", true, planID, func(ctx context.Context) iter.Seq2[*graph.Plan, error] { return x.plans(ctx, width) })
 }
 
-// planDetails reads a plan's details (GET /planner/plans/{id}/details).
+// planDetails reads a plan's details: from the scope; else, when the
+// statement listed the plan, with the details of the plans listed with it
+// (see planDetailsAhead); else GET /planner/plans/{id}/details.
 func (x *session) planDetails(ctx context.Context, planID string) iter.Seq2[*graph.PlanDetails, error] {
-	return lookupListed(x, "plan", "plandetails", planID, func(ids []string) iter.Seq2[*graph.PlanDetails, error] { return x.g.Plans.ListDetails(ctx, ids) },
-		func() (*graph.PlanDetails, error) { return x.g.Plans.GetDetails(ctx, planID) })
+	return func(yield func(*graph.PlanDetails, error) bool) {
+		if err := x.planDetailsAhead(ctx, planID); err != nil {
+			yield(nil, err)
+			return
+		}
+		for d, err := range lookupListed(x, "plan", "plandetails", planID, func(ids []string) iter.Seq2[*graph.PlanDetails, error] { return x.g.Plans.ListDetails(ctx, ids) },
+			func() (*graph.PlanDetails, error) { return x.g.Plans.GetDetails(ctx, planID) }) {
+			if !yield(d, err) {
+				return
+			}
+		}
+	}
+}
+
+// planDetailsAhead reads, when the scope holds the plan id but not its
+// details, those details together with the details of up to 19 other
+// plans the scope holds without theirs — those listed after it first, the
+// plans a nested loop over a plan listing, or a scan of their tasks, asks
+// for next — in one $batch request: never more requests than reading the
+// one plan's details alone, and ceil(plans/20) for a statement that needs
+// every plan's. Plans are few and always kept in the scope, so the
+// candidates are the plans the statement listed. A failure of another
+// plan's details is left for its own read; the plan's own is left for the
+// caller's lookup, which reports it.
+func (x *session) planDetailsAhead(ctx context.Context, id string) error {
+	sc := x.sc
+	sc.mu.Lock()
+	_, held := sc.objs["plandetails:"+id]
+	p, listed := sc.objs["plan:"+id].(*graph.Plan)
+	if held || !listed || p == nil || sc.hints["plan:"+id] {
+		sc.mu.Unlock()
+		return nil
+	}
+	ids := []string{id}
+	seen := map[string]bool{id: true}
+	add := func(pid string) {
+		if len(ids) >= 20 || seen[pid] {
+			return
+		}
+		seen[pid] = true
+		if _, ok := sc.objs["plan:"+pid].(*graph.Plan); !ok {
+			return
+		}
+		if _, ok := sc.objs["plandetails:"+pid]; ok {
+			return
+		}
+		ids = append(ids, pid)
+	}
+	// The listings the plan is in, from the plan on, then the rest of
+	// the plans held.
+	keys := make([]string, 0, len(sc.lists))
+	for k := range sc.lists {
+		if k == "plans" || strings.HasPrefix(k, "plans:") {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		list := sc.lists[k]
+		if i := slices.Index(list, id); i >= 0 {
+			for _, pid := range list[i+1:] {
+				add(pid)
+			}
+		}
+	}
+	var rest []string
+	for k := range sc.objs {
+		if pid, ok := strings.CutPrefix(k, "plan:"); ok {
+			rest = append(rest, pid)
+		}
+	}
+	slices.Sort(rest)
+	for _, pid := range rest {
+		add(pid)
+	}
+	sc.mu.Unlock()
+	return x.readPlanDetails(ctx, ids)
+}
+
+// readPlanDetails reads the details of the plans ids into the scope, those
+// it does not hold already, 20 per $batch (up to MaxConcurrency at once).
+// Details that fail otherwise than with 404 are left unread: a lookup of
+// one reads it alone and reports. Only the context's end is an error.
+func (x *session) readPlanDetails(ctx context.Context, ids []string) error {
+	x.sc.mu.Lock()
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool {
+		_, held := x.sc.objs["plandetails:"+id]
+		return held
+	})
+	x.sc.mu.Unlock()
+	i := 0
+	for d, err := range x.g.Plans.ListDetails(ctx, ids) {
+		pid := ids[min(i, len(ids)-1)]
+		i++
+		switch {
+		case err != nil && absent(err):
+			x.sc.put("plandetails:"+pid, gone{})
+		case err != nil:
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		default:
+			x.sc.put("plandetails:"+pid, d)
+		}
+	}
+	return nil
 }
 
 // planWithDetails reads a plan and its details: from the scope, else in one
@@ -133,6 +241,15 @@ func (x *session) planWithDetails(ctx context.Context, planID string) iter.Seq2[
 				}
 			}
 			p, pk = x.sc.get("plan:" + planID)
+			d, dk = x.sc.get("plandetails:" + planID)
+		}
+		if pk && !dk && p != nil {
+			// A plan the statement listed: its details with those of the
+			// plans listed with it.
+			if err := x.planDetailsAhead(ctx, planID); err != nil {
+				yield(nil, err)
+				return
+			}
 			d, dk = x.sc.get("plandetails:" + planID)
 		}
 		if pk && dk {

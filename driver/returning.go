@@ -28,7 +28,7 @@ func (s *connState) created(t *schema.Table, rec rowRec) {
 
 // LastInsertID returns the key of the last row an INSERT created on the
 // connection: the id Microsoft Graph generated (TaskId, PlanId, BucketId) or,
-// for child tables, the last key column (ItemId, Url, UserId, Category). Use
+// for child tables, the last key column (ItemId, ReferenceKey, UserId, Category). Use
 // it on a *sql.Conn or inside a *sql.Tx, which pin one connection; INSERT ...
 // RETURNING works on any handle.
 func LastInsertID(ctx context.Context, c *sql.Conn) (string, error) {
@@ -72,9 +72,8 @@ func (c *conn) queryReturning(ctx context.Context, q rewritten, args []driver.Na
 	}()
 	sctx, end := c.st.cn.statement(ctx, q.original, args, nil)
 	defer end()
-	st.setContext(sctx)
+	st.start(sctx, q)
 	defer st.clearContext()
-	st.takeErr()
 	if _, err := c.sc.(driver.ExecerContext).ExecContext(sctx, q.sql, args); err != nil {
 		return nil, st.translate(err)
 	}
@@ -88,6 +87,9 @@ func (c *conn) queryReturning(ctx context.Context, q rewritten, args []driver.Na
 	marks := make([]string, len(t.Columns))
 	for i, col := range t.Columns {
 		cols[i] = schema.QuoteIdent(col.Name) + " " + string(col.Type)
+		if col.Type == schema.DateTime {
+			cols[i] += " COLLATE " + schema.DateTimeCollation
+		}
 		marks[i] = "?"
 	}
 	if _, err := ex.ExecContext(ctx, fmt.Sprintf("CREATE TEMP TABLE IF NOT EXISTS %s(%s)", schema.QuoteIdent(scratch), strings.Join(cols, ", ")), nil); err != nil {

@@ -20,6 +20,51 @@ type rewritten struct {
 	// params is the number of parameters the statement takes, as SQLite
 	// numbers them (?NNN and named parameters included).
 	params int
+	// conflict is the statement's ON CONFLICT mode for an INSERT: "" (the
+	// default, ABORT), or IGNORE, REPLACE, FAIL, ABORT or ROLLBACK (see
+	// conflictMode).
+	conflict string
+}
+
+// conflictMode returns the conflict resolution of an INSERT statement
+// (INSERT OR <mode>, or REPLACE, which is INSERT OR REPLACE), after an
+// optional WITH clause; "" for other statements and a plain INSERT.
+//
+// SQLite tells a virtual table the mode through sqlite3_vtab_on_conflict,
+// which modernc.org/sqlite's vtab package does not expose, and it counts a
+// row a virtual table skips as changed: so the driver reads the mode from
+// the statement and corrects the count itself (connState.ignored).
+func conflictMode(toks []sqltext.Token) string {
+	i := verbIndex(toks)
+	switch {
+	case i >= len(toks):
+	case toks[i].Is("REPLACE"):
+		return "REPLACE"
+	case toks[i].Is("INSERT") && i+2 < len(toks) && toks[i+1].Is("OR"):
+		return strings.ToUpper(toks[i+2].Text)
+	}
+	return ""
+}
+
+// verbIndex returns the index of the statement's verb: 0, or after a WITH
+// clause the first of INSERT, REPLACE, SELECT, UPDATE, DELETE or VALUES
+// outside parentheses (len(toks) when there is none).
+func verbIndex(toks []sqltext.Token) int {
+	if len(toks) == 0 || !toks[0].Is("WITH") {
+		return 0
+	}
+	depth := 0
+	for i := 1; i < len(toks); i++ {
+		switch t := toks[i]; {
+		case t.IsOp("("):
+			depth++
+		case t.IsOp(")"):
+			depth--
+		case depth == 0 && (t.Is("INSERT") || t.Is("REPLACE") || t.Is("SELECT") || t.Is("UPDATE") || t.Is("DELETE") || t.Is("VALUES")):
+			return i
+		}
+	}
+	return len(toks)
 }
 
 // paramCount returns how many parameters SQLite sees in the statement: the
@@ -49,6 +94,12 @@ func paramCount(toks []sqltext.Token) int {
 // statement goes to SQLite untouched.
 func rewrite(query string) (rewritten, error) {
 	q := rewritten{original: query, sql: query}
+	if i := strings.IndexByte(query, 0); i >= 0 {
+		// SQLite reads statements as C strings: it would run the text before
+		// the NUL alone (a DELETE without its WHERE, say).
+		return q, fmt.Errorf("planner: the statement holds a NUL byte at byte %d, where SQLite would stop reading it; "+
+			"write char(0) or bind the value as a parameter", i)
+	}
 	var toks []sqltext.Token
 	for _, t := range sqltext.Lex(query) {
 		if t.Kind != sqltext.Comment {
@@ -56,6 +107,7 @@ func rewrite(query string) (rewritten, error) {
 		}
 	}
 	q.params = paramCount(toks)
+	q.conflict = conflictMode(toks)
 	// Drop trailing semicolons.
 	for len(toks) > 0 && toks[len(toks)-1].IsOp(";") {
 		toks = toks[:len(toks)-1]

@@ -56,3 +56,33 @@ func TestRewrite(t *testing.T) {
 		t.Errorf("DESCRIBE Nope: %v", err)
 	}
 }
+
+func TestConflictMode(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ sql, want string }{
+		{"INSERT INTO TaskCategories VALUES (1, 2)", ""},
+		{"insert or ignore into TaskCategories (TaskId, Category) VALUES (?, ?)", "IGNORE"},
+		{"INSERT OR REPLACE INTO t SELECT 1", "REPLACE"},
+		{"REPLACE INTO t VALUES (1)", "REPLACE"},
+		{"INSERT OR Abort INTO t VALUES (1)", "ABORT"},
+		{"INSERT OR FAIL INTO t VALUES (1)", "FAIL"},
+		{"INSERT OR ROLLBACK INTO t VALUES (1)", "ROLLBACK"},
+		{"WITH x(a) AS (SELECT replace('a', 'b', 'c')) INSERT OR IGNORE INTO t SELECT a FROM x", "IGNORE"},
+		{"WITH RECURSIVE x(a) AS (SELECT 1) REPLACE INTO t SELECT a FROM x", "REPLACE"},
+		{"WITH x(a) AS (SELECT 1) SELECT replace(a, 'or', 'ignore') FROM x", ""},
+		{"SELECT replace(Title, 'a', 'b') FROM Tasks", ""},
+		{"UPDATE OR IGNORE Tasks SET Title = 'x'", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		var toks []sqltext.Token
+		for _, tk := range sqltext.Lex(tt.sql) {
+			if tk.Kind != sqltext.Comment {
+				toks = append(toks, tk)
+			}
+		}
+		if got := conflictMode(toks); got != tt.want {
+			t.Errorf("conflictMode(%q) = %q, want %q", tt.sql, got, tt.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -265,6 +266,40 @@ func TestINListHints(t *testing.T) {
 			t.Errorf("%s:\n got %v\nwant %v", tt.q, got, tt.want)
 		}
 	}
+	// Lists written other ways than IN (...): a JSON array bound as one
+	// value, the usual way to pass a list from Go (in an IN subquery, of
+	// its column's kind; elsewhere, a join with it, of every kind); two or
+	// more equalities on one key column (an OR chain); a VALUES list in a
+	// query.
+	every := func(ids ...string) map[string][]string {
+		return map[string][]string{"task": ids, "plan": ids, "bucket": ids, "group": ids}
+	}
+	jsonArgs := []driver.NamedValue{{Ordinal: 1, Value: `["a", "b", 3, {"k": "c"}]`}, {Name: "who", Ordinal: 2, Value: []byte(`["x","y"]`)}}
+	more := []struct {
+		q    string
+		args []driver.NamedValue
+		want map[string][]string
+	}{
+		{"SELECT * FROM Tasks WHERE TaskId IN (SELECT value FROM json_each(?))", jsonArgs, map[string][]string{"task": {"a", "b", "c"}}},
+		{"SELECT * FROM TaskDetails WHERE TaskId IN (SELECT j.value FROM json_each('[\"c\", 1]') AS j)", nil, map[string][]string{"task": {"c"}}},
+		{"SELECT * FROM json_each(:who) j JOIN Tasks t ON t.TaskId = j.value", jsonArgs, every("x", "y")},
+		{"SELECT * FROM Tasks WHERE TaskId IN (SELECT value FROM json_each(?)) AND TaskId NOT IN (SELECT value FROM json_each(:who))", jsonArgs, map[string][]string{"task": {"a", "b", "c"}}},
+		{"SELECT * FROM Tasks WHERE TaskId = ? OR TaskId = ? OR taskid = 'z'", args, map[string][]string{"task": {"p1", "p2", "z"}}},
+		{"SELECT * FROM Tasks WHERE TaskId = ?", args, map[string][]string{}},
+		{"SELECT * FROM Tasks t JOIN TaskDetails d USING (TaskId) WHERE t.TaskId = ?1 AND d.TaskId = ?1", args, map[string][]string{}},
+		{"WITH x(id) AS (VALUES (?), ('q')) SELECT * FROM x JOIN Tasks t ON t.TaskId = x.id", args, every("p1", "q")},
+		{"INSERT INTO TaskAssignments (TaskId, UserId) VALUES (?, ?)", args, map[string][]string{}},
+		{"UPDATE Tasks SET Title = 'x' WHERE TaskId = ? OR TaskId = ?", args, map[string][]string{"task": {"p1", "p2"}}},
+	}
+	for _, tt := range more {
+		got := inListHints(tt.q, tt.args)
+		for k := range got {
+			slices.Sort(got[k])
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s:\n got %v\nwant %v", tt.q, got, tt.want)
+		}
+	}
 	// Bound parameters are read ahead like literals.
 	e := newEnv(t, nil, graphtest.WithGenerated(graphtest.GenSpec{Seed: 11, Plans: 2, TasksPerPlan: 30}))
 	ids := e.srv.TaskIDs(e.plans()[0])
@@ -276,5 +311,82 @@ func TestINListHints(t *testing.T) {
 	n, rows := e.requests(t, q, vals...)
 	if rows[0][0] != "25" || n != 2 {
 		t.Errorf("25 bound task ids: %v rows in %d requests, want 25 in 2 ($batch of 20)", rows, n)
+	}
+	// The same 25 ids written the other ways a program passes a list: 2
+	// requests for the tasks, 3 with their details ($batch of 20, a task
+	// and its details two requests of it).
+	list, _ := json.Marshal(vals)
+	eqs := strings.TrimSuffix(strings.Repeat("TaskId = ? OR ", 25), " OR ")
+	values := strings.TrimSuffix(strings.Repeat("(?), ", 25), ", ")
+	for _, tc := range []struct {
+		q    string
+		args []any
+		want int
+	}{
+		{"SELECT count(*) FROM Tasks WHERE TaskId IN (SELECT value FROM json_each(?))", []any{string(list)}, 2},
+		{"SELECT count(Description) >= 0, count(*) FROM TaskDetails WHERE TaskId IN (SELECT value FROM json_each(?))", []any{string(list)}, 3},
+		{"SELECT count(d.Description) >= 0, count(*) FROM json_each(?) j JOIN TaskDetails d ON d.TaskId = j.value", []any{string(list)}, 3},
+		{"SELECT count(*) FROM Tasks WHERE " + eqs, vals, 2},
+		{"WITH x(id) AS (VALUES " + values + ") SELECT count(d.Description) >= 0, count(*) FROM x JOIN TaskDetails d ON d.TaskId = x.id", vals, 3},
+	} {
+		n, rows := e.requests(t, tc.q, tc.args...)
+		if got := rows[0][len(rows[0])-1]; got != "25" || n > tc.want {
+			t.Errorf("%s: %s rows in %d requests, want 25 in %d", tc.q, got, n, tc.want)
+		}
+	}
+}
+
+// TestPlanDetailsLookupsBatched checks that plan details asked for one
+// plan at a time — the inner table of a join on PlanId, the label names of
+// TaskCategories — are read 20 plans per $batch from the plans the
+// statement listed, not with one GET each: a statement costs the floor
+// (lists + ceil(plans/20) for the plans' details), and its rows are those
+// of SQLite's own evaluation.
+func TestPlanDetailsLookupsBatched(t *testing.T) {
+	spec := graphtest.GenSpec{Seed: 31, Plans: 45, TasksPerPlan: 4, BucketsPerPlan: 2}
+	e := newEnv(t, nil, graphtest.WithGenerated(spec))
+	ref := oracle(t, e)
+	groups := len(e.groups())
+	plans := len(e.plans())
+	details := (plans + 19) / 20
+	listPlans := 1 + groups
+	listTasks := listPlans + plans
+	tests := []struct {
+		q     string
+		floor int
+	}{
+		{"SELECT t.TaskId, c.Category, c.Name FROM TaskCategories c JOIN Tasks t USING (TaskId)", listTasks + details},
+		{"SELECT TaskId, Category, Name FROM TaskCategories", listTasks + details},
+		{"SELECT p.Title, d.CategoryDescriptions FROM Plans p JOIN PlanDetails d ON d.PlanId = p.PlanId", listPlans + details},
+		{"SELECT p.Title, c.Category, c.Name FROM Plans p JOIN PlanCategories c ON c.PlanId = p.PlanId", listPlans + details},
+		{"SELECT p.Title, s.UserId FROM PlanSharedWith s JOIN Plans p ON p.PlanId = s.PlanId", listPlans + details},
+		{"SELECT p.Title, s.UserId FROM Plans p CROSS JOIN PlanSharedWith s WHERE s.PlanId = p.PlanId", listPlans + details},
+		{"SELECT t.TaskId, d.SharedWith FROM Tasks t JOIN PlanDetails d USING (PlanId)", listTasks + details},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			var rows [][]string
+			n, by := e.counted(func() { _, rows = e.requests(t, tt.q) })
+			if n > tt.floor || by["GET /planner/plans/{id}/details"] != 0 {
+				t.Errorf("%d requests (%v), want the floor %d: plan details in $batch requests of 20", n, by, tt.floor)
+			}
+			if want := queryAll(t, ref, tt.q); !slices.EqualFunc(rows, want, slices.Equal) {
+				t.Errorf("%d rows differ from SQLite's evaluation (%d rows)", len(rows), len(want))
+			}
+		})
+	}
+	// Through a run's snapshot, details read by one statement are not read
+	// again by the next.
+	snap := e.cn.NewSnapshot()
+	defer snap.Close()
+	ctx := snap.Context(context.Background())
+	for _, q := range []string{"SELECT * FROM PlanDetails", "SELECT * FROM Tasks", "SELECT * FROM TaskCategories", "SELECT * FROM PlanSharedWith"} {
+		e.srv.ResetRequests()
+		if _, err := drain(ctx, e.db, q); err != nil {
+			t.Fatal(err)
+		}
+		if q != "SELECT * FROM PlanDetails" && e.outsideBatch()["POST /$batch"] != 0 {
+			t.Errorf("%s after the run read every plan's details: %v", q, e.outsideBatch())
+		}
 	}
 }

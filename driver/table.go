@@ -76,6 +76,10 @@ type column[T any] struct {
 	// push, when not nil, is the narrower read an equality (or IN) on the
 	// column selects.
 	push *pushdown[T]
+	// parts are the table-specific parts of a row reading the column needs
+	// (bit b: part b, e.g. one of a task's board formats): a query that uses
+	// no column of a part does not fetch it (scanReq.parts).
+	parts uint8
 }
 
 // cost estimates a read: the Graph requests it sends and the rows it yields.
@@ -133,6 +137,7 @@ type table[T any] struct {
 
 	meta       *schema.Table // built from the declaration by init
 	detailMask uint64        // the columns flagged detail (bit i = column i)
+	partMasks  [8]uint64     // per part b, the columns that need it
 }
 
 // tableDecl is a table declaration seen without its row type: what the
@@ -187,6 +192,11 @@ func (t *table[T]) init() *table[T] {
 		if c.flags&detail != 0 {
 			t.detailMask |= colBit(len(m.Columns))
 		}
+		for b := range t.partMasks {
+			if c.parts&(1<<b) != 0 {
+				t.partMasks[b] |= colBit(len(m.Columns))
+			}
+		}
 		m.Insert = m.Insert || sc.Insertable
 		m.Update = m.Update || sc.Updatable
 		m.Columns = append(m.Columns, sc)
@@ -215,6 +225,12 @@ func (t *table[T]) cost(i int) (cost, bool) {
 
 func (t *table[T]) read(ctx context.Context, x *session, i int, val string, q scanReq) iter.Seq2[rowRec, error] {
 	q.details = q.used&t.detailMask != 0
+	q.parts = 0
+	for b, m := range t.partMasks {
+		if q.used&m != 0 {
+			q.parts |= 1 << b
+		}
+	}
 	var seq iter.Seq2[*T, error]
 	if i < 0 {
 		seq = t.scan(ctx, x, q)
@@ -306,7 +322,7 @@ func (t *table[T]) permuted(perm []int) tableDecl {
 	for i, j := range perm {
 		c.cols[i] = t.cols[j]
 	}
-	c.detailMask = 0
+	c.detailMask, c.partMasks = 0, [8]uint64{}
 	return c.init()
 }
 
@@ -416,6 +432,13 @@ func colBit(i int) uint64 {
 // userIDCol is a read-only TEXT column holding the user id of an identity set.
 func userIDCol[T any](name, desc string, field func(*T) *graph.IdentitySet) column[T] {
 	return readOnly(name, schema.Text, null, desc, func(r *T) any { return userID(field(r)) })
+}
+
+// appIDCol is a read-only TEXT column holding the application id of an
+// identity set: beside every userIDCol, so that what an application did
+// alone (an app-only token) has an author.
+func appIDCol[T any](name, desc string, field func(*T) *graph.IdentitySet) column[T] {
+	return readOnly(name, schema.Text, null, desc, func(r *T) any { return appID(field(r)) })
 }
 
 // etagCol is the read-only ETag column.

@@ -27,7 +27,8 @@ var bucketsTable = (&table[graph.Bucket]{
 					return x.bucketsOfPlan(ctx, id)
 				}}},
 		textField("Name", req, iu, "The bucket's name.", "name", func(b *graph.Bucket) *string { return &b.Name }),
-		textField("OrderHint", null, iu, "The bucket's position (Planner order-hint format; compare with ordinal order). On write, give a hint in the documented grammar or leave it NULL for the service to choose.",
+		textField("OrderHint", null, iu, "The bucket's position (order-hint format; sort with ORDER BY OrderHint). INSERT without it lets the service choose, UPDATE to NULL puts the bucket last, "+
+			"and another bucket's value puts the bucket there (see the rules on order hints).",
 			"orderHint", func(b *graph.Bucket) *string { return &b.OrderHint }),
 		etagCol("The bucket's version.", func(b *graph.Bucket) string { return b.ETag }),
 	},
@@ -37,9 +38,20 @@ var bucketsTable = (&table[graph.Bucket]{
 	scanCost: cost{21, 50},
 	version:  func(b *graph.Bucket) version { return version{"bucket:" + b.ID, b.ETag} },
 	insert: func(ctx context.Context, x *session, b *graph.Bucket) (*graph.Bucket, error) {
+		h, err := placeHint(b.OrderHint, "", hintPlace{}, x.bucketSiblings(ctx, b.PlanID, ""))
+		if err != nil {
+			return nil, err
+		}
+		b.OrderHint = h
 		return x.g.Buckets.Create(ctx, b)
 	},
 	update: func(ctx context.Context, x *session, old *graph.Bucket, v version, p graph.Patch) (*graph.Bucket, string, error) {
+		if err := placePatched(p, "orderHint", old.OrderHint, hintPlace{}, x.bucketSiblings(ctx, old.PlanID, old.ID)); err != nil {
+			return nil, "", err
+		}
+		if len(p) == 0 {
+			return old, "", nil // nothing left to send
+		}
 		etag, err := x.current(v, x.bucketETag(ctx, old.ID))
 		if err != nil {
 			return nil, "", err
@@ -76,4 +88,11 @@ func (x *session) bucketETag(ctx context.Context, id string) func() (string, err
 		}
 		return b.ETag, nil
 	}
+}
+
+// bucketSiblings returns the order hints of the plan's buckets other than
+// skip (read only when a copied service value must be placed).
+func (x *session) bucketSiblings(ctx context.Context, planID, skip string) func() ([]string, error) {
+	return hintsOf(func() iter.Seq2[*graph.Bucket, error] { return x.bucketsOfPlan(ctx, planID) }, skip, bucketID,
+		func(b *graph.Bucket) string { return b.OrderHint })
 }

@@ -79,7 +79,7 @@ var planDetailsTable = (&table[planWithDetails]{
 // patchSharedWith sends a change of SharedWith: users added or changed are
 // set, users removed are set to false.
 func patchSharedWith(p graph.Patch, old, v any) error {
-	set, removed, err := objectDiff("SharedWith", old, v)
+	set, removed, err := objectDiff("SharedWith", old, v, userKey)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func patchSharedWith(p graph.Patch, old, v any) error {
 // patchCategoryDescriptions sends a change of CategoryDescriptions: labels
 // added or renamed are set, labels removed are cleared (null).
 func patchCategoryDescriptions(p graph.Patch, old, v any) error {
-	set, removed, err := objectDiff("CategoryDescriptions", old, v)
+	set, removed, err := objectDiff("CategoryDescriptions", old, v, labelKey)
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,20 @@ var planCategoriesTable = (&table[planCategory]{
 	scanCost: cost{12, 60},
 	version:  func(r *planCategory) version { return version{"plandetails:" + r.planID, r.etag} },
 	insert: func(ctx context.Context, x *session, r *planCategory) (*planCategory, error) {
-		out, _, err := patchPlanCategory(ctx, x, version{}, r.planID, r.cat, r.name)
+		if err := validCategory(r.cat); err != nil {
+			return nil, err
+		}
+		d, err := x.g.Plans.GetDetails(ctx, r.planID)
+		if err != nil {
+			return nil, err
+		}
+		if d.CategoryDescriptions[strings.ToLower(r.cat)] != "" {
+			// The label has a name: OR REPLACE renames it.
+			if err := x.onDuplicate(); err != nil {
+				return nil, err
+			}
+		}
+		out, _, err := patchPlanCategory(ctx, x, version{"plandetails:" + r.planID, d.ETag}, r.planID, r.cat, r.name)
 		return out, err
 	},
 	update: func(ctx context.Context, x *session, old *planCategory, v version, p graph.Patch) (*planCategory, string, error) {

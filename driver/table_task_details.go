@@ -20,8 +20,9 @@ var taskDetailsTable = (&table[taskWithDetails]{
 			"previewType", func(r *taskWithDetails) *string { return &r.d.PreviewType }), detail),
 		readOnly("Checklist", schema.JSON, null|detail, "The checklist as a JSON object keyed by item id (TaskChecklistItems has one row per item).",
 			func(r *taskWithDetails) any { return lazyJSON(r.d.Checklist, r.d.Checklist == nil) }),
-		readOnly("References", schema.JSON, null|detail, "The external references as a JSON object keyed by the decoded URL (TaskReferences has one row per reference).",
-			func(r *taskWithDetails) any { return lazyJSON(referencesByURL(r.d), r.d.References == nil) }),
+		readOnly("References", schema.JSON, null|detail, "The external references as a JSON object keyed as Graph holds them: the URL percent-encoded "+
+			"(TaskReferences has one row per reference, its ReferenceKey this key and its Url decoded).",
+			func(r *taskWithDetails) any { return lazyJSON(r.d.References, r.d.References == nil) }),
 		withFlags(etagCol("The details' own version, not the task's.", func(r *taskWithDetails) string { return r.d.ETag }), detail),
 	),
 	scan:     taskDetailsSource.scan,
@@ -41,19 +42,6 @@ var taskDetailsTable = (&table[taskWithDetails]{
 }).init()
 
 var taskDetailsSource = detailsSource(false, func(td taskWithDetails) []*taskWithDetails { return []*taskWithDetails{&td} })
-
-// referencesByURL re-keys a task's references by their decoded URL, as the
-// References column shows them (graph.TaskDetails keys them as Graph does).
-func referencesByURL(d *graph.TaskDetails) map[string]graph.ExternalReference {
-	if d.References == nil {
-		return nil
-	}
-	out := make(map[string]graph.ExternalReference, len(d.References))
-	for _, ref := range d.References {
-		out[ref.URL] = ref
-	}
-	return out
-}
 
 // withFlags adds flags to a column.
 func withFlags[T any](c column[T], f colFlags) column[T] {

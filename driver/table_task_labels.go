@@ -49,20 +49,41 @@ var assignmentsTable = (&table[assignmentRow]{
 	cols: append(assignmentsSource.scope(func(r *assignmentRow) **graph.Task { return &r.t }, req, "GET /planner/tasks/{id}", taskCosts),
 		column[assignmentRow]{name: "UserId", typ: schema.Text, flags: key | req, desc: "The assignee's user id.",
 			get: func(r *assignmentRow) any { return r.user },
-			set: func(r *assignmentRow, v any) error { r.user = str(v); return nil },
+			set: func(r *assignmentRow, v any) error { r.user = userKey(str(v)); return nil },
 			push: &pushdown[assignmentRow]{endpoint: "GET /users/{id}/planner/tasks", cost: taskCosts.user,
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*assignmentRow, error] {
 					return expand(x.tasksOfUser(ctx, id), func(t *graph.Task) []*assignmentRow { return assignmentRows(t, id) })
 				}}},
-		userIDCol("AssignedByUserId", "The id of the user who made the assignment.", func(r *assignmentRow) *graph.IdentitySet { return r.a.AssignedBy }),
+		userIDCol("AssignedByUserId", "The id of the user who made the assignment (NULL when an application made it alone).", func(r *assignmentRow) *graph.IdentitySet { return r.a.AssignedBy }),
+		appIDCol("AssignedByApplicationId", "The id of the application that made the assignment.", func(r *assignmentRow) *graph.IdentitySet { return r.a.AssignedBy }),
 		dateField("AssignedDateTime", null, ro, "When the assignment was made.", "", func(r *assignmentRow) **graph.DateTime { return &r.a.AssignedDateTime }),
-		textField("OrderHint", null, ins, "The assignment's order hint (defaults to ' !' on INSERT).", "", func(r *assignmentRow) *string { return &r.a.OrderHint }),
+		textField("OrderHint", null, ins, "The assignee's position among the task's assignees (order-hint format). INSERT puts a new assignee last "+
+			"when none is given, and takes a hint in the documented grammar or another assignee's value (see the rules on order hints).", "", func(r *assignmentRow) *string { return &r.a.OrderHint }),
 	),
 	scan:     assignmentsSource.scan,
 	scanCost: cost{21, 1200},
 	version:  func(r *assignmentRow) version { return taskVersion(r.t) },
 	insert: func(ctx context.Context, x *session, r *assignmentRow) (*assignmentRow, error) {
-		t, err := x.patchTask(ctx, version{}, r.t.ID, graph.Patch{"assignments": map[string]any{r.user: assignmentValue(r.a.OrderHint)}})
+		t, err := x.g.Tasks.Get(ctx, r.t.ID)
+		if err != nil {
+			return nil, err
+		}
+		old, exists := t.Assignments[r.user]
+		if exists {
+			// Assigned already: OR REPLACE sends the order hint given, if any.
+			if err := x.onDuplicate(); err != nil {
+				return nil, err
+			}
+		}
+		hint, err := placeHint(r.a.OrderHint, old.OrderHint, assigneePlace,
+			mapHints(t.Assignments, r.user, func(a graph.Assignment) string { return a.OrderHint }))
+		if err != nil {
+			return nil, err
+		}
+		if hint == "" {
+			return pickItem(assignmentRows(t, r.user), func(*assignmentRow) bool { return true }, "UserId", r.user)
+		}
+		t, err = x.patchTask(ctx, taskVersion(t), t.ID, graph.Patch{"assignments": map[string]any{r.user: assignmentValue(hint)}})
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +161,32 @@ var categoriesTable = (&table[categoryRow]{
 			set: func(r *categoryRow, v any) error { r.cat = str(v); return nil }},
 		textField("Name", null|detail, ro, "The plan's name for the label (NULL when the plan has none).", "", func(r *categoryRow) *string { return &r.name }),
 	),
-	scan:     categoriesSource.scan,
+	scan: func(ctx context.Context, x *session, q scanReq) iter.Seq2[*categoryRow, error] {
+		if !q.details {
+			return categoriesSource.scan(ctx, x, q)
+		}
+		// The label names of every plan: their details first, 20 plans per
+		// $batch, from the plan listing the task scan then replays.
+		return func(yield func(*categoryRow, error) bool) {
+			var ids []string
+			for p, err := range x.allPlans(ctx, x.concurrency(q)) {
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				ids = append(ids, p.ID)
+			}
+			if err := x.readPlanDetails(ctx, ids); err != nil {
+				yield(nil, err)
+				return
+			}
+			for r, err := range categoriesSource.scan(ctx, x, q) {
+				if !yield(r, err) || err != nil {
+					return
+				}
+			}
+		}
+	},
 	scanCost: cost{31, 2000},
 	version:  func(r *categoryRow) version { return taskVersion(r.t) },
 	insert: func(ctx context.Context, x *session, r *categoryRow) (*categoryRow, error) {
@@ -148,8 +194,16 @@ var categoriesTable = (&table[categoryRow]{
 		if err := validCategory(cat); err != nil {
 			return nil, err
 		}
-		t, err := x.patchTask(ctx, version{}, r.t.ID, graph.Patch{"appliedCategories": map[string]any{cat: true}})
+		t, err := x.g.Tasks.Get(ctx, r.t.ID)
 		if err != nil {
+			return nil, err
+		}
+		if t.AppliedCategories[cat] {
+			// Applied already: OR REPLACE finds the row as it would make it.
+			if err := x.onDuplicate(); err != nil {
+				return nil, err
+			}
+		} else if t, err = x.patchTask(ctx, taskVersion(t), t.ID, graph.Patch{"appliedCategories": map[string]any{cat: true}}); err != nil {
 			return nil, err
 		}
 		row := &categoryRow{t: t, cat: cat}

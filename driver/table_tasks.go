@@ -1,9 +1,11 @@
 package driver
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 
 	"github.com/plannersql/planner/graph"
 	"github.com/plannersql/planner/schema"
@@ -26,16 +28,18 @@ var tasksTable = (&table[graph.Task]{
 			"bucketId", func(t *graph.Task) *string { return &t.BucketID }),
 			&pushdown[graph.Task]{endpoint: "GET /planner/buckets/{id}/tasks", cost: taskCosts.bucket, fetch: plainTasks.byBucket}),
 		textField("Title", req, iu, "The task's title.", "title", func(t *graph.Task) *string { return &t.Title }),
-		textField("OrderHint", null, iu, "The task's position in list views (order-hint format).", "orderHint", func(t *graph.Task) *string { return &t.OrderHint }),
-		textField("AssigneePriority", null, iu, `The task's position in "assigned to me" views (order-hint format).`, "assigneePriority", func(t *graph.Task) *string { return &t.AssigneePriority }),
+		textField("OrderHint", null, iu, "The task's position in the plan's list views (order-hint format); another task's value puts the task there.", "orderHint", func(t *graph.Task) *string { return &t.OrderHint }),
+		textField("AssigneePriority", null, iu, `The task's position in "assigned to me" views (order-hint format); another task's value puts the task there.`, "assigneePriority", func(t *graph.Task) *string { return &t.AssigneePriority }),
 		intField("PercentComplete", null, iu, "0 (not started), 1–99 (in progress) or 100 (completed).", "percentComplete", func(t *graph.Task) **int { return &t.PercentComplete }),
 		intField("Priority", null, iu, "0 (highest) … 10 (lowest); Planner shows 0–1 urgent, 2–4 important, 5–7 medium, 8–10 low.", "priority", func(t *graph.Task) **int { return &t.Priority }),
 		dateField("StartDateTime", null, iu, "When the task starts (must not be after DueDateTime).", "startDateTime", func(t *graph.Task) **graph.DateTime { return &t.StartDateTime }),
 		dateField("DueDateTime", null, iu, "When the task is due.", "dueDateTime", func(t *graph.Task) **graph.DateTime { return &t.DueDateTime }),
 		dateField("CreatedDateTime", null, ro, "When the task was created.", "", func(t *graph.Task) **graph.DateTime { return &t.CreatedDateTime }),
 		dateField("CompletedDateTime", null, ro, "When the task was completed (set by the service when PercentComplete reaches 100).", "", func(t *graph.Task) **graph.DateTime { return &t.CompletedDateTime }),
-		userIDCol("CreatedByUserId", "The id of the user who created the task.", func(t *graph.Task) *graph.IdentitySet { return t.CreatedBy }),
-		userIDCol("CompletedByUserId", "The id of the user who completed the task.", func(t *graph.Task) *graph.IdentitySet { return t.CompletedBy }),
+		userIDCol("CreatedByUserId", "The id of the user who created the task (NULL when an application created it alone).", func(t *graph.Task) *graph.IdentitySet { return t.CreatedBy }),
+		appIDCol("CreatedByApplicationId", "The id of the application that created the task.", func(t *graph.Task) *graph.IdentitySet { return t.CreatedBy }),
+		userIDCol("CompletedByUserId", "The id of the user who completed the task (NULL when an application completed it alone).", func(t *graph.Task) *graph.IdentitySet { return t.CompletedBy }),
+		appIDCol("CompletedByApplicationId", "The id of the application that completed the task.", func(t *graph.Task) *graph.IdentitySet { return t.CompletedBy }),
 		boolField("HasDescription", null, ro, "1 when the task's details have a non-empty description.", "", func(t *graph.Task) **bool { return &t.HasDescription }),
 		textField("PreviewType", null, ro, "What the task's card shows: automatic, noPreview, checklist, description or reference (set it through TaskDetails).", "", func(t *graph.Task) *string { return &t.PreviewType }),
 		intField("ReferenceCount", null, ro, "The number of external references on the task.", "", func(t *graph.Task) **int { return &t.ReferenceCount }),
@@ -48,7 +52,9 @@ var tasksTable = (&table[graph.Task]{
 			set:  setAssignments,
 			patch: func(p graph.Patch, old, v any) error {
 				m, err := assignmentsPatch(old, v)
-				p["assignments"] = m
+				if len(m) > 0 {
+					p["assignments"] = m
+				}
 				return err
 			}},
 		{name: "AppliedCategories", typ: schema.JSON, flags: null,
@@ -66,9 +72,24 @@ var tasksTable = (&table[graph.Task]{
 	scanCost: cost{21, 1000},
 	version:  taskVersion,
 	insert: func(ctx context.Context, x *session, t *graph.Task) (*graph.Task, error) {
+		for _, h := range taskHints {
+			v, err := placeHint(*h.field(t), "", hintPlace{}, x.taskSiblings(ctx, t.PlanID, "", h))
+			if err != nil {
+				return nil, err
+			}
+			*h.field(t) = v
+		}
 		return x.g.Tasks.Create(ctx, t)
 	},
 	update: func(ctx context.Context, x *session, old *graph.Task, v version, p graph.Patch) (*graph.Task, string, error) {
+		for _, h := range taskHints {
+			if err := placePatched(p, h.prop, *h.field(old), hintPlace{}, x.taskSiblings(ctx, old.PlanID, old.ID, h)); err != nil {
+				return nil, "", err
+			}
+		}
+		if len(p) == 0 {
+			return old, "", nil // nothing left to send
+		}
 		t, err := x.patchTask(ctx, v, old.ID, p)
 		return t, "", err
 	},
@@ -94,6 +115,29 @@ var tasksTable = (&table[graph.Task]{
 
 func taskVersion(t *graph.Task) version { return version{"task:" + t.ID, t.ETag} }
 
+// taskHint is an order-hint property of tasks.
+type taskHint struct {
+	prop  string
+	field func(*graph.Task) *string
+}
+
+// taskHints are the order hints of a task: its place in the plan's list
+// and in "assigned to me" views.
+var taskHints = []taskHint{
+	{"orderHint", func(t *graph.Task) *string { return &t.OrderHint }},
+	{"assigneePriority", func(t *graph.Task) *string { return &t.AssigneePriority }},
+}
+
+// taskSiblings returns the hints h of the plan's tasks other than skip: the
+// list a copied service value places a task in (read only then; the
+// statement's reads serve it when they listed the plan). AssigneePriority
+// orders "assigned to me" views across plans; the plan's tasks are the
+// neighbours the driver can read at the cost of one listing.
+func (x *session) taskSiblings(ctx context.Context, planID, skip string, h taskHint) func() ([]string, error) {
+	return hintsOf(func() iter.Seq2[*graph.Task, error] { return x.tasksOfPlan(ctx, planID) }, skip, taskID,
+		func(t *graph.Task) string { return *h.field(t) })
+}
+
 // withPush gives a column a pushdown.
 func withPush[T any](c column[T], p *pushdown[T]) column[T] {
 	c.push = p
@@ -102,7 +146,7 @@ func withPush[T any](c column[T], p *pushdown[T]) column[T] {
 
 // setAssignments reads INSERT's Assignments: the keys are the assignees.
 func setAssignments(t *graph.Task, v any) error {
-	m, err := jsonObject("Assignments", v)
+	m, err := jsonObjectKeyed("Assignments", v, userKey)
 	if err != nil {
 		return err
 	}
@@ -112,10 +156,10 @@ func setAssignments(t *graph.Task, v any) error {
 			OrderHint string `json:"orderHint"`
 		}
 		_ = json.Unmarshal(raw, &a)
-		if a.OrderHint == "" {
-			a.OrderHint = " !"
-		}
-		t.Assignments[user] = graph.NewAssignment(a.OrderHint)
+		// A new task has no assignees yet: a service value copied from
+		// another task places nothing here.
+		hint, _ := placeHint(a.OrderHint, "", hintPlace{required: true}, func() ([]string, error) { return nil, nil })
+		t.Assignments[user] = graph.NewAssignment(cmp.Or(hint, " !"))
 	}
 	return nil
 }
@@ -136,6 +180,10 @@ func setAppliedCategories(t *graph.Task, v any) error {
 	return nil
 }
 
+// assigneePlace: a new assignee needs an order hint (" !" is documented for
+// the first); given none, it goes last.
+var assigneePlace = hintPlace{required: true, appendNew: true}
+
 // assignmentValue is the open-type value that assigns a user.
 func assignmentValue(orderHint string) map[string]any {
 	if orderHint == "" {
@@ -148,9 +196,16 @@ func assignmentValue(orderHint string) map[string]any {
 // open-type update: new keys assign, missing keys unassign (null), a changed
 // orderHint is sent on its own.
 func assignmentsPatch(oldV, newV any) (map[string]any, error) {
-	set, removed, err := objectDiff("Assignments", oldV, newV)
+	set, removed, err := objectDiff("Assignments", oldV, newV, userKey)
 	if err != nil {
 		return nil, err
+	}
+	// The assignees' hints as read, to place a new or moved assignee among.
+	var current map[string]struct {
+		OrderHint string `json:"orderHint"`
+	}
+	if oldV != nil {
+		_ = json.Unmarshal([]byte(str(oldV)), &current)
 	}
 	m := map[string]any{}
 	for user, v := range set {
@@ -165,7 +220,24 @@ func assignmentsPatch(oldV, newV any) (map[string]any, error) {
 			m[user] = nil
 			continue
 		}
-		m[user] = assignmentValue(a.OrderHint)
+		if cur, assigned := current[user]; assigned && (a.OrderHint == "" || a.OrderHint == cur.OrderHint) {
+			// Assigned already, at its place: nothing to send (its own
+			// service hint sent back would be refused).
+			continue
+		}
+		hint, err := placeHint(a.OrderHint, current[user].OrderHint, assigneePlace, func() ([]string, error) {
+			var hs []string
+			for u, o := range current {
+				if u != user {
+					hs = append(hs, o.OrderHint)
+				}
+			}
+			return hs, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		m[user] = assignmentValue(hint)
 	}
 	for _, user := range removed {
 		m[user] = nil
@@ -176,11 +248,11 @@ func assignmentsPatch(oldV, newV any) (map[string]any, error) {
 // categoriesPatch turns the AppliedCategories column's change into Graph's
 // open-type update: keys set to true apply a label, others remove it.
 func categoriesPatch(oldV, newV any) (map[string]any, error) {
-	o, err := jsonObject("AppliedCategories", oldV)
+	o, err := jsonObjectKeyed("AppliedCategories", oldV, labelKey)
 	if err != nil {
 		return nil, err
 	}
-	n, err := jsonObject("AppliedCategories", newV)
+	n, err := jsonObjectKeyed("AppliedCategories", newV, labelKey)
 	if err != nil {
 		return nil, err
 	}

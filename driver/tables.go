@@ -14,8 +14,8 @@ var tables []tableDecl
 func init() {
 	// Set in init: the catalog tables read this list, which holds them.
 	tables = []tableDecl{
-		groupsTable, plansTable, planDetailsTable, planCategoriesTable, bucketsTable, tasksTable,
-		taskDetailsTable, assignmentsTable, checklistTable, referencesTable, categoriesTable,
+		groupsTable, plansTable, planDetailsTable, planCategoriesTable, planSharedWithTable, bucketsTable, tasksTable,
+		taskDetailsTable, assignmentsTable, checklistTable, referencesTable, categoriesTable, boardFormatsTable,
 		sysTablesTable, sysColumnsTable,
 	}
 }

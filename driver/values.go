@@ -3,6 +3,7 @@ package driver
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -10,7 +11,8 @@ import (
 )
 
 // Conversions between Graph values and the values SQLite receives: nil, int64
-// or string (DATETIME as RFC 3339 UTC text, JSON as compact text, BOOLEAN 0/1).
+// or string (DATETIME as RFC 3339 UTC text in one fixed-width form — see
+// datetime.go —, JSON as compact text, BOOLEAN 0/1).
 
 // text maps an empty string to NULL.
 func text(s string) any {
@@ -37,10 +39,6 @@ func boolVal(p *bool) any {
 	return int64(0)
 }
 
-// timeText formats a time as RFC 3339 UTC with as many fractional digits as it
-// has (Graph sends up to 7).
-func timeText(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
 func dateVal(d *graph.DateTime) any {
 	if d == nil || d.IsZero() {
 		return nil
@@ -48,16 +46,14 @@ func dateVal(d *graph.DateTime) any {
 	return timeText(d.Time)
 }
 
-// parseTime reads DATETIME text: RFC 3339, with or without a zone (UTC
-// assumed), or a bare date.
+// parseTime reads DATETIME text to write: a date, or a date and time (see
+// parseDateTimeText; UTC when no zone is given).
 func parseTime(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
+	t, precision, ok := parseDateTimeText(s)
+	if !ok || precision < dateOnly {
+		return time.Time{}, fmt.Errorf("not an RFC 3339 time: %q", s)
 	}
-	return time.Time{}, fmt.Errorf("not an RFC 3339 time: %q", s)
+	return t, nil
 }
 
 // lazy is a column value computed only when SQLite asks for it: encoding a
@@ -170,3 +166,52 @@ func jsonObject(col string, v any) (map[string]json.RawMessage, error) {
 	}
 	return m, nil
 }
+
+// jsonObjectKeyed is jsonObject with every key in the form canon gives
+// (userKey, labelKey): Graph's form of the key, so that a key written in
+// another form names the same user or label. Two keys of one form are an
+// error naming the column.
+func jsonObjectKeyed(col string, v any, canon func(string) string) (map[string]json.RawMessage, error) {
+	m, err := jsonObject(col, v)
+	if err != nil || canon == nil {
+		return m, err
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make(map[string]json.RawMessage, len(m))
+	from := make(map[string]string, len(m))
+	for _, k := range keys {
+		c := canon(k)
+		if prev, dup := from[c]; dup {
+			return nil, fmt.Errorf("column %s names %s twice (as %q and %q): keep one key", col, c, prev, k)
+		}
+		from[c] = k
+		out[c] = m[k]
+	}
+	return out, nil
+}
+
+// userKey returns a user id in the form Graph keys assignments, sharedWith
+// and orderHintsByAssignee by, and returns in ids: a GUID written in any of
+// .NET's forms (upper case, as SQL Server prints them; 32 digits; in braces
+// or parentheses) becomes lower-case 8-4-4-4-12. Anything else (a user
+// principal name) is returned as is.
+func userKey(s string) string {
+	if !isGUID(s) {
+		return s
+	}
+	h := strings.ToLower(strings.Map(func(r rune) rune {
+		switch r {
+		case '-', '{', '}', '(', ')':
+			return -1
+		}
+		return r
+	}, s))
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// labelKey returns a label ("Category3") in Graph's form ("category3").
+func labelKey(s string) string { return strings.ToLower(s) }

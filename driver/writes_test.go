@@ -123,6 +123,7 @@ func TestWriteValidation(t *testing.T) {
 	e := newEnv(t, nil)
 	task := e.srv.TaskIDs(e.plans()[0])[0]
 	assigned := e.one("SELECT TaskId FROM TaskAssignments LIMIT 1")
+	listed := e.one("SELECT TaskId FROM TaskChecklistItems LIMIT 1")
 	e.rec.take()
 	tests := []struct {
 		q    string
@@ -131,8 +132,10 @@ func TestWriteValidation(t *testing.T) {
 	}{
 		{"INSERT INTO Tasks (Title) VALUES ('x')", nil, "column PlanId is required"},
 		{"INSERT INTO Tasks (PlanId, Title, CreatedDateTime) VALUES ('p', 'x', '2026-01-01T00:00:00Z')", nil, "column CreatedDateTime is read-only"},
-		{"UPDATE Tasks SET CreatedDateTime = '2020-01-01T00:00:00Z' WHERE TaskId = ?", []any{task}, "column CreatedDateTime cannot be changed"},
-		{"UPDATE Tasks SET TaskId = 'x' WHERE TaskId = ?", []any{task}, "column TaskId cannot be changed"},
+		{"UPDATE Tasks SET CreatedDateTime = '2020-01-01T00:00:00Z' WHERE TaskId = ?", []any{task}, "column CreatedDateTime cannot be changed: Graph sets it"},
+		{"UPDATE Tasks SET TaskId = 'x' WHERE TaskId = ?", []any{task}, "column TaskId cannot be changed: it is the row's key (TaskId); DELETE the row and INSERT one"},
+		{"UPDATE TaskChecklistItems SET ItemId = 'x' WHERE TaskId = ?", []any{listed}, "column ItemId cannot be changed: it is part of the row's key (TaskId, ItemId); DELETE the row and INSERT one"},
+		{"UPDATE Tasks SET PlanId = 'x' WHERE TaskId = ?", []any{task}, "column PlanId cannot be changed: only INSERT sets it"},
 		{"UPDATE Tasks SET Title = NULL WHERE TaskId = ?", []any{task}, "column Title cannot be NULL"},
 		{"UPDATE Tasks SET PercentComplete = 'half' WHERE TaskId = ?", []any{task}, "column PercentComplete wants an integer"},
 		{"UPDATE Tasks SET DueDateTime = 'tomorrow' WHERE TaskId = ?", []any{task}, "column DueDateTime wants RFC 3339"},
@@ -150,8 +153,14 @@ func TestWriteValidation(t *testing.T) {
 			}
 		})
 	}
-	if w := e.rec.take(); len(w) != 0 {
-		t.Errorf("refused statements sent %d writes", len(w))
+	var w []recorded
+	for _, r := range e.rec.take() {
+		if !(strings.HasSuffix(r.path, "/$batch") && !strings.Contains(r.body, `"method":"P`) && !strings.Contains(r.body, `"method":"DELETE"`)) {
+			w = append(w, r) // not a $batch of reads
+		}
+	}
+	if len(w) != 0 {
+		t.Errorf("refused statements sent %d writes: %v", len(w), w)
 	}
 }
 
@@ -329,4 +338,41 @@ func newEnvOn(t *testing.T, srv *graphtest.Server) *env {
 	db := sql.OpenDB(cn)
 	t.Cleanup(func() { db.Close() })
 	return &env{t: t, srv: srv, cn: cn, db: db}
+}
+
+// TestInsertNamingMissingObject: an INSERT naming a plan, task or group that
+// does not exist (Graph answers 404) says that the object it names is
+// missing and which columns to check — not that "the row no longer exists",
+// which is what a 404 means to an UPDATE or DELETE.
+func TestInsertNamingMissingObject(t *testing.T) {
+	e := newEnv(t, nil)
+	missing := "Xq0missingPlannerId000000000" // 28 characters, the form of a Planner id
+	me := e.srv.Me().ID
+	tests := []struct {
+		q    string
+		args []any
+		cols []string
+	}{
+		{"INSERT INTO PlanSharedWith (PlanId, UserId) VALUES (?, ?)", []any{missing, me}, []string{"PlanId=" + missing}},
+		{"INSERT INTO TaskChecklistItems (TaskId, Title) VALUES (?, 'x')", []any{missing}, []string{"TaskId=" + missing}},
+		{"INSERT INTO TaskAssignments (TaskId, UserId) VALUES (?, ?)", []any{missing, me}, []string{"TaskId=" + missing}},
+		{"INSERT INTO Plans (Title, GroupId) VALUES ('x', '11111111-2222-3333-4444-555555555555')", nil, []string{"GroupId=11111111-2222-3333-4444-555555555555"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			_, err := e.db.Exec(tt.q, tt.args...)
+			var ge *graph.Error
+			if !errors.As(err, &ge) || ge.StatusCode != 404 {
+				t.Fatalf("error %v, want Graph's 404", err)
+			}
+			if errors.Is(err, ErrRowGone) || strings.Contains(err.Error(), "no longer exists") {
+				t.Errorf("error %q says the row is gone", err)
+			}
+			for _, w := range append([]string{"does not exist", "check"}, tt.cols...) {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
 }

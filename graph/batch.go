@@ -82,8 +82,15 @@ func (it *batchItem) class() retryClass {
 
 // Batch sends requests through $batch and returns the responses in the order
 // of reqs. More than 20 requests are split into several $batch calls, run
-// concurrently within the client's concurrency bound; requests linked by
-// DependsOn stay in one call (at most 20 of them). Items that failed in a way
+// concurrently within the client's concurrency bound. Requests linked by
+// DependsOn (at most 20 of them) are never sent in a shape Graph refuses
+// (400: a $batch must be fully parallel or fully sequential, and a request
+// may depend only on requests before it): a chain goes in one call of its
+// own, in dependency order whatever the order of reqs; any other shape (one
+// request that several depend on, say) goes in one fully parallel call per
+// level of dependency, a request whose dependency failed answered 424
+// without being sent. A dependency cycle is an error, with nothing sent.
+// Items that failed in a way
 // their method may be retried after (see the package documentation: 429, 503
 // and 504, and 500 and 502 for a GET) are sent again alone, in a new $batch
 // with only those items, after their Retry-After or a backoff; items that
@@ -150,8 +157,12 @@ func (c *Client) Batch(ctx context.Context, reqs []BatchRequest) ([]BatchRespons
 	var wg sync.WaitGroup
 	for k, ch := range chunks {
 		wg.Go(func() {
-			sub := make([]batchItem, len(ch))
-			for j, i := range ch {
+			if ch.levels != nil {
+				errs[k] = c.runLevels(ctx, items, index, ch, out)
+				return
+			}
+			sub := make([]batchItem, len(ch.items))
+			for j, i := range ch.items {
 				sub[j] = items[i]
 			}
 			res, err := c.runBatch(ctx, sub)
@@ -159,7 +170,7 @@ func (c *Client) Batch(ctx context.Context, reqs []BatchRequest) ([]BatchRespons
 				errs[k] = err
 				return
 			}
-			for j, i := range ch {
+			for j, i := range ch.items {
 				out[i] = res[j]
 			}
 		})
@@ -173,11 +184,21 @@ func (c *Client) Batch(ctx context.Context, reqs []BatchRequest) ([]BatchRespons
 	return out, nil
 }
 
-// batchChunks packs the requests into calls of at most 20, keeping requests
-// linked by DependsOn together, in order of first appearance, and in a call
-// of their own (Graph answers 400 to a batch that is neither fully parallel
-// nor fully sequential).
-func (c *Client) batchChunks(items []batchItem, index map[string]int) ([][]int, error) {
+// batchChunk is one $batch call of Batch (items, indexes into its
+// requests, in the order sent), or, for linked requests that are not a
+// chain, one call per level of dependency (levels).
+type batchChunk struct {
+	items  []int
+	levels [][]int
+}
+
+// batchChunks packs the requests into calls of at most 20. Requests linked
+// by DependsOn stay together, in a call of their own (Graph answers 400 to
+// a batch that is neither fully parallel nor fully sequential), in
+// dependency order (a request may depend only on requests before it): a
+// chain is one fully sequential call, any other shape one fully parallel
+// call per level. A cycle is an error.
+func (c *Client) batchChunks(items []batchItem, index map[string]int) ([]batchChunk, error) {
 	parent := make([]int, len(items))
 	for i := range parent {
 		parent[i] = i
@@ -189,12 +210,17 @@ func (c *Client) batchChunks(items []batchItem, index map[string]int) ([][]int, 
 		}
 		return i
 	}
+	deps := make([][]int, len(items))
 	for i, it := range items {
 		for _, d := range it.DependsOn {
 			j, ok := index[strings.ToLower(d)]
 			if !ok {
 				return nil, fmt.Errorf("graph: POST %s/$batch: request %q depends on %q, which is not in the batch", c.basePath, it.ID, d)
 			}
+			if j == i {
+				return nil, fmt.Errorf("graph: POST %s/$batch: request %q depends on itself", c.basePath, it.ID)
+			}
+			deps[i] = append(deps[i], j)
 			parent[find(i)] = find(j)
 		}
 	}
@@ -207,7 +233,7 @@ func (c *Client) batchChunks(items []batchItem, index map[string]int) ([][]int, 
 		}
 		groups[r] = append(groups[r], i)
 	}
-	var chunks [][]int
+	var chunks []batchChunk
 	var cur []int
 	for _, r := range roots {
 		g := groups[r]
@@ -215,21 +241,117 @@ func (c *Client) batchChunks(items []batchItem, index map[string]int) ([][]int, 
 			return nil, fmt.Errorf("graph: POST %s/$batch: %d requests are linked by dependsOn; Graph allows %d in one $batch: split them", c.basePath, len(g), maxBatch)
 		}
 		if len(g) > 1 {
-			// Graph refuses a $batch that is neither fully parallel nor
-			// fully sequential: requests linked by dependsOn go alone.
-			chunks = append(chunks, g)
+			ch, err := c.linkedChunk(items, g, deps)
+			if err != nil {
+				return nil, err
+			}
+			chunks = append(chunks, ch)
 			continue
 		}
 		if len(cur)+len(g) > maxBatch {
-			chunks = append(chunks, cur)
+			chunks = append(chunks, batchChunk{items: cur})
 			cur = nil
 		}
 		cur = append(cur, g...)
 	}
 	if len(cur) > 0 {
-		chunks = append(chunks, cur)
+		chunks = append(chunks, batchChunk{items: cur})
 	}
 	return chunks, nil
+}
+
+// linkedChunk plans the call(s) of a group g of linked requests (deps[i]:
+// the requests i depends on): their levels of dependency (level 0 depends on
+// nothing; level n on requests of levels below n, one of them n-1), each in
+// the order of the requests; one fully sequential call when every level
+// holds one request.
+func (c *Client) linkedChunk(items []batchItem, g []int, deps [][]int) (batchChunk, error) {
+	level := make(map[int]int, len(g))
+	var levels [][]int
+	for len(level) < len(g) {
+		var next []int
+		for _, i := range g {
+			if _, done := level[i]; done {
+				continue
+			}
+			ready := true
+			for _, j := range deps[i] {
+				if l, ok := level[j]; !ok || l >= len(levels) {
+					ready = false
+					break
+				}
+			}
+			if ready {
+				next = append(next, i)
+			}
+		}
+		if len(next) == 0 {
+			var ids []string
+			for _, i := range g {
+				if _, done := level[i]; !done {
+					ids = append(ids, strconv.Quote(items[i].ID))
+				}
+			}
+			return batchChunk{}, fmt.Errorf("graph: POST %s/$batch: requests %s depend on each other in a cycle", c.basePath, strings.Join(ids, ", "))
+		}
+		for _, i := range next {
+			level[i] = len(levels)
+		}
+		levels = append(levels, next)
+	}
+	chain := true
+	var order []int
+	for _, l := range levels {
+		chain = chain && len(l) == 1
+		order = append(order, l...)
+	}
+	if chain {
+		return batchChunk{items: order}, nil
+	}
+	return batchChunk{levels: levels}, nil
+}
+
+// runLevels sends linked requests that are not a chain: one fully parallel
+// call per level (without dependsOn), a request whose dependency failed
+// answered 424 without being sent. Responses go to out.
+func (c *Client) runLevels(ctx context.Context, items []batchItem, index map[string]int, ch batchChunk, out []BatchResponse) error {
+	for _, l := range ch.levels {
+		var send []int
+		for _, i := range l {
+			failed := ""
+			for _, d := range items[i].DependsOn {
+				if r := out[index[strings.ToLower(d)]]; r.Err != nil {
+					failed = d
+					break
+				}
+			}
+			if failed == "" {
+				send = append(send, i)
+				continue
+			}
+			it := items[i]
+			path, _, _ := strings.Cut(it.URL, "?")
+			body := fmt.Sprintf(`{"error":{"code":"failedDependency","message":%q}}`, "Request "+it.ID+" was not sent: request "+failed+", which it depends on, failed.")
+			out[i] = BatchResponse{ID: it.ID, Status: http.StatusFailedDependency,
+				Err: newError(it.Method, c.basePath+"/"+strings.TrimPrefix(path, "/"), http.StatusFailedDependency, nil, []byte(body))}
+		}
+		if len(send) == 0 {
+			continue
+		}
+		sub := make([]batchItem, len(send))
+		for j, i := range send {
+			sub[j] = items[i]
+			sub[j].DependsOn = nil
+		}
+		res, err := c.runBatch(ctx, sub)
+		if err != nil {
+			return err
+		}
+		for j, i := range send {
+			out[i] = res[j]
+		}
+	}
+	return nil
 }
 
 // runBatch sends up to 20 items in one $batch, then re-sends the throttled

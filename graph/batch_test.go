@@ -3,6 +3,7 @@ package graph
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -211,4 +212,83 @@ func TestListDetails(t *testing.T) {
 	if n := f.counts.Count("POST /$batch"); n > 2 {
 		t.Errorf("%d $batch calls after breaking on the first item", n)
 	}
+}
+
+// TestFidelity10BatchDependsOn: the client never sends a $batch Graph
+// refuses (the emulator refuses them as the service does): a chain given
+// in any order goes in dependency order in one fully sequential call; a
+// request several depend on goes in its own call before them (fully
+// parallel calls, level by level), and when it fails they answer 424
+// unsent; a cycle is refused before anything is sent.
+func TestFidelity10BatchDependsOn(t *testing.T) {
+	f := newFixture(t, nil)
+	tk := f.task(t)
+	const unknown = "AAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	get := func(id string, deps ...string) BatchRequest {
+		return BatchRequest{ID: id, Method: "GET", URL: "/planner/tasks/" + tk.ID, DependsOn: deps}
+	}
+	bad := func(id string, deps ...string) BatchRequest {
+		return BatchRequest{ID: id, Method: "GET", URL: "/planner/tasks/" + unknown, DependsOn: deps}
+	}
+	tests := []struct {
+		name   string
+		reqs   []BatchRequest
+		calls  int
+		status map[string]int
+	}{
+		{"a chain in order", []BatchRequest{get("a"), get("b", "a"), get("c", "b")}, 1, map[string]int{"a": 200, "b": 200, "c": 200}},
+		{"a chain backwards", []BatchRequest{get("c", "b"), get("b", "a"), get("a")}, 1, map[string]int{"a": 200, "b": 200, "c": 200}},
+		{"a chain depending on more than its predecessor", []BatchRequest{get("a"), get("b", "a"), get("c", "a", "b")}, 1, map[string]int{"a": 200, "b": 200, "c": 200}},
+		{"one request several depend on", []BatchRequest{get("a"), get("b", "a"), get("c", "a")}, 2, map[string]int{"a": 200, "b": 200, "c": 200}},
+		{"a diamond", []BatchRequest{get("d", "b", "c"), get("b", "a"), get("c", "a"), get("a")}, 3, map[string]int{"a": 200, "b": 200, "c": 200, "d": 200}},
+		{"a failed root", []BatchRequest{bad("a"), get("b", "a"), get("c", "a"), get("d", "b")}, 1, map[string]int{"a": 404, "b": 424, "c": 424, "d": 424}},
+		{"independent requests beside a chain", []BatchRequest{get("x"), get("a"), get("b", "a"), get("y")}, 2, map[string]int{"x": 200, "y": 200, "a": 200, "b": 200}},
+	}
+	for _, tc := range tests {
+		f.srv.ResetRequests()
+		f.counts.Reset()
+		res, err := f.c.Batch(f.ctx, tc.reqs)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		for i, r := range res {
+			if r.ID != tc.reqs[i].ID || r.Status != tc.status[r.ID] || (r.Status >= 300) != (r.Err != nil) {
+				t.Errorf("%s: response %d = %s %d %v, want %s %d", tc.name, i, r.ID, r.Status, r.Err, tc.reqs[i].ID, tc.status[tc.reqs[i].ID])
+			}
+		}
+		if n := f.counts.Count("POST /$batch"); n != tc.calls {
+			t.Errorf("%s: %d $batch calls, want %d", tc.name, n, tc.calls)
+		}
+		sent := 0
+		for _, r := range f.srv.Requests() {
+			if r.InBatch {
+				sent++
+			}
+		}
+		// A request whose dependency failed is not sent.
+		if want := len(tc.reqs) - countStatus(tc.status, 424); sent != want {
+			t.Errorf("%s: %d requests reached the service, want %d", tc.name, sent, want)
+		}
+	}
+	f.counts.Reset()
+	if _, err := f.c.Batch(f.ctx, []BatchRequest{get("a", "c"), get("b", "a"), get("c", "b"), get("x")}); err == nil || !strings.Contains(err.Error(), "cycle") {
+		t.Errorf("a cycle: %v", err)
+	}
+	if _, err := f.c.Batch(f.ctx, []BatchRequest{get("a", "a")}); err == nil {
+		t.Error("a request depending on itself was accepted")
+	}
+	if n := f.counts.Total(); n != 0 {
+		t.Errorf("%d requests sent for refused batches", n)
+	}
+}
+
+func countStatus(m map[string]int, status int) int {
+	n := 0
+	for _, s := range m {
+		if s == status {
+			n++
+		}
+	}
+	return n
 }

@@ -20,8 +20,10 @@ const (
 
 // DateTime is an Edm.DateTimeOffset. It decodes leniently: null or "" is the
 // zero time; values with or without a zone ("Z" assumed when absent) and with
-// up to 9 fractional digits (Graph sends 7) are accepted. It encodes as RFC
-// 3339 UTC, and the zero time as null.
+// up to 9 fractional digits (Graph sends 0 to 7) are accepted. It encodes as
+// RFC 3339 UTC with 7 fractional digits always (Graph's resolution, 100 ns:
+// one fixed width, so that encoded values sort as text in time order), and
+// the zero time as null.
 type DateTime struct {
 	time.Time
 }
@@ -68,7 +70,7 @@ func (d DateTime) MarshalJSON() ([]byte, error) {
 	if d.IsZero() {
 		return []byte("null"), nil
 	}
-	return []byte(`"` + d.UTC().Format(time.RFC3339Nano) + `"`), nil
+	return []byte(`"` + d.UTC().Format("2006-01-02T15:04:05.0000000Z") + `"`), nil
 }
 
 // Identity is a user, application or device of an IdentitySet. Planner often

@@ -214,7 +214,7 @@ const mysqlKeyBytes = 3072
 // textKeyLength is the VARCHAR length, in utf8mb4 characters, of each text
 // key column (MySQL needs one): SourceName takes its 64 characters, other
 // key columns 8 bytes each, and the text key columns share the rest equally
-// — 768 characters for a single text key, 352 each for (TaskId, Url) with
+// — 768 characters for a single text key, 352 each for (TaskId, ReferenceKey) with
 // SourceName.
 func textKeyLength(cols []ddlColumn) int {
 	budget, texts := mysqlKeyBytes, 0

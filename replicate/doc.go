@@ -243,7 +243,7 @@
 // server has one (Planner ids are case-sensitive): InnoDB keys are at most
 // 3,072 bytes, so SourceName takes 64 characters and the other text key
 // columns share the rest — 768 characters for a single key, 352 each for
-// (TaskId, Url) with SourceName. A longer value fails the table (the run
+// (TaskId, ReferenceKey) with SourceName. A longer value fails the table (the run
 // sets STRICT_ALL_TABLES on its session, so nothing is silently truncated).
 // Other text is MEDIUMTEXT, as TEXT's 64 KB is too small for long
 // descriptions in utf8mb4 — except id columns: with a source that has the

@@ -296,7 +296,7 @@ func TestStateRebuild(t *testing.T) {
 func TestKeys(t *testing.T) {
 	t.Parallel()
 	src, _ := plannerLikeSource(t)
-	mustExec(t, src, `INSERT INTO TaskReferences (TaskId, PlanId, Url, Alias) VALUES ('t1', 'p', 'https://a/1', 'one'), ('t1', 'p', 'https://a/2', 'two'), ('t2', 'p', 'https://a/1', 'three')`)
+	mustExec(t, src, `INSERT INTO TaskReferences (TaskId, PlanId, Url, ReferenceKey, Alias) VALUES ('t1', 'p', 'https://a/1', 'https%3A//a/1', 'one'), ('t1', 'p', 'https://a/2', 'https%3A//a/2', 'two'), ('t2', 'p', 'https://a/1', 'https%3A//a/1', 'three')`)
 	mustExec(t, src, `CREATE TABLE NoKey (A TEXT, B TEXT)`)
 	mustExec(t, src, `INSERT INTO NoKey VALUES ('x', '1'), ('y', '1'), ('x', '2')`)
 	dst, _ := sqliteDest(t)
@@ -304,11 +304,11 @@ func TestKeys(t *testing.T) {
 	// Composite key from sys_columns (the source table has no primary key).
 	r := runOK(t, src, dst, "REPLICATE TaskReferences", Options{})
 	wantCounts(t, r, counts{Inserted: 3})
-	if pk := scalar[string](t, dst, "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('TaskReferences') WHERE pk > 0 ORDER BY pk)"); pk != "TaskId,Url" {
-		t.Fatalf("primary key %q, want TaskId,Url", pk)
+	if pk := scalar[string](t, dst, "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('TaskReferences') WHERE pk > 0 ORDER BY pk)"); pk != "TaskId,ReferenceKey" {
+		t.Fatalf("primary key %q, want TaskId,ReferenceKey", pk)
 	}
 	// Through a simple SELECT too, with a prefixed destination.
-	r = runOK(t, src, dst, "REPLICATE PROD_Refs SELECT TaskId, Url, Alias FROM TaskReferences WHERE TaskId = 't1'", Options{})
+	r = runOK(t, src, dst, "REPLICATE PROD_Refs SELECT TaskId, ReferenceKey, Url, Alias FROM TaskReferences WHERE TaskId = 't1'", Options{})
 	wantCounts(t, r, counts{Inserted: 2})
 
 	for _, tc := range []struct{ script, want string }{
@@ -343,7 +343,7 @@ func TestReplicateAllAndTables(t *testing.T) {
 		}
 		tables = append(tables, r.Table)
 	}
-	want := "PROD_Plans PROD_PlanDetails PROD_PlanCategories PROD_Buckets PROD_Tasks PROD_TaskAssignments PROD_TaskChecklistItems PROD_TaskReferences PROD_TaskCategories"
+	want := "PROD_Plans PROD_PlanDetails PROD_PlanCategories PROD_PlanSharedWith PROD_Buckets PROD_Tasks PROD_TaskAssignments PROD_TaskChecklistItems PROD_TaskReferences PROD_TaskCategories PROD_TaskBoardFormats"
 	if strings.Join(tables, " ") != want {
 		t.Fatalf("tables %v, want %s", tables, want)
 	}

@@ -108,8 +108,15 @@ func (t *Table) IsKey(name string) bool {
 	return slices.ContainsFunc(t.Key, func(k string) bool { return strings.EqualFold(k, name) })
 }
 
+// DateTimeCollation is the collation of DATETIME columns in the DDL: the
+// planner driver registers it on its connections, and it compares values as
+// the times they name, so that literals such as '2026-12-01T09:30:00Z' or
+// '2026-12-01' compare correctly with the stored fixed-width form.
+const DateTimeCollation = "planner_datetime"
+
 // DDL returns the CREATE TABLE statement that declares the table's columns, as
 // a virtual table module declares them to SQLite (the table name is x).
+// DATETIME columns carry DateTimeCollation.
 func (t *Table) DDL() string {
 	var b strings.Builder
 	b.WriteString("CREATE TABLE x(")
@@ -120,6 +127,9 @@ func (t *Table) DDL() string {
 		fmt.Fprintf(&b, "%s %s", QuoteIdent(c.Name), c.Type)
 		if !c.Nullable {
 			b.WriteString(" NOT NULL")
+		}
+		if c.Type == DateTime {
+			b.WriteString(" COLLATE " + DateTimeCollation)
 		}
 	}
 	b.WriteString(")")

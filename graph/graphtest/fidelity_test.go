@@ -767,3 +767,83 @@ func checkFidelityCases(t *testing.T, s *Server) {
 		}
 	}
 }
+
+// TestFidelity08LimitsCountWhatAWriteAdds: a limit refuses the write that
+// would take a count over it, not every write to an object already over
+// it (a task other clients filled, a limit lowered with WithLimits): such
+// an object still takes changes of its other properties and removals, and
+// refuses one more item.
+func TestFidelity08LimitsCountWhatAWriteAdds(t *testing.T) {
+	s, c := demo(t, WithLimits(Limits{AssigneesPerTask: 1, ChecklistItemsPerTask: 1, ReferencesPerTask: 1, UsersSharedWithPlan: 1}))
+	pid := firstAccessiblePlan(t, c)
+	var task map[string]any
+	items, _ := c.list("/planner/plans/" + pid + "/tasks")
+	for _, it := range items {
+		if len(it["assignments"].(map[string]any)) >= 2 {
+			task = it
+			break
+		}
+	}
+	if task == nil {
+		t.Fatal("no demo task with two assignees")
+	}
+	id := str(task, "id")
+	users := s.Users()
+	for i, k := range []string{"d280ed1a-9f6b-4f9c-a962-fb4d00dc50f1", "d280ed1a-9f6b-4f9c-a962-fb4d00dc50f2"} {
+		if err := s.SeedChecklistItem(id, k, ChecklistItem{Title: "seeded"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SeedReference(id, "https%3A//contoso%2Ecom/"+k, Reference{Alias: fmt.Sprint("ref", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code := func(r resp) string {
+		if r.status/100 == 2 {
+			return "ok"
+		}
+		return r.errCode(t)
+	}
+	task = c.get("/planner/tasks/" + id)
+	if got := code(c.do("PATCH", "/planner/tasks/"+id, map[string]any{"title": "renamed"}, "If-Match", etagOf(task))); got != "ok" {
+		t.Errorf("renaming a task with 2 assignees (limit 1): %s", got)
+	}
+	task = c.get("/planner/tasks/" + id)
+	var newUser string
+	for _, u := range users {
+		if _, ok := task["assignments"].(map[string]any)[u.ID]; !ok {
+			newUser = u.ID
+			break
+		}
+	}
+	assign := map[string]any{"assignments": map[string]any{newUser: map[string]any{"@odata.type": "#microsoft.graph.plannerAssignment", "orderHint": " !"}}}
+	if got := code(c.do("PATCH", "/planner/tasks/"+id, assign, "If-Match", etagOf(task))); got != "MaximumAssigneesInTasks" {
+		t.Errorf("a third assignee (limit 1): %s", got)
+	}
+	details := c.get("/planner/tasks/" + id + "/details")
+	if got := code(c.do("PATCH", "/planner/tasks/"+id+"/details", map[string]any{"description": "changed"}, "If-Match", etagOf(details))); got != "ok" {
+		t.Errorf("a description on details over the checklist and reference limits: %s", got)
+	}
+	details = c.get("/planner/tasks/" + id + "/details")
+	remove := map[string]any{"checklist": map[string]any{"d280ed1a-9f6b-4f9c-a962-fb4d00dc50f1": nil}}
+	if got := code(c.do("PATCH", "/planner/tasks/"+id+"/details", remove, "If-Match", etagOf(details))); got != "ok" {
+		t.Errorf("removing a checklist item over the limit: %s", got)
+	}
+	details = c.get("/planner/tasks/" + id + "/details")
+	add := map[string]any{"references": map[string]any{"https%3A//contoso%2Ecom/new": map[string]any{"@odata.type": "#microsoft.graph.plannerExternalReference"}}}
+	if got := code(c.do("PATCH", "/planner/tasks/"+id+"/details", add, "If-Match", etagOf(details))); got != "MaximumReferencesOnTask" {
+		t.Errorf("a third reference (limit 1): %s", got)
+	}
+	pd := c.get("/planner/plans/" + pid + "/details")
+	shared := 0
+	for _, on := range pd["sharedWith"].(map[string]any) {
+		if on == true {
+			shared++
+		}
+	}
+	if shared < 2 {
+		t.Fatalf("demo plan shared with %d users", shared)
+	}
+	if got := code(c.do("PATCH", "/planner/plans/"+pid+"/details", map[string]any{"categoryDescriptions": map[string]any{"category1": "Renamed"}}, "If-Match", etagOf(pd))); got != "ok" {
+		t.Errorf("renaming a label of a plan shared with %d users (limit 1): %s", shared, got)
+	}
+}

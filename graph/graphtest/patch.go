@@ -240,6 +240,7 @@ func (c *call) applyTaskFields(t *task, body map[string]rawJSON, create bool) *b
 	s := c.s
 	now := s.nowStamp()
 	actor := c.who.actor()
+	assignees := len(t.assignments) // a limit refuses only what a write adds
 	for _, k := range sortedKeys(body) {
 		v := body[k]
 		if annotation(k) {
@@ -379,7 +380,7 @@ func (c *call) applyTaskFields(t *task, body map[string]rawJSON, create bool) *b
 	if !t.start.isNull() && !t.due.isNull() && t.due.before(t.start) {
 		return bad("The task's startDateTime must not be later than its dueDateTime.")
 	}
-	if len(t.assignments) > s.cfg.limits.AssigneesPerTask {
+	if len(t.assignments) > max(s.cfg.limits.AssigneesPerTask, assignees) {
 		return limit("MaximumAssigneesInTasks", fmt.Sprintf("The task has more than %d assignees.", s.cfg.limits.AssigneesPerTask))
 	}
 	return nil
@@ -446,6 +447,9 @@ func (c *call) applyAssignments(t *task, v rawJSON, now stamp, actor ident) *bad
 // applyDetails applies a task-details PATCH to t (a clone).
 func (c *call) applyDetails(t *task, body map[string]rawJSON) *badRequest {
 	s := c.s
+	// A limit refuses only what a write adds: an object other clients
+	// filled (or whose limit was lowered) still takes other changes.
+	items, refs := len(t.checklist), len(t.references)
 	now := s.nowStamp()
 	actor := c.who.actor()
 	for _, k := range sortedKeys(body) {
@@ -485,10 +489,10 @@ func (c *call) applyDetails(t *task, body map[string]rawJSON) *badRequest {
 			}
 		}
 	}
-	if len(t.checklist) > s.cfg.limits.ChecklistItemsPerTask {
+	if len(t.checklist) > max(s.cfg.limits.ChecklistItemsPerTask, items) {
 		return limit("MaximumChecklistItemsOnTask", fmt.Sprintf("The task has more than %d checklist items.", s.cfg.limits.ChecklistItemsPerTask))
 	}
-	if len(t.references) > s.cfg.limits.ReferencesPerTask {
+	if len(t.references) > max(s.cfg.limits.ReferencesPerTask, refs) {
 		return limit("MaximumReferencesOnTask", fmt.Sprintf("The task has more than %d references.", s.cfg.limits.ReferencesPerTask))
 	}
 	return nil

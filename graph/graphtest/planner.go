@@ -488,7 +488,7 @@ func (c *call) patchPlanDetails(id string) *gResp {
 			}
 		}
 	}
-	if len(shared) > s.cfg.limits.UsersSharedWithPlan {
+	if len(shared) > max(s.cfg.limits.UsersSharedWithPlan, len(p.sharedWith)) { // only what a write adds
 		return c.fail(http.StatusForbidden, "MaximumUsersSharedWithProject", fmt.Sprintf("The plan is shared with more than %d users.", s.cfg.limits.UsersSharedWithPlan))
 	}
 	p.sharedWith, p.categories, p.catSet = shared, cats, catSet

@@ -101,7 +101,10 @@ type Group struct {
 // creating any task checks the second. The per-user limits count a user's
 // tasks across the tenant: assigning a user checks the tasks assigned to
 // them, and creating a task as a user (not as an application alone) checks
-// the tasks that user created.
+// the tasks that user created. A limit refuses the write that adds to a
+// count at or over it: an object already over one (seeded, or under a limit
+// lowered with WithLimits) still takes removals and changes of its other
+// properties.
 type Limits struct {
 	TasksPerPlan          int // MaximumTasksInProject, default 9000
 	ActiveTasksPerPlan    int // MaximumActiveTasksInProject (tasks not completed), default 3000

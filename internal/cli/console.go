@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/internal/console"
+	"github.com/plannersql/planner/internal/schedule"
 )
 
 // Environment variables of the console.
@@ -141,7 +143,7 @@ func runConsole(ctx context.Context, a *app, args []string) error {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	srv, err := console.New(console.Options{
 		ConfigPath: path, StateDir: *stateDir, Password: password, Token: token, TLS: *certFile != "", Port: port,
-		RunJob: a.consoleRunFunc(*lockTimeout), ParseSchedule: jobSchedule, Logger: logger, BaseURL: firstNonEmpty(*baseURL, scheme+"://"+host),
+		RunJob: a.consoleRunFunc(*lockTimeout), ParseSchedule: jobSchedule, CheckJob: checkJob, Logger: logger, BaseURL: firstNonEmpty(*baseURL, scheme+"://"+host),
 	})
 	if err != nil {
 		ln.Close()
@@ -227,18 +229,48 @@ func (a *app) consoleRunFunc(lockTimeout time.Duration) console.RunFunc {
 		}
 		r := a.newRunner(rc.Logger, lockTimeout)
 		res, err := r.run(ctx, j, rc.Stop, jobSlot{slot: rc.Slot, attempt: rc.Attempt})
-		out := make([]console.DestinationResult, 0, len(res))
-		for _, jr := range res {
-			dr := console.DestinationResult{Destination: jr.dest, Results: jr.results, Err: jr.err,
-				Requests: jr.requests, Throttled: jr.throttled.Throttled}
-			if jr.skipped != nil {
-				dr.Skipped = jr.skipped
-			}
-			if len(jr.results) > 0 {
-				dr.RunID = jr.results[0].RunID
-			}
-			out = append(out, dr)
+		return consoleResults(res), err
+	}
+}
+
+// consoleResults converts the jobs runner's results for the console (its
+// run records and alerts).
+func consoleResults(res []jobResult) []console.DestinationResult {
+	out := make([]console.DestinationResult, 0, len(res))
+	for _, jr := range res {
+		dr := console.DestinationResult{Destination: jr.dest, Results: jr.results, Err: jr.err,
+			Requests: jr.requests, Throttled: jr.throttled.Throttled}
+		if jr.skipped != nil {
+			dr.Skipped = jr.skipped
 		}
-		return out, err
+		if len(jr.results) > 0 {
+			dr.RunID = jr.results[0].RunID
+		} else if jr.skipped != nil {
+			dr.RunID = jr.skipped.RunID
+		}
+		out = append(out, dr)
+	}
+	return out
+}
+
+// serveAlerts returns the alerts 'planner jobs serve' sends: those set in
+// console.toml beside the config file at path (in the console's Alerts
+// page), read at each run's end.
+func (a *app) serveAlerts(path string, logger *slog.Logger) *console.Alerts {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	al := console.NewAlerts(console.AlertsOptions{SettingsPath: filepath.Join(filepath.Dir(abs), console.SettingsFile),
+		Logger: logger, Redact: a.secrets.Text, Sender: "planner jobs serve"})
+	logger.Info("alerts: " + al.Describe())
+	return al
+}
+
+// alertRunEnd is ServeOptions.RunEnded for alerts: it tells them of each
+// run's end.
+func alertRunEnd(alerts *console.Alerts) func(j config.Job, run *schedule.Run, started time.Time, res []jobResult, err error) {
+	return func(j config.Job, run *schedule.Run, started time.Time, res []jobResult, err error) {
+		alerts.RunFinished(j, started, run.Slot, run.Attempt, consoleResults(res), err)
 	}
 }

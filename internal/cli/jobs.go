@@ -63,6 +63,15 @@ number of processes or machines. A run that finds another in progress waits
 --lock-timeout, then is skipped (recorded as "skipped: run in progress since
 T on H"); replicas of 'jobs serve' sharing a config run each slot once.
 
+Alerts: 'jobs serve' sends the alerts set in console.toml beside the config
+file (the Alerts page of 'planner console', see docs/console.md): an email
+or a webhook POST when a run fails and when the job recovers — once per
+failure streak, whichever process ran the earlier failed runs, since the
+streak is read from the runs recorded in the job's destinations (a run
+that failed before reaching them is known only to its own process). Its
+log says at start what it will send. 'jobs run' sends none: its exit
+status says how the run went.
+
 Flags:
 %s
 Examples:
@@ -577,6 +586,9 @@ type ServeOptions struct {
 	// OpenSource opens a job's source; default: the driver, without
 	// interactive sign-in.
 	OpenSource func(cfg *driver.Config) (*source, error)
+	// RunEnded, when set, is told of every run's end: the job, the run,
+	// when it started, its results and error (the alerts of console.toml).
+	RunEnded func(j config.Job, run *schedule.Run, started time.Time, res []jobResult, err error)
 }
 
 // ServeJobs runs the jobs of f that have a schedule until ctx is done, then
@@ -610,7 +622,11 @@ func ServeJobs(ctx context.Context, f *config.File, opts ServeOptions) error {
 		}
 		j := j
 		jobs = append(jobs, schedule.Job{Name: j.Name, Schedule: s, Func: func(ctx context.Context, run *schedule.Run) error {
-			_, err := r.run(ctx, j, run.Stopping(), jobSlot{slot: run.Slot, attempt: run.Attempt})
+			started := time.Now()
+			res, err := r.run(ctx, j, run.Stopping(), jobSlot{slot: run.Slot, attempt: run.Attempt})
+			if opts.RunEnded != nil {
+				opts.RunEnded(j, run, started, res, err)
+			}
 			return err
 		}})
 	}
@@ -669,8 +685,11 @@ func (a *app) jobsServe(ctx context.Context, f *config.File, jf jobsFlags, logge
 	if lockTimeout <= 0 {
 		lockTimeout = -1 // --lock-timeout 0: do not wait
 	}
+	alerts := a.serveAlerts(f.Path, logger)
 	err := ServeJobs(ctx, f, ServeOptions{Logger: logger, LockTimeout: lockTimeout, Force: force, Secrets: a.secrets,
-		OpenSource: func(cfg *driver.Config) (*source, error) { return a.openSource(cfg, nil, false) }})
+		OpenSource: func(cfg *driver.Config) (*source, error) { return a.openSource(cfg, nil, false) },
+		RunEnded:   alertRunEnd(alerts)})
+	alerts.Wait()
 	if errors.Is(err, schedule.ErrStopForced) {
 		return withCode(ExitInterrupted, fmt.Errorf("jobs serve: %w", err))
 	}

@@ -21,7 +21,7 @@ func TestReplicateSandboxSQLite(t *testing.T) {
 	dir := t.TempDir()
 	// The README's first command: no configuration, default destination.
 	r := mustRun(t, runOpts{dir: dir}, "replicate", "--sandbox")
-	if !strings.Contains(r.stdout, "| Tasks ") || !strings.Contains(r.stdout, "274 inserted") {
+	if !strings.Contains(r.stdout, "| Tasks ") || !strings.Contains(r.stdout, "336 inserted") {
 		t.Fatalf("summary:\n%s", r.stdout)
 	}
 	if !strings.Contains(r.stdout, "Graph requests") {
@@ -33,12 +33,12 @@ func TestReplicateSandboxSQLite(t *testing.T) {
 	}
 	// Twice: nothing written.
 	r = mustRun(t, runOpts{dir: dir}, "replicate", "--sandbox")
-	if !strings.Contains(r.stdout, "0 inserted, 0 updated, 0 deleted, 274 unchanged") {
+	if !strings.Contains(r.stdout, "0 inserted, 0 updated, 0 deleted, 336 unchanged") {
 		t.Errorf("second run wrote rows:\n%s", r.stdout)
 	}
 	// The shell can query the result through SQLite too (the sqlite3 CLI is optional).
-	if n := queryInt(t, db, "SELECT count(*) FROM planner_replicate_history WHERE Status = 'ok'"); n != 22 {
-		t.Errorf("history rows: %d, want 22", n)
+	if n := queryInt(t, db, "SELECT count(*) FROM planner_replicate_history WHERE Status = 'ok'"); n != 26 {
+		t.Errorf("history rows: %d, want 26", n)
 	}
 	// A statement, a prefix, a file.
 	script := filepath.Join(dir, "s.sql")
@@ -74,11 +74,11 @@ func testServerDB(t *testing.T, url, kind string) {
 		}
 	})
 	r := mustRun(t, runOpts{}, "replicate", "--sandbox", "--to", url, "--prefix", prefix)
-	if !strings.Contains(r.stdout, "274 inserted") {
+	if !strings.Contains(r.stdout, "336 inserted") {
 		t.Fatalf("first run:\n%s", r.stdout)
 	}
 	r = mustRun(t, runOpts{}, "replicate", "--sandbox", "--to", url, "--prefix", prefix)
-	if !strings.Contains(r.stdout, "0 inserted, 0 updated, 0 deleted, 274 unchanged") {
+	if !strings.Contains(r.stdout, "0 inserted, 0 updated, 0 deleted, 336 unchanged") {
 		t.Errorf("second run:\n%s", r.stdout)
 	}
 	var n int

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/mail"
@@ -26,6 +27,7 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/plannersql/planner/internal/config"
+	"github.com/plannersql/planner/replicate"
 )
 
 // Alert events.
@@ -70,6 +72,9 @@ type alertPayload struct {
 	Tables     []alertTableLine `json:"tables,omitempty"`
 	URL        string           `json:"url,omitempty"`
 	ConsoleURL string           `json:"console_url,omitempty"`
+	// Sender is the process that ran the job and sends the alert, and its
+	// machine: "planner console on db1", "planner jobs serve on db2".
+	Sender string `json:"sender,omitempty"`
 }
 
 type alertTableLine struct {
@@ -93,16 +98,41 @@ type delivery struct {
 	Error   string    `json:"error,omitempty"`
 }
 
-// alerter decides which runs alert and delivers the alerts.
+// alerter decides which runs alert and delivers the alerts. The console
+// has one; so has 'planner jobs serve' (see Alerts).
 type alerter struct {
-	s *Server
+	settingsPath string
+	log          *slog.Logger
+	scrub        func(string) string // removes every secret known
+	now          func() time.Time
+	baseURL      string // the console's address, for links; "" for none
+	client       *http.Client
+	sender       string // the process sending, for people: "planner console on host"
 
 	mu         sync.Mutex
 	deliveries []delivery // newest last
 	inflight   sync.WaitGroup
 }
 
-func newAlerter(s *Server) *alerter { return &alerter{s: s} }
+func newAlerter(s *Server) *alerter {
+	return &alerter{settingsPath: s.opts.SettingsPath, log: s.log, scrub: s.scrub, now: s.now, baseURL: s.opts.BaseURL,
+		client: s.opts.HTTPClient, sender: senderName("planner console")}
+}
+
+// senderName names the process sending alerts: what, on which machine.
+func senderName(what string) string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return what + " on " + h
+	}
+	return what
+}
+
+func (a *alerter) scrubErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return a.scrub(oneLine(err.Error()))
+}
 
 // effective are a job's alert settings with the global ones applied.
 type effective struct {
@@ -141,29 +171,37 @@ func effectiveFor(st *settings, job string) effective {
 	return e
 }
 
-// runFinished decides whether run d of job alerts: the first failure of a
-// streak (retries of a slot and later failed slots do not alert again),
-// the recovery after it, a slow run when asked, or every run with
-// on = "always". history is the job's finished runs, newest first, d
-// included. A cancelled run never alerts.
-func (a *alerter) runFinished(job string, d *runDetail, history []runSummary) {
-	if d.Cancelled {
+// runFinished decides whether run d of job (as it ran: references
+// expanded) alerts, and sends the alert: the first failure of a streak
+// (retries of a slot and later failed slots do not alert again), the
+// recovery after it, a slow run when asked, or every run with on =
+// "always". own is the job's finished runs this process knows, newest
+// first (d may be among them). A cancelled run, and a run that copied
+// nothing because another process had the slot, never alert.
+//
+// The run before d — which decides whether d starts or ends a streak —
+// is the latest, by start, of the runs in own and the runs recorded in the
+// job's destinations (replicate.History: by every console, 'planner jobs
+// serve' and 'planner jobs run' sharing them), cancelled and skipped runs
+// left out. It is read after runFinished returns: inflight covers it.
+func (a *alerter) runFinished(job config.Job, d *runDetail, own []runSummary) {
+	if d.Cancelled || d.Skipped {
 		return
 	}
-	st, err := loadSettings(a.s.opts.SettingsPath)
+	st, err := loadSettings(a.settingsPath)
 	if err != nil {
-		a.s.log.Error("alerts not sent: the settings file does not load", "err", a.s.scrubErr(err))
+		a.log.Error("alerts not sent: the settings file does not load", "job", job.Name, "err", a.scrubErr(err))
 		return
 	}
-	e := effectiveFor(st, job)
-	if e.on == alertOnNever {
+	e := effectiveFor(st, job.Name)
+	if e.on == alertOnNever || len(e.emailTo) == 0 && e.webhookURL == "" {
 		return
 	}
-	var prev *runSummary // the run before d that counts (not cancelled)
+	var prev *runSummary // the latest run before d that counts, of own
 	var good []time.Duration
-	for i := range history {
-		h := history[i]
-		if h.ID == d.ID || h.Cancelled {
+	for i := range own {
+		h := own[i]
+		if h.ID == d.ID || h.Cancelled || h.Skipped || h.Finished == nil {
 			continue
 		}
 		if prev == nil {
@@ -173,34 +211,75 @@ func (a *alerter) runFinished(job string, d *runDetail, history []runSummary) {
 			good = append(good, time.Duration(h.DurationMS)*time.Millisecond)
 		}
 	}
-	failedBefore := prev != nil && prev.Status == statusFailed
-	event := ""
-	var usual time.Duration
-	switch {
-	case d.Status == statusFailed && !failedBefore:
-		event = eventFailed
-	case d.Status != statusFailed && failedBefore:
-		event = eventRecovered
-	case d.Status == statusOK && e.slow && len(good) >= slowSamples:
-		usual = median(good)
-		if took := time.Duration(d.DurationMS) * time.Millisecond; usual > 0 && float64(took) > e.factor*float64(usual) {
-			event = eventSlow
-		}
-	}
-	if event == "" && e.on == alertOnAlways {
-		event = eventFinished
-	}
-	if event == "" {
-		return
-	}
-	p := a.payload(event, job, d, usual)
 	a.inflight.Add(1)
 	go func() {
 		defer a.inflight.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), alertTimeout)
 		defer cancel()
-		a.deliver(ctx, e, p)
+		failedBefore := prev != nil && prev.Status == statusFailed
+		if rec, ok := a.lastRecorded(ctx, job, d); ok && (prev == nil || rec.Started.After(prev.Started)) {
+			failedBefore = rec.Status == replicate.StatusFailed || rec.Status == replicate.StatusAbandoned
+		}
+		event := ""
+		var usual time.Duration
+		switch {
+		case d.Status == statusFailed && !failedBefore:
+			event = eventFailed
+		case d.Status != statusFailed && failedBefore:
+			event = eventRecovered
+		case d.Status == statusOK && e.slow && len(good) >= slowSamples:
+			usual = median(good)
+			if took := time.Duration(d.DurationMS) * time.Millisecond; usual > 0 && float64(took) > e.factor*float64(usual) {
+				event = eventSlow
+			}
+		}
+		if event == "" && e.on == alertOnAlways {
+			event = eventFinished
+		}
+		if event == "" {
+			return
+		}
+		a.deliver(ctx, e, a.payload(event, job.Name, d, usual))
 	}()
+}
+
+// historyReadTimeout bounds reading a destination's history for an alert.
+const historyReadTimeout = 10 * time.Second
+
+// lastRecorded returns the latest run of job recorded in its destinations
+// before run d that counts for a streak: finished (ok, failed or
+// abandoned), not d's own records. ok is false when there is none, or no
+// destination can be read (the runs this process knows decide then).
+func (a *alerter) lastRecorded(ctx context.Context, job config.Job, d *runDetail) (last replicate.RunRecord, ok bool) {
+	mine := map[string]bool{}
+	for _, dv := range d.Destinations {
+		if dv.RunID != "" {
+			mine[dv.RunID] = true
+		}
+	}
+	for _, dest := range job.Destinations {
+		hctx, cancel := context.WithTimeout(ctx, historyReadTimeout)
+		l, err := destinationRuns(hctx, job, dest, 10, 0)
+		cancel()
+		if err != nil {
+			a.log.Debug("alerts: the destination's history cannot be read: the runs of this process decide", "job", job.Name,
+				"destination", a.scrub(describeDestination(dest)), "err", a.scrubErr(err))
+			continue
+		}
+		for _, r := range l.Runs {
+			if mine[r.ID] || !r.Started.Before(d.Started) {
+				continue
+			}
+			if r.Status != replicate.StatusOK && r.Status != replicate.StatusFailed && r.Status != replicate.StatusAbandoned {
+				continue // running, skipped (another process had the slot) or stopped
+			}
+			if !ok || r.Started.After(last.Started) {
+				last, ok = r, true
+			}
+			break // newest first
+		}
+	}
+	return last, ok
 }
 
 func median(ds []time.Duration) time.Duration {
@@ -214,7 +293,7 @@ func median(ds []time.Duration) time.Duration {
 
 // payload describes run d for an alert.
 func (a *alerter) payload(event, job string, d *runDetail, usual time.Duration) alertPayload {
-	p := alertPayload{Event: event, Job: job, ConsoleURL: a.s.opts.BaseURL}
+	p := alertPayload{Event: event, Job: job, ConsoleURL: a.baseURL, Sender: a.sender}
 	if d != nil {
 		start := d.Started
 		p.Status, p.RunID, p.Trigger, p.Attempt, p.Started, p.Finished = d.Status, d.ID, d.Trigger, d.Attempt, &start, d.Finished
@@ -230,8 +309,8 @@ func (a *alerter) payload(event, job string, d *runDetail, usual time.Duration) 
 				p.Tables = append(p.Tables, alertTableLine{Destination: dv.URL, Status: statusFailed, Error: dv.Error})
 			}
 		}
-		if a.s.opts.BaseURL != "" {
-			p.URL = strings.TrimSuffix(a.s.opts.BaseURL, "/") + "/runs/" + url.PathEscape(d.ID)
+		if a.baseURL != "" {
+			p.URL = strings.TrimSuffix(a.baseURL, "/") + "/runs/" + url.PathEscape(d.ID)
 		}
 	}
 	if usual > 0 {
@@ -239,7 +318,7 @@ func (a *alerter) payload(event, job string, d *runDetail, usual time.Duration) 
 	}
 	switch event {
 	case eventFailed:
-		p.Text = fmt.Sprintf("planner: job %s failed: %s", job, p.Error)
+		p.Text = fmt.Sprintf("planner: job %s failed: %s", job, strings.TrimPrefix(p.Error, "job "+job+": "))
 	case eventRecovered:
 		p.Text = fmt.Sprintf("planner: job %s recovered: the run of %s succeeded", job, startText(p))
 	case eventSlow:
@@ -247,7 +326,7 @@ func (a *alerter) payload(event, job string, d *runDetail, usual time.Duration) 
 	case eventFinished:
 		p.Text = fmt.Sprintf("planner: job %s finished: %s, %d inserted, %d updated, %d deleted", job, p.Status, p.Inserted, p.Updated, p.Deleted)
 		if p.Error != "" {
-			p.Text += ": " + p.Error
+			p.Text += ": " + strings.TrimPrefix(p.Error, "job "+job+": ")
 		}
 	case eventTest:
 		p.Text = "planner: a test alert from the console: alerts reach this channel"
@@ -282,14 +361,14 @@ func (a *alerter) deliver(ctx context.Context, e effective, p alertPayload) []ch
 	record := func(channel string, err error) {
 		r := channelResult{Channel: channel, OK: err == nil}
 		if err != nil {
-			r.Error = a.s.scrubErr(err)
-			a.s.log.Error("alert not delivered", "job", p.Job, "event", p.Event, "channel", channel, "err", r.Error)
+			r.Error = a.scrubErr(err)
+			a.log.Error("alert not delivered", "job", p.Job, "event", p.Event, "channel", channel, "err", r.Error)
 		} else {
-			a.s.log.Info("alert delivered", "job", p.Job, "event", p.Event, "channel", channel)
+			a.log.Info("alert delivered", "job", p.Job, "event", p.Event, "channel", channel)
 		}
 		out = append(out, r)
 		a.mu.Lock()
-		a.deliveries = append(a.deliveries, delivery{Time: a.s.now().UTC(), Job: p.Job, Event: p.Event, Channel: channel, OK: r.OK, Error: r.Error})
+		a.deliveries = append(a.deliveries, delivery{Time: a.now().UTC(), Job: p.Job, Event: p.Event, Channel: channel, OK: r.OK, Error: r.Error})
 		if len(a.deliveries) > keepAlerts {
 			a.deliveries = slices.Clone(a.deliveries[len(a.deliveries)-keepAlerts:])
 		}
@@ -429,6 +508,9 @@ func mailBody(p alertPayload) string {
 	if p.URL != "" {
 		fmt.Fprintf(&b, "\n%s\n", p.URL)
 	}
+	if p.Sender != "" {
+		fmt.Fprintf(&b, "\nSent by %s.\n", p.Sender)
+	}
 	return b.String()
 }
 
@@ -459,7 +541,7 @@ func (a *alerter) postWebhook(ctx context.Context, e effective, p alertPayload) 
 		mac.Write(body)
 		req.Header.Set("X-Planner-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
 	}
-	resp, err := a.s.opts.HTTPClient.Do(req)
+	resp, err := a.client.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -19,7 +20,8 @@ func TestLoginRequired(t *testing.T) {
 		{"GET", "/api/session"}, {"GET", "/api/nope"},
 	} {
 		r := anon.call(tc.method, tc.path, nil)
-		if r.status != http.StatusUnauthorized || !strings.Contains(field(r.json, "error").(string), "log in first") {
+		if msg, _ := field(r.json, "error").(string); r.status != http.StatusUnauthorized || !strings.Contains(msg, "log in first") ||
+			!strings.Contains(msg, "$PLANNER_CONSOLE_TOKEN") {
 			t.Errorf("%s %s without a login: %d %s", tc.method, tc.path, r.status, r.body)
 		}
 	}
@@ -242,6 +244,11 @@ func TestDNSRebinding(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusMisdirectedRequest {
 		t.Errorf("Host attacker.example: %d", res.StatusCode)
+	}
+	// The API answers JSON, even then; a Bearer token does not help.
+	r := e.bearer().call("GET", "/api/jobs", nil, "Host", "attacker.example:80")
+	if r.status != http.StatusMisdirectedRequest || !strings.Contains(fmt.Sprint(r.json["error"]), "127.0.0.1") {
+		t.Errorf("the API at Host attacker.example: %d %s", r.status, r.body)
 	}
 	for _, h := range []string{"localhost:1234", "127.0.0.1", "[::1]:80"} {
 		if !loopbackHost(h) {

@@ -2,9 +2,11 @@ package console_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"image/png"
 	"io"
 	"os"
 	"os/exec"
@@ -17,8 +19,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/plannersql/planner/driver"
 	"github.com/plannersql/planner/internal/cli"
 	"github.com/plannersql/planner/internal/console"
+	"github.com/plannersql/planner/replicate"
+	"github.com/plannersql/planner/replicate/dest"
 	_ "modernc.org/sqlite"
 )
 
@@ -169,11 +174,23 @@ func TestBrowser(t *testing.T) {
 		}
 		return s
 	}
+	// $CONSOLE_DOC_SCREENSHOTS names a folder (docs/console) where the
+	// screenshots docs/console.md shows are written, small.
+	docShots := os.Getenv("CONSOLE_DOC_SCREENSHOTS")
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
 			if err != nil {
 				return err
+			}
+			for doc, from := range console.DocShots {
+				if from == name && docShots != "" {
+					img, err := png.Decode(bytes.NewReader(buf))
+					if err != nil {
+						return err
+					}
+					console.WriteDocShot(t, img, filepath.Join(docShots, doc))
+				}
 			}
 			return os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
 		})
@@ -263,6 +280,7 @@ func TestBrowser(t *testing.T) {
 		choose(`#schedule-pick`, "daily at"),
 		chromedp.WaitVisible(chromedp.CSS(`#next-runs li:nth-child(5)`)),
 		choose(`.dest-row select[data-field="destination"]`, "local"),
+		choose(`.dest-row select[data-field="name_style"]`, "lower"),
 		shot("05-job-edit"),
 		chromedp.Click(chromedp.CSS(`#save-job`)),
 		chromedp.WaitVisible(chromedp.CSS(`#run-now`)), ready,
@@ -289,6 +307,11 @@ func TestBrowser(t *testing.T) {
 	}
 	if tasks != 48 || open == 0 || open >= tasks {
 		t.Errorf("destination holds %d tasks, %d open; want 48 and some", tasks, open)
+	}
+	// The destination's name style: lower case.
+	var lowered int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('tasks', 'plans', 'buckets', 'opentasks')`).Scan(&lowered); err != nil || lowered != 4 {
+		t.Errorf("%d tables named in lower case, want 4 (%v)", lowered, err)
 	}
 	step("run page",
 		chromedp.Click(chromedp.CSS(`.history-table tr.run-row a`)), chromedp.WaitVisible(chromedp.CSS(`#run-log`)), ready,
@@ -344,8 +367,52 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("failure webhook: %s", c.Raw)
 	}
 	step("alerts page", chromedp.Navigate(base+"/alerts"), chromedp.WaitVisible(chromedp.CSS(`#deliveries`)), ready, shot("09-alerts"))
+
+	// More jobs, written by hand as a user might: one not run yet, one
+	// that cannot run here (its destination's password is in a variable
+	// the console's environment lacks), and one whose last run — 'planner
+	// jobs run', interrupted — skipped its tables. The jobs page shows each
+	// state at a glance.
+	cf, err := os.OpenFile(configPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(cf, `
+[jobs.weekly]
+source = "demo"
+schedule = "weekly at 06:00"
+script = "REPLICATE Plans;"
+[[jobs.weekly.destinations]]
+url = "sqlite:%[1]s"
+prefix = "W_"
+
+[jobs.contoso]
+source = "demo"
+schedule = "every 6 hours"
+script = "REPLICATE ALL;"
+[[jobs.contoso.destinations]]
+url = "postgres://replicator:${CONSOLE_BROWSER_TEST_UNSET}@db.internal/warehouse"
+
+[jobs.hourly]
+source = "demo"
+schedule = "hourly"
+script = "REPLICATE Buckets; REPLICATE Tasks;"
+[[jobs.hourly.destinations]]
+url = "sqlite:%[1]s"
+prefix = "H_"
+`, dbPath)
+	cf.Close()
+	os.Unsetenv("CONSOLE_BROWSER_TEST_UNSET")
+	interrupted(t, dbPath, "hourly", "H_")
 	step("connections page", chromedp.Navigate(base+"/connections"), chromedp.WaitVisible(chromedp.CSS(`#sources-table`)), ready, shot("04-connections"))
-	step("jobs page", chromedp.Navigate(base+"/jobs"), chromedp.WaitVisible(chromedp.CSS(`#jobs-table`)), ready, shot("10-jobs"))
+	step("jobs page", chromedp.Navigate(base+"/jobs"), chromedp.WaitVisible(chromedp.CSS(`#jobs-table`)), ready,
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-job="nightly"] .dot.failed`)), chromedp.WaitVisible(chromedp.CSS(`tr[data-job="weekly"] .dot.never`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-job="hourly"] .dot.partial`)), chromedp.WaitVisible(chromedp.CSS(`tr[data-job="contoso"] .dot.invalid`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-problem-for="contoso"]`)),
+		shot("10-jobs"))
+	if p := text(`tr[data-problem-for="contoso"]`); !strings.Contains(p, "CONSOLE_BROWSER_TEST_UNSET") || !strings.Contains(p, "restart it") {
+		t.Errorf("the jobs page says of the job that cannot run: %q", p)
+	}
 
 	// The config file the CLI reads holds the job.
 	b, err := os.ReadFile(configPath)
@@ -359,5 +426,30 @@ func TestBrowser(t *testing.T) {
 	}
 	if strings.Contains(string(b), smtpSrv.Pass) {
 		t.Error("the SMTP password reached the config file")
+	}
+}
+
+// interrupted makes a run of job into the SQLite file at path that was
+// stopped before its first table, as 'planner jobs run' interrupted by
+// Ctrl-C records it: its tables skipped.
+func interrupted(t *testing.T, path, job, prefix string) {
+	t.Helper()
+	cn, err := driver.NewConnector(&driver.Config{Sandbox: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := sql.OpenDB(cn)
+	defer src.Close()
+	dst, err := dest.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	stop := make(chan struct{})
+	close(stop)
+	res, err := replicate.Run(context.Background(), src, dst, "REPLICATE Buckets; REPLICATE Tasks;",
+		replicate.Options{Job: job, TablePrefix: prefix, Stop: stop, Requests: cn})
+	if len(res) == 0 || res[0].Status() != replicate.StatusSkipped {
+		t.Fatalf("an interrupted run: %+v, %v", res, err)
 	}
 }

@@ -204,7 +204,7 @@ func (s *Server) signInStatus(ctx context.Context, name string) *signInView {
 	refuseHooks(cfg)
 	cn, err := s.opts.NewConnector(cfg)
 	if err != nil {
-		return &signInView{Error: s.scrubErr(err)}
+		return &signInView{Error: s.sourceError(name, err)}
 	}
 	defer cn.Close()
 	if cn.Config().Sandbox {
@@ -407,7 +407,7 @@ func (s *Server) testSource(ctx context.Context, name string) (*sourceTest, erro
 	refuseHooks(cfg)
 	cn, err := s.opts.NewConnector(cfg)
 	if err != nil {
-		return &sourceTest{Error: s.scrubErr(err)}, nil
+		return &sourceTest{Error: s.sourceError(name, err)}, nil
 	}
 	db := sql.OpenDB(cn)
 	defer db.Close()
@@ -425,6 +425,18 @@ func (s *Server) testSource(ctx context.Context, name string) (*sourceTest, erro
 		out.SignIn = s.signInStatus(ctx, name)
 	}
 	return out, nil
+}
+
+// sourceError is the text of err, an error opening source name, with
+// what to do when its profile refers to an unset environment variable.
+func (s *Server) sourceError(name string, err error) string {
+	msg := s.scrubErr(err)
+	if f, ferr := s.loadExpanded(); ferr == nil {
+		if p, _ := f.Profile(name); p != nil && p.Err() != nil {
+			msg += " — set the environment variable where 'planner console' runs and restart it, or edit the source"
+		}
+	}
+	return msg
 }
 
 func (s *Server) sourceExists(name string) error {

@@ -113,6 +113,13 @@ type Options struct {
 	// ParseSchedule parses a job's schedule: what 'planner jobs' accepts
 	// (its rules for a sandbox source included). Default: schedule.Parse.
 	ParseSchedule func(job config.Job) (schedule.Schedule, error)
+	// CheckJob checks a job of f (the config file as runs see it:
+	// ${NAME} references expanded) before it is scheduled or run, as
+	// 'planner jobs list' and 'planner jobs serve' do: its unset
+	// environment variables (Job.Err), its source profile, its schedule
+	// and its script. It returns the job's schedule, nil for a job run
+	// only on demand. Default: those checks, with ParseSchedule.
+	CheckJob func(f *config.File, job config.Job) (schedule.Schedule, error)
 	// OnSchedulerEvent, when set, receives every event of the job
 	// schedulers (see schedule.Options.OnEvent).
 	OnSchedulerEvent func(schedule.Event)
@@ -175,6 +182,10 @@ func New(opts Options) (*Server, error) {
 	if opts.ParseSchedule == nil {
 		opts.ParseSchedule = func(j config.Job) (schedule.Schedule, error) { return schedule.Parse(j.Schedule) }
 	}
+	if opts.CheckJob == nil {
+		parse := opts.ParseSchedule
+		opts.CheckJob = func(f *config.File, j config.Job) (schedule.Schedule, error) { return defaultCheckJob(f, j, parse) }
+	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
@@ -214,7 +225,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if IsLoopback(s.listenHint(r)) && !loopbackHost(r.Host) {
 		// A page of another site that resolved its name to 127.0.0.1
 		// (DNS rebinding) must not reach the console.
-		http.Error(w, "console: this console answers only at its loopback address (127.0.0.1 or localhost)", http.StatusMisdirectedRequest)
+		msg := "this console answers only at its loopback address: use http://127.0.0.1 or http://localhost with its port"
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			writeJSON(w, http.StatusMisdirectedRequest, errorBody{Error: msg})
+		} else {
+			http.Error(w, "planner console: "+msg, http.StatusMisdirectedRequest)
+		}
 		return
 	}
 	s.mux.ServeHTTP(w, r)
@@ -293,27 +309,7 @@ func (s *Server) refreshScrubber() {
 		}
 	}
 	if st, err := loadSettings(s.opts.SettingsPath); err == nil {
-		add(st.Alerts.SMTP.Password)
-		add(st.Alerts.WebhookSecret)
-		hooks := []string{st.Alerts.WebhookURL}
-		for _, ja := range st.JobAlerts {
-			hooks = append(hooks, ja.WebhookURL)
-		}
-		for _, h := range hooks {
-			add(h)
-			x, _ := expandEnv(h)
-			for _, sec := range append(webhookSecrets(h), webhookSecrets(x)...) {
-				add(sec)
-			}
-		}
-		for _, u := range st.Destinations {
-			for _, sec := range urlSecrets(u) {
-				add(sec)
-			}
-			if x, err := expandEnv(u); err == nil {
-				secrets = append(secrets, urlSecrets(x)...)
-			}
-		}
+		secrets = append(secrets, st.secrets()...)
 	}
 	sc := newScrubber(secrets)
 	s.scrubMu.Lock()

@@ -200,6 +200,10 @@ func (c *client) call(method, path string, body any, hdr ...string) response {
 		req.Header.Set("Origin", c.origin)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if strings.EqualFold(hdr[i], "Host") {
+			req.Host = hdr[i+1]
+			continue
+		}
 		if hdr[i+1] == "" {
 			req.Header.Del(hdr[i])
 		} else {
@@ -335,7 +339,7 @@ func realRun(ctx context.Context, j config.Job, rc RunContext) ([]DestinationRes
 			req0 := cn.Requests()
 			dr.Results, dr.Err = replicate.Run(ctx, src, dst, script, replicate.Options{Logger: rc.Logger, Stop: rc.Stop,
 				Job: j.Name, Slot: rc.Slot, Attempt: rc.Attempt, SourceName: d.SourceName, TablePrefix: d.Prefix, Schema: d.Schema,
-				Destination: describeDestination(d), Requests: cn, RecordLog: true})
+				Destination: describeDestination(d), NameStyle: replicate.NameStyle(d.NameStyle), Requests: cn, RecordLog: true})
 			dst.Close()
 			dr.Requests = cn.Requests() - req0
 			if len(dr.Results) > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -111,16 +112,20 @@ func (s *Server) historyRunView(r replicate.RunRecord) historyRun {
 	return h
 }
 
-// runJob returns job name as runs see it (environment references
-// expanded), for reading its destinations.
+// expandedJob returns job name as runs see it (environment references
+// expanded), for reading its destinations: a 404 error for an unknown
+// job, a 409 naming the variable for a job that refers to an unset one.
 func (s *Server) expandedJob(name string) (config.Job, error) {
 	f, err := s.loadExpanded()
 	if err != nil {
 		return config.Job{}, errorf(http.StatusConflict, "%s (fix the file, then reload)", s.scrubErr(err))
 	}
 	j, err := f.Job(name)
-	if err != nil {
+	switch {
+	case j == nil:
 		return config.Job{}, notFound("job", name)
+	case err != nil:
+		return config.Job{}, jobInvalid(f, j, err)
 	}
 	return *j, nil
 }
@@ -211,6 +216,9 @@ func describeDestination(d config.Destination) string {
 	if d.SourceName != "" {
 		extra = append(extra, "SourceName "+d.SourceName)
 	}
+	if st := nameStyleOf(d.NameStyle); st != string(replicate.NameExact) {
+		extra = append(extra, "names "+st)
+	}
 	if len(extra) > 0 {
 		u += " (" + strings.Join(extra, ", ") + ")"
 	}
@@ -223,11 +231,18 @@ func describeDestination(d config.Destination) string {
 func (s *Server) lastRecorded(ctx context.Context, j config.Job) (last runSummary, ok bool) {
 	rank := map[string]int{statusOK: 0, statusPartial: 1, statusFailed: 2, statusRunning: 3}
 	for _, d := range j.Destinations {
-		l, err := destinationRuns(ctx, j, d, 1, 0)
-		if err != nil || len(l.Runs) == 0 {
+		l, err := destinationRuns(ctx, j, d, 5, 0)
+		if err != nil {
 			continue
 		}
-		r := s.historyRunView(l.Runs[0])
+		// A run skipped because another process had the slot (replicas,
+		// 'planner jobs serve' beside the console) says nothing of the
+		// job's state: the run before it does.
+		i := slices.IndexFunc(l.Runs, func(r replicate.RunRecord) bool { return r.Status != replicate.StatusSkipped })
+		if i < 0 {
+			continue
+		}
+		r := s.historyRunView(l.Runs[i])
 		if !ok || r.Started.After(last.Started) {
 			last.ID, last.Started, last.DurationMS = r.ID, r.Started, r.DurationMS
 			last.Finished = r.Ended

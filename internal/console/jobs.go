@@ -25,6 +25,10 @@ const (
 	statusFailed  = "failed"  // red: the last run failed
 	statusRunning = "running" // a run is in progress
 	statusNever   = "never"   // grey: no run yet
+	// statusInvalid (red ring): the job cannot run in this console's
+	// environment (an unset environment variable, a missing source, a
+	// schedule or script that does not parse); it is not scheduled.
+	statusInvalid = "invalid"
 )
 
 // jobView is a job as the API shows it.
@@ -40,10 +44,13 @@ type jobView struct {
 	Destinations  []jobDestView `json:"destinations"`
 	Alerts        jobAlertView  `json:"alerts"`
 	Status        string        `json:"status"`
-	LastRun       *runSummary   `json:"last_run,omitempty"`
-	NextRun       *time.Time    `json:"next_run,omitempty"`
-	Running       *runSummary   `json:"running,omitempty"`
-	Line          int           `json:"line,omitempty"` // of [jobs.<name>] in the config file
+	// Error says why the job cannot run here and what to do (status
+	// "invalid"): it is not scheduled and "Run now" is refused.
+	Error   string      `json:"error,omitempty"`
+	LastRun *runSummary `json:"last_run,omitempty"`
+	NextRun *time.Time  `json:"next_run,omitempty"`
+	Running *runSummary `json:"running,omitempty"`
+	Line    int         `json:"line,omitempty"` // of [jobs.<name>] in the config file
 }
 
 // jobDestView is one destination of a job.
@@ -55,6 +62,10 @@ type jobDestView struct {
 	Prefix      string `json:"prefix,omitempty"`
 	Schema      string `json:"schema,omitempty"`
 	SourceName  string `json:"source_name,omitempty"`
+	// NameStyle is how the tables and columns are named in it: exact (as
+	// the source spells them, the default), lower or snake_case
+	// (replicate.NameStyle).
+	NameStyle string `json:"name_style"`
 }
 
 // jobAlertView is a job's alert settings: what differs from the global
@@ -91,6 +102,8 @@ type jobDestInput struct {
 	Prefix      string `json:"prefix"`
 	Schema      string `json:"schema"`
 	SourceName  string `json:"source_name"`
+	// NameStyle: exact (or empty: the default), lower or snake_case.
+	NameStyle string `json:"name_style"`
 }
 
 // jobAlertsInput sets a job's alerts. WebhookURL "" keeps the stored one
@@ -326,29 +339,21 @@ func (s *Server) jobViews(ctx context.Context) ([]jobView, error) {
 	if err != nil {
 		return nil, err
 	}
-	exp, _ := s.loadExpanded()
+	exp, err := s.loadExpanded()
+	if err != nil {
+		return nil, errorf(http.StatusConflict, "%s (fix the file, then reload)", s.scrubErr(err))
+	}
 	out := []jobView{}
 	for _, j := range f.Jobs() {
-		out = append(out, s.jobView(ctx, j, expandedOf(exp, j.Name), st))
+		out = append(out, s.jobView(ctx, j, exp, st, true))
 	}
 	return out, nil
 }
 
-// expandedOf returns job name of f (nil when f or the job is missing).
-func expandedOf(f *config.File, name string) *config.Job {
-	if f == nil {
-		return nil
-	}
-	j, err := f.Job(name)
-	if err != nil {
-		return nil
-	}
-	return j
-}
-
-// jobView describes job j (as written); exp is the job with its
-// references expanded, to read its destinations' history (nil: cannot).
-func (s *Server) jobView(ctx context.Context, j config.Job, exp *config.Job, st *settings) jobView {
+// jobView describes job j (as written). exp is the config file as runs
+// see it (references expanded): it decides whether the job can run and,
+// with withHistory, its last run is read from its destinations' history.
+func (s *Server) jobView(ctx context.Context, j config.Job, exp *config.File, st *settings, withHistory bool) jobView {
 	v := jobView{Name: j.Name, Source: j.Source, Schedule: j.Schedule, Script: j.Script, Line: j.Line, Destinations: []jobDestView{}}
 	if j.ScriptFile != "" {
 		v.ScriptFile = j.ScriptFile
@@ -366,7 +371,7 @@ func (s *Server) jobView(ctx context.Context, j config.Job, exp *config.Job, st 
 	for _, d := range j.Destinations {
 		shown, pw := displayURL(d.URL)
 		v.Destinations = append(v.Destinations, jobDestView{Destination: names[d.URL], URL: shown, Kind: destKind(d.URL),
-			PasswordSet: pw, Prefix: d.Prefix, Schema: d.Schema, SourceName: d.SourceName})
+			PasswordSet: pw, Prefix: d.Prefix, Schema: d.Schema, SourceName: d.SourceName, NameStyle: nameStyleOf(d.NameStyle)})
 	}
 	ja := st.JobAlerts[j.Name]
 	v.Alerts = jobAlertView{On: ja.On, Slow: ja.Slow, EmailTo: ja.EmailTo, WebhookSet: ja.WebhookURL != ""}
@@ -375,23 +380,45 @@ func (s *Server) jobView(ctx context.Context, j config.Job, exp *config.Job, st 
 	}
 	now := s.now()
 	if j.Schedule != "" {
-		if sc, err := s.parseSchedule(j.Source, j.Schedule); err != nil {
+		if _, err := s.parseSchedule(j.Source, j.Schedule); err != nil {
 			v.ScheduleError = strings.TrimPrefix(oneLine(err.Error()), "schedule: ")
-		} else if n := sc.Next(now); !n.IsZero() {
-			v.NextRun = optTime(n)
+		}
+	}
+	// As runs see it: whether it can run, and when it runs next.
+	var ej *config.Job
+	if exp != nil {
+		var jerr error
+		ej, jerr = exp.Job(j.Name)
+		switch {
+		case ej == nil:
+			v.Error = fmt.Sprintf("job %s is not in the config file as loaded to run: reload the page", j.Name)
+		default:
+			if sc, err := s.checkJob(exp, *ej); err != nil {
+				v.Error = err.Error()
+			} else if sc != nil {
+				if n := sc.Next(now); !n.IsZero() {
+					v.NextRun = optTime(n)
+				}
+			}
+			if jerr != nil {
+				ej = nil // its destinations are not all known
+			}
 		}
 	}
 	v.Status = statusNever
 	// The last run: as the destinations recorded it (by any process), or
 	// this console's record when newer (a run that could not reach its
 	// destination leaves no record there).
-	if exp != nil {
-		if last, ok := s.lastRecorded(ctx, *exp); ok {
+	if ej != nil && withHistory {
+		if last, ok := s.lastRecorded(ctx, *ej); ok {
 			v.LastRun, v.Status = &last, last.Status
 		}
 	}
 	if last := s.runs.last(j.Name); last != nil && (v.LastRun == nil || last.Started.After(v.LastRun.Started)) {
 		v.LastRun, v.Status = last, last.Status
+	}
+	if v.Error != "" {
+		v.Status = statusInvalid
 	}
 	if cur := s.runs.current(j.Name); cur != nil {
 		v.Running = cur
@@ -421,18 +448,20 @@ func (s *Server) getJobView(ctx context.Context, name string, withHistory bool) 
 	if err != nil {
 		return jobView{}, err
 	}
-	var exp *config.Job
-	if withHistory {
-		f, _ := s.loadExpanded()
-		exp = expandedOf(f, j.Name)
+	exp, err := s.loadExpanded()
+	if err != nil {
+		return jobView{}, errorf(http.StatusConflict, "%s (fix the file, then reload)", s.scrubErr(err))
 	}
-	return s.jobView(ctx, *j, exp, st), nil
+	return s.jobView(ctx, *j, exp, st, withHistory), nil
 }
 
 // resolvedJob is a validated jobInput ready to be written.
 type resolvedJob struct {
 	source, schedule, script string
 	dests                    []config.Destination
+	// keepStyle[i]: destination i keeps its name_style as written (the
+	// same style, perhaps spelt otherwise).
+	keepStyle []bool
 }
 
 // resolveJob validates in against the config file; old is the job being
@@ -544,12 +573,23 @@ func (s *Server) resolveJob(f *config.File, st *settings, in jobInput, old *conf
 		if len(d.SourceName) > 64 {
 			return nil, fieldError(field+".source_name", "source_name is longer than 64 characters")
 		}
+		style, err := replicate.ParseNameStyle(d.NameStyle)
+		if err != nil {
+			return nil, fieldError(field+".name_style", "name_style %q is not a name style: use %s", d.NameStyle, replicate.NameStyles)
+		}
 		key := u + "\x00" + d.Prefix + "\x00" + d.Schema + "\x00" + d.SourceName
 		if seen[key] {
-			return nil, fieldError(field, "destination %d repeats an earlier one of this job", i+1)
+			return nil, fieldError(field, "destination %d repeats an earlier one of this job (a destination differing only in its name style would share its run lock and history: give it a prefix, a schema or a SourceName)", i+1)
 		}
 		seen[key] = true
-		r.dests = append(r.dests, config.Destination{URL: u, Prefix: strings.TrimSpace(d.Prefix), Schema: strings.TrimSpace(d.Schema), SourceName: strings.TrimSpace(d.SourceName)})
+		keep := old != nil && i < len(old.Destinations) && nameStyleOf(old.Destinations[i].NameStyle) == string(style)
+		written := string(style)
+		if style == replicate.NameExact {
+			written = "" // the default: no key
+		}
+		r.dests = append(r.dests, config.Destination{URL: u, Prefix: strings.TrimSpace(d.Prefix), Schema: strings.TrimSpace(d.Schema),
+			SourceName: strings.TrimSpace(d.SourceName), NameStyle: written})
+		r.keepStyle = append(r.keepStyle, keep)
 	}
 	return r, nil
 }
@@ -610,7 +650,7 @@ func (s *Server) saveJob(name string, in jobInput, create bool) error {
 				return err
 			}
 			for _, dest := range r.dests {
-				if err := d.AppendSection(append(path, "destinations"), true, destValues(dest, nil), path); err != nil {
+				if err := d.AppendSection(append(path, "destinations"), true, destValues(dest, nil, false), path); err != nil {
 					return err
 				}
 			}
@@ -636,13 +676,13 @@ func (s *Server) saveJob(name string, in jobInput, create bool) error {
 		for i, dest := range r.dests {
 			if i < len(old.Destinations) {
 				var unset []string
-				vals := destValues(dest, &unset)
+				vals := destValues(dest, &unset, r.keepStyle[i])
 				if err := d.SetKeys(dp, i, vals, unset); err != nil {
 					return err
 				}
 				continue
 			}
-			if err := d.AppendSection(dp, true, destValues(dest, nil), path); err != nil {
+			if err := d.AppendSection(dp, true, destValues(dest, nil, false), path); err != nil {
 				return err
 			}
 		}
@@ -666,10 +706,14 @@ func (s *Server) saveJob(name string, in jobInput, create bool) error {
 }
 
 // destValues returns the keys of a destination; empty ones go to unset
-// (when given) instead.
-func destValues(d config.Destination, unset *[]string) []config.Value {
+// (when given) instead. keepStyle leaves name_style as written.
+func destValues(d config.Destination, unset *[]string, keepStyle bool) []config.Value {
 	vals := []config.Value{{Key: "url", Text: d.URL}}
-	for _, kv := range [][2]string{{"prefix", d.Prefix}, {"schema", d.Schema}, {"source_name", d.SourceName}} {
+	kvs := [][2]string{{"prefix", d.Prefix}, {"schema", d.Schema}, {"source_name", d.SourceName}}
+	if !keepStyle {
+		kvs = append(kvs, [2]string{"name_style", d.NameStyle})
+	}
+	for _, kv := range kvs {
 		if kv[1] != "" {
 			vals = append(vals, config.Value{Key: kv[0], Text: kv[1]})
 		} else if unset != nil {
@@ -784,4 +828,14 @@ func (s *Server) deleteJob(name string) error {
 	}
 	s.configChanged()
 	return nil
+}
+
+// nameStyleOf returns the name style a destination's name_style value
+// means, spelt as replicate spells it ("exact" for none).
+func nameStyleOf(v string) string {
+	st, err := replicate.ParseNameStyle(v)
+	if err != nil {
+		return v
+	}
+	return string(st)
 }

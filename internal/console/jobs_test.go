@@ -1,6 +1,8 @@
 package console
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/internal/schedule"
+	"github.com/plannersql/planner/replicate/dest"
 )
 
 func TestSplitScript(t *testing.T) {
@@ -261,5 +264,245 @@ func TestHandEditsReloaded(t *testing.T) {
 	scheduled("added")
 	if e.srv.runs.checkFiles() {
 		t.Error("an unchanged file counted as a change")
+	}
+}
+
+// TestJobThatCannotRun: a job that refers to an unset environment
+// variable (in its destination, or through its source profile) or has a
+// script that does not parse is
+// listed with its problem and what to do, is not scheduled, and is not
+// run; its history answers 409 naming the variable, not 404.
+func TestJobThatCannotRun(t *testing.T) {
+	cfg := jobsConfig + `
+[profiles.envsecret]
+AuthScheme = "AzureServicePrincipal"
+Tenant = "contoso.onmicrosoft.com"
+OAuthClientId = "11111111-2222-3333-4444-555555555555"
+OAuthClientSecret = "${CONSOLE_TEST_UNSET_SECRET}"
+
+[jobs.unsetdest]
+source = "demo"
+schedule = "every 10m"
+script = "REPLICATE Plans;"
+[[jobs.unsetdest.destinations]]
+url = "postgres://replicator:${CONSOLE_TEST_UNSET_PW}@127.0.0.1/warehouse"
+
+[jobs.unsetsource]
+source = "envsecret"
+schedule = "every 10m"
+script = "REPLICATE Plans;"
+[[jobs.unsetsource.destinations]]
+url = "sqlite:{{dir}}/u.db"
+
+[jobs.badscript]
+source = "sandbox"
+schedule = "every 10m"
+script = "REPLICATE Plans WITH Bogus;"
+[[jobs.badscript.destinations]]
+url = "sqlite:{{dir}}/b.db"
+`
+	os.Unsetenv("CONSOLE_TEST_UNSET_PW")
+	os.Unsetenv("CONSOLE_TEST_UNSET_SECRET")
+	events := make(chan schedule.Event, 64)
+	e := newEnv(t, cfg, func(o *Options) { o.OnSchedulerEvent = func(ev schedule.Event) { events <- ev } })
+	s := e.session()
+	problems := map[string][]string{
+		"unsetdest":   {"CONSOLE_TEST_UNSET_PW", "is not set", "set the environment variable where 'planner console' runs and restart it, or edit the job"},
+		"unsetsource": {"CONSOLE_TEST_UNSET_SECRET", "source", "edit the source on the Connections page"},
+		"badscript":   {"Bogus", "edit the job"},
+	}
+	jobs := s.must(200, "GET", "/api/jobs", nil)
+	for i := range 4 {
+		j, _ := field(jobs.json, "jobs", i).(map[string]any)
+		name, _ := j["name"].(string)
+		want, bad := problems[name]
+		msg, _ := j["error"].(string)
+		switch {
+		case !bad:
+			if j["status"] != statusNever || msg != "" || j["next_run"] == nil {
+				t.Errorf("job %s: status %v, error %q, next run %v", name, j["status"], msg, j["next_run"])
+			}
+		default:
+			if j["status"] != statusInvalid || j["next_run"] != nil {
+				t.Errorf("job %s: status %v, next run %v; want invalid and none", name, j["status"], j["next_run"])
+			}
+			for _, w := range want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("job %s: the error %q does not say %q", name, msg, w)
+				}
+			}
+			// Run now is refused with the same message.
+			r := s.call("POST", "/api/jobs/"+name+"/run", nil)
+			if r.status != 409 || !strings.Contains(fmt.Sprint(r.json["error"]), want[0]) {
+				t.Errorf("run %s: %d %s", name, r.status, r.body)
+			}
+		}
+	}
+	// The history of a job whose destination cannot be known here: 409
+	// naming the variable, not "no job".
+	for _, path := range []string{"/api/jobs/unsetdest/history", "/api/jobs/unsetdest/history/0/r1"} {
+		r := s.call("GET", path, nil)
+		if r.status != 409 || !strings.Contains(fmt.Sprint(r.json["error"]), "CONSOLE_TEST_UNSET_PW") {
+			t.Errorf("GET %s: %d %s", path, r.status, r.body)
+		}
+	}
+	if r := s.call("GET", "/api/jobs/nosuchjob/history", nil); r.status != 404 {
+		t.Errorf("history of an unknown job: %d", r.status)
+	}
+	// The source itself says what is missing and what to do.
+	fix := "set the environment variable where 'planner console' runs and restart it, or edit the source"
+	if r := s.must(200, "POST", "/api/connections/sources/envsecret/test", nil); !strings.Contains(fmt.Sprint(r.json["error"]), "CONSOLE_TEST_UNSET_SECRET") ||
+		!strings.Contains(fmt.Sprint(r.json["error"]), fix) {
+		t.Errorf("source test: %s", r.body)
+	}
+	if r := s.must(200, "GET", "/api/connections/sources/envsecret", nil); !strings.Contains(fmt.Sprint(field(r.json, "sign_in", "error")), fix) {
+		t.Errorf("source: %s", r.body)
+	}
+	// The pages show the jobs with their problems, in red.
+	page := s.must(200, "GET", "/jobs", nil).body
+	for _, w := range []string{`class="dot invalid"`, "Cannot run:", "CONSOLE_TEST_UNSET_PW", "not scheduled"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("the jobs page lacks %q", w)
+		}
+	}
+	page = s.must(200, "GET", "/jobs/unsetdest", nil).body
+	for _, w := range []string{`id="job-problem"`, `id="history-error"`, "CONSOLE_TEST_UNSET_PW", "disabled"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("the job's page lacks %q", w)
+		}
+	}
+	// Only the job that can run is scheduled; the others are logged once.
+	e.start()
+	for ev := waitFor(t, events, "nightly scheduled"); ev.Kind != schedule.EventSlotScheduled; ev = waitFor(t, events, "nightly scheduled") {
+	}
+	e.srv.runs.reconcile()
+	scheduled := func() []string {
+		e.srv.runs.mu.Lock()
+		defer e.srv.runs.mu.Unlock()
+		var names []string
+		for n := range e.srv.runs.scheds {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return names
+	}
+	if got := scheduled(); !slices.Equal(got, []string{"nightly"}) {
+		t.Errorf("scheduled jobs %q, want only nightly", got)
+	}
+	if n := strings.Count(e.log.String(), `msg="job not scheduled: it cannot run" job=unsetdest`); n != 1 {
+		t.Errorf("the problem of unsetdest was logged %d times, want once:\n%s", n, e.log.String())
+	}
+	// Once the variable is set (the console restarted), the job runs.
+	t.Setenv("CONSOLE_TEST_UNSET_PW", "pw-"+randomHex(4))
+	e.srv.runs.reconcile()
+	if got := scheduled(); !slices.Equal(got, []string{"nightly", "unsetdest"}) {
+		t.Errorf("scheduled jobs %q, want nightly and unsetdest", got)
+	}
+}
+
+// TestJobNameStyle: each destination of a job has its name style, saved
+// into the config file as the CLI reads it (name_style), validated, shown,
+// and used by the run.
+func TestJobNameStyle(t *testing.T) {
+	e := newEnv(t, jobsConfig, func(o *Options) { o.RunJob = realRun })
+	s := e.session()
+	snake, lower, exact := e.dir+"/snake.db", e.dir+"/lower.db", e.dir+"/exact.db"
+	r := s.call("POST", "/api/jobs", map[string]any{"name": "styled", "source": "sandbox", "tables": []string{"TaskDetails"},
+		"destinations": []any{map[string]string{"url": "sqlite:" + snake, "name_style": "kebab"}}})
+	if r.status != 422 || r.json["field"] != "destinations[0].name_style" || !strings.Contains(fmt.Sprint(r.json["error"]), "exact, lower, snake_case") {
+		t.Errorf("an unknown name style: %d %s", r.status, r.body)
+	}
+	s.must(201, "POST", "/api/jobs", map[string]any{"name": "styled", "source": "sandbox", "tables": []string{"TaskDetails"},
+		"destinations": []any{map[string]string{"url": "sqlite:" + snake, "name_style": "snake_case"},
+			map[string]string{"url": "sqlite:" + lower, "name_style": "Lower"}, map[string]string{"url": "sqlite:" + exact, "name_style": "exact"}}})
+	f, err := config.Load(e.cfgPath, loadOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := f.Job("styled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range job.Destinations {
+		got = append(got, d.NameStyle)
+	}
+	if !slices.Equal(got, []string{"snake_case", "lower", ""}) {
+		t.Errorf("the CLI reads name styles %q", got)
+	}
+	if c := e.readConfig(); strings.Count(c, "name_style") != 2 {
+		t.Errorf("the default style was written out:\n%s", c)
+	}
+	v := s.must(200, "GET", "/api/jobs/styled", nil)
+	for i, want := range []string{"snake_case", "lower", "exact"} {
+		if got := field(v.json, "destinations", i, "name_style"); got != want {
+			t.Errorf("destination %d: name_style %v, want %s", i, got, want)
+		}
+	}
+	// The run names tables and columns in each destination's style.
+	id := s.must(202, "POST", "/api/jobs/styled/run", nil).json["id"].(string)
+	if d := s.must(200, "GET", "/api/runs/"+id+"?wait=30", nil); d.json["status"] != statusOK {
+		t.Fatalf("run: %s", d.body)
+	}
+	// SQLite folds the case of names in queries: read them as created.
+	for path, want := range map[string][2]string{snake: {"task_details", "preview_type"}, lower: {"taskdetails", "previewtype"}, exact: {"TaskDetails", "PreviewType"}} {
+		db, err := dest.Open(context.Background(), "sqlite:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		q := "SELECT count(*) FROM sqlite_master m, pragma_table_info(m.name) c WHERE m.type = 'table' AND m.name = ? AND c.name = ?"
+		if err := db.QueryRow(q, want[0], want[1]).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%s has no table %s with a column %s (%d, %v)", path, want[0], want[1], n, err)
+		}
+		db.Close()
+	}
+	// The pages show and offer it.
+	if p := s.must(200, "GET", "/jobs/styled", nil).body; !strings.Contains(p, "names snake_case") || !strings.Contains(p, "names lower") {
+		t.Error("the job's page does not show the name styles")
+	}
+	if p := s.must(200, "GET", "/jobs/styled/edit", nil).body; !strings.Contains(p, `<option value="snake_case" selected>`) || !strings.Contains(p, `<option value="lower" selected>`) {
+		t.Error("the job editor does not offer the name styles chosen")
+	}
+	// A style written by hand in another spelling stays as written when
+	// the same style is saved; a change of style is written.
+	if err := os.WriteFile(e.cfgPath, []byte(strings.Replace(e.readConfig(), `name_style = "snake_case"`, `name_style = "Snake"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := e.readConfig()
+	dests := []any{map[string]string{"url": "sqlite:" + snake, "name_style": "snake_case"},
+		map[string]string{"url": "sqlite:" + lower, "name_style": "lower"}, map[string]string{"url": "sqlite:" + exact}}
+	s.must(200, "PUT", "/api/jobs/styled", map[string]any{"source": "sandbox", "tables": []string{"TaskDetails"}, "destinations": dests})
+	if got := e.readConfig(); got != before {
+		t.Errorf("saving the same styles rewrote the file:\n%s\nwas:\n%s", got, before)
+	}
+	dests[1] = map[string]string{"url": "sqlite:" + lower, "name_style": ""}
+	s.must(200, "PUT", "/api/jobs/styled", map[string]any{"source": "sandbox", "tables": []string{"TaskDetails"}, "destinations": dests})
+	if c := e.readConfig(); strings.Contains(c, `"lower"`) || !strings.Contains(c, `name_style = "Snake"`) {
+		t.Errorf("after choosing exact for the second destination:\n%s", c)
+	}
+}
+
+func TestShortProblemAndZone(t *testing.T) {
+	for in, want := range map[string]string{
+		`job warehouse (/etc/planner/config.toml:16): config: /etc/planner/config.toml:21: value of "url" refers to the environment variable PG_PASSWORD, which is not set — set it`: `value of "url" refers to the environment variable PG_PASSWORD, which is not set — set it`,
+		`job x (c.toml:3): script: line 1, column 18: unknown option "Bogus"`: `script: line 1, column 18: unknown option "Bogus"`,
+		`something else`: `something else`,
+	} {
+		if got := shortProblem(in); got != want {
+			t.Errorf("shortProblem(%q) = %q, want %q", in, got, want)
+		}
+	}
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skip("no time zone database")
+	}
+	for _, tc := range []struct {
+		loc  *time.Location
+		want string
+	}{{time.UTC, "UTC"}, {paris, "CET, UTC+01:00"}, {time.FixedZone("", -(3*3600 + 1800)), "UTC-03:30"}} {
+		if got := zoneName(time.Date(2026, 1, 10, 12, 0, 0, 0, tc.loc)); got != tc.want {
+			t.Errorf("zoneName in %v = %q, want %q", tc.loc, got, tc.want)
+		}
 	}
 }

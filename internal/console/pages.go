@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,10 +35,11 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
-	"duration":    fmtMillis,
-	"statusText":  statusText,
-	"tableStatus": tableStatus,
-	"join":        strings.Join,
+	"duration":     fmtMillis,
+	"shortProblem": shortProblem,
+	"statusText":   statusText,
+	"tableStatus":  tableStatus,
+	"join":         strings.Join,
 	"json": func(v any) (string, error) {
 		b, err := json.Marshal(v)
 		return string(b), err
@@ -113,6 +115,8 @@ func statusText(s string) string {
 		return "failed"
 	case statusRunning:
 		return "running"
+	case statusInvalid:
+		return "cannot run"
 	}
 	return "not run yet"
 }
@@ -235,12 +239,20 @@ func (s *Server) jobPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hist, err := s.jobHistory(r.Context(), j.Name, historyPageLimit, 0)
+	historyError := ""
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		// A job that cannot run here may not be readable either (its
+		// destination URL refers to an unset variable): the page says so
+		// and shows the rest.
+		ae, ok := err.(*apiError)
+		if !ok || ae.status != http.StatusConflict {
+			s.pageError(w, r, err)
+			return
+		}
+		historyError = ae.message
 	}
 	var next []time.Time
-	if j.Schedule != "" && j.ScheduleError == "" {
+	if j.NextRun != nil {
 		next = s.previewSchedule(j.Source, j.Schedule, s.now()).Next
 	}
 	type destSection struct {
@@ -259,7 +271,7 @@ func (s *Server) jobPage(w http.ResponseWriter, r *http.Request) {
 		sections = append(sections, destSection{destHistory: h, Chart: historyChart(pts)})
 	}
 	s.render(w, r, http.StatusOK, "job", j.Name, "jobs", map[string]any{
-		"Job": j, "History": sections, "Next": next, "Console": s.runs.history(j.Name),
+		"Job": j, "History": sections, "HistoryError": historyError, "Next": next, "Console": s.runs.history(j.Name),
 	})
 }
 
@@ -322,7 +334,7 @@ func (s *Server) jobEditPage(w http.ResponseWriter, r *http.Request) {
 		title = "Edit " + j.Name
 	}
 	s.render(w, r, http.StatusOK, "job_edit", title, "jobs", map[string]any{
-		"Create": create, "Job": j, "Sources": conns.Sources, "Destinations": conns.Destinations,
+		"Create": create, "Job": j, "Sources": conns.Sources, "Destinations": conns.Destinations, "Zone": zoneName(s.now().Local()),
 	})
 }
 
@@ -424,7 +436,7 @@ func historyChart(runs []chartPoint) template.HTML {
 	if len(runs) > historyPageLimit {
 		runs = runs[:historyPageLimit]
 	}
-	const w, h, pad, top = 640.0, 160.0, 36.0, 12.0
+	const w, h, pad, top = 800.0, 160.0, 44.0, 12.0
 	n := len(runs)
 	var maxDur, maxRows float64
 	for _, r := range runs {
@@ -441,7 +453,7 @@ func historyChart(runs []chartPoint) template.HTML {
 	bw := math.Max(2, slot*0.6)
 	plotH := h - top - 20
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="history-chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="Duration and rows changed of the last %d runs" xmlns="http://www.w3.org/2000/svg">`, w, h, n)
+	fmt.Fprintf(&b, `<svg class="history-chart" viewBox="0 0 %.0f %.0f" preserveAspectRatio="xMinYMid meet" role="img" aria-label="Duration and rows changed of the last %d runs" xmlns="http://www.w3.org/2000/svg">`, w, h, n)
 	fmt.Fprintf(&b, `<line class="axis" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, pad, top+plotH, w-pad, top+plotH)
 	fmt.Fprintf(&b, `<text class="label" x="2" y="%.1f">%s</text><text class="label" x="2" y="%.1f">0</text>`, top+8, template.HTMLEscapeString(fmtMillis(int64(maxDur*1000))), top+plotH)
 	fmt.Fprintf(&b, `<text class="label right" x="%.1f" y="%.1f" text-anchor="end">%d rows</text>`, w-2, top+8, int64(maxRows))
@@ -467,4 +479,36 @@ func historyChart(runs []chartPoint) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// shortProblem is a job's problem for the jobs list: without the "job
+// NAME (FILE:LINE): " and "config: FILE:LINE: " prefixes that locate it
+// (its page has the whole message).
+func shortProblem(msg string) string {
+	for _, re := range problemPrefixes {
+		msg = re.ReplaceAllString(msg, "")
+	}
+	return msg
+}
+
+var problemPrefixes = []*regexp.Regexp{
+	regexp.MustCompile(`^job [^(]* \([^)]*:\d+\): `),
+	regexp.MustCompile(`^config: [^ ]*:\d+: `),
+}
+
+// zoneName names the time zone of t for people: "CET, UTC+01:00".
+func zoneName(t time.Time) string {
+	name, off := t.Zone()
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	utc := fmt.Sprintf("UTC%s%02d:%02d", sign, off/3600, off%3600/60)
+	if off == 0 {
+		utc = "UTC"
+	}
+	if name == "" || name == utc || name == "UTC" || strings.HasPrefix(name, "+") || strings.HasPrefix(name, "-") {
+		return utc
+	}
+	return name + ", " + utc
 }

@@ -52,14 +52,18 @@ type runSummary struct {
 	DurationMS int64      `json:"duration_ms"`
 	Status     string     `json:"status"` // running, ok, partial, failed
 	Cancelled  bool       `json:"cancelled,omitempty"`
-	Error      string     `json:"error,omitempty"`
-	Tables     int        `json:"tables"`
-	Inserted   int64      `json:"inserted"`
-	Updated    int64      `json:"updated"`
-	Deleted    int64      `json:"deleted"`
-	Unchanged  int64      `json:"unchanged"`
-	Requests   int        `json:"requests"`  // Graph requests
-	Throttled  int        `json:"throttled"` // of which the service throttled
+	// Skipped: no destination was copied, another run of the job was in
+	// progress there or had done the slot (a replica, 'planner jobs
+	// serve'). Such a run neither alerts nor ends a failure streak.
+	Skipped   bool   `json:"skipped,omitempty"`
+	Error     string `json:"error,omitempty"`
+	Tables    int    `json:"tables"`
+	Inserted  int64  `json:"inserted"`
+	Updated   int64  `json:"updated"`
+	Deleted   int64  `json:"deleted"`
+	Unchanged int64  `json:"unchanged"`
+	Requests  int    `json:"requests"`  // Graph requests
+	Throttled int    `json:"throttled"` // of which the service throttled
 }
 
 // runDetail is one run with its destinations, tables and log.
@@ -129,8 +133,9 @@ type runManager struct {
 	records     map[string][]*runDetail // by job name, oldest first
 	byID        map[string]*runDetail
 	scheds      map[string]*jobSched
-	serveCtx    context.Context // set while serving
-	stamps      string          // fileStamps when last checked
+	serveCtx    context.Context   // set while serving
+	stamps      string            // fileStamps when last checked
+	problems    map[string]string // jobs not scheduled: why (logged once)
 	manual      sync.WaitGroup
 }
 
@@ -199,13 +204,17 @@ func (m *runManager) reconcile() {
 	}
 	want := map[string]string{}
 	parsed := map[string]schedule.Schedule{}
+	problems := map[string]string{}
 	for _, j := range f.Jobs() {
-		if j.Schedule == "" {
+		// A job that cannot run here (an unset environment variable, a
+		// missing source, a script that does not parse) is not scheduled:
+		// the jobs page says why.
+		sc, err := m.s.checkJob(f, j)
+		if err != nil {
+			problems[j.Name] = err.Error()
 			continue
 		}
-		sc, err := m.s.parseSchedule(j.Source, j.Schedule)
-		if err != nil {
-			m.s.log.Error("job not scheduled: invalid schedule", "job", j.Name, "err", m.s.scrubErr(err))
+		if sc == nil {
 			continue
 		}
 		// The source is part of the key: it decides how often the
@@ -215,6 +224,12 @@ func (m *runManager) reconcile() {
 	}
 	var stop []*jobSched
 	m.mu.Lock()
+	for name, p := range problems {
+		if m.problems[name] != p {
+			m.s.log.Error("job not scheduled: it cannot run", "job", name, "err", p)
+		}
+	}
+	m.problems = problems
 	for name, js := range m.scheds {
 		if spec, ok := want[name]; ok && spec == js.spec {
 			continue
@@ -303,14 +318,19 @@ func (m *runManager) scheduled(name string) schedule.JobFunc {
 	}
 }
 
-// jobToRun loads the job as runs see it (environment references expanded).
+// jobToRun loads the job as runs see it (environment references
+// expanded), and checks that it can run (checkJob: a 409 error says why
+// not).
 func (m *runManager) jobToRun(name string) (config.Job, error) {
 	f, err := m.s.loadExpanded()
 	if err != nil {
-		return config.Job{}, fmt.Errorf("job %s: %w", name, err)
+		return config.Job{}, errorf(http.StatusConflict, "job %s: %s (fix the file, then reload)", name, m.s.scrubErr(err))
 	}
-	j, err := f.Job(name)
-	if err != nil {
+	j, _ := f.Job(name)
+	if j == nil {
+		return config.Job{}, notFound("job", name)
+	}
+	if _, err := m.s.checkJob(f, *j); err != nil {
 		return config.Job{}, err
 	}
 	return *j, nil
@@ -331,7 +351,7 @@ func (m *runManager) runNow(name string) (*runSummary, error) {
 	}
 	job, err := m.jobToRun(j.Name)
 	if err != nil {
-		return nil, errorf(http.StatusConflict, "%s", m.s.scrubErr(err))
+		return nil, err
 	}
 	m.mu.Lock()
 	base := m.serveCtx
@@ -416,71 +436,14 @@ func (m *runManager) finish(a *activeRun, job config.Job, results []DestinationR
 	now := m.s.now().UTC()
 	d.Finished = &now
 	d.DurationMS = now.Sub(d.Started).Milliseconds()
-	skipped := false
-	for _, dr := range results {
-		shown, _ := displayURL(dr.Destination.URL)
-		dv := destRunView{URL: shown, Prefix: dr.Destination.Prefix, Schema: dr.Destination.Schema, SourceName: dr.Destination.SourceName,
-			Requests: dr.Requests, Throttled: dr.Throttled, Status: statusOK, Tables: []tableRunView{}}
-		switch {
-		case dr.Err != nil:
-			dv.Status, dv.Error = statusFailed, m.s.scrubErr(dr.Err)
-		case dr.Skipped != nil:
-			// Another run of the job was copying into it, or had done the
-			// slot: not a failure.
-			dv.Status, dv.Error = statusPartial, m.s.scrubErr(dr.Skipped)
-			skipped = true
-		}
-		dv.RunID = dr.RunID
-		for _, r := range dr.Results {
-			tv := tableRunView{Table: r.Table, Status: string(r.Status()), Inserted: r.Inserted, Updated: r.Updated,
-				Deleted: r.Deleted, Unchanged: r.Unchanged, Started: r.Started.UTC(), DurationMS: r.Duration.Milliseconds()}
-			for _, w := range r.Warnings {
-				tv.Warnings = append(tv.Warnings, m.s.scrub(w))
-			}
-			if r.Err != nil {
-				tv.Error = m.s.scrubErr(r.Err)
-			}
-			switch r.Status() {
-			case replicate.StatusSkipped:
-				skipped = true
-				if dv.Status == statusOK {
-					dv.Status = statusPartial
-				}
-			case replicate.StatusFailed:
-				dv.Status = statusFailed
-			}
-			d.Inserted += r.Inserted
-			d.Updated += r.Updated
-			d.Deleted += r.Deleted
-			d.Unchanged += r.Unchanged
-			d.Tables++
-			dv.Tables = append(dv.Tables, tv)
-		}
-		d.Requests += dr.Requests
-		d.Throttled += dr.Throttled
-		d.Destinations = append(d.Destinations, dv)
-	}
-	switch {
-	case cancelled:
-		d.Status, d.Cancelled = statusPartial, true
-		d.Error = "cancelled from the console"
-		if err != nil && !errors.Is(err, context.Canceled) {
-			d.Error += ": " + m.s.scrubErr(err)
-		}
-	case err != nil:
-		d.Status, d.Error = statusFailed, m.s.scrubErr(err)
-	case skipped:
-		d.Status = statusPartial
-	default:
-		d.Status = statusOK
-	}
+	summarize(d, results, err, cancelled, m.s.scrub)
 	d.Log = a.log.String()
 	// Kept on disk before anyone can see the run ended.
 	if err := m.store(d); err != nil {
 		m.s.log.Warn("run record not saved", "job", job.Name, "run", d.ID, "err", err)
 	}
-	// Alerts are decided before anyone can see the run ended.
-	m.s.alerts.runFinished(job.Name, d, append([]runSummary{d.runSummary}, m.history(job.Name)...))
+	// Alerts are under way (inflight) before anyone can see the run ended.
+	m.s.alerts.runFinished(job, d, m.history(job.Name))
 	m.mu.Lock()
 	*a.detail = *d
 	d = a.detail
@@ -521,16 +484,20 @@ func (m *runManager) cancelRun(job string, force bool) (*runSummary, error) {
 	return &sum, nil
 }
 
-// last returns the latest finished run of job.
+// last returns the latest finished run of job that copied something: a
+// run skipped because another process had the slot says nothing of the
+// job's state.
 func (m *runManager) last(job string) *runSummary {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	recs := m.records[job]
-	if len(recs) == 0 {
-		return nil
+	for i := len(recs) - 1; i >= 0; i-- {
+		if !recs[i].Skipped {
+			sum := recs[i].runSummary
+			return &sum
+		}
 	}
-	sum := recs[len(recs)-1].runSummary
-	return &sum
+	return nil
 }
 
 // current returns job's run in progress.
@@ -747,4 +714,75 @@ func (t teeHandler) WithGroup(name string) slog.Handler {
 		out[i] = h.WithGroup(name)
 	}
 	return out
+}
+
+// summarize fills run d's destinations, counts and status from the
+// results of its run (err: the run's error; cancelled: from the console).
+// Every text is passed through scrub.
+func summarize(d *runDetail, results []DestinationResult, err error, cancelled bool, scrub func(string) string) {
+	scrubErr := func(err error) string { return scrub(oneLine(err.Error())) }
+	skipped, allSkipped := false, len(results) > 0
+	for _, dr := range results {
+		shown, _ := displayURL(dr.Destination.URL)
+		dv := destRunView{URL: shown, Prefix: dr.Destination.Prefix, Schema: dr.Destination.Schema, SourceName: dr.Destination.SourceName,
+			Requests: dr.Requests, Throttled: dr.Throttled, Status: statusOK, Tables: []tableRunView{}}
+		switch {
+		case dr.Err != nil:
+			dv.Status, dv.Error = statusFailed, scrubErr(dr.Err)
+		case dr.Skipped != nil:
+			// Another run of the job was copying into it, or had done the
+			// slot: not a failure.
+			dv.Status, dv.Error = statusPartial, scrubErr(dr.Skipped)
+			skipped = true
+		}
+		allSkipped = allSkipped && dr.Skipped != nil && dr.Err == nil
+		dv.RunID = dr.RunID
+		for _, r := range dr.Results {
+			tv := tableRunView{Table: r.Table, Status: string(r.Status()), Inserted: r.Inserted, Updated: r.Updated,
+				Deleted: r.Deleted, Unchanged: r.Unchanged, Started: r.Started.UTC(), DurationMS: r.Duration.Milliseconds()}
+			for _, w := range r.Warnings {
+				tv.Warnings = append(tv.Warnings, scrub(w))
+			}
+			if r.Err != nil {
+				tv.Error = scrubErr(r.Err)
+			}
+			switch r.Status() {
+			case replicate.StatusSkipped:
+				skipped = true
+				if dv.Status == statusOK {
+					dv.Status = statusPartial
+				}
+			case replicate.StatusFailed:
+				dv.Status = statusFailed
+			}
+			d.Inserted += r.Inserted
+			d.Updated += r.Updated
+			d.Deleted += r.Deleted
+			d.Unchanged += r.Unchanged
+			d.Tables++
+			dv.Tables = append(dv.Tables, tv)
+		}
+		d.Requests += dr.Requests
+		d.Throttled += dr.Throttled
+		d.Destinations = append(d.Destinations, dv)
+	}
+	switch {
+	case cancelled:
+		d.Status, d.Cancelled = statusPartial, true
+		d.Error = "cancelled from the console"
+		if err != nil && !errors.Is(err, context.Canceled) {
+			d.Error += ": " + scrubErr(err)
+		}
+	case err != nil:
+		d.Status, d.Error = statusFailed, scrubErr(err)
+	case len(results) == 0:
+		// Stopped (a shutdown) before its first destination: nothing
+		// copied, nothing to say of the job's state.
+		d.Status, d.Skipped, d.Error = statusPartial, true, "stopped before its first destination"
+	case skipped:
+		d.Status = statusPartial
+		d.Skipped = allSkipped
+	default:
+		d.Status = statusOK
+	}
 }

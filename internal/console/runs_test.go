@@ -173,7 +173,8 @@ func TestScheduledRunsAlertOncePerStreak(t *testing.T) {
 	}
 	c.reply <- fail
 	if got := waitFor(t, hook.Calls, "the failure alert"); got.Body["event"] != eventFailed || got.Body["trigger"] != triggerSchedule ||
-		!strings.Contains(got.Body["error"].(string), "disk full") {
+		!strings.Contains(got.Body["error"].(string), "disk full") ||
+		got.Body["text"] != "planner: job nightly failed: destination sqlite:x.db: disk full" {
 		t.Errorf("first alert: %s", got.Raw)
 	}
 	step(at(9, 11).Add(10*time.Second), 2) // its retry (and the 09:20 slot timer)

@@ -156,11 +156,11 @@ func (a *authenticator) login(addr, secret string) (id, csrf string, err *apiErr
 func (a *authenticator) hint() string {
 	switch {
 	case a.password != "" && a.token != "":
-		return "give the console password, or the token printed when the console started"
+		return "give the console password, or the login token ($PLANNER_CONSOLE_TOKEN where it is set, else the one 'planner console' printed when it started)"
 	case a.password != "":
 		return "give the console password ($PLANNER_CONSOLE_PASSWORD or --password-file)"
 	}
-	return "use the link with the token that 'planner console' printed when it started"
+	return "use the link with the login token that 'planner console' printed when it started, or the token in $PLANNER_CONSOLE_TOKEN when that is set"
 }
 
 func (a *authenticator) expired(s *session, now time.Time) bool {

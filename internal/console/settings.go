@@ -333,3 +333,38 @@ func expandEnv(s string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// secrets returns the secrets the settings hold, as written and expanded:
+// the SMTP password, the webhook signing key, the webhook URLs' secret
+// parts and the named destinations' passwords.
+func (st *settings) secrets() []string {
+	var out []string
+	add := func(v string) {
+		out = append(out, v)
+		if x, err := expandEnv(v); err == nil {
+			out = append(out, x)
+		}
+	}
+	add(st.Alerts.SMTP.Password)
+	add(st.Alerts.WebhookSecret)
+	hooks := []string{st.Alerts.WebhookURL}
+	for _, ja := range st.JobAlerts {
+		hooks = append(hooks, ja.WebhookURL)
+	}
+	for _, h := range hooks {
+		add(h)
+		x, _ := expandEnv(h)
+		for _, sec := range append(webhookSecrets(h), webhookSecrets(x)...) {
+			add(sec)
+		}
+	}
+	for _, u := range st.Destinations {
+		for _, sec := range urlSecrets(u) {
+			add(sec)
+		}
+		if x, err := expandEnv(u); err == nil {
+			out = append(out, urlSecrets(x)...)
+		}
+	}
+	return out
+}
