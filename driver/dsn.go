@@ -57,7 +57,7 @@ func enumProp[E ~string](name, doc string, f func(*Config) *E, values ...E) prop
 			for i, x := range values {
 				names[i] = string(x)
 			}
-			return fmt.Errorf("accepted values are %s", joinComma(names))
+			return fmt.Errorf("accepted values are %s", strings.Join(names, ", "))
 		},
 		get: func(c *Config) string { return string(*f(c)) },
 	}
@@ -228,10 +228,6 @@ func parseBool(v string) (bool, error) {
 	return false, fmt.Errorf("want true or false")
 }
 
-func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
-
-func joinComma(s []string) string { return strings.Join(s, ", ") }
-
 // unknownProperty is the error for a key that is not a property: it
 // suggests the nearest name and lists the accepted ones. Like setText's,
 // it carries no "planner: " prefix: the caller adds it once.
@@ -239,9 +235,9 @@ func unknownProperty(key string) error {
 	k := strings.TrimSpace(key)
 	if best, ok := config.Closest(k, PropertyNames()); ok {
 		return fmt.Errorf("unknown connection property %q; did you mean %s? (accepted properties: %s)",
-			k, best, joinComma(PropertyNames()))
+			k, best, strings.Join(PropertyNames(), ", "))
 	}
-	return fmt.Errorf("unknown connection property %q; accepted properties: %s", k, joinComma(PropertyNames()))
+	return fmt.Errorf("unknown connection property %q; accepted properties: %s", k, strings.Join(PropertyNames(), ", "))
 }
 
 // setText sets the property's field of c from its text form. The error
