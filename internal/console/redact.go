@@ -1,9 +1,7 @@
 package console
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"sort"
 	"strings"
@@ -237,51 +235,4 @@ func (sc *scrubber) scrub(s string) string {
 		}
 	}
 	return s
-}
-
-// scrubHandler is a slog.Handler that removes known secrets from the
-// message and the attributes of every record before passing it on.
-type scrubHandler struct {
-	inner slog.Handler
-	scrub func(string) string
-}
-
-func (h scrubHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.inner.Enabled(ctx, l) }
-
-func (h scrubHandler) Handle(ctx context.Context, r slog.Record) error {
-	nr := slog.NewRecord(r.Time, r.Level, h.scrub(r.Message), r.PC)
-	r.Attrs(func(a slog.Attr) bool {
-		nr.AddAttrs(h.attr(a))
-		return true
-	})
-	return h.inner.Handle(ctx, nr)
-}
-
-func (h scrubHandler) attr(a slog.Attr) slog.Attr {
-	v := a.Value.Resolve()
-	switch v.Kind() {
-	case slog.KindString:
-		return slog.String(a.Key, h.scrub(v.String()))
-	case slog.KindGroup:
-		var as []any
-		for _, g := range v.Group() {
-			as = append(as, h.attr(g))
-		}
-		return slog.Group(a.Key, as...)
-	case slog.KindAny:
-		return slog.String(a.Key, h.scrub(fmt.Sprint(v.Any())))
-	}
-	return slog.Attr{Key: a.Key, Value: v}
-}
-
-func (h scrubHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	clean := make([]slog.Attr, len(as))
-	for i, a := range as {
-		clean[i] = h.attr(a)
-	}
-	return scrubHandler{h.inner.WithAttrs(clean), h.scrub}
-}
-
-func (h scrubHandler) WithGroup(name string) slog.Handler {
-	return scrubHandler{h.inner.WithGroup(name), h.scrub}
 }

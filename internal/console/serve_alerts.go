@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plannersql/planner/internal/config"
+	"github.com/plannersql/planner/internal/redact"
 )
 
 // Alerts sends the alerts set in a console settings file (console.toml:
@@ -70,7 +71,7 @@ func NewAlerts(o AlertsOptions) *Alerts {
 		}
 		return newScrubber(secrets).scrub(o.Redact(s))
 	}
-	x.a = &alerter{settingsPath: path, log: slog.New(scrubHandler{inner: o.Logger.Handler(), scrub: scrub}), scrub: scrub,
+	x.a = &alerter{settingsPath: path, log: slog.New(redact.Handler(o.Logger.Handler(), scrub)), scrub: scrub,
 		now: o.Now, client: o.HTTPClient, sender: senderName(o.Sender)}
 	return x
 }

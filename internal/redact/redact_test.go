@@ -148,6 +148,20 @@ func TestHandler(t *testing.T) {
 	}
 }
 
+// TestHandlerFunc: Handler applies the caller's own rule to the message,
+// the attributes given to With, groups, errors and other values.
+func TestHandlerFunc(t *testing.T) {
+	const sec = "known-secret-value"
+	var buf bytes.Buffer
+	scrub := func(s string) string { return strings.ReplaceAll(s, sec, Mask) }
+	log := slog.New(Handler(slog.NewTextHandler(&buf, nil), scrub)).With("with", sec).WithGroup("g")
+	log.Info("msg "+sec, "err", fmt.Errorf("failed with %s", sec), "grp", slog.GroupValue(slog.String("x", sec)),
+		"any", []string{sec}, "n", 3)
+	if out := buf.String(); strings.Contains(out, sec) || strings.Count(out, Mask) != 5 || !strings.Contains(out, "g.n=3") {
+		t.Errorf("log:\n%s", out)
+	}
+}
+
 // TestTextCutPassword covers what url.Parse quotes when a character in the
 // password ends the URL's authority early ('#' a fragment, '?' a query, '/'
 // a path): the part of the password before that character, however short,
