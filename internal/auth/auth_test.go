@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/plannersql/planner/graph/graphtest"
+	"github.com/plannersql/planner/internal/testkit"
 	"github.com/plannersql/planner/internal/tokenstore"
 	"golang.org/x/oauth2"
 )
@@ -262,7 +263,7 @@ func TestDeviceCode(t *testing.T) {
 			e := newEnv(t, graphtest.WithDeviceCode(time.Second, tt.expiresIn))
 			s := e.settings("dev")
 			s.AuthScheme = "devicecode"
-			var prompt promptBuf
+			var prompt testkit.Buffer
 			var waits []time.Duration
 			s.DeviceCodePrompt = func(_ context.Context, dc DeviceCode) error {
 				if dc.UserCode == "" || !strings.Contains(dc.Message, dc.UserCode) || !strings.Contains(dc.Message, dc.VerificationURI) {

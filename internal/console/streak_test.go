@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plannersql/planner/internal/config"
+	"github.com/plannersql/planner/internal/testkit"
 	"github.com/plannersql/planner/replicate"
 )
 
@@ -28,7 +29,7 @@ func TestAlertStreakAcrossProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	job := config.Job{Name: "nightly", Source: "sandbox", Destinations: []config.Destination{{URL: "sqlite:" + filepath.Join(dir, "out.db")}}}
-	var logs syncBuf
+	var logs testkit.Buffer
 	newProcess := func(name string) *Alerts {
 		return NewAlerts(AlertsOptions{SettingsPath: settings, Sender: name,
 			Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
@@ -118,7 +119,7 @@ func TestAlertsScrubSettingsSecrets(t *testing.T) {
 		}
 	}
 	write("")
-	var logs syncBuf
+	var logs testkit.Buffer
 	x := NewAlerts(AlertsOptions{SettingsPath: settings, Sender: "serve",
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	const late = "late-smtp-password-4711"
