@@ -145,6 +145,8 @@ func TestEndpointRule(t *testing.T) {
 		{"https://user:pw@login.microsoftonline.com", false, "user name or password"},
 		{"login.microsoftonline.com", false, "not an https URL"},
 		{"ftp://login.microsoftonline.com", false, "not an https URL"},
+		{"ftp://user:pw@login.microsoftonline.com", false, "not an https URL"},
+		{"https://user:pw@login microsoftonline.com", false, "not an https URL"},
 	}
 	for _, tt := range tests {
 		err := CheckAuthorityURL(tt.url, tt.custom)
