@@ -52,13 +52,7 @@ func TestRefreshTokenOnlyToIssuingAuthority(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "tokens.json")
 	s := e.settings("prod")
 	s.Location = file
-	open, visits := e.browser(nil, false)
-	s.OpenBrowser = open
-	if _, err := Login(context.Background(), s); err != nil {
-		t.Fatal(err)
-	}
-	<-visits
-	s.OpenBrowser = nil
+	s = e.login(s)
 	rt := stored(t, s).RefreshToken
 
 	other := newRecordingServer(t)
