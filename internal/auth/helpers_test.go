@@ -120,7 +120,7 @@ func (e *env) settings(profile string) Settings {
 	}
 }
 
-// me calls GET /me with tok and returns the status.
+// call GETs path of Graph with tok and returns the status.
 func (e *env) call(path, tok string) int {
 	e.t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, e.srv.GraphURL()+path, nil)

@@ -128,7 +128,8 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// handler adapts a function returning an error to an http.Handler.
+// apiFunc is an API handler that returns its error; api adapts it to an
+// http.HandlerFunc that answers the error as JSON (writeError).
 type apiFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) api(f apiFunc) http.HandlerFunc {

@@ -13,7 +13,7 @@ import (
 // secret is the password of every hostile URL below.
 const secret = "S3cr3tPW"
 
-// HostileURLs are destination URLs whose password must never be shown,
+// hostileURLs are destination URLs whose password must never be shown,
 // most of which url.Parse rejects.
 var hostileURLs = []string{
 	"postgres://user:" + secret + "@127.0.0.1:1/db",
