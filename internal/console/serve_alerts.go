@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -96,7 +97,7 @@ func (x *Alerts) Describe() string {
 		return "none (no " + x.a.settingsPath + ")"
 	}
 	var out []string
-	for _, job := range append([]string{""}, sortedKeys(st.JobAlerts)...) {
+	for _, job := range append([]string{""}, slices.Sorted(maps.Keys(st.JobAlerts))...) {
 		e := effectiveFor(st, job)
 		var ch []string
 		if len(e.emailTo) > 0 {
@@ -124,15 +125,6 @@ func (x *Alerts) Describe() string {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // RunFinished is told of a run of job (as it ran: references expanded)
