@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/plannersql/planner/internal/redact"
 )
 
 // secretProperties are the connection properties whose values are secrets:
@@ -206,7 +208,8 @@ func webhookSecrets(raw string) []string {
 	return out
 }
 
-// scrubber replaces known secret values in text.
+// scrubber replaces known secret values in text with redact.Mask, as the
+// CLI's redaction does.
 type scrubber struct {
 	secrets []string // longest first
 }
@@ -216,7 +219,7 @@ func newScrubber(secrets []string) *scrubber {
 	var keep []string
 	for _, s := range secrets {
 		// Very short values would blank out ordinary words.
-		if len(s) >= 4 && !seen[s] && !isReference(s) {
+		if len(s) >= redact.MinSecretLen && !seen[s] && !isReference(s) {
 			seen[s] = true
 			keep = append(keep, s)
 		}
@@ -231,7 +234,7 @@ func (sc *scrubber) scrub(s string) string {
 	}
 	for _, sec := range sc.secrets {
 		if strings.Contains(s, sec) {
-			s = strings.ReplaceAll(s, sec, "xxxxx")
+			s = strings.ReplaceAll(s, sec, redact.Mask)
 		}
 	}
 	return s
