@@ -77,9 +77,12 @@ func decode(r *http.Request, v any) error {
 			return errorf(http.StatusUnsupportedMediaType, "send the request body as JSON with Content-Type: application/json")
 		}
 	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody+1))
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return errorf(http.StatusRequestEntityTooLarge, "the request body is larger than %d MiB: send a shorter one (a job's script can be kept in a file named by script_file in the config file)", maxBody>>20)
+		}
 		if errors.Is(err, io.EOF) {
 			return errorf(http.StatusBadRequest, "the request has no JSON body")
 		}
