@@ -692,51 +692,112 @@ func (x *session) withDetails(ctx context.Context, tasks iter.Seq2[*graph.Task, 
 			}
 		}
 	}
-	batch := 20 * max(x.cfg.MaxConcurrency, 1)
 	if x.sc.shared() {
-		return chunked(ctx, tasks, batch, func(ctx context.Context, ts []*graph.Task) iter.Seq2[taskWithDetails, error] {
-			return func(yield func(taskWithDetails, error) bool) {
-				ids := make([]string, len(ts))
-				for i, t := range ts {
-					ids[i] = t.ID
-				}
-				x.startDetails(ids)
-				for _, t := range ts {
-					d, err := x.details(ctx, t.ID, false)
-					if err != nil {
-						yield(taskWithDetails{}, err)
-						return
-					}
-					if d != nil && !yield(taskWithDetails{t, d}, nil) {
-						return
-					}
-				}
-			}
-		})
+		return x.sharedDetails(ctx, tasks)
 	}
-	return chunked(ctx, tasks, batch, func(ctx context.Context, ts []*graph.Task) iter.Seq2[taskWithDetails, error] {
-		return func(yield func(taskWithDetails, error) bool) {
-			ids := make([]string, len(ts))
-			for i, t := range ts {
-				ids[i] = t.ID
-			}
-			i := 0
-			for d, err := range x.g.Tasks.ListDetails(ctx, ids) {
-				t := ts[min(i, len(ts)-1)]
-				i++
+	// The details stream as the tasks are listed: ListDetailsSeq pulls the
+	// next ids when it starts a $batch call, and goes on pulling while the
+	// details the consumer waits for wait for a retry, so that the failed
+	// items of many calls are retried together.
+	return func(yield func(taskWithDetails, error) bool) {
+		var handed []*graph.Task // tasks whose ids were pulled, not yet yielded, in order
+		var listErr error
+		ids := func(yieldID func(string) bool) {
+			for t, err := range tasks {
 				if err != nil {
-					if absent(err) {
-						continue // the task was deleted meanwhile
-					}
-					yield(taskWithDetails{}, err)
+					listErr = err
 					return
 				}
-				if !yield(taskWithDetails{t, d}, nil) {
+				handed = append(handed, t)
+				if !yieldID(t.ID) {
 					return
 				}
 			}
 		}
-	})
+		for d, err := range x.g.Tasks.ListDetailsSeq(ctx, ids) {
+			t := handed[0]
+			handed = handed[1:]
+			if err != nil {
+				if absent(err) {
+					continue // the task was deleted meanwhile
+				}
+				yield(taskWithDetails{}, err)
+				return
+			}
+			if !yield(taskWithDetails{t, d}, nil) {
+				return
+			}
+		}
+		if listErr != nil {
+			yield(taskWithDetails{}, listErr)
+		}
+	}
+}
+
+// runDetailsAhead is how many chunks of tasks (20 × MaxConcurrency each) a
+// run reads the details of ahead of its consumer: a run reads every task of
+// the table and keeps what it reads, so reading ahead costs neither requests
+// nor memory, and the failed items of that many chunks wait for their
+// retry together (one $batch per 20 of them, rather than one per chunk).
+const runDetailsAhead = 4
+
+// sharedDetails yields the tasks with their details through the scope:
+// from it, from fetches under way, or fetched in chunks of 20 ×
+// MaxConcurrency tasks (one $batch per 20), kept there; a run fetches
+// runDetailsAhead chunks ahead of its consumer, a statement the chunk it
+// reads. A listing error is yielded after the tasks listed before it.
+func (x *session) sharedDetails(ctx context.Context, tasks iter.Seq2[*graph.Task, error]) iter.Seq2[taskWithDetails, error] {
+	per := 20 * max(x.cfg.MaxConcurrency, 1)
+	ahead := 1
+	x.sc.mu.Lock()
+	if x.sc.run {
+		ahead = runDetailsAhead
+	}
+	x.sc.mu.Unlock()
+	return func(yield func(taskWithDetails, error) bool) {
+		next, stop := iter.Pull2(tasks)
+		defer stop()
+		var chunks [][]*graph.Task // fetching, in order
+		var listErr error
+		more := true
+		for {
+			for more && len(chunks) < ahead {
+				var ts []*graph.Task
+				ids := make([]string, 0, per)
+				for len(ts) < per {
+					t, err, ok := next()
+					if !ok || err != nil {
+						listErr, more = err, false
+						break
+					}
+					ts = append(ts, t)
+					ids = append(ids, t.ID)
+				}
+				if len(ts) > 0 {
+					x.startDetails(ids)
+					chunks = append(chunks, ts)
+				}
+			}
+			if len(chunks) == 0 {
+				break
+			}
+			ts := chunks[0]
+			chunks = chunks[1:]
+			for _, t := range ts {
+				d, err := x.details(ctx, t.ID, false)
+				if err != nil {
+					yield(taskWithDetails{}, err)
+					return
+				}
+				if d != nil && !yield(taskWithDetails{t, d}, nil) {
+					return
+				}
+			}
+		}
+		if listErr != nil {
+			yield(taskWithDetails{}, listErr)
+		}
+	}
 }
 
 // ---- Sequence helpers

@@ -9,6 +9,7 @@ import (
 	"io"
 	"iter"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,13 +91,16 @@ func (it *batchItem) class() retryClass {
 // request that several depend on, say) goes in one fully parallel call per
 // level of dependency, a request whose dependency failed answered 424
 // without being sent. A dependency cycle is an error, with nothing sent.
-// Items that failed in a way
-// their method may be retried after (see the package documentation: 429, 503
-// and 504, and 500 and 502 for a GET) are sent again alone, in a new $batch
-// with only those items, after their Retry-After or a backoff; items that
-// failed with 424 only because such an item did go with them. The error is
-// not nil when a whole $batch call failed; a failed item only sets its
-// response's Err.
+//
+// Items that failed in a way their method may be retried after (see the
+// package documentation: 429, 503 and 504, and 500 and 502 for a GET) are
+// sent again after their Retry-After or a backoff. Items that depend on no
+// other are sent again together with the failed items of the client's
+// other $batch calls made meanwhile, up to 20 a call, after one shared
+// wait (see the package documentation); linked items are sent again in a
+// call of their own, with the items that failed with 424 only because such
+// an item did. The error is not nil when a whole $batch call failed; a
+// failed item only sets its response's Err.
 func (c *Client) Batch(ctx context.Context, reqs []BatchRequest) ([]BatchResponse, error) {
 	if len(reqs) == 0 {
 		return nil, nil
@@ -354,10 +358,23 @@ func (c *Client) runLevels(ctx context.Context, items []batchItem, index map[str
 	return nil
 }
 
-// runBatch sends up to 20 items in one $batch, then re-sends the throttled
-// ones alone until they succeed or the retries run out. Responses are in the
-// order of items.
+// runBatch sends up to 20 items in one $batch and returns their responses,
+// in the order of items, once the failed ones that may be retried were sent
+// again until they succeeded or their retries ran out: with the failed items
+// of other calls, in the client's retry pool (see retryPool), or — items
+// linked by DependsOn — in calls of their own (runLinked).
 func (c *Client) runBatch(ctx context.Context, items []batchItem) ([]BatchResponse, error) {
+	if linked(items) {
+		return c.runLinked(ctx, items)
+	}
+	return c.runPooled(ctx, items, nil)
+}
+
+// runLinked sends up to 20 items, some depending on others, in one $batch,
+// then re-sends the throttled ones, with the items that failed with 424 only
+// because of them, in a call of their own until they succeed or the retries
+// run out. Responses are in the order of items.
+func (c *Client) runLinked(ctx context.Context, items []batchItem) ([]BatchResponse, error) {
 	out := make([]BatchResponse, len(items))
 	pending := make([]int, len(items)) // indexes into items
 	for i := range pending {
@@ -396,10 +413,10 @@ func (c *Client) runBatch(ctx context.Context, items []batchItem) ([]BatchRespon
 			it := &items[i]
 			r, ok := replies[strings.ToLower(it.ID)]
 			if !ok {
-				out[i] = BatchResponse{ID: it.ID, Err: fmt.Errorf("graph: POST %s/$batch: no response for request %q (%s %s); retry it", c.basePath, it.ID, it.Method, it.URL)}
+				out[i] = c.noReply(it)
 				continue
 			}
-			out[i] = BatchResponse{ID: it.ID, Status: r.Status, Headers: r.Headers, Body: json.RawMessage(r.Body.raw), value: r.Body.value, valueErr: r.Body.err}
+			out[i] = replyOf(it, r)
 			ra, hasRA := parseRetryAfter(header(r.Headers, "Retry-After"), c.now())
 			if retryable(r.Status, it.class(), hasRA) {
 				throttled[strings.ToLower(it.ID)] = true
@@ -440,16 +457,7 @@ func (c *Client) runBatch(ctx context.Context, items []batchItem) ([]BatchRespon
 			}
 		}
 	}
-	for i := range out {
-		r := &out[i]
-		if r.Err == nil && (r.Status < 200 || r.Status >= 300) {
-			path, _, _ := strings.Cut(items[i].URL, "?")
-			if !strings.HasPrefix(path, "/") {
-				path = "/" + path
-			}
-			r.Err = newError(items[i].Method, c.basePath+path, r.Status, toHeader(r.Headers), r.Body)
-		}
-	}
+	c.settle(items, out)
 	return out, nil
 }
 
@@ -642,12 +650,33 @@ func decodedAs[T any](r *BatchResponse) (*T, error) {
 	return v, nil
 }
 
+// decodedAny is decodedAs for a model held in an interface: newValue
+// returns a pointer to a new one.
+func decodedAny(r *BatchResponse, newValue func() any) (any, error) {
+	if r.valueErr != nil {
+		return nil, r.valueErr
+	}
+	if r.value != nil {
+		return r.value, nil
+	}
+	v := newValue()
+	if err := decodeAny(r.Body, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
 // listByBatch GETs one object per id through $batch (20 per call, up to the
 // client's concurrency in flight) and yields them in the order of ids. A
 // failed item yields (nil, err) and iteration continues; breaking out stops
 // the remaining calls.
 func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(id string) apiPath) iter.Seq2[*T, error] {
-	return inOrder(ctx, c, ids, maxBatch, func(ctx context.Context, part []string) ([]*T, []error) {
+	return listBySeq[T](ctx, c, slices.Values(ids), path)
+}
+
+// listBySeq is listByBatch over ids pulled as calls start (see inOrder).
+func listBySeq[T any](ctx context.Context, c *Client, ids iter.Seq[string], path func(id string) apiPath) iter.Seq2[*T, error] {
+	return inOrder(ctx, c, ids, maxBatch, func(ctx context.Context, part []string, parked func()) ([]*T, []error) {
 		v, errs := make([]*T, len(part)), make([]error, len(part))
 		// An id that cannot be in a path fails alone, unsent.
 		items := make([]batchItem, 0, len(part))
@@ -666,7 +695,7 @@ func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(
 		var replies []BatchResponse
 		var err error
 		if len(items) > 0 {
-			replies, err = c.runBatch(ctx, items)
+			replies, err = c.runPooled(ctx, items, parked)
 		}
 		for k, j := range sent {
 			switch {
@@ -687,49 +716,100 @@ func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(
 	})
 }
 
-// inOrder splits ids into parts of per, runs work on each part (work
-// returns a value and an error per id of its part) with up to the client's
-// concurrency of parts in flight, and yields the results in the order of
-// ids. Breaking out cancels the parts still running.
-func inOrder[V any](ctx context.Context, c *Client, ids []string, per int, work func(ctx context.Context, part []string) ([]V, []error)) iter.Seq2[V, error] {
+// inOrderAhead bounds how far inOrder runs ahead of its consumer while the
+// part the consumer waits for is parked: at most this many times the
+// client's concurrency of parts started and not yet yielded.
+const inOrderAhead = 8
+
+// inOrder runs work on the keys, per at a time (a part; keys are pulled as
+// parts start), and yields the value and error work returns for each key,
+// in the order of keys. Up to the client's concurrency of parts are sent at
+// once and held ahead of the consumer. A part whose failed items wait in
+// the client's retry pool (work calls parked when they do) is not being
+// sent: while the part the consumer waits for is parked, further parts are
+// sent (up to inOrderAhead times the concurrency held), so that their
+// failed items join the same retries, in full $batch calls, instead of
+// each waiting its own backoff. Breaking out cancels the parts still
+// running.
+func inOrder[K, V any](ctx context.Context, c *Client, keys iter.Seq[K], per int, work func(ctx context.Context, part []K, parked func()) ([]V, []error)) iter.Seq2[V, error] {
 	return func(yield func(V, error) bool) {
-		if len(ids) == 0 {
-			return
+		next, stop := iter.Pull(keys)
+		defer stop()
+		type part struct {
+			v            []V
+			err          []error
+			parked, done bool
 		}
-		type result struct {
-			v   []V
-			err []error
+		type event struct {
+			p      *part
+			parked bool // else done
 		}
-		n := (len(ids) + per - 1) / per
 		ctx, cancel := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		defer func() {
 			cancel()
 			wg.Wait()
 		}()
-		results := make([]chan result, n)
-		start := func(k int) {
-			ch := make(chan result, 1)
-			results[k] = ch
-			part := ids[k*per : min((k+1)*per, len(ids))]
-			wg.Go(func() {
-				v, err := work(ctx, part)
-				ch <- result{v, err}
-			})
-		}
-		next := 0
-		for ; next < n && next < c.maxConc; next++ {
-			start(next)
-		}
-		for k := 0; k < n; k++ {
-			res := <-results[k]
-			if next < n {
-				start(next)
-				next++
+		// Each part held sends at most two events, and a part is yielded
+		// only after its last: the buffer never fills.
+		events := make(chan event, 2*inOrderAhead*c.maxConc)
+		var queue []*part // started, not yet yielded, in order
+		sending := 0      // parts of queue neither parked nor done
+		more := true
+		for {
+			for more && sending < c.maxConc {
+				limit := c.maxConc
+				if len(queue) > 0 && queue[0].parked {
+					limit = inOrderAhead * c.maxConc
+				}
+				if len(queue) >= limit {
+					break
+				}
+				ks := make([]K, 0, per)
+				for len(ks) < per {
+					k, ok := next()
+					if !ok {
+						more = false
+						break
+					}
+					ks = append(ks, k)
+				}
+				if len(ks) == 0 {
+					break
+				}
+				p := &part{}
+				queue = append(queue, p)
+				sending++
+				wg.Go(func() {
+					v, err := work(ctx, ks, func() { events <- event{p, true} })
+					p.v, p.err = v, err
+					events <- event{p, false}
+				})
 			}
-			for j := range res.v {
-				if !yield(res.v[j], res.err[j]) {
-					return
+			for len(queue) > 0 && queue[0].done {
+				p := queue[0]
+				queue = queue[1:]
+				for j := range p.v {
+					if !yield(p.v[j], p.err[j]) {
+						return
+					}
+				}
+			}
+			if len(queue) == 0 && !more {
+				return
+			}
+			if len(queue) == 0 {
+				continue
+			}
+			ev := <-events
+			switch {
+			case ev.parked:
+				ev.p.parked = true
+				sending--
+			default:
+				ev.p.done = true
+				if !ev.p.parked {
+					sending--
 				}
 			}
 		}

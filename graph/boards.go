@@ -1,11 +1,11 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"iter"
 	"net/http"
 	"strconv"
-	"sync"
 )
 
 // BoardFormats selects which of a task's board formats ListBoardFormats
@@ -40,38 +40,72 @@ type TaskBoardFormats struct {
 // gone; ErrInvalidID, with nothing sent, for an id no task can have) and
 // iteration continues.
 func (s *TasksService) ListBoardFormats(ctx context.Context, ids []string, kinds BoardFormats, withTask bool) iter.Seq2[TaskBoardFormats, error] {
+	// One get per object, 0 standing for the task itself.
+	var what []BoardFormats
+	if withTask {
+		what = append(what, 0)
+	}
+	for _, k := range []BoardFormats{BucketBoard, ProgressBoard, AssignedToBoard} {
+		if kinds&k != 0 {
+			what = append(what, k)
+		}
+	}
 	type get struct {
 		task int // index in ids
-		path apiPath
-		into func(*TaskBoardFormats) any // the value to decode into, set in the task's result
+		what BoardFormats
 	}
-	var gets []get
-	for i, id := range ids {
-		if withTask {
-			gets = append(gets, get{i, taskPath(id, ""), func(r *TaskBoardFormats) any { r.Task = new(Task); return r.Task }})
-		}
-		if kinds&BucketBoard != 0 {
-			gets = append(gets, get{i, taskPath(id, "/bucketTaskBoardFormat"), func(r *TaskBoardFormats) any {
-				r.Bucket = new(BucketTaskBoardFormat)
-				return r.Bucket
-			}})
-		}
-		if kinds&ProgressBoard != 0 {
-			gets = append(gets, get{i, taskPath(id, "/progressTaskBoardFormat"), func(r *TaskBoardFormats) any {
-				r.Progress = new(ProgressTaskBoardFormat)
-				return r.Progress
-			}})
-		}
-		if kinds&AssignedToBoard != 0 {
-			gets = append(gets, get{i, taskPath(id, "/assignedToTaskBoardFormat"), func(r *TaskBoardFormats) any {
-				r.AssignedTo = new(AssignedToTaskBoardFormat)
-				return r.AssignedTo
-			}})
+	gets := func(yield func(get) bool) {
+		for i := range ids {
+			for _, w := range what {
+				if !yield(get{i, w}) {
+					return
+				}
+			}
 		}
 	}
 	c := s.c
+	// Every object of every task, in order, 20 to a $batch call: the calls
+	// of a task's objects may differ, so a task is put together as its
+	// objects are yielded.
+	objects := inOrder(ctx, c, gets, maxBatch, func(ctx context.Context, part []get, parked func()) ([]any, []error) {
+		v, errs := make([]any, len(part)), make([]error, len(part))
+		items := make([]batchItem, 0, len(part))
+		sent := make([]int, 0, len(part)) // index in part of each item
+		paths := make([]string, len(part))
+		for j, g := range part {
+			p := boardPath(ids[g.task], g.what)
+			if p.err != nil {
+				errs[j] = p.err // an id that cannot be in a path fails alone, unsent
+				continue
+			}
+			paths[j] = p.s
+			items = append(items, batchItem{ID: strconv.Itoa(j + 1), Method: http.MethodGet, URL: p.s, into: boardModel(g.what)})
+			sent = append(sent, j)
+		}
+		var replies []BatchResponse
+		var err error
+		if len(items) > 0 {
+			replies, err = c.runPooled(ctx, items, parked)
+		}
+		for k, j := range sent {
+			switch {
+			case err != nil:
+				errs[j] = err
+			case replies[k].Err != nil:
+				errs[j] = replies[k].Err
+			default:
+				x, err := decodedAny(&replies[k], boardModel(part[j].what))
+				if err != nil {
+					errs[j] = decodeError(http.MethodGet, c.basePath+paths[j], err)
+				} else {
+					v[j] = x
+				}
+			}
+		}
+		return v, errs
+	})
 	return func(yield func(TaskBoardFormats, error) bool) {
-		if len(gets) == 0 {
+		if len(what) == 0 {
 			for range ids {
 				if !yield(TaskBoardFormats{}, nil) {
 					return
@@ -79,89 +113,61 @@ func (s *TasksService) ListBoardFormats(ctx context.Context, ids []string, kinds
 			}
 			return
 		}
-		res := make([]TaskBoardFormats, len(ids))
-		errs := make([]error, len(ids))
-		var mu sync.Mutex // guards res and errs: batches fill them concurrently
-		fail := func(i int, err error) {
-			mu.Lock()
-			if errs[i] == nil {
-				errs[i] = err
+		var r TaskBoardFormats
+		var rerr error
+		k := 0 // objects read
+		for v, err := range objects {
+			w := what[k%len(what)]
+			k++
+			switch {
+			case err != nil:
+				rerr = cmp.Or(rerr, err)
+			case w == 0:
+				r.Task = v.(*Task)
+			case w == BucketBoard:
+				r.Bucket = v.(*BucketTaskBoardFormat)
+			case w == ProgressBoard:
+				r.Progress = v.(*ProgressTaskBoardFormat)
+			case w == AssignedToBoard:
+				r.AssignedTo = v.(*AssignedToTaskBoardFormat)
 			}
-			mu.Unlock()
-		}
-		n := (len(gets) + maxBatch - 1) / maxBatch
-		ctx, cancel := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		defer func() {
-			cancel()
-			wg.Wait()
-		}()
-		done := make([]chan struct{}, n)
-		start := func(k int) {
-			done[k] = make(chan struct{})
-			part := gets[k*maxBatch : min((k+1)*maxBatch, len(gets))]
-			wg.Go(func() {
-				defer close(done[k])
-				items := make([]batchItem, 0, len(part))
-				sent := make([]int, 0, len(part))
-				for j, g := range part {
-					if g.path.err != nil {
-						fail(g.task, g.path.err) // an id that cannot be in a path fails alone, unsent
-						continue
-					}
-					items = append(items, batchItem{ID: strconv.Itoa(j + 1), Method: http.MethodGet, URL: g.path.s})
-					sent = append(sent, j)
-				}
-				if len(items) == 0 {
-					return
-				}
-				replies, err := c.runBatch(ctx, items)
-				for r, j := range sent {
-					g := part[j]
-					switch {
-					case err != nil:
-						fail(g.task, err)
-					case replies[r].Err != nil:
-						fail(g.task, replies[r].Err)
-					default:
-						mu.Lock()
-						v := g.into(&res[g.task])
-						mu.Unlock()
-						if err := decodeAny(replies[r].Body, v); err != nil {
-							fail(g.task, decodeError(http.MethodGet, c.basePath+g.path.s, err))
-						}
-					}
-				}
-			})
-		}
-		next := 0
-		for ; next < n && next < c.maxConc; next++ {
-			start(next)
-		}
-		// Yield each task once every batch holding its objects is done:
-		// batches finish in any order, tasks are yielded in order.
-		emitted := 0
-		for k := 0; k < n; k++ {
-			<-done[k]
-			if next < n {
-				start(next)
-				next++
+			if k%len(what) != 0 {
+				continue // more objects of this task to come
 			}
-			upTo := len(ids)
-			if k+1 < n {
-				upTo = gets[(k+1)*maxBatch].task // its objects start in the next batch
+			if rerr != nil {
+				r = TaskBoardFormats{}
 			}
-			for ; emitted < upTo; emitted++ {
-				mu.Lock()
-				r, err := res[emitted], errs[emitted]
-				mu.Unlock()
-				if err != nil {
-					r = TaskBoardFormats{}
-				}
-				if !yield(r, err) {
-					return
-				}
+			if !yield(r, rerr) {
+				return
 			}
+			r, rerr = TaskBoardFormats{}, nil
 		}
 	}
+}
+
+// boardPath is the path of a task (what 0) or one of its board formats.
+func boardPath(id string, what BoardFormats) apiPath {
+	switch what {
+	case BucketBoard:
+		return taskPath(id, "/bucketTaskBoardFormat")
+	case ProgressBoard:
+		return taskPath(id, "/progressTaskBoardFormat")
+	case AssignedToBoard:
+		return taskPath(id, "/assignedToTaskBoardFormat")
+	}
+	return taskPath(id, "")
+}
+
+// boardModel is a batchItem.into for a task (what 0) or one of its board
+// formats.
+func boardModel(what BoardFormats) func() any {
+	switch what {
+	case BucketBoard:
+		return intoNew[BucketTaskBoardFormat]
+	case ProgressBoard:
+		return intoNew[ProgressTaskBoardFormat]
+	case AssignedToBoard:
+		return intoNew[AssignedToTaskBoardFormat]
+	}
+	return intoNew[Task]
 }

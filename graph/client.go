@@ -176,6 +176,7 @@ type Client struct {
 	userAgent string
 	hook      func(RequestInfo)
 	breaker   breaker
+	pool      retryPool // failed $batch items waiting to be sent again
 
 	// Injectable for tests.
 	sleep  func(ctx context.Context, d time.Duration) error

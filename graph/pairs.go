@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"net/http"
+	"slices"
 	"strconv"
 )
 
@@ -66,7 +67,7 @@ func (s *TasksService) ListWithDetails(ctx context.Context, ids []string) iter.S
 // call (maxBatch/2 ids per call, up to the client's concurrency in flight),
 // and yields them paired in the order of ids, as listByBatch does for one.
 func listPairsByBatch[A, B, P any](ctx context.Context, c *Client, ids []string, paths func(id string) (apiPath, apiPath), pair func(*A, *B) P) iter.Seq2[P, error] {
-	return inOrder(ctx, c, ids, maxBatch/2, func(ctx context.Context, part []string) ([]P, []error) {
+	return inOrder(ctx, c, slices.Values(ids), maxBatch/2, func(ctx context.Context, part []string, parked func()) ([]P, []error) {
 		v, errs := make([]P, len(part)), make([]error, len(part))
 		// An id that cannot be in a path fails alone, unsent.
 		items := make([]batchItem, 0, 2*len(part))
@@ -89,7 +90,7 @@ func listPairsByBatch[A, B, P any](ctx context.Context, c *Client, ids []string,
 		var replies []BatchResponse
 		var err error
 		if len(items) > 0 {
-			replies, err = c.runBatch(ctx, items)
+			replies, err = c.runPooled(ctx, items, parked)
 		}
 		for k, j := range sent {
 			ra, rb := k*2, k*2+1

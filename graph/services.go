@@ -201,6 +201,18 @@ func (s *TasksService) ListDetails(ctx context.Context, ids []string) iter.Seq2[
 	return listByBatch[TaskDetails](ctx, s.c, ids, func(id string) apiPath { return taskPath(id, "/details") })
 }
 
+// ListDetailsSeq is ListDetails for ids that come as they are read (a
+// listing of tasks, say): an id is pulled when the $batch call it goes in
+// starts, so the calls are sent as the ids come, up to the client's
+// concurrency at once and ahead of the consumer. While the details the
+// consumer waits for wait to be sent again (see Client.Batch), further ids
+// are pulled and sent, so that their failed items are retried with them.
+// ids is pulled from the consumer's goroutine and stops being pulled when
+// the consumer stops.
+func (s *TasksService) ListDetailsSeq(ctx context.Context, ids iter.Seq[string]) iter.Seq2[*TaskDetails, error] {
+	return listBySeq[TaskDetails](ctx, s.c, ids, func(id string) apiPath { return taskPath(id, "/details") })
+}
+
 // Create creates a task from t's writable properties (PlanID and Title are
 // required). Assignments get their @odata.type; their other read-only
 // properties are not sent.

@@ -472,13 +472,18 @@ func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 // backoff is the delay before retry n (1-based) without Retry-After: full
 // jitter over a ceiling that doubles from BaseDelay up to MaxDelay.
 func (c *Client) backoff(n int) time.Duration {
+	return c.jitter(c.backoffCeiling(n))
+}
+
+// backoffCeiling is the most retry n (1-based) waits without Retry-After.
+func (c *Client) backoffCeiling(n int) time.Duration {
 	ceiling := c.retry.MaxDelay
 	if n < 40 {
 		if d := c.retry.BaseDelay << (n - 1); d > 0 && d < ceiling {
 			ceiling = d
 		}
 	}
-	return c.jitter(ceiling)
+	return ceiling
 }
 
 func fullJitter(ceiling time.Duration) time.Duration {
