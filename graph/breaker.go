@@ -60,13 +60,22 @@ func (e *UnreachableError) Unwrap() error { return e.Last }
 // broke before a whole response (refused, reset, closed, timed out), or a 500,
 // 502, 503 or 504; any other answer — 429 and 4xx included — shows Graph is
 // there and ends the streak.
+//
+// Graph is declared unreachable when Failures attempts in a row have failed
+// over at least MinSpan, or — whatever their span — when a request has
+// failed on every attempt its retries allow (at least one retry) and the
+// streak has reached Failures: its whole retry schedule found Graph down, so
+// the next request would only spend the same retries. Connections refused
+// fail at once, so one request's retries may span less than MinSpan; they
+// still stop the client after that request rather than after the next.
 type BreakerPolicy struct {
 	// Failures is how many attempts in a row must fail (default 5; negative:
 	// never declare Graph unreachable).
 	Failures int
-	// MinSpan is how long those failures must span, so that a short blip
-	// with many requests in flight is retried rather than fatal (default
-	// 10s; negative: no minimum).
+	// MinSpan is how long those failures must span while requests are still
+	// retrying, so that a short blip with many requests in flight is retried
+	// rather than fatal (default 10s; negative: no minimum). A request that
+	// ran out of retries does not wait for it (see above).
 	MinSpan time.Duration
 	// Cooldown is how long requests then fail at once before one is let
 	// through to probe (default 30s). A probe that gets an answer closes the
@@ -176,6 +185,16 @@ func (b *breaker) record(now time.Time, o outcome, err error) {
 	case !b.until.IsZero():
 		// An attempt sent before the breaker opened: it stays open.
 	case b.policy.Failures > 0 && b.failures >= b.policy.Failures && (b.policy.MinSpan < 0 || now.Sub(b.first) >= b.policy.MinSpan):
+		b.until = now.Add(b.policy.Cooldown)
+	}
+}
+
+// ranOut notes that a request failed on every attempt its retries allowed:
+// the breaker opens if the streak has reached Failures, whatever its span.
+func (b *breaker) ranOut(now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.until.IsZero() && b.policy.Failures > 0 && b.failures >= b.policy.Failures {
 		b.until = now.Add(b.policy.Cooldown)
 	}
 }

@@ -48,7 +48,9 @@
 //
 // The client counts failed attempts (no answer, or 500/502/503/504) in a row
 // across all its requests. After BreakerPolicy.Failures of them over at least
-// MinSpan, it declares Graph unreachable: the request fails with an
+// MinSpan — or, whatever their span, once a request has failed on every
+// attempt its retries allow — it declares Graph unreachable: the request
+// fails with an
 // *UnreachableError (errors.Is ErrUnreachable), and so does every request of
 // the client for Cooldown, without being sent; then one request probes. A
 // run of many statements over one client (one connector of the driver) thus

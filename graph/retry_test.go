@@ -362,6 +362,67 @@ func TestUnreachable(t *testing.T) {
 			t.Errorf("within the new cooldown: %v, %d requests", err, f.counts.Total())
 		}
 	})
+	t.Run("a request whose every retry failed stops the client, within MinSpan", func(t *testing.T) {
+		// The default policy and retries, with waits drawn at 29 % of
+		// their ceiling: 7 attempts over 9.1s, under MinSpan's 10s — as
+		// connections refused at once do. The first request's failure
+		// declares Graph unreachable; the next sends nothing.
+		for _, o := range outages {
+			t.Run(o.name, func(t *testing.T) {
+				f, _ := breakerFixture(t, BreakerPolicy{}, WithRetryPolicy(RetryPolicy{MaxRetries: DefaultMaxRetries}))
+				f.c.jitter = func(ceiling time.Duration) time.Duration { return ceiling * 29 / 100 }
+				plan := f.plan(t)
+				if err := f.srv.SetOutage(o.o); err != nil {
+					t.Fatal(err)
+				}
+				_, err := f.c.Plans.Get(f.ctx, plan)
+				var ue *UnreachableError
+				if !errors.As(err, &ue) {
+					t.Fatalf("err %v, want an *UnreachableError", err)
+				}
+				if n := f.counts.Total(); n != DefaultMaxRetries+1 || ue.Failures != n || ue.Span >= DefaultBreakerMinSpan {
+					t.Errorf("%d attempts, %+v; want %d failures over less than %v", n, ue, DefaultMaxRetries+1, DefaultBreakerMinSpan)
+				}
+				f.counts.Reset()
+				if _, err := collect(t, f.c.Tasks.ListByPlan(f.ctx, plan)); !errors.Is(err, ErrUnreachable) || f.counts.Total() != 0 {
+					t.Errorf("the next request: %v after %d requests, want ErrUnreachable unsent", err, f.counts.Total())
+				}
+			})
+		}
+	})
+	t.Run("a blip shorter than a retry schedule is not fatal", func(t *testing.T) {
+		// 6 failures in a row, then an answer: the request succeeds and the
+		// client stays closed, whatever the failures' span.
+		f, _ := breakerFixture(t, BreakerPolicy{Failures: 2, MinSpan: time.Hour})
+		f.srv.Inject(graphtest.Fault{Kind: graphtest.FaultStatus, Status: 503, Count: 6})
+		if _, err := f.c.Users.Me(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		f.counts.Reset()
+		if _, err := f.c.Users.Me(f.ctx); err != nil || f.counts.Total() != 1 {
+			t.Errorf("the next request: %v after %d requests", err, f.counts.Total())
+		}
+	})
+	t.Run("a request answered once in its retries does not stop the client", func(t *testing.T) {
+		// 429, then 503 on every retry: the request fails, but Graph did
+		// answer during its schedule; the span rule alone decides.
+		f, _ := breakerFixture(t, BreakerPolicy{Failures: 3, MinSpan: time.Hour})
+		f.srv.Throttle(graphtest.Throttle{Match: "/me", Count: 1})
+		f.c.hook = func(info RequestInfo) {
+			f.counts.Hook(info)
+			if info.Status == http.StatusTooManyRequests {
+				_ = f.srv.SetOutage(graphtest.Outage503) // down from the next attempt on
+			}
+		}
+		if _, err := f.c.Users.Me(f.ctx); errors.Is(err, ErrUnreachable) || !hasStatus(err, 503) || f.counts.Total() != DefaultMaxRetries+1 {
+			t.Fatalf("err %v after %d attempts, want the 503 after %d", err, f.counts.Total(), DefaultMaxRetries+1)
+		}
+		_ = f.srv.SetOutage(graphtest.OutageNone)
+		f.counts.Reset()
+		if _, err := f.c.Users.Me(f.ctx); err != nil || f.counts.Total() != 1 {
+			t.Errorf("the next request: %v after %d requests", err, f.counts.Total())
+		}
+	})
 	t.Run("short blips are retried, not fatal", func(t *testing.T) {
 		// Many failures in a row, but within MinSpan: the request still
 		// succeeds once the blip is over.

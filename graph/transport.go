@@ -113,6 +113,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	}
 	rid := NewChecklistItemID() // a GUID for client-request-id, the same on every attempt
 	retries, authRetried := 0, false
+	allFailed := true // every attempt so far got no answer, or 500/502/503/504
 	for attempt := 1; ; attempt++ {
 		res, info, wrote, err := c.attempt(ctx, r, path, rid, attempt)
 		if ue := (*UnreachableError)(nil); errors.As(err, &ue) && info.Method == "" {
@@ -182,8 +183,14 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			}
 		}
 		c.breaker.record(c.now(), o, final)
+		allFailed = allFailed && o == outcomeFailed
 		if retry && retries >= c.retry.MaxRetries {
 			retry = false
+			if allFailed && retries > 0 {
+				// Every attempt its retries allowed failed: the outage
+				// outlasted a whole retry schedule, however short.
+				c.breaker.ranOut(c.now())
+			}
 		}
 		if retry && !fromRA {
 			delay = c.backoff(retries + 1)

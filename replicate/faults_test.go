@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -103,46 +104,62 @@ func TestReplicateThroughFaults(t *testing.T) {
 }
 
 // TestReplicateGraphDown runs REPLICATE ALL against a Graph that is down
-// (every answer 503, or connections refused): the run stops after a bounded
-// number of requests — not MaxRetries+1 per table — with one table failed
-// saying Graph is unreachable and the others skipped unread.
+// (every answer 503, connections refused, closed or reset): the run stops
+// after a bounded number of requests — not MaxRetries+1 per table — with one
+// table failed saying Graph is unreachable and the others skipped unread.
+// It does so whether the streak's span reaches the breaker's MinSpan (none
+// here) or not (an hour): a request whose every retry failed is enough, as
+// with connections refused at once, whose retries span less than the
+// default 10s.
 func TestReplicateGraphDown(t *testing.T) {
 	const failures = 5
-	for _, o := range []graphtest.Outage{graphtest.Outage503, graphtest.OutageRefused} {
-		t.Run(map[graphtest.Outage]string{graphtest.Outage503: "503", graphtest.OutageRefused: "refused"}[o], func(t *testing.T) {
-			srv := graphtest.NewServer(t, graphtest.WithGenerated(graphtest.GenSpec{Seed: 42, Plans: 3, TasksPerPlan: 12}))
-			src, cn := faultySource(t, srv, graph.BreakerPolicy{Failures: failures, MinSpan: -1})
-			if err := srv.SetOutage(o); err != nil {
-				t.Fatal(err)
+	outages := map[graphtest.Outage]string{graphtest.Outage503: "503", graphtest.OutageRefused: "refused", graphtest.OutageDrop: "dropped", graphtest.OutageReset: "reset"}
+	for _, minSpan := range []time.Duration{-1, time.Hour} {
+		for _, o := range []graphtest.Outage{graphtest.Outage503, graphtest.OutageRefused, graphtest.OutageDrop, graphtest.OutageReset} {
+			name := outages[o] + ", no MinSpan"
+			if minSpan > 0 {
+				name = fmt.Sprintf("%s, MinSpan %v", outages[o], minSpan)
 			}
-			dst, _ := sqliteDest(t)
-			results, _ := Run(context.Background(), src, dst, "REPLICATE ALL; REPLICATE Tasks;", Options{})
-			if len(results) != len(replicatedTables())+1 {
-				t.Fatalf("%d results", len(results))
+			t.Run(name, func(t *testing.T) {
+				testGraphDown(t, o, graph.BreakerPolicy{Failures: failures, MinSpan: minSpan})
+			})
+		}
+	}
+}
+
+func testGraphDown(t *testing.T, o graphtest.Outage, policy graph.BreakerPolicy) {
+	srv := graphtest.NewServer(t, graphtest.WithGenerated(graphtest.GenSpec{Seed: 42, Plans: 3, TasksPerPlan: 12}))
+	src, cn := faultySource(t, srv, policy)
+	if err := srv.SetOutage(o); err != nil {
+		t.Fatal(err)
+	}
+	dst, _ := sqliteDest(t)
+	results, _ := Run(context.Background(), src, dst, "REPLICATE ALL; REPLICATE Tasks;", Options{})
+	if len(results) != len(replicatedTables())+1 {
+		t.Fatalf("%d results", len(results))
+	}
+	// A request's 7 attempts, and what else was in flight.
+	if n, most := cn.Requests(), max(policy.Failures, 7)+driver.DefaultMaxConcurrency; n < policy.Failures || n > most {
+		t.Errorf("%d Graph requests, want %d to %d", n, policy.Failures, most)
+	}
+	var failedTables, skipped int
+	for i, r := range results {
+		switch r.Status() {
+		case StatusFailed:
+			failedTables++
+			if i != 0 || !errors.Is(r.Err, graph.ErrUnreachable) {
+				t.Errorf("%s failed with %v, want the first table failing with graph.ErrUnreachable", r.Table, r.Err)
 			}
-			if n := cn.Requests(); n < failures || n > failures+driver.DefaultMaxConcurrency {
-				t.Errorf("%d Graph requests, want %d to %d", n, failures, failures+driver.DefaultMaxConcurrency)
+		case StatusSkipped:
+			skipped++
+			if !errors.Is(r.Err, ErrSourceUnreachable) || !errors.Is(r.Err, graph.ErrUnreachable) {
+				t.Errorf("%s skipped with %v", r.Table, r.Err)
 			}
-			var failedTables, skipped int
-			for i, r := range results {
-				switch r.Status() {
-				case StatusFailed:
-					failedTables++
-					if i != 0 || !errors.Is(r.Err, graph.ErrUnreachable) {
-						t.Errorf("%s failed with %v, want the first table failing with graph.ErrUnreachable", r.Table, r.Err)
-					}
-				case StatusSkipped:
-					skipped++
-					if !errors.Is(r.Err, ErrSourceUnreachable) || !errors.Is(r.Err, graph.ErrUnreachable) {
-						t.Errorf("%s skipped with %v", r.Table, r.Err)
-					}
-				default:
-					t.Errorf("%s: %s", r.Table, r.Status())
-				}
-			}
-			if failedTables != 1 || skipped != len(results)-1 {
-				t.Errorf("%d failed, %d skipped of %d", failedTables, skipped, len(results))
-			}
-		})
+		default:
+			t.Errorf("%s: %s", r.Table, r.Status())
+		}
+	}
+	if failedTables != 1 || skipped != len(results)-1 {
+		t.Errorf("%d failed, %d skipped of %d", failedTables, skipped, len(results))
 	}
 }
