@@ -148,7 +148,7 @@ func (c *Connector) signIn(ctx context.Context) (oauth2.TokenSource, error) {
 // SignInStatus describes a connection's stored sign-in. It never holds a
 // token.
 type SignInStatus struct {
-	Profile    string
+	Profile    string // "" when the connection names no profile
 	AuthScheme AuthScheme
 	SignedIn   bool      // a sign-in is stored (or, app-only, the app signed in)
 	Account    string    // the user's UPN

@@ -272,7 +272,7 @@ func TestSignInRevoked(t *testing.T) {
 	e.srv.RevokeRefreshTokens()
 	e.clk.Advance(2 * time.Hour) // the access token expires too
 
-	const want = "sign-in for this connection (profile default) has expired or was revoked: sign in again " +
+	want := "sign-in for the connection to tenant " + e.srv.TenantID() + " has expired or was revoked: sign in again " +
 		"(connect with InitiateOAuth=GETANDREFRESH, or run `planner auth login --dsn` with the same connection string)"
 	// The open DB's next refresh fails.
 	if _, err := e.plans(db); err == nil || !strings.Contains(err.Error(), want) {
@@ -350,7 +350,7 @@ func TestSignInNoPrompt(t *testing.T) {
 	_, err := e.plans(db)
 	// The reason the hook gave is shown, and the advice is not to connect
 	// the same way again.
-	const want = "no sign-in stored for this connection (profile default), and nobody can be asked to sign in here (running as a service): " +
+	want := "no sign-in stored for the connection to tenant " + e.srv.TenantID() + ", and nobody can be asked to sign in here (running as a service): " +
 		"sign in (run `planner auth login --dsn` with the same connection string where someone can answer it"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("err = %v", err)

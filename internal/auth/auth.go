@@ -113,12 +113,14 @@ var ErrNoPrompt = errors.New("nobody can be asked to sign in here")
 // revoked: sign in again (connect with InitiateOAuth=GETANDREFRESH, or run
 // `planner auth login --profile prod`)". It never holds a token.
 type SignInError struct {
-	Profile string
-	// Unnamed says that the connection named no profile (Profile is then
-	// "default"): signing in again is then `planner auth login --dsn`
-	// with the same connection string, not --profile.
+	Profile string // "" when the connection named none (Unnamed)
+	// Unnamed says that the connection named no profile: the message then
+	// names no profile (none exists), but the connection's Tenant when it
+	// gave one, and signing in again is `planner auth login --dsn` with
+	// the same connection string, not --profile.
 	Unnamed bool
-	Expired bool // true: ErrSignInExpired; false: ErrNoSignIn
+	Tenant  string // an unnamed connection's Tenant, as given ("" when none)
+	Expired bool   // true: ErrSignInExpired; false: ErrNoSignIn
 	// Elsewhere, when set, says why the stored sign-in is not used: it was
 	// issued by another authority or to another app (e.g. "was issued by
 	// https://a, not by AuthorityURL https://b").
@@ -143,12 +145,46 @@ func signInAgain(profile string, unnamed bool) string {
 // signInAgain is how to sign in again with s, for messages.
 func (s *Settings) signInAgain() string { return signInAgain(s.Profile, s.unnamed) }
 
+// subjectOf names a connection in messages: its profile, else — it named
+// none, and the profile its sign-in is stored under exists nowhere but in
+// the token store — the tenant it gave, else "this connection".
+func subjectOf(profile string, unnamed bool, tenant string) string {
+	switch {
+	case !unnamed:
+		return "profile " + profile
+	case tenant != "":
+		return "the connection to tenant " + tenant
+	}
+	return "this connection"
+}
+
+// subject names s's connection in messages (see subjectOf).
+func (s *Settings) subject() string { return subjectOf(s.Profile, s.unnamed, s.givenTenant) }
+
+// errorf is an error about s's connection: "auth: profile NAME: ...", or,
+// for a connection that named no profile, "auth: the connection to tenant
+// T: ..." when it gave a tenant, else "auth: ...".
+func (s *Settings) errorf(format string, args ...any) error {
+	if s.unnamed && s.givenTenant == "" {
+		return fmt.Errorf("auth: "+format, args...)
+	}
+	return fmt.Errorf("auth: "+s.subject()+": "+format, args...)
+}
+
+// subjectf is an error whose sentence starts with s's connection:
+// "auth: profile NAME uses ...", "auth: this connection uses ...".
+func (s *Settings) subjectf(format string, args ...any) error {
+	return fmt.Errorf("auth: "+s.subject()+" "+format, args...)
+}
+
+// signInError is the SignInError of s's connection.
+func (s *Settings) signInError(expired bool, elsewhere string, err error) *SignInError {
+	return &SignInError{Profile: s.Profile, Unnamed: s.unnamed, Tenant: s.givenTenant, Expired: expired, Elsewhere: elsewhere, Err: err}
+}
+
 // Error is the message for the user.
 func (e *SignInError) Error() string {
-	what := "profile " + e.Profile
-	if e.Unnamed {
-		what = "this connection (profile " + e.Profile + ")"
-	}
+	what := subjectOf(e.Profile, e.Unnamed, e.Tenant)
 	how := signInAgain(e.Profile, e.Unnamed)
 	if why, ok := noPrompt(e.Err); ok {
 		// A hook said nobody can be asked here: connecting again the same
@@ -185,16 +221,6 @@ func noPrompt(err error) (string, bool) {
 	return base, true
 }
 
-// named marks the SignInError in err, if any, as one of a connection that
-// named no profile, and returns err.
-func (s *Settings) named(err error) error {
-	var sie *SignInError
-	if s.unnamed && errors.As(err, &sie) {
-		sie.Unnamed = true
-	}
-	return err
-}
-
 // Is matches ErrSignInExpired or ErrNoSignIn.
 func (e *SignInError) Is(target error) bool {
 	return (target == ErrSignInExpired && e.Expired) || (target == ErrNoSignIn && !e.Expired)
@@ -219,7 +245,7 @@ type DeviceCode struct {
 // the same names) and the hooks of interactive sign-in. Format them freely:
 // every verb prints the secrets as [redacted].
 type Settings struct {
-	Profile       string // default "default"
+	Profile       string // "": the connection names none (its sign-in is stored as tokenstore.DefaultProfile's)
 	AuthScheme    string // AzureAD (default), DeviceCode, AzureServicePrincipal or Token
 	InitiateOAuth string // GETANDREFRESH (default), REFRESH or OFF
 	Tenant        string // directory id or domain; default "organizations"
@@ -262,8 +288,11 @@ type Settings struct {
 	// ctx). Tests replace it to avoid waiting.
 	Wait func(ctx context.Context, d time.Duration) error
 
-	// unnamed is set by normalize when Profile was empty.
-	unnamed bool
+	// unnamed is set by normalize when Profile was empty, givenTenant to
+	// the Tenant such a connection gave (not the default): messages name
+	// it by that.
+	unnamed     bool
+	givenTenant string
 }
 
 func redactValue(s string) string {
@@ -337,16 +366,16 @@ func canonical(v, def string, accepted ...string) (string, bool) {
 
 // normalize fills in defaults and checks the settings.
 func (s Settings) normalize() (Settings, error) {
-	if s.Profile == "" {
-		s.Profile = tokenstore.DefaultProfile
-		s.unnamed = true
+	s.unnamed = s.Profile == ""
+	if t := strings.TrimSpace(s.Tenant); s.unnamed && t != "" && !strings.EqualFold(t, DefaultTenant) {
+		s.givenTenant = t
 	}
 	var ok bool
 	if s.AuthScheme, ok = canonical(s.AuthScheme, SchemeAzureAD, SchemeAzureAD, SchemeDeviceCode, SchemeServicePrincipal, SchemeToken); !ok {
-		return s, fmt.Errorf("auth: profile %s: unknown AuthScheme %q: use AzureAD, DeviceCode, AzureServicePrincipal or Token", s.Profile, s.AuthScheme)
+		return s, s.errorf("unknown AuthScheme %q: use AzureAD, DeviceCode, AzureServicePrincipal or Token", s.AuthScheme)
 	}
 	if s.InitiateOAuth, ok = canonical(s.InitiateOAuth, InitiateGetAndRefresh, InitiateGetAndRefresh, InitiateRefresh, InitiateOff); !ok {
-		return s, fmt.Errorf("auth: profile %s: unknown InitiateOAuth %q: use GETANDREFRESH, REFRESH or OFF", s.Profile, s.InitiateOAuth)
+		return s, s.errorf("unknown InitiateOAuth %q: use GETANDREFRESH, REFRESH or OFF", s.InitiateOAuth)
 	}
 	if strings.TrimSpace(s.Tenant) == "" {
 		s.Tenant = DefaultTenant
@@ -358,7 +387,7 @@ func (s Settings) normalize() (Settings, error) {
 	s.AuthorityURL = strings.TrimRight(s.AuthorityURL, "/")
 	if !s.usesToken() {
 		if err := CheckAuthorityURL(s.AuthorityURL, s.AllowCustomHosts); err != nil {
-			return s, fmt.Errorf("auth: profile %s: %w", s.Profile, err)
+			return s, s.errorf("%w", err)
 		}
 	}
 	if s.GraphURL == "" {
@@ -394,13 +423,13 @@ func (s Settings) normalize() (Settings, error) {
 		return s, nil
 	}
 	if strings.TrimSpace(s.ClientID) == "" {
-		return s, fmt.Errorf("auth: profile %s has no OAuthClientId: register an app in the Microsoft Entra admin center "+
-			"(App registrations > New registration; under Authentication add the platform \"Mobile and desktop applications\" "+
-			"with the redirect URI http://localhost and allow public client flows), then set OAuthClientId to its Application (client) ID", s.Profile)
+		return s, s.subjectf("has no OAuthClientId: register an app in the Microsoft Entra admin center " +
+			"(App registrations > New registration; under Authentication add the platform \"Mobile and desktop applications\" " +
+			"with the redirect URI http://localhost and allow public client flows), then set OAuthClientId to its Application (client) ID")
 	}
 	if s.AuthScheme == SchemeServicePrincipal && s.ClientSecret == "" {
-		return s, fmt.Errorf("auth: profile %s uses AuthScheme=AzureServicePrincipal but has no OAuthClientSecret: "+
-			"create a client secret under the app's Certificates & secrets and set OAuthClientSecret (e.g. ${ENV_VAR} in the config file)", s.Profile)
+		return s, s.subjectf("uses AuthScheme=AzureServicePrincipal but has no OAuthClientSecret: " +
+			"create a client secret under the app's Certificates & secrets and set OAuthClientSecret (e.g. ${ENV_VAR} in the config file)")
 	}
 	return s, nil
 }
@@ -541,7 +570,7 @@ func statusFrom(s *Settings, rec *tokenstore.Record, store tokenstore.Store, not
 func (s *Settings) openStore() (tokenstore.Store, tokenstore.Notice, error) {
 	store, notice, err := tokenstore.Open(s.Location, s.Profile)
 	if err != nil {
-		return nil, "", fmt.Errorf("auth: profile %s: %w", s.Profile, err)
+		return nil, "", s.errorf("%w", err)
 	}
 	s.notify(string(notice))
 	return store, notice, nil
@@ -558,7 +587,7 @@ func TokenSource(ctx context.Context, s Settings) (oauth2.TokenSource, error) {
 		return nil, err
 	}
 	ts, err := tokenSource(ctx, s)
-	return ts, s.named(err)
+	return ts, err
 }
 
 // tokenSource is TokenSource with normalized settings.
@@ -566,7 +595,7 @@ func tokenSource(ctx context.Context, s Settings) (oauth2.TokenSource, error) {
 	switch {
 	case s.usesToken():
 		if s.AccessToken == "" {
-			return nil, fmt.Errorf("auth: profile %s uses InitiateOAuth=OFF or AuthScheme=Token but has no OAuthAccessToken: set it, or use InitiateOAuth=GETANDREFRESH to sign in", s.Profile)
+			return nil, s.subjectf("uses InitiateOAuth=OFF or AuthScheme=Token but has no OAuthAccessToken: set it, or use InitiateOAuth=GETANDREFRESH to sign in")
 		}
 		return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: s.AccessToken, TokenType: "Bearer"}), nil
 	case s.AuthScheme == SchemeServicePrincipal:
@@ -582,7 +611,7 @@ func tokenSource(ctx context.Context, s Settings) (oauth2.TokenSource, error) {
 	}
 	rec, err := loadRecord(store)
 	if err != nil {
-		return nil, fmt.Errorf("auth: profile %s: %w", s.Profile, err)
+		return nil, s.errorf("%w", err)
 	}
 	canPrompt := s.InitiateOAuth == InitiateGetAndRefresh && s.canPrompt()
 	rt := s.RefreshToken
@@ -606,7 +635,7 @@ func tokenSource(ctx context.Context, s Settings) (oauth2.TokenSource, error) {
 		expired = true
 	}
 	if !canPrompt {
-		return nil, &SignInError{Profile: s.Profile, Elsewhere: elsewhere}
+		return nil, s.signInError(false, elsewhere, nil)
 	}
 	// Sign in interactively, under the profile's lock so that connections
 	// opened together do not all prompt: the others find the new sign-in.
@@ -618,7 +647,7 @@ func tokenSource(ctx context.Context, s Settings) (oauth2.TokenSource, error) {
 	}
 	unlock, err := store.Lock(lctx)
 	if err != nil {
-		return nil, fmt.Errorf("auth: profile %s: %w", s.Profile, err)
+		return nil, s.errorf("%w", err)
 	}
 	if again, err := loadRecord(store); err == nil && again != nil && again.RefreshToken != "" && again.RefreshToken != rt && s.issuedElsewhere(again) == "" {
 		unlock()
@@ -631,7 +660,7 @@ func tokenSource(ctx context.Context, s Settings) (oauth2.TokenSource, error) {
 	tok, rec, err := interactiveSignIn(ctx, &s, store)
 	unlock()
 	if errors.Is(err, ErrNoPrompt) {
-		return nil, &SignInError{Profile: s.Profile, Expired: expired, Elsewhere: elsewhere, Err: err}
+		return nil, s.signInError(expired, elsewhere, err)
 	}
 	if err != nil {
 		return nil, err
@@ -663,11 +692,11 @@ func interactiveSignIn(ctx context.Context, s *Settings, store tokenstore.Store)
 		return nil, nil, err
 	}
 	if tok.RefreshToken == "" {
-		return nil, nil, fmt.Errorf("auth: profile %s: the identity platform returned no refresh token: include offline_access in Scope", s.Profile)
+		return nil, nil, s.errorf("the identity platform returned no refresh token: include offline_access in Scope")
 	}
 	rec := recordFrom(s, nil, tok)
 	if err := store.Save(rec); err != nil {
-		return nil, nil, fmt.Errorf("auth: profile %s: signed in, but the sign-in could not be saved: %w", s.Profile, err)
+		return nil, nil, s.errorf("signed in, but the sign-in could not be saved: %w", err)
 	}
 	return tok, rec, nil
 }
@@ -684,7 +713,7 @@ func Login(ctx context.Context, s Settings) (*Status, error) {
 	}
 	switch {
 	case s.usesToken():
-		return nil, fmt.Errorf("auth: profile %s uses InitiateOAuth=OFF or AuthScheme=Token: its OAuthAccessToken is used as given, there is nothing to sign in to", s.Profile)
+		return nil, s.subjectf("uses InitiateOAuth=OFF or AuthScheme=Token: its OAuthAccessToken is used as given, there is nothing to sign in to")
 	case s.AuthScheme == SchemeServicePrincipal:
 		tok, err := appSource(ctx, &s).Token()
 		if err != nil {
@@ -696,7 +725,7 @@ func Login(ctx context.Context, s Settings) (*Status, error) {
 		return st, nil
 	}
 	if !s.canPrompt() {
-		return nil, fmt.Errorf("auth: profile %s: interactive sign-in needs a terminal or a browser, and none was given", s.Profile)
+		return nil, s.errorf("interactive sign-in needs a terminal or a browser, and none was given")
 	}
 	store, notice, err := s.openStore()
 	if err != nil {
@@ -704,7 +733,7 @@ func Login(ctx context.Context, s Settings) (*Status, error) {
 	}
 	_, rec, err := interactiveSignIn(ctx, &s, store)
 	if err != nil {
-		return nil, s.named(err)
+		return nil, err
 	}
 	return statusFrom(&s, rec, store, notice), nil
 }
@@ -733,7 +762,7 @@ func GetStatus(ctx context.Context, s Settings) (*Status, error) {
 	}
 	rec, err := loadRecord(store)
 	if err != nil {
-		return nil, fmt.Errorf("auth: profile %s: %w", s.Profile, err)
+		return nil, s.errorf("%w", err)
 	}
 	return statusFrom(&s, rec, store, notice), nil
 }
@@ -757,12 +786,12 @@ func Logout(ctx context.Context, s Settings) (bool, error) {
 	defer cancel()
 	unlock, err := store.Lock(lctx)
 	if err != nil {
-		return false, fmt.Errorf("auth: profile %s: %w", s.Profile, err)
+		return false, s.errorf("%w", err)
 	}
 	defer unlock()
 	ok, err := store.Delete()
 	if err != nil {
-		return false, fmt.Errorf("auth: profile %s: %w", s.Profile, err)
+		return false, s.errorf("%w", err)
 	}
 	return ok, nil
 }

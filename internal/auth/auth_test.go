@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -784,7 +785,9 @@ func TestFormattingHidesSecrets(t *testing.T) {
 // terminal), connecting again the same way would fail the same way, so the
 // error says why nobody was asked and to sign in where someone can; a
 // connection that named no profile is told `planner auth login --dsn`,
-// since `--profile default` names a profile the config file may not have.
+// since `--profile default` names a profile the config file may not have,
+// and is named by the tenant it gave, or as "this connection" — never as
+// "profile default".
 func TestSignInAdvice(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -798,15 +801,17 @@ func TestSignInAdvice(t *testing.T) {
 		{"refresh, named", "ci", func(s *Settings) { s.InitiateOAuth = InitiateRefresh },
 			"no sign-in stored for profile ci: sign in (connect with InitiateOAuth=GETANDREFRESH, or run `planner auth login --profile ci`)"},
 		{"refresh, unnamed", "", func(s *Settings) { s.InitiateOAuth = InitiateRefresh },
-			"no sign-in stored for this connection (profile default): sign in (connect with InitiateOAuth=GETANDREFRESH, or run `planner auth login --dsn` with the same connection string)"},
+			"no sign-in stored for the connection to tenant " + e.srv.TenantID() + ": sign in (connect with InitiateOAuth=GETANDREFRESH, or run `planner auth login --dsn` with the same connection string)"},
 		{"hook refuses, named", "ci", func(s *Settings) { s.OpenBrowser = refuse },
 			"no sign-in stored for profile ci, and nobody can be asked to sign in here (planner is not running in a terminal): sign in " +
 				"(run `planner auth login --profile ci` where someone can answer it, or connect with InitiateOAuth=GETANDREFRESH from a program that can prompt)"},
+		{"refresh, unnamed, no tenant", "", func(s *Settings) { s.InitiateOAuth, s.Tenant = InitiateRefresh, "" },
+			"no sign-in stored for this connection: sign in (connect with InitiateOAuth=GETANDREFRESH, or run `planner auth login --dsn` with the same connection string)"},
 		{"hook refuses bare, unnamed device code", "", func(s *Settings) {
 			s.AuthScheme = SchemeDeviceCode
 			s.DeviceCodePrompt = func(context.Context, DeviceCode) error { return ErrNoPrompt }
 		},
-			"no sign-in stored for this connection (profile default), and nobody can be asked to sign in here: sign in " +
+			"no sign-in stored for the connection to tenant " + e.srv.TenantID() + ", and nobody can be asked to sign in here: sign in " +
 				"(run `planner auth login --dsn` with the same connection string where someone can answer it, or connect with InitiateOAuth=GETANDREFRESH from a program that can prompt)"},
 	}
 	for _, tt := range tests {
@@ -825,9 +830,90 @@ func TestSignInAdvice(t *testing.T) {
 	e.clk.Advance(2 * time.Hour)
 	s.InitiateOAuth = InitiateRefresh
 	_, err := TokenSource(ctx, s)
-	const want = "sign-in for this connection (profile default) has expired or was revoked: sign in again " +
+	want := "sign-in for the connection to tenant " + e.srv.TenantID() + " has expired or was revoked: sign in again " +
 		"(connect with InitiateOAuth=GETANDREFRESH, or run `planner auth login --dsn` with the same connection string)"
 	if !errors.Is(err, ErrSignInExpired) || err.Error() != want {
 		t.Errorf("expired: %v\nwant %s", err, want)
+	}
+}
+
+// TestUnnamedConnectionMessages: every message about a connection that
+// named no profile — bad settings, a missing or expired sign-in, an
+// interactive sign-in nobody can answer, the identity platform refusing
+// the app, a token store that cannot be opened, where the sign-in is kept —
+// names it by the tenant it gave (or says nothing of it), never as the
+// profile "default" its sign-in is stored under: no such profile need
+// exist. A named profile is still named.
+func TestUnnamedConnectionMessages(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	namesDefault := regexp.MustCompile(`(?i)profile "?default`)
+	cases := []struct {
+		name string
+		set  func(*Settings)
+		call func(Settings) (string, error) // the message, or an error to fail with
+	}{
+		{"unknown AuthScheme", func(s *Settings) { s.AuthScheme = "Kerberos" }, failure(TokenSource)},
+		{"unknown InitiateOAuth", func(s *Settings) { s.InitiateOAuth = "SOMETIMES" }, failure(TokenSource)},
+		{"no OAuthClientId", func(s *Settings) { s.ClientID = "" }, failure(TokenSource)},
+		{"service principal without a secret", func(s *Settings) { s.AuthScheme = SchemeServicePrincipal }, failure(TokenSource)},
+		{"InitiateOAuth=OFF without a token", func(s *Settings) { s.InitiateOAuth = InitiateOff }, failure(TokenSource)},
+		{"nothing stored, REFRESH", func(s *Settings) { s.InitiateOAuth = InitiateRefresh }, failure(TokenSource)},
+		{"interactive sign-in without a terminal", func(*Settings) {}, failure(Login)},
+		{"the app refused", func(s *Settings) { s.AuthScheme, s.ClientSecret = SchemeServicePrincipal, "wrong" }, func(s Settings) (string, error) {
+			ts, err := TokenSource(ctx, s)
+			if err == nil {
+				_, err = ts.Token()
+			}
+			if err == nil {
+				return "", errors.New("signed in with a wrong client secret")
+			}
+			return err.Error(), nil
+		}},
+		{"a token store that cannot be opened", func(s *Settings) { s.Location = "ftp://nowhere" }, failure(GetStatus)},
+		{"where the sign-in is kept", func(*Settings) {}, func(s Settings) (string, error) {
+			st, err := GetStatus(ctx, s)
+			if err != nil {
+				return "", err
+			}
+			return st.String(), nil
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, tenant := range []string{e.srv.TenantID(), ""} {
+				s := e.settings("")
+				if tenant == "" {
+					s.Tenant = ""
+				}
+				c.set(&s)
+				msg, err := c.call(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if namesDefault.MatchString(msg) || strings.Contains(msg, "profile:") || strings.Contains(msg, `profile ""`) {
+					t.Errorf("tenant %q: the message names a profile: %s", tenant, msg)
+				}
+				if tenant != "" && strings.HasPrefix(msg, "auth:") && !strings.Contains(msg, "the connection to tenant "+tenant) {
+					t.Errorf("the message does not name the tenant %s: %s", tenant, msg)
+				}
+			}
+			// A named profile is named.
+			s := e.settings("ci")
+			c.set(&s)
+			if msg, err := c.call(s); err != nil || (strings.HasPrefix(msg, "auth:") && !strings.Contains(msg, "profile ci")) {
+				t.Errorf("named: %s, %v", msg, err)
+			}
+		})
+	}
+}
+
+// failure returns a call of f that must fail, giving its message.
+func failure[R any](f func(context.Context, Settings) (R, error)) func(Settings) (string, error) {
+	return func(s Settings) (string, error) {
+		if _, err := f(context.Background(), s); err != nil {
+			return err.Error(), nil
+		}
+		return "", errors.New("no error")
 	}
 }

@@ -70,7 +70,7 @@ func browserLogin(ctx context.Context, s *Settings) (*oauth2.Token, error) {
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
-		return nil, fmt.Errorf("auth: profile %s: cannot listen for the sign-in redirect on 127.0.0.1:%d: %w; choose another port in CallbackURL or leave it empty", s.Profile, port, err)
+		return nil, s.errorf("cannot listen for the sign-in redirect on 127.0.0.1:%d: %w; choose another port in CallbackURL or leave it empty", port, err)
 	}
 	defer ln.Close()
 	port = ln.Addr().(*net.TCPAddr).Port
@@ -139,8 +139,8 @@ func browserLogin(ctx context.Context, s *Settings) (*oauth2.Token, error) {
 	}()
 
 	if err := s.OpenBrowser(authURL); err != nil {
-		return nil, fmt.Errorf("auth: profile %s: cannot show the sign-in page in a browser: %w; "+
-			"use AuthScheme=DeviceCode to sign in with a code on any device", s.Profile, err)
+		return nil, s.errorf("cannot show the sign-in page in a browser: %w; "+
+			"use AuthScheme=DeviceCode to sign in with a code on any device", err)
 	}
 
 	timeout := s.LoginTimeout
@@ -153,21 +153,21 @@ func browserLogin(ctx context.Context, s *Settings) (*oauth2.Token, error) {
 	select {
 	case res = <-results:
 	case <-timer.C:
-		return nil, fmt.Errorf("auth: profile %s: no sign-in within %s (the browser never came back to %s): sign in again (%s), "+
-			"and check that nothing blocks 127.0.0.1 (or use AuthScheme=DeviceCode)", s.Profile, timeout, redirect, s.signInAgain())
+		return nil, s.errorf("no sign-in within %s (the browser never came back to %s): sign in again (%s), "+
+			"and check that nothing blocks 127.0.0.1 (or use AuthScheme=DeviceCode)", timeout, redirect, s.signInAgain())
 	case <-ctx.Done():
-		return nil, fmt.Errorf("auth: profile %s: sign-in abandoned: %w", s.Profile, ctx.Err())
+		return nil, s.errorf("sign-in abandoned: %w", ctx.Err())
 	}
 	if res.err != nil {
 		var oe *OAuthError
 		if errors.As(res.err, &oe) && (oe.Code == "access_denied" || oe.Code == "consent_required" || oe.Code == "interaction_required") {
-			return nil, fmt.Errorf("auth: profile %s: the sign-in was refused in the browser: to try again, %s: %w", s.Profile, s.signInAgain(), res.err)
+			return nil, s.errorf("the sign-in was refused in the browser: to try again, %s: %w", s.signInAgain(), res.err)
 		}
-		return nil, fmt.Errorf("auth: profile %s: browser sign-in failed: %w", s.Profile, res.err)
+		return nil, s.errorf("browser sign-in failed: %w", res.err)
 	}
 	tok, err := cfg.Exchange(s.httpCtx(ctx, false), res.code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return nil, tokenError(s.Profile, "redeeming the authorization code", err)
+		return nil, tokenError(s, "redeeming the authorization code", err)
 	}
 	setExpiry(s, tok)
 	return tok, nil

@@ -77,7 +77,7 @@ func postForm(ctx context.Context, s *Settings, endpoint string, form url.Values
 // device while planner polls the token endpoint.
 func deviceLogin(ctx context.Context, s *Settings) (*oauth2.Token, error) {
 	if s.DeviceCodePrompt == nil {
-		return nil, fmt.Errorf("auth: profile %s: device code sign-in needs a terminal to show the code, and none was given", s.Profile)
+		return nil, s.errorf("device code sign-in needs a terminal to show the code, and none was given")
 	}
 	if s.LoginTimeout > 0 {
 		var cancel context.CancelFunc
@@ -87,10 +87,10 @@ func deviceLogin(ctx context.Context, s *Settings) (*oauth2.Token, error) {
 	form := url.Values{"client_id": {s.ClientID}, "scope": {strings.Join(s.Scopes, " ")}}
 	var da deviceAuth
 	if err := postForm(ctx, s, s.endpoint("devicecode"), form, &da); err != nil {
-		return nil, tokenError(s.Profile, "starting device code sign-in", err)
+		return nil, tokenError(s, "starting device code sign-in", err)
 	}
 	if da.DeviceCode == "" || da.UserCode == "" {
-		return nil, fmt.Errorf("auth: profile %s: the devicecode endpoint answered without a device or user code: check AuthorityURL", s.Profile)
+		return nil, s.errorf("the devicecode endpoint answered without a device or user code: check AuthorityURL")
 	}
 	verify := da.VerificationURI
 	if verify == "" {
@@ -111,7 +111,7 @@ func deviceLogin(ctx context.Context, s *Settings) (*oauth2.Token, error) {
 	}
 	dc := DeviceCode{UserCode: da.UserCode, VerificationURI: verify, Message: msg, ExpiresAt: expiry, Interval: interval}
 	if err := s.DeviceCodePrompt(ctx, dc); err != nil {
-		return nil, fmt.Errorf("auth: profile %s: showing the device code: %w", s.Profile, err)
+		return nil, s.errorf("showing the device code: %w", err)
 	}
 
 	again := "sign in again (" + s.signInAgain() + ")"
@@ -123,15 +123,15 @@ func deviceLogin(ctx context.Context, s *Settings) (*oauth2.Token, error) {
 	for {
 		if err := s.Wait(ctx, interval); err != nil {
 			if ctx.Err() == context.DeadlineExceeded {
-				return nil, fmt.Errorf("auth: profile %s: no device code sign-in within %s: %s: %w", s.Profile, s.LoginTimeout, again, err)
+				return nil, s.errorf("no device code sign-in within %s: %s: %w", s.LoginTimeout, again, err)
 			}
-			return nil, fmt.Errorf("auth: profile %s: device code sign-in abandoned: %w", s.Profile, err)
+			return nil, s.errorf("device code sign-in abandoned: %w", err)
 		}
 		var tr tokenResponse
 		err := postForm(ctx, s, s.endpoint("token"), poll, &tr)
 		if err == nil {
 			if tr.AccessToken == "" {
-				return nil, fmt.Errorf("auth: profile %s: the token endpoint answered without an access token: check AuthorityURL", s.Profile)
+				return nil, s.errorf("the token endpoint answered without an access token: check AuthorityURL")
 			}
 			tok := (&oauth2.Token{
 				AccessToken: tr.AccessToken, TokenType: tr.TokenType, RefreshToken: tr.RefreshToken,
@@ -142,22 +142,22 @@ func deviceLogin(ctx context.Context, s *Settings) (*oauth2.Token, error) {
 		}
 		oe, ok := err.(*OAuthError)
 		if !ok {
-			return nil, fmt.Errorf("auth: profile %s: device code sign-in: %w", s.Profile, err)
+			return nil, s.errorf("device code sign-in: %w", err)
 		}
 		switch oe.Code {
 		case "authorization_pending":
 		case "slow_down":
 			interval += 5 * time.Second
 		case "expired_token":
-			return nil, fmt.Errorf("auth: profile %s: the device code expired before the sign-in was completed: %s and enter the new code within %s: %w",
-				s.Profile, again, life.Round(time.Second), oe)
+			return nil, s.errorf("the device code expired before the sign-in was completed: %s and enter the new code within %s: %w",
+				again, life.Round(time.Second), oe)
 		case "authorization_declined", "access_denied":
-			return nil, fmt.Errorf("auth: profile %s: the sign-in was declined on the verification page: %s to try again: %w", s.Profile, again, oe)
+			return nil, s.errorf("the sign-in was declined on the verification page: %s to try again: %w", again, oe)
 		default:
-			return nil, tokenError(s.Profile, "device code sign-in", oe)
+			return nil, tokenError(s, "device code sign-in", oe)
 		}
 		if !s.Now().Before(expiry) {
-			return nil, fmt.Errorf("auth: profile %s: the device code expired before the sign-in was completed: %s", s.Profile, again)
+			return nil, s.errorf("the device code expired before the sign-in was completed: %s", again)
 		}
 	}
 }

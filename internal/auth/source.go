@@ -64,11 +64,10 @@ func appSource(ctx context.Context, s *Settings) oauth2.TokenSource {
 		AuthStyle:    oauth2.AuthStyleInParams,
 	}
 	hctx := s.httpCtx(ctx, true)
-	profile := s.Profile
 	return &cachingSource{now: s.Now, margin: s.ExpiryMargin, fetch: func() (*oauth2.Token, error) {
 		tok, err := cc.Token(hctx)
 		if err != nil {
-			return nil, tokenError(profile, "app sign-in (client credentials)", err)
+			return nil, tokenError(s, "app sign-in (client credentials)", err)
 		}
 		setExpiry(s, tok)
 		return tok, nil
@@ -106,17 +105,16 @@ func newUserSource(ctx context.Context, s *Settings, store tokenstore.Store, rec
 // lock (another connection or process may have rotated the refresh token),
 // refreshes, and saves the new refresh token before releasing the lock.
 func (u *userSource) refresh() (*oauth2.Token, error) {
-	p := u.s.Profile
 	lctx, cancel := context.WithTimeout(u.ctx, DefaultLockTimeout)
 	unlock, err := u.store.Lock(lctx)
 	cancel()
 	if err != nil {
-		return nil, fmt.Errorf("auth: profile %s: %w", p, err)
+		return nil, u.s.errorf("%w", err)
 	}
 	defer unlock()
 	rec, err := loadRecord(u.store)
 	if err != nil {
-		return nil, fmt.Errorf("auth: profile %s: %w", p, err)
+		return nil, u.s.errorf("%w", err)
 	}
 	// Another connection or process may have rotated the refresh token;
 	// a record from another authority or app (the profile was changed
@@ -125,11 +123,11 @@ func (u *userSource) refresh() (*oauth2.Token, error) {
 		u.rt, u.rec = rec.RefreshToken, *rec
 	}
 	if u.rt == "" {
-		return nil, &SignInError{Profile: p, Unnamed: u.s.unnamed}
+		return nil, u.s.signInError(false, "", nil)
 	}
 	tok, err := u.cfg.TokenSource(u.ctx, &oauth2.Token{RefreshToken: u.rt}).Token()
 	if err != nil {
-		return nil, u.s.named(tokenError(p, "refreshing the sign-in", err))
+		return nil, tokenError(u.s, "refreshing the sign-in", err)
 	}
 	setExpiry(u.s, tok)
 	if tok.RefreshToken == "" {
@@ -138,7 +136,7 @@ func (u *userSource) refresh() (*oauth2.Token, error) {
 	u.rt = tok.RefreshToken
 	next := recordFrom(u.s, &u.rec, tok)
 	if err := u.store.Save(next); err != nil {
-		return nil, fmt.Errorf("auth: profile %s: the sign-in was refreshed but could not be saved, so it would be lost: %w", p, err)
+		return nil, u.s.errorf("the sign-in was refreshed but could not be saved, so it would be lost: %w", err)
 	}
 	u.rec = *next
 	return tok, nil
@@ -222,7 +220,7 @@ func (e *OAuthError) Error() string {
 }
 
 // tokenError turns a token endpoint failure into the error to report.
-func tokenError(profile, doing string, err error) error {
+func tokenError(s *Settings, doing string, err error) error {
 	code, desc, status := "", "", 0
 	var re *oauth2.RetrieveError
 	var oe *OAuthError
@@ -237,25 +235,25 @@ func tokenError(profile, doing string, err error) error {
 			// only the parsed fields.
 			err = &OAuthError{Code: code, Description: desc, Status: status}
 		} else {
-			return fmt.Errorf("auth: profile %s: %s failed with HTTP %d from the identity platform: check AuthorityURL and Tenant", profile, doing, status)
+			return s.errorf("%s failed with HTTP %d from the identity platform: check AuthorityURL and Tenant", doing, status)
 		}
 	case errors.As(err, &oe):
 		code = oe.Code
 	}
 	switch code {
 	case "":
-		return fmt.Errorf("auth: profile %s: %s: %w", profile, doing, err)
+		return s.errorf("%s: %w", doing, err)
 	case "invalid_grant", "interaction_required", "consent_required":
-		return &SignInError{Profile: profile, Expired: true, Err: err}
+		return s.signInError(true, "", err)
 	case "invalid_client", "unauthorized_client":
-		return fmt.Errorf("auth: profile %s: %s: the identity platform refused the app: check OAuthClientId (and OAuthClientSecret for AzureServicePrincipal), "+
-			"and that the app allows public client flows for AzureAD and DeviceCode: %w", profile, doing, err)
+		return s.errorf("%s: the identity platform refused the app: check OAuthClientId (and OAuthClientSecret for AzureServicePrincipal), "+
+			"and that the app allows public client flows for AzureAD and DeviceCode: %w", doing, err)
 	case "invalid_scope":
-		return fmt.Errorf("auth: profile %s: %s: a scope was refused: check Scope: %w", profile, doing, err)
+		return s.errorf("%s: a scope was refused: check Scope: %w", doing, err)
 	case "invalid_request":
-		return fmt.Errorf("auth: profile %s: %s: check Tenant and AuthorityURL: %w", profile, doing, err)
+		return s.errorf("%s: check Tenant and AuthorityURL: %w", doing, err)
 	}
-	return fmt.Errorf("auth: profile %s: %s: %w", profile, doing, err)
+	return s.errorf("%s: %w", doing, err)
 }
 
 // expiresIn reads an expires_in value (a number or a numeric string).

@@ -103,9 +103,12 @@ func runAuth(ctx context.Context, a *app, args []string) error {
 	if eff.Sandbox {
 		return usageErrorf("auth %s: the sandbox needs no sign-in", sub)
 	}
-	name := eff.Profile
-	if name == "" {
-		name = "default"
+	// How messages name the connection, and how it is signed in again: a
+	// --dsn connection names no profile, and none called "default" need
+	// exist.
+	who, login := connectionSubject(eff), "`planner auth login --profile "+eff.Profile+"`"
+	if eff.Profile == "" {
+		login = "`planner auth login --dsn` with the same connection string"
 	}
 	if *deviceCode {
 		switch eff.AuthScheme {
@@ -117,7 +120,7 @@ func runAuth(ctx context.Context, a *app, args []string) error {
 			}
 			defer cn.Close()
 		default:
-			return usageErrorf("auth login: --device-code signs a user in, but profile %s uses AuthScheme=%s", name, eff.AuthScheme)
+			return usageErrorf("auth login: --device-code signs a user in, but %s uses AuthScheme=%s", who, eff.AuthScheme)
 		}
 	}
 	switch sub {
@@ -140,7 +143,7 @@ func runAuth(ctx context.Context, a *app, args []string) error {
 		}
 		fmt.Fprintln(a.io.Stdout, st.String())
 		if !st.SignedIn {
-			return withCode(ExitError, fmt.Errorf("auth status: profile %s is not signed in: run 'planner auth login --profile %s'", name, name))
+			return withCode(ExitError, fmt.Errorf("auth status: %s is not signed in: run %s", who, login))
 		}
 		return nil
 	default:
@@ -149,12 +152,25 @@ func runAuth(ctx context.Context, a *app, args []string) error {
 			return fmt.Errorf("auth logout: %w", err)
 		}
 		if had {
-			fmt.Fprintf(a.io.Stdout, "signed out of profile %s\n", name)
+			fmt.Fprintf(a.io.Stdout, "signed out of %s\n", who)
 		} else {
-			fmt.Fprintf(a.io.Stdout, "profile %s had no stored sign-in\n", name)
+			fmt.Fprintf(a.io.Stdout, "%s had no stored sign-in\n", who)
 		}
 		return nil
 	}
+}
+
+// connectionSubject names a connection in messages: "profile NAME", or,
+// for one that names no profile, "the connection to tenant T" when it gives
+// a tenant, else "this connection" — never a profile that does not exist.
+func connectionSubject(c *driver.Config) string {
+	switch {
+	case c.Profile != "":
+		return "profile " + c.Profile
+	case c.Tenant != "" && !strings.EqualFold(c.Tenant, driver.DefaultTenant):
+		return "the connection to tenant " + c.Tenant
+	}
+	return "this connection"
 }
 
 // loadProfiles loads the config file for the auth commands.

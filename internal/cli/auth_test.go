@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -85,15 +86,33 @@ GraphURL = %q
 		!strings.Contains(r.stderr, "run `planner auth login --profile emu` where someone can answer it") {
 		t.Errorf("query after logout: exit %d, %q", r.code, r.stderr)
 	}
-	// A --dsn connection has no profile to log in with: --dsn is advised.
+	// A --dsn connection has no profile to log in with: --dsn is advised,
+	// and the connection is named by its tenant, not as a profile.
 	dsn := fmt.Sprintf("AuthScheme=DeviceCode;OAuthClientId=%s;Tenant=%s;AuthorityURL=%s;GraphURL=%s;OAuthSettingsLocation=%s",
 		srv.ClientID(), srv.TenantID(), srv.URL(), srv.GraphURL(), filepath.Join(dir, "dsn-tokens.json"))
 	r = run(t, o, "query", "--dsn", dsn, "SELECT 1")
-	if r.code != ExitError || !strings.Contains(r.stderr, "no sign-in stored for this connection") ||
-		!strings.Contains(r.stderr, "`planner auth login --dsn` with the same connection string") || strings.Contains(r.stderr, "--profile default") {
+	if r.code != ExitError || !strings.Contains(r.stderr, "no sign-in stored for the connection to tenant "+srv.TenantID()) ||
+		!strings.Contains(r.stderr, "`planner auth login --dsn` with the same connection string") || namesDefault.MatchString(r.stderr) {
 		t.Errorf("query --dsn without a sign-in: exit %d, %q", r.code, r.stderr)
 	}
+	// Neither do auth status and logout name a profile for it.
+	noTenant := strings.Replace(dsn, "Tenant="+srv.TenantID()+";", "", 1)
+	for _, c := range []struct{ dsn, who string }{{dsn, "the connection to tenant " + srv.TenantID()}, {noTenant, "this connection"}} {
+		r = run(t, o, "auth", "status", "--dsn", c.dsn)
+		if r.code != ExitError || !strings.Contains(r.stderr, c.who+" is not signed in: run `planner auth login --dsn` with the same connection string") ||
+			namesDefault.MatchString(r.stdout+r.stderr) {
+			t.Errorf("auth status --dsn: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+		}
+		r = run(t, o, "auth", "logout", "--dsn", c.dsn)
+		if r.code != 0 || r.stdout != c.who+" had no stored sign-in\n" || namesDefault.MatchString(r.stderr) {
+			t.Errorf("auth logout --dsn: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+		}
+	}
 }
+
+// namesDefault matches a message naming the profile "default", which a
+// connection without a profile must not: no such profile need exist.
+var namesDefault = regexp.MustCompile(`(?i)profile "?default`)
 
 // TestBrowserHookNoDeadURL: the shell's browser hook prints the sign-in URL
 // for copy-paste only once a browser was opened. Where none can be opened,

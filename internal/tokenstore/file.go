@@ -27,6 +27,7 @@ type tokenFile struct {
 type fileStore struct {
 	path    string
 	profile string
+	label   string // the profile for messages (see labelOf)
 }
 
 // writeLockTimeout bounds the wait for another writer of the same file.
@@ -40,7 +41,7 @@ const writeLockTimeout = 30 * time.Second
 func (s *fileStore) update(f func(tf *tokenFile) (write bool, err error)) error {
 	ctx, cancel := context.WithTimeout(context.Background(), writeLockTimeout)
 	defer cancel()
-	unlock, err := lockPath(ctx, s.path+".write.lock", s.profile)
+	unlock, err := lockPath(ctx, s.path+".write.lock", s.label)
 	if err != nil {
 		return err
 	}
@@ -63,13 +64,13 @@ func (s *fileStore) update(f func(tf *tokenFile) (write bool, err error)) error 
 	return s.write(tf)
 }
 
-func newFileStore(path, profile string) *fileStore {
-	return &fileStore{path: path, profile: profile}
+func newFileStore(path, profile, label string) *fileStore {
+	return &fileStore{path: path, profile: profile, label: label}
 }
 
 func (s *fileStore) Location() string { return s.path }
 
-func (s *fileStore) Describe() string { return fmt.Sprintf("file %s (profile %q)", s.path, s.profile) }
+func (s *fileStore) Describe() string { return fmt.Sprintf("file %s (%s)", s.path, s.label) }
 
 // read returns the file's content; a missing file reads as empty. The
 // directory must be private (checkDir) and the file a private regular file
@@ -134,7 +135,7 @@ func (s *fileStore) Load() (*Record, error) {
 	}
 	rec, ok := tf.Profiles[s.profile]
 	if !ok || rec == nil {
-		return nil, fmt.Errorf("%w for profile %q in %s", ErrNotFound, s.profile, s.path)
+		return nil, fmt.Errorf("%w for %s in %s", ErrNotFound, s.label, s.path)
 	}
 	return rec, nil
 }
@@ -217,7 +218,7 @@ func writePrivate(path string, data []byte) error {
 }
 
 func (s *fileStore) Lock(ctx context.Context) (func(), error) {
-	return lockPath(ctx, s.path+".lock", s.profile)
+	return lockPath(ctx, s.path+".lock", s.label)
 }
 
 // tempName returns the name of a new temporary file: prefix, 16 random hex

@@ -86,16 +86,17 @@ func keyringUsable(name, profile string) error {
 type keyringStore struct {
 	name     string
 	profile  string
+	label    string // the profile for messages (see labelOf)
 	lockFile string
 }
 
-func newKeyringStore(name, profile string) (*keyringStore, Notice, error) {
+func newKeyringStore(name, profile, label string) (*keyringStore, Notice, error) {
 	dir, err := configDir()
 	if err != nil {
 		return nil, "", err
 	}
 	lock := filepath.Join(dir, "locks", "keyring-"+sanitize(name)+"-"+sanitize(profile)+".lock")
-	return &keyringStore{name: name, profile: profile, lockFile: lock}, "", nil
+	return &keyringStore{name: name, profile: profile, label: label, lockFile: lock}, "", nil
 }
 
 func (s *keyringStore) user() string { return s.name + "/" + s.profile }
@@ -109,7 +110,7 @@ func (s *keyringStore) Describe() string {
 func (s *keyringStore) Load() (*Record, error) {
 	secret, err := withTimeout(func() (string, error) { return keyring.Get(Service, s.user()) })
 	if errors.Is(err, keyring.ErrNotFound) {
-		return nil, fmt.Errorf("%w for profile %q in the OS keychain (account %q)", ErrNotFound, s.profile, s.user())
+		return nil, fmt.Errorf("%w for %s in the OS keychain (account %q)", ErrNotFound, s.label, s.user())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("tokenstore: reading the OS keychain (account %q): %w", s.user(), err)
@@ -145,8 +146,8 @@ func (s *keyringStore) Save(rec *Record) error {
 	}
 	_, err = withTimeout(func() (struct{}, error) { return struct{}{}, keyring.Set(Service, s.user(), secret) })
 	if errors.Is(err, keyring.ErrSetDataTooBig) {
-		return fmt.Errorf("tokenstore: the sign-in of profile %q is too large for the OS keychain (%d bytes): set OAuthSettingsLocation to a file path",
-			s.profile, len(secret))
+		return fmt.Errorf("tokenstore: the sign-in of %s is too large for the OS keychain (%d bytes): set OAuthSettingsLocation to a file path",
+			s.label, len(secret))
 	}
 	if err != nil {
 		return fmt.Errorf("tokenstore: writing to the OS keychain (account %q): %w", s.user(), err)
@@ -166,5 +167,5 @@ func (s *keyringStore) Delete() (bool, error) {
 }
 
 func (s *keyringStore) Lock(ctx context.Context) (func(), error) {
-	return lockPath(ctx, s.lockFile, s.profile)
+	return lockPath(ctx, s.lockFile, s.label)
 }

@@ -43,10 +43,10 @@ func procLock(ctx context.Context, key string) (func(), error) {
 // following a link (a link planted there must not make planner create a
 // file at its target). It polls until ctx is done, so that a lock held by a
 // stuck process ends in a clear error rather than a hang.
-func lockPath(ctx context.Context, path, profile string) (func(), error) {
+func lockPath(ctx context.Context, path, label string) (func(), error) {
 	unlockProc, err := procLock(ctx, path)
 	if err != nil {
-		return nil, lockError(path, profile, err)
+		return nil, lockError(path, label, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		unlockProc()
@@ -78,7 +78,7 @@ func lockPath(ctx context.Context, path, profile string) (func(), error) {
 			t.Stop()
 			f.Close()
 			unlockProc()
-			return nil, lockError(path, profile, ctx.Err())
+			return nil, lockError(path, label, ctx.Err())
 		case <-t.C:
 		}
 		wait = min(2*wait, 50*time.Millisecond)
@@ -93,9 +93,11 @@ func lockPath(ctx context.Context, path, profile string) (func(), error) {
 	}, nil
 }
 
-func lockError(path, profile string, err error) error {
+// lockError is the error of waiting for the lock at path of the sign-in of
+// label (see labelOf).
+func lockError(path, label string, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("tokenstore: timed out waiting for another planner process using profile %q to release %s: %w", profile, path, err)
+		return fmt.Errorf("tokenstore: timed out waiting for another planner process to release the lock of the sign-in of %s (%s): %w", label, path, err)
 	}
-	return fmt.Errorf("tokenstore: waiting for the lock of profile %q (%s): %w", profile, path, err)
+	return fmt.Errorf("tokenstore: waiting for the lock of the sign-in of %s (%s): %w", label, path, err)
 }

@@ -19,10 +19,11 @@ var (
 type memoryStore struct {
 	location string
 	profile  string
+	label    string // the profile for messages (see labelOf)
 }
 
-func newMemoryStore(location, profile string) *memoryStore {
-	return &memoryStore{location: location, profile: profile}
+func newMemoryStore(location, profile, label string) *memoryStore {
+	return &memoryStore{location: location, profile: profile, label: label}
 }
 
 func (s *memoryStore) key() string { return s.location + "\x00" + s.profile }
@@ -30,7 +31,7 @@ func (s *memoryStore) key() string { return s.location + "\x00" + s.profile }
 func (s *memoryStore) Location() string { return s.location }
 
 func (s *memoryStore) Describe() string {
-	return fmt.Sprintf("memory of this process only (%s, profile %q)", s.location, s.profile)
+	return fmt.Sprintf("memory of this process only (%s, %s)", s.location, s.label)
 }
 
 func (s *memoryStore) Load() (*Record, error) {
@@ -38,7 +39,7 @@ func (s *memoryStore) Load() (*Record, error) {
 	defer memMu.Unlock()
 	r, ok := memRecs[s.key()]
 	if !ok {
-		return nil, fmt.Errorf("%w for profile %q in %s", ErrNotFound, s.profile, s.location)
+		return nil, fmt.Errorf("%w for %s in %s", ErrNotFound, s.label, s.location)
 	}
 	r.Scopes = append([]string(nil), r.Scopes...)
 	return &r, nil
@@ -70,7 +71,7 @@ func (s *memoryStore) Delete() (bool, error) {
 func (s *memoryStore) Lock(ctx context.Context) (func(), error) {
 	unlock, err := procLock(ctx, "memory\x00"+s.key())
 	if err != nil {
-		return nil, lockError(s.location, s.profile, err)
+		return nil, lockError(s.location, s.label, err)
 	}
 	return unlock, nil
 }

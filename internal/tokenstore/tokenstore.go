@@ -110,8 +110,11 @@ type Store interface {
 }
 
 // Open returns the store of profile at location. See the package
-// documentation for locations. An empty profile is DefaultProfile.
+// documentation for locations. An empty profile — a connection that names
+// none — is stored as DefaultProfile, and messages call it "connections
+// without a profile" rather than name a profile that does not exist.
 func Open(location, profile string) (Store, Notice, error) {
+	label := labelOf(profile)
 	if profile == "" {
 		profile = DefaultProfile
 	}
@@ -119,7 +122,7 @@ func Open(location, profile string) (Store, Notice, error) {
 	lower := strings.ToLower(loc)
 	switch {
 	case loc == "":
-		return openDefault(profile)
+		return openDefault(profile, label)
 	case strings.HasPrefix(lower, "keyring://"):
 		name := loc[len("keyring://"):]
 		if name == "" {
@@ -129,22 +132,31 @@ func Open(location, profile string) (Store, Notice, error) {
 			return nil, "", fmt.Errorf("tokenstore: keyring location %q: the name after keyring:// cannot contain /", location)
 		}
 		if err := keyringUsable(name, profile); err != nil {
-			return nil, "", fmt.Errorf("%w (%s) for profile %q: start a desktop session with a keychain, or set OAuthSettingsLocation to a file path",
-				ErrKeychainUnavailable, err.Error(), profile)
+			return nil, "", fmt.Errorf("%w (%s) for %s: start a desktop session with a keychain, or set OAuthSettingsLocation to a file path",
+				ErrKeychainUnavailable, err.Error(), label)
 		}
-		return newKeyringStore(name, profile)
+		return newKeyringStore(name, profile, label)
 	case strings.HasPrefix(lower, "memory://"):
-		return newMemoryStore(loc, profile), "", nil
+		return newMemoryStore(loc, profile, label), "", nil
 	case strings.HasPrefix(lower, "file://"):
-		return openFilePath(loc[len("file://"):], profile)
+		return openFilePath(loc[len("file://"):], profile, label)
 	case strings.Contains(loc, "://"):
 		return nil, "", fmt.Errorf("tokenstore: unknown OAuthSettingsLocation %q: use keyring://<name>, a file path, or memory://", location)
 	default:
-		return openFilePath(loc, profile)
+		return openFilePath(loc, profile, label)
 	}
 }
 
-func openFilePath(p, profile string) (Store, Notice, error) {
+// labelOf names a profile's sign-in in messages: `profile "NAME"`, or, for
+// a connection that names none, "connections without a profile".
+func labelOf(profile string) string {
+	if profile == "" {
+		return "connections without a profile"
+	}
+	return fmt.Sprintf("profile %q", profile)
+}
+
+func openFilePath(p, profile, label string) (Store, Notice, error) {
 	if p == "~" || strings.HasPrefix(p, "~/") || strings.HasPrefix(p, `~\`) {
 		home, err := os.UserHomeDir()
 		if err != nil {
@@ -159,7 +171,7 @@ func openFilePath(p, profile string) (Store, Notice, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("tokenstore: token file %q: %w", p, err)
 	}
-	return newFileStore(abs, profile), "", nil
+	return newFileStore(abs, profile, label), "", nil
 }
 
 // configDir is <user config dir>/planner.
@@ -184,15 +196,15 @@ func DefaultFile(profile string) (string, error) {
 }
 
 // openDefault picks the keychain when usable, else the default file.
-func openDefault(profile string) (Store, Notice, error) {
+func openDefault(profile, label string) (Store, Notice, error) {
 	path, err := DefaultFile(profile)
 	if err != nil {
 		return nil, "", err
 	}
-	file := newFileStore(path, profile)
+	file := newFileStore(path, profile, label)
 	kerr := keyringUsable(DefaultKeyringName, profile)
 	if kerr == nil {
-		ks, _, err := newKeyringStore(DefaultKeyringName, profile)
+		ks, _, err := newKeyringStore(DefaultKeyringName, profile, label)
 		if err != nil {
 			return nil, "", err
 		}
@@ -200,14 +212,14 @@ func openDefault(profile string) (Store, Notice, error) {
 		// stay in use until the user signs in again.
 		if _, err := ks.Load(); errors.Is(err, ErrNotFound) {
 			if _, ferr := file.Load(); ferr == nil {
-				return file, Notice(fmt.Sprintf("planner: using the sign-in of profile %q saved in %s (kept there when no OS keychain was usable); "+
-					"sign in again to move it to the keychain", profile, path)), nil
+				return file, Notice(fmt.Sprintf("planner: using the sign-in of %s saved in %s (kept there when no OS keychain was usable); "+
+					"sign in again to move it to the keychain", label, path)), nil
 			}
 		}
 		return ks, "", nil
 	}
-	return file, Notice(fmt.Sprintf("planner: no usable OS keychain (%s); the sign-in of profile %q is kept in %s, readable only by you. "+
-		"Set OAuthSettingsLocation to choose another place.", kerr.Error(), profile, path)), nil
+	return file, Notice(fmt.Sprintf("planner: no usable OS keychain (%s); the sign-in of %s is kept in %s, readable only by you. "+
+		"Set OAuthSettingsLocation to choose another place.", kerr.Error(), label, path)), nil
 }
 
 // sanitize makes a profile or keyring name safe as a file name; the

@@ -654,3 +654,25 @@ func TestUnlockIdempotent(t *testing.T) {
 		unlock2()
 	}
 }
+
+// TestUnnamedProfileMessages: the store of a connection that names no
+// profile is kept under DefaultProfile, but its messages (where it is
+// kept, nothing stored) call it "connections without a profile", never the
+// profile "default", which need not exist; a named profile is named.
+func TestUnnamedProfileMessages(t *testing.T) {
+	dir := t.TempDir()
+	for _, loc := range []string{"memory://unnamed-" + t.Name(), filepath.Join(dir, "tokens.json")} {
+		for _, c := range []struct{ profile, want string }{{"", "connections without a profile"}, {"prod", `profile "prod"`}} {
+			s, _, err := Open(loc, c.profile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, lerr := s.Load()
+			for _, msg := range []string{s.Describe(), fmt.Sprint(lerr)} {
+				if !strings.Contains(msg, c.want) || strings.Contains(msg, `"default"`) {
+					t.Errorf("%s, profile %q: %q, want it to say %s", loc, c.profile, msg, c.want)
+				}
+			}
+		}
+	}
+}
