@@ -141,7 +141,10 @@
 // tenant than the one that filled the table, with the same SourceName or
 // none, fails the table instead of mirroring over — deleting — the other
 // tenant's rows: give each tenant a SourceName, a prefix or a schema, or
-// rebuild the table WITH DropTable.
+// rebuild the table WITH DropTable. The check is made before the table's
+// source query runs (a planner source's tenant comes from its access token),
+// so a refused table costs no Graph request, and again under the table's
+// lock before anything is written.
 //
 // Errors of the destination say what follows from them when the cause is
 // known — disk full, read-only, permission, lock, syntax, authentication,

@@ -117,6 +117,9 @@ func (t *tableRun) run(ctx context.Context) error {
 	if err := t.r.src.err; err != nil {
 		return t.fail("%w", err)
 	}
+	if err := t.checkTenantFirst(ctx); err != nil {
+		return err
+	}
 	// Ask the catalogs before the query opens: a single-connection source
 	// could not run them while the rows are open.
 	key, err := t.discoverKey(ctx)
@@ -285,6 +288,40 @@ func (t *tableRun) checkTenant(recorded string) error {
 	if t.tenant == "" {
 		t.tenant = recorded // keep what is known
 	}
+	return t.tenantConflict(recorded)
+}
+
+// checkTenantFirst makes the tenant check before the source is read, so
+// that a refused table costs the source nothing (a planner source's tenant
+// is known from its access token, before any Graph request): it reads the
+// state the destination holds now, outside the table's lock. The check is
+// made again under the lock (describe), before anything is written; a
+// destination that cannot be read here is left to that check.
+func (t *tableRun) checkTenantFirst(ctx context.Context) error {
+	w := t.j.with
+	if t.r.tenant == "" || w.DropTable || w.TruncateTable {
+		return nil
+	}
+	d, q := t.r.d, t.r.conn
+	info, err := d.describe(ctx, q, t.j.dest)
+	if err != nil || !info.exists {
+		return nil
+	}
+	state, err := d.describe(ctx, q, Name{Schema: t.j.dest.Schema, Table: StateTable})
+	if err != nil || !state.exists {
+		return nil
+	}
+	_, stateSQL := t.tableSQL()
+	_, recorded, err := stateMeta(ctx, d, q, stateSQL, info.name, w.SourceName)
+	if err != nil {
+		return nil
+	}
+	return t.tenantConflict(recorded)
+}
+
+// tenantConflict is the refusal of a table whose state records tenant
+// recorded when the source is another, or nil.
+func (t *tableRun) tenantConflict(recorded string) error {
 	w := t.j.with
 	if recorded == "" || t.r.tenant == "" || strings.EqualFold(recorded, t.r.tenant) || w.DropTable || w.TruncateTable {
 		return nil
