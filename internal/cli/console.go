@@ -143,7 +143,7 @@ func runConsole(ctx context.Context, a *app, args []string) error {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	srv, err := console.New(console.Options{
 		ConfigPath: path, StateDir: *stateDir, Password: password, Token: token, TLS: *certFile != "", Port: port,
-		RunJob: a.consoleRunFunc(*lockTimeout), ParseSchedule: jobSchedule, CheckJob: checkJob, Logger: logger, BaseURL: firstNonEmpty(*baseURL, scheme+"://"+host),
+		RunJob: a.consoleRunFunc(*lockTimeout), Logger: logger, BaseURL: firstNonEmpty(*baseURL, scheme+"://"+host),
 	})
 	if err != nil {
 		ln.Close()

@@ -17,6 +17,7 @@ import (
 	"github.com/plannersql/planner/driver"
 	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/internal/format"
+	"github.com/plannersql/planner/internal/jobcheck"
 	"github.com/plannersql/planner/internal/redact"
 	"github.com/plannersql/planner/internal/schedule"
 	"github.com/plannersql/planner/replicate"
@@ -249,7 +250,7 @@ func jobsList(w io.Writer, f *config.File, now time.Time) error {
 	var problems []error
 	for _, j := range f.Jobs() {
 		next := "manual (jobs run)"
-		s, err := checkJob(f, j)
+		s, err := jobcheck.Check(f, j)
 		switch {
 		case err != nil:
 			next = "invalid (see below)"
@@ -290,55 +291,6 @@ func jobProblems(cmd string, problems []error) error {
 	return errors.Join(errs...)
 }
 
-// jobSchedule parses a job's schedule ("" for none: a manual job, nil
-// schedule). A job reading the sandbox may run every minute; one reading a
-// tenant every 10 minutes at most.
-func jobSchedule(j config.Job) (schedule.Schedule, error) {
-	if strings.TrimSpace(j.Schedule) == "" {
-		return nil, nil
-	}
-	min := schedule.MinInterval
-	if j.Source == config.SandboxSource {
-		min = schedule.SandboxMinInterval
-	}
-	return schedule.ParseWithMin(j.Schedule, time.Local, min)
-}
-
-// checkJob checks what can be checked of a job without running it: the
-// environment variables it and its source profile refer to, its schedule
-// and its script. The error names the job, the file and line.
-func checkJob(f *config.File, j config.Job) (schedule.Schedule, error) {
-	where := fmt.Sprintf("job %s (%s:%d)", j.Name, f.Path, j.Line)
-	if err := j.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", where, err)
-	}
-	if j.Source != config.SandboxSource {
-		if _, err := f.Profile(j.Source); err != nil {
-			return nil, fmt.Errorf("%s: source: %w", where, err)
-		}
-	}
-	s, err := jobSchedule(j)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", where, err)
-	}
-	script, err := j.LoadScript()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", where, err)
-	}
-	if _, err := replicate.Parse(script); err != nil {
-		return nil, fmt.Errorf("%s: script: %w", where, err)
-	}
-	// A destination URL of no accepted form (or that does not parse) is
-	// found here, before anything runs; dest.Check never shows the password.
-	for i, d := range j.Destinations {
-		if err := dest.Check(d.URL); err != nil {
-			return nil, fmt.Errorf("job %s (%s:%d): destination %d: %s", j.Name, f.Path, d.Line, i+1,
-				strings.TrimPrefix(err.Error(), "replicate: destination: "))
-		}
-	}
-	return s, nil
-}
-
 // describeDest renders a destination for people (and run records): the URL
 // without its password, with schema, prefix and source name.
 func describeDest(d config.Destination) string {
@@ -368,7 +320,7 @@ type jobResult struct {
 
 // sourceConfig returns the driver configuration of a job's source.
 func sourceConfig(j config.Job) (*driver.Config, error) {
-	if strings.EqualFold(j.Source, config.SandboxSource) {
+	if config.IsSandbox(j.Source) {
 		return &driver.Config{Sandbox: true}, nil
 	}
 	return &driver.Config{Profile: j.Source}, nil
@@ -512,7 +464,7 @@ func (a *app) jobsRun(ctx context.Context, f *config.File, names []string, jf jo
 	skipped := 0
 	var problems []error
 	for _, j := range jobs {
-		if _, err := checkJob(f, j); err != nil {
+		if _, err := jobcheck.Check(f, j); err != nil {
 			problems = append(problems, fmt.Errorf("%w; the job was not run", err))
 			continue
 		}
@@ -615,7 +567,7 @@ func ServeJobs(ctx context.Context, f *config.File, opts ServeOptions) error {
 			opts.Logger.Warn("job has no schedule: not served (run it with 'planner jobs run')", "job", j.Name)
 			continue
 		}
-		s, err := checkJob(f, j)
+		s, err := jobcheck.Check(f, j)
 		if err != nil {
 			problems = append(problems, err)
 			continue

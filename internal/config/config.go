@@ -83,6 +83,11 @@ const EnvVar = "PLANNER_CONFIG"
 // instead of a profile.
 const SandboxSource = "sandbox"
 
+// IsSandbox reports whether a job source names the sandbox: "sandbox" in
+// any case, as the parser reads a job's source (and writes it back as
+// SandboxSource). Every other source names a profile.
+func IsSandbox(source string) bool { return strings.EqualFold(source, SandboxSource) }
+
 // Path returns the configuration file's path: $PLANNER_CONFIG when set,
 // else os.UserConfigDir()/planner/config.toml.
 func Path() (string, error) {
@@ -784,7 +789,7 @@ func (p *parser) job(name string, v any, line int, lineOf func(...string) int) {
 	switch {
 	case job.Source == "":
 		p.errorf(line, "job %q has no source%s: set source = \"<profile>\" or \"%s\"", name, fromEmpty(fieldVars["source"]), SandboxSource)
-	case strings.EqualFold(job.Source, SandboxSource):
+	case IsSandbox(job.Source):
 		job.Source = SandboxSource
 	default:
 		if !p.hasProfile(job.Source) {

@@ -193,7 +193,7 @@ func refuseHooks(cfg *driver.Config) {
 
 // sourceConfig returns the driver configuration of a source.
 func sourceConfig(name string) *driver.Config {
-	if strings.EqualFold(name, sandboxName) {
+	if config.IsSandbox(name) {
 		return &driver.Config{Sandbox: true}
 	}
 	return &driver.Config{Profile: name}
@@ -332,7 +332,7 @@ func (s *Server) saveSource(name string, in sourceInput, create bool) error {
 	}
 	_, exists := f.Profile(name)
 	switch {
-	case strings.EqualFold(name, sandboxName):
+	case config.IsSandbox(name):
 		return fieldError("name", "%q is the built-in demo source; choose another name (a profile may still set Sandbox = true)", sandboxName)
 	case create && exists == nil:
 		return fieldError("name", "a source named %q already exists; choose another name or edit it", name)
@@ -440,7 +440,7 @@ func (s *Server) sourceError(name string, err error) string {
 }
 
 func (s *Server) sourceExists(name string) error {
-	if strings.EqualFold(name, sandboxName) {
+	if config.IsSandbox(name) {
 		return nil
 	}
 	f, err := s.loadRaw()

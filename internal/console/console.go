@@ -37,6 +37,7 @@ import (
 
 	"github.com/plannersql/planner/driver"
 	"github.com/plannersql/planner/internal/config"
+	"github.com/plannersql/planner/internal/jobcheck"
 	"github.com/plannersql/planner/internal/redact"
 	"github.com/plannersql/planner/internal/schedule"
 	"github.com/plannersql/planner/replicate"
@@ -111,15 +112,14 @@ type Options struct {
 	Clock schedule.Clock
 	// Retry is the retry policy of failed scheduled runs.
 	Retry schedule.RetryPolicy
-	// ParseSchedule parses a job's schedule: what 'planner jobs' accepts
-	// (its rules for a sandbox source included). Default: schedule.Parse.
+	// ParseSchedule parses a job's schedule. Default: jobcheck.Schedule,
+	// what 'planner jobs' accepts (a sandbox source may run more often).
 	ParseSchedule func(job config.Job) (schedule.Schedule, error)
 	// CheckJob checks a job of f (the config file as runs see it:
-	// ${NAME} references expanded) before it is scheduled or run, as
-	// 'planner jobs list' and 'planner jobs serve' do: its unset
-	// environment variables (Job.Err), its source profile, its schedule
-	// and its script. It returns the job's schedule, nil for a job run
-	// only on demand. Default: those checks, with ParseSchedule.
+	// ${NAME} references expanded) before it is scheduled or run. It
+	// returns the job's schedule, nil for a job run only on demand.
+	// Default: jobcheck.CheckWith with ParseSchedule — the checks of
+	// 'planner jobs list' and 'planner jobs serve', made by the same code.
 	CheckJob func(f *config.File, job config.Job) (schedule.Schedule, error)
 	// OnSchedulerEvent, when set, receives every event of the job
 	// schedulers (see schedule.Options.OnEvent).
@@ -181,11 +181,11 @@ func New(opts Options) (*Server, error) {
 		opts.NewConnector = func(cfg *driver.Config) (*driver.Connector, error) { return driver.NewConnector(cfg) }
 	}
 	if opts.ParseSchedule == nil {
-		opts.ParseSchedule = func(j config.Job) (schedule.Schedule, error) { return schedule.Parse(j.Schedule) }
+		opts.ParseSchedule = jobcheck.Schedule
 	}
 	if opts.CheckJob == nil {
 		parse := opts.ParseSchedule
-		opts.CheckJob = func(f *config.File, j config.Job) (schedule.Schedule, error) { return defaultCheckJob(f, j, parse) }
+		opts.CheckJob = func(f *config.File, j config.Job) (schedule.Schedule, error) { return jobcheck.CheckWith(f, j, parse) }
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 15 * time.Second}

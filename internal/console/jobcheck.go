@@ -3,41 +3,10 @@ package console
 import (
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/internal/schedule"
-	"github.com/plannersql/planner/replicate"
 )
-
-// defaultCheckJob is Options.CheckJob when none is given: the checks of
-// 'planner jobs list', with parse for the schedule.
-func defaultCheckJob(f *config.File, j config.Job, parse func(config.Job) (schedule.Schedule, error)) (schedule.Schedule, error) {
-	where := fmt.Sprintf("job %s (%s:%d)", j.Name, f.Path, j.Line)
-	if err := j.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", where, err)
-	}
-	if !strings.EqualFold(j.Source, sandboxName) {
-		if _, err := f.Profile(j.Source); err != nil {
-			return nil, fmt.Errorf("%s: source: %w", where, err)
-		}
-	}
-	var sc schedule.Schedule
-	if strings.TrimSpace(j.Schedule) != "" {
-		var err error
-		if sc, err = parse(j); err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
-	}
-	script, err := j.LoadScript()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", where, err)
-	}
-	if _, err := replicate.Parse(script); err != nil {
-		return nil, fmt.Errorf("%s: script: %w", where, err)
-	}
-	return sc, nil
-}
 
 // checkJob checks job j of f (the config file as runs see it, references
 // expanded) with Options.CheckJob. It returns the job's schedule (nil: on
@@ -56,7 +25,7 @@ func jobFix(f *config.File, j config.Job) string {
 	if j.Err() != nil {
 		return "set the environment variable where 'planner console' runs and restart it, or edit the job so that it does not need it"
 	}
-	if !strings.EqualFold(j.Source, sandboxName) {
+	if !config.IsSandbox(j.Source) {
 		p, err := f.Profile(j.Source)
 		switch {
 		case p == nil:

@@ -472,7 +472,7 @@ func (s *Server) resolveJob(f *config.File, st *settings, in jobInput, old *conf
 	switch {
 	case src == "":
 		return nil, fieldError("source", "choose the source account (a connection, or sandbox)")
-	case strings.EqualFold(src, sandboxName):
+	case config.IsSandbox(src):
 		src = sandboxName
 	default:
 		p, err := f.Profile(src)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/plannersql/planner/driver"
+	"github.com/plannersql/planner/internal/config"
 )
 
 // signInTimeout bounds a sign-in started from the page.
@@ -107,7 +108,7 @@ type signInInput struct {
 // startSignIn starts signing source in, unless a sign-in of it is already
 // waiting for the user, which it returns.
 func (s *Server) startSignIn(source string, in signInInput) (signInFlow, error) {
-	if strings.EqualFold(source, sandboxName) {
+	if config.IsSandbox(source) {
 		return signInFlow{}, errorf(http.StatusBadRequest, "the sandbox needs no sign-in")
 	}
 	if err := s.sourceExists(source); err != nil {
@@ -212,7 +213,7 @@ func (s *Server) cancelSignIn(source string) bool {
 
 // signOut forgets the stored sign-in of source.
 func (s *Server) signOut(ctx context.Context, source string) (bool, error) {
-	if strings.EqualFold(source, sandboxName) {
+	if config.IsSandbox(source) {
 		return false, errorf(http.StatusBadRequest, "the sandbox needs no sign-in")
 	}
 	if err := s.sourceExists(source); err != nil {
@@ -239,7 +240,7 @@ func (s *Server) signOut(ctx context.Context, source string) (bool, error) {
 // isSandbox reports whether source opens the sandbox (the built-in one, or
 // a profile with Sandbox = true).
 func (s *Server) isSandbox(source string) bool {
-	if strings.EqualFold(source, sandboxName) {
+	if config.IsSandbox(source) {
 		return true
 	}
 	cfg := sourceConfig(source)
