@@ -17,6 +17,9 @@ import (
 var hostileIDs = []string{
 	"../../../me", "..", ".", "../me/planner/tasks", "a/b", "a%2Fb", "%2e%2e", "x?y=1", "x#frag",
 	" leading", "trailing ", "tab\tid", "new\nline", "ctl\x01", "$count", "delta", "me", "é", "AAAAAAAAAAAAAAAAAAAAAAAAAAA/",
+	// Not ids Graph issues (URL-safe base64, never padded): answered
+	// without a request too.
+	"xqQg5FS2LkCp935s-FIFm2QAFk==", "xqQg5FS2LkCp935s+FIFm2QAFkHM",
 }
 
 // pushdownColumns lists, per table, the id columns the driver answers with a

@@ -13,11 +13,15 @@ import (
 var ErrInvalidID = errors.New("graph: invalid id")
 
 // InvalidIDError is an id rejected before it reached a request path: Planner
-// ids (plans, buckets, tasks) are 16 to 64 letters, digits, '-', '_' and
-// '=' (28 as Graph issues them); group ids are GUIDs; a user is a GUID
-// or a user principal name (name@domain). Nothing else — no '/', '?', '%',
-// dot segments, spaces or control characters — can be placed in a path, so an
-// id can never address another endpoint.
+// ids (plans, buckets, tasks) are 16 to 64 characters of the URL-safe base64
+// alphabet — letters, digits, '-' and '_' — as Graph issues them (28
+// characters, case-sensitive: "Identifiers in Planner", learn.microsoft.com/
+// graph/api/resources/planner-identifiers-disclaimer; 28 characters hold 21
+// bytes exactly, so no '=' padding); group ids are GUIDs; a user is a GUID or
+// a user principal name (name@domain). Nothing else — no '=', '+', '/', '?',
+// '%', dot segments, spaces or control characters — can be placed in a path,
+// so an id can never address another endpoint, and a value no Planner object
+// can have (an etag, standard base64) costs no request.
 type InvalidIDError struct {
 	Kind string // "plan", "bucket", "task", "group", "user"
 	ID   string // the id as given
@@ -36,7 +40,7 @@ func (e *InvalidIDError) Error() string {
 	case "user":
 		want = "a user is a GUID or a user principal name such as adele@contoso.com"
 	default:
-		want = "a Planner id is 16 to 64 letters, digits, '-', '_' and '=', e.g. xqQg5FS2LkCp935s-FIFm2QAFkHM"
+		want = "a Planner id is 16 to 64 letters, digits, '-' and '_' (28 as Graph issues them), e.g. xqQg5FS2LkCp935s-FIFm2QAFkHM"
 	}
 	return fmt.Sprintf("graph: %q is not a valid %s id (%s); no request was sent", id, e.Kind, want)
 }
@@ -93,8 +97,10 @@ func validID(k idKind, id string) error {
 	return nil
 }
 
+// isPlannerIDChar reports whether c is of the URL-safe base64 alphabet
+// (RFC 4648 §5) Planner ids are written in, padding excluded.
 func isPlannerIDChar(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '='
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
 
 // isGUID reports whether s is a GUID: 8-4-4-4-12 hex digits.

@@ -12,10 +12,25 @@ func TestValidID(t *testing.T) {
 		id   string
 		ok   bool
 	}{
+		// Ids as Graph issues them (the documentation's examples): 28
+		// characters of the URL-safe base64 alphabet, '-' and '_'
+		// anywhere.
 		{kindTask, "xqQg5FS2LkCp935s-FIFm2QAFkHM", true},
 		{kindTask, "01gzSlKkIUSUl6DF_EilrmQAKDhh", true},
 		{kindPlan, "-_AAAAAAAAAAAAAAAAAAAAAAAAAA", true},
+		{kindPlan, "xqQg5FS2LkCp935s-FIFm2QAFkH_", true},
 		{kindBucket, "gcrYAaAkgU2EQUvpkNNXLGQAGTtu", true},
+		{kindBucket, "hsOf2dhOJkqyYYZEtdzDe2QAIUCR", true},
+		{kindTask, strings.Repeat("A", 16), true},
+		{kindTask, strings.Repeat("A", 64), true},
+		// Not a Planner id: base64 padding or the standard alphabet (21
+		// bytes fill 28 characters exactly), an etag's value, too short.
+		{kindTask, "xqQg5FS2LkCp935s-FIFm2QAFk==", false},
+		{kindTask, "xqQg5FS2LkCp935s-FIFm2QAFkH=", false},
+		{kindTask, "xqQg5FS2LkCp935s+FIFm2QAFkHM", false},
+		{kindTask, "JzEtVGFzayAgQEBAQEBAQEBAQEBAQEBAWCc=", false},
+		{kindTask, "id=xqQg5FS2LkCp935s-FIFm2QAFkHM", false},
+		{kindTask, strings.Repeat("A", 15), false},
 		{kindTask, "delta", false},
 		{kindTask, "$count", false},
 		{kindTask, "../../../me", false},
@@ -56,6 +71,10 @@ func TestValidID(t *testing.T) {
 		}
 		if err != nil && (!errors.Is(err, ErrInvalidID) || !strings.Contains(err.Error(), "no request was sent")) {
 			t.Errorf("error %v", err)
+		}
+		// The message states the alphabet the check applies.
+		if err != nil && tt.kind == kindTask && !strings.Contains(err.Error(), "letters, digits, '-' and '_'") {
+			t.Errorf("message %q does not state the alphabet", err)
 		}
 	}
 	if p := idPath(kindUser, "adele_fabrikam.com#EXT#@contoso.onmicrosoft.com", "/planner/tasks"); p.err != nil || p.s != "/users/adele_fabrikam.com%23EXT%23@contoso.onmicrosoft.com/planner/tasks" {
