@@ -58,7 +58,7 @@ var plansTable = (&table[planRow]{
 			get: func(r *planRow) any { return r.ID },
 			push: &pushdown[planRow]{endpoint: "GET /planner/plans/{id}", cost: cost{1, 1},
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*planRow, error] {
-					return mapSeq(x.plan(ctx, id), newPlanRow)
+					return mapSeq(x.coveredPlan(ctx, id), newPlanRow)
 				}}},
 		textField("Title", req, iu, "The plan's title.", "title", func(r *planRow) *string { return &r.Title }),
 		{name: "GroupId", typ: schema.Text, flags: null,
@@ -67,7 +67,7 @@ var plansTable = (&table[planRow]{
 			set:  func(r *planRow, v any) error { r.groupID = str(v); return nil },
 			push: &pushdown[planRow]{endpoint: "GET /groups/{id}/planner/plans", cost: cost{1, 1},
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*planRow, error] {
-					return mapSeq(x.plansOfGroup(ctx, id), newPlanRow)
+					return mapSeq(x.coveredPlansOfGroup(ctx, id), newPlanRow)
 				}}},
 		containerField("ContainerId", "The id of the plan's container.", func(c *graph.PlanContainer) *string { return &c.ContainerID }),
 		containerField("ContainerType", "The container's type: 'group', 'roster' or 'unknownFutureValue'.", func(c *graph.PlanContainer) *string { return &c.Type }),

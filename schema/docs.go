@@ -49,6 +49,22 @@ func MarkdownOf(tables []*Table) string {
 
 // rules are the behaviours common to the tables, listed before them.
 var rules = []string{
+	"**A pushdown returns what the scan returns.** `WHERE col = X` (or IN) returns exactly the rows of the table's " +
+		"scan whose col is X, whichever Graph request it sends instead. Graph answers a read by id for objects no scan " +
+		"lists, and those rows are left out: security groups and groups a signed-in user is not a member of (Groups); " +
+		"with GroupId, the plans of other groups and their buckets, tasks and details; with PlanScope=me, plans " +
+		"/me/planner/plans does not list and what they hold; and the tasks Graph's list of a user's tasks keeps after " +
+		"their plan was deleted or the user left its group (TaskAssignments WHERE UserId). What the account may not read " +
+		"(403) or what is gone (404) is no rows, as in a scan. X must be the column's exact text, as SQL compares text: " +
+		"ids are case-sensitive, and Graph writes GUIDs in lower case without braces, so another form of one matches no " +
+		"row (writes accept every form: see below). The checks cost little: a signed-in user's Groups lookup reads " +
+		"/me/memberOf once per statement (as the scan does), an application's reads the group; with GroupId, reading a " +
+		"plan's objects by id also reads the plan (once per statement, an IN list's plans in one $batch); with " +
+		"PlanScope=me, the statement lists /me/planner/plans once; otherwise Graph's own refusal (403) of other groups' " +
+		"plans decides at no cost. One difference remains, because telling it apart would double the cost of every " +
+		"lookup: a plan whose container is not a group (a roster) is not in scans, which discover plans through groups, " +
+		"yet its buckets, tasks and their rows are returned when read by their ids or by its PlanId (Plans, PlanDetails " +
+		"and PlanSharedWith leave the plan out).",
 	"**Date-times.** Every DATETIME value is RFC 3339 UTC text of one fixed width, with 7 fractional digits always " +
 		"(`2026-12-01T09:30:00.5000000Z`): Graph sends 0 to 7 digits, and in this form none is lost and text order is " +
 		"time order. The DATETIME columns also carry a collation (`" + DateTimeCollation + "`) that compares by time, so " +
