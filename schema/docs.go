@@ -79,7 +79,8 @@ var rules = []string{
 		"take a date or a date and time in the forms above. PostgreSQL and MySQL destinations keep native timestamps " +
 		"(microseconds: the 7th digit, 100 ns, is dropped there). Go code scans DATETIME columns into time.Time; an " +
 		"expression over one (`max(DueDateTime)`, `coalesce(...)`, `json_extract(Assignments, ...)`) has no declared type in " +
-		"SQLite and arrives as that text, which `time.Parse(schema.DateTimeLayout, s)` reads.",
+		"SQLite and arrives as that text, which `time.Parse(schema.DateTimeLayout, s)` reads. The CLI prints both in this " +
+		"form in every output mode, so a CSV export sorted as text is in time order.",
 	"**Text is never cut.** SQLite's C interfaces end text at a NUL byte (char(0)), so a value holding one would be " +
 		"stored cut short. INSERT and UPDATE refuse such a value — a literal (`'a' || char(0) || 'b'`), a bound string " +
 		"or a blob — with an error naming the column (Go code matches `driver.ErrNULByte`), before the row's request; in " +
