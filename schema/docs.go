@@ -84,7 +84,9 @@ var rules = []string{
 	"**Text is never cut.** SQLite's C interfaces end text at a NUL byte (char(0)), so a value holding one would be " +
 		"stored cut short. INSERT and UPDATE refuse such a value — a literal (`'a' || char(0) || 'b'`), a bound string " +
 		"or a blob — with an error naming the column (Go code matches `driver.ErrNULByte`), before the row's request; in " +
-		"a multi-row INSERT, rows before it are written. A statement whose text holds a raw NUL byte is refused before " +
+		"a multi-row INSERT, rows before it are written. The same holds inside the JSON columns: a NUL in any string or " +
+		"key of the value (which JSON text writes as the escape `\\u0000`, as `json_object('category1', 'a' || char(0) || 'b')` " +
+		"does) is refused the same way, the error naming the column and where in the value it is (`$.category1`). A statement whose text holds a raw NUL byte is refused before " +
 		"SQLite reads it. Values read from Graph reach SQL whole.",
 	"**Order hints.** OrderHint, AssigneePriority, PreviewPriority and the board formats' hints order rows by ordinal " +
 		"comparison (`ORDER BY OrderHint` sorts them as Planner does). Graph takes a position only as \"<previous> <next>!\" " +
