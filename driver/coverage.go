@@ -74,7 +74,7 @@ func (x *session) namedGroup(id string) bool {
 // listing of /me/memberOf (which a second lookup replays).
 func (x *session) coveredGroup(ctx context.Context, id string) iter.Seq2[*graph.Group, error] {
 	return func(yield func(*graph.Group, error) bool) {
-		if !isGUID(id) || userKey(id) != id {
+		if !isGUID(id) || guidKey(id) != id {
 			// Group ids are GUIDs in lower case: no group has this one.
 			return
 		}
@@ -301,6 +301,10 @@ func (x *session) coveredPlanWithDetails(ctx context.Context, id string) iter.Se
 // /groups/{id}/planner/plans; a group the user is not a member of is no
 // rows, as in a scan).
 func (x *session) coveredPlansOfGroup(ctx context.Context, id string) iter.Seq2[*graph.Plan, error] {
+	if !isGUID(id) || guidKey(id) != id {
+		// Graph's group ids are lower-case GUIDs: no plan's GroupId is this.
+		return func(func(*graph.Plan, error) bool) {}
+	}
 	switch x.scanRule() {
 	case byGroupID:
 		if !x.namedGroup(id) {
@@ -364,6 +368,11 @@ func covered[T any](ctx context.Context, x *session, seq iter.Seq2[*T, error], p
 // tasks of deleted plans and of groups the user has left, which no scan
 // lists. The plans are decided a page of tasks at a time (coverPlans).
 func (x *session) coveredTasksOfUser(ctx context.Context, userID string) iter.Seq2[*graph.Task, error] {
+	if !isGUID(userID) || guidKey(userID) != userID {
+		// Assignments are keyed by lower-case GUIDs: no row's UserId is
+		// this (a user principal name, another form of a GUID).
+		return func(func(*graph.Task, error) bool) {}
+	}
 	return chunked(ctx, x.tasksOfUser(ctx, userID), 400, func(ctx context.Context, ts []*graph.Task) iter.Seq2[*graph.Task, error] {
 		return func(yield func(*graph.Task, error) bool) {
 			ids := make([]string, len(ts))

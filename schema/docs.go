@@ -113,9 +113,11 @@ var rules = []string{
 		"not count them in RowsAffected; `INSERT OR REPLACE` (and `REPLACE INTO`) overwrites them with the values given " +
 		"(a checklist item keeps its place unless an OrderHint is given). Graph has no transactions: rows a multi-row " +
 		"INSERT wrote before the failing one stay written. `ON CONFLICT` clauses (UPSERT) are not supported on these " +
-		"tables by SQLite; use `INSERT OR IGNORE` or `INSERT OR REPLACE`. A user id is a GUID, written in any of its " +
+		"tables by SQLite; use `INSERT OR IGNORE` or `INSERT OR REPLACE`. A user id, a group id (a plan's GroupId or " +
+		"ContainerId, the GroupId connection property) and a checklist ItemId are GUIDs, written in any of their " +
 		"forms (upper case, as SQL Server prints GUIDs; 32 digits; in braces), and a label ('Category3') in any case: " +
-		"writes send Graph's form (lower case, 8-4-4-4-12), so another form of an existing user or label is that row — " +
+		"writes send Graph's form (lower case, 8-4-4-4-12), so another form of an existing user, item or label is that row (a " +
+		"checklist item another client keyed in upper case keeps its key and is addressed by every form) — " +
 		"also as a key of the JSON columns Assignments, SharedWith, OrderHintsByAssignee, AppliedCategories and " +
 		"CategoryDescriptions, where two keys naming one user or label are refused.",
 }

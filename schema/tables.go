@@ -198,7 +198,7 @@ var tables = []*Table{
 			{Name: "TaskId", Type: Text, Description: "The task's id.", Key: true, Pushdown: true, Insertable: true, Required: true, Endpoint: "GET /planner/tasks/{id} and /details"},
 			{Name: "PlanId", Type: Text, Description: "The id of the task's plan.", Pushdown: true, Endpoint: "GET /planner/plans/{id}/tasks"},
 			{Name: "BucketId", Type: Text, Description: "The id of the task's bucket (NULL when the task is in no bucket).", Nullable: true, Pushdown: true, Endpoint: "GET /planner/buckets/{id}/tasks"},
-			{Name: "ItemId", Type: Text, Description: "The item's id within the task: a GUID, generated on INSERT when not given (items other clients wrote may have other ids, such as the Planner apps' short numbers).", Key: true, Insertable: true},
+			{Name: "ItemId", Type: Text, Description: "The item's id within the task: a GUID, generated on INSERT when not given, and sent in Graph's form (lower case, no braces) when given in another, so that another form of an existing item's id is that item (items other clients wrote may have other ids, such as the Planner apps' short numbers).", Key: true, Insertable: true},
 			{Name: "Title", Type: Text, Description: "The item's text.", Insertable: true, Required: true, Updatable: true},
 			{Name: "IsChecked", Type: Boolean, Description: "1 when the item is checked.", Nullable: true, Insertable: true, Updatable: true},
 			{Name: "OrderHint", Type: Text, Description: "The item's position (order-hint format). INSERT without it, or UPDATE to NULL, puts the item last; another item's value puts it there (see the rules on order hints).", Nullable: true, Insertable: true, Updatable: true},
