@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -199,7 +200,7 @@ func canonicalEnum[E ~string](prop string, v E, accepted ...E) (E, error) {
 		return accepted[0], nil
 	}
 	for _, a := range accepted {
-		if equalFold(string(v), string(a)) {
+		if strings.EqualFold(string(v), string(a)) {
 			return a, nil
 		}
 	}
@@ -207,7 +208,7 @@ func canonicalEnum[E ~string](prop string, v E, accepted ...E) (E, error) {
 	for i, a := range accepted {
 		names[i] = string(a)
 	}
-	return v, fmt.Errorf("planner: connection property %s=%q: accepted values are %s", prop, string(v), joinComma(names))
+	return v, fmt.Errorf("planner: connection property %s=%q: accepted values are %s", prop, string(v), strings.Join(names, ", "))
 }
 
 // usesToken reports whether the access token is used as given (no sign-in).

@@ -57,7 +57,7 @@ func enumProp[E ~string](name, doc string, f func(*Config) *E, values ...E) prop
 			for i, x := range values {
 				names[i] = string(x)
 			}
-			return fmt.Errorf("accepted values are %s", joinComma(names))
+			return fmt.Errorf("accepted values are %s", strings.Join(names, ", "))
 		},
 		get: func(c *Config) string { return string(*f(c)) },
 	}
@@ -228,19 +228,29 @@ func parseBool(v string) (bool, error) {
 	return false, fmt.Errorf("want true or false")
 }
 
-func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
-
-func joinComma(s []string) string { return strings.Join(s, ", ") }
-
 // unknownProperty is the error for a key that is not a property: it
-// suggests the nearest name and lists the accepted ones.
+// suggests the nearest name and lists the accepted ones. Like setText's,
+// it carries no "planner: " prefix: the caller adds it once.
 func unknownProperty(key string) error {
 	k := strings.TrimSpace(key)
 	if best, ok := config.Closest(k, PropertyNames()); ok {
-		return fmt.Errorf("planner: unknown connection property %q; did you mean %s? (accepted properties: %s)",
-			k, best, joinComma(PropertyNames()))
+		return fmt.Errorf("unknown connection property %q; did you mean %s? (accepted properties: %s)",
+			k, best, strings.Join(PropertyNames(), ", "))
 	}
-	return fmt.Errorf("planner: unknown connection property %q; accepted properties: %s", k, joinComma(PropertyNames()))
+	return fmt.Errorf("unknown connection property %q; accepted properties: %s", k, strings.Join(PropertyNames(), ", "))
+}
+
+// setText sets the property's field of c from its text form. The error
+// names the property (never a secret's value), without a "planner: "
+// prefix.
+func (p *property) setText(c *Config, value string) error {
+	if err := p.set(c, value); err != nil {
+		if p.secret {
+			return fmt.Errorf("connection property %s: %w", p.name, err)
+		}
+		return fmt.Errorf("connection property %s=%q: %w", p.name, value, err)
+	}
+	return nil
 }
 
 // Set sets one connection property by name (case-insensitive) from its
@@ -250,13 +260,10 @@ func unknownProperty(key string) error {
 func (c *Config) Set(key, value string) error {
 	p := lookupProperty(key)
 	if p == nil {
-		return unknownProperty(key)
+		return fmt.Errorf("planner: %w", unknownProperty(key))
 	}
-	if err := p.set(c, value); err != nil {
-		if p.secret {
-			return fmt.Errorf("planner: connection property %s: %w", p.name, err)
-		}
-		return fmt.Errorf("planner: connection property %s=%q: %w", p.name, value, err)
+	if err := p.setText(c, value); err != nil {
+		return fmt.Errorf("planner: %w", err)
 	}
 	return nil
 }
@@ -430,7 +437,7 @@ func (c *Config) applyProfile(path string) error {
 		if p.get(c) != "" {
 			continue // set in the DSN or in Go: it wins
 		}
-		if err := c.Set(pr.Key, pr.Value); err != nil {
+		if err := p.setText(c, pr.Value); err != nil {
 			return fmt.Errorf("planner: %s:%d: profile %q: %w", prof.File, pr.Line, prof.Name, err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/plannersql/planner/graph/graphtest"
+	"github.com/plannersql/planner/internal/testkit"
 )
 
 // TestVerbosityLevels: what each Verbosity level logs, for a read, a write
@@ -41,7 +42,7 @@ func TestVerbosityLevels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("Verbosity="+itoa(tt.verbosity), func(t *testing.T) {
-			var buf syncBuf
+			var buf testkit.Buffer
 			e := newEnv(t, func(c *Config) {
 				c.Verbosity = tt.verbosity
 				c.Logger = slog.New(slog.NewTextHandler(&buf, nil))

@@ -87,6 +87,9 @@ Profile = "prod"
 						t.Errorf("error %q lacks %q", err, w)
 					}
 				}
+				if n := strings.Count(err.Error(), "planner: "); n != 1 {
+					t.Errorf("error %q has the prefix \"planner: \" %d times, want once", err, n)
+				}
 				return
 			}
 			if err != nil {

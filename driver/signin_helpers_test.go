@@ -1,10 +1,8 @@
 package driver
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,45 +15,9 @@ import (
 	"time"
 
 	"github.com/plannersql/planner/graph/graphtest"
+	"github.com/plannersql/planner/internal/testkit"
 	"github.com/plannersql/planner/internal/tokenstore"
 )
-
-// fakeClock is a settable clock shared by the emulator and the driver.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// syncBuf is a concurrency-safe buffer: everything the driver printed or
-// logged in a test.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // signinEnv is an emulated tenant with its identity endpoints, a fake
 // clock, a token file, and a record of every secret the identity platform
@@ -64,9 +26,9 @@ func (s *syncBuf) String() string {
 type signinEnv struct {
 	t     *testing.T
 	srv   *graphtest.Server
-	clk   *fakeClock
+	clk   *testkit.Clock
 	store string
-	out   syncBuf // stderr, prompts and the log
+	out   testkit.Buffer // stderr, prompts and the log
 
 	mu      sync.Mutex
 	secrets []string
@@ -80,7 +42,7 @@ type signinEnv struct {
 
 func newSigninEnv(t *testing.T, opts ...graphtest.Option) *signinEnv {
 	t.Helper()
-	e := &signinEnv{t: t, clk: &fakeClock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}}
+	e := &signinEnv{t: t, clk: testkit.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))}
 	e.srv = graphtest.NewServer(t, append([]graphtest.Option{graphtest.WithClock(e.clk.Now)}, opts...)...)
 	e.store = filepath.Join(t.TempDir(), "tokens.json")
 	_, secret := e.srv.ConfidentialClient()
@@ -132,29 +94,6 @@ func (e *signinEnv) issued() int {
 	return len(e.secrets)
 }
 
-// RoundTrip records the tokens and codes of identity platform answers.
-func (e *signinEnv) RoundTrip(req *http.Request) (*http.Response, error) {
-	res, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil || !strings.Contains(req.URL.Path, "/oauth2/v2.0/") {
-		return res, err
-	}
-	body, rerr := io.ReadAll(res.Body)
-	res.Body.Close()
-	res.Body = io.NopCloser(bytes.NewReader(body))
-	if rerr != nil {
-		return res, nil
-	}
-	var m map[string]any
-	if json.Unmarshal(body, &m) == nil {
-		for _, k := range []string{"access_token", "refresh_token", "id_token", "device_code"} {
-			if v, ok := m[k].(string); ok {
-				e.addSecret(v)
-			}
-		}
-	}
-	return res, nil
-}
-
 // config is a delegated configuration for the emulator, keeping its
 // sign-in in the test's token file and logging everything (Verbosity 3)
 // into the test's output, so that redaction is checked on every flow.
@@ -166,7 +105,7 @@ func (e *signinEnv) config(scheme AuthScheme) *Config {
 		AuthorityURL:          e.srv.AuthorityURL(),
 		GraphURL:              e.srv.GraphURL(),
 		OAuthSettingsLocation: e.store,
-		HTTPClient:            &http.Client{Transport: e},
+		HTTPClient:            &http.Client{Transport: testkit.IssuedSecrets{Add: e.addSecret}},
 		Logger:                slog.New(slog.NewTextHandler(&e.out, nil)),
 		Verbosity:             3,
 	}

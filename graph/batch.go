@@ -647,15 +647,60 @@ func decodedAs[T any](r *BatchResponse) (*T, error) {
 // failed item yields (nil, err) and iteration continues; breaking out stops
 // the remaining calls.
 func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(id string) apiPath) iter.Seq2[*T, error] {
-	return func(yield func(*T, error) bool) {
+	return inOrder(ctx, c, ids, maxBatch, func(ctx context.Context, part []string) ([]*T, []error) {
+		v, errs := make([]*T, len(part)), make([]error, len(part))
+		// An id that cannot be in a path fails alone, unsent.
+		items := make([]batchItem, 0, len(part))
+		sent := make([]int, 0, len(part)) // index in part of each item
+		paths := make([]string, len(part))
+		for j, id := range part {
+			p := path(id)
+			if p.err != nil {
+				errs[j] = p.err
+				continue
+			}
+			paths[j] = p.s
+			items = append(items, batchItem{ID: strconv.Itoa(j + 1), Method: http.MethodGet, URL: p.s, into: intoNew[T]})
+			sent = append(sent, j)
+		}
+		var replies []BatchResponse
+		var err error
+		if len(items) > 0 {
+			replies, err = c.runBatch(ctx, items)
+		}
+		for k, j := range sent {
+			switch {
+			case err != nil:
+				errs[j] = err
+			case replies[k].Err != nil:
+				errs[j] = replies[k].Err
+			default:
+				x, err := decodedAs[T](&replies[k])
+				if err != nil {
+					errs[j] = decodeError(http.MethodGet, c.basePath+paths[j], err)
+				} else {
+					v[j] = x
+				}
+			}
+		}
+		return v, errs
+	})
+}
+
+// inOrder splits ids into parts of per, runs work on each part (work
+// returns a value and an error per id of its part) with up to the client's
+// concurrency of parts in flight, and yields the results in the order of
+// ids. Breaking out cancels the parts still running.
+func inOrder[V any](ctx context.Context, c *Client, ids []string, per int, work func(ctx context.Context, part []string) ([]V, []error)) iter.Seq2[V, error] {
+	return func(yield func(V, error) bool) {
 		if len(ids) == 0 {
 			return
 		}
 		type result struct {
-			v   []*T
+			v   []V
 			err []error
 		}
-		n := (len(ids) + maxBatch - 1) / maxBatch
+		n := (len(ids) + per - 1) / per
 		ctx, cancel := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		defer func() {
@@ -666,49 +711,14 @@ func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(
 		start := func(k int) {
 			ch := make(chan result, 1)
 			results[k] = ch
-			part := ids[k*maxBatch : min((k+1)*maxBatch, len(ids))]
+			part := ids[k*per : min((k+1)*per, len(ids))]
 			wg.Go(func() {
-				res := result{v: make([]*T, len(part)), err: make([]error, len(part))}
-				// An id that cannot be in a path fails alone, unsent.
-				items := make([]batchItem, 0, len(part))
-				sent := make([]int, 0, len(part)) // index in part of each item
-				paths := make([]string, len(part))
-				for j, id := range part {
-					p := path(id)
-					if p.err != nil {
-						res.err[j] = p.err
-						continue
-					}
-					paths[j] = p.s
-					items = append(items, batchItem{ID: strconv.Itoa(j + 1), Method: http.MethodGet, URL: p.s, into: intoNew[T]})
-					sent = append(sent, j)
-				}
-				var replies []BatchResponse
-				var err error
-				if len(items) > 0 {
-					replies, err = c.runBatch(ctx, items)
-				}
-				for k, j := range sent {
-					switch {
-					case err != nil:
-						res.err[j] = err
-					case replies[k].Err != nil:
-						res.err[j] = replies[k].Err
-					default:
-						v, err := decodedAs[T](&replies[k])
-						if err != nil {
-							res.err[j] = decodeError(http.MethodGet, c.basePath+paths[j], err)
-						} else {
-							res.v[j] = v
-						}
-					}
-				}
-				ch <- res
+				v, err := work(ctx, part)
+				ch <- result{v, err}
 			})
 		}
-		window := c.maxConc
 		next := 0
-		for ; next < n && next < window; next++ {
+		for ; next < n && next < c.maxConc; next++ {
 			start(next)
 		}
 		for k := 0; k < n; k++ {

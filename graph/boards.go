@@ -165,19 +165,3 @@ func (s *TasksService) ListBoardFormats(ctx context.Context, ids []string, kinds
 		}
 	}
 }
-
-// decodeAny decodes a board format or task body into v, one of the pointers
-// ListBoardFormats allocates.
-func decodeAny(b []byte, v any) error {
-	switch p := v.(type) {
-	case *Task:
-		return decodeInto(b, p)
-	case *BucketTaskBoardFormat:
-		return decodeInto(b, p)
-	case *ProgressTaskBoardFormat:
-		return decodeInto(b, p)
-	case *AssignedToTaskBoardFormat:
-		return decodeInto(b, p)
-	}
-	panic("graph: decodeAny: unexpected type")
-}

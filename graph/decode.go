@@ -38,3 +38,9 @@ var decodeOpts = json.JoinOptions(
 func decodeInto[T any](b []byte, v *T) error {
 	return json.Unmarshal(b, v, decodeOpts)
 }
+
+// decodeAny is decodeInto for a pointer held in an interface, such as the
+// model ListBoardFormats picks for each item.
+func decodeAny(b []byte, v any) error {
+	return json.Unmarshal(b, v, decodeOpts)
+}

@@ -5,7 +5,6 @@ import (
 	"iter"
 	"net/http"
 	"strconv"
-	"sync"
 )
 
 // Reading objects by id through $batch: what a client that knows the ids
@@ -67,90 +66,51 @@ func (s *TasksService) ListWithDetails(ctx context.Context, ids []string) iter.S
 // call (maxBatch/2 ids per call, up to the client's concurrency in flight),
 // and yields them paired in the order of ids, as listByBatch does for one.
 func listPairsByBatch[A, B, P any](ctx context.Context, c *Client, ids []string, paths func(id string) (apiPath, apiPath), pair func(*A, *B) P) iter.Seq2[P, error] {
-	return func(yield func(P, error) bool) {
-		if len(ids) == 0 {
-			return
-		}
-		type result struct {
-			v   []P
-			err []error
-		}
-		per := maxBatch / 2
-		n := (len(ids) + per - 1) / per
-		ctx, cancel := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		defer func() {
-			cancel()
-			wg.Wait()
-		}()
-		results := make([]chan result, n)
-		start := func(k int) {
-			ch := make(chan result, 1)
-			results[k] = ch
-			part := ids[k*per : min((k+1)*per, len(ids))]
-			wg.Go(func() {
-				res := result{v: make([]P, len(part)), err: make([]error, len(part))}
-				// An id that cannot be in a path fails alone, unsent.
-				items := make([]batchItem, 0, 2*len(part))
-				sent := make([]int, 0, len(part)) // index in part of each pair of items
-				urls := make([][2]string, len(part))
-				for j, id := range part {
-					pa, pb := paths(id)
-					if pa.err != nil || pb.err != nil {
-						res.err[j] = pa.err
-						if res.err[j] == nil {
-							res.err[j] = pb.err
-						}
-						continue
-					}
-					urls[j] = [2]string{pa.s, pb.s}
-					items = append(items, batchItem{ID: strconv.Itoa(2*j + 1), Method: http.MethodGet, URL: pa.s},
-						batchItem{ID: strconv.Itoa(2*j + 2), Method: http.MethodGet, URL: pb.s})
-					sent = append(sent, j)
+	return inOrder(ctx, c, ids, maxBatch/2, func(ctx context.Context, part []string) ([]P, []error) {
+		v, errs := make([]P, len(part)), make([]error, len(part))
+		// An id that cannot be in a path fails alone, unsent.
+		items := make([]batchItem, 0, 2*len(part))
+		sent := make([]int, 0, len(part)) // index in part of each pair of items
+		urls := make([][2]string, len(part))
+		for j, id := range part {
+			pa, pb := paths(id)
+			if pa.err != nil || pb.err != nil {
+				errs[j] = pa.err
+				if errs[j] == nil {
+					errs[j] = pb.err
 				}
-				var replies []BatchResponse
-				var err error
-				if len(items) > 0 {
-					replies, err = c.runBatch(ctx, items)
-				}
-				for k, j := range sent {
-					ra, rb := k*2, k*2+1
-					switch {
-					case err != nil:
-						res.err[j] = err
-					case replies[ra].Err != nil:
-						res.err[j] = replies[ra].Err
-					case replies[rb].Err != nil:
-						res.err[j] = replies[rb].Err
-					default:
-						a, b := new(A), new(B)
-						if err := decodeInto(replies[ra].Body, a); err != nil {
-							res.err[j] = decodeError(http.MethodGet, c.basePath+urls[j][0], err)
-						} else if err := decodeInto(replies[rb].Body, b); err != nil {
-							res.err[j] = decodeError(http.MethodGet, c.basePath+urls[j][1], err)
-						} else {
-							res.v[j] = pair(a, b)
-						}
-					}
-				}
-				ch <- res
-			})
-		}
-		next := 0
-		for ; next < n && next < c.maxConc; next++ {
-			start(next)
-		}
-		for k := 0; k < n; k++ {
-			res := <-results[k]
-			if next < n {
-				start(next)
-				next++
+				continue
 			}
-			for j := range res.v {
-				if !yield(res.v[j], res.err[j]) {
-					return
+			urls[j] = [2]string{pa.s, pb.s}
+			items = append(items, batchItem{ID: strconv.Itoa(2*j + 1), Method: http.MethodGet, URL: pa.s},
+				batchItem{ID: strconv.Itoa(2*j + 2), Method: http.MethodGet, URL: pb.s})
+			sent = append(sent, j)
+		}
+		var replies []BatchResponse
+		var err error
+		if len(items) > 0 {
+			replies, err = c.runBatch(ctx, items)
+		}
+		for k, j := range sent {
+			ra, rb := k*2, k*2+1
+			switch {
+			case err != nil:
+				errs[j] = err
+			case replies[ra].Err != nil:
+				errs[j] = replies[ra].Err
+			case replies[rb].Err != nil:
+				errs[j] = replies[rb].Err
+			default:
+				a, b := new(A), new(B)
+				if err := decodeInto(replies[ra].Body, a); err != nil {
+					errs[j] = decodeError(http.MethodGet, c.basePath+urls[j][0], err)
+				} else if err := decodeInto(replies[rb].Body, b); err != nil {
+					errs[j] = decodeError(http.MethodGet, c.basePath+urls[j][1], err)
+				} else {
+					v[j] = pair(a, b)
 				}
 			}
 		}
-	}
+		return v, errs
+	})
 }

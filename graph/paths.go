@@ -13,8 +13,8 @@ import (
 var ErrInvalidID = errors.New("graph: invalid id")
 
 // InvalidIDError is an id rejected before it reached a request path: Planner
-// ids (plans, buckets, tasks) are 16 to 64 letters, digits, '-' and '_'
-// (28 as Graph issues them); group ids are GUIDs; a user is a GUID
+// ids (plans, buckets, tasks) are 16 to 64 letters, digits, '-', '_' and
+// '=' (28 as Graph issues them); group ids are GUIDs; a user is a GUID
 // or a user principal name (name@domain). Nothing else — no '/', '?', '%',
 // dot segments, spaces or control characters — can be placed in a path, so an
 // id can never address another endpoint.
@@ -36,7 +36,7 @@ func (e *InvalidIDError) Error() string {
 	case "user":
 		want = "a user is a GUID or a user principal name such as adele@contoso.com"
 	default:
-		want = "a Planner id is 16 to 64 letters, digits, '-' and '_', e.g. xqQg5FS2LkCp935s-FIFm2QAFkHM"
+		want = "a Planner id is 16 to 64 letters, digits, '-', '_' and '=', e.g. xqQg5FS2LkCp935s-FIFm2QAFkHM"
 	}
 	return fmt.Sprintf("graph: %q is not a valid %s id (%s); no request was sent", id, e.Kind, want)
 }

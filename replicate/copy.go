@@ -23,8 +23,7 @@ func (t *tableRun) copyRows(pipe *rowPipe, state *tableState, wr *writer, sc sco
 			h := b.hashes[row]
 			t.read++
 			if b.bad[row] {
-				_, err := t.encodeKey(vals, nil)
-				return nil, t.fail("row %d: %w", t.read, err)
+				return nil, t.badKey(vals)
 			}
 			fp := b.keys[row]
 			existed := false
@@ -87,6 +86,24 @@ func (t *tableRun) copyRows(pipe *rowPipe, state *tableState, wr *writer, sc sco
 	}
 	t.progress(PhaseCopy)
 	return added, nil
+}
+
+// badKey is the error of a row whose key cannot be written: a NULL, or a
+// value the destination cannot hold. The key cannot be shown, so the row is
+// named by its position in the result.
+func (t *tableRun) badKey(vals []any) error {
+	for i, ki := range t.keyIdx {
+		if vals[ki] == nil {
+			return t.fail("row %d: key column %s is NULL; the key must identify every row (WITH Key='...')", t.read, displayIdent(t.key[i]))
+		}
+		if _, err := t.r.d.bind(vals[ki], t.cols[ki].typ); err != nil {
+			c := displayIdent(t.cols[ki].src)
+			return t.fail("row %d: key column %s: %w; transform it in a select (REPLICATE %s SELECT ..., f(%s) AS %s FROM ...), or choose another key (WITH Key='...')",
+				t.read, c, err, displayIdent(t.j.dest.Table), c, c)
+		}
+	}
+	_, err := t.encodeKey(vals, nil)
+	return t.fail("row %d: %w", t.read, err)
 }
 
 // valueFailure is the error of a value the destination cannot hold: it

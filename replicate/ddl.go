@@ -212,7 +212,9 @@ func (p *tablePlan) planType(t *tableRun, c column) error {
 				displayIdent(c.name), have, columnDefType(d, want, 0)))
 		}
 	case canHold(fam, c.typ):
-	case widens(fam, c.typ):
+	case widens(fam, c.typ) || widens(fam, familyOf(d, columnDefType(d, want, 0))):
+		// The second: the destination stores the new type as one the
+		// column widens to (SQLite keeps DATETIME and JSON as TEXT).
 		p.alters = append(p.alters, want)
 		p.warnings = append(p.warnings, fmt.Sprintf("column %s changed type in the source (now %s); widened it from %s to %s and rewrote every row",
 			displayIdent(c.name), c.typ, have, columnDefType(d, want, 0)))

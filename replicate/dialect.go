@@ -332,28 +332,36 @@ func driverKind(drv driver.Driver) string {
 	return ""
 }
 
-// probeKind asks the database what it is, for wrapped drivers.
-func probeKind(ctx context.Context, db *sql.DB) string {
+// probeKind asks the database what it is, for wrapped drivers; "" when
+// it answers as none of SQLite, PostgreSQL and MySQL. The error is the
+// database's when it cannot be connected to: that is not an answer.
+func probeKind(ctx context.Context, db *sql.DB) (string, error) {
+	if err := db.PingContext(ctx); err != nil {
+		return "", err
+	}
 	var v string
 	if db.QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&v) == nil {
-		return "sqlite"
+		return "sqlite", nil
 	}
 	if db.QueryRowContext(ctx, "SELECT version()").Scan(&v) == nil {
 		switch {
 		case strings.Contains(v, "PostgreSQL"):
-			return "postgres"
+			return "postgres", nil
 		case strings.Contains(v, "MariaDB"), v != "" && v[0] >= '0' && v[0] <= '9':
-			return "mysql"
+			return "mysql", nil
 		}
 	}
-	return ""
+	return "", nil
 }
 
 // newDialect detects the destination's database and builds its dialect.
 func newDialect(ctx context.Context, db *sql.DB) (dialect, error) {
 	kind := driverKind(db.Driver())
 	if kind == "" {
-		kind = probeKind(ctx, db)
+		var err error
+		if kind, err = probeKind(ctx, db); err != nil {
+			return nil, fmt.Errorf("replicate: connect to the destination: %w", err)
+		}
 	}
 	switch kind {
 	case "sqlite":

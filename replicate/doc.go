@@ -102,9 +102,10 @@
 // rows, with a warning. A column whose type changes between runs:
 //
 //   - is widened in place when that keeps every value — integer to real to
-//     text, boolean to integer, DATETIME and JSON to text, and a narrower
-//     type of the same kind to replicate's (int to bigint, varchar(n) to
-//     text): ALTER ... TYPE on PostgreSQL, MODIFY COLUMN on MySQL, a rebuild
+//     text, boolean to integer, DATETIME and JSON to text (and, in SQLite,
+//     which keeps DATETIME and JSON as TEXT, integer or real to DATETIME or
+//     JSON), and a narrower type of the same kind to replicate's (int to
+//     bigint, varchar(n) to text): ALTER ... TYPE on PostgreSQL, MODIFY COLUMN on MySQL, a rebuild
 //     of the table (rows and indexes kept) on SQLite, inside the table's
 //     transaction except on MySQL; every row is then rewritten, and a
 //     warning names the column and both types;

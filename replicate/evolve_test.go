@@ -152,3 +152,37 @@ func TestTimesIntoTextColumn(t *testing.T) {
 		}
 	})
 }
+
+// TestTypeChangeToTextStoredType: where a destination stores the new type
+// as text (SQLite keeps DATETIME and JSON as TEXT), an integer column is
+// widened to it, as integer → text is, and the times are written in their
+// canonical text form; where it does not (PostgreSQL timestamptz and jsonb,
+// MySQL DATETIME and JSON), the table fails naming both types.
+func TestTypeChangeToTextStoredType(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		src, _ := sourceDB(t, "CREATE TABLE T (Id INTEGER PRIMARY KEY, P INTEGER, D DATETIME, J JSON)",
+			`INSERT INTO T VALUES (1, 16, '2026-01-02T03:04:05.1234567Z', '{"a":1}')`)
+		for _, c := range []struct{ col, typ, want string }{
+			{"D", "DATETIME", "2026-01-02T03:04:05.1234567Z"},
+			{"J", "JSON", `{"a":1}`},
+		} {
+			table := "W" + c.col
+			runOK(t, src, dst, "REPLICATE "+table+" SELECT Id, P AS V FROM T", Options{})
+			res := run(t, src, dst, "REPLICATE "+table+" SELECT Id, "+c.col+" AS V FROM T", Options{})
+			if kind != "sqlite" {
+				if err := res[0].Err; err == nil || !strings.Contains(err.Error(), "now gives "+c.typ) || !strings.Contains(err.Error(), "WITH DropTable") {
+					t.Errorf("%s: %v, want the change refused", c.typ, err)
+				}
+				continue
+			}
+			if res[0].Err != nil || !hasWarning(res[0], "widened it") {
+				t.Fatalf("%s: %v, warnings %q: want the column widened", c.typ, res[0].Err, res[0].Warnings)
+			}
+			if got := textValues(t, dst, kind, table, "V"); strings.Join(got, ",") != c.want {
+				t.Errorf("%s: %v, want %s", c.typ, got, c.want)
+			}
+			wantCounts(t, runOK(t, src, dst, "REPLICATE "+table+" SELECT Id, "+c.col+" AS V FROM T", Options{}), counts{Unchanged: 1})
+		}
+	})
+}

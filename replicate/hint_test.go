@@ -52,7 +52,7 @@ func TestErrorHints(t *testing.T) {
 		}
 		defer dst.Close()
 		_, err = Run(context.Background(), src, dst, "REPLICATE T", Options{})
-		hinted(t, err, "permission denied: grant the user")
+		hinted(t, err, "permission denied: grant the database user")
 	})
 	t.Run("mysql permission", func(t *testing.T) {
 		t.Parallel()
@@ -71,7 +71,7 @@ func TestErrorHints(t *testing.T) {
 		}
 		defer dst.Close()
 		_, err = Run(context.Background(), src, dst, "REPLICATE T", Options{})
-		hinted(t, err, "permission denied: grant the user")
+		hinted(t, err, "permission denied: grant the database user")
 	})
 	t.Run("source error", func(t *testing.T) {
 		t.Parallel()

@@ -186,9 +186,10 @@ func ensureBook(ctx context.Context, d dialect, q querier, tables []bookTable, c
 
 // runColumns are the columns a run record is inserted with.
 var runColumns = []string{"RunId", "LockKey", "Job", "Destination", "SchemaName", "TablePrefix", "SourceName",
-	"Host", "Pid", "Slot", "Attempt", "StartDateTime", "Status", "Error"}
+	"Host", "Pid", "Slot", "Attempt", "StartDateTime", "EndDateTime", "Status", "Error"}
 
-// insertRun records the run, with status st (running, or skipped with msg).
+// insertRun records the run, with status st (running, or skipped with msg:
+// a skipped run has ended, after its wait for the lock).
 func (r *runner) insertRun(ctx context.Context, st Status, msg string) error {
 	d := r.d
 	var slot, attempt any
@@ -196,9 +197,13 @@ func (r *runner) insertRun(ctx context.Context, st Status, msg string) error {
 		slot = d.timeValue(r.opts.Slot)
 		attempt = int64(max(r.opts.Attempt, 1))
 	}
+	var ended any
+	if st != StatusRunning {
+		ended = d.timeValue(r.now())
+	}
 	vals := []any{r.runID, r.lockKey, nullIfEmpty(r.opts.Job), nullIfEmpty(r.redact(r.opts.Destination)), nullIfEmpty(r.opts.Schema),
 		nullIfEmpty(r.opts.TablePrefix), nullIfEmpty(r.opts.SourceName), r.host, int64(os.Getpid()), slot, attempt,
-		d.timeValue(r.started), string(st), nullIfEmpty(msg)}
+		d.timeValue(r.started), ended, string(st), nullIfEmpty(msg)}
 	_, err := r.conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", r.runsSQL, quoteList(d, runColumns), placeholders(d, 1, len(runColumns))), vals...)
 	if err != nil {
 		return fmt.Errorf("replicate: record the run: %w", err)
@@ -282,7 +287,7 @@ func (r *runner) finishRun(ctx context.Context, results []Result, runErr error) 
 	switch {
 	case firstFail != nil:
 		st = StatusFailed
-		msg = fmt.Sprintf("%d of %d tables failed; %s: %v", tot.failed, tot.tables, firstFail.Table, firstFail.Err)
+		msg = fmt.Sprintf("%d of %d tables failed; %s", tot.failed, tot.tables, firstFail.Failure())
 	case runErr != nil:
 		st, msg = StatusStopped, runErr.Error()
 	case stopped:

@@ -124,7 +124,7 @@ func TestHistory(t *testing.T) {
 			rec.Status != StatusFailed || rec.Host != hostName() || rec.PID != os.Getpid() || !rec.Started.Equal(t0) || !rec.Ended.Equal(t0) {
 			t.Fatalf("run record %+v", rec)
 		}
-		if rec.TableCount != 3 || rec.FailedCount != 1 || rec.Inserted != 20 || !strings.Contains(rec.Error, "1 of 3 tables failed; Broken:") {
+		if rec.TableCount != 3 || rec.FailedCount != 1 || rec.Inserted != 20 || !strings.Contains(rec.Error, "1 of 3 tables failed; Broken (a): query the source:") {
 			t.Fatalf("run totals %+v", rec)
 		}
 		if len(rec.Tables) != 3 {

@@ -506,6 +506,9 @@ func TestStop(t *testing.T) {
 		if !errors.Is(r.Err, ErrStopped) || r.Status() != StatusSkipped {
 			t.Fatalf("%s: err %v status %s, want stopped", r.Table, r.Err, r.Status())
 		}
+		if want := "replicate: " + r.Table + ": stopped before this table"; r.Err.Error() != want {
+			t.Errorf("error %q, want %q", r.Err, want)
+		}
 	}
 	if phases[0] != PhaseStart || phases[len(phases)-1] != PhaseDone {
 		t.Fatalf("phases %v", phases)
@@ -526,6 +529,10 @@ func TestContextCanceled(t *testing.T) {
 	res, err := Run(ctx, src, dst, "REPLICATE Tasks", Options{})
 	if err == nil || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want canceled", err)
+	}
+	if len(res) == 1 && (!errors.Is(res[0].Err, ErrStopped) || !errors.Is(res[0].Err, context.Canceled) ||
+		res[0].Err.Error() != "replicate: Tasks: stopped before this table (context canceled)") {
+		t.Errorf("table error %q, want it stopped by the cancellation", res[0].Err)
 	}
 	if len(res) > 0 && res[0].Err == nil {
 		t.Fatal("a canceled run copied a table")

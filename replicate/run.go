@@ -57,6 +57,28 @@ func (e *unreachableSkip) Error() string {
 func (e *unreachableSkip) Is(target error) bool { return target == ErrSourceUnreachable }
 func (e *unreachableSkip) Unwrap() error        { return e.cause }
 
+// tableSkip is the error of a table not attempted: why is ErrStopped or
+// ErrLeaseLost, cause what ended the run's context, if that did.
+type tableSkip struct {
+	table      string
+	why, cause error
+}
+
+func (e *tableSkip) Error() string {
+	s := "replicate: " + e.table + ": " + strings.TrimPrefix(e.why.Error(), "replicate: ")
+	if e.cause != nil {
+		s += " (" + e.cause.Error() + ")"
+	}
+	return s
+}
+
+func (e *tableSkip) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.why}
+	}
+	return []error{e.why, e.cause}
+}
+
 // Options configure a run. The zero value is usable.
 type Options struct {
 	// Logger receives a record per table (and debug records per phase).
@@ -229,6 +251,48 @@ type Result struct {
 	Err error
 }
 
+// Label names the result for people: its table, with the source name in
+// parentheses when it has one; for a statement that failed before it named
+// its tables (REPLICATE ALL whose source cannot be reached or listed,
+// Table ""), the statement, on one line and cut at 60 characters.
+func (r *Result) Label() string {
+	if r.Table == "" {
+		s := strings.Join(strings.Fields(r.Statement), " ")
+		if s == "" {
+			return "(statement)"
+		}
+		if rs := []rune(s); len(rs) > 60 {
+			s = string(rs[:59]) + "…"
+		}
+		return s
+	}
+	if r.Source != "" {
+		return r.Table + " (" + r.Source + ")"
+	}
+	return r.Table
+}
+
+// Failure says in one line which table (or statement) failed and why,
+// naming it once: "Tasks: query the source: ..."; "" when Err is nil. Run
+// records and the CLI's summaries use it.
+func (r *Result) Failure() string {
+	if r.Err == nil {
+		return ""
+	}
+	msg := strings.TrimPrefix(strings.Join(strings.Fields(r.Err.Error()), " "), "replicate: ")
+	if t := r.Table; t != "" {
+		if rest, ok := strings.CutPrefix(msg, "table "+t+": "); ok {
+			msg = rest
+		} else if rest, ok := strings.CutPrefix(msg, t+": "); ok {
+			msg = rest
+		} else if strings.HasPrefix(msg, t+" ") {
+			msg = strings.TrimPrefix(msg, t)
+			return r.Label() + msg
+		}
+	}
+	return r.Label() + ": " + strings.TrimPrefix(msg, "replicate: ")
+}
+
 // Status reports whether the table was copied, failed or skipped (a stop
 // request, or ctx ending, before the table).
 func (r *Result) Status() Status {
@@ -325,11 +389,11 @@ func (r *runner) runAll(ctx context.Context, stmts []Statement) []Result {
 			r.beatIfDue(ctx)
 			switch {
 			case ctx.Err() != nil:
-				res.Err = fmt.Errorf("replicate: %s: %w (%w)", res.Table, ErrStopped, context.Cause(ctx))
+				res.Err = &tableSkip{table: res.Table, why: ErrStopped, cause: context.Cause(ctx)}
 			case r.stopped():
-				res.Err = fmt.Errorf("replicate: %s: %w", res.Table, ErrStopped)
+				res.Err = &tableSkip{table: res.Table, why: ErrStopped}
 			case r.leaseLost():
-				res.Err = fmt.Errorf("replicate: %s: %w", res.Table, ErrLeaseLost)
+				res.Err = &tableSkip{table: res.Table, why: ErrLeaseLost}
 			case unreachable != nil:
 				res.Err = &unreachableSkip{table: res.Table, cause: unreachable}
 			default:
@@ -588,7 +652,9 @@ func (r *runner) begin(ctx context.Context) error {
 	}
 	// The source is touched only now: a skipped run costs it nothing.
 	r.src = newSource(ctx, r.srcDB)
-	r.tenant = r.sourceTenant(ctx)
+	if r.src.err == nil {
+		r.tenant = r.sourceTenant(ctx)
+	}
 	return nil
 }
 
@@ -616,7 +682,6 @@ func (r *runner) sourceTenant(ctx context.Context) string {
 func (r *runner) recordSkip(ctx context.Context, se *SkippedError, recorded bool) {
 	ctx = context.WithoutCancel(ctx)
 	msg := se.message()
-	r.log.Warn("replicate: run skipped", "reason", msg)
 	var err error
 	if recorded {
 		d := r.d
@@ -627,10 +692,12 @@ func (r *runner) recordSkip(ctx context.Context, se *SkippedError, recorded bool
 		err = r.insertRun(ctx, StatusSkipped, msg)
 	}
 	if err != nil {
+		r.log.Warn("replicate: run skipped", "reason", msg)
 		r.log.Warn("replicate: the skipped run was not recorded", "err", err)
 		return
 	}
 	se.RunID = r.runID
+	r.log.Warn("replicate: run skipped", "reason", msg, "run", r.runID)
 }
 
 // attachForHeartbeat makes the run schema visible on the heartbeat's connection.
@@ -801,8 +868,11 @@ func (r *runner) expandNames(ctx context.Context, st *Statement) ([]*job, error)
 // source can list its tables).
 func (r *runner) checkTables(ctx context.Context, st *Statement) error {
 	names, err := r.src.listTables(ctx)
+	if errors.Is(err, errCannotList) {
+		return nil // the tables are named; the source cannot say which it has
+	}
 	if err != nil {
-		return nil
+		return fromSource(err)
 	}
 	var unknown []string
 	for _, t := range st.Tables {
@@ -899,19 +969,28 @@ func (r *runner) runJob(ctx context.Context, j *job, index int, res *Result) {
 	}
 	t.progress(PhaseDone)
 	for _, w := range res.Warnings {
-		r.log.Warn("replicate warning", "table", res.Table, "warning", w)
+		r.log.Warn("replicate warning", append(tableAttrs(res), "warning", w)...)
 	}
 	if err != nil {
 		lvl := slog.LevelError
 		if res.Status() == StatusSkipped {
 			lvl = slog.LevelWarn
 		}
-		r.log.Log(ctx, lvl, "replicate table "+string(res.Status()), "table", res.Table, "source", res.Source, "duration", res.Duration, "err", err)
+		r.log.Log(ctx, lvl, "replicate table "+string(res.Status()), append(tableAttrs(res), "duration", res.Duration, "err", err)...)
 		return
 	}
-	r.log.Info("replicate table ok", "table", res.Table, "source", res.Source,
+	r.log.Info("replicate table ok", append(tableAttrs(res),
 		"inserted", res.Inserted, "updated", res.Updated, "deleted", res.Deleted, "unchanged", res.Unchanged,
-		"requests", res.Requests, "duration", res.Duration)
+		"requests", res.Requests, "duration", res.Duration)...)
+}
+
+// tableAttrs are the log attributes naming a result's table: the table,
+// and its source name when it has one.
+func tableAttrs(res *Result) []any {
+	if res.Source == "" {
+		return []any{"table", res.Table}
+	}
+	return []any{"table", res.Table, "source", res.Source}
 }
 
 // recordFailure writes a failed table's history row, after the rollback.

@@ -339,7 +339,7 @@ func (l *sqliteLease) tryOnce(ctx context.Context) (bool, LockHolder, error) {
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
-		return false, h, fmt.Errorf("read the run lock: %w", err)
+		return false, h, fmt.Errorf("read the lease: %w", err)
 	default:
 		h.Job, h.PID, h.Status = job.String, int(pid), StatusRunning
 		h.Since, _ = asTime(since)
@@ -360,10 +360,10 @@ func (l *sqliteLease) tryOnce(ctx context.Context) (bool, LockHolder, error) {
 	all := append([]string{"LockKey"}, cols...)
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s",
 		r.lockSQL, quoteList(d, all), placeholders(d, 1, len(all)), d.quote("LockKey"), setExcluded(d, cols)), vals...); err != nil {
-		return false, h, fmt.Errorf("take the run lock: %w", err)
+		return false, h, fmt.Errorf("write the lease: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return false, h, fmt.Errorf("take the run lock: %w", err)
+		return false, h, fmt.Errorf("commit the lease: %w", err)
 	}
 	committed = true
 	l.lastBeat = now

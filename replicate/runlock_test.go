@@ -62,6 +62,10 @@ func TestSQLiteLeaseTakeover(t *testing.T) {
 				if status != "running" {
 					t.Fatalf("the holder's run is %s, want running", status)
 				}
+				// The skipped run is recorded as ended, not as running for ever.
+				if n := scalar[int](t, dst, "SELECT COUNT(*) FROM "+RunsTable+" WHERE Status = 'skipped' AND EndDateTime IS NOT NULL"); n != 1 {
+					t.Fatalf("%d skipped runs recorded with an end, want 1", n)
+				}
 				return
 			}
 			if err != nil || len(res) != 1 || res[0].Err != nil {

@@ -3,6 +3,7 @@ package replicate
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -16,8 +17,22 @@ import (
 type source struct {
 	db   *sql.DB
 	kind string // "sqlite", "postgres", "mysql", or "" (another driver, such as planner)
-	cat  *catalogInfo
+	// err is why the source cannot be used at all (it cannot be connected
+	// to: a sign-in that fails, a host that does not resolve); every table
+	// fails with it, and nothing is guessed from the failed probes.
+	err error
+	// hasCatalog is true when the source answers sys_tables and
+	// sys_columns (the planner driver's catalog); catalogErr is the probe's
+	// error when it does not.
+	hasCatalog bool
+	catalogErr error
+	cat        *catalogInfo
 }
+
+// errCannotList is the error of listTables for a source that has no
+// catalog replicate can read (no sys_tables, and a database other than
+// SQLite, PostgreSQL or MySQL).
+var errCannotList = errors.New("replicate: cannot list the source's tables")
 
 // catalogInfo is what the source's sys_columns catalog (the planner
 // driver's) says about its columns across tables; empty for sources without
@@ -32,15 +47,21 @@ type catalogInfo struct {
 	ids map[string]bool
 }
 
-// catalog reads sys_columns once per run.
-func (s *source) catalog(ctx context.Context) catalogInfo {
+// loadCatalog reads sys_columns once per run (an empty catalog for a source
+// without one). A source that has one and fails to answer returns the
+// error, and is asked again by the next table.
+func (s *source) loadCatalog(ctx context.Context) error {
 	if s.cat != nil {
-		return *s.cat
+		return nil
 	}
-	s.cat = &catalogInfo{refs: map[string]bool{}, ids: map[string]bool{}}
+	cat := &catalogInfo{refs: map[string]bool{}, ids: map[string]bool{}}
+	if !s.hasCatalog {
+		s.cat = cat
+		return nil
+	}
 	rows, err := s.db.QueryContext(ctx, "SELECT TableName, ColumnName, DataType, IsKey FROM sys_columns")
 	if err != nil {
-		return *s.cat
+		return fmt.Errorf("replicate: read the source's catalog (sys_columns): %w", err)
 	}
 	defer rows.Close()
 	keys := map[string][]string{}
@@ -48,32 +69,57 @@ func (s *source) catalog(ctx context.Context) catalogInfo {
 		var table, col string
 		var typ sql.NullString
 		var isKey any
-		if rows.Scan(&table, &col, &typ, &isKey) != nil {
-			return *s.cat
+		if err := rows.Scan(&table, &col, &typ, &isKey); err != nil {
+			return fmt.Errorf("replicate: read the source's catalog (sys_columns): %w", err)
 		}
 		if k, err := asBool(isKey); err == nil && k {
 			keys[table] = append(keys[table], col)
 		}
 		if strings.HasSuffix(col, "Id") && strings.EqualFold(typ.String, "TEXT") {
-			s.cat.ids[strings.ToLower(col)] = true
+			cat.ids[strings.ToLower(col)] = true
 		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("replicate: read the source's catalog (sys_columns): %w", err)
 	}
 	for table, k := range keys {
 		if len(k) == 1 && !strings.HasPrefix(strings.ToLower(table), "sys_") {
-			s.cat.refs[strings.ToLower(k[0])] = true
+			cat.refs[strings.ToLower(k[0])] = true
 		}
+	}
+	s.cat = cat
+	return nil
+}
+
+// catalog is what loadCatalog read (empty before, or when it failed).
+func (s *source) catalog() catalogInfo {
+	if s.cat == nil {
+		return catalogInfo{}
 	}
 	return *s.cat
 }
 
-// newSource detects the source's database from its driver or, for other
-// drivers (wrappers, or the planner driver, which is SQLite inside), by asking it.
+// newSource connects to the source and detects its database from its
+// driver or, for other drivers (wrappers, or the planner driver, which is
+// SQLite inside), by asking it; then whether it has the planner driver's
+// catalog (sys_tables, sys_columns). A source that cannot be connected to
+// keeps the error (source.err) rather than a guess from failed probes.
 func newSource(ctx context.Context, db *sql.DB) *source {
-	kind := driverKind(db.Driver())
-	if kind == "" {
-		kind = probeKind(ctx, db)
+	s := &source{db: db}
+	if err := db.PingContext(ctx); err != nil {
+		s.err = fromSource(fmt.Errorf("replicate: connect to the source: %w", err))
+		return s
 	}
-	return &source{db: db, kind: kind}
+	s.kind = driverKind(db.Driver())
+	if s.kind == "" {
+		s.kind, _ = probeKind(ctx, db)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT TableName FROM sys_tables WHERE 1 = 0")
+	if err == nil {
+		err = rows.Close()
+	}
+	s.hasCatalog, s.catalogErr = err == nil, err
+	return s
 }
 
 // quote quotes an identifier for the source (backticks for MySQL, double quotes otherwise).
@@ -103,7 +149,14 @@ func (s *source) tableQuery(n Name) string {
 // planner driver's), else from the database's own catalog (SQLite,
 // PostgreSQL, MySQL primary key). It returns nil when neither knows one.
 func (s *source) keyOf(ctx context.Context, n Name) ([]string, error) {
-	if keys, known := s.catalogKey(ctx, n.Table); known && len(keys) > 0 {
+	if s.err != nil {
+		return nil, s.err
+	}
+	keys, known, err := s.catalogKey(ctx, n.Table)
+	if err != nil {
+		return nil, err
+	}
+	if known && len(keys) > 0 {
 		return keys, nil
 	}
 	var q string
@@ -135,34 +188,51 @@ func (s *source) keyOf(ctx context.Context, n Name) ([]string, error) {
 }
 
 // catalogKey reads key columns from sys_columns. known is false when the
-// source has no sys_columns or it does not list the table.
-func (s *source) catalogKey(ctx context.Context, table string) (keys []string, known bool) {
+// source has no sys_columns or it does not list the table; err is the
+// catalog's failure to answer.
+func (s *source) catalogKey(ctx context.Context, table string) (keys []string, known bool, err error) {
+	if !s.hasCatalog {
+		return nil, false, nil
+	}
+	fail := func(err error) ([]string, bool, error) {
+		return nil, false, fmt.Errorf("replicate: read the source's catalog (sys_columns): %w", err)
+	}
 	rows, err := s.db.QueryContext(ctx, fmt.Sprintf("SELECT ColumnName, IsKey FROM sys_columns WHERE lower(TableName) = lower(%s)", s.placeholder(1)), table)
 	if err != nil {
-		return nil, false
+		return fail(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var name string
 		var isKey any
-		if rows.Scan(&name, &isKey) != nil {
-			return nil, false
+		if err := rows.Scan(&name, &isKey); err != nil {
+			return fail(err)
 		}
 		known = true
 		if k, err := asBool(isKey); err == nil && k {
 			keys = append(keys, name)
 		}
 	}
-	if rows.Err() != nil {
-		return nil, false
+	if err := rows.Err(); err != nil {
+		return fail(err)
 	}
-	return keys, known
+	return keys, known, nil
 }
 
 // listTables lists the source's tables for REPLICATE ALL: sys_tables when the
 // source has it (less the catalog tables), else the database's own tables.
+// A source that cannot be connected to, or whose catalog fails, returns
+// that error; one that has no catalog replicate can read returns an error
+// matching errCannotList.
 func (s *source) listTables(ctx context.Context) ([]string, error) {
-	if names, err := queryStrings(ctx, s.db, "SELECT TableName FROM sys_tables"); err == nil {
+	if s.err != nil {
+		return nil, s.err
+	}
+	if s.hasCatalog {
+		names, err := queryStrings(ctx, s.db, "SELECT TableName FROM sys_tables")
+		if err != nil {
+			return nil, fmt.Errorf("replicate: list the source's tables (sys_tables): %w", err)
+		}
 		return slices.DeleteFunc(names, func(n string) bool {
 			return strings.EqualFold(n, "sys_tables") || strings.EqualFold(n, "sys_columns")
 		}), nil
@@ -176,7 +246,7 @@ func (s *source) listTables(ctx context.Context) ([]string, error) {
 	case "mysql":
 		q = `SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`
 	default:
-		return nil, fmt.Errorf("replicate: cannot list the source's tables: it has no sys_tables catalog and its driver (%T) is not SQLite, PostgreSQL or MySQL; use REPLICATE TABLES (...)", s.db.Driver())
+		return nil, fmt.Errorf("%w: it has no sys_tables catalog (%v) and its driver (%T) is not SQLite, PostgreSQL or MySQL; name the tables with REPLICATE TABLES (...)", errCannotList, s.catalogErr, s.db.Driver())
 	}
 	names, err := queryStrings(ctx, s.db, q)
 	if err != nil {

@@ -198,7 +198,22 @@ func (d *sqliteDialect) prepareSchema(ctx context.Context, conn *sql.Conn, s str
 			}
 		}
 	}
-	_, err := ensureBook(ctx, d, conn, tables, false)
+	work, err := ensureBook(ctx, d, conn, tables, true)
+	if err != nil || !work {
+		return err
+	}
+	// Two runs starting on a new file would both find the tables missing
+	// and the second CREATE TABLE fail: create them under the write lock,
+	// looking again once it is held.
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // "no transaction is active" is the usual answer
+		return err
+	}
+	if _, err := ensureBook(ctx, d, conn, tables, false); err != nil {
+		conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // the error says what failed
+		return err
+	}
+	_, err = conn.ExecContext(ctx, "COMMIT")
 	return err
 }
 

@@ -49,8 +49,21 @@ func (t *tableRun) countRequests() {
 }
 
 func (t *tableRun) fail(format string, args ...any) error {
-	return fmt.Errorf("replicate: table %s: "+format, append([]any{t.res.Table}, args...)...)
+	return &tableError{table: t.res.Table, err: fmt.Errorf(format, args...)}
 }
+
+// tableError is a table's failure: "replicate: table T: " and its cause,
+// whose own "replicate: " prefix is not said twice.
+type tableError struct {
+	table string
+	err   error
+}
+
+func (e *tableError) Error() string {
+	return "replicate: table " + e.table + ": " + strings.TrimPrefix(e.err.Error(), "replicate: ")
+}
+
+func (e *tableError) Unwrap() error { return e.err }
 
 // signature identifies the columns row hashes are computed over; when it
 // changes, every row is rewritten.
@@ -101,13 +114,18 @@ func (t *tableRun) run(ctx context.Context) error {
 	if err := t.checkDestination(); err != nil {
 		return err
 	}
+	if err := t.r.src.err; err != nil {
+		return t.fail("%w", err)
+	}
 	// Ask the catalogs before the query opens: a single-connection source
 	// could not run them while the rows are open.
 	key, err := t.discoverKey(ctx)
 	if err != nil {
 		return err
 	}
-	t.r.src.catalog(ctx)
+	if err := t.r.src.loadCatalog(ctx); err != nil {
+		return t.fail("%w", fromSource(err))
+	}
 
 	srcCtx, cancelSrc := context.WithCancel(ctx)
 	defer cancelSrc()
@@ -224,13 +242,13 @@ func (t *tableRun) bindResult(cols []column, key []string) error {
 // isIDColumn reports whether c holds ids per the source's catalog (a TEXT
 // column named ...Id): MySQL makes it an indexable, case-sensitive VARCHAR.
 func (t *tableRun) isIDColumn(c column) bool {
-	return (c.typ == schema.Text) && t.r.src.catalog(context.Background()).ids[strings.ToLower(c.src)]
+	return (c.typ == schema.Text) && t.r.src.catalog().ids[strings.ToLower(c.src)]
 }
 
 // isForeignKey reports whether c names a table's whole key in the source's
 // catalog (PlanId, BucketId, TaskId, ...): its column gets an index.
 func (t *tableRun) isForeignKey(c column) bool {
-	return t.r.src.catalog(context.Background()).refs[strings.ToLower(c.src)]
+	return t.r.src.catalog().refs[strings.ToLower(c.src)]
 }
 
 // tableSQL returns the quoted destination table and its state table.

@@ -62,3 +62,50 @@ func TestUnholdableValues(t *testing.T) {
 		}
 	})
 }
+
+// TestUnholdableKeyValues: a key value the destination cannot hold fails
+// the table naming the row, the key column and what to do (transform it in
+// a select, or choose another key), as a non-key value does.
+func TestUnholdableKeyValues(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		kinds string // destinations that cannot hold it
+		bad   driver.Value
+		want  string
+	}{
+		{"NUL in a key", "postgres", "k\x00", "NUL byte"},
+		{"invalid UTF-8 in a key", "postgres mysql", "caf\xe9", "not valid UTF-8"},
+	}
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		for _, tt := range tests {
+			tbl := &memTable{cols: []string{"Id", "V"}, types: []string{"TEXT", "TEXT"},
+				rows: [][]driver.Value{{"k1", "a"}, {"k2", "b"}}}
+			src := openMem(t, tbl)
+			table := "K_" + strings.NewReplacer(" ", "_", "-", "_").Replace(tt.name)
+			stmt := "REPLICATE " + quoteFor(kind, table) + " WITH Key='Id' SELECT * FROM x"
+			runOK(t, src, dst, stmt, Options{})
+			tbl.rows[1][0] = tt.bad
+			res := run(t, src, dst, stmt, Options{})
+			if !strings.Contains(tt.kinds, kind) {
+				if res[0].Err != nil {
+					t.Errorf("%s: %v", tt.name, res[0].Err)
+				}
+				continue
+			}
+			err := res[0].Err
+			if err == nil {
+				t.Errorf("%s: accepted", tt.name)
+				continue
+			}
+			for _, w := range []string{"table " + table, "row 2", "key column Id", tt.want, "transform it in a select", "REPLICATE " + table + " SELECT", "WITH Key="} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%s: error %q does not say %q", tt.name, err, w)
+				}
+			}
+			if n := scalar[int](t, dst, "SELECT COUNT(*) FROM "+quoteFor(kind, table)); n != 2 {
+				t.Errorf("%s: %d rows after the failure", tt.name, n)
+			}
+		}
+	})
+}

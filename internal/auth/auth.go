@@ -266,7 +266,7 @@ type Settings struct {
 	unnamed bool
 }
 
-func redact(s string) string {
+func redactValue(s string) string {
 	if s == "" {
 		return `""`
 	}
@@ -277,7 +277,7 @@ func redact(s string) string {
 func (s Settings) String() string {
 	return fmt.Sprintf("{Profile:%q AuthScheme:%q InitiateOAuth:%q Tenant:%q ClientID:%q ClientSecret:%s AccessToken:%s RefreshToken:%s "+
 		"Location:%q CallbackURL:%q Scopes:%q AuthorityURL:%q GraphURL:%q LoginTimeout:%s ExpiryMargin:%s}",
-		s.Profile, s.AuthScheme, s.InitiateOAuth, s.Tenant, s.ClientID, redact(s.ClientSecret), redact(s.AccessToken), redact(s.RefreshToken),
+		s.Profile, s.AuthScheme, s.InitiateOAuth, s.Tenant, s.ClientID, redactValue(s.ClientSecret), redactValue(s.AccessToken), redactValue(s.RefreshToken),
 		s.Location, s.CallbackURL, s.Scopes, s.AuthorityURL, s.GraphURL, s.LoginTimeout, s.ExpiryMargin)
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/plannersql/planner/graph/graphtest"
+	"github.com/plannersql/planner/internal/testkit"
 	"github.com/plannersql/planner/internal/tokenstore"
 	"golang.org/x/oauth2"
 )
@@ -262,7 +263,7 @@ func TestDeviceCode(t *testing.T) {
 			e := newEnv(t, graphtest.WithDeviceCode(time.Second, tt.expiresIn))
 			s := e.settings("dev")
 			s.AuthScheme = "devicecode"
-			var prompt promptBuf
+			var prompt testkit.Buffer
 			var waits []time.Duration
 			s.DeviceCodePrompt = func(_ context.Context, dc DeviceCode) error {
 				if dc.UserCode == "" || !strings.Contains(dc.Message, dc.UserCode) || !strings.Contains(dc.Message, dc.VerificationURI) {
@@ -374,7 +375,12 @@ func TestAppScope(t *testing.T) {
 // signedIn signs profile in with the browser and returns its settings.
 func (e *env) signedIn(profile string) Settings {
 	e.t.Helper()
-	s := e.settings(profile)
+	return e.login(e.settings(profile))
+}
+
+// login signs s in with the browser and returns s, without a browser again.
+func (e *env) login(s Settings) Settings {
+	e.t.Helper()
 	open, visits := e.browser(nil, false)
 	s.OpenBrowser = open
 	st, err := Login(context.Background(), s)
@@ -539,13 +545,7 @@ func TestSharedProfileRotation(t *testing.T) {
 	e := newEnv(t)
 	s := e.settings("shared")
 	s.Location = filepath.Join(t.TempDir(), "tokens.json")
-	open, visits := e.browser(nil, false)
-	s.OpenBrowser = open
-	if _, err := Login(context.Background(), s); err != nil {
-		t.Fatal(err)
-	}
-	<-visits
-	s.OpenBrowser = nil
+	s = e.login(s)
 	s.ExpiryMargin = 1000 * time.Hour // every Token call refreshes
 	const conns, rounds = 2, 8
 	var wg sync.WaitGroup
@@ -610,13 +610,7 @@ func TestSharedProfileAcrossProcesses(t *testing.T) {
 	e := newEnv(t)
 	s := e.settings("shared")
 	s.Location = filepath.Join(t.TempDir(), "tokens.json")
-	open, visits := e.browser(nil, false)
-	s.OpenBrowser = open
-	if _, err := Login(context.Background(), s); err != nil {
-		t.Fatal(err)
-	}
-	<-visits
-	s.OpenBrowser = nil
+	s = e.login(s)
 	s.ExpiryMargin = 1000 * time.Hour
 	const rounds = 10
 	cmd := exec.Command(exe, "-test.run=^$")
@@ -664,13 +658,7 @@ func TestTwoTenantsSideBySide(t *testing.T) {
 	for i, e := range []*env{a, b} {
 		s := e.settings(fmt.Sprintf("tenant-%d", i))
 		s.Location = file
-		open, visits := e.browser(nil, false)
-		s.OpenBrowser = open
-		if _, err := Login(context.Background(), s); err != nil {
-			t.Fatal(err)
-		}
-		<-visits
-		s.OpenBrowser = nil
+		s = e.login(s)
 		settings = append(settings, s)
 	}
 	var srcs []oauth2.TokenSource

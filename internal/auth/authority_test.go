@@ -52,13 +52,7 @@ func TestRefreshTokenOnlyToIssuingAuthority(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "tokens.json")
 	s := e.settings("prod")
 	s.Location = file
-	open, visits := e.browser(nil, false)
-	s.OpenBrowser = open
-	if _, err := Login(context.Background(), s); err != nil {
-		t.Fatal(err)
-	}
-	<-visits
-	s.OpenBrowser = nil
+	s = e.login(s)
 	rt := stored(t, s).RefreshToken
 
 	other := newRecordingServer(t)
@@ -145,6 +139,8 @@ func TestEndpointRule(t *testing.T) {
 		{"https://user:pw@login.microsoftonline.com", false, "user name or password"},
 		{"login.microsoftonline.com", false, "not an https URL"},
 		{"ftp://login.microsoftonline.com", false, "not an https URL"},
+		{"ftp://user:pw@login.microsoftonline.com", false, "not an https URL"},
+		{"https://user:pw@login microsoftonline.com", false, "not an https URL"},
 	}
 	for _, tt := range tests {
 		err := CheckAuthorityURL(tt.url, tt.custom)

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/plannersql/planner/internal/redact"
 )
 
 // GraphHosts are the hosts of Microsoft Graph in the global cloud and the
@@ -49,7 +51,9 @@ func CheckAuthorityURL(raw string, allowCustom bool) error {
 func checkEndpoint(prop, raw string, known []string, allowCustom bool, example string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("%s %q is not an https URL: use e.g. %s", prop, raw, example)
+		// Quoted without the password a URL of another scheme (or one
+		// that does not parse) may carry.
+		return fmt.Errorf("%s %q is not an https URL: use e.g. %s", prop, redact.URL(raw), example)
 	}
 	if u.User != nil {
 		return fmt.Errorf("%s must not carry a user name or password: remove the part before @", prop)

@@ -1,8 +1,6 @@
 package auth
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/plannersql/planner/graph/graphtest"
+	"github.com/plannersql/planner/internal/testkit"
 	"github.com/zalando/go-keyring"
 )
 
@@ -23,26 +22,6 @@ func TestMain(m *testing.M) {
 	}
 	keyring.MockInit()
 	os.Exit(m.Run())
-}
-
-// fakeClock is a settable clock shared by the emulator and the code.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 // secrets collects every secret the emulator issued (seen on the wire) and
@@ -104,48 +83,20 @@ func (s *secrets) check(t *testing.T) {
 	}
 }
 
-// recorder is an http.RoundTripper that records the tokens and codes in
-// identity platform answers.
-type recorder struct {
-	sec *secrets
-}
-
-func (r recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	res, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil || !strings.Contains(req.URL.Path, "/oauth2/v2.0/") {
-		return res, err
-	}
-	body, rerr := io.ReadAll(res.Body)
-	res.Body.Close()
-	res.Body = io.NopCloser(bytes.NewReader(body))
-	if rerr != nil {
-		return res, nil
-	}
-	var m map[string]any
-	if json.Unmarshal(body, &m) == nil {
-		for _, k := range []string{"access_token", "refresh_token", "id_token", "device_code"} {
-			if v, ok := m[k].(string); ok {
-				r.sec.addSecret(v)
-			}
-		}
-	}
-	return res, nil
-}
-
 // env is one test's emulator and the settings that reach it.
 type env struct {
 	t   *testing.T
 	srv *graphtest.Server
-	clk *fakeClock
+	clk *testkit.Clock
 	sec *secrets
 	hc  *http.Client
 }
 
 func newEnv(t *testing.T, opts ...graphtest.Option) *env {
 	t.Helper()
-	e := &env{t: t, clk: newClock(), sec: &secrets{}}
+	e := &env{t: t, clk: testkit.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)), sec: &secrets{}}
 	e.srv = graphtest.NewServer(t, append([]graphtest.Option{graphtest.WithClock(e.clk.Now)}, opts...)...)
-	e.hc = &http.Client{Transport: recorder{e.sec}}
+	e.hc = &http.Client{Transport: testkit.IssuedSecrets{Add: e.sec.addSecret}}
 	_, secret := e.srv.ConfidentialClient()
 	e.sec.addSecret(secret)
 	e.sec.addSecret(e.srv.Token())
@@ -169,7 +120,7 @@ func (e *env) settings(profile string) Settings {
 	}
 }
 
-// me calls GET /me with tok and returns the status.
+// call GETs path of Graph with tok and returns the status.
 func (e *env) call(path, tok string) int {
 	e.t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, e.srv.GraphURL()+path, nil)
@@ -236,22 +187,4 @@ func (e *env) browser(tamper func(u *url.URL), also bool) (func(string) error, c
 		return nil
 	}
 	return open, visits
-}
-
-// promptBuf is a concurrency-safe prompt writer.
-type promptBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (p *promptBuf) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.b.Write(b)
-}
-
-func (p *promptBuf) String() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.b.String()
 }

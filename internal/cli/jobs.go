@@ -328,6 +328,14 @@ func checkJob(f *config.File, j config.Job) (schedule.Schedule, error) {
 	if _, err := replicate.Parse(script); err != nil {
 		return nil, fmt.Errorf("%s: script: %w", where, err)
 	}
+	// A destination URL of no accepted form (or that does not parse) is
+	// found here, before anything runs; dest.Check never shows the password.
+	for i, d := range j.Destinations {
+		if err := dest.Check(d.URL); err != nil {
+			return nil, fmt.Errorf("job %s (%s:%d): destination %d: %s", j.Name, f.Path, d.Line, i+1,
+				strings.TrimPrefix(err.Error(), "replicate: destination: "))
+		}
+	}
 	return s, nil
 }
 
@@ -421,7 +429,7 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{},
 			dlog.Info("stop requested while waiting for the run in progress: destination skipped")
 			continue
 		case errors.As(err, &jr.skipped):
-			dlog.Warn("destination skipped", "reason", strings.TrimPrefix(jr.skipped.Error(), "replicate: "), "run", jr.skipped.RunID)
+			// replicate has logged the skip (to dlog), with its run id.
 			out = append(out, jr)
 			continue
 		case results == nil && err != nil:
@@ -443,8 +451,8 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{},
 					dlog.Info("table skipped: stop requested", "table", res.Table)
 				}
 			case replicate.StatusFailed:
-				dlog.Error("table failed", "table", res.Table, "err", oneLine(res.Err.Error()))
-				failures = append(failures, fmt.Sprintf("%s %s: %v", describeDest(d), res.Table, res.Err))
+				// replicate has logged the failure (to dlog); it is counted here.
+				failures = append(failures, describeDest(d)+": "+res.Failure())
 			}
 		}
 		runID := ""
@@ -456,7 +464,11 @@ func (r *jobRunner) run(ctx context.Context, j config.Job, stop <-chan struct{},
 			"retried_after_retry_after", jr.throttled.RetryAfter, "retried_after_backoff", jr.throttled.Backoff)
 	}
 	if len(failures) > 0 {
-		return out, fmt.Errorf("job %s: %d failures; first: %s", j.Name, len(failures), oneLine(failures[0]))
+		what := "failures"
+		if len(failures) == 1 {
+			what = "failure"
+		}
+		return out, fmt.Errorf("job %s: %d %s; first: %s", j.Name, len(failures), what, oneLine(failures[0]))
 	}
 	return out, nil
 }
@@ -717,7 +729,7 @@ func jobsHistory(ctx context.Context, w io.Writer, f *config.File, names []strin
 				}
 				var errText any
 				if r.Error != "" {
-					errText = oneLine(r.Error)
+					errText = cleanMessage(r.Error)
 				}
 				t.add(j.Name, describeDest(d), r.ID, r.Started.UTC().Format(time.RFC3339), string(r.Status), int64(r.TableCount),
 					r.Inserted, r.Updated, r.Deleted, r.Unchanged, r.Requests, secs, errText)
@@ -793,8 +805,12 @@ func writeRun(w io.Writer, job, dest string, r replicate.RunRecord) error {
 	if !r.Slot.IsZero() {
 		fmt.Fprintf(w, ", slot %s attempt %d", r.Slot.UTC().Format(time.RFC3339), r.Attempt)
 	}
-	fmt.Fprintf(w, "\n%d tables: %d inserted, %d updated, %d deleted, %d unchanged; %d Graph requests (%d throttled)\n",
-		r.TableCount, r.Inserted, r.Updated, r.Deleted, r.Unchanged, r.Requests, r.Throttled)
+	tables := "tables"
+	if r.TableCount == 1 {
+		tables = "table"
+	}
+	fmt.Fprintf(w, "\n%d %s: %d inserted, %d updated, %d deleted, %d unchanged; %d Graph requests (%d throttled)\n",
+		r.TableCount, tables, r.Inserted, r.Updated, r.Deleted, r.Unchanged, r.Requests, r.Throttled)
 	if r.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", oneLine(r.Error))
 	}
@@ -802,13 +818,12 @@ func writeRun(w io.Writer, job, dest string, r replicate.RunRecord) error {
 		t := newMemRows([]string{"Table", "Status", "Inserted", "Updated", "Deleted", "Unchanged", "Requests", "Throttled", "Seconds", "Note"},
 			"TEXT", "TEXT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT")
 		for _, tr := range r.Tables {
-			table := tr.Table
-			if tr.SourceName != "" {
-				table += " (" + tr.SourceName + ")"
-			}
-			note := tr.Error
-			if note == "" {
-				note = strings.Join(tr.Warnings, "; ")
+			res := replicate.Result{Table: tr.Table, Source: tr.SourceName, Statement: tr.Statement}
+			table := res.Label()
+			note := strings.Join(tr.Warnings, "; ")
+			if tr.Error != "" {
+				res.Err = errors.New(tr.Error)
+				note = cleanMessage(strings.TrimPrefix(res.Failure(), table+": "))
 			}
 			t.add(table, string(tr.Status), tr.Inserted, tr.Updated, tr.Deleted, tr.Unchanged, tr.Requests, tr.Throttled,
 				tr.Duration.Round(time.Millisecond).Seconds(), oneLine(note))

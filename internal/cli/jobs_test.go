@@ -317,6 +317,14 @@ source = "sandbox"
 script = "REPLICATE Plans WITH Bogus;"
 [[jobs.badscript.destinations]]
 url = "sqlite:badscript.db"
+
+[jobs.badurl]
+source = "sandbox"
+script = "REPLICATE Plans;"
+[[jobs.badurl.destinations]]
+url = "sqlite:badurl.db"
+[[jobs.badurl.destinations]]
+url = "postgres://u:SECRETpw%zz@127.0.0.1:1/db"
 `
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -326,7 +334,7 @@ url = "sqlite:badscript.db"
 	if r.code != ExitError {
 		t.Errorf("jobs list exit %d, want %d", r.code, ExitError)
 	}
-	for _, w := range []string{"| good ", "| often ", "| badscript ", "invalid (see below)"} {
+	for _, w := range []string{"| good ", "| often ", "| badscript ", "| badurl ", "invalid (see below)"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("jobs list lacks %q:\n%s", w, r.stdout)
 		}
@@ -338,6 +346,7 @@ url = "sqlite:badscript.db"
 	want := []string{
 		"planner: jobs list: job often (" + path + ":11): schedule: schedule \"every 5m\": schedule fires too often",
 		"planner: jobs list: job badscript (" + path + ":18): script: replicate: syntax error at line 1, column 22: unknown option \"Bogus\"",
+		"planner: jobs list: job badurl (" + path + ":29): destination 2: bad PostgreSQL URL postgres://u:xxxxx@127.0.0.1:1/db",
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("stderr has %d lines, want %d:\n%s", len(lines), len(want), r.stderr)
@@ -352,7 +361,10 @@ url = "sqlite:badscript.db"
 	if r.code != ExitError || !strings.Contains(r.stdout, "job good → sqlite:good.db") {
 		t.Errorf("jobs run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	for _, bad := range []string{"often", "badscript"} {
+	if strings.Contains(r.stdout+r.stderr, "SECRETpw") {
+		t.Errorf("a password is shown:\n%s%s", r.stdout, r.stderr)
+	}
+	for _, bad := range []string{"often", "badscript", "badurl"} {
 		if _, err := os.Stat(filepath.Join(dir, bad+".db")); !os.IsNotExist(err) {
 			t.Errorf("the invalid job %s ran (%v)", bad, err)
 		}

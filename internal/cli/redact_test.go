@@ -13,6 +13,7 @@ import (
 	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/internal/redact"
 	"github.com/plannersql/planner/internal/schedule"
+	"github.com/plannersql/planner/replicate/dest"
 )
 
 // leak is the password in every hostile URL; no output may contain it.
@@ -88,6 +89,9 @@ url = "sqlite:ok.db"
 				t.Fatal(err)
 			}
 			o := runOpts{dir: dir, env: []string{"PLANNER_CONFIG=" + cfgPath}}
+			// A URL that does not parse makes the job invalid: listed as
+			// such, never run (nothing is recorded); the others run and fail.
+			invalid := dest.Check(u) != nil
 			for _, args := range [][]string{
 				{"jobs", "list"},
 				{"jobs", "run"},
@@ -97,9 +101,22 @@ url = "sqlite:ok.db"
 			} {
 				r := run(t, o, args...)
 				noLeak(t, strings.Join(args, " "), r.stdout, r.stderr)
-				if args[1] == "run" && (r.code != ExitError || !strings.Contains(r.stdout, "failed: ")) {
+				switch {
+				case args[1] == "run" && invalid:
+					if r.code != ExitError || !strings.Contains(r.stderr, "destination 1: ") || !strings.Contains(r.stderr, "the job was not run") {
+						t.Errorf("%v: exit %d, want %d saying the job is invalid\n%s%s", args, r.code, ExitError, r.stdout, r.stderr)
+					}
+				case args[1] == "run" && (r.code != ExitError || !strings.Contains(r.stdout, "failed: ")):
 					t.Errorf("%v: exit %d, want %d with the destination's failure\n%s%s", args, r.code, ExitError, r.stdout, r.stderr)
+				case args[1] == "list" && invalid && (r.code != ExitError || !strings.Contains(r.stderr, "destination 1: ")):
+					t.Errorf("%v: exit %d, want %d saying the job is invalid\n%s%s", args, r.code, ExitError, r.stdout, r.stderr)
 				}
+			}
+			if invalid {
+				if _, err := os.Stat(filepath.Join(dir, "ok.db")); !os.IsNotExist(err) {
+					t.Errorf("the invalid job ran (%v)", err)
+				}
+				return
 			}
 			// The runs recorded in the SQLite destination.
 			db := openSQLite(t, filepath.Join(dir, "ok.db"))
@@ -162,6 +179,16 @@ func TestServeLogsNoPassword(t *testing.T) {
 				clock := schedule.NewFakeClock(time.Date(2026, 3, 2, 9, 59, 0, 0, time.Local))
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
+				if dest.Check(u) != nil {
+					// A URL that does not parse makes the job invalid: serve
+					// refuses it before anything runs, saying why.
+					err := ServeJobs(ctx, f, ServeOptions{Clock: clock, Logger: logger, Secrets: secrets})
+					if err == nil || !strings.Contains(err.Error(), "destination 1") {
+						t.Fatalf("serve accepted %s: %v", u, err)
+					}
+					noLeak(t, "serve's error and logs", secrets.Text(err.Error()), err.Error(), buf.String())
+					return
+				}
 				finished := make(chan schedule.Event, 10)
 				done := make(chan error, 1)
 				go func() {

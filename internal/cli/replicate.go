@@ -239,10 +239,10 @@ func resultsError(cmd string, results []replicate.Result) error {
 	}
 	if n := countErr(results, replicate.ErrSourceUnreachable); n > 0 && len(failed) > 0 {
 		// One message for the run, not one per table.
-		return fmt.Errorf("%s: %d of %d tables not copied (%d skipped unread); %s: %v", cmd, len(failed)+n, len(results), n, failed[0].Table, failed[0].Err)
+		return fmt.Errorf("%s: %d of %d tables not copied (%d skipped unread); %s", cmd, len(failed)+n, len(results), n, failed[0].Failure())
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("%s: %d of %d tables failed; %s: %v", cmd, len(failed), len(results), failed[0].Table, failed[0].Err)
+		return fmt.Errorf("%s: %d of %d tables failed; %s", cmd, len(failed), len(results), failed[0].Failure())
 	}
 	return nil
 }
@@ -265,7 +265,8 @@ func resultNote(r replicate.Result) string {
 	case errors.Is(r.Err, replicate.ErrSourceUnreachable):
 		return "skipped: Microsoft Graph is unreachable"
 	case r.Err != nil:
-		return oneLine(r.Err.Error())
+		// The Table column names the table (or statement) already.
+		return cleanMessage(strings.TrimPrefix(r.Failure(), r.Label()+": "))
 	}
 	return oneLine(strings.Join(r.Warnings, "; "))
 }
@@ -278,11 +279,7 @@ func writeSummary(w io.Writer, results []replicate.Result, requests int, throttl
 		"TEXT", "TEXT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT")
 	var ins, upd, del, unch int64
 	for _, r := range results {
-		table := r.Table
-		if r.Source != "" {
-			table += " (" + r.Source + ")"
-		}
-		t.add(table, string(r.Status()), r.Inserted, r.Updated, r.Deleted, r.Unchanged, int64(r.Requests),
+		t.add(r.Label(), string(r.Status()), r.Inserted, r.Updated, r.Deleted, r.Unchanged, int64(r.Requests),
 			float64(r.Duration.Milliseconds())/1000, red(resultNote(r)))
 		ins, upd, del, unch = ins+r.Inserted, upd+r.Updated, del+r.Deleted, unch+r.Unchanged
 	}

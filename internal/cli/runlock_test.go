@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -324,6 +325,10 @@ func TestConcurrentJobsRun(t *testing.T) {
 	}
 	if r.code != ExitSkipped || !strings.Contains(r.stdout, "skipped: run in progress since ") || !strings.Contains(r.stderr, "1 run was skipped") {
 		t.Fatalf("B: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// The skip is logged once, with the skipped run's id.
+	if c := strings.Count(r.stderr, "level=WARN"); c != 1 || !regexp.MustCompile(`msg="replicate: run skipped" .* run=[0-9a-f]{28}`).MatchString(r.stderr) {
+		t.Errorf("B logs the skip %d times, want once with its run id:\n%s", c, r.stderr)
 	}
 	if got := g.count.Load(); got != n {
 		t.Fatalf("%d Graph requests, want %d", got, n)

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -26,6 +25,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/plannersql/planner/internal/auth"
 	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/replicate"
 )
@@ -588,8 +588,7 @@ func checkWebhookURL(u string) error {
 		return errors.New("the webhook URL must be an http:// or https:// address")
 	}
 	if pu.Scheme == "http" {
-		host := pu.Hostname()
-		if ip := net.ParseIP(host); !(host == "localhost" || ip != nil && ip.IsLoopback()) {
+		if !auth.IsLoopback(pu.Hostname()) {
 			return errors.New("use https:// for a webhook on another machine (its URL and the alerts would cross the network in clear)")
 		}
 	}

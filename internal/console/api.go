@@ -77,9 +77,12 @@ func decode(r *http.Request, v any) error {
 			return errorf(http.StatusUnsupportedMediaType, "send the request body as JSON with Content-Type: application/json")
 		}
 	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody+1))
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return errorf(http.StatusRequestEntityTooLarge, "the request body is larger than %d MiB: send a shorter one (a job's script can be kept in a file named by script_file in the config file)", maxBody>>20)
+		}
 		if errors.Is(err, io.EOF) {
 			return errorf(http.StatusBadRequest, "the request has no JSON body")
 		}
@@ -128,7 +131,8 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// handler adapts a function returning an error to an http.Handler.
+// apiFunc is an API handler that returns its error; api adapts it to an
+// http.HandlerFunc that answers the error as JSON (writeError).
 type apiFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) api(f apiFunc) http.HandlerFunc {

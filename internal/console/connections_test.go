@@ -1,12 +1,9 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +16,7 @@ import (
 	"github.com/plannersql/planner/driver"
 	"github.com/plannersql/planner/graph/graphtest"
 	"github.com/plannersql/planner/internal/config"
+	"github.com/plannersql/planner/internal/testkit"
 )
 
 // connectorLog wraps Options.NewConnector: it records the connectors the
@@ -31,7 +29,7 @@ type connectorLog struct {
 }
 
 func (cl *connectorLog) open(cfg *driver.Config) (*driver.Connector, error) {
-	cfg.HTTPClient = &http.Client{Transport: cl}
+	cfg.HTTPClient = &http.Client{Transport: testkit.IssuedSecrets{Add: func(v string) { cl.e.secret(v) }}}
 	cn, err := driver.NewConnector(cfg)
 	if err == nil {
 		cl.mu.Lock()
@@ -51,26 +49,6 @@ func (cl *connectorLog) last() *driver.Connector {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	return cl.connectors[len(cl.connectors)-1]
-}
-
-// RoundTrip records the secrets of identity platform answers.
-func (cl *connectorLog) RoundTrip(req *http.Request) (*http.Response, error) {
-	res, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil || !strings.Contains(req.URL.Path, "/oauth2/v2.0/") {
-		return res, err
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	res.Body = io.NopCloser(bytes.NewReader(body))
-	var m map[string]any
-	if json.Unmarshal(body, &m) == nil {
-		for _, k := range []string{"access_token", "refresh_token", "id_token", "device_code"} {
-			if v, ok := m[k].(string); ok {
-				cl.e.secret(v)
-			}
-		}
-	}
-	return res, nil
 }
 
 func withConnectorLog(cl *connectorLog) envOption {

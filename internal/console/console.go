@@ -37,6 +37,7 @@ import (
 
 	"github.com/plannersql/planner/driver"
 	"github.com/plannersql/planner/internal/config"
+	"github.com/plannersql/planner/internal/redact"
 	"github.com/plannersql/planner/internal/schedule"
 	"github.com/plannersql/planner/replicate"
 )
@@ -195,7 +196,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, now: opts.Clock.Now}
 	// Nothing the console logs (its own lines, the scheduler's, the runs')
 	// may show a secret.
-	s.log = slog.New(scrubHandler{inner: opts.Logger.Handler(), scrub: s.scrub})
+	s.log = slog.New(redact.Handler(opts.Logger.Handler(), s.scrub))
 	s.auth = newAuthenticator(opts.Password, opts.Token, opts.TLS, opts.Port, s.now)
 	tmpl, err := parseTemplates()
 	if err != nil {

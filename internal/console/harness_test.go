@@ -22,28 +22,11 @@ import (
 	"github.com/plannersql/planner/driver"
 	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/internal/schedule"
+	"github.com/plannersql/planner/internal/testkit"
 	"github.com/plannersql/planner/replicate"
 	"github.com/plannersql/planner/replicate/dest"
 	_ "github.com/plannersql/planner/sandbox"
 )
-
-// syncBuf is a concurrency-safe buffer (the console's log).
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // env is a console under test: its files, its HTTP server, and a record
 // of every response body it sent, scanned for secrets at the end.
@@ -53,7 +36,7 @@ type env struct {
 	cfgPath  string
 	srv      *Server
 	http     *httptest.Server
-	log      *syncBuf
+	log      *testkit.Buffer
 	password string
 	token    string
 	clock    *schedule.FakeClock
@@ -69,7 +52,7 @@ type envOption func(*Options)
 func newEnv(t *testing.T, cfg string, opts ...envOption) *env {
 	t.Helper()
 	dir := t.TempDir()
-	e := &env{t: t, dir: dir, cfgPath: filepath.Join(dir, "config.toml"), log: &syncBuf{},
+	e := &env{t: t, dir: dir, cfgPath: filepath.Join(dir, "config.toml"), log: &testkit.Buffer{},
 		password: "console-pass-" + randomHex(6), token: "console-token-" + randomHex(8)}
 	if cfg != "" {
 		cfg = strings.ReplaceAll(cfg, "{{dir}}", dir)

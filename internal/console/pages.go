@@ -418,9 +418,6 @@ func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "alerts", "Alerts", "alerts", map[string]any{"Alerts": s.alerts.view(st)})
 }
 
-// historyChart draws the runs' durations (bars) and rows changed (a line)
-// as an SVG, oldest on the left. It uses classes only: the page's CSP
-// allows no inline style.
 // chartPoint is one run on the history chart.
 type chartPoint struct {
 	Started    time.Time
@@ -429,6 +426,9 @@ type chartPoint struct {
 	Status     string
 }
 
+// historyChart draws the runs' durations (bars) and rows changed (a line)
+// as an SVG, oldest on the left. It uses classes only: the page's CSP
+// allows no inline style.
 func historyChart(runs []chartPoint) template.HTML {
 	if len(runs) == 0 {
 		return ""

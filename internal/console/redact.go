@@ -1,12 +1,12 @@
 package console
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/plannersql/planner/internal/redact"
 )
 
 // secretProperties are the connection properties whose values are secrets:
@@ -208,7 +208,8 @@ func webhookSecrets(raw string) []string {
 	return out
 }
 
-// scrubber replaces known secret values in text.
+// scrubber replaces known secret values in text with redact.Mask, as the
+// CLI's redaction does.
 type scrubber struct {
 	secrets []string // longest first
 }
@@ -218,7 +219,7 @@ func newScrubber(secrets []string) *scrubber {
 	var keep []string
 	for _, s := range secrets {
 		// Very short values would blank out ordinary words.
-		if len(s) >= 4 && !seen[s] && !isReference(s) {
+		if len(s) >= redact.MinSecretLen && !seen[s] && !isReference(s) {
 			seen[s] = true
 			keep = append(keep, s)
 		}
@@ -233,55 +234,8 @@ func (sc *scrubber) scrub(s string) string {
 	}
 	for _, sec := range sc.secrets {
 		if strings.Contains(s, sec) {
-			s = strings.ReplaceAll(s, sec, "xxxxx")
+			s = strings.ReplaceAll(s, sec, redact.Mask)
 		}
 	}
 	return s
-}
-
-// scrubHandler is a slog.Handler that removes known secrets from the
-// message and the attributes of every record before passing it on.
-type scrubHandler struct {
-	inner slog.Handler
-	scrub func(string) string
-}
-
-func (h scrubHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.inner.Enabled(ctx, l) }
-
-func (h scrubHandler) Handle(ctx context.Context, r slog.Record) error {
-	nr := slog.NewRecord(r.Time, r.Level, h.scrub(r.Message), r.PC)
-	r.Attrs(func(a slog.Attr) bool {
-		nr.AddAttrs(h.attr(a))
-		return true
-	})
-	return h.inner.Handle(ctx, nr)
-}
-
-func (h scrubHandler) attr(a slog.Attr) slog.Attr {
-	v := a.Value.Resolve()
-	switch v.Kind() {
-	case slog.KindString:
-		return slog.String(a.Key, h.scrub(v.String()))
-	case slog.KindGroup:
-		var as []any
-		for _, g := range v.Group() {
-			as = append(as, h.attr(g))
-		}
-		return slog.Group(a.Key, as...)
-	case slog.KindAny:
-		return slog.String(a.Key, h.scrub(fmt.Sprint(v.Any())))
-	}
-	return slog.Attr{Key: a.Key, Value: v}
-}
-
-func (h scrubHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	clean := make([]slog.Attr, len(as))
-	for i, a := range as {
-		clean[i] = h.attr(a)
-	}
-	return scrubHandler{h.inner.WithAttrs(clean), h.scrub}
-}
-
-func (h scrubHandler) WithGroup(name string) slog.Handler {
-	return scrubHandler{h.inner.WithGroup(name), h.scrub}
 }

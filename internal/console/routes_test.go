@@ -192,6 +192,7 @@ func TestValidationErrors(t *testing.T) {
 		{"wrong type", "POST", "/api/jobs", `{"name": 3}`, 400, "name", "must be a string"},
 		{"two values", "POST", "/api/validate/script", `{"script": "REPLICATE ALL"} {}`, 400, "", "more than one"},
 		{"no body", "POST", "/api/connections/sources", nil, 400, "", "no JSON body"},
+		{"body too large", "POST", "/api/validate/script", `{"script": "` + strings.Repeat("x", maxBody) + `"}`, 413, "", "larger than 1 MiB"},
 		{"unknown route", "GET", "/api/nope", nil, 404, "", "docs/api.md"},
 		{"wrong method", "PATCH", "/api/jobs/nightly", map[string]any{}, 404, "", "no API route"},
 	}

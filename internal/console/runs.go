@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/plannersql/planner/internal/config"
+	"github.com/plannersql/planner/internal/redact"
 	"github.com/plannersql/planner/internal/schedule"
 	"github.com/plannersql/planner/replicate"
 )
@@ -401,7 +402,7 @@ func (m *runManager) execute(ctx context.Context, a *activeRun, job config.Job) 
 	a.cancel = cancel
 	m.mu.Unlock()
 	logger := slog.New(teeHandler{
-		scrubHandler{inner: slog.NewTextHandler(a.log, &slog.HandlerOptions{Level: slog.LevelInfo}), scrub: m.s.scrub},
+		redact.Handler(slog.NewTextHandler(a.log, &slog.HandlerOptions{Level: slog.LevelInfo}), m.s.scrub),
 		m.s.log.Handler(),
 	}).With("run", a.detail.ID)
 	logger.Info("run started", "trigger", a.detail.Trigger, "attempt", a.detail.Attempt)

@@ -3,14 +3,17 @@ package console
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/plannersql/planner/internal/config"
+	"github.com/plannersql/planner/internal/redact"
 )
 
 // Alerts sends the alerts set in a console settings file (console.toml:
@@ -22,6 +25,9 @@ import (
 // at each run's end, so edits made in the console take effect at once.
 type Alerts struct {
 	a *alerter
+	// scrubber removes the settings file's secrets: read with the file at
+	// the start and at each run's end, not at every text scrubbed.
+	scrubber atomic.Pointer[scrubber]
 
 	mu   sync.Mutex
 	runs map[string][]runSummary // by job, newest first
@@ -63,16 +69,21 @@ func NewAlerts(o AlertsOptions) *Alerts {
 	}
 	x := &Alerts{runs: map[string][]runSummary{}}
 	path := o.SettingsPath
-	scrub := func(s string) string {
-		var secrets []string
-		if st, err := loadSettings(path); err == nil {
-			secrets = st.secrets()
-		}
-		return newScrubber(secrets).scrub(o.Redact(s))
-	}
-	x.a = &alerter{settingsPath: path, log: slog.New(scrubHandler{inner: o.Logger.Handler(), scrub: scrub}), scrub: scrub,
+	scrub := func(s string) string { return x.scrubber.Load().scrub(o.Redact(s)) }
+	x.a = &alerter{settingsPath: path, log: slog.New(redact.Handler(o.Logger.Handler(), scrub)), scrub: scrub,
 		now: o.Now, client: o.HTTPClient, sender: senderName(o.Sender)}
+	x.loadScrubber()
 	return x
+}
+
+// loadScrubber reads the secrets of the settings file (none when it does
+// not load) into the scrubber.
+func (x *Alerts) loadScrubber() {
+	var secrets []string
+	if st, err := loadSettings(x.a.settingsPath); err == nil {
+		secrets = st.secrets()
+	}
+	x.scrubber.Store(newScrubber(secrets))
 }
 
 // Describe says what the settings file sends, for a log line at start:
@@ -86,7 +97,7 @@ func (x *Alerts) Describe() string {
 		return "none (no " + x.a.settingsPath + ")"
 	}
 	var out []string
-	for _, job := range append([]string{""}, sortedKeys(st.JobAlerts)...) {
+	for _, job := range append([]string{""}, slices.Sorted(maps.Keys(st.JobAlerts))...) {
 		e := effectiveFor(st, job)
 		var ch []string
 		if len(e.emailTo) > 0 {
@@ -116,20 +127,12 @@ func fileExists(path string) bool {
 	return err == nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // RunFinished is told of a run of job (as it ran: references expanded)
 // that started at started, of a scheduled slot (zero for none) and
 // attempt, with its results and error. It sends the alert the run calls
 // for, if any, in the background (Wait waits for it).
 func (x *Alerts) RunFinished(job config.Job, started, slot time.Time, attempt int, results []DestinationResult, err error) {
+	x.loadScrubber() // the settings may have changed since the last run
 	now := x.a.now().UTC()
 	trigger := triggerSchedule
 	switch {

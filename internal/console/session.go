@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/plannersql/planner/internal/auth"
 )
 
 // Session lifetimes: a session ends after sessionIdle without a request,
@@ -257,29 +259,16 @@ func clientAddr(r *http.Request) string {
 // loopbackHost reports whether a Host header names this machine's
 // loopback interface.
 func loopbackHost(host string) bool {
-	h := host
-	if hh, _, err := net.SplitHostPort(host); err == nil {
-		h = hh
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
 	}
-	h = strings.Trim(h, "[]")
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	return auth.IsLoopback(host)
 }
 
 // IsLoopback reports whether addr (host:port) listens on loopback only.
 func IsLoopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return err == nil && auth.IsLoopback(host)
 }
 
 // securityHeaders sets the headers of every response.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plannersql/planner/internal/config"
+	"github.com/plannersql/planner/internal/testkit"
 	"github.com/plannersql/planner/replicate"
 )
 
@@ -28,7 +29,7 @@ func TestAlertStreakAcrossProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	job := config.Job{Name: "nightly", Source: "sandbox", Destinations: []config.Destination{{URL: "sqlite:" + filepath.Join(dir, "out.db")}}}
-	var logs syncBuf
+	var logs testkit.Buffer
 	newProcess := func(name string) *Alerts {
 		return NewAlerts(AlertsOptions{SettingsPath: settings, Sender: name,
 			Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
@@ -100,5 +101,41 @@ func TestAlertStreakAcrossProcesses(t *testing.T) {
 	check("a failure before the destinations", "failed from replica two")
 	if strings.Contains(logs.String(), hook.URL) {
 		t.Error("the webhook URL reached the log")
+	}
+}
+
+// TestAlertsScrubSettingsSecrets: 'planner jobs serve' removes the
+// settings file's secrets from its alerts and log lines, including a
+// secret written into the file after it started (the file is read again
+// at each run's end).
+func TestAlertsScrubSettingsSecrets(t *testing.T) {
+	dir := t.TempDir()
+	hook := NewTestHook(t)
+	settings := filepath.Join(dir, SettingsFile)
+	write := func(extra string) {
+		t.Helper()
+		if err := os.WriteFile(settings, []byte("[alerts]\nwebhook_url = \""+hook.URL+"\"\n"+extra), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("")
+	var logs testkit.Buffer
+	x := NewAlerts(AlertsOptions{SettingsPath: settings, Sender: "serve",
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	const late = "late-smtp-password-4711"
+	write("webhook_secret = \"" + late + "-hook\"\n[alerts.smtp]\nhost = \"127.0.0.1\"\npassword = \"" + late + "\"\n")
+	job := config.Job{Name: "nightly", Source: "sandbox"}
+	x.RunFinished(job, time.Now(), time.Time{}, 1, nil, errors.New("login failed with password "+late))
+	x.Wait()
+	select {
+	case c := <-hook.Calls:
+		if strings.Contains(c.Raw, late) {
+			t.Errorf("the alert shows a secret set after start: %s", c.Raw)
+		}
+	default:
+		t.Error("no alert for the failed run")
+	}
+	if strings.Contains(logs.String(), late) {
+		t.Errorf("the log shows a secret set after start: %s", logs.String())
 	}
 }

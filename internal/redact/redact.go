@@ -390,17 +390,25 @@ func (s *Set) Error(err error) error {
 // Handler returns a slog.Handler that redacts, with the set's secrets, the
 // message and every attribute value (strings, errors, anything formatted as
 // text) of each record before passing it to h.
-func (s *Set) Handler(h slog.Handler) slog.Handler { return &handler{h: h, s: s} }
+func (s *Set) Handler(h slog.Handler) slog.Handler { return Handler(h, s.Text) }
+
+// Handler returns a slog.Handler that rewrites with text the message and
+// every attribute value (strings, errors, anything formatted as text) of
+// each record before passing it to h: the mechanism of Set.Handler, for a
+// caller with its own rule of what to remove.
+func Handler(h slog.Handler, text func(string) string) slog.Handler {
+	return &handler{h: h, text: text}
+}
 
 type handler struct {
-	h slog.Handler
-	s *Set
+	h    slog.Handler
+	text func(string) string
 }
 
 func (h *handler) Enabled(ctx context.Context, l slog.Level) bool { return h.h.Enabled(ctx, l) }
 
 func (h *handler) Handle(ctx context.Context, r slog.Record) error {
-	out := slog.NewRecord(r.Time, r.Level, h.s.Text(r.Message), r.PC)
+	out := slog.NewRecord(r.Time, r.Level, h.text(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(h.attr(a))
 		return true
@@ -413,18 +421,18 @@ func (h *handler) WithAttrs(as []slog.Attr) slog.Handler {
 	for i, a := range as {
 		red[i] = h.attr(a)
 	}
-	return &handler{h: h.h.WithAttrs(red), s: h.s}
+	return &handler{h: h.h.WithAttrs(red), text: h.text}
 }
 
 func (h *handler) WithGroup(name string) slog.Handler {
-	return &handler{h: h.h.WithGroup(name), s: h.s}
+	return &handler{h: h.h.WithGroup(name), text: h.text}
 }
 
 func (h *handler) attr(a slog.Attr) slog.Attr {
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
-		return slog.String(a.Key, h.s.Text(v.String()))
+		return slog.String(a.Key, h.text(v.String()))
 	case slog.KindGroup:
 		g := v.Group()
 		red := make([]any, len(g))
@@ -435,16 +443,16 @@ func (h *handler) attr(a slog.Attr) slog.Attr {
 	case slog.KindAny:
 		switch x := v.Any().(type) {
 		case error:
-			return slog.String(a.Key, h.s.Text(x.Error()))
+			return slog.String(a.Key, h.text(x.Error()))
 		case interface{ String() string }:
-			return slog.String(a.Key, h.s.Text(x.String()))
+			return slog.String(a.Key, h.text(x.String()))
 		case nil:
 			return a
 		default:
 			// Anything else is printed with fmt by the handler: redact that
 			// text, keeping the value when there is nothing to remove.
 			txt := fmt.Sprint(x)
-			if red := h.s.Text(txt); red != txt {
+			if red := h.text(txt); red != txt {
 				return slog.String(a.Key, red)
 			}
 			return slog.Any(a.Key, x)

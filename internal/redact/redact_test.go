@@ -13,7 +13,7 @@ import (
 // secret is the password of every hostile URL below.
 const secret = "S3cr3tPW"
 
-// HostileURLs are destination URLs whose password must never be shown,
+// hostileURLs are destination URLs whose password must never be shown,
 // most of which url.Parse rejects.
 var hostileURLs = []string{
 	"postgres://user:" + secret + "@127.0.0.1:1/db",
@@ -145,6 +145,20 @@ func TestHandler(t *testing.T) {
 				t.Errorf("log lost an attribute:\n%s", buf.String())
 			}
 		}
+	}
+}
+
+// TestHandlerFunc: Handler applies the caller's own rule to the message,
+// the attributes given to With, groups, errors and other values.
+func TestHandlerFunc(t *testing.T) {
+	const sec = "known-secret-value"
+	var buf bytes.Buffer
+	scrub := func(s string) string { return strings.ReplaceAll(s, sec, Mask) }
+	log := slog.New(Handler(slog.NewTextHandler(&buf, nil), scrub)).With("with", sec).WithGroup("g")
+	log.Info("msg "+sec, "err", fmt.Errorf("failed with %s", sec), "grp", slog.GroupValue(slog.String("x", sec)),
+		"any", []string{sec}, "n", 3)
+	if out := buf.String(); strings.Contains(out, sec) || strings.Count(out, Mask) != 5 || !strings.Contains(out, "g.n=3") {
+		t.Errorf("log:\n%s", out)
 	}
 }
 

@@ -54,7 +54,8 @@ func parse(rawURL string) (desturl.Target, error) {
 
 // Open opens a destination database from a URL:
 //
-//   - sqlite:PATH[?params], or a bare path ending in .db, .sqlite or .sqlite3:
+//   - sqlite:PATH[?params] (also sqlite:file:PATH[?params], SQLite's URI
+//     form), or a bare path ending in .db, .sqlite or .sqlite3:
 //     a SQLite file, created if missing (its directory must exist), in WAL
 //     mode with a 5 s busy timeout and synchronous=NORMAL. Parameters:
 //     mode=ro|rw|rwc (rw and ro need an existing file; ro opens it

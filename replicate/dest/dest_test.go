@@ -99,6 +99,32 @@ func TestOpenSQLiteReadOnly(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "read-only") {
 		t.Fatalf("replicate into mode=ro: %v, want a read-only hint", err)
 	}
+	// The same once replicate has written the file: the run lock fails
+	// first, said once.
+	rw, err := Open(ctx, "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	if _, err := replicate.Run(ctx, src, rw, "REPLICATE R SELECT * FROM T", replicate.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = replicate.Run(ctx, src, ro, "REPLICATE R SELECT * FROM T", replicate.Options{})
+	if err == nil || !strings.Contains(err.Error(), "read-only") || repeatsPart(err.Error()) {
+		t.Fatalf("replicate into mode=ro: %v, want a read-only hint, each part said once", err)
+	}
+}
+
+// repeatsPart reports whether a message says a part twice in a row
+// ("take the run lock: take the run lock: ...").
+func repeatsPart(msg string) bool {
+	parts := strings.Split(msg, ": ")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] == parts[i-1] {
+			return true
+		}
+	}
+	return false
 }
 
 // TestOpenErrors: each failure names its cause and says what to do, never

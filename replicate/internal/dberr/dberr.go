@@ -234,25 +234,47 @@ func (k Kind) Hint() string {
 	return ""
 }
 
-// Hint returns the hint for err's kind, or "".
-func Hint(err error) string { return Classify(err).Hint() }
+// Hint returns the hint for err's kind, or "". A missing permission and a
+// read-only destination are said differently for a database server (a
+// privilege, a replica) and for a SQLite file (its mode, its directory).
+func Hint(err error) string {
+	k := Classify(err)
+	server := SQLState(err) != "" || MySQLNumber(err) != 0
+	switch {
+	case k == Permission && server:
+		return "permission denied: grant the database user what replicate needs (CONNECT on the database, CREATE on the schema, SELECT, INSERT, UPDATE and DELETE on its tables)"
+	case k == Permission:
+		return "permission denied: the SQLite file and its directory must be readable and writable by this user: check their owner and mode"
+	case k == ReadOnly && server:
+		return "the server accepts no writes (a read-only replica, or read_only set): replicate into the primary"
+	case k == ReadOnly:
+		return "the SQLite file is read-only: open it for writing (not mode=ro; the file and its directory writable by this user)"
+	}
+	return k.Hint()
+}
 
 // Deduplicated returns err with repeated lines of its text removed, as pgx
 // reports each connection attempt (TLS, then plain text, to each address)
-// on a line of its own, often the same failure twice. It unwraps to err.
+// on a line of its own, often the same failure twice, and a DNS failure
+// with its context and then alone. It unwraps to err.
 func Deduplicated(err error) error {
 	if err == nil || !strings.Contains(err.Error(), "\n") {
 		return err
 	}
 	lines := strings.Split(err.Error(), "\n")
-	seen := map[string]bool{}
+	var kept []string
 	out := lines[:0]
+next:
 	for _, l := range lines {
 		k := strings.TrimSpace(l)
-		if seen[k] {
-			continue
+		for _, s := range kept {
+			// The same line, or one that says again what an earlier one
+			// said with context ("hostname resolving error: <err>", "<err>").
+			if k != "" && strings.HasSuffix(s, k) {
+				continue next
+			}
 		}
-		seen[k] = true
+		kept = append(kept, k)
 		out = append(out, l)
 	}
 	return &dedupError{msg: strings.Join(out, "\n"), err: err}

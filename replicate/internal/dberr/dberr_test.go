@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -54,6 +55,24 @@ func TestClassify(t *testing.T) {
 			t.Errorf("%s: hint %q", tt.name, Hint(tt.err))
 		}
 	}
+	// A permission or read-only error is said for what it is about: a
+	// server's privileges, or a SQLite file's mode.
+	for _, tt := range []struct {
+		name       string
+		err        error
+		want, dont string
+	}{
+		{"pg permission", &pgconn.PgError{Code: "42501"}, "grant the database user", "file"},
+		{"mysql permission", &mysql.MySQLError{Number: 1142}, "grant the database user", "file"},
+		{"file permission", &os.PathError{Op: "open", Path: "/x", Err: syscall.EACCES}, "SQLite file and its directory", "grant"},
+		{"pg read-only", &pgconn.PgError{Code: "25006"}, "replica", "SQLite"},
+		{"mysql read-only", &mysql.MySQLError{Number: 1290}, "replica", "SQLite"},
+	} {
+		h := Hint(tt.err)
+		if !strings.Contains(h, tt.want) || strings.Contains(h, tt.dont) {
+			t.Errorf("%s: hint %q, want it to say %q and not %q", tt.name, h, tt.want, tt.dont)
+		}
+	}
 	if SQLiteCode(syntaxErr) != 1 {
 		t.Errorf("SQLiteCode = %d", SQLiteCode(syntaxErr))
 	}
@@ -67,6 +86,11 @@ func TestDeduplicated(t *testing.T) {
 	base := errors.New("failed:\n\ta: refused\n\ta: refused\n\tb: refused")
 	d := Deduplicated(base)
 	if d.Error() != "failed:\n\ta: refused\n\tb: refused" || !errors.Is(d, base) {
+		t.Fatalf("Deduplicated = %q", d)
+	}
+	// pgx says a DNS failure twice: with its context, then alone.
+	dns := errors.New("failed to connect to `user=u database=db`:\n\thostname resolving error: lookup x.invalid: no such host\n\tlookup x.invalid: no such host")
+	if d := Deduplicated(dns).Error(); d != "failed to connect to `user=u database=db`:\n\thostname resolving error: lookup x.invalid: no such host" {
 		t.Fatalf("Deduplicated = %q", d)
 	}
 }

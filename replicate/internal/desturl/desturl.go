@@ -106,12 +106,18 @@ func FilePath(rawURL string) (path string, ok bool) {
 	return t.Path, true
 }
 
-// parseSQLite parses sqlite:PATH[?params] (rest is what follows "sqlite:").
+// parseSQLite parses sqlite:PATH[?params] or sqlite:file:PATH[?params]
+// (rest is what follows "sqlite:").
 // Everything after the first '?' is parameters, checked by name: a file
 // name never swallows what was meant as a parameter. A '?' or '%' in the
 // file name is written percent-encoded (%3F, %25).
 func parseSQLite(rawURL, rest string) (Target, error) {
 	rest = strings.TrimPrefix(rest, "//")
+	// sqlite:file:PATH is SQLite's URI form (file:PATH?params) after the
+	// scheme: the file is PATH, not one named "file:PATH".
+	if len(rest) >= len("file:") && strings.EqualFold(rest[:len("file:")], "file:") {
+		rest = strings.TrimPrefix(rest[len("file:"):], "//")
+	}
 	pathPart, query, hasQuery := strings.Cut(rest, "?")
 	path := pathPart
 	if strings.Contains(pathPart, "%") {

@@ -15,6 +15,11 @@ func TestParse(t *testing.T) {
 		{url: "sqlite:/tmp/a b#%3F.db", driver: "sqlite", dsn: "file:/tmp/a b%23%3F.db?" + pragmas, path: "/tmp/a b#?.db"},
 		{url: "sqlite:/tmp/100%25.db", driver: "sqlite", dsn: "file:/tmp/100%25.db?" + pragmas, path: "/tmp/100%.db"},
 		{url: "sqlite:///tmp/x.db", driver: "sqlite", dsn: "file:/tmp/x.db?" + pragmas, path: "/tmp/x.db"},
+		// SQLite's own URI form after sqlite: names the same file, never one called "file:...".
+		{url: "sqlite:file:z.db?mode=rwc", driver: "sqlite", dsn: "file:z.db?" + pragmas + "&mode=rwc", path: "z.db"},
+		{url: "sqlite:file:///tmp/z.db", driver: "sqlite", dsn: "file:/tmp/z.db?" + pragmas, path: "/tmp/z.db"},
+		{url: "sqlite:FILE:z.db", driver: "sqlite", dsn: "file:z.db?" + pragmas, path: "z.db"},
+		{url: "sqlite:file:", err: "has no file path"},
 		{url: "data/planner.db", driver: "sqlite", dsn: "file:data/planner.db?" + pragmas, path: "data/planner.db"},
 		{url: "C:\\x\\y.SQLITE", driver: "sqlite", dsn: "file:C:\\x\\y.SQLITE?" + pragmas, path: "C:\\x\\y.SQLITE"},
 		{url: "sqlite:/tmp/x.db?mode=ro", driver: "sqlite", dsn: "file:/tmp/x.db?_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&mode=ro", path: "/tmp/x.db"},
