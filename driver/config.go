@@ -158,6 +158,11 @@ func (c *Config) normalize() error {
 			*s = d
 		}
 	}
+	for i, id := range c.GroupIDs {
+		// Graph's form of a group id (lower case, no braces): scans and
+		// lookups compare it with the ids Graph returns.
+		c.GroupIDs[i] = guidKey(id)
+	}
 	def(&c.Tenant, DefaultTenant)
 	def(&c.GraphURL, DefaultGraphURL)
 	def(&c.AuthorityURL, DefaultAuthorityURL)

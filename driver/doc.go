@@ -98,6 +98,11 @@
 // next statement reads the tenant as it is then. To read a whole run of
 // statements once, and consistently, use a [Snapshot].
 //
+// An equality on a pushdown column returns what the scan filtered by it
+// returns: a lookup by id of an object the scans do not cover (a security
+// group, a group the user is not a member of, a plan outside the GroupId
+// list, a task of a deleted plan in a user's task list) is no row.
+//
 // A scan that discovers plans through /me/memberOf fails with an error that
 // errors.Is [ErrMissingPermission] when the sign-in lacks Group.Read.All or
 // GroupMember.Read.All (Graph then lists the user's groups without their

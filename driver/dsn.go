@@ -127,7 +127,7 @@ var properties = []property{
 	boolProp("Sandbox", "`true`: an in-process emulated tenant with demo data; no network, no sign-in (a Go program imports `github.com/plannersql/planner/sandbox`; the CLI does)",
 		func(c *Config) *bool { return &c.Sandbox }),
 	{
-		name: "GroupId", doc: "limit scans to these groups (comma separated)", def: "every group the account can reach",
+		name: "GroupId", doc: "limit scans to these groups (comma separated ids, in any GUID form: they are compared in Graph's, lower case)", def: "every group the account can reach",
 		set: func(c *Config, v string) error {
 			c.GroupIDs = nil
 			for id := range strings.SplitSeq(v, ",") {

@@ -2,9 +2,11 @@ package driver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -436,7 +438,10 @@ func checkType(tb *schema.Table, c schema.Column, v any, op string) error {
 var ErrNULByte = errors.New("the value holds a NUL byte")
 
 // checkNUL refuses a text value with a NUL byte (SCHEMA: text values are
-// never cut; a value SQLite cannot carry is refused).
+// never cut; a value SQLite cannot carry is refused), and a JSON value with
+// one in any of its strings or keys, which JSON text writes as the escape
+// \u0000 (json_object('k', 'a' || char(0) || 'b') makes one): the same
+// value a TEXT column refuses must not reach Graph inside a JSON column.
 func checkNUL(tb *schema.Table, c schema.Column, v any, op string) error {
 	s, ok := v.(string)
 	if !ok {
@@ -446,7 +451,71 @@ func checkNUL(tb *schema.Table, c schema.Column, v any, op string) error {
 		return fmt.Errorf("planner: %s %s: column %s: %w at byte %d of %d; nothing was sent for the row: remove it, "+
 			"e.g. replace(value, char(0), '')", op, tb.Name, c.Name, ErrNULByte, i, len(s))
 	}
+	if c.Type == schema.JSON {
+		if at, found := jsonNUL(s); found {
+			return fmt.Errorf("planner: %s %s: column %s: %w (written \\u0000 in the JSON text) %s; nothing was sent for the row: "+
+				"remove it, e.g. build the value from replace(value, char(0), '')", op, tb.Name, c.Name, ErrNULByte, at)
+		}
+	}
 	return nil
+}
+
+// jsonNUL reports where the JSON text s holds a NUL character in a string
+// or an object key (the escape \u0000), as "in the value at $.a[0]" or "in
+// the key at $.a"; found is false when there is none, or when s is not
+// JSON (the column's own checks say so).
+func jsonNUL(s string) (at string, found bool) {
+	if !strings.Contains(s, `\u0000`) {
+		return "", false
+	}
+	var v any
+	if json.Unmarshal([]byte(s), &v) != nil {
+		return "", false
+	}
+	var walk func(v any, path string) (string, bool)
+	walk = func(v any, path string) (string, bool) {
+		switch x := v.(type) {
+		case string:
+			if strings.IndexByte(x, 0) >= 0 {
+				return "in the value at " + path, true
+			}
+		case []any:
+			for i, e := range x {
+				if at, ok := walk(e, fmt.Sprintf("%s[%d]", path, i)); ok {
+					return at, true
+				}
+			}
+		case map[string]any:
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				p := path + "." + jsonPathKey(k)
+				if strings.IndexByte(k, 0) >= 0 {
+					return "in the key at " + p, true
+				}
+				if at, ok := walk(x[k], p); ok {
+					return at, true
+				}
+			}
+		}
+		return "", false
+	}
+	return walk(v, "$")
+}
+
+// jsonPathKey writes an object key in a JSON path as SQLite's json_extract
+// reads it: bare when it is a plain name, else quoted (a NUL shown as \u0000).
+func jsonPathKey(k string) string {
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return strconv.QuoteToASCII(k)
+		}
+	}
+	return k
 }
 
 // copyValues copies SQLite's arguments, which are only valid during the call.

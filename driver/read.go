@@ -15,8 +15,9 @@ import (
 // answer. A 404 on a lookup or a pushed-down listing is no rows.
 
 // lookup yields the object kind:id: from the scope, else fetched with get
-// and kept (a 404 is kept as gone: no rows).
-func lookup[T any](sc *scope, key string, get func() (*T, error)) iter.Seq2[*T, error] {
+// and kept (an error isGone accepts, such as a 404, is kept as gone: no
+// rows).
+func lookup[T any](sc *scope, key string, isGone func(error) bool, get func() (*T, error)) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		if o, known := sc.get(key); known {
 			if o != nil {
@@ -26,7 +27,7 @@ func lookup[T any](sc *scope, key string, get func() (*T, error)) iter.Seq2[*T, 
 		}
 		v, err := get()
 		switch {
-		case err != nil && absent(err):
+		case err != nil && isGone(err):
 			sc.put(key, gone{})
 		case err != nil:
 			yield(nil, err)
@@ -42,7 +43,7 @@ func lookup[T any](sc *scope, key string, get func() (*T, error)) iter.Seq2[*T, 
 // details too) and the scope does not hold it, it first reads, with fetch
 // ($batch requests of 20), the held objects of every id of the kind the
 // statement's IN lists name that the scope does not hold.
-func lookupListed[T any](x *session, kind, held, id string, fetch func(ids []string) iter.Seq2[*T, error], get func() (*T, error)) iter.Seq2[*T, error] {
+func lookupListed[T any](x *session, kind, held, id string, isGone func(error) bool, fetch func(ids []string) iter.Seq2[*T, error], get func() (*T, error)) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		if _, known := x.sc.get(held + ":" + id); !known && x.sc.hinted(kind, id) {
 			ids := x.sc.hintsNotHeld(kind, held)
@@ -51,7 +52,7 @@ func lookupListed[T any](x *session, kind, held, id string, fetch func(ids []str
 				k := held + ":" + ids[min(i, len(ids)-1)]
 				i++
 				switch {
-				case err != nil && absent(err):
+				case err != nil && isGone(err):
 					x.sc.put(k, gone{})
 				case err != nil:
 					yield(nil, err)
@@ -61,7 +62,7 @@ func lookupListed[T any](x *session, kind, held, id string, fetch func(ids []str
 				}
 			}
 		}
-		for v, err := range lookup(x.sc, held+":"+id, get) {
+		for v, err := range lookup(x.sc, held+":"+id, isGone, get) {
 			if !yield(v, err) {
 				return
 			}
@@ -74,9 +75,9 @@ func planID(p *graph.Plan) string     { return p.ID }
 func bucketID(b *graph.Bucket) string { return b.ID }
 func taskID(t *graph.Task) string     { return t.ID }
 
-// group reads one group (GET /groups/{id}).
+// group reads one group (GET /groups/{id}); a 404 is no group.
 func (x *session) group(ctx context.Context, id string) iter.Seq2[*graph.Group, error] {
-	return lookupListed(x, "group", "group", id, func(ids []string) iter.Seq2[*graph.Group, error] { return x.g.Groups.ListByID(ctx, ids) },
+	return lookupListed(x, "group", "group", id, notFound, func(ids []string) iter.Seq2[*graph.Group, error] { return x.g.Groups.ListByID(ctx, ids) },
 		func() (*graph.Group, error) { return x.g.Groups.Get(ctx, id) })
 }
 
@@ -87,7 +88,7 @@ func (x *session) allGroups(ctx context.Context) iter.Seq2[*graph.Group, error] 
 
 // plan reads one plan (GET /planner/plans/{id}).
 func (x *session) plan(ctx context.Context, id string) iter.Seq2[*graph.Plan, error] {
-	return lookupListed(x, "plan", "plan", id, func(ids []string) iter.Seq2[*graph.Plan, error] { return x.g.Plans.ListByID(ctx, ids) },
+	return lookupListed(x, "plan", "plan", id, absent, func(ids []string) iter.Seq2[*graph.Plan, error] { return x.g.Plans.ListByID(ctx, ids) },
 		func() (*graph.Plan, error) { return x.g.Plans.Get(ctx, id) })
 }
 
@@ -112,7 +113,7 @@ func (x *session) planDetails(ctx context.Context, planID string) iter.Seq2[*gra
 			yield(nil, err)
 			return
 		}
-		for d, err := range lookupListed(x, "plan", "plandetails", planID, func(ids []string) iter.Seq2[*graph.PlanDetails, error] { return x.g.Plans.ListDetails(ctx, ids) },
+		for d, err := range lookupListed(x, "plan", "plandetails", planID, absent, func(ids []string) iter.Seq2[*graph.PlanDetails, error] { return x.g.Plans.ListDetails(ctx, ids) },
 			func() (*graph.PlanDetails, error) { return x.g.Plans.GetDetails(ctx, planID) }) {
 			if !yield(d, err) {
 				return
@@ -344,7 +345,7 @@ func (x *session) bucket(ctx context.Context, id string) iter.Seq2[*graph.Bucket
 				}
 			}
 		}
-		for b, err := range lookupListed(x, "bucket", "bucket", id, func(ids []string) iter.Seq2[*graph.Bucket, error] { return x.g.Buckets.ListByID(ctx, ids) },
+		for b, err := range lookupListed(x, "bucket", "bucket", id, absent, func(ids []string) iter.Seq2[*graph.Bucket, error] { return x.g.Buckets.ListByID(ctx, ids) },
 			func() (*graph.Bucket, error) { return x.g.Buckets.Get(ctx, id) }) {
 			if !yield(b, err) {
 				return
@@ -382,7 +383,7 @@ func (x *session) task(ctx context.Context, id string) iter.Seq2[*graph.Task, er
 			yield(nil, err)
 			return
 		}
-		for t, err := range lookup(x.sc, "task:"+id, func() (*graph.Task, error) { return x.g.Tasks.Get(ctx, id) }) {
+		for t, err := range lookup(x.sc, "task:"+id, absent, func() (*graph.Task, error) { return x.g.Tasks.Get(ctx, id) }) {
 			if !yield(t, err) {
 				return
 			}

@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"iter"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -50,6 +51,7 @@ type scope struct {
 	bucketPlan map[string]string   // bucket id → its plan's id
 	flights    map[string]*flight  // kind:id → the fetch under way
 	hints      map[string]bool     // kind:id of the ids the statement's IN lists name
+	covered    map[string]bool     // plan id → whether scans cover it (coverage.go)
 	ahead      int                 // batches the next details read-ahead may send
 	bg         sync.WaitGroup      // background fetches
 	cancels    []context.CancelFunc
@@ -75,7 +77,7 @@ type flight struct {
 func newScope() *scope {
 	return &scope{planned: map[string]bool{}, objs: map[string]any{}, lists: map[string][]string{},
 		partial: map[string][]string{}, pos: map[string]listPos{}, bucketPlan: map[string]string{},
-		flights: map[string]*flight{}, ahead: 1}
+		flights: map[string]*flight{}, covered: map[string]bool{}, ahead: 1}
 }
 
 type scopeKey struct{}
@@ -138,8 +140,8 @@ func (sc *scope) end() {
 	}
 	sc.bg.Wait()
 	sc.mu.Lock()
-	sc.objs, sc.lists, sc.partial, sc.pos, sc.bucketPlan, sc.hints = map[string]any{}, map[string][]string{},
-		map[string][]string{}, map[string]listPos{}, map[string]string{}, nil
+	sc.objs, sc.lists, sc.partial, sc.pos, sc.bucketPlan, sc.hints, sc.covered = map[string]any{}, map[string][]string{},
+		map[string][]string{}, map[string]listPos{}, map[string]string{}, nil, map[string]bool{}
 	sc.mu.Unlock()
 }
 
@@ -199,12 +201,69 @@ func (sc *scope) forget(obj string) {
 		lists = "buckets"
 	case "plan":
 		lists = "plans"
+		clear(sc.covered)
 	}
 	for k := range sc.lists {
 		if lists != "" && strings.HasPrefix(k, lists) {
 			delete(sc.lists, k)
 		}
 	}
+}
+
+// coverage returns what the scope knows of whether scans cover the plan
+// id: a decision kept (cover), or the scan's own listing of plans.
+func (sc *scope) coverage(id string) (ok, known bool) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if ok, known := sc.covered[id]; known {
+		return ok, true
+	}
+	if ids, listed := sc.lists["plans"]; listed {
+		return slices.Contains(ids, id), true
+	}
+	return false, false
+}
+
+// plansUndecided returns the ids of the plans of the tasks and buckets the
+// scope holds whose coverage is undecided and which it does not hold.
+func (sc *scope) plansUndecided() []string {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	seen := map[string]bool{}
+	var out []string
+	add := func(id string) {
+		if id == "" || seen[id] {
+			return
+		}
+		seen[id] = true
+		if _, ok := sc.covered[id]; ok {
+			return
+		}
+		if _, ok := sc.objs["plan:"+id]; ok {
+			return
+		}
+		out = append(out, id)
+	}
+	for _, p := range sc.bucketPlan {
+		add(p)
+	}
+	for k, o := range sc.objs {
+		if t, ok := o.(*graph.Task); ok && strings.HasPrefix(k, "task:") {
+			add(t.PlanID)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// cover keeps the decision whether scans cover the plan id.
+func (sc *scope) cover(id string, ok bool) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.ended && !sc.run {
+		return
+	}
+	sc.covered[id] = ok
 }
 
 // hinted reports whether an IN list of the statement names the id of the

@@ -216,12 +216,18 @@ func skipGone[T any](seq iter.Seq2[T, error]) iter.Seq2[T, error] {
 	}
 }
 
-// absent reports whether a lookup's error means the object is not there: a
-// 404, or an id no Graph object can have (which was never sent).
-func absent(err error) bool { return graph.IsNotFound(err) || errors.Is(err, graph.ErrInvalidID) }
+// notFound reports whether a lookup's error means the object is not there:
+// a 404, or an id no Graph object can have (which was never sent).
+func notFound(err error) bool { return graph.IsNotFound(err) || errors.Is(err, graph.ErrInvalidID) }
 
-// notFoundEmpty turns a 404 (or an impossible id) of a pushed-down lookup
-// into no rows.
+// absent reports whether a Planner read's error means the object is not
+// there for this account: not found (notFound), or refused (403: a plan,
+// bucket or task of a group the signed-in user is not a member of), which
+// a scan skips too (skipGone), so a lookup has no row for it either.
+func absent(err error) bool { return notFound(err) || graph.IsForbidden(err) }
+
+// notFoundEmpty turns a 404 or 403 (or an impossible id) of a pushed-down
+// listing into no rows, as a scan skips a listing it cannot read.
 func notFoundEmpty[T any](seq iter.Seq2[T, error]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		for v, err := range seq {

@@ -243,11 +243,30 @@ func (t *table[T]) read(ctx context.Context, x *session, i int, val string, q sc
 				yield(rowRec{}, err)
 				return
 			}
+			// BestIndex tells SQLite not to test the pushed-down equality
+			// again, so a row whose column is not exactly val (Graph reads
+			// ids case-insensitively, and a GUID in another form names the
+			// same group) is left out here: the pushdown returns what the
+			// scan filtered by SQLite returns.
+			if i >= 0 && !t.holds(r, i, val) {
+				continue
+			}
 			if !yield(t.rec(r, nil), nil) {
 				return
 			}
 		}
 	}
+}
+
+// holds reports whether column i of row r is the text val, as SQLite's
+// col = val compares a TEXT column (NULL equals nothing).
+func (t *table[T]) holds(r *T, i int, val string) bool {
+	v := t.cols[i].get(r)
+	if f, ok := v.(lazy); ok {
+		v = f()
+	}
+	s, ok := v.(string)
+	return ok && s == val
 }
 
 // rec wraps a row; vals, when not nil, are its values as written.

@@ -17,14 +17,14 @@ var bucketsTable = (&table[graph.Bucket]{
 			get: func(b *graph.Bucket) any { return b.ID },
 			push: &pushdown[graph.Bucket]{endpoint: "GET /planner/buckets/{id}", cost: cost{1, 1},
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*graph.Bucket, error] {
-					return x.bucket(ctx, id)
+					return covered(ctx, x, x.bucket(ctx, id), func(b *graph.Bucket) string { return b.PlanID }, true)
 				}}},
 		{name: "PlanId", typ: schema.Text, flags: req, desc: "The id of the plan the bucket belongs to.",
 			get: func(b *graph.Bucket) any { return b.PlanID },
 			set: func(b *graph.Bucket, v any) error { b.PlanID = str(v); return nil },
 			push: &pushdown[graph.Bucket]{endpoint: "GET /planner/plans/{id}/buckets", cost: cost{1, 5},
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*graph.Bucket, error] {
-					return x.bucketsOfPlan(ctx, id)
+					return ifCovered(ctx, x, id, func() iter.Seq2[*graph.Bucket, error] { return x.bucketsOfPlan(ctx, id) })
 				}}},
 		textField("Name", req, iu, "The bucket's name.", "name", func(b *graph.Bucket) *string { return &b.Name }),
 		textField("OrderHint", null, iu, "The bucket's position (order-hint format; sort with ORDER BY OrderHint). INSERT without it lets the service choose, UPDATE to NULL puts the bucket last, "+

@@ -17,9 +17,9 @@ var groupsTable = (&table[graph.Group]{
 	cols: []column[graph.Group]{
 		{name: "GroupId", typ: schema.Text, flags: key, desc: "The group's id (a GUID).",
 			get: func(g *graph.Group) any { return g.ID },
-			push: &pushdown[graph.Group]{endpoint: "GET /groups/{id}", cost: cost{1, 1},
+			push: &pushdown[graph.Group]{endpoint: "GET /me/memberOf (a signed-in user), GET /groups/{id} (an application, or a group GroupId names)", cost: cost{1, 1},
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*graph.Group, error] {
-					return x.group(ctx, id)
+					return x.coveredGroup(ctx, id)
 				}}},
 		textField("DisplayName", null, ro, "The group's display name.", "", func(g *graph.Group) *string { return &g.DisplayName }),
 		textField("Description", null, ro, "The group's description.", "", func(g *graph.Group) *string { return &g.Description }),

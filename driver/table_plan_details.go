@@ -29,13 +29,13 @@ var planDetailsTable = (&table[planWithDetails]{
 			get: func(r *planWithDetails) any { return r.p.ID },
 			push: &pushdown[planWithDetails]{endpoint: "GET /planner/plans/{id}/details", cost: cost{1, 1},
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*planWithDetails, error] {
-					return x.planWithDetails(ctx, id)
+					return x.coveredPlanWithDetails(ctx, id)
 				}}},
 		{name: "GroupId", typ: schema.Text, flags: null, desc: "The id of the group that contains the plan.",
 			get: func(r *planWithDetails) any { return text(planGroupID(r.p)) },
 			push: &pushdown[planWithDetails]{endpoint: "GET /groups/{id}/planner/plans", cost: cost{2, 1},
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*planWithDetails, error] {
-					return x.planDetailsOf(ctx, x.plansOfGroup(ctx, id))
+					return x.planDetailsOf(ctx, x.coveredPlansOfGroup(ctx, id))
 				}}},
 		{name: "SharedWith", typ: schema.JSON, flags: null,
 			desc:  `The users the plan is shared with, as a JSON object {"<userId>": true}.`,
@@ -155,7 +155,12 @@ var planCategoriesTable = (&table[planCategory]{
 			set: func(r *planCategory, v any) error { r.planID = str(v); return nil },
 			push: &pushdown[planCategory]{endpoint: "GET /planner/plans/{id}/details", cost: cost{1, 6},
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*planCategory, error] {
-					return expand(x.planDetails(ctx, id), func(d *graph.PlanDetails) []*planCategory { return planCategories(id, d) })
+					if x.scanRule() == byMembership {
+						return expand(x.planDetails(ctx, id), func(d *graph.PlanDetails) []*planCategory { return planCategories(id, d) })
+					}
+					// The plan's group or listing decides: the plan and its
+					// details in one $batch.
+					return expand(x.coveredPlanWithDetails(ctx, id), func(pd *planWithDetails) []*planCategory { return planCategories(id, pd.d) })
 				}}},
 		{name: "Category", typ: schema.Text, flags: key | req, desc: "The label: 'category1' … 'category25'.",
 			get: func(r *planCategory) any { return r.cat },

@@ -39,13 +39,13 @@ var planSharedWithTable = (&table[planShare]{
 			set: func(r *planShare, v any) error { r.p = &graph.Plan{ID: str(v)}; return nil },
 			push: &pushdown[planShare]{endpoint: "GET /planner/plans/{id} and /details", cost: cost{1, 3},
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*planShare, error] {
-					return expand(x.planWithDetails(ctx, id), planShares)
+					return expand(x.coveredPlanWithDetails(ctx, id), planShares)
 				}}},
 		{name: "GroupId", typ: schema.Text, flags: null, desc: "The id of the group that contains the plan.",
 			get: func(r *planShare) any { return text(planGroupID(r.p)) },
 			push: &pushdown[planShare]{endpoint: "GET /groups/{id}/planner/plans", cost: cost{2, 3},
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*planShare, error] {
-					return expand(x.planDetailsOf(ctx, x.plansOfGroup(ctx, id)), planShares)
+					return expand(x.planDetailsOf(ctx, x.coveredPlansOfGroup(ctx, id)), planShares)
 				}}},
 		{name: "UserId", typ: schema.Text, flags: key | req, desc: "The id of a user the plan is shared with.",
 			get: func(r *planShare) any { return r.user },

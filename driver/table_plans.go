@@ -58,16 +58,16 @@ var plansTable = (&table[planRow]{
 			get: func(r *planRow) any { return r.ID },
 			push: &pushdown[planRow]{endpoint: "GET /planner/plans/{id}", cost: cost{1, 1},
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*planRow, error] {
-					return mapSeq(x.plan(ctx, id), newPlanRow)
+					return mapSeq(x.coveredPlan(ctx, id), newPlanRow)
 				}}},
 		textField("Title", req, iu, "The plan's title.", "title", func(r *planRow) *string { return &r.Title }),
 		{name: "GroupId", typ: schema.Text, flags: null,
 			desc: "The id of the group that contains the plan (ContainerId when ContainerType is 'group', else NULL). INSERT takes GroupId or ContainerId and ContainerType.",
 			get:  func(r *planRow) any { return text(planGroupID(&r.Plan)) },
-			set:  func(r *planRow, v any) error { r.groupID = str(v); return nil },
+			set:  func(r *planRow, v any) error { r.groupID = guidKey(str(v)); return nil },
 			push: &pushdown[planRow]{endpoint: "GET /groups/{id}/planner/plans", cost: cost{1, 1},
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*planRow, error] {
-					return mapSeq(x.plansOfGroup(ctx, id), newPlanRow)
+					return mapSeq(x.coveredPlansOfGroup(ctx, id), newPlanRow)
 				}}},
 		containerField("ContainerId", "The id of the plan's container.", func(c *graph.PlanContainer) *string { return &c.ContainerID }),
 		containerField("ContainerType", "The container's type: 'group', 'roster' or 'unknownFutureValue'.", func(c *graph.PlanContainer) *string { return &c.Type }),
@@ -92,6 +92,10 @@ var plansTable = (&table[planRow]{
 		case r.Container != nil && (r.Container.ContainerID != "" || r.Container.URL != ""):
 			if r.Container.ContainerID != "" && r.Container.Type == "" {
 				r.Container.Type = "group"
+			}
+			if strings.EqualFold(r.Container.Type, "group") {
+				// A group id in Graph's form, whatever form it was given in.
+				r.Container.ContainerID = guidKey(r.Container.ContainerID)
 			}
 		default:
 			return nil, errors.New("give GroupId, or ContainerId and ContainerType, for the new plan")

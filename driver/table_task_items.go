@@ -53,14 +53,15 @@ var checklistTable = (&table[checklistRow]{
 	name: "TaskChecklistItems",
 	desc: "One row per checklist item of each task.",
 	cols: append(checklistSource.scope(func(r *checklistRow) **graph.Task { return &r.t }, req, "GET /planner/tasks/{id} and /details", detailCosts),
-		column[checklistRow]{name: "ItemId", typ: schema.Text, flags: key, desc: "The item's id within the task: a GUID, generated on INSERT when not given " +
+		column[checklistRow]{name: "ItemId", typ: schema.Text, flags: key, desc: "The item's id within the task: a GUID, generated on INSERT when not given, and sent in Graph's form " +
+			"(lower case, no braces) when given in another, so that another form of an existing item's id is that item " +
 			"(items other clients wrote may have other ids, such as the Planner apps' short numbers).",
 			get: func(r *checklistRow) any { return r.id },
 			set: func(r *checklistRow, v any) error {
 				if err := checkItemID(str(v)); err != nil {
 					return err
 				}
-				r.id = str(v)
+				r.id = guidKey(str(v))
 				return nil
 			}},
 		textField("Title", req, iu, "The item's text.", "title", func(r *checklistRow) *string { return &r.item.Title }),
@@ -84,6 +85,7 @@ var checklistTable = (&table[checklistRow]{
 		if r.item.IsChecked != nil {
 			item["isChecked"] = *r.item.IsChecked
 		}
+		id = heldItemID(d.Checklist, id)
 		old, exists := d.Checklist[id]
 		hint, err := placeHint(r.item.OrderHint, old.OrderHint, checklistPlace,
 			mapHints(d.Checklist, id, func(c graph.ChecklistItem) string { return c.OrderHint }))
@@ -135,6 +137,23 @@ var checklistTable = (&table[checklistRow]{
 		{Title: "Tick an item", SQL: "UPDATE TaskChecklistItems SET IsChecked = 1 WHERE TaskId = ? AND ItemId = ?"},
 	},
 }).init()
+
+// heldItemID returns the key under which the checklist holds the item id
+// (given in Graph's form, guidKey): the key itself, or the key of the same
+// GUID in another form (upper case, or braces), which another client may
+// have written; id when no item has it. Such a key is the item's identity:
+// a write must address it rather than add a second item.
+func heldItemID(items map[string]graph.ChecklistItem, id string) string {
+	if _, ok := items[id]; ok || !isGUID(id) {
+		return id
+	}
+	for k := range items {
+		if isGUID(k) && guidKey(k) == id {
+			return k
+		}
+	}
+	return id
+}
 
 // checklistPlace: the service refuses the empty-list hints on checklist
 // items, and a new item goes last, as in Planner's apps.

@@ -52,7 +52,7 @@ var assignmentsTable = (&table[assignmentRow]{
 			set: func(r *assignmentRow, v any) error { r.user = userKey(str(v)); return nil },
 			push: &pushdown[assignmentRow]{endpoint: "GET /users/{id}/planner/tasks", cost: taskCosts.user,
 				fetch: func(ctx context.Context, x *session, id string, _ scanReq) iter.Seq2[*assignmentRow, error] {
-					return expand(x.tasksOfUser(ctx, id), func(t *graph.Task) []*assignmentRow { return assignmentRows(t, id) })
+					return expand(x.coveredTasksOfUser(ctx, id), func(t *graph.Task) []*assignmentRow { return assignmentRows(t, id) })
 				}}},
 		userIDCol("AssignedByUserId", "The id of the user who made the assignment (NULL when an application made it alone).", func(r *assignmentRow) *graph.IdentitySet { return r.a.AssignedBy }),
 		appIDCol("AssignedByApplicationId", "The id of the application that made the assignment.", func(r *assignmentRow) *graph.IdentitySet { return r.a.AssignedBy }),
@@ -94,10 +94,11 @@ var assignmentsTable = (&table[assignmentRow]{
 		return err
 	},
 	notes: []string{"WHERE UserId = ? lists that user's assigned tasks. INSERT assigns a user to a task; DELETE unassigns.",
-		"WHERE UserId = ? returns the rows as Graph's list of the user's tasks has them, and that list is known to keep " +
-			"tasks whose plan or group was deleted: such rows have a PlanId that is not in Plans (and a BucketId not in Buckets). " +
-			"Graph answers 404 for those tasks, so joins with Tasks or TaskDetails leave them out, and so does a scan without " +
-			"UserId (it lists the tasks of existing plans). Replication copies them like any row; join with Plans to leave them out."},
+		"WHERE UserId = ? returns what a scan returns for the user: the user's assignments in the plans scans cover. " +
+			"Graph's list of the user's tasks also keeps tasks whose plan or group was deleted, and tasks of groups the " +
+			"user has left (or, with GroupId or PlanScope=me, of plans outside them); their plans are read, 20 per $batch " +
+			"(with PlanScope=me, /me/planner/plans is listed once), and their rows left out, so every PlanId in the result " +
+			"is in Plans."},
 	examples: []schema.Example{
 		{Title: "Open tasks per assignee", SQL: "SELECT a.UserId, count(*) FROM TaskAssignments a JOIN Tasks t ON t.TaskId = a.TaskId WHERE t.PercentComplete < 100 GROUP BY a.UserId"},
 		{Title: "Assign a user", SQL: "INSERT INTO TaskAssignments (TaskId, UserId) VALUES (?, ?)"},

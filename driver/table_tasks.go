@@ -18,8 +18,10 @@ var tasksTable = (&table[graph.Task]{
 		"(not only the tasks assigned to the user).",
 	cols: []column[graph.Task]{
 		{name: "TaskId", typ: schema.Text, flags: key, desc: "The task's id (28 characters, case-sensitive).",
-			get:  func(t *graph.Task) any { return t.ID },
-			push: &pushdown[graph.Task]{endpoint: "GET /planner/tasks/{id}", cost: taskCosts.id, fetch: plainTasks.byID}},
+			get: func(t *graph.Task) any { return t.ID },
+			push: &pushdown[graph.Task]{endpoint: "GET /planner/tasks/{id}", cost: taskCosts.id, fetch: func(ctx context.Context, x *session, id string, q scanReq) iter.Seq2[*graph.Task, error] {
+				return plainTasks.byID(ctx, x, id, q, nil)
+			}}},
 		{name: "PlanId", typ: schema.Text, flags: req, desc: "The id of the task's plan.",
 			get:  func(t *graph.Task) any { return t.PlanID },
 			set:  func(t *graph.Task, v any) error { t.PlanID = str(v); return nil },

@@ -35,20 +35,25 @@ var plainTasks = taskSource[graph.Task]{
 	},
 }
 
-func (s taskSource[T]) byID(ctx context.Context, x *session, id string, q scanReq) iter.Seq2[*T, error] {
+// byID, byPlan and byBucket read the rows of the tasks an equality on
+// TaskId, PlanId or BucketId selects, those of plans scans cover (see
+// coverage.go).
+func (s taskSource[T]) byID(ctx context.Context, x *session, id string, q scanReq, task func(*T) **graph.Task) iter.Seq2[*T, error] {
 	if s.one != nil {
-		return s.one(ctx, x, id, q)
+		return covered(ctx, x, s.one(ctx, x, id, q), func(r *T) string { return (*task(r)).PlanID }, true)
 	}
-	return s.rows(ctx, x, q, x.task(ctx, id))
+	return s.rows(ctx, x, q, covered(ctx, x, x.task(ctx, id), taskPlanID, true))
 }
 
 func (s taskSource[T]) byPlan(ctx context.Context, x *session, id string, q scanReq) iter.Seq2[*T, error] {
-	return s.rows(ctx, x, q, x.tasksOfPlan(ctx, id))
+	return s.rows(ctx, x, q, ifCovered(ctx, x, id, func() iter.Seq2[*graph.Task, error] { return x.tasksOfPlan(ctx, id) }))
 }
 
 func (s taskSource[T]) byBucket(ctx context.Context, x *session, id string, q scanReq) iter.Seq2[*T, error] {
-	return s.rows(ctx, x, q, x.tasksOfBucket(ctx, id))
+	return s.rows(ctx, x, q, covered(ctx, x, x.tasksOfBucket(ctx, id), taskPlanID, true))
 }
+
+func taskPlanID(t *graph.Task) string { return t.PlanID }
 
 func (s taskSource[T]) scan(ctx context.Context, x *session, q scanReq) iter.Seq2[*T, error] {
 	return s.rows(ctx, x, q, x.allTasks(ctx, x.concurrency(q)))
@@ -59,8 +64,10 @@ func (s taskSource[T]) scan(ctx context.Context, x *session, q scanReq) iter.Seq
 // INSERT names the task by TaskId.
 func (s taskSource[T]) scope(task func(*T) **graph.Task, idFlags colFlags, idEndpoint string, c taskCostSet) []column[T] {
 	id := column[T]{name: "TaskId", typ: schema.Text, flags: key | idFlags, desc: "The task's id.",
-		get:  func(r *T) any { return (*task(r)).ID },
-		push: &pushdown[T]{endpoint: idEndpoint, cost: c.id, fetch: s.byID}}
+		get: func(r *T) any { return (*task(r)).ID },
+		push: &pushdown[T]{endpoint: idEndpoint, cost: c.id, fetch: func(ctx context.Context, x *session, id string, q scanReq) iter.Seq2[*T, error] {
+			return s.byID(ctx, x, id, q, task)
+		}}}
 	if idFlags&req != 0 {
 		id.set = func(r *T, v any) error { *task(r) = &graph.Task{ID: str(v)}; return nil }
 	}

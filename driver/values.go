@@ -195,11 +195,16 @@ func jsonObjectKeyed(col string, v any, canon func(string) string) (map[string]j
 }
 
 // userKey returns a user id in the form Graph keys assignments, sharedWith
-// and orderHintsByAssignee by, and returns in ids: a GUID written in any of
-// .NET's forms (upper case, as SQL Server prints them; 32 digits; in braces
-// or parentheses) becomes lower-case 8-4-4-4-12. Anything else (a user
-// principal name) is returned as is.
-func userKey(s string) string {
+// and orderHintsByAssignee by, and returns in ids (see guidKey). Anything
+// else (a user principal name) is returned as is.
+func userKey(s string) string { return guidKey(s) }
+
+// guidKey returns a GUID in the form Graph writes every GUID it returns
+// (user, group and checklist item ids): a GUID written in any of .NET's
+// forms (upper case, as SQL Server prints them; 32 digits; in braces or
+// parentheses) becomes lower-case 8-4-4-4-12, so that the driver compares
+// and sends one form. Anything that is not a GUID is returned as is.
+func guidKey(s string) string {
 	if !isGUID(s) {
 		return s
 	}

@@ -49,6 +49,22 @@ func MarkdownOf(tables []*Table) string {
 
 // rules are the behaviours common to the tables, listed before them.
 var rules = []string{
+	"**A pushdown returns what the scan returns.** `WHERE col = X` (or IN) returns exactly the rows of the table's " +
+		"scan whose col is X, whichever Graph request it sends instead. Graph answers a read by id for objects no scan " +
+		"lists, and those rows are left out: security groups and groups a signed-in user is not a member of (Groups); " +
+		"with GroupId, the plans of other groups and their buckets, tasks and details; with PlanScope=me, plans " +
+		"/me/planner/plans does not list and what they hold; and the tasks Graph's list of a user's tasks keeps after " +
+		"their plan was deleted or the user left its group (TaskAssignments WHERE UserId). What the account may not read " +
+		"(403) or what is gone (404) is no rows, as in a scan. X must be the column's exact text, as SQL compares text: " +
+		"ids are case-sensitive, and Graph writes GUIDs in lower case without braces, so another form of one matches no " +
+		"row (writes accept every form: see below). The checks cost little: a signed-in user's Groups lookup reads " +
+		"/me/memberOf once per statement (as the scan does), an application's reads the group; with GroupId, reading a " +
+		"plan's objects by id also reads the plan (once per statement, an IN list's plans in one $batch); with " +
+		"PlanScope=me, the statement lists /me/planner/plans once; otherwise Graph's own refusal (403) of other groups' " +
+		"plans decides at no cost. One difference remains, because telling it apart would double the cost of every " +
+		"lookup: a plan whose container is not a group (a roster) is not in scans, which discover plans through groups, " +
+		"yet its buckets, tasks and their rows are returned when read by their ids or by its PlanId (Plans, PlanDetails " +
+		"and PlanSharedWith leave the plan out).",
 	"**Date-times.** Every DATETIME value is RFC 3339 UTC text of one fixed width, with 7 fractional digits always " +
 		"(`2026-12-01T09:30:00.5000000Z`): Graph sends 0 to 7 digits, and in this form none is lost and text order is " +
 		"time order. The DATETIME columns also carry a collation (`" + DateTimeCollation + "`) that compares by time, so " +
@@ -63,11 +79,14 @@ var rules = []string{
 		"take a date or a date and time in the forms above. PostgreSQL and MySQL destinations keep native timestamps " +
 		"(microseconds: the 7th digit, 100 ns, is dropped there). Go code scans DATETIME columns into time.Time; an " +
 		"expression over one (`max(DueDateTime)`, `coalesce(...)`, `json_extract(Assignments, ...)`) has no declared type in " +
-		"SQLite and arrives as that text, which `time.Parse(schema.DateTimeLayout, s)` reads.",
+		"SQLite and arrives as that text, which `time.Parse(schema.DateTimeLayout, s)` reads. The CLI prints both in this " +
+		"form in every output mode, so a CSV export sorted as text is in time order.",
 	"**Text is never cut.** SQLite's C interfaces end text at a NUL byte (char(0)), so a value holding one would be " +
 		"stored cut short. INSERT and UPDATE refuse such a value — a literal (`'a' || char(0) || 'b'`), a bound string " +
 		"or a blob — with an error naming the column (Go code matches `driver.ErrNULByte`), before the row's request; in " +
-		"a multi-row INSERT, rows before it are written. A statement whose text holds a raw NUL byte is refused before " +
+		"a multi-row INSERT, rows before it are written. The same holds inside the JSON columns: a NUL in any string or " +
+		"key of the value (which JSON text writes as the escape `\\u0000`, as `json_object('category1', 'a' || char(0) || 'b')` " +
+		"does) is refused the same way, the error naming the column and where in the value it is (`$.category1`). A statement whose text holds a raw NUL byte is refused before " +
 		"SQLite reads it. Values read from Graph reach SQL whole.",
 	"**Order hints.** OrderHint, AssigneePriority, PreviewPriority and the board formats' hints order rows by ordinal " +
 		"comparison (`ORDER BY OrderHint` sorts them as Planner does). Graph takes a position only as \"<previous> <next>!\" " +
@@ -94,9 +113,11 @@ var rules = []string{
 		"not count them in RowsAffected; `INSERT OR REPLACE` (and `REPLACE INTO`) overwrites them with the values given " +
 		"(a checklist item keeps its place unless an OrderHint is given). Graph has no transactions: rows a multi-row " +
 		"INSERT wrote before the failing one stay written. `ON CONFLICT` clauses (UPSERT) are not supported on these " +
-		"tables by SQLite; use `INSERT OR IGNORE` or `INSERT OR REPLACE`. A user id is a GUID, written in any of its " +
+		"tables by SQLite; use `INSERT OR IGNORE` or `INSERT OR REPLACE`. A user id, a group id (a plan's GroupId or " +
+		"ContainerId, the GroupId connection property) and a checklist ItemId are GUIDs, written in any of their " +
 		"forms (upper case, as SQL Server prints GUIDs; 32 digits; in braces), and a label ('Category3') in any case: " +
-		"writes send Graph's form (lower case, 8-4-4-4-12), so another form of an existing user or label is that row — " +
+		"writes send Graph's form (lower case, 8-4-4-4-12), so another form of an existing user, item or label is that row (a " +
+		"checklist item another client keyed in upper case keeps its key and is addressed by every form) — " +
 		"also as a key of the JSON columns Assignments, SharedWith, OrderHintsByAssignee, AppliedCategories and " +
 		"CategoryDescriptions, where two keys naming one user or label are refused.",
 }

@@ -7,7 +7,7 @@ var tables = []*Table{
 		Name:        "Groups",
 		Description: "Microsoft 365 groups the account can reach: the containers of group plans. A signed-in user sees the groups they are a member of (/me/memberOf); an application (AzureServicePrincipal) sees every Microsoft 365 group of the tenant.",
 		Columns: []Column{
-			{Name: "GroupId", Type: Text, Description: "The group's id (a GUID).", Key: true, Pushdown: true, Endpoint: "GET /groups/{id}"},
+			{Name: "GroupId", Type: Text, Description: "The group's id (a GUID).", Key: true, Pushdown: true, Endpoint: "GET /me/memberOf (a signed-in user), GET /groups/{id} (an application, or a group GroupId names)"},
 			{Name: "DisplayName", Type: Text, Description: "The group's display name.", Nullable: true},
 			{Name: "Description", Type: Text, Description: "The group's description.", Nullable: true},
 			{Name: "Mail", Type: Text, Description: "The group's SMTP address.", Nullable: true},
@@ -185,7 +185,7 @@ var tables = []*Table{
 		},
 		Key:    []string{"TaskId", "UserId"},
 		Insert: true, Update: false, Delete: true,
-		Notes: []string{"WHERE UserId = ? lists that user's assigned tasks. INSERT assigns a user to a task; DELETE unassigns.", "WHERE UserId = ? returns the rows as Graph's list of the user's tasks has them, and that list is known to keep tasks whose plan or group was deleted: such rows have a PlanId that is not in Plans (and a BucketId not in Buckets). Graph answers 404 for those tasks, so joins with Tasks or TaskDetails leave them out, and so does a scan without UserId (it lists the tasks of existing plans). Replication copies them like any row; join with Plans to leave them out."},
+		Notes: []string{"WHERE UserId = ? lists that user's assigned tasks. INSERT assigns a user to a task; DELETE unassigns.", "WHERE UserId = ? returns what a scan returns for the user: the user's assignments in the plans scans cover. Graph's list of the user's tasks also keeps tasks whose plan or group was deleted, and tasks of groups the user has left (or, with GroupId or PlanScope=me, of plans outside them); their plans are read, 20 per $batch (with PlanScope=me, /me/planner/plans is listed once), and their rows left out, so every PlanId in the result is in Plans."},
 		Examples: []Example{
 			{Title: "Open tasks per assignee", SQL: "SELECT a.UserId, count(*) FROM TaskAssignments a JOIN Tasks t ON t.TaskId = a.TaskId WHERE t.PercentComplete < 100 GROUP BY a.UserId"},
 			{Title: "Assign a user", SQL: "INSERT INTO TaskAssignments (TaskId, UserId) VALUES (?, ?)"},
@@ -198,7 +198,7 @@ var tables = []*Table{
 			{Name: "TaskId", Type: Text, Description: "The task's id.", Key: true, Pushdown: true, Insertable: true, Required: true, Endpoint: "GET /planner/tasks/{id} and /details"},
 			{Name: "PlanId", Type: Text, Description: "The id of the task's plan.", Pushdown: true, Endpoint: "GET /planner/plans/{id}/tasks"},
 			{Name: "BucketId", Type: Text, Description: "The id of the task's bucket (NULL when the task is in no bucket).", Nullable: true, Pushdown: true, Endpoint: "GET /planner/buckets/{id}/tasks"},
-			{Name: "ItemId", Type: Text, Description: "The item's id within the task: a GUID, generated on INSERT when not given (items other clients wrote may have other ids, such as the Planner apps' short numbers).", Key: true, Insertable: true},
+			{Name: "ItemId", Type: Text, Description: "The item's id within the task: a GUID, generated on INSERT when not given, and sent in Graph's form (lower case, no braces) when given in another, so that another form of an existing item's id is that item (items other clients wrote may have other ids, such as the Planner apps' short numbers).", Key: true, Insertable: true},
 			{Name: "Title", Type: Text, Description: "The item's text.", Insertable: true, Required: true, Updatable: true},
 			{Name: "IsChecked", Type: Boolean, Description: "1 when the item is checked.", Nullable: true, Insertable: true, Updatable: true},
 			{Name: "OrderHint", Type: Text, Description: "The item's position (order-hint format). INSERT without it, or UPDATE to NULL, puts the item last; another item's value puts it there (see the rules on order hints).", Nullable: true, Insertable: true, Updatable: true},

@@ -152,6 +152,14 @@ func runConsole(ctx context.Context, a *app, args []string) error {
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: nil, TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12}}
 
+	// Signals are caught before the console says it serves: whoever reads
+	// that line (a person, a supervisor, a test) may stop it at once.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
 	url := scheme + "://" + host + "/"
 	fmt.Fprintf(a.io.Stderr, "planner console: serving %s (config %s)\n", url, path)
 	if password == "" || fixedToken {
@@ -164,11 +172,6 @@ func runConsole(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(a.io.Stderr, "planner console: log in with the console password\n")
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
 	forced := make(chan struct{})
 	go func() {
 		select {

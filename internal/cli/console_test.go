@@ -78,22 +78,34 @@ func TestConsoleServes(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// stderr is read line by line until the console has printed its login
+	// link and the scheduler has logged the job: a signal sent earlier
+	// could stop the console before the scheduler starts. The rest is
+	// read until the process ends.
 	sc := bufio.NewScanner(stderr)
 	link := regexp.MustCompile(`http://127\.0\.0\.1:\d+/login\?token=[0-9a-f]{48}`)
+	const scheduled = `msg="job scheduled" job=j schedule="every 1m"`
 	var lines []string
-	login := ""
-	for login == "" && sc.Scan() {
+	login, jobSeen := "", false
+	for (login == "" || !jobSeen) && sc.Scan() {
 		lines = append(lines, sc.Text())
-		login = link.FindString(sc.Text())
+		if login == "" {
+			login = link.FindString(sc.Text())
+		}
+		jobSeen = jobSeen || strings.Contains(sc.Text(), scheduled)
 	}
-	if login == "" {
+	if login == "" || !jobSeen {
 		cmd.Process.Kill()
-		t.Fatalf("no login link:\n%s", strings.Join(lines, "\n"))
+		cmd.Wait()
+		t.Fatalf("no login link and job scheduled line:\n%s", strings.Join(lines, "\n"))
 	}
 	rest := make(chan string, 1)
 	go func() {
-		b, _ := io.ReadAll(stderr)
-		rest <- string(b)
+		var b strings.Builder
+		for sc.Scan() {
+			b.WriteString(sc.Text() + "\n")
+		}
+		rest <- b.String()
 	}()
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar}
@@ -112,7 +124,7 @@ func TestConsoleServes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("console: %v\n%s", err, all)
 	}
-	for _, want := range []string{`msg="job scheduled" job=j schedule="every 1m"`, "console stopped"} {
+	for _, want := range []string{scheduled, "console stopped"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, all)
 		}

@@ -147,6 +147,11 @@ func runSandbox(ctx context.Context, a *app, args []string) error {
 		l.Close()
 		return fmt.Errorf("sandbox serve: %w", err)
 	}
+	// Signals are caught before the DSN is given out: whoever reads it (a
+	// script, a test) may stop the sandbox at once, and the DSN file is
+	// then removed.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	dsn := fmt.Sprintf("GraphURL=%s;OAuthAccessToken=%s;InitiateOAuth=OFF", srv.GraphURL(), srv.Token())
 	if *sf.dsnFile != "" {
 		if err := writeFileAtomic(*sf.dsnFile, []byte(dsn+"\n")); err != nil {
@@ -163,8 +168,6 @@ func runSandbox(ctx context.Context, a *app, args []string) error {
 	}
 	fmt.Fprintln(a.io.Stderr, "planner: sandbox serving; Ctrl-C to stop")
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	select {
 	case <-ctx.Done():
 		srv.Close()

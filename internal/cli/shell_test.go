@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -441,5 +443,43 @@ func TestBooleanIsZeroOrOne(t *testing.T) {
 	r := mustRun(t, runOpts{}, "query", "--sandbox", "SELECT IsKey FROM sys_columns WHERE TableName = 'Tasks' AND ColumnName = 'TaskId'")
 	if !strings.Contains(r.stdout, "|     1 |") {
 		t.Errorf("table: %q", r.stdout)
+	}
+}
+
+// TestDateTimesCanonical: DATETIME values print in the one canonical form
+// (UTC, seven fractional digits) in every output mode of query and the
+// shell, whether the driver hands them over as time.Time (a DATETIME
+// column) or as text (an expression over one, such as max() OVER ()), so a
+// CSV export sorted as text is in time order.
+func TestDateTimesCanonical(t *testing.T) {
+	const q = "SELECT DueDateTime, max(DueDateTime) OVER () AS Latest FROM Tasks WHERE DueDateTime IS NOT NULL ORDER BY DueDateTime LIMIT 3"
+	stamp := regexp.MustCompile(`\d{4}-\d\d-\d\d[T ][0-9:.]+(Z|[+-]\d\d:\d\d)?`)
+	canonical := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$`)
+	for _, mode := range []string{"table", "box", "csv", "tsv", "json", "jsonl", "markdown", "line"} {
+		r := mustRun(t, runOpts{}, "query", "--sandbox", "--format", mode, q)
+		found := stamp.FindAllString(r.stdout, -1)
+		if len(found) != 6 {
+			t.Errorf("%s: %d date-times in the output, want 6:\n%s", mode, len(found), r.stdout)
+		}
+		for _, s := range found {
+			if !canonical.MatchString(s) {
+				t.Errorf("%s: %q is not in the canonical form:\n%s", mode, s, r.stdout)
+			}
+		}
+		sh := mustRun(t, runOpts{stdin: ".mode " + mode + "\n" + q + ";\n"}, "shell", "--sandbox")
+		if sh.stdout != r.stdout {
+			t.Errorf("shell .mode %s differs:\n%s\nquery:\n%s", mode, sh.stdout, r.stdout)
+		}
+	}
+	// The demo tenant has due dates written with 1 and 3 fractional digits:
+	// a CSV export sorted as text is in time order.
+	r := mustRun(t, runOpts{}, "query", "--sandbox", "--format", "csv", "--no-headers",
+		"SELECT DueDateTime FROM Tasks WHERE DueDateTime IS NOT NULL ORDER BY DueDateTime")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if !slices.IsSorted(lines) {
+		t.Errorf("due dates in time order are not in text order:\n%s", r.stdout)
+	}
+	if !slices.Contains(lines, "2026-11-05T09:30:00.5000000Z") {
+		t.Errorf("the due date written as 09:30:00.5Z is missing or not canonical:\n%s", r.stdout)
 	}
 }

@@ -221,6 +221,19 @@ func (c *client) must(want int, method, path string, body any) response {
 	return r
 }
 
+// finished returns run id's record once the run has finished: the API's
+// ?wait=30 is asked again for as long as the run goes on, since a loaded
+// machine may need more than one wait (never a sleep).
+func (c *client) finished(id string) response {
+	c.e.t.Helper()
+	for {
+		r := c.must(200, "GET", "/api/runs/"+id+"?wait=30", nil)
+		if r.json["finished"] != nil {
+			return r
+		}
+	}
+}
+
 // form posts an HTML form.
 func (c *client) form(path string, v url.Values) response {
 	c.e.t.Helper()

@@ -20,7 +20,7 @@ func TestHistory(t *testing.T) {
 	s := e.session()
 	for range 2 {
 		id := s.must(202, "POST", "/api/jobs/nightly/run", nil).json["id"].(string)
-		if d := s.must(200, "GET", "/api/runs/"+id+"?wait=30", nil); d.json["status"] != statusOK || field(d.json, "destinations", 0, "run_id") == "" {
+		if d := s.finished(id); d.json["status"] != statusOK || field(d.json, "destinations", 0, "run_id") == "" {
 			t.Fatalf("run: %s", d.body)
 		}
 	}

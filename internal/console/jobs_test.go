@@ -441,7 +441,7 @@ func TestJobNameStyle(t *testing.T) {
 	}
 	// The run names tables and columns in each destination's style.
 	id := s.must(202, "POST", "/api/jobs/styled/run", nil).json["id"].(string)
-	if d := s.must(200, "GET", "/api/runs/"+id+"?wait=30", nil); d.json["status"] != statusOK {
+	if d := s.finished(id); d.json["status"] != statusOK {
 		t.Fatalf("run: %s", d.body)
 	}
 	// SQLite folds the case of names in queries: read them as created.

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -81,7 +82,11 @@ func TestEveryRoute(t *testing.T) {
 		body := rt.body
 		if m, ok := body.(map[string]any); ok {
 			if u, ok := m["url"].(string); ok {
+				// A copy: apiRoutes is shared by every run of the test
+				// (-count=N), each with its own directory.
+				m = maps.Clone(m)
 				m["url"] = strings.ReplaceAll(u, "{{dir}}", e.dir)
+				body = m
 			}
 		}
 		r := s.call(rt.method, path, body)
@@ -100,6 +105,12 @@ func TestEveryRoute(t *testing.T) {
 		switch rt.path {
 		case "/api/jobs/j2/run":
 			run, _ = r.json["id"].(string)
+		case "/api/runs/{{run}}?wait=30":
+			// The routes after it need the run's history: wait for its end
+			// (one wait may not be enough on a loaded machine).
+			if d := s.finished(run); d.json["status"] != statusOK {
+				t.Fatalf("the run of j2 did not succeed: %.1000s", d.body)
+			}
 		case "/api/jobs/j2/history":
 			hist, _ = field(r.json, "destinations", 0, "runs", 0, "id").(string)
 		}
@@ -216,7 +227,7 @@ func TestPagesRender(t *testing.T) {
 	s := e.session()
 	r := s.must(202, "POST", "/api/jobs/nightly/run", nil)
 	id := r.json["id"].(string)
-	s.must(200, "GET", "/api/runs/"+id+"?wait=30", nil)
+	s.finished(id)
 	hist := s.must(200, "GET", "/api/jobs/nightly/history", nil)
 	hid, _ := field(hist.json, "destinations", 0, "runs", 0, "id").(string)
 	for _, p := range append(allPages, "/runs/"+id, "/jobs/nightly/history/0/"+hid) {

@@ -95,7 +95,7 @@ func TestRunNowAndCancel(t *testing.T) {
 	}
 	call.reply <- fakeReply{res: []DestinationResult{{Destination: call.job.Destinations[0], Results: []replicate.Result{
 		{Table: "Tasks", Inserted: 3}, {Table: "Plans", Err: replicate.ErrStopped}}}}}
-	d := s.must(200, "GET", "/api/runs/"+id+"?wait=30", nil)
+	d := s.finished(id)
 	if d.json["status"] != statusPartial || d.json["cancelled"] != true || field(d.json, "destinations", 0, "tables", 1, "status") != "skipped" {
 		t.Errorf("cancelled run: %s", d.body)
 	}
@@ -109,7 +109,7 @@ func TestRunNowAndCancel(t *testing.T) {
 	s.must(202, "POST", "/api/jobs/nightly/cancel", map[string]bool{"force": true})
 	waitFor(t, call.ctx.Done(), "the run's context ending")
 	call.reply <- fakeReply{err: context.Canceled}
-	if d := s.must(200, "GET", "/api/runs/"+id2+"?wait=30", nil); d.json["cancelled"] != true || d.json["status"] != statusPartial {
+	if d := s.finished(id2); d.json["cancelled"] != true || d.json["status"] != statusPartial {
 		t.Errorf("aborted run: %s", d.body)
 	}
 	// Cancelled runs never alert.
@@ -233,7 +233,7 @@ func TestAlertTriggers(t *testing.T) {
 		t.Helper()
 		id := s.must(202, "POST", "/api/jobs/nightly/run", nil).json["id"].(string)
 		waitFor(t, fr.calls, "the run").reply <- fakeReply{res: okResult("sqlite:x.db", 1), took: took}
-		s.must(200, "GET", "/api/runs/"+id+"?wait=30", nil)
+		s.finished(id)
 		e.srv.alerts.inflight.Wait()
 		return id
 	}

@@ -89,7 +89,7 @@ url = "postgres://u:%s@127.0.0.1:1/db"
 			fmt.Errorf("job nightly: %s failed", u)
 	}
 	id := s.must(202, "POST", "/api/jobs/nightly/run", nil).json["id"].(string)
-	d := s.must(200, "GET", "/api/runs/"+id+"?wait=30", nil)
+	d := s.finished(id)
 	if d.json["status"] != statusFailed || !strings.Contains(d.json["error"].(string), "xxxxx") {
 		t.Errorf("the failed run: %s", d.body)
 	}

@@ -14,7 +14,14 @@
 //
 //   - []byte: the text when it is valid UTF-8; otherwise a blob literal x'00FF'
 //     (base64 in JSON, as encoding/json does).
-//   - time.Time: RFC 3339 with the fraction of a second when there is one.
+//   - time.Time, and text naming a time (RFC 3339, or with a space for the T)
+//     in a column declared DATETIME or TIMESTAMP: the canonical DATETIME form
+//     of package schema (schema.FormatDateTime: UTC, always seven fractional
+//     digits, "2026-11-05T09:30:00.5000000Z"), in every mode, so that a
+//     column's times have one width and sort as text in time order.
+//     (modernc.org/sqlite hands DATETIME columns over as time.Time, while an
+//     expression over one, such as max(DueDateTime), has no declared type
+//     and arrives as the driver's text, already in that form.)
 //   - float64: the shortest decimal that reads back the same value (0.1, not
 //     0.1000000000000000055), with an exponent below 1e-6 and from 1e21, and
 //     NaN, Infinity and -Infinity (as strings in JSON).

@@ -7,11 +7,15 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/plannersql/planner/schema"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -124,7 +128,7 @@ func TestJSONValues(t *testing.T) {
 	}
 	got, _ := render(t, rs, Options{Mode: ModeJSONL})
 	want := `{"Id":7,"Id_2":"seven","Flag":1,"Count":42,"Price":12.50,"Doc":{"x":[1,{"y":null}]},` +
-		`"BadDoc":"{\"x\":","When":"2024-01-02T03:04:05Z","Blob":"AAH+","Nan":"NaN",` +
+		`"BadDoc":"{\"x\":","When":"2024-01-02T03:04:05.0000000Z","Blob":"AAH+","Nan":"NaN",` +
 		`"Html":"<b>&</b>\u2028","Small":1e-7}` + "\n"
 	if got != want {
 		t.Errorf("JSONL:\n got %s\nwant %s", got, want)
@@ -285,7 +289,13 @@ func TestValues(t *testing.T) {
 		{[]byte("42"), kindInt, "42", true},
 		{"042", kindInt, "042", false},
 		{[]byte{0xff, 0xfe, 0x00}, kindOther, "x'FFFE00'", false},
-		{time.Date(2024, 5, 6, 10, 3, 0, 123000000, time.UTC), kindOther, "2024-05-06T10:03:00.123Z", false},
+		{time.Date(2024, 5, 6, 10, 3, 0, 123000000, time.UTC), kindOther, "2024-05-06T10:03:00.1230000Z", false},
+		{time.Date(2024, 5, 6, 12, 3, 0, 5, time.FixedZone("", 2*3600)), kindOther, "2024-05-06T10:03:00.0000000Z", false},
+		{"2024-05-06T10:03:00.5Z", kindDateTime, "2024-05-06T10:03:00.5000000Z", false},
+		{[]byte("2024-05-06 12:03:00+02:00"), kindDateTime, "2024-05-06T10:03:00.0000000Z", false},
+		{"2024-05-06T10:03:00.5Z", kindOther, "2024-05-06T10:03:00.5Z", false},
+		{"not a time", kindDateTime, "not a time", false},
+		{"2024-05-06", kindDateTime, "2024-05-06", false},
 		{struct{ A int }{1}, kindOther, "{1}", false},
 	}
 	for _, tt := range tests {
@@ -297,7 +307,7 @@ func TestValues(t *testing.T) {
 	for decl, want := range map[string]kind{
 		"INTEGER": kindInt, "bigint": kindInt, "BOOLEAN": kindInt, "bool": kindInt, "JSON": kindJSON,
 		"jsonb": kindJSON, "REAL": kindNumber, "DOUBLE PRECISION": kindNumber, "NUMERIC(10, 2)": kindNumber,
-		"TEXT": kindOther, "DATETIME": kindOther, "": kindOther,
+		"TEXT": kindOther, "DATETIME": kindDateTime, "timestamp": kindDateTime, "DATE": kindOther, "": kindOther,
 	} {
 		if got := kindOf(decl); got != want {
 			t.Errorf("kindOf(%q) = %d, want %d", decl, got, want)
@@ -429,5 +439,57 @@ func TestBufferAll(t *testing.T) {
 	want := "+--------+---+\n| n      | t |\n+--------+---+\n|      1 | x |\n| 123.25 | y |\n| 1234567 | z |\n+--------+---+\n"
 	if got != want {
 		t.Errorf("numbers:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestDateTimeCanonical: a DATETIME value prints in the one canonical form
+// (schema.DateTimeLayout: UTC, seven fractional digits) in every mode,
+// whether it arrives as a time.Time (modernc.org/sqlite parses the text of
+// DATETIME-declared columns) or as text (an expression over one, such as
+// max(DueDateTime), has no declared type and stays text), so that a
+// column's values have one width and a CSV export sorted as text is in time
+// order.
+func TestDateTimeCanonical(t *testing.T) {
+	times := []time.Time{
+		time.Date(2026, 11, 5, 9, 30, 0, 500_000_000, time.UTC),
+		time.Date(2026, 11, 5, 9, 30, 0, 0, time.UTC),
+		time.Date(2026, 12, 17, 1, 0, 0, 125_000_000, time.FixedZone("", 3600)),
+		time.Date(2026, 11, 5, 9, 30, 0, 1_200, time.UTC),
+	}
+	rs := func() *fakeRS {
+		f := &fakeRS{cols: []string{"Due", "Latest", "AsText"}, types: []string{"DATETIME", "", "DATETIME"}}
+		for _, tm := range times {
+			f.rows = append(f.rows, []any{tm, schema.FormatDateTime(times[2]), tm.Format(time.RFC3339Nano)})
+		}
+		return f
+	}
+	want := make([]string, len(times))
+	for i, tm := range times {
+		want[i] = schema.FormatDateTime(tm)
+	}
+	stamp := regexp.MustCompile(`\d{4}-\d\d-\d\d[T ][0-9:.]+(Z|[+-]\d\d:\d\d)`)
+	for _, m := range Modes() {
+		got, _ := render(t, rs(), Options{Mode: m})
+		for _, s := range stamp.FindAllString(got, -1) {
+			if _, err := time.Parse(schema.DateTimeLayout, s); err != nil || len(s) != len(schema.FormatDateTime(time.Time{})) {
+				t.Errorf("%s: %q is not in the canonical form %s:\n%s", m, s, schema.DateTimeLayout, got)
+			}
+		}
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: output lacks %q:\n%s", m, w, got)
+			}
+		}
+	}
+	// A CSV export sorted as text is in time order.
+	got, _ := render(t, rs(), Options{Mode: ModeCSV, NoHeaders: true})
+	lines := strings.Split(strings.TrimSpace(got), "\n")
+	slices.Sort(lines)
+	for i := 1; i < len(lines); i++ {
+		a, _ := time.Parse(schema.DateTimeLayout, strings.Split(lines[i-1], ",")[0])
+		b, _ := time.Parse(schema.DateTimeLayout, strings.Split(lines[i], ",")[0])
+		if a.After(b) {
+			t.Errorf("CSV sorted as text is not in time order: %q before %q", lines[i-1], lines[i])
+		}
 	}
 }

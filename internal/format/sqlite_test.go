@@ -44,18 +44,18 @@ func TestSQLiteRows(t *testing.T) {
 		want string
 	}{
 		{Options{Mode: ModeJSON}, `[
-{"TaskId":"t1","Title":"Write report","PercentComplete":50,"HasDescription":1,"Assignments":{"u1":{"orderHint":"8585"}},"DueDateTime":"2024-05-06T10:03:00Z","Score":0.5,"Raw":"yv4="},
+{"TaskId":"t1","Title":"Write report","PercentComplete":50,"HasDescription":1,"Assignments":{"u1":{"orderHint":"8585"}},"DueDateTime":"2024-05-06T10:03:00.0000000Z","Score":0.5,"Raw":"yv4="},
 {"TaskId":"t2","Title":"日本語 | task","PercentComplete":null,"HasDescription":0,"Assignments":null,"DueDateTime":null,"Score":null,"Raw":null},
-{"TaskId":"t3","Title":"multi\nline","PercentComplete":100,"HasDescription":1,"Assignments":"not json","DueDateTime":"2024-05-07T00:00:00.25Z","Score":1e+300,"Raw":"text"}
+{"TaskId":"t3","Title":"multi\nline","PercentComplete":100,"HasDescription":1,"Assignments":"not json","DueDateTime":"2024-05-07T00:00:00.2500000Z","Score":1e+300,"Raw":"text"}
 ]
 `},
-		{Options{Mode: ModeTable}, `+--------+---------------+-----------------+----------------+-------------------------------+-------------------------+--------+---------+
-| TaskId | Title         | PercentComplete | HasDescription | Assignments                   | DueDateTime             | Score  | Raw     |
-+--------+---------------+-----------------+----------------+-------------------------------+-------------------------+--------+---------+
-| t1     | Write report  |              50 |              1 | {"u1": {"orderHint": "8585"}} | 2024-05-06T10:03:00Z    |    0.5 | x'CAFE' |
-| t2     | 日本語 | task | NULL            |              0 | NULL                          | NULL                    | NULL   | NULL    |
-| t3     | multi\nline   |             100 |              1 | not json                      | 2024-05-07T00:00:00.25Z | 1e+300 | text    |
-+--------+---------------+-----------------+----------------+-------------------------------+-------------------------+--------+---------+
+		{Options{Mode: ModeTable}, `+--------+---------------+-----------------+----------------+-------------------------------+------------------------------+--------+---------+
+| TaskId | Title         | PercentComplete | HasDescription | Assignments                   | DueDateTime                  | Score  | Raw     |
++--------+---------------+-----------------+----------------+-------------------------------+------------------------------+--------+---------+
+| t1     | Write report  |              50 |              1 | {"u1": {"orderHint": "8585"}} | 2024-05-06T10:03:00.0000000Z |    0.5 | x'CAFE' |
+| t2     | 日本語 | task | NULL            |              0 | NULL                          | NULL                         | NULL   | NULL    |
+| t3     | multi\nline   |             100 |              1 | not json                      | 2024-05-07T00:00:00.2500000Z | 1e+300 | text    |
++--------+---------------+-----------------+----------------+-------------------------------+------------------------------+--------+---------+
 `},
 	}
 	for _, tt := range tests {

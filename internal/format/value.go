@@ -16,16 +16,18 @@ import (
 	"github.com/mattn/go-runewidth"
 
 	"github.com/plannersql/planner/internal/jsonstr"
+	"github.com/plannersql/planner/schema"
 )
 
 // kind is what a column's declared type says about its values.
 type kind uint8
 
 const (
-	kindOther  kind = iota
-	kindJSON        // JSON, JSONB
-	kindInt         // a type with INT in its name
-	kindNumber      // REAL, FLOAT, DOUBLE, NUMERIC, DECIMAL
+	kindOther    kind = iota
+	kindJSON          // JSON, JSONB
+	kindInt           // a type with INT in its name
+	kindNumber        // REAL, FLOAT, DOUBLE, NUMERIC, DECIMAL
+	kindDateTime      // DATETIME, TIMESTAMP
 )
 
 // column is a result column.
@@ -74,6 +76,8 @@ func kindOf(decl string) kind {
 		return kindOther
 	case t == "JSON" || t == "JSONB":
 		return kindJSON
+	case t == "DATETIME" || t == "TIMESTAMP":
+		return kindDateTime
 	case t == "BOOLEAN" || t == "BOOL":
 		// SQLite has no boolean type: its BOOLEAN columns hold 0 and 1,
 		// printed as the integers they are (a driver's Go bool prints
@@ -91,6 +95,11 @@ func kindOf(decl string) kind {
 // textValue renders a non-NULL value as text, unescaped. numeric reports a number,
 // which the table modes align right.
 func textValue(v any, k kind) (s string, numeric bool) {
+	if k == kindDateTime {
+		if s, ok := dateTimeText(v); ok {
+			return s, false
+		}
+	}
 	switch x := v.(type) {
 	case string:
 		return x, (k == kindInt || k == kindNumber) && isJSONNumber(x)
@@ -107,7 +116,7 @@ func textValue(v any, k kind) (s string, numeric bool) {
 	case bool:
 		return strconv.FormatBool(x), false
 	case time.Time:
-		return x.Format(time.RFC3339Nano), false
+		return schema.FormatDateTime(x), false
 	case nil:
 		return "", false
 	}
@@ -127,6 +136,37 @@ func textValue(v any, k kind) (s string, numeric bool) {
 		return strconv.FormatBool(rv.Bool()), false
 	}
 	return fmt.Sprint(v), false
+}
+
+// dateTimeLayouts are the text forms of a time dateTimeText puts in the
+// canonical form: RFC 3339 with any number of fractional digits, with a T or
+// (as SQLite's datetime() writes) a space between date and time.
+var dateTimeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00"}
+
+// dateTimeText renders a value of a DATETIME column in the one canonical
+// form (schema.DateTimeLayout: UTC, seven fractional digits), whether the
+// driver handed it over as a time.Time (modernc.org/sqlite parses the text
+// of DATETIME-declared columns) or as text, so that every output mode
+// prints one fixed width and text order is time order (a CSV export sorts
+// by time). Text that names no time with a zone is left as it is (ok false).
+func dateTimeText(v any) (string, bool) {
+	var s string
+	switch x := v.(type) {
+	case time.Time:
+		return schema.FormatDateTime(x), true
+	case string:
+		s = x
+	case []byte:
+		s = string(x)
+	default:
+		return "", false
+	}
+	for _, layout := range dateTimeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return schema.FormatDateTime(t), true
+		}
+	}
+	return "", false
 }
 
 // formatFloat formats f as encoding/json does: the shortest representation that
@@ -218,6 +258,10 @@ func appendJSONValue(b []byte, v any, k kind) []byte {
 		if raw, ok := textOf(v); ok && isJSONNumber(string(raw)) {
 			return append(b, raw...)
 		}
+	case kindDateTime:
+		if s, ok := dateTimeText(v); ok {
+			return jsonstr.Append(b, s)
+		}
 	}
 	switch x := v.(type) {
 	case string:
@@ -236,9 +280,7 @@ func appendJSONValue(b []byte, v any, k kind) []byte {
 	case bool:
 		return strconv.AppendBool(b, x)
 	case time.Time:
-		b = append(b, '"')
-		b = x.AppendFormat(b, time.RFC3339Nano)
-		return append(b, '"')
+		return jsonstr.Append(b, schema.FormatDateTime(x))
 	case json.Marshaler:
 		if raw, err := x.MarshalJSON(); err == nil && json.Valid(raw) {
 			return appendCompactJSON(b, raw)
