@@ -704,35 +704,13 @@ func scanRun(s rowScanner, withLog bool) (RunRecord, []string, error) {
 // Run returns one run with its tables and log. An unknown id is
 // ErrRunNotFound.
 func (h *History) Run(ctx context.Context, id string) (RunRecord, error) {
-	var rec RunRecord
-	d := h.d
-	conn, release, present, err := h.conn(ctx, h.opts.Schema)
+	rec, schemas, err := h.runRecord(ctx, id)
 	if err != nil {
 		return rec, err
 	}
-	defer release()
-	if !present[h.opts.Schema] {
-		return rec, ErrRunNotFound
-	}
-	runs := Name{Schema: h.opts.Schema, Table: RunsTable}
-	ti, err := d.describe(ctx, conn, runs)
-	if err != nil {
-		return rec, fmt.Errorf("replicate: history: %w", err)
-	}
-	if !ti.exists {
-		return rec, ErrRunNotFound
-	}
-	if err := checkColumns(d, ti, runs, runRecordColumns); err != nil {
-		return rec, err
-	}
-	rec, schemas, err := scanRun(conn.QueryRowContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s = %s",
-		quoteList(d, runRecordColumns), qualify(d, runs), d.quote("RunId"), d.placeholder(1)), id), true)
-	if errors.Is(err, sql.ErrNoRows) {
-		return rec, ErrRunNotFound
-	}
-	if err != nil {
-		return rec, fmt.Errorf("replicate: history: %w", err)
-	}
+	// The tables are read after runRecord returned its connection: each
+	// schema takes one, and a pool of one (usual for SQLite) must not wait
+	// for itself.
 	rec.Tables = []TableRecord{}
 	seen := map[string]bool{}
 	for _, s := range append([]string{h.opts.Schema}, schemas...) {
@@ -748,6 +726,41 @@ func (h *History) Run(ctx context.Context, id string) (RunRecord, error) {
 	}
 	slices.SortStableFunc(rec.Tables, func(a, b TableRecord) int { return a.Started.Compare(b.Started) })
 	return rec, nil
+}
+
+// runRecord reads run id's record and the schemas its tables were written
+// to, on a connection it returns before it returns.
+func (h *History) runRecord(ctx context.Context, id string) (RunRecord, []string, error) {
+	var rec RunRecord
+	d := h.d
+	conn, release, present, err := h.conn(ctx, h.opts.Schema)
+	if err != nil {
+		return rec, nil, err
+	}
+	defer release()
+	if !present[h.opts.Schema] {
+		return rec, nil, ErrRunNotFound
+	}
+	runs := Name{Schema: h.opts.Schema, Table: RunsTable}
+	ti, err := d.describe(ctx, conn, runs)
+	if err != nil {
+		return rec, nil, fmt.Errorf("replicate: history: %w", err)
+	}
+	if !ti.exists {
+		return rec, nil, ErrRunNotFound
+	}
+	if err := checkColumns(d, ti, runs, runRecordColumns); err != nil {
+		return rec, nil, err
+	}
+	rec, schemas, err := scanRun(conn.QueryRowContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s = %s",
+		quoteList(d, runRecordColumns), qualify(d, runs), d.quote("RunId"), d.placeholder(1)), id), true)
+	if errors.Is(err, sql.ErrNoRows) {
+		return rec, nil, ErrRunNotFound
+	}
+	if err != nil {
+		return rec, nil, fmt.Errorf("replicate: history: %w", err)
+	}
+	return rec, schemas, nil
 }
 
 // tables reads the table records of run id in schema s.

@@ -236,3 +236,33 @@ func TestHistoryUpgrade(t *testing.T) {
 		}
 	})
 }
+
+// TestHistoryPoolOfOne: History reads a run, with tables in two schemas,
+// from a database limited to one connection (usual for SQLite) without
+// waiting for a connection it holds itself.
+func TestHistoryPoolOfOne(t *testing.T) {
+	t.Parallel()
+	dst, _ := sqliteDest(t)
+	dst.SetMaxOpenConns(1)
+	src, _ := sourceDB(t, tasksDDL)
+	fillTasks(t, src, 0, 4)
+	res := run(t, src, dst, `REPLICATE Tasks; REPLICATE "Données".Open SELECT * FROM Tasks`, Options{})
+	if len(res) != 2 || res[0].Err != nil || res[1].Err != nil {
+		t.Fatalf("run: %+v", res)
+	}
+	h, err := NewHistory(context.Background(), dst, HistoryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A guard, not a measure: without the fix Run waits for itself until
+	// the context ends.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rec, err := h.Run(ctx, res[0].RunID)
+	if err != nil || len(rec.Tables) != 2 {
+		t.Fatalf("Run on a pool of one: %d tables, %v", len(rec.Tables), err)
+	}
+	if l, err := h.Runs(ctx, RunFilter{}); err != nil || l.Total != 1 {
+		t.Fatalf("Runs on a pool of one: %+v, %v", l, err)
+	}
+}
