@@ -41,6 +41,9 @@ var hostileDestinations = []string{
 	"postgres://user:" + shortLeak + "#" + leak + "@127.0.0.1:1/db",
 	"postgres://user:" + shortLeak + "?" + leak + "@127.0.0.1:1/db",
 	"mysql://root:" + shortLeak + "/" + leak + "@127.0.0.1:1/db",
+	"postgres://user@127.0.0.1:1/db?connect_timeout=2&password=" + leak, // pgx takes the password here too
+	"root:" + leak + "@/db",                                             // a go-sql-driver DSN: no kind planner knows, still never shown
+	"root:" + leak + "@tcp(127.0.0.1:1)/db",                             // the same with an address
 }
 
 // noLeak fails the test if any text shows the password.

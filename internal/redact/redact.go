@@ -14,11 +14,17 @@
 //     ("scheme://user:pa") and call the rest of the password a port
 //     (invalid port ":pa" after host), that start is removed too, however
 //     short;
-//   - the password of a MySQL DSN, user:PASSWORD@tcp(host)/db;
+//   - the password of a MySQL DSN, user:PASSWORD@tcp(host)/db,
+//     user:PASSWORD@/db;
 //   - the value of key=value pairs whose key names a secret (password,
-//     passwd, pwd, or any key ending in secret or token, case-insensitively):
-//     Password=..., OAuthClientSecret=..., access_token=..., secret:...,
-//     client_secret: "..." (but not prose such as "the password: %40 for @").
+//     passwd, pwd, or any key ending in secret, token or apikey, and
+//     OAuth's device_code, code_verifier and client_assertion,
+//     case-insensitively): Password=..., OAuthClientSecret=...,
+//     access_token=..., ?password=... in a URL's query, secret:...,
+//     client_secret: "...", Pwd={...} (but not prose such as "the
+//     password: %40 for @"), and of JSON members so named
+//     ("access_token": "...");
+//   - bearer credentials (Authorization: Bearer ...) and JSON Web Tokens.
 //
 // What replaces a credential is Mask. The user name of a URL is kept: it
 // says which account was used and is not a secret for the databases
@@ -51,38 +57,46 @@ const Mask = "xxxxx"
 const MinSecretLen = 4
 
 // URL returns rawURL fit to show: the password of its userinfo replaced by
-// Mask (scheme://user:xxxxx@host/...). It never fails: text that does not
-// parse as a URL is redacted by the same rule (the userinfo runs from
-// "scheme://" to the last '@'), and text with no userinfo is returned as is.
+// Mask (scheme://user:xxxxx@host/...), and so the value of every query
+// parameter whose name says it is a secret (?password=xxxxx,
+// ?sslpassword=xxxxx: PostgreSQL takes the password there too). It never
+// fails: text that does not parse as a URL is redacted by the same rule
+// (the userinfo runs from "scheme://" to the last '@'), and text with no
+// credential is returned as is.
 func URL(rawURL string) string {
-	return redactToken(rawURL)
+	return redactPairs(redactToken(rawURL))
 }
 
 // Secrets returns the strings a message must never contain for rawURL: the
-// password of its userinfo as written, percent-decoded, as Go quotes it (%q),
-// and the parts of it that parsers quote when they cut a URL at '#', '?',
-// '/', '@', '[', '%' or a space — each at least MinSecretLen bytes long. It returns nil for a URL
-// without a password.
+// password of its userinfo and the values of its secret query parameters
+// (see URL), each as written, percent-decoded, as Go quotes it (%q), and
+// the parts of it that parsers quote when they cut a URL at '#', '?', '/',
+// '@', '[', '%' or a space — each at least MinSecretLen bytes long. It
+// returns nil for a URL without a password.
 func Secrets(rawURL string) []string {
-	pw, ok := password(rawURL)
-	if !ok || pw == "" {
-		return nil
+	var raw []string
+	if pw, ok := password(rawURL); ok && pw != "" {
+		raw = append(raw, pw)
 	}
-	cands := []string{pw}
-	if dec, err := url.PathUnescape(pw); err == nil {
-		cands = append(cands, dec)
-	}
-	if dec, err := url.QueryUnescape(pw); err == nil {
-		cands = append(cands, dec)
-	}
-	// Parsers cut URLs at these characters ('#' starts a fragment, '?' a
-	// query, ...) and quote only a part in their errors: every part counts.
-	for i := 0; i < len(pw); i++ {
-		if strings.IndexByte("#?/@ [%", pw[i]) >= 0 {
-			cands = append(cands, pw[:i], pw[i+1:])
+	raw = append(raw, queryPasswords(rawURL)...)
+	var cands []string
+	for _, pw := range raw {
+		cands = append(cands, pw)
+		if dec, err := url.PathUnescape(pw); err == nil {
+			cands = append(cands, dec)
 		}
+		if dec, err := url.QueryUnescape(pw); err == nil {
+			cands = append(cands, dec)
+		}
+		// Parsers cut URLs at these characters ('#' starts a fragment, '?' a
+		// query, ...) and quote only a part in their errors: every part counts.
+		for i := 0; i < len(pw); i++ {
+			if strings.IndexByte("#?/@ [%", pw[i]) >= 0 {
+				cands = append(cands, pw[:i], pw[i+1:])
+			}
+		}
+		cands = append(cands, strings.FieldsFunc(pw, func(r rune) bool { return strings.ContainsRune("#?/@ [%", r) })...)
 	}
-	cands = append(cands, strings.FieldsFunc(pw, func(r rune) bool { return strings.ContainsRune("#?/@ [%", r) })...)
 	for _, c := range slices.Clone(cands) {
 		q := strconv.Quote(c)
 		cands = append(cands, q[1:len(q)-1])
@@ -91,6 +105,32 @@ func Secrets(rawURL string) []string {
 	for _, c := range cands {
 		if len(c) >= MinSecretLen && !slices.Contains(out, c) {
 			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// queryPasswords returns the values of the query parameters of rawURL
+// (after its userinfo) whose names say they are secrets, as written.
+func queryPasswords(rawURL string) []string {
+	_, at := userinfoSpan(rawURL)
+	q := rawURL[max(at, 0):]
+	i := strings.IndexByte(q, '?')
+	if i < 0 {
+		return nil
+	}
+	q = q[i+1:]
+	if j := strings.IndexByte(q, '#'); j >= 0 {
+		q = q[:j]
+	}
+	var out []string
+	for _, pair := range strings.FieldsFunc(q, func(r rune) bool { return r == '&' || r == ';' }) {
+		k, v, ok := strings.Cut(pair, "=")
+		if dk, err := url.QueryUnescape(k); err == nil {
+			k = dk
+		}
+		if ok && v != "" && secretKeyRE.MatchString(k) {
+			out = append(out, v)
 		}
 	}
 	return out
@@ -117,14 +157,18 @@ func userinfoSpan(s string) (start, at int) {
 		}
 		return start, at
 	}
-	// user:password@tcp(host)/db, user:password@unix(/path)/db, ...
+	// user:password@tcp(host)/db, user:password@unix(/path)/db,
+	// user:password@/db, user:password@tcp/db, ...
 	if m := dsnRE.FindStringSubmatchIndex(s); m != nil {
 		return m[2], m[3]
 	}
 	return 0, -1
 }
 
-var dsnRE = regexp.MustCompile(`^([^\s@/]*:[^\s]*)@(?:tcp|tcp6|unix|udp|pipe)\(`)
+// dsnRE matches the start of a go-sql-driver DSN,
+// [user[:password]@][protocol[(address)]]/dbname: a user, a ':', the
+// password (up to the last '@' that a protocol and '(' or '/' follow).
+var dsnRE = regexp.MustCompile(`^([^\s@/]*:[^\s]*)@[A-Za-z0-9]*[(/]`)
 
 func isScheme(s string) bool {
 	if s == "" || !isLetter(s[0]) {
@@ -221,18 +265,40 @@ func redactBadPorts(s string) string {
 }
 
 // schemeRE finds the start of URLs ("scheme://") and MySQL DSNs in text.
-var schemeRE = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.\-]*://|[^\s@/"'` + "`" + `<>()\[\]{},;=]+:[^\s@]*@(?:tcp|tcp6|unix|udp|pipe)\(`)
+var schemeRE = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.\-]*://|[^\s@/"'` + "`" + `<>()\[\]{},;=]+:[^\s"'` + "`" + `]*@[A-Za-z0-9]*[(/]`)
 
 // keyValueRE finds key=value pairs whose key names a secret: key=value,
 // key = value, key:value, or key: followed by a quoted value. A ':' followed
 // by a space and a bare word is prose ("the password: %40 for @", "using
 // password: YES"), not a pair, and is left alone so that the advice stays
 // readable.
-var keyValueRE = regexp.MustCompile(`(?i)\b([A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|token))` +
+var keyValueRE = regexp.MustCompile(`(?i)\b(` + secretKey + `)` +
 	`(?:(\s*=\s*|:)(` + kvQuoted + `|[^\s;&,"')}\]]+)|(:\s+)(` + kvQuoted + `))`)
 
-// kvQuoted is a quoted value of a key=value pair.
-const kvQuoted = `'[^']*'|"(?:[^"\\]|\\.)*"`
+// secretKey is a key naming a secret: one ending in password, passwd,
+// pwd, secret, token, apikey or api_key, or the device code, PKCE verifier
+// and client assertion of OAuth requests.
+const secretKey = `[A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|token|api_?key|device_code|code_verifier|assertion)`
+
+// secretKeyRE matches a whole key naming a secret.
+var secretKeyRE = regexp.MustCompile(`(?i)^` + secretKey + `$`)
+
+// kvQuoted is a quoted value of a key=value pair: '…', "…", or {…} (ODBC
+// connection strings brace values holding ';').
+const kvQuoted = `'[^']*'|"(?:[^"\\]|\\.)*"|\{[^}]*\}`
+
+// jsonPairRE finds a JSON member whose name names a secret,
+// "access_token": "…", as token endpoints answer and logs quote them.
+var jsonPairRE = regexp.MustCompile(`(?i)("` + secretKey + `"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+
+// bearerRE finds the credential of an Authorization header value,
+// "Bearer <token>" (a word of 16 or more token characters, so that prose
+// such as "a bearer token" stays).
+var bearerRE = regexp.MustCompile(`(?i)\b(bearer)(\s+)[A-Za-z0-9\-._~+/]{16,}=*`)
+
+// jwtRE finds a JSON Web Token (the access and id tokens of the Microsoft
+// identity platform) wherever it occurs.
+var jwtRE = regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*`)
 
 // Text returns s with every credential removed: URL passwords, MySQL DSN
 // passwords, secret key=value pairs, and every occurrence of the given
@@ -252,6 +318,20 @@ func Text(s string, secrets ...string) string {
 	if strings.Contains(s, "@") || strings.Contains(s, "://") {
 		s = redactURLs(s)
 	}
+	return redactPairs(s)
+}
+
+// redactPairs masks the values of secret key=value pairs and JSON members,
+// bearer credentials and JWTs in s.
+func redactPairs(s string) string {
+	if strings.Contains(s, "eyJ") {
+		s = jwtRE.ReplaceAllString(s, Mask)
+	}
+	s = bearerRE.ReplaceAllStringFunc(s, func(m string) string {
+		sub := bearerRE.FindStringSubmatch(m)
+		return sub[1] + sub[2] + Mask
+	})
+	s = jsonPairRE.ReplaceAllString(s, `${1}"`+Mask+`"`)
 	return keyValueRE.ReplaceAllStringFunc(s, func(m string) string {
 		sub := keyValueRE.FindStringSubmatch(m)
 		sep, val := sub[2], sub[3]

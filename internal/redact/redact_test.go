@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,6 +32,10 @@ var hostileURLs = []string{
 	"POSTGRES://user:" + secret + "@h/db",                       // upper-case scheme
 	"postgres://user:" + url.QueryEscape(secret+"@/") + "@h/db", // escaped
 	"root:" + secret + "@tcp(127.0.0.1:3306)/db",                // MySQL DSN
+	"root:" + secret + "@/db",                                   // MySQL DSN, default address
+	"root:p@" + secret + "@tcp/db",                              // MySQL DSN, protocol without address
+	"postgres://u@h/db?password=" + secret,                      // PostgreSQL takes it in the query too
+	"postgres://u@h/db?sslmode=require&sslpassword=" + secret + "&x=1",
 }
 
 func TestURL(t *testing.T) {
@@ -222,5 +227,47 @@ func TestTextProse(t *testing.T) {
 		if got := Text(m); strings.Contains(got, secret) {
 			t.Errorf("Text(%q) = %q: the secret is shown", m, got)
 		}
+	}
+}
+
+// TestTextPairs: secrets in the forms token endpoints, HTTP headers and
+// connection strings write them are removed, prose is not.
+func TestTextPairs(t *testing.T) {
+	for _, m := range []string{
+		`{"token_type":"Bearer","access_token":"` + secret + `","refresh_token": "` + secret + `"}`,
+		`{"device_code":"` + secret + `","user_code":"ABCD"}`,
+		`{"password":"` + secret + `\"x"}`,
+		"Authorization: Bearer " + secret + secret,
+		"grant_type=authorization_code&code_verifier=" + secret + "&client_assertion=" + secret,
+		"Driver={PostgreSQL};Server=h;Pwd={" + secret + ";" + secret + "};",
+		"apikey=" + secret,
+		"token eyJ0eXAiOiJKV1Qi.eyJhdWQiOiJodHRw.Zm9v" + secret,
+	} {
+		if got := Text(m); strings.Contains(got, secret) {
+			t.Errorf("Text(%q) = %q: the secret is shown", m, got)
+		}
+	}
+	for _, m := range []string{
+		"a bearer token is needed: sign in again",
+		`{"error":{"code":"InvalidAuthenticationToken","message":"Access token is empty."}}`,
+		`{"user_code":"ABCD-EFGH","verification_uri":"https://microsoft.com/devicelogin"}`,
+	} {
+		if got := Text(m); got != m {
+			t.Errorf("Text(%q) = %q, want it unchanged", m, got)
+		}
+	}
+}
+
+// TestSecretsQuery: the values of a URL's secret query parameters are
+// secrets, as written and decoded.
+func TestSecretsQuery(t *testing.T) {
+	got := Secrets("postgres://u@h/db?sslmode=disable&password=" + url.QueryEscape("a b"+secret) + "&sslpassword=" + secret + "2")
+	for _, want := range []string{"a+b" + secret, "a b" + secret, secret + "2"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Secrets = %q, want %q among them", got, want)
+		}
+	}
+	if slices.Contains(got, "disable") {
+		t.Errorf("Secrets = %q: sslmode is no secret", got)
 	}
 }
