@@ -407,6 +407,7 @@ func (s Settings) normalize() (Settings, error) {
 		// source outlives it), so they need a timeout of their own.
 		s.HTTPClient = &http.Client{Timeout: DefaultTokenTimeout}
 	}
+	s.HTTPClient = guardRedirects(s.HTTPClient, s.AuthorityURL)
 	if s.delegated() {
 		if len(s.Scopes) == 0 {
 			s.Scopes = slices.Clone(DefaultScopes)

@@ -194,3 +194,45 @@ func TestAuthorityRuleRefusesBeforeSending(t *testing.T) {
 		t.Errorf("the recorder saw %d requests, want 1: the test would be blind", len(rec.requests()))
 	}
 }
+
+// TestIdentityRedirectsNotFollowed: an identity endpoint that redirects
+// (301, 302, 307, 308) to another origin — another host or port — is not
+// followed: a 307 or 308 would post the refresh token, client secret or
+// device code there again. The sign-in fails naming the redirect, and the
+// recording server at the other origin sees nothing.
+func TestIdentityRedirectsNotFollowed(t *testing.T) {
+	e := newEnv(t)
+	other := newRecordingServer(t)
+	for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+r.URL.Path, code)
+		}))
+		t.Cleanup(redirector.Close)
+		for _, flow := range []string{"refresh", "device code", "service principal"} {
+			s := e.settings("p")
+			s.AuthorityURL = redirector.URL
+			switch flow {
+			case "refresh":
+				s.InitiateOAuth, s.RefreshToken = InitiateRefresh, "given-refresh-token-value"
+				s.Location = filepath.Join(t.TempDir(), "tokens.json")
+			case "device code":
+				s.AuthScheme = SchemeDeviceCode
+				s.Location = filepath.Join(t.TempDir(), "tokens.json")
+				s.DeviceCodePrompt = func(context.Context, DeviceCode) error { return nil }
+				s.Wait = func(context.Context, time.Duration) error { return nil }
+			case "service principal":
+				s.AuthScheme, s.ClientSecret = SchemeServicePrincipal, "client-secret-value"
+			}
+			ts, err := TokenSource(context.Background(), s)
+			if err == nil {
+				_, err = ts.Token()
+			}
+			if err == nil || !strings.Contains(err.Error(), "redirect") {
+				t.Errorf("%d, %s: err = %v, want one naming the redirect", code, flow, err)
+			}
+		}
+	}
+	if got := other.requests(); len(got) != 0 {
+		t.Errorf("the redirect target received %d requests: %q", len(got), got)
+	}
+}

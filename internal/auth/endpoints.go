@@ -1,8 +1,10 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -106,4 +108,46 @@ func sameAuthority(a, b string) bool {
 	return strings.EqualFold(ua.Scheme, ub.Scheme) &&
 		strings.EqualFold(strings.TrimSuffix(ua.Hostname(), "."), strings.TrimSuffix(ub.Hostname(), ".")) &&
 		port(ua) == port(ub) && ua.EscapedPath() == ub.EscapedPath()
+}
+
+// originOf returns u's scheme, host and port (the scheme's default port
+// when none is written), lower case and without a trailing dot.
+func originOf(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "443"
+		if strings.EqualFold(u.Scheme, "http") {
+			port = "80"
+		}
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	return strings.ToLower(u.Scheme) + "://" + net.JoinHostPort(host, port)
+}
+
+// guardRedirects returns a copy of hc that follows no redirect away from
+// the origin of authority (its scheme, host and port), and otherwise hc's
+// own policy: a 307 or 308 would post the refresh token, client secret,
+// authorization code or device code to wherever Location names.
+func guardRedirects(hc *http.Client, authority string) *http.Client {
+	au, err := url.Parse(authority)
+	if err != nil {
+		return hc // normalize refused it already
+	}
+	origin := originOf(au)
+	cp := *hc
+	prev := hc.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if originOf(req.URL) != origin {
+			return fmt.Errorf("auth: refusing to follow the identity platform's redirect to %s: it is not AuthorityURL's origin %s, "+
+				"and sign-in secrets go nowhere else (check AuthorityURL)", req.URL.Host, origin)
+		}
+		if prev != nil {
+			return prev(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("auth: stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &cp
 }
