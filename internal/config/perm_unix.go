@@ -17,7 +17,8 @@ import (
 // directory of another user than this one or root. Whoever can write the
 // file decides where tokens go (GraphURL, AuthorityURL,
 // OAuthSettingsLocation) and, through ${NAME}, which environment variables
-// are sent there. A symbolic link is checked at both ends.
+// are sent there. The same holds for every directory above the file, as
+// ssh checks them. A symbolic link is checked at both ends.
 func checkPermissions(path string) error {
 	paths := []string{path}
 	if real, err := filepath.EvalSymlinks(path); err == nil && real != path {
@@ -36,19 +37,39 @@ func checkPermissions(path string) error {
 				"so another user could redirect your sign-in and tokens or read your environment variables through ${NAME}; "+
 				"run `chmod go-w %s` (or `chmod 600 %s`)", p, perm, p, p)
 		}
-		dir := filepath.Dir(p)
-		dst, err := os.Stat(dir)
+		// The file's directory and every one above it: whoever can write
+		// to any of them can rename the directory below away and put one
+		// of their own in its place.
+		abs, err := filepath.Abs(p)
 		if err != nil {
-			return fmt.Errorf("config: cannot check the configuration file's directory %s: %w", dir, err)
+			return fmt.Errorf("config: cannot check the configuration file %s: %w", p, err)
 		}
-		if err := checkOwner(dir, "configuration file's directory", dst); err != nil {
-			return err
+		for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
+			if err := checkDir(p, dir); err != nil {
+				return err
+			}
+			if filepath.Dir(dir) == dir {
+				break
+			}
 		}
-		if perm := dst.Mode().Perm(); perm&0o022 != 0 && dst.Mode()&fs.ModeSticky == 0 {
-			return fmt.Errorf("config: refusing to read the configuration file %s: its directory %s has mode %04o, which lets group or others "+
-				"write to it, so another user could replace the file; run `chmod go-w %s` (or move the file to a private directory)",
-				p, dir, perm, dir)
-		}
+	}
+	return nil
+}
+
+// checkDir refuses a directory holding the configuration file p (directly
+// or further down) that someone other than its user or root could write to.
+func checkDir(p, dir string) error {
+	dst, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("config: cannot check the configuration file's directory %s: %w", dir, err)
+	}
+	if err := checkOwner(dir, "configuration file's directory", dst); err != nil {
+		return err
+	}
+	if perm := dst.Mode().Perm(); perm&0o022 != 0 && dst.Mode()&fs.ModeSticky == 0 {
+		return fmt.Errorf("config: refusing to read the configuration file %s: its directory %s has mode %04o, which lets group or others "+
+			"write to it, so another user could replace the file; run `chmod go-w %s` (or move the file to a private directory)",
+			p, dir, perm, dir)
 	}
 	return nil
 }

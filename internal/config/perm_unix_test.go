@@ -21,15 +21,20 @@ func TestLoadRefusesWritableConfig(t *testing.T) {
 		fileMode  fs.FileMode
 		symlinkTo fs.FileMode // when not 0, the config is a link to a file of this mode in another directory
 		want      string      // "" when it loads
+		parent    fs.FileMode // when not 0, the mode of the directory above the file's
 	}{
-		{"private", 0o700, 0o600, 0, ""},
-		{"readable by others", 0o755, 0o644, 0, ""},
-		{"group-writable file", 0o700, 0o620, 0, "its mode 0620 lets group or others write to it"},
-		{"world-writable file", 0o700, 0o666, 0, "run `chmod go-w "},
-		{"group-writable directory", 0o770, 0o600, 0, "has mode 0770, which lets group or others write to it"},
-		{"world-writable sticky directory", 0o777 | fs.ModeSticky, 0o600, 0, ""},
-		{"link to a world-writable file", 0o700, 0, 0o666, "its mode 0666 lets group or others write"},
-		{"link to a private file", 0o700, 0, 0o600, ""},
+		{"private", 0o700, 0o600, 0, "", 0},
+		{"readable by others", 0o755, 0o644, 0, "", 0},
+		{"group-writable file", 0o700, 0o620, 0, "its mode 0620 lets group or others write to it", 0},
+		{"world-writable file", 0o700, 0o666, 0, "run `chmod go-w ", 0},
+		{"group-writable directory", 0o770, 0o600, 0, "has mode 0770, which lets group or others write to it", 0},
+		{"world-writable sticky directory", 0o777 | fs.ModeSticky, 0o600, 0, "", 0},
+		{"link to a world-writable file", 0o700, 0, 0o666, "its mode 0666 lets group or others write", 0},
+		{"link to a private file", 0o700, 0, 0o600, "", 0},
+		{"world-writable parent directory", 0o700, 0o600, 0, "has mode 0777, which lets group or others write to it", 0o777},
+		{"group-writable parent directory", 0o700, 0o600, 0, "has mode 0770, which lets group or others write to it", 0o770},
+		{"link into a world-writable parent directory", 0o700, 0, 0o600, "has mode 0777, which lets group or others write to it", 0o777},
+		{"sticky world-writable parent directory", 0o700, 0o600, 0, "", 0o777 | fs.ModeSticky},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,6 +55,11 @@ func TestLoadRefusesWritableConfig(t *testing.T) {
 			}
 			if err := os.Chmod(dir, tt.dirMode); err != nil {
 				t.Fatal(err)
+			}
+			if tt.parent != 0 {
+				if err := os.Chmod(base, tt.parent); err != nil {
+					t.Fatal(err)
+				}
 			}
 			_, err := Load(path, LoadOptions{})
 			switch {
