@@ -19,7 +19,12 @@ import (
 // OAuthSettingsLocation) and, through ${NAME}, which environment variables
 // are sent there. The same holds for every directory above the file, as
 // ssh checks them. A symbolic link is checked at both ends.
-func checkPermissions(path string) error {
+func checkPermissions(path string) error { return CheckPermissions(path) }
+
+// CheckPermissions is the rule Load applies to a configuration file, for
+// other files that decide where secrets go and expand ${NAME} (the console's
+// settings, console.toml): see checkPermissions.
+func CheckPermissions(path string) error {
 	paths := []string{path}
 	if real, err := filepath.EvalSymlinks(path); err == nil && real != path {
 		paths = append(paths, real)

@@ -88,6 +88,11 @@ func loadSettings(path string) (*settings, error) {
 	if err != nil {
 		return nil, fmt.Errorf("console: read %s: %w", path, err)
 	}
+	// It says where alert secrets and replicated data go and expands
+	// ${NAME}: the config file's rule applies.
+	if err := config.CheckPermissions(path); err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
 	st, err := parseSettings(string(data))
 	if err != nil {
 		return nil, fmt.Errorf("console: %s: %w", path, err)
