@@ -38,6 +38,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,6 +87,17 @@ func (r Record) String() string {
 
 // GoString is String: %#v must not print the refresh token either.
 func (r Record) GoString() string { return "tokenstore.Record" + r.String() }
+
+// Format prints String for every verb (GoString for %#v), so that no verb —
+// %d and %t included, which would otherwise print the fields — shows the
+// refresh token.
+func (r Record) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		_, _ = io.WriteString(f, r.GoString())
+		return
+	}
+	_, _ = io.WriteString(f, r.String())
+}
 
 // Notice is a message for the user about where tokens are kept (the CLI
 // prints it once); empty when there is nothing to say.

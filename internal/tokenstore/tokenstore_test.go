@@ -433,7 +433,10 @@ func TestDefaultLocation(t *testing.T) {
 
 func TestRecordFormattingHidesToken(t *testing.T) {
 	rec := sampleRecord("rt-SECRET-VALUE")
-	for _, s := range []string{fmt.Sprint(rec), fmt.Sprintf("%v %+v %s", *rec, *rec, rec), fmt.Sprintf("%#v", *rec), rec.String()} {
+	// Every verb, not only those vet allows for a Stringer.
+	verbs := "%d %t %x %q %10.3s %d"
+	for _, s := range []string{fmt.Sprint(rec), fmt.Sprintf("%v %+v %s", *rec, *rec, rec), fmt.Sprintf("%#v", *rec), rec.String(),
+		fmt.Sprintf(verbs, *rec, *rec, *rec, *rec, *rec, []Record{*rec})} {
 		if strings.Contains(s, "rt-SECRET-VALUE") {
 			t.Errorf("formatted record shows the refresh token: %s", s)
 		}
