@@ -150,8 +150,13 @@ func password(rawURL string) (string, bool) {
 // userinfoSpan returns where the userinfo of the URL (or MySQL DSN) s starts
 // and the index of the '@' that ends it; at is -1 when s has no userinfo.
 func userinfoSpan(s string) (start, at int) {
-	if i := strings.Index(s, "://"); i >= 0 && isScheme(s[:i]) {
+	i := strings.Index(s, "://")
+	if i >= 0 && isScheme(s[:i]) || strings.HasPrefix(s, "//") {
+		// scheme://userinfo@host, or //userinfo@host without the scheme
 		start = i + 3
+		if i < 0 || !isScheme(s[:i]) {
+			start = 2
+		}
 		if at = strings.LastIndexByte(s, '@'); at < start {
 			return start, -1
 		}
@@ -167,8 +172,14 @@ func userinfoSpan(s string) (start, at int) {
 
 // dsnRE matches the start of a go-sql-driver DSN,
 // [user[:password]@][protocol[(address)]]/dbname: a user, a ':', the
-// password (up to the last '@' that a protocol and '(' or '/' follow).
-var dsnRE = regexp.MustCompile(`^([^\s@/]*:[^\s]*)@[A-Za-z0-9]*[(/]`)
+// password (up to the last '@' that a protocol and '(' or '/' follow) — and
+// so a URL written without its scheme, user:password@host:5432/db.
+var dsnRE = regexp.MustCompile(`^([^\s@/]*:[^\s]*)@` + dsnHost)
+
+// dsnHost is what follows the '@' of a DSN or of a URL written without its
+// scheme: a protocol and '(' (tcp(host:port)), or a host, port or IPv6
+// address and '/' (@/db, @host:5432/db).
+const dsnHost = `[A-Za-z0-9.\-\[\]:]*[(/]`
 
 func isScheme(s string) bool {
 	if s == "" || !isLetter(s[0]) {
@@ -265,7 +276,7 @@ func redactBadPorts(s string) string {
 }
 
 // schemeRE finds the start of URLs ("scheme://") and MySQL DSNs in text.
-var schemeRE = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.\-]*://|[^\s@/"'` + "`" + `<>()\[\]{},;=]+:[^\s"'` + "`" + `]*@[A-Za-z0-9]*[(/]`)
+var schemeRE = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.\-]*://|[^\s@/"'` + "`" + `<>()\[\]{},;=]+:[^\s"'` + "`" + `]*@` + dsnHost)
 
 // keyValueRE finds key=value pairs whose key names a secret: key=value,
 // key = value, key:value, or key: followed by a quoted value. A ':' followed

@@ -34,6 +34,8 @@ var hostileURLs = []string{
 	"root:" + secret + "@tcp(127.0.0.1:3306)/db",                // MySQL DSN
 	"root:" + secret + "@/db",                                   // MySQL DSN, default address
 	"root:p@" + secret + "@tcp/db",                              // MySQL DSN, protocol without address
+	"user:" + secret + "@db.example.com:5432/db",                // a URL without its scheme
+	"//user:" + secret + "@[::1]:5432/db",                       // scheme-relative
 	"postgres://u@h/db?password=" + secret,                      // PostgreSQL takes it in the query too
 	"postgres://u@h/db?sslmode=require&sslpassword=" + secret + "&x=1",
 }
