@@ -35,9 +35,16 @@ var secretQueryParams = []string{"password", "sslpassword", "passwd", "pwd"}
 // reports whether the URL holds a password of either kind.
 func displayURL(raw string) (shown string, hasSecret bool) {
 	u, back, err := parseWithRefs(raw)
+	if err == nil {
+		// url.Query drops the pairs it cannot decode, a password among them.
+		_, err = url.ParseQuery(u.RawQuery)
+	}
 	if err != nil || u.Opaque != "" {
-		// sqlite:PATH and other opaque forms hold no credentials.
-		return raw, false
+		// A URL that does not parse (a '%zz', a space, a '#' in the
+		// password; a '%zz' in its query) or an opaque one (sqlite:PATH) is shown by the rule
+		// of errors and logs, which needs no parse.
+		shown := redact.URL(raw)
+		return shown, shown != raw
 	}
 	if u.User != nil {
 		if p, ok := u.User.Password(); ok {

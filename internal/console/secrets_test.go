@@ -163,3 +163,22 @@ func TestDisplayAndRestoreURL(t *testing.T) {
 		t.Errorf("a new password: %q %v", got, ok)
 	}
 }
+
+// TestDisplayURLUnparsable: a destination URL that url.Parse rejects (as a
+// hand-written config file may hold) is shown without its password too.
+func TestDisplayURLUnparsable(t *testing.T) {
+	const pw = "S3cr3tPW"
+	for _, raw := range []string{
+		"postgres://u:" + pw + "%zz@h/db",
+		"postgres://u:a#" + pw + "@h/db",
+		"postgres://u:" + pw + " x@h/db",
+		"mysql://root:[" + pw + "@h/db",
+		"postgres://u@h/db?password=" + pw + "%zz",
+		"root:" + pw + "@tcp(h:3306)/db",
+	} {
+		shown, secret := displayURL(raw)
+		if strings.Contains(shown, pw) || !secret {
+			t.Errorf("displayURL(%q) = %q, %v: want the password masked and reported", raw, shown, secret)
+		}
+	}
+}
