@@ -170,13 +170,15 @@ func restoreURL(next, old string) (string, bool) {
 }
 
 // urlSecrets returns the secrets a URL holds (its password and password
-// parameters), for scrubbing.
+// parameters), for scrubbing: as redact.Secrets finds them — also in a URL
+// that url.Parse rejects, and in the pieces and forms errors quote — and
+// escaped.
 func urlSecrets(raw string) []string {
+	out := redact.Secrets(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil
+		return out
 	}
-	var out []string
 	if u.User != nil {
 		if p, ok := u.User.Password(); ok {
 			out = append(out, p, url.PathEscape(p), url.QueryEscape(p))
@@ -195,11 +197,11 @@ func urlSecrets(raw string) []string {
 // webhookSecrets returns the parts of a webhook URL that may be its token:
 // long path segments and query values (chat webhooks carry a token there).
 func webhookSecrets(raw string) []string {
+	out := urlSecrets(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil
+		return out
 	}
-	out := urlSecrets(raw)
 	for _, seg := range strings.Split(u.Path, "/") {
 		if len(seg) >= 16 {
 			out = append(out, seg)

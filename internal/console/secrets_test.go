@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -179,6 +180,31 @@ func TestDisplayURLUnparsable(t *testing.T) {
 		shown, secret := displayURL(raw)
 		if strings.Contains(shown, pw) || !secret {
 			t.Errorf("displayURL(%q) = %q, %v: want the password masked and reported", raw, shown, secret)
+		}
+	}
+}
+
+// TestScrubUnparsableURL: the password of a destination URL that url.Parse
+// rejects is still a known secret, removed from errors that quote the URL
+// whole, cut, or decoded.
+func TestScrubUnparsableURL(t *testing.T) {
+	const pw = "S3cr3tPW"
+	for _, raw := range []string{
+		"postgres://u:" + pw + "%zz@h/db",
+		"postgres://u:a#" + pw + "@h/db",
+		"postgres://u:" + pw + " x@h/db",
+		"mysql://root:[" + pw + "@h/db",
+	} {
+		sc := newScrubber(urlSecrets(raw))
+		_, perr := url.Parse(raw)
+		for _, msg := range []string{
+			"replicate: destination " + raw + ": boom",
+			fmt.Sprintf("open %q: refused", raw),
+			"replicate: " + fmt.Sprint(perr),
+		} {
+			if got := sc.scrub(msg); strings.Contains(got, pw) {
+				t.Errorf("scrub(%q) = %q: the password is shown", msg, got)
+			}
 		}
 	}
 }
