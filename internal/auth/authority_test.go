@@ -141,6 +141,17 @@ func TestEndpointRule(t *testing.T) {
 		{"ftp://login.microsoftonline.com", false, "not an https URL"},
 		{"ftp://user:pw@login.microsoftonline.com", false, "not an https URL"},
 		{"https://user:pw@login microsoftonline.com", false, "not an https URL"},
+		{"https://login.microsoftonline.com?x=@evil.example", false, "must not have a query or fragment"},
+		{"https://login.microsoftonline.com/#", false, "must not have a query or fragment"},
+		{"https://login.microsoftonline.com/?", false, "must not have a query or fragment"},
+		{"HTTPS://LOGIN.MICROSOFTONLINE.COM.:443/", false, ""},
+		{"http://localhost.:8400", false, ""},
+		{"http://[::ffff:127.0.0.1]:8400", false, ""},
+		{"http://127.1:8400", false, "uses http"},
+		{"http://0x7f000001:8400", false, "uses http"},
+		{"http://sub.localhost:8400", false, "uses http"},
+		{"https://login.microsoftonline.com@evil.example", false, "user name or password"},
+		{"https://evil.example#@login.microsoftonline.com", false, "must not have a query or fragment"},
 	}
 	for _, tt := range tests {
 		err := CheckAuthorityURL(tt.url, tt.custom)

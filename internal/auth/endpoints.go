@@ -60,6 +60,11 @@ func checkEndpoint(prop, raw string, known []string, allowCustom bool, example s
 	if u.User != nil {
 		return fmt.Errorf("%s must not carry a user name or password: remove the part before @", prop)
 	}
+	if u.RawQuery != "" || u.ForceQuery || strings.Contains(raw, "#") {
+		// Request paths are appended to the URL: after a '?' or '#' they
+		// would land in its query or fragment.
+		return fmt.Errorf("%s %s must not have a query or fragment (a '?' or '#'): use e.g. %s", prop, u.Redacted(), example)
+	}
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 	if IsLoopback(host) {
 		return nil
