@@ -537,6 +537,13 @@ func (h *handler) attr(a slog.Attr) slog.Attr {
 			return slog.String(a.Key, h.text(x.Error()))
 		case interface{ String() string }:
 			return slog.String(a.Key, h.text(x.String()))
+		case []byte:
+			// The text handler prints bytes as a string, the JSON one
+			// in base64: both show what they hold.
+			if s := string(x); h.text(s) != s {
+				return slog.String(a.Key, h.text(s))
+			}
+			return a
 		case nil:
 			return a
 		default:

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -144,8 +145,8 @@ func TestHandler(t *testing.T) {
 			var buf bytes.Buffer
 			log := slog.New(s.Handler(mk(&buf))).With("destination", u)
 			log.Info("open "+u, "err", fmt.Errorf("dial %s", u), "grp", slog.GroupValue(slog.String("u", u)),
-				"any", []string{u}, "n", 3)
-			if strings.Contains(buf.String(), secret) {
+				"any", []string{u}, "bytes", []byte(u), "n", 3)
+			if strings.Contains(buf.String(), secret) || strings.Contains(buf.String(), base64.StdEncoding.EncodeToString([]byte(u))) {
 				t.Errorf("log of %q shows the password:\n%s", u, buf.String())
 			}
 			if !strings.Contains(buf.String(), "n=3") && !strings.Contains(buf.String(), `"n":3`) {
