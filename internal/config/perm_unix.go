@@ -13,8 +13,9 @@ import (
 // checkPermissions refuses a configuration file that someone other than
 // its user could have written, as ssh refuses such a ~/.ssh/config: a file
 // or directory writable by group or others (a directory with the sticky
-// bit, like /tmp, is safe: others cannot replace files in it), or a file or
-// directory of another user than this one or root. Whoever can write the
+// bit, like /tmp, is safe: others cannot replace files in it; so is one on
+// a file system mounted read-only), or a file or directory of another user
+// than this one or root. Whoever can write the
 // file decides where tokens go (GraphURL, AuthorityURL,
 // OAuthSettingsLocation) and, through ${NAME}, which environment variables
 // are sent there. The same holds for every directory above the file, as
@@ -37,7 +38,7 @@ func CheckPermissions(path string) error {
 		if err := checkOwner(p, "configuration file", st); err != nil {
 			return err
 		}
-		if perm := st.Mode().Perm(); perm&0o022 != 0 {
+		if perm := st.Mode().Perm(); perm&0o022 != 0 && !readOnlyFS(p) {
 			return fmt.Errorf("config: refusing to read the configuration file %s: its mode %04o lets group or others write to it, "+
 				"so another user could redirect your sign-in and tokens or read your environment variables through ${NAME}; "+
 				"run `chmod go-w %s` (or `chmod 600 %s`)", p, perm, p, p)
@@ -71,13 +72,20 @@ func checkDir(p, dir string) error {
 	if err := checkOwner(dir, "configuration file's directory", dst); err != nil {
 		return err
 	}
-	if perm := dst.Mode().Perm(); perm&0o022 != 0 && dst.Mode()&fs.ModeSticky == 0 {
+	if perm := dst.Mode().Perm(); perm&0o022 != 0 && dst.Mode()&fs.ModeSticky == 0 && !readOnlyFS(dir) {
 		return fmt.Errorf("config: refusing to read the configuration file %s: its directory %s has mode %04o, which lets group or others "+
 			"write to it, so another user could replace the file; run `chmod go-w %s` (or move the file to a private directory)",
 			p, dir, perm, dir)
 	}
 	return nil
 }
+
+// readOnlyFS reports whether path is on a file system mounted read-only: a
+// file or directory there is writable by no one, whatever its mode bits
+// say (a Kubernetes ConfigMap volume is mounted read-only with a directory
+// of mode 0777). A variable so that tests can stand in for a read-only
+// mount.
+var readOnlyFS = statfsReadOnly
 
 // checkOwner refuses a file or directory of another user than this one or
 // root.

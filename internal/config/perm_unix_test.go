@@ -99,3 +99,41 @@ func writeMode(t *testing.T, path, body string, mode fs.FileMode) {
 		t.Fatal(err)
 	}
 }
+
+// TestLoadReadOnlyMount: a Kubernetes ConfigMap volume — a directory of
+// mode 0777 holding config.toml -> ..data/config.toml -> ..<stamp>/config.toml
+// — is read when its file system is mounted read-only (no one can write
+// there, whatever the mode bits say), and refused when it is not.
+func TestLoadReadOnlyMount(t *testing.T) {
+	if statfsReadOnly(t.TempDir()) {
+		t.Fatal("the test directory is on a read-only file system")
+	}
+	for _, ro := range []bool{true, false} {
+		base := t.TempDir()
+		mount := filepath.Join(base, "planner")
+		stamp := filepath.Join(mount, "..2026_11_29_16_00_00.000000001")
+		if err := os.MkdirAll(stamp, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeMode(t, filepath.Join(stamp, "config.toml"), "[profiles.p]\nTenant = \"contoso\"\n", 0o644)
+		if err := os.Symlink(filepath.Base(stamp), filepath.Join(mount, "..data")); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(mount, "config.toml")
+		if err := os.Symlink(filepath.Join("..data", "config.toml"), path); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(mount, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		readOnlyFS = func(p string) bool { return ro && strings.HasPrefix(p, mount) }
+		_, err := Load(path, LoadOptions{})
+		readOnlyFS = statfsReadOnly
+		switch {
+		case ro && err != nil:
+			t.Errorf("read-only mount: Load: %v", err)
+		case !ro && (err == nil || !strings.Contains(err.Error(), "has mode 0777")):
+			t.Errorf("writable mount: Load = %v, want a refusal", err)
+		}
+	}
+}
