@@ -389,6 +389,10 @@ func (s Settings) normalize() (Settings, error) {
 		if err := CheckAuthorityURL(s.AuthorityURL, s.AllowCustomHosts); err != nil {
 			return s, s.errorf("%w", err)
 		}
+		if !validTenant(s.Tenant) {
+			return s, s.errorf("Tenant %q is not a directory (tenant) id or domain: use a GUID, a domain such as contoso.onmicrosoft.com, "+
+				"or organizations, common or consumers", s.Tenant)
+		}
 	}
 	if s.GraphURL == "" {
 		s.GraphURL = DefaultGraphURL

@@ -247,3 +247,27 @@ func TestIdentityRedirectsNotFollowed(t *testing.T) {
 		t.Errorf("the redirect target received %d requests: %q", len(got), got)
 	}
 }
+
+// TestTenantInPath: a Tenant that is no directory id or domain — one that
+// would change the endpoint's path — is refused before anything is sent.
+func TestTenantInPath(t *testing.T) {
+	e := newEnv(t)
+	rec := newRecordingServer(t)
+	for _, tenant := range []string{"../../x", "..", "a/b", "a%2Fb", "a?b", "a#b", "a b", "contoso..com", "-x", "x.", "tenant\x00"} {
+		s := e.settings("p")
+		s.AuthorityURL, s.Tenant = rec.URL, tenant
+		s.AuthScheme, s.ClientSecret = SchemeServicePrincipal, "client-secret-value"
+		_, err := TokenSource(context.Background(), s)
+		if err == nil || !strings.Contains(err.Error(), "is not a directory (tenant) id or domain") {
+			t.Errorf("Tenant %q: err = %v", tenant, err)
+		}
+	}
+	if got := rec.requests(); len(got) != 0 {
+		t.Errorf("the authority received %d requests: %q", len(got), got)
+	}
+	for _, tenant := range []string{"organizations", "common", "consumers", "contoso.onmicrosoft.com", "0f8fad5b-d9cb-469f-a165-70867728950e", " Contoso.COM "} {
+		if !validTenant(strings.TrimSpace(tenant)) {
+			t.Errorf("validTenant(%q) = false", tenant)
+		}
+	}
+}

@@ -156,3 +156,27 @@ func guardRedirects(hc *http.Client, authority string) *http.Client {
 	}
 	return &cp
 }
+
+// validTenant reports whether t can name a tenant in the identity
+// platform's endpoint paths: a GUID, a domain name, or organizations,
+// common or consumers — dot-separated labels of letters, digits and inner
+// '-'. Nothing else (no '/', '%', '?', dot segments) reaches the path, so
+// a Tenant cannot post the sign-in's secrets to another endpoint of the
+// authority.
+func validTenant(t string) bool {
+	if t == "" || len(t) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(t, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
