@@ -574,11 +574,21 @@ func (m *runManager) store(d *runDetail) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, "."+d.ID+".tmp")
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	// A new temporary file of a random name (O_EXCL, mode 0600): a link
+	// planted at a name planner would use must not decide where it writes.
+	tmp, err := os.CreateTemp(dir, "."+d.ID+".*.tmp")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(dir, d.ID+".json"))
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, d.ID+".json"))
 }
 
 func (m *runManager) removeRecord(d *runDetail) {
