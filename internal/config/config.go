@@ -204,7 +204,9 @@ type Destination struct {
 	Line      int // line of its [[jobs.<name>.destinations]] header
 }
 
-// LoadScript returns the job's SQL: Script, or the contents of ScriptFile.
+// LoadScript returns the job's SQL: Script, or the contents of ScriptFile,
+// which (on Unix) is refused when others may write it, as the
+// configuration file is.
 func (j *Job) LoadScript() (string, error) {
 	if j.ScriptFile == "" {
 		return j.Script, nil
@@ -212,6 +214,9 @@ func (j *Job) LoadScript() (string, error) {
 	b, err := os.ReadFile(j.ScriptFile)
 	if err != nil {
 		return "", fmt.Errorf("config: job %q: cannot read its script_file: %w", j.Name, err)
+	}
+	if err := checkScriptFile(j.ScriptFile); err != nil {
+		return "", err // it names the file; callers name the job
 	}
 	return string(b), nil
 }

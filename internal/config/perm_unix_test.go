@@ -137,3 +137,39 @@ func TestLoadReadOnlyMount(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadScriptRefusesWritable: a job's script_file decides what SQL runs
+// with the job's sign-in, so one others may write (or in a directory they
+// may write) is refused as the configuration file is.
+func TestLoadScriptRefusesWritable(t *testing.T) {
+	for _, tt := range []struct {
+		name              string
+		fileMode, dirMode fs.FileMode
+		want              string // "" when it loads
+	}{
+		{"private", 0o600, 0o700, ""},
+		{"readable by others", 0o644, 0o755, ""},
+		{"world-writable file", 0o666, 0o700, "refusing to read the script_file"},
+		{"group-writable directory", 0o644, 0o770, "has mode 0770"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "scripts")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			script := filepath.Join(dir, "nightly.sql")
+			writeMode(t, script, "REPLICATE ALL;", tt.fileMode)
+			if err := os.Chmod(dir, tt.dirMode); err != nil {
+				t.Fatal(err)
+			}
+			j := &Job{Name: "nightly", ScriptFile: script}
+			got, err := j.LoadScript()
+			switch {
+			case tt.want == "" && (err != nil || got != "REPLICATE ALL;"):
+				t.Errorf("LoadScript = %q, %v", got, err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "chmod go-w")):
+				t.Errorf("LoadScript = %q, %v; want a refusal with %q", got, err, tt.want)
+			}
+		})
+	}
+}
