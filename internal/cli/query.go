@@ -65,7 +65,7 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 		stmt = string(b)
 	}
 	if _, ok := sqltext.MetaLine(stmt); ok && !strings.Contains(strings.TrimSpace(stmt), "\n") {
-		word := strings.TrimSuffix(strings.Fields(stmt)[0], ";")
+		word := strings.TrimRight(strings.Fields(strings.TrimLeft(stmt, " \t\r\n\ufeff"))[0], ";")
 		return usageErrorf("query: %s is a shell command: run it in 'planner shell' (SHOW TABLES and DESCRIBE <table> work in queries)", word)
 	}
 	stmts := sqltext.Split(stmt)

@@ -200,16 +200,46 @@ func Classify(text string) Class {
 }
 
 // MetaLine reports whether line is a shell meta-command: a line whose first
-// character (after white space) is '.', or exit, quit or help alone on the
-// line (as psql accepts them), optionally followed by ';'. cmd is the
-// command as a dot command: ".mode csv", ".exit", ".quit", ".help".
+// character (after white space and a byte order mark) is '.'; exit, quit or
+// help alone on the line, as psql accepts them, optionally followed by ';'s
+// and a comment; or one of psql's backslash commands, which no SQL
+// statement starts with. cmd is the command as a dot command: ".mode csv",
+// ".exit", ".quit", ".help"; psql's \q is ".quit" and \? is ".help", and
+// any other backslash command is returned as written (the shell names its
+// dot equivalent).
 func MetaLine(line string) (cmd string, ok bool) {
-	t := strings.TrimSpace(line)
-	if strings.HasPrefix(t, ".") {
+	t := strings.TrimSpace(strings.TrimLeft(line, " \t\r\n\f\v\ufeff"))
+	switch {
+	case strings.HasPrefix(t, "."):
+		return t, true
+	case strings.HasPrefix(t, `\`):
+		f := strings.Fields(strings.TrimRight(t, "; \t"))
+		switch f[0] {
+		case `\q`, `\quit`:
+			return ".quit", true
+		case `\?`, `\h`, `\help`:
+			return ".help", true
+		}
 		return t, true
 	}
-	w := strings.ToLower(strings.TrimSpace(strings.TrimSuffix(t, ";")))
-	switch w {
+	var sig []Token
+	for _, tk := range Lex(t) {
+		switch {
+		case tk.Kind == Comment && tk.Unterminated:
+			return "", false // the comment may go on over the next lines
+		case tk.Kind != Comment:
+			sig = append(sig, tk)
+		}
+	}
+	if len(sig) == 0 || sig[0].Kind != Word {
+		return "", false
+	}
+	for _, tk := range sig[1:] {
+		if !tk.IsOp(";") {
+			return "", false
+		}
+	}
+	switch w := strings.ToLower(sig[0].Text); w {
 	case "exit", "quit", "help":
 		return "." + w, true
 	}
