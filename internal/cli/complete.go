@@ -80,7 +80,7 @@ var statementKeywords = []string{"DELETE", "DESCRIBE", "EXPLAIN", "INSERT", "PRA
 	"VALUES", "WITH"}
 
 // metaCommands are offered for a '.' at the start of a statement.
-var metaCommands = []string{".exit", ".headers", ".help", ".mode", ".nullvalue", ".output", ".quit", ".read",
+var metaCommands = []string{".exit", ".headers", ".help", ".mode", ".nullvalue", ".once", ".output", ".quit", ".read",
 	".safe-updates", ".schema", ".show", ".tables", ".timer"}
 
 // tableContext are the words after which a table name comes.

@@ -278,7 +278,7 @@ func TestTSVAndMarkdownWithoutHeaders(t *testing.T) {
 // TestExitWordsWithoutSemicolon: exit, quit and help alone on a line are
 // commands, as in psql; inside a statement they are SQL.
 func TestExitWordsWithoutSemicolon(t *testing.T) {
-	for _, w := range []string{"exit", "quit", "QUIT;", "  exit  "} {
+	for _, w := range []string{"exit", "quit", "QUIT;", "  exit  ", "quit;;", "exit ; -- bye", "exit /* now */", `\q`, ` \q; `, `\quit`} {
 		r := mustRun(t, runOpts{stdin: "SELECT 'before';\n" + w + "\nSELECT 'after';\n"}, "shell", "--sandbox")
 		if !strings.Contains(r.stdout, "before") || strings.Contains(r.stdout, "after") || r.stderr != "" {
 			t.Errorf("%q: stdout %q stderr %q", w, r.stdout, r.stderr)
@@ -393,6 +393,9 @@ func TestSafeUpdates(t *testing.T) {
 		"delete from Tasks -- WHERE TaskId = 'x'",
 		"UPDATE Tasks SET Title = (SELECT Title FROM Tasks WHERE TaskId = 'x')",
 		"WITH x AS (SELECT TaskId FROM Tasks WHERE Priority = 1) DELETE FROM Tasks",
+		"\ufeffDELETE FROM Tasks", // a script saved with a byte order mark
+		"with x as (select 1) delete /* WHERE */ from tasks",
+		"UPDATE OR IGNORE Tasks SET Title = 'x'",
 	}
 	for _, q := range refused {
 		r := run(t, runOpts{stdin: q + ";\n"}, "shell", "--dsn", dsn)
@@ -481,5 +484,66 @@ func TestDateTimesCanonical(t *testing.T) {
 	}
 	if !slices.Contains(lines, "2026-11-05T09:30:00.5000000Z") {
 		t.Errorf("the due date written as 09:30:00.5Z is missing or not canonical:\n%s", r.stdout)
+	}
+}
+
+// TestScriptEncodings: a script saved on Windows — a byte order mark, CRLF
+// line ends, no newline at the end — reads as any other, meta-commands on
+// its first line included, from .read and from stdin.
+func TestScriptEncodings(t *testing.T) {
+	dir := t.TempDir()
+	script := "\ufeff.mode csv\r\nSELECT 'a' AS x;\r\n\ufeffSELECT\r\n  'b' AS y;\r\nSELECT 'c' AS z"
+	if err := os.WriteFile(filepath.Join(dir, "win.sql"), []byte(script), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := "x\na\ny\nb\nz\nc\n"
+	r := mustRun(t, runOpts{dir: dir, stdin: ".read win.sql\n"}, "shell", "--sandbox")
+	if r.stdout != want || r.stderr != "planner: win.sql:5: the input ended in a statement without ';'; running it\n" {
+		t.Errorf(".read: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	r = mustRun(t, runOpts{stdin: script}, "shell", "--sandbox")
+	if r.stdout != want {
+		t.Errorf("stdin: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	r = mustRun(t, runOpts{stdin: "\ufeffSELECT 'd' AS w\r\n"}, "query", "--sandbox", "--format", "csv", "-")
+	if r.stdout != "w\nd\n" {
+		t.Errorf("query -: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+}
+
+// TestMetaArguments: meta-command arguments may be quoted, a ';' ending
+// the line (as SQL statements end) is ignored, .once redirects one
+// statement, and psql's backslash commands are named by their equivalent.
+func TestMetaArguments(t *testing.T) {
+	dir := t.TempDir()
+	stdin := strings.Join([]string{
+		".mode 'csv';",
+		".headers off;",
+		".mode",
+		".once 'one file.txt'",
+		"SELECT 'once' AS a;",
+		"SELECT 'back' AS b;",
+		`.output "two ""q"".txt" ;`,
+		"SELECT 'two';",
+		".output;",
+		".tables Plan%;",
+		".nullvalue ';'",
+		"SELECT NULL;",
+	}, "\n")
+	r := mustRun(t, runOpts{dir: dir, stdin: stdin}, "shell", "--sandbox")
+	want := "current output mode: csv\nback\nPlanCategories\nPlanDetails\nPlanSharedWith\nPlans\n;\n"
+	if r.stdout != want || r.stderr != "" {
+		t.Errorf("stdout %q, want %q; stderr %q", r.stdout, want, r.stderr)
+	}
+	for name, want := range map[string]string{"one file.txt": "once\n", `two "q".txt`: "two\n"} {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != want {
+			t.Errorf("%s: %q, %v; want %q", name, b, err, want)
+		}
+	}
+	r = run(t, runOpts{stdin: "\\dt\n.once\n"}, "shell", "--sandbox")
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if r.code != ExitError || len(lines) != 2 || !strings.Contains(lines[0], `stdin:1: unknown command \dt (this shell's commands start with '.': .tables does that here)`) ||
+		!strings.Contains(lines[1], "stdin:2: .once: give a file name") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
