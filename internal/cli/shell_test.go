@@ -91,6 +91,7 @@ func TestPipedShellErrors(t *testing.T) {
 		{"unknown meta", "\n.bogus\n", "Error: stdin:2: unknown command .bogus: enter .help for the list", "", nil},
 		{"bad mode", ".mode xml\n", "Error: stdin:1: .mode:", "", nil},
 		{"missing table", "SELECT 1;\n\nSELECT *\n  FROM NoSuchTable;\n", "Error: stdin:3: SQL logic error: no such table", "", nil},
+		{"parenthesised WITH", "(WITH x AS (SELECT 1) SELECT 2);\nSELECT 'next';\n", "Error: stdin:1: SQL logic error: near \"(\": syntax error", "next", nil},
 		{".read missing file", ".read /nonexistent/x.sql\n", "Error: stdin:1: .read:", "", nil},
 		{".schema unknown", ".schema Nope\n", "Error: stdin:1: .schema: no table Nope", "", nil},
 		{"REPLICATE points to the command", "REPLICATE Tasks;\nSELECT 'next';\n", "Error: stdin:1: REPLICATE copies into another database, so it runs outside the shell: planner replicate", "next", nil},

@@ -213,7 +213,7 @@ func TestValue(t *testing.T) {
 
 func FuzzLex(f *testing.F) {
 	for _, s := range []string{"SELECT 'a;b' || \"c\" FROM [d;e] -- f\n;", "x'0a' $a::b(c) ?1 @x #y",
-		"/* open", "'open", "CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1; END;", "Tâche 1_000 1e5 0x1f"} {
+		"/* open", "'open", "CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1; END;", "Tâche 1_000 1e5 0x1f", "(WITH x AS (SELECT 1) DELETE FROM t)"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -248,20 +248,15 @@ func MetaLine(line string) (cmd string, ok bool) {
 
 // classify returns the class of a statement's significant tokens.
 func classify(toks []Token) Class {
-	i := 0
-	for i < len(toks) && toks[i].IsOp("(") { // (SELECT ...)
-		i++
-	}
-	if i >= len(toks) {
+	v := verb(toks)
+	if v < 0 {
+		if i := skipParens(toks); i < len(toks) && toks[i].Is("WITH") {
+			return Query // WITH ... with no verb yet: SQLite will say what is wrong
+		}
 		return Other
 	}
-	switch t := toks[i]; {
+	switch t := toks[v]; {
 	case t.Is("SELECT"), t.Is("VALUES"), t.Is("EXPLAIN"):
-		return Query
-	case t.Is("WITH"):
-		if v := mainVerb(toks); v >= 0 {
-			return classify(toks[v:])
-		}
 		return Query
 	case t.Is("INSERT"), t.Is("REPLACE"):
 		return Insert
@@ -279,23 +274,37 @@ func classify(toks []Token) Class {
 	return Other
 }
 
-// mainVerb returns the index of the statement's verb after a WITH clause:
-// the first SELECT, VALUES, INSERT, REPLACE, UPDATE or DELETE outside the
-// parentheses of the common table expressions; -1 when there is none.
-func mainVerb(toks []Token) int {
-	if len(toks) == 0 || !toks[0].Is("WITH") {
-		return 0
+// skipParens returns the index of the first token that is not '('.
+func skipParens(toks []Token) int {
+	i := 0
+	for i < len(toks) && toks[i].IsOp("(") { // (SELECT ...)
+		i++
+	}
+	return i
+}
+
+// verb returns the index of the statement's verb: its first token after
+// any '(', or after a WITH clause the first SELECT, VALUES, INSERT,
+// REPLACE, UPDATE or DELETE outside the parentheses of the common table
+// expressions; -1 when there is none.
+func verb(toks []Token) int {
+	i := skipParens(toks)
+	if i >= len(toks) {
+		return -1
+	}
+	if !toks[i].Is("WITH") {
+		return i
 	}
 	depth := 0
-	for i, t := range toks {
-		switch {
+	for j := i + 1; j < len(toks); j++ {
+		switch t := toks[j]; {
 		case t.IsOp("("):
 			depth++
 		case t.IsOp(")"):
 			depth--
 		case depth == 0 && (t.Is("SELECT") || t.Is("VALUES") || t.Is("INSERT") || t.Is("REPLACE") ||
 			t.Is("UPDATE") || t.Is("DELETE")):
-			return i
+			return j
 		}
 	}
 	return -1
@@ -305,7 +314,7 @@ func mainVerb(toks []Token) int {
 // parentheses after its verb (so not in a common table expression or a
 // subquery).
 func (s Statement) topLevel(w string) bool {
-	v := mainVerb(s.Tokens)
+	v := verb(s.Tokens)
 	if v < 0 {
 		return false
 	}

@@ -122,6 +122,8 @@ func TestClassify(t *testing.T) {
 		{"SHOW COLUMNS FROM Tasks", Show}, {"DESCRIBE Tasks", Describe}, {"replicate Tasks", Replicate},
 		{"CREATE TABLE t (a)", Other}, {"PRAGMA x", Other}, {"BEGIN", Other}, {"", Other},
 		{`"SELECT"`, Other}, {"/* SELECT */ DELETE FROM t", Delete}, {"\ufeffupdate t set a = 1", Update},
+		{"(WITH x AS (SELECT 1) SELECT * FROM x)", Query}, {"((with x as (select 1) delete from t))", Delete},
+		{"(", Other}, {"((", Other}, {"WITH", Query}, {"(WITH x AS (SELECT 1)", Query},
 		{".mode csv", Meta}, {"  .tables", Meta}, {"exit", Meta}, {"QUIT;", Meta}, {"help", Meta},
 	}
 	for _, tt := range tests {
@@ -179,6 +181,8 @@ func TestWritesEveryRow(t *testing.T) {
 		{"UPDATE Tasks SET Title = b.Name FROM Buckets b WHERE b.BucketId = Tasks.BucketId", false},
 		{"INSERT INTO t VALUES (1) ON CONFLICT DO UPDATE SET a = 2", false},
 		{"SELECT * FROM Tasks", false},
+		{"(DELETE FROM Tasks WHERE TaskId = 'x')", false},
+		{"(WITH x AS (SELECT 1) DELETE FROM Tasks)", true},
 		{"CREATE TRIGGER t AFTER INSERT ON x BEGIN DELETE FROM y; END", false},
 	}
 	for _, tt := range tests {
