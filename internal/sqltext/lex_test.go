@@ -250,6 +250,9 @@ func FuzzLex(f *testing.F) {
 			if s[st.Pos.Offset:st.End] != st.Text || len(st.Tokens) == 0 {
 				t.Fatalf("Split(%q): bad statement %+v", s, st)
 			}
+			st.WritesEveryRow()
+			st.ReturnsRows()
+			MetaLine(st.Text)
 		}
 	})
 }
