@@ -75,6 +75,13 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 	case len(stmts) > 1:
 		return usageErrorf("query: give one statement, not %d (pipe several to 'planner shell')", len(stmts))
 	}
+	if tok, open := stmts[0].Open(); open {
+		what := "a string"
+		if tok.Kind == sqltext.Ident {
+			what = "a quoted identifier"
+		}
+		return usageErrorf("query: the statement ends inside %s opened at line %d, column %d: close it", what, tok.Pos.Line, tok.Pos.Column)
+	}
 	m, err := format.ParseMode(*mode)
 	if err != nil {
 		return withCode(ExitUsage, fmt.Errorf("query: %w", err))

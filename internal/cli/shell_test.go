@@ -168,6 +168,21 @@ func TestQuery(t *testing.T) {
 	if !strings.Contains(r.stdout, "| - |") {
 		t.Errorf("--null: %q", r.stdout)
 	}
+	// SQL that starts with a "--" comment is the statement, not a flag,
+	// wherever it stands; a flag's value may start with "--" too.
+	for _, args := range [][]string{
+		{"query", "--sandbox", "--format", "csv", "-- the report\nSELECT 'r' AS c"},
+		{"query", "-- the report\nSELECT 'r' AS c", "--sandbox", "--format=csv"},
+		{"query", "--sandbox", "--format", "csv", "---\nSELECT 'r' AS c"},
+	} {
+		if r := mustRun(t, runOpts{}, args...); r.stdout != "c\nr\n" {
+			t.Errorf("%q: stdout %q", args, r.stdout)
+		}
+	}
+	r = mustRun(t, runOpts{}, "query", "--sandbox", "--format", "csv", "--null", "-- x", "SELECT NULL AS n")
+	if r.stdout != "n\n-- x\n" {
+		t.Errorf("--null '-- x': %q", r.stdout)
+	}
 }
 
 func TestHelp(t *testing.T) {
@@ -202,6 +217,12 @@ func TestBadInput(t *testing.T) {
 		{"two statements", []string{"query", "--sandbox", "SELECT 1; SELECT 2"}, nil, ExitUsage, "give one statement"},
 		{"meta-command in query", []string{"query", "--sandbox", ".tables"}, nil, ExitUsage, "query: .tables is a shell command"},
 		{"exit in query", []string{"query", "--sandbox", "exit"}, nil, ExitUsage, "query: exit is a shell command"},
+		{"\\q in query", []string{"query", "--sandbox", `\q`}, nil, ExitUsage, `query: \q is a shell command`},
+		{"open string in query", []string{"query", "--sandbox", "SELECT 'it''s\n  open"}, nil, ExitUsage,
+			"query: the statement ends inside a string opened at line 1, column 8: close it"},
+		{"open identifier in query", []string{"query", "--sandbox", "SELECT [a"}, nil, ExitUsage,
+			"query: the statement ends inside a quoted identifier opened at line 1, column 8"},
+		{"comment-only query", []string{"query", "--sandbox", "-- nothing else"}, nil, ExitUsage, "query: the statement is empty"},
 		{"bad format", []string{"query", "--sandbox", "--format", "xml", "SELECT 1"}, nil, ExitUsage, "xml"},
 		{"bad REPLICATE", []string{"replicate", "--sandbox", "REPLICATE Tasks WITH Bogus=1"}, nil, ExitUsage, "replicate: "},
 		{"unreachable destination", []string{"replicate", "--sandbox", "--to", "postgres://u:s3cret@127.0.0.1:1/db?connect_timeout=2"}, nil, ExitError, "destination postgres://u:xxxxx@127.0.0.1:1/db"},
