@@ -48,7 +48,7 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 	null := fs.String("null", "", "`TEXT` shown for NULL (default NULL; empty in csv and tsv)")
 	maxWidth := fs.Int("max-width", -1, "cap table columns at `N` cells (0: no cap; default "+strconv.Itoa(terminalMaxWidth)+" on a terminal, none otherwise)")
 	timer := fs.Bool("timer", false, "print the time taken and the Graph requests made to stderr")
-	safe := fs.Bool("safe-updates", true, "refuse UPDATE and DELETE without WHERE (never applies to the sandbox)")
+	safe := onOffVar(fs, "safe-updates", true, "refuse UPDATE and DELETE without WHERE (never applies to the sandbox); on|off")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -168,7 +169,7 @@ func runShell(ctx context.Context, a *app, args []string) error {
 	maxWidth := fs.Int("max-width", -1, "cap table columns at `N` cells (0: no cap; default "+strconv.Itoa(terminalMaxWidth)+" on a terminal, none otherwise)")
 	null := fs.String("null", "", "`TEXT` shown for NULL (default NULL; empty in csv and tsv)")
 	bail := fs.Bool("bail", false, "stop at the first failing statement (stdin not a terminal)")
-	safe := fs.Bool("safe-updates", true, "refuse UPDATE and DELETE without WHERE (never applies to the sandbox)")
+	safe := onOffVar(fs, "safe-updates", true, "refuse UPDATE and DELETE without WHERE (never applies to the sandbox); on|off")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -649,6 +650,39 @@ func (s *shell) closeOutput() error {
 	return err
 }
 
+// parseOnOff reads a setting's value as the meta-commands and the
+// --safe-updates flag take it: on/off, yes/no, true/false or 1/0.
+func parseOnOff(v string) (b, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "on", "yes", "true", "1":
+		return true, true
+	case "off", "no", "false", "0":
+		return false, true
+	}
+	return false, false
+}
+
+// onOffFlag is a boolean flag that takes the values parseOnOff reads.
+type onOffFlag bool
+
+func (f *onOffFlag) String() string   { return strconv.FormatBool(f != nil && bool(*f)) }
+func (f *onOffFlag) IsBoolFlag() bool { return true }
+func (f *onOffFlag) Set(v string) error {
+	b, ok := parseOnOff(v)
+	if !ok {
+		return errors.New("give on or off (or true/false, yes/no, 1/0)")
+	}
+	*f = onOffFlag(b)
+	return nil
+}
+
+// onOffVar defines an onOffFlag and returns a pointer to its value.
+func onOffVar(fs *flag.FlagSet, name string, value bool, usage string) *bool {
+	f := onOffFlag(value)
+	fs.Var(&f, name, usage)
+	return (*bool)(&f)
+}
+
 func onOff(b bool) string {
 	if b {
 		return "on"
@@ -669,14 +703,11 @@ func (s *shell) meta(ctx context.Context, line string) error {
 		if len(args) != 1 {
 			return fmt.Errorf("%s: give on or off", name)
 		}
-		switch strings.ToLower(args[0]) {
-		case "on", "yes", "true", "1":
-			*v = true
-		case "off", "no", "false", "0":
-			*v = false
-		default:
+		b, ok := parseOnOff(args[0])
+		if !ok {
 			return fmt.Errorf("%s: give on or off, not %q", name, args[0])
 		}
+		*v = b
 		return nil
 	}
 	switch cmd {
@@ -755,6 +786,9 @@ func (s *shell) meta(ctx context.Context, line string) error {
 			return fmt.Errorf(".read: %w", err)
 		}
 		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			return fmt.Errorf(".read: %s is a directory: give a file of SQL statements", arg)
+		}
 		s.depth++
 		err = s.runScript(ctx, f, arg)
 		s.depth--

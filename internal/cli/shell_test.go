@@ -93,6 +93,7 @@ func TestPipedShellErrors(t *testing.T) {
 		{"missing table", "SELECT 1;\n\nSELECT *\n  FROM NoSuchTable;\n", "Error: stdin:3: SQL logic error: no such table", "", nil},
 		{"parenthesised WITH", "(WITH x AS (SELECT 1) SELECT 2);\nSELECT 'next';\n", "Error: stdin:1: SQL logic error: near \"(\": syntax error", "next", nil},
 		{".read missing file", ".read /nonexistent/x.sql\n", "Error: stdin:1: .read:", "", nil},
+		{".read a directory", ".read " + os.TempDir() + "\n", "Error: stdin:1: .read: " + os.TempDir() + " is a directory: give a file of SQL statements", "", nil},
 		{".schema unknown", ".schema Nope\n", "Error: stdin:1: .schema: no table Nope", "", nil},
 		{"REPLICATE points to the command", "REPLICATE Tasks;\nSELECT 'next';\n", "Error: stdin:1: REPLICATE copies into another database, so it runs outside the shell: planner replicate", "next", nil},
 		{"open string at the end", "SELECT 'a';\nSELECT 'open\n\n", "Error: stdin:2: the input ended inside a string opened at stdin:2, column 8, so the statement was not run", "", nil},
@@ -443,6 +444,11 @@ func TestSafeUpdates(t *testing.T) {
 	r = mustRun(t, runOpts{stdin: ".safe-updates\n.safe-updates off\n.safe-updates\nUPDATE Plans SET Title = Title;\n"}, "shell", "--dsn", dsn)
 	if r.stdout != "safe-updates: on\nsafe-updates: off\nUPDATE 4\n" {
 		t.Errorf("shell .safe-updates off: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	// The flag takes on/off as the meta-command does.
+	r = mustRun(t, runOpts{stdin: "UPDATE Plans SET Title = Title;\n"}, "shell", "--dsn", dsn, "--safe-updates=off")
+	if r.stdout != "UPDATE 4\n" {
+		t.Errorf("shell --safe-updates=off: stdout %q stderr %q", r.stdout, r.stderr)
 	}
 	left := mustRun(t, runOpts{}, "query", "--dsn", dsn, "--format", "csv", "--no-headers", "SELECT count(*) FROM Tasks").stdout
 	r = mustRun(t, runOpts{}, "query", "--dsn", dsn, "--safe-updates=false", "DELETE FROM Tasks")
