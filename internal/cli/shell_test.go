@@ -575,3 +575,13 @@ func TestMetaArguments(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestProfileErrorNamedOnce: an error opening a profile names it once.
+func TestProfileErrorNamedOnce(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "none.toml")
+	r := run(t, runOpts{env: []string{"PLANNER_CONFIG=" + missing}}, "query", "--profile", "x", "SELECT 1")
+	want := `planner: loading profile "x": config: the configuration file ` + missing + " (named by PLANNER_CONFIG) does not exist"
+	if r.code != ExitError || !strings.HasPrefix(r.stderr, want) || strings.Count(r.stderr, "profile") != 1 {
+		t.Errorf("exit %d, stderr %q; want %q...", r.code, r.stderr, want)
+	}
+}
