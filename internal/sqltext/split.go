@@ -81,7 +81,7 @@ func Split(src string) []Statement { return Options{}.Split(src) }
 func (o Options) Split(src string) []Statement {
 	var out []Statement
 	var cur []Token // the current statement's tokens, comments included
-	trigger := triggerState{}
+	end := endState(stStart)
 	flush := func(next int, terminated bool) {
 		var sig []Token
 		for _, t := range cur {
@@ -90,7 +90,7 @@ func (o Options) Split(src string) []Statement {
 			}
 		}
 		cur = cur[:0]
-		trigger = triggerState{}
+		end = stStart
 		if len(sig) == 0 {
 			return
 		}
@@ -106,12 +106,9 @@ func (o Options) Split(src string) []Statement {
 		if !ok {
 			break
 		}
-		if t.IsOp(";") && trigger.ends() {
+		if t.Kind != Comment && end.next(t) {
 			flush(t.End, true)
 			continue
-		}
-		if t.Kind != Comment {
-			trigger.see(t)
 		}
 		cur = append(cur, t)
 	}
@@ -119,54 +116,68 @@ func (o Options) Split(src string) []Statement {
 	return out
 }
 
-// triggerState follows sqlite3_complete()'s rule for CREATE TRIGGER: the
-// ';' between BEGIN and END ends statements of the trigger's body, not the
-// CREATE TRIGGER statement, which ends at "; END ;".
-type triggerState struct {
-	head      []string // the statement's first words, upper-cased
-	inTrigger bool     // the statement is [EXPLAIN [QUERY PLAN]] CREATE [TEMP] TRIGGER
-	afterSemi bool     // the previous token was a ';' of the body
-	afterEnd  bool     // the previous tokens were "; END"
+// endState is sqlite3_complete()'s automaton (complete.c), which the
+// sqlite3 shell uses to find where statements end: a ';' ends one, except
+// in CREATE TRIGGER ... BEGIN ... END, where the ';' of the body's
+// statements do not, and the statement ends at "; END ;". EXPLAIN, CREATE,
+// TEMP (or TEMPORARY), TRIGGER and END are words there; anything else but
+// ';' is another token (white space and comments change nothing).
+type endState uint8
+
+// The states, as complete.c numbers them.
+const (
+	stStart   endState = 1 // at the start of a statement
+	stNormal  endState = 2 // in a statement that is not CREATE TRIGGER
+	stExplain endState = 3 // after EXPLAIN (and other words) at the start
+	stCreate  endState = 4 // after [EXPLAIN ...] CREATE [TEMP]
+	stTrigger endState = 5 // in a CREATE TRIGGER statement
+	stSemi    endState = 6 // after a ';' in a CREATE TRIGGER statement
+	stEnd     endState = 7 // after "; END" in a CREATE TRIGGER statement
+)
+
+// The tokens of the automaton.
+const (
+	tkSemi = iota
+	tkOther
+	tkExplain
+	tkCreate
+	tkTemp
+	tkTrigger
+	tkEnd
+)
+
+// endTrans is complete.c's trans[][] without its white space column.
+var endTrans = [8][7]endState{
+	//          ;  other      EXPLAIN    CREATE    TEMP      TRIGGER    END
+	stStart:   {stStart, stNormal, stExplain, stCreate, stNormal, stNormal, stNormal},
+	stNormal:  {stStart, stNormal, stNormal, stNormal, stNormal, stNormal, stNormal},
+	stExplain: {stStart, stExplain, stNormal, stCreate, stNormal, stNormal, stNormal},
+	stCreate:  {stStart, stNormal, stNormal, stNormal, stCreate, stTrigger, stNormal},
+	stTrigger: {stSemi, stTrigger, stTrigger, stTrigger, stTrigger, stTrigger, stTrigger},
+	stSemi:    {stSemi, stTrigger, stTrigger, stTrigger, stTrigger, stTrigger, stEnd},
+	stEnd:     {stStart, stTrigger, stTrigger, stTrigger, stTrigger, stTrigger, stTrigger},
 }
 
-func (s *triggerState) see(t Token) {
-	if s.inTrigger {
-		s.afterEnd = s.afterSemi && t.Is("END")
-		s.afterSemi = t.IsOp(";")
-		return
+// next moves the automaton over significant token t and reports whether t
+// is a ';' that ends the statement.
+func (s *endState) next(t Token) bool {
+	tk := tkOther
+	switch {
+	case t.IsOp(";"):
+		tk = tkSemi
+	case t.Is("EXPLAIN"):
+		tk = tkExplain
+	case t.Is("CREATE"):
+		tk = tkCreate
+	case t.Is("TEMP"), t.Is("TEMPORARY"):
+		tk = tkTemp
+	case t.Is("TRIGGER"):
+		tk = tkTrigger
+	case t.Is("END"):
+		tk = tkEnd
 	}
-	if len(s.head) >= 6 {
-		return
-	}
-	w := ""
-	if t.Kind == Word {
-		w = strings.ToUpper(t.Text)
-	}
-	s.head = append(s.head, w)
-	h, i := s.head, 0
-	if i < len(h) && h[i] == "EXPLAIN" {
-		i++
-		if i+1 < len(h) && h[i] == "QUERY" && h[i+1] == "PLAN" {
-			i += 2
-		}
-	}
-	if i >= len(h) || h[i] != "CREATE" {
-		return
-	}
-	i++
-	if i < len(h) && (h[i] == "TEMP" || h[i] == "TEMPORARY") {
-		i++
-	}
-	s.inTrigger = i == len(h)-1 && h[i] == "TRIGGER"
-}
-
-// ends reports whether a ';' seen now ends the statement.
-func (s *triggerState) ends() bool {
-	if !s.inTrigger || s.afterEnd {
-		return true
-	}
-	s.see(Token{Kind: Op, Text: ";"})
-	return false
+	*s = endTrans[*s][tk]
+	return tk == tkSemi && *s == stStart
 }
 
 // Blank reports whether src holds nothing but white space and closed
