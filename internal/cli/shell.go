@@ -715,6 +715,8 @@ func (s *shell) meta(ctx context.Context, line string) error {
 		return errQuit
 	case ".help", ".h":
 		fmt.Fprint(s.out, metaHelp)
+		fmt.Fprintln(s.out, "exit, quit, help and psql's \\q work too; a ';' ending a meta-command is ignored, and quotes")
+		fmt.Fprintln(s.out, "keep an argument whole: .output 'my file.txt'")
 		fmt.Fprintln(s.out, "SQL: SQLite's, over the tables of .tables; SHOW TABLES and DESCRIBE <table> work too.")
 		return nil
 	case ".mode":
