@@ -320,15 +320,27 @@ func isKeyword(t sqltext.Token) bool {
 	return false
 }
 
-// keywordCase returns the keywords in the case of the word typed: lower
-// case when it is all lower case, upper case otherwise.
+// keywordCase returns the keywords that complete the word typed, in its
+// case: the typed letters as typed, the rest in the case of the last letter
+// typed ("wher" → "where", "WH" → "WHERE", "Ta" → "Tables").
 func keywordCase(kws []string, word string) []string {
-	if word == "" || strings.ToLower(word) != word {
-		return kws
-	}
-	out := make([]string, len(kws))
-	for i, k := range kws {
-		out[i] = strings.ToLower(k)
+	var out []string
+	for _, k := range kws {
+		if len(k) < len(word) || !strings.EqualFold(k[:len(word)], word) {
+			continue
+		}
+		rest := k[len(word):]
+		if strings.ToUpper(word) != word { // the last cased letter decides
+			for i := len(word) - 1; i >= 0; i-- {
+				if c := word[i]; c >= 'a' && c <= 'z' {
+					rest = strings.ToLower(rest)
+					break
+				} else if c >= 'A' && c <= 'Z' {
+					break
+				}
+			}
+		}
+		out = append(out, word+rest)
 	}
 	return out
 }

@@ -110,6 +110,13 @@ func TestCompleteContexts(t *testing.T) {
 		{`SELECT * FROM Tasks AS t WHERE t.|`, `SELECT * FROM Tasks AS t WHERE `, "",
 			[]string{"t.TaskId", "t.Title", "t.PercentComplete", "t.PlanId"}},
 		{`.mo|de csv`, ``, " csv", []string{".mode"}},
+		// Keywords in the case typed, the typed letters kept (it used to
+		// offer "TaBLES").
+		{`SELECT * FROM Tasks WHERE Title = 'x' AND Ta|`, `SELECT * FROM Tasks WHERE Title = 'x' AND `, "", []string{"TaskId", "Tables"}},
+		{`SELECT * FROM Tasks wh|`, `SELECT * FROM Tasks `, "", []string{"when", "where"}},
+		{`SELECT * FROM Tasks WH|`, `SELECT * FROM Tasks `, "", []string{"WHEN", "WHERE"}},
+		{`sel|`, ``, "", []string{"select"}},
+		{`Sel|`, ``, "", []string{"Select"}},
 	}
 	for _, tt := range tests {
 		i := strings.IndexByte(tt.line, '|')
