@@ -278,7 +278,10 @@ func (a *app) newFlagSet(name, usage string) *flag.FlagSet {
 }
 
 // parseFlags parses args with fs, allowing flags after positional
-// arguments ("--" ends the flags). Errors exit with ExitUsage.
+// arguments ("--" ends the flags). An argument that starts with '-' but
+// cannot be a flag, because what would be its name holds white space or
+// starts with '-' (SQL that begins with a "--" comment), is a positional
+// argument. Errors exit with ExitUsage.
 func (a *app) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos, tail []string
 	for i, arg := range args {
@@ -288,20 +291,55 @@ func (a *app) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 	}
 	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				a.printHelp(fs)
-				return nil, err
-			}
-			return nil, usageErrorf("%s: %v (run 'planner %s --help')", fs.Name(), err, fs.Name())
+		run, rest := args, []string(nil)
+		if j := notFlagIndex(fs, args); j >= 0 {
+			run, rest = args[:j], args[j:]
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		for {
+			if err := fs.Parse(run); err != nil {
+				if errors.Is(err, flag.ErrHelp) {
+					a.printHelp(fs)
+					return nil, err
+				}
+				return nil, usageErrorf("%s: %v (run 'planner %s --help')", fs.Name(), err, fs.Name())
+			}
+			run = fs.Args()
+			if len(run) == 0 {
+				break
+			}
+			pos = append(pos, run[0])
+			run = run[1:]
+		}
+		if len(rest) == 0 {
 			return append(pos, tail...), nil
 		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		pos, args = append(pos, rest[0]), rest[1:]
 	}
+}
+
+// notFlagIndex returns the index of the first argument that starts with '-'
+// but is no flag (see parseFlags), skipping the values of flags; -1 when
+// there is none.
+func notFlagIndex(fs *flag.FlagSet, args []string) int {
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if len(arg) < 2 || arg[0] != '-' {
+			continue
+		}
+		name, _, inline := strings.Cut(strings.TrimPrefix(arg[1:], "-"), "=")
+		if strings.HasPrefix(name, "-") || strings.ContainsAny(name, " \t\r\n") {
+			return i
+		}
+		if inline {
+			continue
+		}
+		if f := fs.Lookup(name); f != nil {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+				i++ // the flag's value
+			}
+		}
+	}
+	return -1
 }
 
 // version returns the module version recorded in the binary.

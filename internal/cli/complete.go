@@ -80,7 +80,7 @@ var statementKeywords = []string{"DELETE", "DESCRIBE", "EXPLAIN", "INSERT", "PRA
 	"VALUES", "WITH"}
 
 // metaCommands are offered for a '.' at the start of a statement.
-var metaCommands = []string{".exit", ".headers", ".help", ".mode", ".nullvalue", ".output", ".quit", ".read",
+var metaCommands = []string{".exit", ".headers", ".help", ".mode", ".nullvalue", ".once", ".output", ".quit", ".read",
 	".safe-updates", ".schema", ".show", ".tables", ".timer"}
 
 // tableContext are the words after which a table name comes.
@@ -93,8 +93,11 @@ var clauseWords = []string{"SELECT", "FROM", "WHERE", "GROUP", "ORDER", "HAVING"
 // complete is the line editor's word completer. It never deletes typed
 // text: every completion starts with the word as typed (or, alone, is the
 // catalog's spelling of it). After FROM or JOIN it offers tables; after
-// "alias." or "Table." that table's columns; elsewhere the columns of the
-// statement's tables, then keywords.
+// "alias." or "Table." (quoted or not) that table's columns; elsewhere the
+// columns of the statement's tables, then keywords. Inside a quoted
+// identifier ("Ta, [Ta, `Ta) it offers names only, closed with the quote;
+// inside a string or a comment, nothing. With the cursor inside a word, a
+// candidate that completes the whole word replaces it.
 func (s *shell) complete(line string, pos int) (head string, completions []string, tail string) {
 	runes := []rune(line)
 	pos = max(0, min(pos, len(runes)))
@@ -102,22 +105,44 @@ func (s *shell) complete(line string, pos int) (head string, completions []strin
 	for start > 0 && isWordRune(runes[start-1]) {
 		start--
 	}
-	word := string(runes[start:pos])
+	end := pos // the rest of the word after the cursor, up to a '.'
+	for end < len(runes) && isWordRune(runes[end]) && runes[end] != '.' {
+		end++
+	}
+	word, rest := string(runes[start:pos]), string(runes[pos:end])
 	head, tail = string(runes[:start]), string(runes[pos:])
-	before := s.pending + head
 	var cands []string
-	qualifier := ""
-	if s.pending == "" && strings.TrimSpace(head) == "" && strings.HasPrefix(word, ".") {
+	qualifier, closing := "", ""
+	switch {
+	case s.pending == "" && strings.TrimSpace(head) == "" && strings.HasPrefix(word, "."):
 		cands = metaCommands
-	} else if s.pending == "" && strings.HasPrefix(strings.TrimSpace(head), ".") {
+	case s.pending == "" && strings.HasPrefix(strings.TrimSpace(head), "."):
 		cands = s.metaArgs(strings.Fields(head)[0])
-	} else {
+	default:
 		if i := strings.LastIndexByte(word, '.'); i >= 0 {
 			qualifier, word = word[:i+1], word[i+1:]
 		}
-		cands = s.sqlCandidates(before, s.pending+line, qualifier, word)
+		cands, closing = s.sqlCandidates(s.pending+head, string(runes[start:]), qualifier, word)
 	}
-	return head, safeCompletions(qualifier, word, cands), tail
+	if rest != "" {
+		if whole := safeCompletions(qualifier, word+rest, cands); len(whole) > 0 {
+			after := string(runes[end:])
+			return head, closed(whole, closing, after), after
+		}
+	}
+	return head, closed(safeCompletions(qualifier, word, cands), closing, tail), tail
+}
+
+// closed ends each completion with the closing quote of the quoted
+// identifier it is typed in, unless the text after the cursor has it.
+func closed(completions []string, closing, after string) []string {
+	if closing == "" || strings.HasPrefix(after, closing) {
+		return completions
+	}
+	for i := range completions {
+		completions[i] += closing
+	}
+	return completions
 }
 
 func isWordRune(r rune) bool {
@@ -142,11 +167,30 @@ func (s *shell) metaArgs(cmd string) []string {
 }
 
 // sqlCandidates returns the names and keywords that fit where the word
-// being typed stands: before is the statement's text up to the word, stmt
-// the whole statement as typed so far.
-func (s *shell) sqlCandidates(before, stmt, qualifier, word string) []string {
+// being typed stands: before is the statement's text up to the word, from
+// the rest of the statement as typed so far. closing is the quote that ends
+// the quoted identifier the word is typed in ("" when it is not in one).
+func (s *shell) sqlCandidates(before, from, qualifier, word string) (cands []string, closing string) {
+	raw := sqltext.Lex(before)
+	quoted := false
+	if n := len(raw); n > 0 && raw[n-1].End == len(before) {
+		switch lt := raw[n-1]; {
+		case lt.Kind == sqltext.Ident && lt.Unterminated && qualifier == "":
+			if len(lt.Text) != 1 { // more than the quote before the word: a name with spaces
+				return nil, ""
+			}
+			quoted, closing, raw = true, lt.Text, raw[:n-1]
+			if closing == "[" {
+				closing = "]"
+			}
+		case lt.Unterminated, lt.Kind == sqltext.Comment && strings.HasPrefix(lt.Text, "--"):
+			return nil, "" // in a string, a blob or a comment
+		case lt.Kind == sqltext.Ident && qualifier == ".":
+			qualifier = lt.Value() + "." // "alias".Col, [Table].Col
+		}
+	}
 	var prev []sqltext.Token
-	for _, t := range sqltext.Lex(before) {
+	for _, t := range raw {
 		if t.Kind != sqltext.Comment {
 			prev = append(prev, t)
 		}
@@ -158,6 +202,20 @@ func (s *shell) sqlCandidates(before, stmt, qualifier, word string) []string {
 			break
 		}
 	}
+	// alias."Col: the qualifier is before the quote.
+	if n := len(prev); quoted && n >= 2 && prev[n-1].IsOp(".") && prev[n-2].IsName() {
+		qualifier = prev[n-2].Value() + "."
+	}
+	stmt := before + from
+	if quoted { // close the quote, so that the names after it are read as names
+		i := strings.IndexAny(from, " \t\n")
+		if i < 0 {
+			i = len(from)
+		}
+		if !strings.Contains(from[:i], closing) {
+			stmt = before + from[:i] + closing + from[i:]
+		}
+	}
 	cat := s.loadCatalog()
 	tables, aliases := statementTables(cat, stmt)
 	if qualifier != "" {
@@ -166,13 +224,13 @@ func (s *shell) sqlCandidates(before, stmt, qualifier, word string) []string {
 		if t == "" {
 			t = cat.table(name)
 		}
-		return cat.columns[strings.ToLower(t)]
+		return cat.columns[strings.ToLower(t)], closing
 	}
 	if len(prev) == 0 {
-		if word == "" {
-			return nil
+		if word == "" || quoted {
+			return nil, ""
 		}
-		return keywordCase(statementKeywords, word)
+		return keywordCase(statementKeywords, word), ""
 	}
 	last := prev[len(prev)-1]
 	clause := ""
@@ -185,14 +243,14 @@ func (s *shell) sqlCandidates(before, stmt, qualifier, word string) []string {
 	}
 	for _, w := range tableContext {
 		if last.Is(w) {
-			return cat.tables
+			return cat.tables, closing
 		}
 	}
 	if last.IsOp(",") && clause == "FROM" {
-		return cat.tables
+		return cat.tables, closing
 	}
-	if word == "" {
-		return nil
+	if word == "" && !quoted {
+		return nil, ""
 	}
 	var out []string
 	if len(tables) == 0 {
@@ -209,7 +267,10 @@ func (s *shell) sqlCandidates(before, stmt, qualifier, word string) []string {
 		}
 		slices.Sort(out)
 	}
-	return append(out, keywordCase(sqlKeywords, word)...)
+	if quoted {
+		return out, closing
+	}
+	return append(out, keywordCase(sqlKeywords, word)...), ""
 }
 
 // statementTables returns the catalog tables a statement names, and its
@@ -259,15 +320,27 @@ func isKeyword(t sqltext.Token) bool {
 	return false
 }
 
-// keywordCase returns the keywords in the case of the word typed: lower
-// case when it is all lower case, upper case otherwise.
+// keywordCase returns the keywords that complete the word typed, in its
+// case: the typed letters as typed, the rest in the case of the last letter
+// typed ("wher" → "where", "WH" → "WHERE", "Ta" → "Tables").
 func keywordCase(kws []string, word string) []string {
-	if word == "" || strings.ToLower(word) != word {
-		return kws
-	}
-	out := make([]string, len(kws))
-	for i, k := range kws {
-		out[i] = strings.ToLower(k)
+	var out []string
+	for _, k := range kws {
+		if len(k) < len(word) || !strings.EqualFold(k[:len(word)], word) {
+			continue
+		}
+		rest := k[len(word):]
+		if strings.ToUpper(word) != word { // the last cased letter decides
+			for i := len(word) - 1; i >= 0; i-- {
+				if c := word[i]; c >= 'a' && c <= 'z' {
+					rest = strings.ToLower(rest)
+					break
+				} else if c >= 'A' && c <= 'Z' {
+					break
+				}
+			}
+		}
+		out = append(out, word+rest)
 	}
 	return out
 }

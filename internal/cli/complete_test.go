@@ -64,3 +64,72 @@ func TestSourceLabel(t *testing.T) {
 		}
 	}
 }
+
+// testShell returns a shell whose catalog is preloaded (no connection).
+func testShell() *shell {
+	s := &shell{}
+	s.cat.once.Do(func() {})
+	s.cat.tables = []string{"Buckets", "Plans", "TaskDetails", "Tasks"}
+	s.cat.columns = map[string][]string{"tasks": {"TaskId", "Title", "PercentComplete", "PlanId"},
+		"buckets": {"BucketId", "Name", "PlanId"}, "plans": {"PlanId", "Title"}, "taskdetails": {"TaskId", "Description"}}
+	s.cat.all = []string{"BucketId", "Description", "Name", "PercentComplete", "PlanId", "TaskId", "Title"}
+	return s
+}
+
+// TestCompleteContexts: what Tab offers where the cursor ('|') stands.
+// Quoted identifiers get names only, closed with their quote; strings and
+// comments get nothing; a word the cursor is inside is completed whole.
+func TestCompleteContexts(t *testing.T) {
+	s := testShell()
+	tests := []struct {
+		line       string // '|' marks the cursor
+		head, tail string
+		want       []string
+	}{
+		{`SELECT * FROM "Ta|`, `SELECT * FROM "`, "", []string{`TaskDetails"`, `Tasks"`}},
+		{`SELECT * FROM [Ta|`, `SELECT * FROM [`, "", []string{"TaskDetails]", "Tasks]"}},
+		{"SELECT * FROM `Tasks|", "SELECT * FROM `", "", []string{"Tasks`"}},
+		{`SELECT * FROM "Ta|"`, `SELECT * FROM "`, `"`, []string{"TaskDetails", "Tasks"}},
+		{`SELECT * FROM Tasks WHERE "Ti|`, `SELECT * FROM Tasks WHERE "`, "", []string{`Title"`}},
+		{`SELECT t."Per| FROM Tasks t`, `SELECT t."`, " FROM Tasks t", []string{`PercentComplete"`}},
+		{`SELECT "t".Per| FROM Tasks t`, `SELECT "t"`, " FROM Tasks t", []string{".PercentComplete"}},
+		{`SELECT [Tasks].Per| FROM Tasks`, `SELECT [Tasks]`, " FROM Tasks", []string{".PercentComplete"}},
+		{`SELECT "My Ta|`, `SELECT "My `, "", nil},
+		{`SELECT 'Ta|`, `SELECT '`, "", nil},
+		{`SELECT x'0|`, `SELECT x'`, "", nil},
+		{`SELECT * FROM Tasks -- Ta|`, `SELECT * FROM Tasks -- `, "", nil},
+		{`SELECT * FROM Tasks /* Ta|`, `SELECT * FROM Tasks /* `, "", nil},
+		{"SELECT * FROM Tasks /* x */ WHERE Ti|", "SELECT * FROM Tasks /* x */ WHERE ", "", []string{"Title"}},
+		{`SELECT * FROM Ta|sks`, `SELECT * FROM `, "", []string{"Tasks"}},
+		{`SELECT * FROM Ta|sks WHERE 1`, `SELECT * FROM `, " WHERE 1", []string{"Tasks"}},
+		{`SELECT * FROM Ta|xyz`, `SELECT * FROM `, "xyz", []string{"TaskDetails", "Tasks"}},
+		{`SELECT Ti| FROM Tasks`, `SELECT `, " FROM Tasks", []string{"Title"}},
+		{`SELECT t.Pe|rc FROM Tasks t`, `SELECT `, " FROM Tasks t", []string{"t.PercentComplete"}},
+		{`SELECT zzz|`, `SELECT `, "", nil},
+		{`SELECT * FROM Tasks t JOIN |`, `SELECT * FROM Tasks t JOIN `, "", []string{"Buckets", "Plans", "TaskDetails", "Tasks"}},
+		{`SELECT * FROM Tasks AS t WHERE t.|`, `SELECT * FROM Tasks AS t WHERE `, "",
+			[]string{"t.TaskId", "t.Title", "t.PercentComplete", "t.PlanId"}},
+		{`.mo|de csv`, ``, " csv", []string{".mode"}},
+		// Keywords in the case typed, the typed letters kept (it used to
+		// offer "TaBLES").
+		{`SELECT * FROM Tasks WHERE Title = 'x' AND Ta|`, `SELECT * FROM Tasks WHERE Title = 'x' AND `, "", []string{"TaskId", "Tables"}},
+		{`SELECT * FROM Tasks wh|`, `SELECT * FROM Tasks `, "", []string{"when", "where"}},
+		{`SELECT * FROM Tasks WH|`, `SELECT * FROM Tasks `, "", []string{"WHEN", "WHERE"}},
+		{`sel|`, ``, "", []string{"select"}},
+		{`Sel|`, ``, "", []string{"Select"}},
+	}
+	for _, tt := range tests {
+		i := strings.IndexByte(tt.line, '|')
+		line := tt.line[:i] + tt.line[i+1:]
+		head, got, tail := s.complete(line, len([]rune(tt.line[:i])))
+		if head != tt.head || tail != tt.tail || !slices.Equal(got, tt.want) {
+			t.Errorf("complete(%q) = %q, %q, %q; want %q, %q, %q", tt.line, head, got, tail, tt.head, tt.want, tt.tail)
+		}
+		// Never deletes: the line after completion holds what was typed.
+		for _, c := range got {
+			if after := head + c + tail; len(after) < len(line) || !strings.EqualFold(after[:len(head)], line[:len(head)]) {
+				t.Errorf("complete(%q): %q drops typed text", tt.line, after)
+			}
+		}
+	}
+}

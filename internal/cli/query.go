@@ -48,7 +48,7 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 	null := fs.String("null", "", "`TEXT` shown for NULL (default NULL; empty in csv and tsv)")
 	maxWidth := fs.Int("max-width", -1, "cap table columns at `N` cells (0: no cap; default "+strconv.Itoa(terminalMaxWidth)+" on a terminal, none otherwise)")
 	timer := fs.Bool("timer", false, "print the time taken and the Graph requests made to stderr")
-	safe := fs.Bool("safe-updates", true, "refuse UPDATE and DELETE without WHERE (never applies to the sandbox)")
+	safe := onOffVar(fs, "safe-updates", true, "refuse UPDATE and DELETE without WHERE (never applies to the sandbox); on|off")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -65,7 +65,7 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 		stmt = string(b)
 	}
 	if _, ok := sqltext.MetaLine(stmt); ok && !strings.Contains(strings.TrimSpace(stmt), "\n") {
-		word := strings.TrimSuffix(strings.Fields(stmt)[0], ";")
+		word := strings.TrimRight(strings.Fields(strings.TrimLeft(stmt, " \t\r\n\ufeff"))[0], ";")
 		return usageErrorf("query: %s is a shell command: run it in 'planner shell' (SHOW TABLES and DESCRIBE <table> work in queries)", word)
 	}
 	stmts := sqltext.Split(stmt)
@@ -74,6 +74,13 @@ func runQuery(ctx context.Context, a *app, args []string) error {
 		return usageErrorf("query: the statement is empty")
 	case len(stmts) > 1:
 		return usageErrorf("query: give one statement, not %d (pipe several to 'planner shell')", len(stmts))
+	}
+	if tok, open := stmts[0].Open(); open {
+		what := "a string"
+		if tok.Kind == sqltext.Ident {
+			what = "a quoted identifier"
+		}
+		return usageErrorf("query: the statement ends inside %s opened at line %d, column %d: close it", what, tok.Pos.Line, tok.Pos.Column)
 	}
 	m, err := format.ParseMode(*mode)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -55,7 +56,9 @@ sandbox, an UPDATE or DELETE without a WHERE clause of its own would
 change every row of every plan the account can reach, so it is refused.
 Turn the guard off with --safe-updates=false or .safe-updates off.
 
-Meta-commands (a line starting with '.'; exit, quit and help work too):
+Meta-commands (a line starting with '.'; exit, quit, help and psql's \q
+work too; a ';' ending the line is ignored; quote an argument holding
+spaces: .output 'my file.txt'):
 ` + metaHelp + `
 Flags:
 %s
@@ -74,6 +77,7 @@ const metaHelp = `  .tables [PATTERN]        list tables (SHOW TABLES works too)
                            markdown)
   .nullvalue [TEXT]        show or set the text shown for NULL ('' for none)
   .output [FILE]           send results to FILE (no FILE: back to stdout)
+  .once FILE               send the next statement's results to FILE
   .timer [on|off]          show each statement's time and Graph requests (on
                            stderr)
   .safe-updates [on|off]   refuse UPDATE and DELETE without WHERE (not on the
@@ -108,6 +112,7 @@ type shell struct {
 	out     io.Writer
 	outFile *os.File
 	outName string
+	once    bool // .once: the output goes back to stdout after the next statement
 	opts    format.Options
 	timer   bool
 	prompt  bool // interactive: a person is typing
@@ -164,7 +169,7 @@ func runShell(ctx context.Context, a *app, args []string) error {
 	maxWidth := fs.Int("max-width", -1, "cap table columns at `N` cells (0: no cap; default "+strconv.Itoa(terminalMaxWidth)+" on a terminal, none otherwise)")
 	null := fs.String("null", "", "`TEXT` shown for NULL (default NULL; empty in csv and tsv)")
 	bail := fs.Bool("bail", false, "stop at the first failing statement (stdin not a terminal)")
-	safe := fs.Bool("safe-updates", true, "refuse UPDATE and DELETE without WHERE (never applies to the sandbox)")
+	safe := onOffVar(fs, "safe-updates", true, "refuse UPDATE and DELETE without WHERE (never applies to the sandbox); on|off")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -532,7 +537,14 @@ func (s *shell) session(ctx context.Context) (*sql.Conn, error) {
 
 // execute runs one SQL statement and prints its result; with .timer on,
 // its time and Graph requests go to stderr.
-func (s *shell) execute(ctx context.Context, st sqltext.Statement) error {
+func (s *shell) execute(ctx context.Context, st sqltext.Statement) (err error) {
+	if s.once {
+		defer func() {
+			if cerr := s.closeOutput(); cerr != nil && err == nil {
+				err = fmt.Errorf(".once: %w", cerr)
+			}
+		}()
+	}
 	if st.Class == sqltext.Replicate {
 		return errors.New("REPLICATE copies into another database, so it runs outside the shell: " +
 			"planner replicate [--sandbox | --profile P] --to DEST 'REPLICATE ...;'")
@@ -627,9 +639,9 @@ func (s *shell) commandTag(c sqltext.Class, n int64) {
 	fmt.Fprintln(w, tag)
 }
 
-// closeOutput ends an .output redirection.
+// closeOutput ends an .output or .once redirection.
 func (s *shell) closeOutput() error {
-	s.out, s.outName = s.a.io.Stdout, "stdout"
+	s.out, s.outName, s.once = s.a.io.Stdout, "stdout", false
 	if s.outFile == nil {
 		return nil
 	}
@@ -638,14 +650,37 @@ func (s *shell) closeOutput() error {
 	return err
 }
 
-// unquote removes one pair of matching quotes around a meta-command
-// argument: 'a b' or "a b".
-func unquote(s string) string {
-	if len(s) >= 2 && (s[0] == '\'' || s[0] == '"') && s[len(s)-1] == s[0] {
-		q := s[:1]
-		return strings.ReplaceAll(s[1:len(s)-1], q+q, q)
+// parseOnOff reads a setting's value as the meta-commands and the
+// --safe-updates flag take it: on/off, yes/no, true/false or 1/0.
+func parseOnOff(v string) (b, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "on", "yes", "true", "1":
+		return true, true
+	case "off", "no", "false", "0":
+		return false, true
 	}
-	return s
+	return false, false
+}
+
+// onOffFlag is a boolean flag that takes the values parseOnOff reads.
+type onOffFlag bool
+
+func (f *onOffFlag) String() string   { return strconv.FormatBool(f != nil && bool(*f)) }
+func (f *onOffFlag) IsBoolFlag() bool { return true }
+func (f *onOffFlag) Set(v string) error {
+	b, ok := parseOnOff(v)
+	if !ok {
+		return errors.New("give on or off (or true/false, yes/no, 1/0)")
+	}
+	*f = onOffFlag(b)
+	return nil
+}
+
+// onOffVar defines an onOffFlag and returns a pointer to its value.
+func onOffVar(fs *flag.FlagSet, name string, value bool, usage string) *bool {
+	f := onOffFlag(value)
+	fs.Var(&f, name, usage)
+	return (*bool)(&f)
 }
 
 func onOff(b bool) string {
@@ -657,9 +692,8 @@ func onOff(b bool) string {
 
 // meta runs a meta-command.
 func (s *shell) meta(ctx context.Context, line string) error {
-	fields := strings.Fields(line)
-	cmd, args := strings.ToLower(fields[0]), fields[1:]
-	arg := unquote(strings.TrimSpace(strings.TrimPrefix(line, fields[0])))
+	name, args, arg := parseMeta(line)
+	cmd := strings.ToLower(name)
 	// setting handles an on|off setting: no argument shows it.
 	setting := func(name string, v *bool) error {
 		if len(args) == 0 {
@@ -669,14 +703,11 @@ func (s *shell) meta(ctx context.Context, line string) error {
 		if len(args) != 1 {
 			return fmt.Errorf("%s: give on or off", name)
 		}
-		switch strings.ToLower(args[0]) {
-		case "on", "yes", "true", "1":
-			*v = true
-		case "off", "no", "false", "0":
-			*v = false
-		default:
+		b, ok := parseOnOff(args[0])
+		if !ok {
 			return fmt.Errorf("%s: give on or off, not %q", name, args[0])
 		}
+		*v = b
 		return nil
 	}
 	switch cmd {
@@ -684,6 +715,8 @@ func (s *shell) meta(ctx context.Context, line string) error {
 		return errQuit
 	case ".help", ".h":
 		fmt.Fprint(s.out, metaHelp)
+		fmt.Fprintln(s.out, "exit, quit, help and psql's \\q work too; a ';' ending a meta-command is ignored, and quotes")
+		fmt.Fprintln(s.out, "keep an argument whole: .output 'my file.txt'")
 		fmt.Fprintln(s.out, "SQL: SQLite's, over the tables of .tables; SHOW TABLES and DESCRIBE <table> work too.")
 		return nil
 	case ".mode":
@@ -729,16 +762,19 @@ func (s *shell) meta(ctx context.Context, line string) error {
 		return s.show()
 	case ".output", ".once":
 		if err := s.closeOutput(); err != nil {
-			return fmt.Errorf(".output: %w", err)
+			return fmt.Errorf("%s: %w", cmd, err)
 		}
 		if arg == "" || arg == "stdout" {
+			if cmd == ".once" {
+				return errors.New(".once: give a file name")
+			}
 			return nil
 		}
 		f, err := os.Create(arg)
 		if err != nil {
-			return fmt.Errorf(".output: %w", err)
+			return fmt.Errorf("%s: %w", cmd, err)
 		}
-		s.outFile, s.out, s.outName = f, f, arg
+		s.outFile, s.out, s.outName, s.once = f, f, arg, cmd == ".once"
 		return nil
 	case ".read":
 		if arg == "" {
@@ -752,6 +788,9 @@ func (s *shell) meta(ctx context.Context, line string) error {
 			return fmt.Errorf(".read: %w", err)
 		}
 		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			return fmt.Errorf(".read: %s is a directory: give a file of SQL statements", arg)
+		}
 		s.depth++
 		err = s.runScript(ctx, f, arg)
 		s.depth--
@@ -764,7 +803,77 @@ func (s *shell) meta(ctx context.Context, line string) error {
 	case ".schema":
 		return s.showSchema(ctx, arg)
 	}
-	return fmt.Errorf("unknown command %s: enter .help for the list", fields[0])
+	if strings.HasPrefix(name, `\`) {
+		hint := ""
+		if dot, ok := psqlCommands[name]; ok {
+			hint = ": " + dot + " does that here"
+		}
+		return fmt.Errorf("unknown command %s (this shell's commands start with '.'%s): enter .help for the list", name, hint)
+	}
+	return fmt.Errorf("unknown command %s: enter .help for the list", name)
+}
+
+// psqlCommands are psql's backslash commands a psql user may type, and the
+// meta-command that does the same here (\q and \? are taken as .quit and
+// .help, see sqltext.MetaLine).
+var psqlCommands = map[string]string{`\d`: ".schema", `\dt`: ".tables", `\o`: ".output", `\i`: ".read",
+	`\timing`: ".timer", `\pset`: ".mode and .nullvalue", `\x`: ".mode line", `\a`: ".mode csv"}
+
+// parseMeta splits a meta-command line into its name, its arguments and
+// the rest of the line after the name as one argument (for file names and
+// texts). Arguments are separated by white space; 'a b' and "a b" are one
+// argument, in which a doubled quote stands for one. A ';' ending the line,
+// as SQL statements end, is left out: ".mode csv;" is ".mode csv" (quote
+// an argument that ends with ';').
+func parseMeta(line string) (name string, args []string, rest string) {
+	line = strings.TrimSpace(line)
+	i := strings.IndexAny(line, " \t")
+	if i < 0 {
+		return strings.TrimRight(line, ";"), nil, ""
+	}
+	name, tail := line[:i], strings.TrimSpace(line[i:])
+	quotedLast := false
+	for j := 0; j < len(tail); {
+		c := tail[j]
+		switch {
+		case c == ' ' || c == '\t':
+			j++
+		case c == '\'' || c == '"':
+			var b strings.Builder
+			k := j + 1
+			for ; k < len(tail); k++ {
+				if tail[k] == c {
+					if k+1 < len(tail) && tail[k+1] == c {
+						b.WriteByte(c)
+						k++
+						continue
+					}
+					break
+				}
+				b.WriteByte(tail[k])
+			}
+			args, quotedLast, j = append(args, b.String()), true, k+1
+		default:
+			k := j
+			for k < len(tail) && tail[k] != ' ' && tail[k] != '\t' {
+				k++
+			}
+			args, quotedLast, j = append(args, tail[j:k]), false, k
+		}
+	}
+	if n := len(args); n > 0 && !quotedLast {
+		if args[n-1] = strings.TrimRight(args[n-1], ";"); args[n-1] == "" {
+			args = args[:n-1]
+		}
+		tail = strings.TrimSpace(strings.TrimRight(tail, ";"))
+	}
+	switch {
+	case len(args) == 1:
+		rest = args[0]
+	case len(args) > 1:
+		rest = tail
+	}
+	return name, args, rest
 }
 
 // nullText is the text shown for NULL in the current mode.

@@ -91,7 +91,9 @@ func TestPipedShellErrors(t *testing.T) {
 		{"unknown meta", "\n.bogus\n", "Error: stdin:2: unknown command .bogus: enter .help for the list", "", nil},
 		{"bad mode", ".mode xml\n", "Error: stdin:1: .mode:", "", nil},
 		{"missing table", "SELECT 1;\n\nSELECT *\n  FROM NoSuchTable;\n", "Error: stdin:3: SQL logic error: no such table", "", nil},
+		{"parenthesised WITH", "(WITH x AS (SELECT 1) SELECT 2);\nSELECT 'next';\n", "Error: stdin:1: SQL logic error: near \"(\": syntax error", "next", nil},
 		{".read missing file", ".read /nonexistent/x.sql\n", "Error: stdin:1: .read:", "", nil},
+		{".read a directory", ".read " + os.TempDir() + "\n", "Error: stdin:1: .read: " + os.TempDir() + " is a directory: give a file of SQL statements", "", nil},
 		{".schema unknown", ".schema Nope\n", "Error: stdin:1: .schema: no table Nope", "", nil},
 		{"REPLICATE points to the command", "REPLICATE Tasks;\nSELECT 'next';\n", "Error: stdin:1: REPLICATE copies into another database, so it runs outside the shell: planner replicate", "next", nil},
 		{"open string at the end", "SELECT 'a';\nSELECT 'open\n\n", "Error: stdin:2: the input ended inside a string opened at stdin:2, column 8, so the statement was not run", "", nil},
@@ -167,6 +169,21 @@ func TestQuery(t *testing.T) {
 	if !strings.Contains(r.stdout, "| - |") {
 		t.Errorf("--null: %q", r.stdout)
 	}
+	// SQL that starts with a "--" comment is the statement, not a flag,
+	// wherever it stands; a flag's value may start with "--" too.
+	for _, args := range [][]string{
+		{"query", "--sandbox", "--format", "csv", "-- the report\nSELECT 'r' AS c"},
+		{"query", "-- the report\nSELECT 'r' AS c", "--sandbox", "--format=csv"},
+		{"query", "--sandbox", "--format", "csv", "---\nSELECT 'r' AS c"},
+	} {
+		if r := mustRun(t, runOpts{}, args...); r.stdout != "c\nr\n" {
+			t.Errorf("%q: stdout %q", args, r.stdout)
+		}
+	}
+	r = mustRun(t, runOpts{}, "query", "--sandbox", "--format", "csv", "--null", "-- x", "SELECT NULL AS n")
+	if r.stdout != "n\n-- x\n" {
+		t.Errorf("--null '-- x': %q", r.stdout)
+	}
 }
 
 func TestHelp(t *testing.T) {
@@ -201,6 +218,12 @@ func TestBadInput(t *testing.T) {
 		{"two statements", []string{"query", "--sandbox", "SELECT 1; SELECT 2"}, nil, ExitUsage, "give one statement"},
 		{"meta-command in query", []string{"query", "--sandbox", ".tables"}, nil, ExitUsage, "query: .tables is a shell command"},
 		{"exit in query", []string{"query", "--sandbox", "exit"}, nil, ExitUsage, "query: exit is a shell command"},
+		{"\\q in query", []string{"query", "--sandbox", `\q`}, nil, ExitUsage, `query: \q is a shell command`},
+		{"open string in query", []string{"query", "--sandbox", "SELECT 'it''s\n  open"}, nil, ExitUsage,
+			"query: the statement ends inside a string opened at line 1, column 8: close it"},
+		{"open identifier in query", []string{"query", "--sandbox", "SELECT [a"}, nil, ExitUsage,
+			"query: the statement ends inside a quoted identifier opened at line 1, column 8"},
+		{"comment-only query", []string{"query", "--sandbox", "-- nothing else"}, nil, ExitUsage, "query: the statement is empty"},
 		{"bad format", []string{"query", "--sandbox", "--format", "xml", "SELECT 1"}, nil, ExitUsage, "xml"},
 		{"bad REPLICATE", []string{"replicate", "--sandbox", "REPLICATE Tasks WITH Bogus=1"}, nil, ExitUsage, "replicate: "},
 		{"unreachable destination", []string{"replicate", "--sandbox", "--to", "postgres://u:s3cret@127.0.0.1:1/db?connect_timeout=2"}, nil, ExitError, "destination postgres://u:xxxxx@127.0.0.1:1/db"},
@@ -278,7 +301,7 @@ func TestTSVAndMarkdownWithoutHeaders(t *testing.T) {
 // TestExitWordsWithoutSemicolon: exit, quit and help alone on a line are
 // commands, as in psql; inside a statement they are SQL.
 func TestExitWordsWithoutSemicolon(t *testing.T) {
-	for _, w := range []string{"exit", "quit", "QUIT;", "  exit  "} {
+	for _, w := range []string{"exit", "quit", "QUIT;", "  exit  ", "quit;;", "exit ; -- bye", "exit /* now */", `\q`, ` \q; `, `\quit`} {
 		r := mustRun(t, runOpts{stdin: "SELECT 'before';\n" + w + "\nSELECT 'after';\n"}, "shell", "--sandbox")
 		if !strings.Contains(r.stdout, "before") || strings.Contains(r.stdout, "after") || r.stderr != "" {
 			t.Errorf("%q: stdout %q stderr %q", w, r.stdout, r.stderr)
@@ -393,6 +416,9 @@ func TestSafeUpdates(t *testing.T) {
 		"delete from Tasks -- WHERE TaskId = 'x'",
 		"UPDATE Tasks SET Title = (SELECT Title FROM Tasks WHERE TaskId = 'x')",
 		"WITH x AS (SELECT TaskId FROM Tasks WHERE Priority = 1) DELETE FROM Tasks",
+		"\ufeffDELETE FROM Tasks", // a script saved with a byte order mark
+		"with x as (select 1) delete /* WHERE */ from tasks",
+		"UPDATE OR IGNORE Tasks SET Title = 'x'",
 	}
 	for _, q := range refused {
 		r := run(t, runOpts{stdin: q + ";\n"}, "shell", "--dsn", dsn)
@@ -418,6 +444,11 @@ func TestSafeUpdates(t *testing.T) {
 	r = mustRun(t, runOpts{stdin: ".safe-updates\n.safe-updates off\n.safe-updates\nUPDATE Plans SET Title = Title;\n"}, "shell", "--dsn", dsn)
 	if r.stdout != "safe-updates: on\nsafe-updates: off\nUPDATE 4\n" {
 		t.Errorf("shell .safe-updates off: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	// The flag takes on/off as the meta-command does.
+	r = mustRun(t, runOpts{stdin: "UPDATE Plans SET Title = Title;\n"}, "shell", "--dsn", dsn, "--safe-updates=off")
+	if r.stdout != "UPDATE 4\n" {
+		t.Errorf("shell --safe-updates=off: stdout %q stderr %q", r.stdout, r.stderr)
 	}
 	left := mustRun(t, runOpts{}, "query", "--dsn", dsn, "--format", "csv", "--no-headers", "SELECT count(*) FROM Tasks").stdout
 	r = mustRun(t, runOpts{}, "query", "--dsn", dsn, "--safe-updates=false", "DELETE FROM Tasks")
@@ -481,5 +512,76 @@ func TestDateTimesCanonical(t *testing.T) {
 	}
 	if !slices.Contains(lines, "2026-11-05T09:30:00.5000000Z") {
 		t.Errorf("the due date written as 09:30:00.5Z is missing or not canonical:\n%s", r.stdout)
+	}
+}
+
+// TestScriptEncodings: a script saved on Windows — a byte order mark, CRLF
+// line ends, no newline at the end — reads as any other, meta-commands on
+// its first line included, from .read and from stdin.
+func TestScriptEncodings(t *testing.T) {
+	dir := t.TempDir()
+	script := "\ufeff.mode csv\r\nSELECT 'a' AS x;\r\n\ufeffSELECT\r\n  'b' AS y;\r\nSELECT 'c' AS z"
+	if err := os.WriteFile(filepath.Join(dir, "win.sql"), []byte(script), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := "x\na\ny\nb\nz\nc\n"
+	r := mustRun(t, runOpts{dir: dir, stdin: ".read win.sql\n"}, "shell", "--sandbox")
+	if r.stdout != want || r.stderr != "planner: win.sql:5: the input ended in a statement without ';'; running it\n" {
+		t.Errorf(".read: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	r = mustRun(t, runOpts{stdin: script}, "shell", "--sandbox")
+	if r.stdout != want {
+		t.Errorf("stdin: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	r = mustRun(t, runOpts{stdin: "\ufeffSELECT 'd' AS w\r\n"}, "query", "--sandbox", "--format", "csv", "-")
+	if r.stdout != "w\nd\n" {
+		t.Errorf("query -: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+}
+
+// TestMetaArguments: meta-command arguments may be quoted, a ';' ending
+// the line (as SQL statements end) is ignored, .once redirects one
+// statement, and psql's backslash commands are named by their equivalent.
+func TestMetaArguments(t *testing.T) {
+	dir := t.TempDir()
+	stdin := strings.Join([]string{
+		".mode 'csv';",
+		".headers off;",
+		".mode",
+		".once 'one file.txt'",
+		"SELECT 'once' AS a;",
+		"SELECT 'back' AS b;",
+		`.output "two ""q"".txt" ;`,
+		"SELECT 'two';",
+		".output;",
+		".tables Plan%;",
+		".nullvalue ';'",
+		"SELECT NULL;",
+	}, "\n")
+	r := mustRun(t, runOpts{dir: dir, stdin: stdin}, "shell", "--sandbox")
+	want := "current output mode: csv\nback\nPlanCategories\nPlanDetails\nPlanSharedWith\nPlans\n;\n"
+	if r.stdout != want || r.stderr != "" {
+		t.Errorf("stdout %q, want %q; stderr %q", r.stdout, want, r.stderr)
+	}
+	for name, want := range map[string]string{"one file.txt": "once\n", `two "q".txt`: "two\n"} {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != want {
+			t.Errorf("%s: %q, %v; want %q", name, b, err, want)
+		}
+	}
+	r = run(t, runOpts{stdin: "\\dt\n.once\n"}, "shell", "--sandbox")
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if r.code != ExitError || len(lines) != 2 || !strings.Contains(lines[0], `stdin:1: unknown command \dt (this shell's commands start with '.': .tables does that here)`) ||
+		!strings.Contains(lines[1], "stdin:2: .once: give a file name") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestProfileErrorNamedOnce: an error opening a profile names it once.
+func TestProfileErrorNamedOnce(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "none.toml")
+	r := run(t, runOpts{env: []string{"PLANNER_CONFIG=" + missing}}, "query", "--profile", "x", "SELECT 1")
+	want := `planner: loading profile "x": config: the configuration file ` + missing + " (named by PLANNER_CONFIG) does not exist"
+	if r.code != ExitError || !strings.HasPrefix(r.stderr, want) || strings.Count(r.stderr, "profile") != 1 {
+		t.Errorf("exit %d, stderr %q; want %q...", r.code, r.stderr, want)
 	}
 }

@@ -210,6 +210,8 @@ func connectError(cfg *driver.Config, err error) error {
 	switch {
 	case cfg.Sandbox:
 		return fmt.Errorf("open the sandbox: %w", err)
+	case cfg.Profile != "" && strings.Contains(err.Error(), fmt.Sprintf("profile %q", cfg.Profile)):
+		return err // the driver's error names it ("loading profile "x": ...")
 	case cfg.Profile != "":
 		return fmt.Errorf("open profile %s: %w", cfg.Profile, err)
 	}

@@ -295,6 +295,32 @@ func TestCompletionTmux(t *testing.T) {
 	p.key("Enter")
 	p.must("| e-4")
 	p.must(prompt)
+	// In a quoted identifier: names only, closed with the quote.
+	p.typ(`SELECT 'f-' || count(*) AS r FROM "TaskD`)
+	p.key("Tab")
+	p.must(`FROM "TaskDetails"`)
+	p.typ(";")
+	p.key("Enter")
+	p.must("| f-48")
+	p.must(prompt)
+	// In a string: nothing (it used to put the column PlanId there).
+	p.typ("SELECT 'g-Pl")
+	p.key("Tab")
+	p.typ("ans' AS r;")
+	p.key("Enter")
+	p.must("| g-Plans")
+	p.must(prompt)
+	// The cursor inside a word: the whole word is completed, and the
+	// cursor goes to its end (it used to leave "Tasksks").
+	p.typ("SELECT 'h-' || count(*) AS r FROM Tasks")
+	for range 3 {
+		p.key("Left")
+	}
+	p.key("Tab")
+	p.typ(";")
+	p.key("Enter")
+	p.must("| h-48")
+	p.must(prompt)
 }
 
 // TestCtrlDTmux: Ctrl-D with an unfinished statement runs it and says so,

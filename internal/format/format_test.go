@@ -173,6 +173,8 @@ func TestEscaping(t *testing.T) {
 		{"a|b", true, `a\|b`},
 		{"a|b", false, "a|b"},
 		{`back\slash`, false, `back\slash`},
+		{`back\slash a\|b c\\d e\*f g\`, true, `back\slash a\\\|b c\\\d e\\*f g\`},
+		{"a\\\nb", true, `a\\<br>b`},
 		{"שלום עולם", false, "שלום עולם"},
 		{"e\u0301 👨‍👩‍👧", false, "e\u0301 👨‍👩‍👧"},
 	}

@@ -340,7 +340,7 @@ func escapeText(s string, markdown bool) string {
 	i := 0
 	for i < len(s) {
 		c := s[i]
-		if c < 0x20 || c == 0x7f || c >= utf8.RuneSelf || markdown && c == '|' {
+		if c < 0x20 || c == 0x7f || c >= utf8.RuneSelf || markdown && (c == '|' || c == '\\') {
 			break
 		}
 		i++
@@ -382,12 +382,21 @@ func escapeText(s string, markdown bool) string {
 			fmt.Fprintf(&sb, `\u%04x`, r)
 		case markdown && r == '|':
 			sb.WriteString(`\|`)
+		case markdown && r == '\\' && i+1 < len(s) && (isASCIIPunct(s[i+1]) || s[i+1] == '\n' || s[i+1] == '\r'):
+			// A backslash escapes the punctuation after it in Markdown
+			// (and would escape the \| or <br> written for it): double it.
+			sb.WriteString(`\\`)
 		default:
 			sb.WriteString(s[i : i+size])
 		}
 		i += size
 	}
 	return sb.String()
+}
+
+// isASCIIPunct reports the characters a backslash escapes in Markdown.
+func isASCIIPunct(c byte) bool {
+	return c >= '!' && c <= '/' || c >= ':' && c <= '@' || c >= '[' && c <= '`' || c >= '{' && c <= '~'
 }
 
 var (

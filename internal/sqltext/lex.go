@@ -19,7 +19,8 @@
 //   - identifiers may hold '$' and any non-ASCII character;
 //   - x'0A' is a blob literal, b'01' is not a bit literal;
 //   - an unterminated /* comment runs to the end of the text;
-//   - form feed and vertical tab are white space.
+//   - form feed and vertical tab are white space, and so is a byte order
+//     mark (U+FEFF) where a token could start.
 //
 // Only the tokenizer is used: sqlparser's parser reads MySQL's grammar
 // (|| as OR, "x" as a string, no CTEs or window functions), so it never
@@ -214,6 +215,12 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }
 
+// bom is the byte order mark U+FEFF in UTF-8. Where a token could start,
+// SQLite's tokenizer reads it as white space (CC_BOM in tokenize.c), so a
+// script saved with one (as Windows editors do) means what it says; inside
+// an identifier it is an identifier character, like any non-ASCII one.
+const bom = "\xef\xbb\xbf"
+
 // isParserBlank reports the white space sqlparser's tokenizer skips.
 func isParserBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
@@ -233,8 +240,14 @@ func isHex(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' 
 func (l *lexer) next() (Token, bool) {
 	src := l.src
 	start := l.pos
-	for start < len(src) && isSpace(src[start]) {
-		start++
+	for start < len(src) {
+		if isSpace(src[start]) {
+			start++
+		} else if strings.HasPrefix(src[start:], bom) {
+			start += len(bom)
+		} else {
+			break
+		}
 	}
 	if start >= len(src) {
 		l.pos = start

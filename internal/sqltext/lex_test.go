@@ -132,6 +132,9 @@ func TestSQLiteDifferences(t *testing.T) {
 		{"no ^ or ! operators", "a^b!c",
 			[]string{"a", "^", "b", "!", "c"},
 			[]tok{{Word, "a"}, {Illegal, "^"}, {Word, "b"}, {Illegal, "!"}, {Word, "c"}}},
+		{"a byte order mark is space where a token starts", "\ufeffSELECT 1;\ufeff\ufeff x\ufeffy",
+			[]string{"LEX_ERROR:\xef"},
+			[]tok{{Word, "SELECT"}, {Number, "1"}, {Op, ";"}, {Word, "x\ufeffy"}}},
 		{"empty quoted identifiers", "``",
 			[]string{"LEX_ERROR:``"},
 			[]tok{{Ident, "``"}}},
@@ -210,7 +213,7 @@ func TestValue(t *testing.T) {
 
 func FuzzLex(f *testing.F) {
 	for _, s := range []string{"SELECT 'a;b' || \"c\" FROM [d;e] -- f\n;", "x'0a' $a::b(c) ?1 @x #y",
-		"/* open", "'open", "CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1; END;", "Tâche 1_000 1e5 0x1f"} {
+		"/* open", "'open", "CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1; END;", "Tâche 1_000 1e5 0x1f", "(WITH x AS (SELECT 1) DELETE FROM t)"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -219,7 +222,7 @@ func FuzzLex(f *testing.F) {
 			if tk.Pos.Offset < prev || tk.End <= tk.Pos.Offset || tk.End > len(s) || s[tk.Pos.Offset:tk.End] != tk.Text {
 				t.Fatalf("Lex(%q): bad token %+v after offset %d", s, tk, prev)
 			}
-			if strings.TrimLeft(s[prev:tk.Pos.Offset], " \t\r\n\f\v") != "" {
+			if strings.Trim(strings.ReplaceAll(s[prev:tk.Pos.Offset], bom, ""), " \t\r\n\f\v") != "" {
 				t.Fatalf("Lex(%q): text %q skipped before %+v", s, s[prev:tk.Pos.Offset], tk)
 			}
 			line := 1 + strings.Count(s[:tk.Pos.Offset], "\n")
@@ -247,6 +250,9 @@ func FuzzLex(f *testing.F) {
 			if s[st.Pos.Offset:st.End] != st.Text || len(st.Tokens) == 0 {
 				t.Fatalf("Split(%q): bad statement %+v", s, st)
 			}
+			st.WritesEveryRow()
+			st.ReturnsRows()
+			MetaLine(st.Text)
 		}
 	})
 }

@@ -81,7 +81,7 @@ func Split(src string) []Statement { return Options{}.Split(src) }
 func (o Options) Split(src string) []Statement {
 	var out []Statement
 	var cur []Token // the current statement's tokens, comments included
-	trigger := triggerState{}
+	end := endState(stStart)
 	flush := func(next int, terminated bool) {
 		var sig []Token
 		for _, t := range cur {
@@ -90,7 +90,7 @@ func (o Options) Split(src string) []Statement {
 			}
 		}
 		cur = cur[:0]
-		trigger = triggerState{}
+		end = stStart
 		if len(sig) == 0 {
 			return
 		}
@@ -106,12 +106,9 @@ func (o Options) Split(src string) []Statement {
 		if !ok {
 			break
 		}
-		if t.IsOp(";") && trigger.ends() {
+		if t.Kind != Comment && end.next(t) {
 			flush(t.End, true)
 			continue
-		}
-		if t.Kind != Comment {
-			trigger.see(t)
 		}
 		cur = append(cur, t)
 	}
@@ -119,54 +116,68 @@ func (o Options) Split(src string) []Statement {
 	return out
 }
 
-// triggerState follows sqlite3_complete()'s rule for CREATE TRIGGER: the
-// ';' between BEGIN and END ends statements of the trigger's body, not the
-// CREATE TRIGGER statement, which ends at "; END ;".
-type triggerState struct {
-	head      []string // the statement's first words, upper-cased
-	inTrigger bool     // the statement is [EXPLAIN [QUERY PLAN]] CREATE [TEMP] TRIGGER
-	afterSemi bool     // the previous token was a ';' of the body
-	afterEnd  bool     // the previous tokens were "; END"
+// endState is sqlite3_complete()'s automaton (complete.c), which the
+// sqlite3 shell uses to find where statements end: a ';' ends one, except
+// in CREATE TRIGGER ... BEGIN ... END, where the ';' of the body's
+// statements do not, and the statement ends at "; END ;". EXPLAIN, CREATE,
+// TEMP (or TEMPORARY), TRIGGER and END are words there; anything else but
+// ';' is another token (white space and comments change nothing).
+type endState uint8
+
+// The states, as complete.c numbers them.
+const (
+	stStart   endState = 1 // at the start of a statement
+	stNormal  endState = 2 // in a statement that is not CREATE TRIGGER
+	stExplain endState = 3 // after EXPLAIN (and other words) at the start
+	stCreate  endState = 4 // after [EXPLAIN ...] CREATE [TEMP]
+	stTrigger endState = 5 // in a CREATE TRIGGER statement
+	stSemi    endState = 6 // after a ';' in a CREATE TRIGGER statement
+	stEnd     endState = 7 // after "; END" in a CREATE TRIGGER statement
+)
+
+// The tokens of the automaton.
+const (
+	tkSemi = iota
+	tkOther
+	tkExplain
+	tkCreate
+	tkTemp
+	tkTrigger
+	tkEnd
+)
+
+// endTrans is complete.c's trans[][] without its white space column.
+var endTrans = [8][7]endState{
+	//          ;  other      EXPLAIN    CREATE    TEMP      TRIGGER    END
+	stStart:   {stStart, stNormal, stExplain, stCreate, stNormal, stNormal, stNormal},
+	stNormal:  {stStart, stNormal, stNormal, stNormal, stNormal, stNormal, stNormal},
+	stExplain: {stStart, stExplain, stNormal, stCreate, stNormal, stNormal, stNormal},
+	stCreate:  {stStart, stNormal, stNormal, stNormal, stCreate, stTrigger, stNormal},
+	stTrigger: {stSemi, stTrigger, stTrigger, stTrigger, stTrigger, stTrigger, stTrigger},
+	stSemi:    {stSemi, stTrigger, stTrigger, stTrigger, stTrigger, stTrigger, stEnd},
+	stEnd:     {stStart, stTrigger, stTrigger, stTrigger, stTrigger, stTrigger, stTrigger},
 }
 
-func (s *triggerState) see(t Token) {
-	if s.inTrigger {
-		s.afterEnd = s.afterSemi && t.Is("END")
-		s.afterSemi = t.IsOp(";")
-		return
+// next moves the automaton over significant token t and reports whether t
+// is a ';' that ends the statement.
+func (s *endState) next(t Token) bool {
+	tk := tkOther
+	switch {
+	case t.IsOp(";"):
+		tk = tkSemi
+	case t.Is("EXPLAIN"):
+		tk = tkExplain
+	case t.Is("CREATE"):
+		tk = tkCreate
+	case t.Is("TEMP"), t.Is("TEMPORARY"):
+		tk = tkTemp
+	case t.Is("TRIGGER"):
+		tk = tkTrigger
+	case t.Is("END"):
+		tk = tkEnd
 	}
-	if len(s.head) >= 6 {
-		return
-	}
-	w := ""
-	if t.Kind == Word {
-		w = strings.ToUpper(t.Text)
-	}
-	s.head = append(s.head, w)
-	h, i := s.head, 0
-	if i < len(h) && h[i] == "EXPLAIN" {
-		i++
-		if i+1 < len(h) && h[i] == "QUERY" && h[i+1] == "PLAN" {
-			i += 2
-		}
-	}
-	if i >= len(h) || h[i] != "CREATE" {
-		return
-	}
-	i++
-	if i < len(h) && (h[i] == "TEMP" || h[i] == "TEMPORARY") {
-		i++
-	}
-	s.inTrigger = i == len(h)-1 && h[i] == "TRIGGER"
-}
-
-// ends reports whether a ';' seen now ends the statement.
-func (s *triggerState) ends() bool {
-	if !s.inTrigger || s.afterEnd {
-		return true
-	}
-	s.see(Token{Kind: Op, Text: ";"})
-	return false
+	*s = endTrans[*s][tk]
+	return tk == tkSemi && *s == stStart
 }
 
 // Blank reports whether src holds nothing but white space and closed
@@ -200,16 +211,46 @@ func Classify(text string) Class {
 }
 
 // MetaLine reports whether line is a shell meta-command: a line whose first
-// character (after white space) is '.', or exit, quit or help alone on the
-// line (as psql accepts them), optionally followed by ';'. cmd is the
-// command as a dot command: ".mode csv", ".exit", ".quit", ".help".
+// character (after white space and a byte order mark) is '.'; exit, quit or
+// help alone on the line, as psql accepts them, optionally followed by ';'s
+// and a comment; or one of psql's backslash commands, which no SQL
+// statement starts with. cmd is the command as a dot command: ".mode csv",
+// ".exit", ".quit", ".help"; psql's \q is ".quit" and \? is ".help", and
+// any other backslash command is returned as written (the shell names its
+// dot equivalent).
 func MetaLine(line string) (cmd string, ok bool) {
-	t := strings.TrimSpace(line)
-	if strings.HasPrefix(t, ".") {
+	t := strings.TrimSpace(strings.TrimLeft(line, " \t\r\n\f\v\ufeff"))
+	switch {
+	case strings.HasPrefix(t, "."):
+		return t, true
+	case strings.HasPrefix(t, `\`):
+		f := strings.Fields(strings.TrimRight(t, "; \t"))
+		switch f[0] {
+		case `\q`, `\quit`:
+			return ".quit", true
+		case `\?`, `\h`, `\help`:
+			return ".help", true
+		}
 		return t, true
 	}
-	w := strings.ToLower(strings.TrimSpace(strings.TrimSuffix(t, ";")))
-	switch w {
+	var sig []Token
+	for _, tk := range Lex(t) {
+		switch {
+		case tk.Kind == Comment && tk.Unterminated:
+			return "", false // the comment may go on over the next lines
+		case tk.Kind != Comment:
+			sig = append(sig, tk)
+		}
+	}
+	if len(sig) == 0 || sig[0].Kind != Word {
+		return "", false
+	}
+	for _, tk := range sig[1:] {
+		if !tk.IsOp(";") {
+			return "", false
+		}
+	}
+	switch w := strings.ToLower(sig[0].Text); w {
 	case "exit", "quit", "help":
 		return "." + w, true
 	}
@@ -218,20 +259,15 @@ func MetaLine(line string) (cmd string, ok bool) {
 
 // classify returns the class of a statement's significant tokens.
 func classify(toks []Token) Class {
-	i := 0
-	for i < len(toks) && toks[i].IsOp("(") { // (SELECT ...)
-		i++
-	}
-	if i >= len(toks) {
+	v := verb(toks)
+	if v < 0 {
+		if i := skipParens(toks); i < len(toks) && toks[i].Is("WITH") {
+			return Query // WITH ... with no verb yet: SQLite will say what is wrong
+		}
 		return Other
 	}
-	switch t := toks[i]; {
+	switch t := toks[v]; {
 	case t.Is("SELECT"), t.Is("VALUES"), t.Is("EXPLAIN"):
-		return Query
-	case t.Is("WITH"):
-		if v := mainVerb(toks); v >= 0 {
-			return classify(toks[v:])
-		}
 		return Query
 	case t.Is("INSERT"), t.Is("REPLACE"):
 		return Insert
@@ -249,23 +285,37 @@ func classify(toks []Token) Class {
 	return Other
 }
 
-// mainVerb returns the index of the statement's verb after a WITH clause:
-// the first SELECT, VALUES, INSERT, REPLACE, UPDATE or DELETE outside the
-// parentheses of the common table expressions; -1 when there is none.
-func mainVerb(toks []Token) int {
-	if len(toks) == 0 || !toks[0].Is("WITH") {
-		return 0
+// skipParens returns the index of the first token that is not '('.
+func skipParens(toks []Token) int {
+	i := 0
+	for i < len(toks) && toks[i].IsOp("(") { // (SELECT ...)
+		i++
+	}
+	return i
+}
+
+// verb returns the index of the statement's verb: its first token after
+// any '(', or after a WITH clause the first SELECT, VALUES, INSERT,
+// REPLACE, UPDATE or DELETE outside the parentheses of the common table
+// expressions; -1 when there is none.
+func verb(toks []Token) int {
+	i := skipParens(toks)
+	if i >= len(toks) {
+		return -1
+	}
+	if !toks[i].Is("WITH") {
+		return i
 	}
 	depth := 0
-	for i, t := range toks {
-		switch {
+	for j := i + 1; j < len(toks); j++ {
+		switch t := toks[j]; {
 		case t.IsOp("("):
 			depth++
 		case t.IsOp(")"):
 			depth--
 		case depth == 0 && (t.Is("SELECT") || t.Is("VALUES") || t.Is("INSERT") || t.Is("REPLACE") ||
 			t.Is("UPDATE") || t.Is("DELETE")):
-			return i
+			return j
 		}
 	}
 	return -1
@@ -275,7 +325,7 @@ func mainVerb(toks []Token) int {
 // parentheses after its verb (so not in a common table expression or a
 // subquery).
 func (s Statement) topLevel(w string) bool {
-	v := mainVerb(s.Tokens)
+	v := verb(s.Tokens)
 	if v < 0 {
 		return false
 	}

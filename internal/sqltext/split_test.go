@@ -92,6 +92,8 @@ func TestSplitEdges(t *testing.T) {
 		{"backslash ends nothing", `SELECT 'C:\'; SELECT "a\"; SELECT 3`, []stmt{
 			{`SELECT 'C:\'`, 1, Query, true}, {`SELECT "a\"`, 1, Query, true}, {"SELECT 3", 1, Query, false}}},
 		{"CRLF lines", "SELECT 1;\r\nSELECT 2;\r\n", []stmt{{"SELECT 1", 1, Query, true}, {"SELECT 2", 2, Query, true}}},
+		{"byte order marks", "\ufeffDELETE FROM t;\r\n\ufeffUPDATE t SET a = 1", []stmt{
+			{"DELETE FROM t", 1, Delete, true}, {"UPDATE t SET a = 1", 2, Update, false}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +121,9 @@ func TestClassify(t *testing.T) {
 		{"insert or replace into t values (1)", Insert}, {"Update t set a = 1", Update}, {"delete from t", Delete},
 		{"SHOW COLUMNS FROM Tasks", Show}, {"DESCRIBE Tasks", Describe}, {"replicate Tasks", Replicate},
 		{"CREATE TABLE t (a)", Other}, {"PRAGMA x", Other}, {"BEGIN", Other}, {"", Other},
-		{`"SELECT"`, Other}, {"/* SELECT */ DELETE FROM t", Delete},
+		{`"SELECT"`, Other}, {"/* SELECT */ DELETE FROM t", Delete}, {"\ufeffupdate t set a = 1", Update},
+		{"(WITH x AS (SELECT 1) SELECT * FROM x)", Query}, {"((with x as (select 1) delete from t))", Delete},
+		{"(", Other}, {"((", Other}, {"WITH", Query}, {"(WITH x AS (SELECT 1)", Query},
 		{".mode csv", Meta}, {"  .tables", Meta}, {"exit", Meta}, {"QUIT;", Meta}, {"help", Meta},
 	}
 	for _, tt := range tests {
@@ -137,7 +141,10 @@ func TestMetaLine(t *testing.T) {
 	}{
 		{".mode csv", ".mode csv", true}, {"  .headers  ", ".headers", true}, {"exit", ".exit", true},
 		{"Quit ;", ".quit", true}, {"help", ".help", true}, {"exit now", "", false}, {"SELECT 1", "", false},
-		{"helper", "", false},
+		{"helper", "", false}, {"quit;;", ".quit", true}, {"exit -- bye", ".exit", true},
+		{"EXIT /* now */ ;  ", ".exit", true}, {"exit /* open", "", false}, {"exit;x", "", false}, {"help me", "", false},
+		{"\ufeff.mode csv", ".mode csv", true}, {"\ufeffexit", ".exit", true}, {`\q`, ".quit", true}, {` \q ; `, ".quit", true},
+		{`\?`, ".help", true}, {`\dt Task%`, `\dt Task%`, true}, {"'exit'", "", false}, {`"quit"`, "", false},
 	}
 	for _, tt := range tests {
 		cmd, ok := MetaLine(tt.line)
@@ -156,6 +163,7 @@ func TestWritesEveryRow(t *testing.T) {
 		want bool
 	}{
 		{"DELETE FROM Tasks", true},
+		{"\ufeffDELETE FROM Tasks", true},
 		{"delete from Tasks -- WHERE TaskId = 'x'", true},
 		{"DELETE FROM Tasks /* WHERE */", true},
 		{"DELETE FROM \"WHERE\"", true},
@@ -173,6 +181,8 @@ func TestWritesEveryRow(t *testing.T) {
 		{"UPDATE Tasks SET Title = b.Name FROM Buckets b WHERE b.BucketId = Tasks.BucketId", false},
 		{"INSERT INTO t VALUES (1) ON CONFLICT DO UPDATE SET a = 2", false},
 		{"SELECT * FROM Tasks", false},
+		{"(DELETE FROM Tasks WHERE TaskId = 'x')", false},
+		{"(WITH x AS (SELECT 1) DELETE FROM Tasks)", true},
 		{"CREATE TRIGGER t AFTER INSERT ON x BEGIN DELETE FROM y; END", false},
 	}
 	for _, tt := range tests {
