@@ -147,7 +147,7 @@ func (p *tablePlan) planColumn(t *tableRun, c column, stateCols []string) error 
 	d := t.r.d
 	if p.info.has(d, c.name) {
 		if containsFold(t.key, c.name) {
-			return nil // keys keep their type: the primary key says so
+			return p.checkKeyType(t, c)
 		}
 		return p.planType(t, c)
 	}
@@ -193,6 +193,22 @@ func (p *tablePlan) planIndexes(t *tableRun) {
 			p.indexes = append(p.indexes, c.name)
 		}
 	}
+}
+
+// checkKeyType refuses a key column whose type changed in the source: a
+// key keeps its type (ALTER of a primary key is no widening replicate
+// makes), and the state's keys, read as the old type, would no longer match
+// the rows' (a row could be deleted as gone and inserted as new).
+func (p *tablePlan) checkKeyType(t *tableRun, c column) error {
+	d := t.r.d
+	have := p.info.typeOf(d, c.name)
+	fam := familyOf(d, have)
+	if fam == c.typ || fam == familyOf(d, columnDefType(d, ddlColumn{name: c.name, typ: c.typ, key: true}, 0)) {
+		return nil
+	}
+	return t.fail("key column %s is %s in the destination but the source now gives %s; a key column keeps its type: "+
+		"replicate WITH DropTable to rebuild the table with the new type, or convert the column in a select (CAST(... AS ...))",
+		displayIdent(c.name), have, c.typ)
 }
 
 // planType decides what an existing column of the result needs: nothing,
@@ -428,8 +444,10 @@ func (t *tableRun) applyPlan(ctx context.Context, q querier, p *tablePlan, destS
 			return t.fail("change the type of column %s: %w", displayIdent(p.alters[0].name), err)
 		}
 	}
-	if len(p.readded) > 0 {
-		// The other source names' rows lack the column too: their next run
+	if len(p.readded) > 0 || len(p.alters) > 0 {
+		// The other source names' rows lack the column too, or hold the
+		// database's conversion of their values to the new type (PostgreSQL
+		// casts true to 'true', times to its own text form): their next run
 		// must rewrite them, whatever their state says.
 		if err := invalidateStates(ctx, d, q, stateSQL, p.stateName); err != nil {
 			return t.fail("%w", err)

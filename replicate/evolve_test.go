@@ -2,9 +2,12 @@ package replicate
 
 import (
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // textValues reads a column as text, ordered by Id, NULL as "NULL".
@@ -183,6 +186,85 @@ func TestTypeChangeToTextStoredType(t *testing.T) {
 				t.Errorf("%s: %v, want %s", c.typ, got, c.want)
 			}
 			wantCounts(t, runOK(t, src, dst, "REPLICATE "+table+" SELECT Id, "+c.col+" AS V FROM T", Options{}), counts{Unchanged: 1})
+		}
+	})
+}
+
+// TestTypeChangeOtherSourceNames: when a column's type is widened for one
+// source name, the rows of the table's other source names (converted by the
+// database: PostgreSQL casts true to 'true' and times to its own text form,
+// MySQL times to '2026-01-02 03:04:05.123456') are rewritten by their next
+// run in the canonical text form, not kept as unchanged.
+func TestTypeChangeOtherSourceNames(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		for _, c := range []struct {
+			name, typ string
+			v         driver.Value
+			want      string
+		}{
+			{"bool", "BOOLEAN", true, "1"},
+			{"time", "DATETIME", time.Date(2026, 1, 2, 3, 4, 5, 123456700, time.UTC), "2026-01-02T03:04:05.1234567Z"},
+			{"int", "INTEGER", int64(7), "7"},
+		} {
+			tbl := &memTable{cols: []string{"Id", "V"}, types: []string{"TEXT", c.typ}, rows: [][]driver.Value{{"k1", c.v}}}
+			src := openMem(t, tbl)
+			table := "S_" + c.name
+			stmt := func(sn string) string {
+				return "REPLICATE " + table + " WITH Key='Id', SourceName='" + sn + "' SELECT * FROM x"
+			}
+			runOK(t, src, dst, stmt("a"), Options{})
+			runOK(t, src, dst, stmt("b"), Options{})
+			tbl.types[1], tbl.rows[0][1] = "TEXT", "zz"
+			runOK(t, src, dst, stmt("a"), Options{})
+			tbl.types[1], tbl.rows[0][1] = c.typ, c.v
+			runOK(t, src, dst, stmt("b"), Options{})
+			got := textValues(t, dst, kind, table, "V")
+			slices.Sort(got)
+			if want := []string{c.want, "zz"}; !slices.Equal(got, want) {
+				t.Errorf("%s: values %q, want %q", c.name, got, want)
+			}
+			wantCounts(t, runOK(t, src, dst, stmt("b"), Options{}), counts{Unchanged: 1})
+		}
+	})
+}
+
+// TestKeyTypeChange: a key column whose type changes in the source fails
+// the table before anything is written, naming the column, both types and
+// WITH DropTable, in both directions; it never deletes rows as gone and
+// inserts them again, nor leaves the database's raw error.
+func TestKeyTypeChange(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		for _, c := range []struct {
+			name           string
+			from, to       string
+			fromV, toV     driver.Value
+			haveWord, give string
+		}{
+			{"IntToText", "INTEGER", "TEXT", int64(1), "abc", "in the destination", "now gives TEXT"},
+			{"TextToInt", "TEXT", "INTEGER", "1", int64(1), "in the destination", "now gives INTEGER"},
+		} {
+			tbl := &memTable{cols: []string{"Id", "V"}, types: []string{c.from, "TEXT"}, rows: [][]driver.Value{{c.fromV, "a"}}}
+			src := openMem(t, tbl)
+			stmt := "REPLICATE K" + c.name + " WITH Key='Id' SELECT * FROM x"
+			runOK(t, src, dst, stmt, Options{})
+			tbl.types[0], tbl.rows[0][0] = c.to, c.toV
+			res := run(t, src, dst, stmt, Options{})
+			err := res[0].Err
+			if err == nil {
+				t.Errorf("%s: accepted (%+v)", c.name, countsOf(res[0]))
+			} else {
+				for _, w := range []string{"key column Id", c.haveWord, c.give, "WITH DropTable"} {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("%s: error %q does not say %q", c.name, err, w)
+					}
+				}
+			}
+			if n := scalar[int](t, dst, "SELECT COUNT(*) FROM "+quoteFor(kind, "K"+c.name)); n != 1 {
+				t.Errorf("%s: %d rows after the run, want the one row kept", c.name, n)
+			}
+			runOK(t, src, dst, "REPLICATE K"+c.name+" WITH Key='Id', DropTable SELECT * FROM x", Options{})
 		}
 	})
 }
