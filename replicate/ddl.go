@@ -113,7 +113,7 @@ func (p *tablePlan) planAlter(t *tableRun, stateCols []string) error {
 			}
 		}
 	}
-	p.warnGone(t)
+	p.warnGone(t, stateCols)
 	p.planIndexes(t)
 	p.softCols = (info.has(d, bk.isDeleted) || w.SoftDelete) && (info.has(d, bk.deletedAt) || w.SoftDelete) &&
 		!t.isResultCol(bk.isDeleted) && !t.isResultCol(bk.deletedAt)
@@ -164,15 +164,22 @@ func (p *tablePlan) planColumn(t *tableRun, c column, stateCols []string) error 
 	return nil
 }
 
-// warnGone warns about the table's columns no longer in the result.
-func (p *tablePlan) warnGone(t *tableRun) {
+// warnGone warns about the table's columns not in the result: no longer
+// in the source when the last run wrote them (stateCols), else added by
+// hand or gone earlier.
+func (p *tablePlan) warnGone(t *tableRun, stateCols []string) {
 	d, w, bk := t.r.d, t.j.with, t.bk
 	for _, c := range p.info.cols {
 		if t.isResultCol(c) || (w.SourceName != "" && d.sameName(c, bk.sourceName)) ||
 			(!t.isResultCol(bk.isDeleted) && (d.sameName(c, bk.isDeleted) || d.sameName(c, bk.deletedAt))) {
 			continue
 		}
-		p.warnings = append(p.warnings, fmt.Sprintf("column %s is no longer in the source; kept in the destination, NULL in new rows", displayIdent(c)))
+		if containsSame(d, stateCols, c) {
+			p.warnings = append(p.warnings, fmt.Sprintf("column %s is no longer in the source; kept in the destination, NULL (or its default) in new rows", displayIdent(c)))
+			continue
+		}
+		// Added by hand, or gone from the source before the last run.
+		p.warnings = append(p.warnings, fmt.Sprintf("column %s is not in the source's result; kept in the destination, NULL (or its default) in new rows", displayIdent(c)))
 	}
 }
 
@@ -245,6 +252,7 @@ func (p *tablePlan) planType(t *tableRun, c column) error {
 // planWrites sets the columns, key and value types the rows are written with.
 func (p *tablePlan) planWrites(t *tableRun) {
 	d, w, bk := t.r.d, t.j.with, t.bk
+	t.writtenAs = t.writtenAs[:0]
 	kinds := map[string]schema.Type{}
 	for _, a := range p.alters {
 		kinds[strings.ToLower(a.name)] = a.typ
@@ -266,6 +274,11 @@ func (p *tablePlan) planWrites(t *tableRun) {
 		if k, ok := kinds[strings.ToLower(c.name)]; ok {
 			typ = k
 		}
+		var as schema.Type
+		if typ != c.typ && typ != familyOf(d, columnDefType(d, ddlColumn{name: c.name, typ: c.typ, id: t.isIDColumn(c)}, 0)) {
+			as = typ
+		}
+		t.writtenAs = append(t.writtenAs, as)
 		p.writeTypes = append(p.writeTypes, typ)
 		p.maxLen = append(p.maxLen, p.charLimit(t, c))
 	}

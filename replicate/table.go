@@ -25,6 +25,12 @@ type tableRun struct {
 	keyIdx []int    // their positions in cols
 	bk     bookNames
 	tenant string // the tenant the table's state records after this run
+	// writtenAs is, per column of cols, the type its values are written as
+	// when the destination column is of another type than replicate would
+	// create (a column widened to text, or changed by hand), else "": part
+	// of the state's signature, so that a column changed by hand has its
+	// values rewritten in its new form.
+	writtenAs []schema.Type
 }
 
 func (t *tableRun) progress(p Phase) {
@@ -67,8 +73,11 @@ func (e *tableError) Unwrap() error { return e.err }
 
 // signature identifies the columns row hashes are computed over; when it
 // changes, every row is rewritten.
-func signature(cols []column, key []string, scoped, timeText bool) string {
-	type col struct{ N, T string }
+func signature(cols []column, writtenAs []schema.Type, key []string, scoped, timeText bool) string {
+	type col struct {
+		N, T string
+		W    string `json:",omitempty"` // the type values are written as, when the column is not of T's own type
+	}
 	s := struct {
 		V      int
 		Cols   []col
@@ -80,8 +89,12 @@ func signature(cols []column, key []string, scoped, timeText bool) string {
 		// their signature.
 		TimeText int `json:",omitempty"`
 	}{V: 1, Key: key, Scoped: scoped}
-	for _, c := range cols {
-		s.Cols = append(s.Cols, col{c.name, string(c.typ)})
+	for i, c := range cols {
+		cc := col{N: c.name, T: string(c.typ)}
+		if i < len(writtenAs) {
+			cc.W = string(writtenAs[i])
+		}
+		s.Cols = append(s.Cols, cc)
 		if c.typ == schema.DateTime && timeText {
 			s.TimeText = 7
 		}
@@ -372,7 +385,7 @@ func (t *tableRun) scope(softCols bool) scope {
 	d, w := t.r.d, t.j.with
 	var s scope
 	s.softCols = softCols
-	s.signature = signature(t.cols, t.key, w.SourceName != "", d.kind() == "sqlite")
+	s.signature = signature(t.cols, t.writtenAs, t.key, w.SourceName != "", d.kind() == "sqlite")
 	if w.SourceName != "" {
 		s.where = " WHERE " + d.quote(t.bk.sourceName) + " = " + d.placeholder(1)
 		s.args = append(s.args, w.SourceName)
