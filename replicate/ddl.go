@@ -266,7 +266,11 @@ func (p *tablePlan) planWrites(t *tableRun) {
 				// MariaDB's JSON columns read back as longtext (with a
 				// json_valid check): JSON values stay JSON, and are checked.
 				mariaJSON := d.kind() == "mysql" && c.typ == schema.JSON && fam == schema.Text
-				if fam != c.typ && canHold(fam, c.typ) && !mariaJSON {
+				// A column of the type replicate creates for c.typ (SQLite
+				// keeps DATETIME as TEXT) takes c.typ's values as they are
+				// written to it when created: checked and canonical.
+				native := familyOf(d, columnDefType(d, ddlColumn{name: c.name, typ: c.typ, id: t.isIDColumn(c)}, 0))
+				if fam != c.typ && fam != native && canHold(fam, c.typ) && !mariaJSON {
 					typ = fam // written in the column's own form (times as canonical text, ...)
 				}
 			}

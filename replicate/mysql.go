@@ -162,9 +162,12 @@ const mysqlTimeLayout = "2006-01-02 15:04:05.000000"
 
 // bind converts to what go-sql-driver sends for the column type. Times are
 // sent as UTC text so the connection's loc setting cannot shift them.
-func (*mysqlDialect) bind(v any, t schema.Type) (any, error) {
+func (d *mysqlDialect) bind(v any, t schema.Type) (any, error) {
 	if v == nil {
 		return nil, nil
+	}
+	if err := d.checkPacket(v); err != nil {
+		return nil, err
 	}
 	switch t {
 	case schema.Integer:
@@ -208,6 +211,25 @@ func (*mysqlDialect) bind(v any, t schema.Type) (any, error) {
 		}
 		return str, nil
 	}
+}
+
+// checkPacket refuses a value the server would not take in one packet
+// (max_allowed_packet): it would drop the connection mid-statement.
+func (d *mysqlDialect) checkPacket(v any) error {
+	n := 0
+	switch x := v.(type) {
+	case string:
+		n = len(x)
+	case []byte:
+		n = len(x)
+	default:
+		return nil
+	}
+	// Room for the statement around the value.
+	if limit := d.maxPacket - 64<<10; d.maxPacket > 0 && n > limit {
+		return fmt.Errorf("value of %d bytes is larger than the server takes in one statement (max_allowed_packet is %d bytes); raise max_allowed_packet in the server's configuration", n, d.maxPacket)
+	}
+	return nil
 }
 
 func (*mysqlDialect) boolValue(b bool) any {

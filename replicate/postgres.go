@@ -88,7 +88,13 @@ func (*postgresDialect) bind(v any, t schema.Type) (any, error) {
 		return asBool(v)
 	case schema.DateTime:
 		tm, err := asTime(v)
-		return tm.Truncate(time.Microsecond), err
+		if err != nil {
+			return nil, err
+		}
+		if y := tm.Year(); y < -4712 || y > 294275 {
+			return nil, fmt.Errorf("value %s is outside PostgreSQL timestamptz's range (4713 BC to 294276 AD)", formatTime(tm))
+		}
+		return tm.Truncate(time.Microsecond), nil
 	case typeReal:
 		return asFloat(v)
 	case typeBlob:

@@ -168,6 +168,10 @@ func asInt64(v any) (int64, error) {
 		return int64(x), nil
 	case int32:
 		return int64(x), nil
+	case uint64:
+		if x <= math.MaxInt64 {
+			return int64(x), nil
+		}
 	case bool:
 		if x {
 			return 1, nil
@@ -215,7 +219,13 @@ func asFloat(v any) (float64, error) {
 	switch x := v.(type) {
 	case float64:
 		return x, nil
+	case float32:
+		return float64(x), nil
 	case int64:
+		return float64(x), nil
+	case int:
+		return float64(x), nil
+	case int32:
 		return float64(x), nil
 	case string, []byte:
 		if f, err := strconv.ParseFloat(strings.TrimSpace(asString(x)), 64); err == nil {
