@@ -618,7 +618,13 @@ func (r *runner) begin(ctx context.Context) error {
 		}
 	}
 	if !ok {
-		se := &SkippedError{Holder: locker.holder(ctx), Waited: r.opts.LockTimeout, Reason: ErrRunInProgress}
+		h := locker.holder(ctx)
+		if l, isLease := locker.(*sqliteLease); isLease && l.busy && h.RunID == "" {
+			// No run holds the lease: another program kept the file's
+			// write lock the whole wait. Say so, not "run in progress".
+			return fmt.Errorf("replicate: take the run lock: %w (waited %s); run again when it is done", errDestinationBusy, r.opts.LockTimeout)
+		}
+		se := &SkippedError{Holder: h, Waited: r.opts.LockTimeout, Reason: ErrRunInProgress}
 		r.recordSkip(ctx, se, false)
 		return se
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -179,5 +180,37 @@ func TestRecordedTextRedacted(t *testing.T) {
 		if txt := scalar[string](t, dst, q); strings.Contains(txt, secret) {
 			t.Errorf("%s: %q shows the secret", q, txt)
 		}
+	}
+}
+
+// TestSQLiteBusyIsNoRun: a SQLite file whose write lock another program
+// holds for the whole wait, with no run's lease in it, fails the run
+// saying the database is busy; it is not skipped as "run in progress".
+func TestSQLiteBusyIsNoRun(t *testing.T) {
+	t.Parallel()
+	src, _ := sourceDB(t, tasksDDL)
+	fillTasks(t, src, 0, 3)
+	path := filepath.Join(t.TempDir(), "busy.db")
+	holder, err := openDest(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	runOK(t, src, holder, "REPLICATE Tasks", Options{})
+	c, err := holder.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	mustExecConn(t, c, "BEGIN EXCLUSIVE")
+	defer c.ExecContext(context.Background(), "ROLLBACK")
+	dst, err := openDest(context.Background(), "sqlite:"+path+"?_pragma=busy_timeout(50)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	res, err := Run(context.Background(), src, dst, "REPLICATE Tasks", Options{LockTimeout: 300 * time.Millisecond})
+	if res != nil || err == nil || errors.Is(err, ErrSkipped) || !strings.Contains(err.Error(), "the destination database is busy") {
+		t.Fatalf("got %v, %v; want the run failed, the database busy", res, err)
 	}
 }
