@@ -106,3 +106,21 @@ func TestLogger(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresSearchPathMissing: a search_path naming no existing schema
+// is said to be that, with the path, not "search_path is empty".
+func TestPostgresSearchPathMissing(t *testing.T) {
+	t.Parallel()
+	pgAdmin(t) // skips without a server
+	missing := "rt_missing_" + randSuffix()
+	dst, err := openDest(context.Background(), withQuery(pgBaseURL(), "search_path", missing))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	src, _ := sourceDB(t, tasksDDL)
+	_, err = Run(context.Background(), src, dst, "REPLICATE Tasks", Options{})
+	if err == nil || !strings.Contains(err.Error(), "no schema of its search_path ("+missing+") exists") {
+		t.Fatalf("got %v", err)
+	}
+}

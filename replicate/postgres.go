@@ -133,7 +133,11 @@ func (*postgresDialect) defaultSchema(ctx context.Context, q querier) (string, e
 		return "", err
 	}
 	if !s.Valid {
-		return "", errors.New("the connection has no current schema (search_path is empty): qualify the table as schema.Table")
+		var path string
+		if err := q.QueryRowContext(ctx, "SELECT current_setting('search_path')").Scan(&path); err != nil || strings.TrimSpace(path) == "" || strings.TrimSpace(path) == `""` {
+			return "", errors.New("the connection has no current schema (search_path is empty): set search_path, or qualify the table as schema.Table")
+		}
+		return "", fmt.Errorf("the connection has no current schema: no schema of its search_path (%s) exists: create it, set search_path to an existing schema, or qualify the table as schema.Table", path)
 	}
 	return s.String, nil
 }

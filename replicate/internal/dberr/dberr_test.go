@@ -46,6 +46,9 @@ func TestClassify(t *testing.T) {
 		{"refused", &net.OpError{Op: "dial", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}, Refused},
 		{"no host", &net.DNSError{Err: "no such host", Name: "db.invalid", IsNotFound: true}, NoHost},
 		{"plain", errors.New("something else"), Unknown},
+		{"pg unknown setting", &pgconn.PgError{Code: "42704", Message: `unrecognized configuration parameter "x"`}, BadSetting},
+		{"pg unknown type", &pgconn.PgError{Code: "42704", Message: `type "x" does not exist`}, Unknown},
+		{"mysql unknown variable", &mysql.MySQLError{Number: 1193, Message: "Unknown system variable 'x'"}, BadSetting},
 	}
 	for _, tt := range tests {
 		if got := Classify(tt.err); got != tt.want {
