@@ -247,6 +247,9 @@ func (t *tableRun) bindResult(cols []column, key []string) error {
 				keyIdx[i], key[i] = ci, c.name
 			}
 		}
+		if keyIdx[i] < 0 && containsFold(t.j.exclude, k) {
+			return t.fail("key column %s is excluded (EXCLUDE COLUMNS), but rows are matched by it: do not exclude it, or name other key columns with WITH Key='...'", displayIdent(k))
+		}
 		if keyIdx[i] < 0 {
 			return t.fail("key column %s is not in the statement's result; select it, or name other key columns with WITH Key='...'", displayIdent(k))
 		}
