@@ -177,7 +177,9 @@
 //     database and the scope), released the same way.
 //   - SQLite: a lease, a row of planner_replicate_lock naming the run, host,
 //     pid and start, with a heartbeat every Options.LeaseTTL/4 (default
-//     DefaultLeaseTTL, 2 minutes). The lease holds no database lock. A run
+//     DefaultLeaseTTL, 2 minutes), on a connection of its own, or with a
+//     pool of one connection on the run's, between tables and while a
+//     table's source is read. The lease holds no database lock. A run
 //     takes over a lease that has expired (no heartbeat for LeaseTTL), or
 //     whose holder is provably gone: it ran on this machine (same host name,
 //     boot and process namespace) and no process has its pid. A run whose

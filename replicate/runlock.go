@@ -458,6 +458,7 @@ func (l *sqliteLease) beat(ctx context.Context, q querier) {
 		return
 	}
 	l.lastBeat = now
+	r.log.Debug("replicate: renewed the run lock's lease", "expires", now.Add(r.leaseTTL()))
 }
 
 // heartbeat renews the lease every LeaseTTL/4 on its own connection until

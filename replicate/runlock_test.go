@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -255,4 +257,52 @@ func TestPanicReleases(t *testing.T) {
 			}
 		}
 	})
+}
+
+// signalHandler is a slog.Handler that calls f with each record's message.
+type signalHandler struct{ f func(string) }
+
+func (h signalHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h signalHandler) Handle(_ context.Context, r slog.Record) error {
+	h.f(r.Message)
+	return nil
+}
+func (h signalHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h signalHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestSQLiteLeaseRenewedMidTable: with a pool of one connection (no
+// heartbeat connection), the SQLite lease is renewed while a table's source
+// is read, not only between tables: a table read for longer than LeaseTTL
+// keeps its lease. The source blocks mid-table until the lease is renewed.
+func TestSQLiteLeaseRenewedMidTable(t *testing.T) {
+	t.Parallel()
+	dst, _ := sqliteDest(t)
+	dst.SetMaxOpenConns(1)
+	_, path := sourceDB(t, tasksDDL)
+	plain, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillTasks(t, plain, 0, 5)
+	plain.Close()
+	release := make(chan struct{})
+	var once sync.Once
+	renewed := false
+	src := openHooked(t, path, &hooks{match: "Tasks", after: 2, release: release})
+	// A guard, not a measure: without the fix nothing renews the lease
+	// while the source waits, and this releases it.
+	guard := time.AfterFunc(time.Minute, func() { once.Do(func() { close(release) }) })
+	defer guard.Stop()
+	log := slog.New(signalHandler{func(msg string) {
+		if msg == "replicate: renewed the run lock's lease" {
+			once.Do(func() { renewed = true; close(release) })
+		}
+	}})
+	res, err := Run(context.Background(), src, dst, "REPLICATE Tasks", Options{LeaseTTL: 400 * time.Millisecond, Logger: log})
+	if err != nil || len(res) != 1 {
+		t.Fatalf("run: %v, %v", res, err)
+	}
+	if !renewed {
+		t.Fatal("the lease was not renewed while the table's source was read")
+	}
 }

@@ -56,7 +56,7 @@ func (t *tableRun) runStaged(ctx context.Context, pipe *rowPipe) (err error) {
 	}
 	wr := newWriter(ctx, d, conn, stage, stageCols, nil, batch)
 	defer wr.close()
-	added, err := t.copyRows(pipe, state, wr, sc, predicted)
+	added, err := t.copyRows(ctx, pipe, state, wr, sc, predicted)
 	if err != nil {
 		return err
 	}

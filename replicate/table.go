@@ -528,7 +528,7 @@ func (t *tableRun) runDirect(ctx context.Context, pipe *rowPipe) (err error) {
 	wr := newWriter(ctx, d, q, destSQL, plan.writeCols, plan.keyCols, r.opts.BatchSize)
 	wr.tag = plan.shapeTag(t)
 	defer wr.close()
-	added, err := t.copyRows(pipe, state, wr, sc, plan)
+	added, err := t.copyRows(ctx, pipe, state, wr, sc, plan)
 	if err != nil {
 		return err
 	}
