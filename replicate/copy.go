@@ -61,6 +61,16 @@ func (t *tableRun) copyRows(ctx context.Context, pipe *rowPipe, state *tableStat
 				added[fp] = h
 			}
 			for i, v := range vals {
+				var err error
+				if wt := p.writeTypes[i]; wt != cols[i].typ && v != nil {
+					// Written in the column's form (a DATETIME into a text
+					// column): from the source type's canonical value, so a
+					// time given as text in another form is written as RFC
+					// 3339, a boolean given as "true" as 1.
+					if v, err = canonicalValue(v, cols[i].typ); err != nil {
+						return nil, t.valueFailure(vals, i, err)
+					}
+				}
 				bv, err := d.bind(v, p.writeTypes[i])
 				if err == nil && p.maxLen[i] > 0 {
 					err = checkLength(bv, p.maxLen[i])
@@ -304,4 +314,21 @@ func (t *tableRun) deleteRows(ctx context.Context, q querier, destSQL, cond stri
 		t.progress(PhaseDelete)
 	}
 	return nil
+}
+
+// canonicalValue converts v to the Go value of its source type typ (a time,
+// a bool, an int64, a float64); values of other types are returned as they
+// are.
+func canonicalValue(v any, typ schema.Type) (any, error) {
+	switch typ {
+	case schema.DateTime:
+		return asTime(v)
+	case schema.Boolean:
+		return asBool(v)
+	case schema.Integer:
+		return asInt64(v)
+	case typeReal:
+		return asFloat(v)
+	}
+	return v, nil
 }

@@ -322,3 +322,32 @@ func TestColumnAddedByHand(t *testing.T) {
 		}
 	})
 }
+
+// TestTypedTextIntoTextColumn: a DATETIME or BOOLEAN value the source gives
+// as text in another form ("2026-01-02 03:04:05+01:00", "true"), written
+// into an existing text column, takes the canonical text form (RFC 3339
+// UTC, 0/1) in every destination, as a time.Time or bool does; text that is
+// no such value fails the table naming the row and column.
+func TestTypedTextIntoTextColumn(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		tbl := &memTable{cols: []string{"Id", "D", "B"}, types: []string{"TEXT", "TEXT", "TEXT"}, rows: [][]driver.Value{{"k1", "x", "y"}}}
+		src := openMem(t, tbl)
+		stmt := "REPLICATE TT WITH Key='Id' SELECT * FROM x"
+		runOK(t, src, dst, stmt, Options{})
+		tbl.types = []string{"TEXT", "DATETIME", "BOOLEAN"}
+		tbl.rows[0] = []driver.Value{"k1", "2026-01-02 03:04:05+01:00", "true"}
+		runOK(t, src, dst, stmt, Options{})
+		if got := textValues(t, dst, kind, "TT", "D"); strings.Join(got, ",") != "2026-01-02T02:04:05.0000000Z" {
+			t.Errorf("D: %v", got)
+		}
+		if got := textValues(t, dst, kind, "TT", "B"); strings.Join(got, ",") != "1" {
+			t.Errorf("B: %v", got)
+		}
+		tbl.rows[0][1] = "not a time"
+		res := run(t, src, dst, stmt, Options{})
+		if err := res[0].Err; err == nil || !strings.Contains(err.Error(), "column D") || !strings.Contains(err.Error(), "not a valid DATETIME") {
+			t.Errorf("a DATETIME that is no time: %v", err)
+		}
+	})
+}
