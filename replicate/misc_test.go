@@ -45,7 +45,7 @@ func TestSingleTableForms(t *testing.T) {
 	}
 	for script, want := range map[string]string{
 		"REPLICATE Copy EXCLUDE COLUMNS (Nope) Tasks":                                      "EXCLUDE COLUMNS names Nope",
-		"REPLICATE Copy EXCLUDE COLUMNS (TaskId) Tasks":                                    "key column TaskId is not in",
+		"REPLICATE Copy EXCLUDE COLUMNS (TaskId) Tasks":                                    "key column TaskId is excluded",
 		"REPLICATE Dup SELECT TaskId, Title AS TaskId FROM Tasks":                          "two columns named TaskId",
 		"REPLICATE Scoped WITH SourceName='a' SELECT TaskId, 'x' AS SourceName FROM Tasks": "which WITH SourceName adds",
 		"REPLICATE PLANNER_REPLICATE_STATE SELECT * FROM Tasks":                            "bookkeeping table",
