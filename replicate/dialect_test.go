@@ -112,7 +112,7 @@ func TestBind(t *testing.T) {
 		{&sqliteDialect{}, "1.5", typeReal, 1.5, ""},
 		{&postgresDialect{}, time.Date(-5000, 1, 1, 0, 0, 0, 0, time.UTC), schema.DateTime, nil, "outside PostgreSQL timestamptz's range"},
 		{&mysqlDialect{maxPacket: 1 << 20}, strings.Repeat("x", 2<<20), schema.Text, nil, "max_allowed_packet is 1048576 bytes"},
-		{&sqliteDialect{}, tm, schema.Integer, nil, "not a valid INTEGER"},
+		{&sqliteDialect{}, tm, schema.Integer, nil, `value "2026-11-28T17:43:36.1234567Z" (time.Time) is not a valid INTEGER`},
 		{&postgresDialect{}, "2026-11-28T17:43:36.1234567Z", schema.DateTime, time.Date(2026, 11, 28, 17, 43, 36, 123456000, time.UTC), ""},
 		{&postgresDialect{}, "2026-11-28 17:43:36+02:00", schema.DateTime, time.Date(2026, 11, 28, 15, 43, 36, 0, time.UTC), ""},
 		{&postgresDialect{}, "garbage", schema.DateTime, nil, `value "garbage" (string) is not a valid DATETIME`},

@@ -130,6 +130,9 @@ func appendHashValue(b []byte, v any) []byte {
 // valueError describes a value that cannot be stored in a column type.
 func valueError(v any, t schema.Type) error {
 	s := fmt.Sprintf("%v", v)
+	if tm, ok := v.(time.Time); ok {
+		s = formatTime(tm) // not Go's default form, with its monotonic clock reading
+	}
 	if len(s) > 60 {
 		s = s[:57] + "..."
 	}
