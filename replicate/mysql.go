@@ -296,6 +296,31 @@ func isMySQLDuplicate(err error) bool {
 	return dberr.Classify(err) == dberr.Duplicate
 }
 
+// markJSON gives MariaDB's JSON columns, which its catalog calls longtext
+// (with a json_valid check), the type json: a change of the source's type
+// from JSON to text then widens them, dropping the check, instead of
+// failing on it.
+func (d *mysqlDialect) markJSON(ctx context.Context, q querier, schema string, ti *tableInfo) error {
+	rows, err := q.QueryContext(ctx, `SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+		WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`, schema, ti.name)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var clause string
+		if err := rows.Scan(&clause); err != nil {
+			return err
+		}
+		for i, c := range ti.cols {
+			if ti.types[i] == "longtext" && strings.EqualFold(strings.TrimSpace(clause), "json_valid("+d.quote(c)+")") {
+				ti.types[i] = "json"
+			}
+		}
+	}
+	return rows.Err()
+}
+
 func (d *mysqlDialect) describe(ctx context.Context, q querier, n Name) (tableInfo, error) {
 	var ti tableInfo
 	s := n.Schema
@@ -324,6 +349,11 @@ func (d *mysqlDialect) describe(ctx context.Context, q querier, n Name) (tableIn
 		return ti, err
 	}
 	ti.exists = true
+	if d.mariadb {
+		if err := d.markJSON(ctx, q, s, &ti); err != nil {
+			return ti, fmt.Errorf("describe %s: %w", n, err)
+		}
+	}
 	rows, err = q.QueryContext(ctx, `SELECT INDEX_NAME, COLUMN_NAME, SEQ_IN_INDEX FROM information_schema.STATISTICS
 		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX`, s, ti.name)
 	if err != nil {
