@@ -132,6 +132,16 @@ func (p *tablePlan) checkKey(t *tableRun) error {
 		return nil
 	}
 	hint := "replicate into another table, or add WITH DropTable to rebuild it"
+	var missing []string
+	for _, k := range t.key {
+		if !info.has(d, k) {
+			missing = append(missing, displayIdent(k))
+		}
+	}
+	if len(missing) > 0 {
+		return t.fail("key column %s is missing in the destination (dropped by hand?), and rows cannot be matched without it; add WITH DropTable to rebuild the table, or replicate into another table",
+			strings.Join(missing, ", "))
+	}
 	if w.SourceName != "" && !info.has(d, bk.sourceName) {
 		hint = "the table was created without SourceName; " + hint
 	} else if w.SourceName == "" && info.has(d, bk.sourceName) {

@@ -371,3 +371,23 @@ func TestJSONToText(t *testing.T) {
 		wantCounts(t, runOK(t, src, dst, stmt, Options{}), counts{Unchanged: 1})
 	})
 }
+
+// TestKeyColumnDroppedByHand: a key column dropped from the destination by
+// hand fails the table saying so and how to rebuild it (SQLite cannot drop
+// a primary key column).
+func TestKeyColumnDroppedByHand(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		if kind == "sqlite" {
+			t.Skip("SQLite cannot drop a primary key column")
+		}
+		src, _ := sourceDB(t, "CREATE TABLE T (Id INTEGER PRIMARY KEY, P INTEGER)", "INSERT INTO T VALUES (1, 16)")
+		runOK(t, src, dst, "REPLICATE T", Options{})
+		mustExec(t, dst, "ALTER TABLE "+quoteFor(kind, "T")+" DROP COLUMN "+quoteFor(kind, "Id"))
+		res := run(t, src, dst, "REPLICATE T", Options{})
+		if err := res[0].Err; err == nil || !strings.Contains(err.Error(), "key column Id is missing in the destination") || !strings.Contains(err.Error(), "WITH DropTable") {
+			t.Fatalf("got %v", err)
+		}
+		runOK(t, src, dst, "REPLICATE T WITH DropTable", Options{})
+	})
+}
