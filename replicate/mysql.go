@@ -398,7 +398,19 @@ func (d *mysqlDialect) lockAndBegin(ctx context.Context, conn *sql.Conn, n Name,
 	if !got.Valid || got.Int64 != 1 {
 		return nil, &LockedError{Table: n.String(), Holder: mysqlHolder(ctx, conn, name), Waited: timeout}
 	}
-	return &mysqlTxn{conn: conn, lock: name}, nil
+	t := &mysqlTxn{conn: conn, lock: name}
+	// Metadata locks another session holds on the table (LOCK TABLES, a
+	// long transaction) are waited for up to the table lock timeout, not
+	// lock_wait_timeout's default of a year; restored on release.
+	if timeout > 0 {
+		var prev int64
+		if err := conn.QueryRowContext(ctx, "SELECT @@SESSION.lock_wait_timeout").Scan(&prev); err == nil && prev > int64(math.Ceil(timeout.Seconds())) {
+			if _, err := conn.ExecContext(ctx, "SET SESSION lock_wait_timeout = ?", int64(max(1, math.Ceil(timeout.Seconds())))); err == nil {
+				t.prevWait = prev
+			}
+		}
+	}
+	return t, nil
 }
 
 // mysqlHolder describes the connection holding a named lock, or "".
@@ -417,10 +429,11 @@ func mysqlHolder(ctx context.Context, conn *sql.Conn, name string) string {
 
 // mysqlTxn holds a GET_LOCK lock and, after startData, a transaction.
 type mysqlTxn struct {
-	conn *sql.Conn
-	lock string
-	tx   *sql.Tx
-	done bool
+	conn     *sql.Conn
+	lock     string
+	tx       *sql.Tx
+	done     bool
+	prevWait int64 // the session's lock_wait_timeout to restore, or 0
 }
 
 func (t *mysqlTxn) q() querier {
@@ -440,6 +453,9 @@ func (t *mysqlTxn) release() {
 	if !t.done {
 		t.done = true
 		t.conn.ExecContext(context.Background(), "DO RELEASE_LOCK(?)", t.lock) //nolint:errcheck // the lock also ends with the session
+		if t.prevWait > 0 {
+			t.conn.ExecContext(context.Background(), "SET SESSION lock_wait_timeout = ?", t.prevWait) //nolint:errcheck // best effort
+		}
 	}
 }
 

@@ -295,9 +295,15 @@ func (d *postgresDialect) lockAndBegin(ctx context.Context, conn *sql.Conn, n Na
 		tx.Rollback() //nolint:errcheck
 		return nil, err
 	}
-	if _, err := tx.ExecContext(ctx, "SELECT set_config('lock_timeout', $1, true)", prev); err != nil {
-		tx.Rollback() //nolint:errcheck
-		return nil, err
+	// The rest of the table's transaction keeps lock_timeout at the
+	// table lock timeout, unless the session set its own: a lock another
+	// program holds on the table (LOCK TABLE, a long transaction's DDL) then
+	// fails the table with lock_not_available instead of stalling the run.
+	if prev != "0" {
+		if _, err := tx.ExecContext(ctx, "SELECT set_config('lock_timeout', $1, true)", prev); err != nil {
+			tx.Rollback() //nolint:errcheck
+			return nil, err
+		}
 	}
 	return &sqlTxn{tx: tx}, nil
 }

@@ -103,6 +103,10 @@ func Open(ctx context.Context, rawURL string) (*sql.DB, error) {
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
+		if errors.Is(pctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil && dberr.Hint(err) == "" {
+			// Open's own deadline ended the ping: the server did not answer.
+			err = fmt.Errorf("%w; %s", err, dberr.Timeout.Hint())
+		}
 		// Drivers may quote the DSN (with its password) in their errors.
 		return nil, fail(err)
 	}

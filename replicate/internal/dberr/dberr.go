@@ -10,6 +10,7 @@
 package dberr
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"net"
@@ -165,6 +166,10 @@ func Classify(err error) Kind {
 	}
 	if k, ok := mysqlKinds[MySQLNumber(err)]; ok {
 		return k
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// The caller's context ended: nothing follows about the server.
+		return Unknown
 	}
 	if k := systemKind(err); k != Unknown {
 		return k

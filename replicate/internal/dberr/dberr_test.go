@@ -1,6 +1,7 @@
 package dberr
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -48,6 +49,8 @@ func TestClassify(t *testing.T) {
 		{"plain", errors.New("something else"), Unknown},
 		{"pg unknown setting", &pgconn.PgError{Code: "42704", Message: `unrecognized configuration parameter "x"`}, BadSetting},
 		{"pg unknown type", &pgconn.PgError{Code: "42704", Message: `type "x" does not exist`}, Unknown},
+		{"caller's deadline", fmt.Errorf("count rows: %w", context.DeadlineExceeded), Unknown},
+		{"caller's cancel", fmt.Errorf("count rows: %w", context.Canceled), Unknown},
 		{"mysql unknown variable", &mysql.MySQLError{Number: 1193, Message: "Unknown system variable 'x'"}, BadSetting},
 	}
 	for _, tt := range tests {
