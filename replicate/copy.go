@@ -10,14 +10,27 @@ import (
 // copyRows reads every source row and adds the changed ones to wr: values,
 // then SourceName and the soft-delete columns as sc says. It counts rows
 // and marks the state entries seen; added holds the new keys.
-func (t *tableRun) copyRows(pipe *rowPipe, state *tableState, wr *writer, sc scope, p *tablePlan) (map[keyFP]rowHash, error) {
+func (t *tableRun) copyRows(ctx context.Context, pipe *rowPipe, state *tableState, wr *writer, sc scope, p *tablePlan) (map[keyFP]rowHash, error) {
 	d, w := t.r.d, t.j.with
 	added := map[keyFP]rowHash{}
 	t.progress(PhaseCopy)
 	cols := t.cols
 	nc := len(cols)
-	for b := range pipe.out {
-		<-b.ready
+	// A SQLite lease without a heartbeat connection (a pool of one) is
+	// renewed while the source is read, on the run's connection, which is
+	// in no transaction then (the staged copy); else a table read for
+	// longer than LeaseTTL would let another run take the lease over.
+	var tick <-chan time.Time
+	if r := t.r; r.lease != nil && r.hbDone == nil && r.locker != nil {
+		tk := time.NewTicker(max(r.leaseTTL()/4, 10*time.Millisecond))
+		defer tk.Stop()
+		tick = tk.C
+	}
+	for {
+		b, ok := t.nextBatch(ctx, pipe, tick)
+		if !ok {
+			break
+		}
 		for row := range b.n {
 			vals := b.vals[row*nc : (row+1)*nc]
 			h := b.hashes[row]
@@ -48,6 +61,16 @@ func (t *tableRun) copyRows(pipe *rowPipe, state *tableState, wr *writer, sc sco
 				added[fp] = h
 			}
 			for i, v := range vals {
+				var err error
+				if wt := p.writeTypes[i]; wt != cols[i].typ && v != nil {
+					// Written in the column's form (a DATETIME into a text
+					// column): from the source type's canonical value, so a
+					// time given as text in another form is written as RFC
+					// 3339, a boolean given as "true" as 1.
+					if v, err = canonicalValue(v, cols[i].typ); err != nil {
+						return nil, t.valueFailure(vals, i, err)
+					}
+				}
 				bv, err := d.bind(v, p.writeTypes[i])
 				if err == nil && p.maxLen[i] > 0 {
 					err = checkLength(bv, p.maxLen[i])
@@ -86,6 +109,31 @@ func (t *tableRun) copyRows(pipe *rowPipe, state *tableState, wr *writer, sc sco
 	}
 	t.progress(PhaseCopy)
 	return added, nil
+}
+
+// nextBatch waits for the source's next batch of rows, renewing the lease
+// on each tick meanwhile; ok is false when the source has no more.
+func (t *tableRun) nextBatch(ctx context.Context, pipe *rowPipe, tick <-chan time.Time) (*rowBatch, bool) {
+	var b *rowBatch
+	for b == nil {
+		select {
+		case nb, ok := <-pipe.out:
+			if !ok {
+				return nil, false
+			}
+			b = nb
+		case <-tick:
+			t.r.beatIfDue(ctx)
+		}
+	}
+	for {
+		select {
+		case <-b.ready:
+			return b, true
+		case <-tick:
+			t.r.beatIfDue(ctx)
+		}
+	}
 }
 
 // badKey is the error of a row whose key cannot be written: a NULL, or a
@@ -266,4 +314,21 @@ func (t *tableRun) deleteRows(ctx context.Context, q querier, destSQL, cond stri
 		t.progress(PhaseDelete)
 	}
 	return nil
+}
+
+// canonicalValue converts v to the Go value of its source type typ (a time,
+// a bool, an int64, a float64); values of other types are returned as they
+// are.
+func canonicalValue(v any, typ schema.Type) (any, error) {
+	switch typ {
+	case schema.DateTime:
+		return asTime(v)
+	case schema.Boolean:
+		return asBool(v)
+	case schema.Integer:
+		return asInt64(v)
+	case typeReal:
+		return asFloat(v)
+	}
+	return v, nil
 }

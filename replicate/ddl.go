@@ -113,7 +113,7 @@ func (p *tablePlan) planAlter(t *tableRun, stateCols []string) error {
 			}
 		}
 	}
-	p.warnGone(t)
+	p.warnGone(t, stateCols)
 	p.planIndexes(t)
 	p.softCols = (info.has(d, bk.isDeleted) || w.SoftDelete) && (info.has(d, bk.deletedAt) || w.SoftDelete) &&
 		!t.isResultCol(bk.isDeleted) && !t.isResultCol(bk.deletedAt)
@@ -132,6 +132,16 @@ func (p *tablePlan) checkKey(t *tableRun) error {
 		return nil
 	}
 	hint := "replicate into another table, or add WITH DropTable to rebuild it"
+	var missing []string
+	for _, k := range t.key {
+		if !info.has(d, k) {
+			missing = append(missing, displayIdent(k))
+		}
+	}
+	if len(missing) > 0 {
+		return t.fail("key column %s is missing in the destination (dropped by hand?), and rows cannot be matched without it; add WITH DropTable to rebuild the table, or replicate into another table",
+			strings.Join(missing, ", "))
+	}
 	if w.SourceName != "" && !info.has(d, bk.sourceName) {
 		hint = "the table was created without SourceName; " + hint
 	} else if w.SourceName == "" && info.has(d, bk.sourceName) {
@@ -147,7 +157,7 @@ func (p *tablePlan) planColumn(t *tableRun, c column, stateCols []string) error 
 	d := t.r.d
 	if p.info.has(d, c.name) {
 		if containsFold(t.key, c.name) {
-			return nil // keys keep their type: the primary key says so
+			return p.checkKeyType(t, c)
 		}
 		return p.planType(t, c)
 	}
@@ -164,15 +174,22 @@ func (p *tablePlan) planColumn(t *tableRun, c column, stateCols []string) error 
 	return nil
 }
 
-// warnGone warns about the table's columns no longer in the result.
-func (p *tablePlan) warnGone(t *tableRun) {
+// warnGone warns about the table's columns not in the result: no longer
+// in the source when the last run wrote them (stateCols), else added by
+// hand or gone earlier.
+func (p *tablePlan) warnGone(t *tableRun, stateCols []string) {
 	d, w, bk := t.r.d, t.j.with, t.bk
 	for _, c := range p.info.cols {
 		if t.isResultCol(c) || (w.SourceName != "" && d.sameName(c, bk.sourceName)) ||
 			(!t.isResultCol(bk.isDeleted) && (d.sameName(c, bk.isDeleted) || d.sameName(c, bk.deletedAt))) {
 			continue
 		}
-		p.warnings = append(p.warnings, fmt.Sprintf("column %s is no longer in the source; kept in the destination, NULL in new rows", displayIdent(c)))
+		if containsSame(d, stateCols, c) {
+			p.warnings = append(p.warnings, fmt.Sprintf("column %s is no longer in the source; kept in the destination, NULL (or its default) in new rows", displayIdent(c)))
+			continue
+		}
+		// Added by hand, or gone from the source before the last run.
+		p.warnings = append(p.warnings, fmt.Sprintf("column %s is not in the source's result; kept in the destination, NULL (or its default) in new rows", displayIdent(c)))
 	}
 }
 
@@ -193,6 +210,22 @@ func (p *tablePlan) planIndexes(t *tableRun) {
 			p.indexes = append(p.indexes, c.name)
 		}
 	}
+}
+
+// checkKeyType refuses a key column whose type changed in the source: a
+// key keeps its type (ALTER of a primary key is no widening replicate
+// makes), and the state's keys, read as the old type, would no longer match
+// the rows' (a row could be deleted as gone and inserted as new).
+func (p *tablePlan) checkKeyType(t *tableRun, c column) error {
+	d := t.r.d
+	have := p.info.typeOf(d, c.name)
+	fam := familyOf(d, have)
+	if fam == c.typ || fam == familyOf(d, columnDefType(d, ddlColumn{name: c.name, typ: c.typ, key: true}, 0)) {
+		return nil
+	}
+	return t.fail("key column %s is %s in the destination but the source now gives %s; a key column keeps its type: "+
+		"replicate WITH DropTable to rebuild the table with the new type, or convert the column in a select (CAST(... AS ...))",
+		displayIdent(c.name), have, c.typ)
 }
 
 // planType decides what an existing column of the result needs: nothing,
@@ -229,6 +262,7 @@ func (p *tablePlan) planType(t *tableRun, c column) error {
 // planWrites sets the columns, key and value types the rows are written with.
 func (p *tablePlan) planWrites(t *tableRun) {
 	d, w, bk := t.r.d, t.j.with, t.bk
+	t.writtenAs = t.writtenAs[:0]
 	kinds := map[string]schema.Type{}
 	for _, a := range p.alters {
 		kinds[strings.ToLower(a.name)] = a.typ
@@ -242,7 +276,11 @@ func (p *tablePlan) planWrites(t *tableRun) {
 				// MariaDB's JSON columns read back as longtext (with a
 				// json_valid check): JSON values stay JSON, and are checked.
 				mariaJSON := d.kind() == "mysql" && c.typ == schema.JSON && fam == schema.Text
-				if fam != c.typ && canHold(fam, c.typ) && !mariaJSON {
+				// A column of the type replicate creates for c.typ (SQLite
+				// keeps DATETIME as TEXT) takes c.typ's values as they are
+				// written to it when created: checked and canonical.
+				native := familyOf(d, columnDefType(d, ddlColumn{name: c.name, typ: c.typ, id: t.isIDColumn(c)}, 0))
+				if fam != c.typ && fam != native && canHold(fam, c.typ) && !mariaJSON {
 					typ = fam // written in the column's own form (times as canonical text, ...)
 				}
 			}
@@ -250,6 +288,11 @@ func (p *tablePlan) planWrites(t *tableRun) {
 		if k, ok := kinds[strings.ToLower(c.name)]; ok {
 			typ = k
 		}
+		var as schema.Type
+		if typ != c.typ && typ != familyOf(d, columnDefType(d, ddlColumn{name: c.name, typ: c.typ, id: t.isIDColumn(c)}, 0)) {
+			as = typ
+		}
+		t.writtenAs = append(t.writtenAs, as)
 		p.writeTypes = append(p.writeTypes, typ)
 		p.maxLen = append(p.maxLen, p.charLimit(t, c))
 	}
@@ -428,8 +471,10 @@ func (t *tableRun) applyPlan(ctx context.Context, q querier, p *tablePlan, destS
 			return t.fail("change the type of column %s: %w", displayIdent(p.alters[0].name), err)
 		}
 	}
-	if len(p.readded) > 0 {
-		// The other source names' rows lack the column too: their next run
+	if len(p.readded) > 0 || len(p.alters) > 0 {
+		// The other source names' rows lack the column too, or hold the
+		// database's conversion of their values to the new type (PostgreSQL
+		// casts true to 'true', times to its own text form): their next run
 		// must rewrite them, whatever their state says.
 		if err := invalidateStates(ctx, d, q, stateSQL, p.stateName); err != nil {
 			return t.fail("%w", err)

@@ -107,8 +107,11 @@
 //     JSON), and a narrower type of the same kind to replicate's (int to
 //     bigint, varchar(n) to text): ALTER ... TYPE on PostgreSQL, MODIFY COLUMN on MySQL, a rebuild
 //     of the table (rows and indexes kept) on SQLite, inside the table's
-//     transaction except on MySQL; every row is then rewritten, and a
-//     warning names the column and both types;
+//     transaction except on MySQL; every row is then rewritten, the other
+//     source names' states of the table are marked stale (their rows hold
+//     the database's conversion, such as PostgreSQL's 'true' or its own
+//     timestamp text) so their next runs rewrite them too, and a warning
+//     names the column and both types;
 //   - is written as the column's own type when the column already holds the
 //     new values (integers into a text or real column, times into a text
 //     column as the source's canonical text, RFC 3339 UTC with seven
@@ -118,23 +121,34 @@
 //     replicate WITH DropTable to rebuild the table, or convert the column
 //     in a select. No converted value is ever stored and called unchanged.
 //
+// A key column keeps its type: when the source gives it another type, the
+// table fails before anything is written, naming the column and both types
+// (WITH DropTable, or CAST in a select).
+//
 // When the destination was edited by hand: a column the state says earlier
 // runs wrote but the table lacks (dropped by hand) is added back and every
 // row rewritten — the state is not trusted for it, and the other source
 // names' states of the table are marked stale so their next runs rewrite
 // their rows too; the warning says the column was missing in the
-// destination. Rows deleted or added by hand are found by the row count
-// (above). A primary key changed by hand fails the table (DropTable
-// rebuilds it).
+// destination. A column whose type was changed by hand (the database
+// converted its values) is written in its new type's form, and its rows are
+// rewritten once: the state records the form each column is written in. A
+// column added by hand is kept and left alone (NULL, or its default, in new
+// rows). A table dropped by hand is created again and filled. Rows deleted
+// or added by hand are found by the row count (above). A primary key
+// changed or dropped by hand fails the table (DropTable rebuilds it).
 //
 // Values a destination cannot hold fail the table before it is written,
 // naming the table, the row's key and the column and saying to exclude the
 // column (EXCLUDE COLUMNS) or transform it in a select: NUL bytes or
 // invalid UTF-8 in PostgreSQL text, invalid JSON or the \u0000 escape in
 // jsonb, invalid UTF-8 in MySQL utf8mb4 text, invalid JSON in a MySQL JSON
-// column, times outside MySQL DATETIME's years 1000-9999, NaN in MySQL
-// (not a number) and SQLite (which would store NULL), and text longer than
-// a MySQL VARCHAR key or id column.
+// column, times outside MySQL DATETIME's years 1000-9999 or PostgreSQL
+// timestamptz's range, NaN and infinities in MySQL, NaN in SQLite (which
+// would store NULL), a value larger than MySQL's max_allowed_packet, text
+// longer than a MySQL VARCHAR key or id column, and a value that is not of
+// its column's type (text that is no integer or time, an integer out of
+// range) — in SQLite too, which would store anything in any column.
 //
 // The state also records the source's tenant (Options.SourceTenant, or the
 // planner driver's, see Options.SourceTenant). A run whose source is another
@@ -177,7 +191,9 @@
 //     database and the scope), released the same way.
 //   - SQLite: a lease, a row of planner_replicate_lock naming the run, host,
 //     pid and start, with a heartbeat every Options.LeaseTTL/4 (default
-//     DefaultLeaseTTL, 2 minutes). The lease holds no database lock. A run
+//     DefaultLeaseTTL, 2 minutes), on a connection of its own, or with a
+//     pool of one connection on the run's, between tables and while a
+//     table's source is read. The lease holds no database lock. A run
 //     takes over a lease that has expired (no heartbeat for LeaseTTL), or
 //     whose holder is provably gone: it ran on this machine (same host name,
 //     boot and process namespace) and no process has its pid. A run whose

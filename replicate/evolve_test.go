@@ -2,9 +2,12 @@ package replicate
 
 import (
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // textValues reads a column as text, ordered by Id, NULL as "NULL".
@@ -184,5 +187,207 @@ func TestTypeChangeToTextStoredType(t *testing.T) {
 			}
 			wantCounts(t, runOK(t, src, dst, "REPLICATE "+table+" SELECT Id, "+c.col+" AS V FROM T", Options{}), counts{Unchanged: 1})
 		}
+	})
+}
+
+// TestTypeChangeOtherSourceNames: when a column's type is widened for one
+// source name, the rows of the table's other source names (converted by the
+// database: PostgreSQL casts true to 'true' and times to its own text form,
+// MySQL times to '2026-01-02 03:04:05.123456') are rewritten by their next
+// run in the canonical text form, not kept as unchanged.
+func TestTypeChangeOtherSourceNames(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		for _, c := range []struct {
+			name, typ string
+			v         driver.Value
+			want      string
+		}{
+			{"bool", "BOOLEAN", true, "1"},
+			{"time", "DATETIME", time.Date(2026, 1, 2, 3, 4, 5, 123456700, time.UTC), "2026-01-02T03:04:05.1234567Z"},
+			{"int", "INTEGER", int64(7), "7"},
+		} {
+			tbl := &memTable{cols: []string{"Id", "V"}, types: []string{"TEXT", c.typ}, rows: [][]driver.Value{{"k1", c.v}}}
+			src := openMem(t, tbl)
+			table := "S_" + c.name
+			stmt := func(sn string) string {
+				return "REPLICATE " + table + " WITH Key='Id', SourceName='" + sn + "' SELECT * FROM x"
+			}
+			runOK(t, src, dst, stmt("a"), Options{})
+			runOK(t, src, dst, stmt("b"), Options{})
+			tbl.types[1], tbl.rows[0][1] = "TEXT", "zz"
+			runOK(t, src, dst, stmt("a"), Options{})
+			tbl.types[1], tbl.rows[0][1] = c.typ, c.v
+			runOK(t, src, dst, stmt("b"), Options{})
+			got := textValues(t, dst, kind, table, "V")
+			slices.Sort(got)
+			if want := []string{c.want, "zz"}; !slices.Equal(got, want) {
+				t.Errorf("%s: values %q, want %q", c.name, got, want)
+			}
+			wantCounts(t, runOK(t, src, dst, stmt("b"), Options{}), counts{Unchanged: 1})
+		}
+	})
+}
+
+// TestKeyTypeChange: a key column whose type changes in the source fails
+// the table before anything is written, naming the column, both types and
+// WITH DropTable, in both directions; it never deletes rows as gone and
+// inserts them again, nor leaves the database's raw error.
+func TestKeyTypeChange(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		for _, c := range []struct {
+			name           string
+			from, to       string
+			fromV, toV     driver.Value
+			haveWord, give string
+		}{
+			{"IntToText", "INTEGER", "TEXT", int64(1), "abc", "in the destination", "now gives TEXT"},
+			{"TextToInt", "TEXT", "INTEGER", "1", int64(1), "in the destination", "now gives INTEGER"},
+		} {
+			tbl := &memTable{cols: []string{"Id", "V"}, types: []string{c.from, "TEXT"}, rows: [][]driver.Value{{c.fromV, "a"}}}
+			src := openMem(t, tbl)
+			stmt := "REPLICATE K" + c.name + " WITH Key='Id' SELECT * FROM x"
+			runOK(t, src, dst, stmt, Options{})
+			tbl.types[0], tbl.rows[0][0] = c.to, c.toV
+			res := run(t, src, dst, stmt, Options{})
+			err := res[0].Err
+			if err == nil {
+				t.Errorf("%s: accepted (%+v)", c.name, countsOf(res[0]))
+			} else {
+				for _, w := range []string{"key column Id", c.haveWord, c.give, "WITH DropTable"} {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("%s: error %q does not say %q", c.name, err, w)
+					}
+				}
+			}
+			if n := scalar[int](t, dst, "SELECT COUNT(*) FROM "+quoteFor(kind, "K"+c.name)); n != 1 {
+				t.Errorf("%s: %d rows after the run, want the one row kept", c.name, n)
+			}
+			runOK(t, src, dst, "REPLICATE K"+c.name+" WITH Key='Id', DropTable SELECT * FROM x", Options{})
+		}
+	})
+}
+
+// TestColumnTypeChangedByHand: a column whose type was changed by hand
+// (the database converted its values: PostgreSQL 'true' and its own
+// timestamp text, MySQL '2026-01-02 03:04:05.123456') is not trusted to
+// the state: the next run rewrites its rows in the column's new form, and
+// the run after is unchanged. SQLite cannot change a column's type.
+func TestColumnTypeChangedByHand(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		alter := map[string]string{
+			"postgres": "ALTER TABLE %s ALTER COLUMN %s TYPE text",
+			"mysql":    "ALTER TABLE %s MODIFY %s MEDIUMTEXT",
+		}[kind]
+		if alter == "" {
+			t.Skip("SQLite cannot change a column's type")
+		}
+		tbl := &memTable{cols: []string{"Id", "D", "B"}, types: []string{"TEXT", "DATETIME", "BOOLEAN"},
+			rows: [][]driver.Value{{"k1", time.Date(2026, 1, 2, 3, 4, 5, 123456700, time.UTC), true}}}
+		src := openMem(t, tbl)
+		stmt := "REPLICATE H WITH Key='Id' SELECT * FROM x"
+		runOK(t, src, dst, stmt, Options{})
+		for _, c := range []string{"D", "B"} {
+			mustExec(t, dst, fmt.Sprintf(alter, quoteFor(kind, "H"), quoteFor(kind, c)))
+		}
+		wantCounts(t, runOK(t, src, dst, stmt, Options{}), counts{Updated: 1})
+		if got := textValues(t, dst, kind, "H", "D"); strings.Join(got, ",") != "2026-01-02T03:04:05.1234567Z" {
+			t.Errorf("D after the run: %v, want the canonical text form", got)
+		}
+		if got := textValues(t, dst, kind, "H", "B"); strings.Join(got, ",") != "1" {
+			t.Errorf("B after the run: %v, want 1", got)
+		}
+		wantCounts(t, runOK(t, src, dst, stmt, Options{}), counts{Unchanged: 1})
+	})
+}
+
+// TestColumnAddedByHand: a column added to the destination by hand is kept
+// and left alone, and the warning does not claim it was in the source.
+func TestColumnAddedByHand(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		src, _ := sourceDB(t, "CREATE TABLE T (Id INTEGER PRIMARY KEY, P INTEGER)", "INSERT INTO T VALUES (1, 16)")
+		runOK(t, src, dst, "REPLICATE T", Options{})
+		mustExec(t, dst, "ALTER TABLE "+quoteFor(kind, "T")+" ADD COLUMN "+quoteFor(kind, "Note")+" INTEGER NOT NULL DEFAULT 7")
+		mustExec(t, src, "INSERT INTO T VALUES (2, 50)")
+		r := runOK(t, src, dst, "REPLICATE T", Options{})
+		wantCounts(t, r, counts{Inserted: 1, Unchanged: 1})
+		if hasWarning(r, "no longer in the source") || !hasWarning(r, "column Note is not in the source's result") {
+			t.Errorf("warnings %q", r.Warnings)
+		}
+		if got := textValues(t, dst, kind, "T", "Note"); strings.Join(got, ",") != "7,7" {
+			t.Errorf("Note: %v", got)
+		}
+	})
+}
+
+// TestTypedTextIntoTextColumn: a DATETIME or BOOLEAN value the source gives
+// as text in another form ("2026-01-02 03:04:05+01:00", "true"), written
+// into an existing text column, takes the canonical text form (RFC 3339
+// UTC, 0/1) in every destination, as a time.Time or bool does; text that is
+// no such value fails the table naming the row and column.
+func TestTypedTextIntoTextColumn(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		tbl := &memTable{cols: []string{"Id", "D", "B"}, types: []string{"TEXT", "TEXT", "TEXT"}, rows: [][]driver.Value{{"k1", "x", "y"}}}
+		src := openMem(t, tbl)
+		stmt := "REPLICATE TT WITH Key='Id' SELECT * FROM x"
+		runOK(t, src, dst, stmt, Options{})
+		tbl.types = []string{"TEXT", "DATETIME", "BOOLEAN"}
+		tbl.rows[0] = []driver.Value{"k1", "2026-01-02 03:04:05+01:00", "true"}
+		runOK(t, src, dst, stmt, Options{})
+		if got := textValues(t, dst, kind, "TT", "D"); strings.Join(got, ",") != "2026-01-02T02:04:05.0000000Z" {
+			t.Errorf("D: %v", got)
+		}
+		if got := textValues(t, dst, kind, "TT", "B"); strings.Join(got, ",") != "1" {
+			t.Errorf("B: %v", got)
+		}
+		tbl.rows[0][1] = "not a time"
+		res := run(t, src, dst, stmt, Options{})
+		if err := res[0].Err; err == nil || !strings.Contains(err.Error(), "column D") || !strings.Contains(err.Error(), "not a valid DATETIME") {
+			t.Errorf("a DATETIME that is no time: %v", err)
+		}
+	})
+}
+
+// TestJSONToText: a JSON column whose source now gives text is widened to
+// text in every destination — in MariaDB, whose JSON is longtext with a
+// json_valid check, the check goes with it — and text that is no JSON is
+// stored.
+func TestJSONToText(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		tbl := &memTable{cols: []string{"Id", "V"}, types: []string{"TEXT", "JSON"}, rows: [][]driver.Value{{"k1", `{"a":1}`}}}
+		src := openMem(t, tbl)
+		stmt := "REPLICATE JT WITH Key='Id' SELECT * FROM x"
+		runOK(t, src, dst, stmt, Options{})
+		tbl.types[1], tbl.rows[0][1] = "TEXT", "plain text"
+		runOK(t, src, dst, stmt, Options{})
+		if got := textValues(t, dst, kind, "JT", "V"); strings.Join(got, ",") != "plain text" {
+			t.Fatalf("V: %v", got)
+		}
+		wantCounts(t, runOK(t, src, dst, stmt, Options{}), counts{Unchanged: 1})
+	})
+}
+
+// TestKeyColumnDroppedByHand: a key column dropped from the destination by
+// hand fails the table saying so and how to rebuild it (SQLite cannot drop
+// a primary key column).
+func TestKeyColumnDroppedByHand(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		if kind == "sqlite" {
+			t.Skip("SQLite cannot drop a primary key column")
+		}
+		src, _ := sourceDB(t, "CREATE TABLE T (Id INTEGER PRIMARY KEY, P INTEGER)", "INSERT INTO T VALUES (1, 16)")
+		runOK(t, src, dst, "REPLICATE T", Options{})
+		mustExec(t, dst, "ALTER TABLE "+quoteFor(kind, "T")+" DROP COLUMN "+quoteFor(kind, "Id"))
+		res := run(t, src, dst, "REPLICATE T", Options{})
+		if err := res[0].Err; err == nil || !strings.Contains(err.Error(), "key column Id is missing in the destination") || !strings.Contains(err.Error(), "WITH DropTable") {
+			t.Fatalf("got %v", err)
+		}
+		runOK(t, src, dst, "REPLICATE T WITH DropTable", Options{})
 	})
 }

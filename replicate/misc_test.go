@@ -45,7 +45,7 @@ func TestSingleTableForms(t *testing.T) {
 	}
 	for script, want := range map[string]string{
 		"REPLICATE Copy EXCLUDE COLUMNS (Nope) Tasks":                                      "EXCLUDE COLUMNS names Nope",
-		"REPLICATE Copy EXCLUDE COLUMNS (TaskId) Tasks":                                    "key column TaskId is not in",
+		"REPLICATE Copy EXCLUDE COLUMNS (TaskId) Tasks":                                    "key column TaskId is excluded",
 		"REPLICATE Dup SELECT TaskId, Title AS TaskId FROM Tasks":                          "two columns named TaskId",
 		"REPLICATE Scoped WITH SourceName='a' SELECT TaskId, 'x' AS SourceName FROM Tasks": "which WITH SourceName adds",
 		"REPLICATE PLANNER_REPLICATE_STATE SELECT * FROM Tasks":                            "bookkeeping table",
@@ -104,5 +104,23 @@ func TestLogger(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestPostgresSearchPathMissing: a search_path naming no existing schema
+// is said to be that, with the path, not "search_path is empty".
+func TestPostgresSearchPathMissing(t *testing.T) {
+	t.Parallel()
+	pgAdmin(t) // skips without a server
+	missing := "rt_missing_" + randSuffix()
+	dst, err := openDest(context.Background(), withQuery(pgBaseURL(), "search_path", missing))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	src, _ := sourceDB(t, tasksDDL)
+	_, err = Run(context.Background(), src, dst, "REPLICATE Tasks", Options{})
+	if err == nil || !strings.Contains(err.Error(), "no schema of its search_path ("+missing+") exists") {
+		t.Fatalf("got %v", err)
 	}
 }

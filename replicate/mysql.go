@@ -162,9 +162,12 @@ const mysqlTimeLayout = "2006-01-02 15:04:05.000000"
 
 // bind converts to what go-sql-driver sends for the column type. Times are
 // sent as UTC text so the connection's loc setting cannot shift them.
-func (*mysqlDialect) bind(v any, t schema.Type) (any, error) {
+func (d *mysqlDialect) bind(v any, t schema.Type) (any, error) {
 	if v == nil {
 		return nil, nil
+	}
+	if err := d.checkPacket(v); err != nil {
+		return nil, err
 	}
 	switch t {
 	case schema.Integer:
@@ -208,6 +211,25 @@ func (*mysqlDialect) bind(v any, t schema.Type) (any, error) {
 		}
 		return str, nil
 	}
+}
+
+// checkPacket refuses a value the server would not take in one packet
+// (max_allowed_packet): it would drop the connection mid-statement.
+func (d *mysqlDialect) checkPacket(v any) error {
+	n := 0
+	switch x := v.(type) {
+	case string:
+		n = len(x)
+	case []byte:
+		n = len(x)
+	default:
+		return nil
+	}
+	// Room for the statement around the value.
+	if limit := d.maxPacket - 64<<10; d.maxPacket > 0 && n > limit {
+		return fmt.Errorf("value of %d bytes is larger than the server takes in one statement (max_allowed_packet is %d bytes); raise max_allowed_packet in the server's configuration", n, d.maxPacket)
+	}
+	return nil
 }
 
 func (*mysqlDialect) boolValue(b bool) any {
@@ -274,6 +296,31 @@ func isMySQLDuplicate(err error) bool {
 	return dberr.Classify(err) == dberr.Duplicate
 }
 
+// markJSON gives MariaDB's JSON columns, which its catalog calls longtext
+// (with a json_valid check), the type json: a change of the source's type
+// from JSON to text then widens them, dropping the check, instead of
+// failing on it.
+func (d *mysqlDialect) markJSON(ctx context.Context, q querier, schema string, ti *tableInfo) error {
+	rows, err := q.QueryContext(ctx, `SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+		WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`, schema, ti.name)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var clause string
+		if err := rows.Scan(&clause); err != nil {
+			return err
+		}
+		for i, c := range ti.cols {
+			if ti.types[i] == "longtext" && strings.EqualFold(strings.TrimSpace(clause), "json_valid("+d.quote(c)+")") {
+				ti.types[i] = "json"
+			}
+		}
+	}
+	return rows.Err()
+}
+
 func (d *mysqlDialect) describe(ctx context.Context, q querier, n Name) (tableInfo, error) {
 	var ti tableInfo
 	s := n.Schema
@@ -302,6 +349,11 @@ func (d *mysqlDialect) describe(ctx context.Context, q querier, n Name) (tableIn
 		return ti, err
 	}
 	ti.exists = true
+	if d.mariadb {
+		if err := d.markJSON(ctx, q, s, &ti); err != nil {
+			return ti, fmt.Errorf("describe %s: %w", n, err)
+		}
+	}
 	rows, err = q.QueryContext(ctx, `SELECT INDEX_NAME, COLUMN_NAME, SEQ_IN_INDEX FROM information_schema.STATISTICS
 		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX`, s, ti.name)
 	if err != nil {
@@ -346,7 +398,19 @@ func (d *mysqlDialect) lockAndBegin(ctx context.Context, conn *sql.Conn, n Name,
 	if !got.Valid || got.Int64 != 1 {
 		return nil, &LockedError{Table: n.String(), Holder: mysqlHolder(ctx, conn, name), Waited: timeout}
 	}
-	return &mysqlTxn{conn: conn, lock: name}, nil
+	t := &mysqlTxn{conn: conn, lock: name}
+	// Metadata locks another session holds on the table (LOCK TABLES, a
+	// long transaction) are waited for up to the table lock timeout, not
+	// lock_wait_timeout's default of a year; restored on release.
+	if timeout > 0 {
+		var prev int64
+		if err := conn.QueryRowContext(ctx, "SELECT @@SESSION.lock_wait_timeout").Scan(&prev); err == nil && prev > int64(math.Ceil(timeout.Seconds())) {
+			if _, err := conn.ExecContext(ctx, "SET SESSION lock_wait_timeout = ?", int64(max(1, math.Ceil(timeout.Seconds())))); err == nil {
+				t.prevWait = prev
+			}
+		}
+	}
+	return t, nil
 }
 
 // mysqlHolder describes the connection holding a named lock, or "".
@@ -365,10 +429,11 @@ func mysqlHolder(ctx context.Context, conn *sql.Conn, name string) string {
 
 // mysqlTxn holds a GET_LOCK lock and, after startData, a transaction.
 type mysqlTxn struct {
-	conn *sql.Conn
-	lock string
-	tx   *sql.Tx
-	done bool
+	conn     *sql.Conn
+	lock     string
+	tx       *sql.Tx
+	done     bool
+	prevWait int64 // the session's lock_wait_timeout to restore, or 0
 }
 
 func (t *mysqlTxn) q() querier {
@@ -388,6 +453,9 @@ func (t *mysqlTxn) release() {
 	if !t.done {
 		t.done = true
 		t.conn.ExecContext(context.Background(), "DO RELEASE_LOCK(?)", t.lock) //nolint:errcheck // the lock also ends with the session
+		if t.prevWait > 0 {
+			t.conn.ExecContext(context.Background(), "SET SESSION lock_wait_timeout = ?", t.prevWait) //nolint:errcheck // best effort
+		}
 	}
 }
 

@@ -88,7 +88,13 @@ func (*postgresDialect) bind(v any, t schema.Type) (any, error) {
 		return asBool(v)
 	case schema.DateTime:
 		tm, err := asTime(v)
-		return tm.Truncate(time.Microsecond), err
+		if err != nil {
+			return nil, err
+		}
+		if y := tm.Year(); y < -4712 || y > 294275 {
+			return nil, fmt.Errorf("value %s is outside PostgreSQL timestamptz's range (4713 BC to 294276 AD)", formatTime(tm))
+		}
+		return tm.Truncate(time.Microsecond), nil
 	case typeReal:
 		return asFloat(v)
 	case typeBlob:
@@ -127,7 +133,11 @@ func (*postgresDialect) defaultSchema(ctx context.Context, q querier) (string, e
 		return "", err
 	}
 	if !s.Valid {
-		return "", errors.New("the connection has no current schema (search_path is empty): qualify the table as schema.Table")
+		var path string
+		if err := q.QueryRowContext(ctx, "SELECT current_setting('search_path')").Scan(&path); err != nil || strings.TrimSpace(path) == "" || strings.TrimSpace(path) == `""` {
+			return "", errors.New("the connection has no current schema (search_path is empty): set search_path, or qualify the table as schema.Table")
+		}
+		return "", fmt.Errorf("the connection has no current schema: no schema of its search_path (%s) exists: create it, set search_path to an existing schema, or qualify the table as schema.Table", path)
 	}
 	return s.String, nil
 }
@@ -285,9 +295,15 @@ func (d *postgresDialect) lockAndBegin(ctx context.Context, conn *sql.Conn, n Na
 		tx.Rollback() //nolint:errcheck
 		return nil, err
 	}
-	if _, err := tx.ExecContext(ctx, "SELECT set_config('lock_timeout', $1, true)", prev); err != nil {
-		tx.Rollback() //nolint:errcheck
-		return nil, err
+	// The rest of the table's transaction keeps lock_timeout at the
+	// table lock timeout, unless the session set its own: a lock another
+	// program holds on the table (LOCK TABLE, a long transaction's DDL) then
+	// fails the table with lock_not_available instead of stalling the run.
+	if prev != "0" {
+		if _, err := tx.ExecContext(ctx, "SELECT set_config('lock_timeout', $1, true)", prev); err != nil {
+			tx.Rollback() //nolint:errcheck
+			return nil, err
+		}
 	}
 	return &sqlTxn{tx: tx}, nil
 }

@@ -101,7 +101,11 @@ type Options struct {
 	OnLockWait func(LockHolder)
 	// TableLockTimeout is how long a table waits for a run of another lock
 	// copying the same destination table; the table then fails with a
-	// *LockedError. Default DefaultTableLockTimeout.
+	// *LockedError. On PostgreSQL (unless the session sets its own
+	// lock_timeout) and MySQL it also bounds the wait for a lock another
+	// program holds on the table (LOCK TABLE, a long transaction): the table
+	// then fails saying the lock wait timed out. Default
+	// DefaultTableLockTimeout.
 	TableLockTimeout time.Duration
 	// LeaseTTL is how long a SQLite run lock (a lease row) stays valid
 	// without a heartbeat; the holder renews it every LeaseTTL/4. Default
@@ -618,7 +622,13 @@ func (r *runner) begin(ctx context.Context) error {
 		}
 	}
 	if !ok {
-		se := &SkippedError{Holder: locker.holder(ctx), Waited: r.opts.LockTimeout, Reason: ErrRunInProgress}
+		h := locker.holder(ctx)
+		if l, isLease := locker.(*sqliteLease); isLease && l.busy && h.RunID == "" {
+			// No run holds the lease: another program kept the file's
+			// write lock the whole wait. Say so, not "run in progress".
+			return fmt.Errorf("replicate: take the run lock: %w (waited %s); run again when it is done", errDestinationBusy, r.opts.LockTimeout)
+		}
+		se := &SkippedError{Holder: h, Waited: r.opts.LockTimeout, Reason: ErrRunInProgress}
 		r.recordSkip(ctx, se, false)
 		return se
 	}

@@ -306,6 +306,7 @@ type sqliteLease struct {
 	r        *runner
 	lost     atomic.Bool
 	lastBeat time.Time
+	busy     bool // wait's last attempt found the file busy (another connection's write lock)
 }
 
 // tryOnce runs one attempt: it takes the lease or returns its holder.
@@ -393,7 +394,8 @@ func (l *sqliteLease) wait(ctx context.Context, timeout time.Duration) (bool, er
 	deadline := time.Now().Add(timeout)
 	for {
 		ok, _, err := l.tryOnce(ctx)
-		if ok || (err != nil && !errors.Is(err, errDestinationBusy)) {
+		l.busy = errors.Is(err, errDestinationBusy)
+		if ok || (err != nil && !l.busy) {
 			return ok, err
 		}
 		left := time.Until(deadline)
@@ -456,6 +458,7 @@ func (l *sqliteLease) beat(ctx context.Context, q querier) {
 		return
 	}
 	l.lastBeat = now
+	r.log.Debug("replicate: renewed the run lock's lease", "expires", now.Add(r.leaseTTL()))
 }
 
 // heartbeat renews the lease every LeaseTTL/4 on its own connection until

@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -180,4 +183,170 @@ func TestRecordedTextRedacted(t *testing.T) {
 			t.Errorf("%s: %q shows the secret", q, txt)
 		}
 	}
+}
+
+// TestSQLiteBusyIsNoRun: a SQLite file whose write lock another program
+// holds for the whole wait, with no run's lease in it, fails the run
+// saying the database is busy; it is not skipped as "run in progress".
+func TestSQLiteBusyIsNoRun(t *testing.T) {
+	t.Parallel()
+	src, _ := sourceDB(t, tasksDDL)
+	fillTasks(t, src, 0, 3)
+	path := filepath.Join(t.TempDir(), "busy.db")
+	holder, err := openDest(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	runOK(t, src, holder, "REPLICATE Tasks", Options{})
+	c, err := holder.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	mustExecConn(t, c, "BEGIN EXCLUSIVE")
+	defer c.ExecContext(context.Background(), "ROLLBACK")
+	dst, err := openDest(context.Background(), "sqlite:"+path+"?_pragma=busy_timeout(50)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	res, err := Run(context.Background(), src, dst, "REPLICATE Tasks", Options{LockTimeout: 300 * time.Millisecond})
+	if res != nil || err == nil || errors.Is(err, ErrSkipped) || !strings.Contains(err.Error(), "the destination database is busy") {
+		t.Fatalf("got %v, %v; want the run failed, the database busy", res, err)
+	}
+}
+
+// TestPanicReleases: a panic in the middle of a table (here in a Progress
+// callback) reaches Run's caller, after the table's transaction was rolled
+// back and the run lock released: Run does not wait for ever on its own
+// transaction (PostgreSQL, MySQL), the connection goes back to the pool
+// without an open transaction (SQLite), and the next run copies.
+func TestPanicReleases(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		src, _ := sourceDB(t, tasksDDL)
+		fillTasks(t, src, 0, 3)
+		for _, ph := range []Phase{PhaseCopy, PhaseCommit} {
+			done := make(chan any, 1)
+			go func() {
+				defer func() { done <- recover() }()
+				Run(context.Background(), src, dst, "REPLICATE Tasks", Options{Progress: func(p Progress) {
+					if p.Phase == ph {
+						panic("boom in " + string(ph))
+					}
+				}})
+			}()
+			// A guard, not a measure: without the fix Run never returns.
+			select {
+			case v := <-done:
+				if v != "boom in "+string(ph) {
+					t.Fatalf("%s: recovered %v, want the callback's panic", ph, v)
+				}
+			case <-time.After(time.Minute):
+				t.Fatalf("%s: Run did not return after the panic", ph)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			res, err := Run(ctx, src, dst, "REPLICATE Tasks", Options{})
+			cancel()
+			if err != nil || len(res) != 1 {
+				t.Fatalf("%s: the run after the panic: %v, %v", ph, res, err)
+			}
+			if n := scalar[int](t, dst, "SELECT COUNT(*) FROM "+quoteFor(kind, "Tasks")); n != 3 {
+				t.Fatalf("%s: %d rows", ph, n)
+			}
+		}
+	})
+}
+
+// signalHandler is a slog.Handler that calls f with each record's message.
+type signalHandler struct{ f func(string) }
+
+func (h signalHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h signalHandler) Handle(_ context.Context, r slog.Record) error {
+	h.f(r.Message)
+	return nil
+}
+func (h signalHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h signalHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestSQLiteLeaseRenewedMidTable: with a pool of one connection (no
+// heartbeat connection), the SQLite lease is renewed while a table's source
+// is read, not only between tables: a table read for longer than LeaseTTL
+// keeps its lease. The source blocks mid-table until the lease is renewed.
+func TestSQLiteLeaseRenewedMidTable(t *testing.T) {
+	t.Parallel()
+	dst, _ := sqliteDest(t)
+	dst.SetMaxOpenConns(1)
+	_, path := sourceDB(t, tasksDDL)
+	plain, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillTasks(t, plain, 0, 5)
+	plain.Close()
+	release := make(chan struct{})
+	var once sync.Once
+	renewed := false
+	src := openHooked(t, path, &hooks{match: "Tasks", after: 2, release: release})
+	// A guard, not a measure: without the fix nothing renews the lease
+	// while the source waits, and this releases it.
+	guard := time.AfterFunc(time.Minute, func() { once.Do(func() { close(release) }) })
+	defer guard.Stop()
+	log := slog.New(signalHandler{func(msg string) {
+		if msg == "replicate: renewed the run lock's lease" {
+			once.Do(func() { renewed = true; close(release) })
+		}
+	}})
+	res, err := Run(context.Background(), src, dst, "REPLICATE Tasks", Options{LeaseTTL: 400 * time.Millisecond, Logger: log})
+	if err != nil || len(res) != 1 {
+		t.Fatalf("run: %v, %v", res, err)
+	}
+	if !renewed {
+		t.Fatal("the lease was not renewed while the table's source was read")
+	}
+}
+
+// TestForeignTableLock: a lock another program holds on a destination table
+// (PostgreSQL LOCK TABLE, MySQL LOCK TABLES) is waited for up to
+// TableLockTimeout, as a run's is; the table then fails saying a lock wait
+// timed out, and the run does not stall. SQLite's file lock is covered by
+// TestSQLiteBusyIsNoRun.
+func TestForeignTableLock(t *testing.T) {
+	t.Parallel()
+	forEachDest(t, func(t *testing.T, kind string, dst *sql.DB) {
+		lu := map[string][2]string{
+			"postgres": {`LOCK TABLE "Tasks" IN ACCESS EXCLUSIVE MODE`, "ROLLBACK"},
+			"mysql":    {"LOCK TABLES `Tasks` WRITE", "UNLOCK TABLES"},
+		}[kind]
+		lock, unlock := lu[0], lu[1]
+		if lock == "" {
+			t.Skip("SQLite: see TestSQLiteBusyIsNoRun")
+		}
+		src, _ := sourceDB(t, tasksDDL)
+		fillTasks(t, src, 0, 3)
+		runOK(t, src, dst, "REPLICATE Tasks", Options{})
+		ctx := context.Background()
+		c, err := dst.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if kind == "postgres" {
+			mustExecConn(t, c, "BEGIN")
+		}
+		mustExecConn(t, c, lock)
+		defer c.ExecContext(ctx, unlock)
+		fillTasks(t, src, 3, 4)
+		// A guard, not a measure: without the fix the run waits until it ends.
+		rctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		res, err := Run(rctx, src, dst, "REPLICATE Tasks", Options{TableLockTimeout: time.Second})
+		if len(res) != 1 || res[0].Err == nil || !strings.Contains(err.Error(), "Lock wait timeout") && !strings.Contains(err.Error(), "lock timeout") {
+			t.Fatalf("got %v, %v; want the table failed on a lock wait", res, err)
+		}
+		if strings.Contains(err.Error(), "did not answer in time") {
+			t.Errorf("the error blames the network: %v", err)
+		}
+	})
 }

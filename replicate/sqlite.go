@@ -76,35 +76,48 @@ func (d *sqliteDialect) rowsIn(width, n, first int) string {
 	return tupleList(d, "IN (VALUES ", width, n, first)
 }
 
-// bind stores values as the source gave them (SQLite keeps any type), except
-// that times become RFC 3339 text and booleans 0/1.
+// bind converts to the column type's form, as the other destinations do:
+// SQLite would keep any value in any column (text in an INTEGER column, a
+// time in Go's default text form), so a value of another type is converted
+// (integers, reals and booleans to text as the source shows them, times to
+// RFC 3339 text, "12" to 12), and one that does not convert is refused.
 func (*sqliteDialect) bind(v any, t schema.Type) (any, error) {
-	switch x := v.(type) {
-	case time.Time:
-		if t == schema.Integer || t == typeReal {
-			return nil, valueError(v, t)
-		}
-		return formatTime(x), nil
-	case bool:
-		if x {
-			return int64(1), nil
-		}
-		return int64(0), nil
-	case int:
-		return int64(x), nil
-	case int32:
-		return int64(x), nil
-	case float32:
-		if math.IsNaN(float64(x)) {
-			return nil, errNaNSQLite
-		}
-		return float64(x), nil
-	case float64:
-		if math.IsNaN(x) {
-			return nil, errNaNSQLite
-		}
+	if v == nil {
+		return nil, nil
 	}
-	return v, nil
+	switch t {
+	case schema.Integer:
+		return asInt64(v)
+	case schema.Boolean:
+		b, err := asBool(v)
+		if b {
+			return int64(1), err
+		}
+		return int64(0), err
+	case schema.DateTime:
+		tm, err := asTime(v)
+		if err != nil {
+			return nil, err
+		}
+		return formatTime(tm), nil
+	case typeReal:
+		f, err := asFloat(v)
+		if err == nil && math.IsNaN(f) {
+			return nil, errNaNSQLite
+		}
+		return f, err
+	case typeBlob:
+		if b, ok := v.([]byte); ok {
+			return b, nil
+		}
+		return []byte(asString(v)), nil
+	default: // TEXT, JSON
+		switch v.(type) {
+		case uint, uint64, uint32, uint16, uint8, int, int8, int16, int32, int64, float32, float64, bool, string, []byte, time.Time:
+			return asString(v), nil
+		}
+		return nil, valueError(v, t)
+	}
 }
 
 // errNaNSQLite refuses NaN, which SQLite would store as NULL.

@@ -56,7 +56,7 @@ func (t *tableRun) runStaged(ctx context.Context, pipe *rowPipe) (err error) {
 	}
 	wr := newWriter(ctx, d, conn, stage, stageCols, nil, batch)
 	defer wr.close()
-	added, err := t.copyRows(pipe, state, wr, sc, predicted)
+	added, err := t.copyRows(ctx, pipe, state, wr, sc, predicted)
 	if err != nil {
 		return err
 	}
@@ -68,6 +68,14 @@ func (t *tableRun) runStaged(ctx context.Context, pipe *rowPipe) (err error) {
 		return err
 	}
 	defer func() {
+		if p := recover(); p != nil {
+			// A panic (in a Progress callback, a Logger, ...) must not leave
+			// the transaction open on the run's connection: closing it would
+			// wait for the transaction for ever, and SQLite would keep the
+			// write lock.
+			tx.rollback() //nolint:errcheck // the panic goes on
+			panic(p)
+		}
 		if err != nil {
 			if rerr := tx.rollback(); rerr != nil {
 				err = fmt.Errorf("%w (and the rollback failed: %v)", err, rerr)

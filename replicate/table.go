@@ -25,6 +25,12 @@ type tableRun struct {
 	keyIdx []int    // their positions in cols
 	bk     bookNames
 	tenant string // the tenant the table's state records after this run
+	// writtenAs is, per column of cols, the type its values are written as
+	// when the destination column is of another type than replicate would
+	// create (a column widened to text, or changed by hand), else "": part
+	// of the state's signature, so that a column changed by hand has its
+	// values rewritten in its new form.
+	writtenAs []schema.Type
 }
 
 func (t *tableRun) progress(p Phase) {
@@ -67,8 +73,11 @@ func (e *tableError) Unwrap() error { return e.err }
 
 // signature identifies the columns row hashes are computed over; when it
 // changes, every row is rewritten.
-func signature(cols []column, key []string, scoped, timeText bool) string {
-	type col struct{ N, T string }
+func signature(cols []column, writtenAs []schema.Type, key []string, scoped, timeText bool) string {
+	type col struct {
+		N, T string
+		W    string `json:",omitempty"` // the type values are written as, when the column is not of T's own type
+	}
 	s := struct {
 		V      int
 		Cols   []col
@@ -80,8 +89,12 @@ func signature(cols []column, key []string, scoped, timeText bool) string {
 		// their signature.
 		TimeText int `json:",omitempty"`
 	}{V: 1, Key: key, Scoped: scoped}
-	for _, c := range cols {
-		s.Cols = append(s.Cols, col{c.name, string(c.typ)})
+	for i, c := range cols {
+		cc := col{N: c.name, T: string(c.typ)}
+		if i < len(writtenAs) {
+			cc.W = string(writtenAs[i])
+		}
+		s.Cols = append(s.Cols, cc)
 		if c.typ == schema.DateTime && timeText {
 			s.TimeText = 7
 		}
@@ -234,6 +247,9 @@ func (t *tableRun) bindResult(cols []column, key []string) error {
 				keyIdx[i], key[i] = ci, c.name
 			}
 		}
+		if keyIdx[i] < 0 && containsFold(t.j.exclude, k) {
+			return t.fail("key column %s is excluded (EXCLUDE COLUMNS), but rows are matched by it: do not exclude it, or name other key columns with WITH Key='...'", displayIdent(k))
+		}
 		if keyIdx[i] < 0 {
 			return t.fail("key column %s is not in the statement's result; select it, or name other key columns with WITH Key='...'", displayIdent(k))
 		}
@@ -372,7 +388,7 @@ func (t *tableRun) scope(softCols bool) scope {
 	d, w := t.r.d, t.j.with
 	var s scope
 	s.softCols = softCols
-	s.signature = signature(t.cols, t.key, w.SourceName != "", d.kind() == "sqlite")
+	s.signature = signature(t.cols, t.writtenAs, t.key, w.SourceName != "", d.kind() == "sqlite")
 	if w.SourceName != "" {
 		s.where = " WHERE " + d.quote(t.bk.sourceName) + " = " + d.placeholder(1)
 		s.args = append(s.args, w.SourceName)
@@ -464,6 +480,14 @@ func (t *tableRun) runDirect(ctx context.Context, pipe *rowPipe) (err error) {
 		return err
 	}
 	defer func() {
+		if p := recover(); p != nil {
+			// A panic (in a Progress callback, a Logger, ...) must not leave
+			// the transaction open on the run's connection: closing it would
+			// wait for the transaction for ever, and SQLite would keep the
+			// write lock.
+			tx.rollback() //nolint:errcheck // the panic goes on
+			panic(p)
+		}
 		if err != nil {
 			if rerr := tx.rollback(); rerr != nil {
 				err = fmt.Errorf("%w (and the rollback failed: %v)", err, rerr)
@@ -504,7 +528,7 @@ func (t *tableRun) runDirect(ctx context.Context, pipe *rowPipe) (err error) {
 	wr := newWriter(ctx, d, q, destSQL, plan.writeCols, plan.keyCols, r.opts.BatchSize)
 	wr.tag = plan.shapeTag(t)
 	defer wr.close()
-	added, err := t.copyRows(pipe, state, wr, sc, plan)
+	added, err := t.copyRows(ctx, pipe, state, wr, sc, plan)
 	if err != nil {
 		return err
 	}

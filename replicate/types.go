@@ -130,6 +130,9 @@ func appendHashValue(b []byte, v any) []byte {
 // valueError describes a value that cannot be stored in a column type.
 func valueError(v any, t schema.Type) error {
 	s := fmt.Sprintf("%v", v)
+	if tm, ok := v.(time.Time); ok {
+		s = formatTime(tm) // not Go's default form, with its monotonic clock reading
+	}
 	if len(s) > 60 {
 		s = s[:57] + "..."
 	}
@@ -168,6 +171,10 @@ func asInt64(v any) (int64, error) {
 		return int64(x), nil
 	case int32:
 		return int64(x), nil
+	case uint64:
+		if x <= math.MaxInt64 {
+			return int64(x), nil
+		}
 	case bool:
 		if x {
 			return 1, nil
@@ -215,7 +222,13 @@ func asFloat(v any) (float64, error) {
 	switch x := v.(type) {
 	case float64:
 		return x, nil
+	case float32:
+		return float64(x), nil
 	case int64:
+		return float64(x), nil
+	case int:
+		return float64(x), nil
+	case int32:
 		return float64(x), nil
 	case string, []byte:
 		if f, err := strconv.ParseFloat(strings.TrimSpace(asString(x)), 64); err == nil {

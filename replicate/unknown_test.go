@@ -41,3 +41,17 @@ func TestUnknownTables(t *testing.T) {
 		t.Fatalf("%+v", res)
 	}
 }
+
+// TestExcludeKeyColumn: excluding a key column fails the table saying it
+// was excluded, not that the statement did not select it.
+func TestExcludeKeyColumn(t *testing.T) {
+	t.Parallel()
+	src, _ := sourceDB(t, "CREATE TABLE A (Id INTEGER PRIMARY KEY, V TEXT)", "INSERT INTO A VALUES (1, 'x')")
+	for _, script := range []string{"REPLICATE A EXCLUDE COLUMNS (id)", "REPLICATE TABLES (A EXCLUDE COLUMNS (V, Id))", "REPLICATE ALL EXCLUDE COLUMNS (a.ID)"} {
+		dst, _ := sqliteDest(t)
+		res := run(t, src, dst, script, Options{})
+		if len(res) != 1 || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "is excluded (EXCLUDE COLUMNS)") {
+			t.Errorf("%s: %+v", script, res)
+		}
+	}
+}

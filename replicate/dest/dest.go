@@ -103,6 +103,10 @@ func Open(ctx context.Context, rawURL string) (*sql.DB, error) {
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
+		if errors.Is(pctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil && dberr.Hint(err) == "" {
+			// Open's own deadline ended the ping: the server did not answer.
+			err = fmt.Errorf("%w; %s", err, dberr.Timeout.Hint())
+		}
 		// Drivers may quote the DSN (with its password) in their errors.
 		return nil, fail(err)
 	}
@@ -110,14 +114,17 @@ func Open(ctx context.Context, rawURL string) (*sql.DB, error) {
 }
 
 // checkSQLiteFile explains what SQLite would only call "unable to open
-// database file": a missing directory, or a missing file that the mode
-// does not create.
+// database file": a missing directory, a directory named as the file, or a
+// missing file that the mode does not create.
 func checkSQLiteFile(t desturl.Target) error {
 	dir := filepath.Dir(t.Path)
 	if fi, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("directory %s does not exist: create it (mkdir -p %s), or name a file in an existing directory", dir, dir)
 	} else if err == nil && !fi.IsDir() {
 		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if fi, err := os.Stat(t.Path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s is a directory: name a file in it (sqlite:%s)", t.Path, filepath.Join(t.Path, "planner.db"))
 	}
 	if t.Mode == "ro" || t.Mode == "rw" {
 		if _, err := os.Stat(t.Path); errors.Is(err, os.ErrNotExist) {

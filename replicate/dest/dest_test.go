@@ -142,6 +142,10 @@ func TestOpenErrors(t *testing.T) {
 		{"oracle://u:hunter2@h/db", []string{"unknown destination kind", "postgres://", "mysql://"}},
 		{"postgres://u:hunter2@127.0.0.1:1/db?connect_timeout=3", []string{"nothing accepted the connection: start the database server"}},
 		{"mysql://nobody:hunter2@127.0.0.1:1/db?timeout=3s", []string{"nothing accepted the connection"}},
+		{"sqlite:" + dir, []string{dir + " is a directory: name a file in it"}},
+		// Parameters a driver does not know reach the server as settings.
+		{"postgres://postgres:hunter2@127.0.0.1:5432/test?sslmode=disable&no_such_setting=1", []string{`"no_such_setting"`, "check the parameter's name and value in the URL"}},
+		{"mysql://root@127.0.0.1:3306/test?no_such_setting=1", []string{"'no_such_setting'", "check the parameter's name and value in the URL"}},
 	}
 	for _, tt := range tests {
 		_, err := Open(ctx, tt.url)

@@ -10,6 +10,7 @@
 package dberr
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"net"
@@ -39,6 +40,7 @@ const (
 	CantOpen         // SQLite cannot open the file
 	Duplicate        // a table, column or index exists already (MySQL)
 	LockTimeout      // a lock wait ended (PostgreSQL lock_timeout)
+	BadSetting       // the server knows no setting of a name the URL gave
 )
 
 // sqliteCoder is modernc.org/sqlite's *Error.
@@ -127,6 +129,7 @@ var mysqlKinds = map[int]Kind{
 	1045: Auth, 1049: NoDatabase, 1044: Permission, 1142: Permission, 1143: Permission, 1227: Permission,
 	1370: Permission, 1064: Syntax, 1205: Locked, 1213: Locked, 1021: DiskFull, 1114: DiskFull,
 	1290: ReadOnly, 1792: ReadOnly, 1050: Duplicate, 1060: Duplicate, 1061: Duplicate,
+	1193: BadSetting, 1231: BadSetting, 1232: BadSetting,
 }
 
 // textKinds are the kinds of drivers that flatten a network or system
@@ -137,6 +140,7 @@ var textKinds = []struct {
 }{
 	{"connection refused", Refused}, {"no such host", NoHost}, {"no space left on device", DiskFull},
 	{"password authentication failed", Auth}, {"i/o timeout", Timeout},
+	{"unrecognized configuration parameter", BadSetting}, {"invalid value for parameter", BadSetting},
 }
 
 // Classify returns the kind of err.
@@ -162,6 +166,10 @@ func Classify(err error) Kind {
 	}
 	if k, ok := mysqlKinds[MySQLNumber(err)]; ok {
 		return k
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// The caller's context ended: nothing follows about the server.
+		return Unknown
 	}
 	if k := systemKind(err); k != Unknown {
 		return k
@@ -230,6 +238,8 @@ func (k Kind) Hint() string {
 		return "the file is not a SQLite database: name another file"
 	case CantOpen:
 		return "SQLite cannot open the file: check that its directory exists and is writable"
+	case BadSetting:
+		return "the server refused a setting: URL parameters the driver does not know are sent to the server as settings; check the parameter's name and value in the URL, or remove it"
 	}
 	return ""
 }
@@ -248,7 +258,7 @@ func Hint(err error) string {
 	case k == ReadOnly && server:
 		return "the server accepts no writes (a read-only replica, or read_only set): replicate into the primary"
 	case k == ReadOnly:
-		return "the SQLite file is read-only: open it for writing (not mode=ro; the file and its directory writable by this user)"
+		return "the SQLite file is read-only: open it for writing (not mode=ro or immutable=1; the file and its directory writable by this user)"
 	}
 	return k.Hint()
 }

@@ -1,6 +1,7 @@
 package dberr
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -46,6 +47,11 @@ func TestClassify(t *testing.T) {
 		{"refused", &net.OpError{Op: "dial", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}, Refused},
 		{"no host", &net.DNSError{Err: "no such host", Name: "db.invalid", IsNotFound: true}, NoHost},
 		{"plain", errors.New("something else"), Unknown},
+		{"pg unknown setting", &pgconn.PgError{Code: "42704", Message: `unrecognized configuration parameter "x"`}, BadSetting},
+		{"pg unknown type", &pgconn.PgError{Code: "42704", Message: `type "x" does not exist`}, Unknown},
+		{"caller's deadline", fmt.Errorf("count rows: %w", context.DeadlineExceeded), Unknown},
+		{"caller's cancel", fmt.Errorf("count rows: %w", context.Canceled), Unknown},
+		{"mysql unknown variable", &mysql.MySQLError{Number: 1193, Message: "Unknown system variable 'x'"}, BadSetting},
 	}
 	for _, tt := range tests {
 		if got := Classify(tt.err); got != tt.want {
