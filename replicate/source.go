@@ -184,7 +184,7 @@ func (s *source) keyOf(ctx context.Context, n Name) ([]string, error) {
 	default:
 		return nil, nil
 	}
-	return queryStrings(ctx, s.db, q, args...)
+	return queryAll(ctx, s.db, q, args...)
 }
 
 // catalogKey reads key columns from sys_columns. known is false when the
@@ -229,7 +229,7 @@ func (s *source) listTables(ctx context.Context) ([]string, error) {
 		return nil, s.err
 	}
 	if s.hasCatalog {
-		names, err := queryStrings(ctx, s.db, "SELECT TableName FROM sys_tables")
+		names, err := queryAll(ctx, s.db, "SELECT TableName FROM sys_tables")
 		if err != nil {
 			return nil, fmt.Errorf("replicate: list the source's tables (sys_tables): %w", err)
 		}
@@ -248,28 +248,11 @@ func (s *source) listTables(ctx context.Context) ([]string, error) {
 	default:
 		return nil, fmt.Errorf("%w: it has no sys_tables catalog (%v) and its driver (%T) is not SQLite, PostgreSQL or MySQL; name the tables with REPLICATE TABLES (...)", errCannotList, s.catalogErr, s.db.Driver())
 	}
-	names, err := queryStrings(ctx, s.db, q)
+	names, err := queryAll(ctx, s.db, q)
 	if err != nil {
 		return nil, fmt.Errorf("replicate: list the source's tables: %w", err)
 	}
 	return names, nil
-}
-
-func queryStrings(ctx context.Context, db *sql.DB, q string, args ...any) ([]string, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
 }
 
 // sourceRows reads a query's rows as raw values, leaving out excluded columns.
