@@ -41,6 +41,7 @@ func inList(srv *graphtest.Server, plans []string, n int) string {
 func joinQueries(srv *graphtest.Server, plans []string) []joinQuery {
 	ids := inList(srv, plans, 50)
 	user := srv.Users()[1].ID
+	first := srv.TaskIDs(plans[0])[0]
 	quoted := func(ids []string) string { return "'" + strings.Join(ids, "', '") + "'" }
 	var buckets []string
 	for _, p := range plans {
@@ -99,6 +100,19 @@ func joinQueries(srv *graphtest.Server, plans []string) []joinQuery {
 		{"bucket ids", "SELECT Name FROM Buckets WHERE BucketId IN (" + quoted(buckets) + ")", nil, true},
 		{"user's tasks×details", "SELECT COUNT(*) FROM TaskAssignments a CROSS JOIN TaskDetails d WHERE a.UserId = '" + user + "' AND d.TaskId = a.TaskId",
 			[]string{"SELECT * FROM TaskAssignments WHERE UserId = '" + user + "'", "SELECT * FROM TaskDetails"}, true},
+		// SQLite finds a RIGHT or FULL JOIN's unmatched rows, and drops
+		// the duplicates of an OR of two pushed-down constraints, by rowid:
+		// these check that a row has one rowid in every scan.
+		{"tasks right join buckets", "SELECT b.Name, COUNT(*), COUNT(t.TaskId) FROM Tasks t RIGHT JOIN Buckets b ON b.BucketId = t.BucketId GROUP BY b.BucketId",
+			[]string{"SELECT * FROM Tasks", "SELECT * FROM Buckets"}, true},
+		{"buckets full join tasks", "SELECT COUNT(*), COUNT(t.TaskId), COUNT(b.BucketId) FROM Buckets b FULL JOIN Tasks t ON b.BucketId = t.BucketId",
+			[]string{"SELECT * FROM Tasks", "SELECT * FROM Buckets"}, true},
+		{"checklist right join details", "SELECT COUNT(*), COUNT(c.ItemId) FROM TaskChecklistItems c RIGHT JOIN TaskReferences r ON r.TaskId = c.TaskId AND r.Alias = c.Title",
+			[]string{"SELECT * FROM TaskChecklistItems", "SELECT * FROM TaskReferences"}, true},
+		{"task id or plan id", "SELECT COUNT(*) FROM Tasks WHERE TaskId = '" + first + "' OR PlanId = '" + plans[0] + "'",
+			[]string{"SELECT * FROM Tasks WHERE TaskId = '" + first + "'", "SELECT * FROM Tasks WHERE PlanId = '" + plans[0] + "'"}, true},
+		{"assignments task id or user id", "SELECT COUNT(*) FROM TaskAssignments WHERE TaskId = '" + first + "' OR UserId = '" + user + "'",
+			[]string{"SELECT * FROM TaskAssignments WHERE TaskId = '" + first + "'", "SELECT * FROM TaskAssignments WHERE UserId = '" + user + "'"}, true},
 	}
 }
 

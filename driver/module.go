@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"slices"
 	"strconv"
@@ -72,7 +73,18 @@ func (m *module) Connect(ctx vtab.Context, args []string) (vtab.Table, error) {
 	if err := ctx.Declare(m.t.DDL()); err != nil {
 		return nil, err
 	}
-	return &vtable{m: m, st: st}, nil
+	return &vtable{m: m, st: st, keys: keyColumns(m.t), seed: maphash.MakeSeed()}, nil
+}
+
+// keyColumns returns the indexes of t's key columns.
+func keyColumns(t *schema.Table) []int {
+	var out []int
+	for i, c := range t.Columns {
+		if c.Key {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // vtable is one connection's instance of a planner table.
@@ -84,6 +96,8 @@ type vtable struct {
 	rows    map[int64]rowRec // rows read while writing, by rowid
 	nextID  int64
 	sess    *session
+	keys    []int        // the key columns: a row's rowid is their hash
+	seed    maphash.Seed // of rowidOf
 }
 
 var (
@@ -216,6 +230,41 @@ func (t *vtable) newRowid() int64 {
 	return t.nextID
 }
 
+// rowidOf returns the rowid of a row: a hash of its key columns' values, so
+// that a row has the same rowid in every scan of the statement. SQLite
+// relies on that: a RIGHT or FULL JOIN remembers the rowids of the inner
+// table's rows that matched and rescans the table for the others, and an
+// OR of two pushed-down constraints (MULTI-INDEX OR) drops the rowids the
+// first scan returned from the second. A rowid counting rows as they are
+// read made every row of the rescan unmatched, and a row matching both
+// sides of an OR a duplicate.
+func (t *vtable) rowidOf(src any) int64 {
+	if len(t.keys) == 0 || src == nil {
+		return t.newRowid()
+	}
+	var h maphash.Hash
+	h.SetSeed(t.seed)
+	for _, i := range t.keys {
+		v := t.m.decl.value(src, i)
+		if f, ok := v.(lazy); ok {
+			v = f()
+		}
+		switch x := v.(type) {
+		case nil:
+			h.WriteByte(0)
+		case string:
+			h.WriteByte(1)
+			h.WriteString(x)
+			h.WriteByte(0)
+		default:
+			h.WriteByte(2)
+			h.WriteString(fmt.Sprint(x))
+			h.WriteByte(0)
+		}
+	}
+	return int64(h.Sum64())
+}
+
 // writeSession returns the session writes use.
 func (t *vtable) writeSession() *session {
 	if t.sess == nil {
@@ -261,7 +310,7 @@ func (t *vtable) Insert(cols []vtab.Value, rowid *int64) error {
 		return t.st.fail(writeError("INSERT into", tb, vals, err))
 	}
 	t.st.wrote()
-	id := t.newRowid()
+	id := t.rowidOf(rec.src)
 	*rowid = id
 	if t.rows != nil {
 		t.rows[id] = rec
@@ -664,7 +713,7 @@ func (c *cursor) advance() error {
 		}
 		c.cur = rec
 		c.have = 0
-		c.rowid = c.t.newRowid()
+		c.rowid = c.t.rowidOf(rec.src)
 		if c.t.writing {
 			rec.vals = c.t.m.decl.materialize(rec.src)
 			c.cur = rec
