@@ -94,6 +94,10 @@ type vtable struct {
 
 	writing bool             // inside a write transaction: remember rows read
 	rows    map[int64]rowRec // rows read while writing, by rowid
+	// used holds, per rowid of rows, the columns the read that kept it
+	// asked for: a row read twice in one statement (an UPDATE whose
+	// subquery reads the same table) keeps the read of more columns.
+	used map[int64]uint64
 	nextID  int64
 	sess    *session
 	keys    []int        // the key columns: a row's rowid is their hash
@@ -196,6 +200,7 @@ func (t *vtable) Destroy() error { return nil }
 func (t *vtable) Begin() error {
 	t.writing = true
 	t.rows = map[int64]rowRec{}
+	t.used = map[int64]uint64{}
 	t.sess = t.m.cn.session(t.st)
 	return nil
 }
@@ -222,12 +227,29 @@ func (t *vtable) RollbackTo(int) error { return nil }
 func (t *vtable) endWrite() {
 	t.writing = false
 	t.rows = nil
+	t.used = nil
 	t.sess = nil
 }
 
 func (t *vtable) newRowid() int64 {
 	t.nextID++
 	return t.nextID
+}
+
+// keep remembers a row read while writing, under its rowid, for the
+// UPDATE or DELETE of it: a row has one rowid however often the statement
+// reads it, and the read of more columns is kept (a subquery's read of a
+// few columns of the row being updated must not stand in for the full
+// read the update compares its new values with); of two reads of the same
+// columns, the later.
+func (t *vtable) keep(rowid int64, rec rowRec, used uint64) {
+	if had, ok := t.used[rowid]; ok && had != used && had|used == had {
+		return
+	}
+	t.rows[rowid] = rec
+	if t.used != nil {
+		t.used[rowid] = used
+	}
 }
 
 // rowidOf returns the rowid of a row: a hash of its key columns' values, so
@@ -625,6 +647,7 @@ type cursor struct {
 	vals  []any  // the current row's values SQLite asked for
 	have  uint64 // which of vals are set (bit N = column N < 64)
 	rowid int64
+	used  uint64 // the columns the scan asked for (scanReq.used)
 	eof   bool
 	skip  int64 // OFFSET rows still to skip
 	left  int64 // LIMIT rows still to return, -1 unlimited
@@ -679,6 +702,7 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
 			return nil
 		}
 	}
+	c.used = req.used
 	ctx, cancel := context.WithCancel(t.st.context())
 	seq := t.m.decl.read(ctx, t.m.cn.session(t.st), col, val, req)
 	next, stop := iter.Pull2(seq)
@@ -717,7 +741,7 @@ func (c *cursor) advance() error {
 		if c.t.writing {
 			rec.vals = c.t.m.decl.materialize(rec.src)
 			c.cur = rec
-			c.t.rows[c.rowid] = rec
+			c.t.keep(c.rowid, rec, c.used)
 		}
 		return nil
 	}
