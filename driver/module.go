@@ -319,6 +319,9 @@ func (t *vtable) Insert(cols []vtab.Value, rowid *int64) error {
 			return t.st.fail(err)
 		}
 	}
+	if checking, _ := t.st.checkingKey(""); checking {
+		return t.checkInsert(vals, rowid)
+	}
 	ctx := t.st.context()
 	rec, err := t.m.decl.insertRow(ctx, t.writeSession(), vals)
 	if errors.Is(err, errSkipped) {
@@ -338,6 +341,29 @@ func (t *vtable) Insert(cols []vtab.Value, rowid *int64) error {
 		t.rows[id] = rec
 	}
 	t.st.created(tb, rec)
+	return nil
+}
+
+// checkInsert is Insert in the check pass of a multi-row INSERT
+// (connState.precheck): the row's checks, and its key against the keys of
+// the statement's rows before it, sending nothing.
+func (t *vtable) checkInsert(vals []any, rowid *int64) error {
+	tb := t.m.t
+	key, err := t.m.decl.checkRow(vals)
+	if err != nil {
+		return t.st.fail(writeError("INSERT into", tb, vals, err))
+	}
+	*rowid = t.newRowid()
+	if key == "" {
+		return nil
+	}
+	if _, seen := t.st.checkingKey(tb.Name + "\x00" + key); seen {
+		switch t.st.onConflict() {
+		case "IGNORE", "REPLACE":
+		default:
+			return t.st.fail(writeError("INSERT into", tb, vals, ErrDuplicateKey))
+		}
+	}
 	return nil
 }
 

@@ -24,6 +24,11 @@ type rewritten struct {
 	// default, ABORT), or IGNORE, REPLACE, FAIL, ABORT or ROLLBACK (see
 	// conflictMode).
 	conflict string
+	// precheck marks an INSERT of several rows from a VALUES list that
+	// reads no table (no SELECT): before it runs, a check pass refuses a
+	// row the driver would refuse (a NUL byte, a wrong type, a bad label or
+	// key, a key twice) before any row is sent (conn.precheck).
+	precheck bool
 }
 
 // conflictMode returns the conflict resolution of an INSERT statement
@@ -154,6 +159,7 @@ func rewrite(query string) (rewritten, error) {
 		if t == nil {
 			return q, nil
 		}
+		q.precheck = valuesRows(toks[i+2:]) > 1
 		depth := 0
 		for j := i + 2; j < len(toks); j++ {
 			switch {
@@ -178,4 +184,27 @@ func rewrite(query string) (rewritten, error) {
 		}
 	}
 	return q, nil
+}
+
+// valuesRows returns the number of rows of the VALUES list of an INSERT
+// (toks: what follows the table name), or 0 when it has none or reads a
+// table (a SELECT anywhere: a check pass would read it twice).
+func valuesRows(toks []sqltext.Token) int {
+	rows, depth, in := 0, 0, false
+	for _, t := range toks {
+		switch {
+		case t.Is("SELECT"):
+			return 0
+		case depth == 0 && t.Is("VALUES"):
+			in = true
+		case t.IsOp("("):
+			if in && depth == 0 {
+				rows++
+			}
+			depth++
+		case t.IsOp(")"):
+			depth--
+		}
+	}
+	return rows
 }

@@ -75,6 +75,12 @@ var checklistTable = (&table[checklistRow]{
 	scan:     checklistSource.scan,
 	scanCost: cost{71, 4000},
 	version:  func(r *checklistRow) version { return version{"details:" + r.t.ID, r.d.ETag} },
+	check: func(r *checklistRow) (string, error) {
+		if r.id == "" {
+			return "", nil // generated
+		}
+		return taskOf(r.t) + "\x00" + r.id, nil
+	},
 	insert: func(ctx context.Context, x *session, r *checklistRow) (*checklistRow, error) {
 		id := cmp.Or(r.id, graph.NewChecklistItemID())
 		task, d, err := x.g.Tasks.GetWithDetails(ctx, r.t.ID)
@@ -274,6 +280,10 @@ var referencesTable = (&table[referenceRow]{
 	scan:     referencesSource.scan,
 	scanCost: cost{71, 1000},
 	version:  func(r *referenceRow) version { return version{"details:" + r.t.ID, r.d.ETag} },
+	check: func(r *referenceRow) (string, error) {
+		key, err := referenceKey(r.key, r.url)
+		return taskOf(r.t) + "\x00" + key, err
+	},
 	insert: func(ctx context.Context, x *session, r *referenceRow) (*referenceRow, error) {
 		key, err := referenceKey(r.key, r.url)
 		if err != nil {
