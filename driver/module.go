@@ -97,11 +97,11 @@ type vtable struct {
 	// used holds, per rowid of rows, the columns the read that kept it
 	// asked for: a row read twice in one statement (an UPDATE whose
 	// subquery reads the same table) keeps the read of more columns.
-	used map[int64]uint64
-	nextID  int64
-	sess    *session
-	keys    []int        // the key columns: a row's rowid is their hash
-	seed    maphash.Seed // of rowidOf
+	used   map[int64]uint64
+	nextID int64
+	sess   *session
+	keys   []int        // the key columns: a row's rowid is their hash
+	seed   maphash.Seed // of rowidOf
 }
 
 var (
