@@ -39,6 +39,22 @@ type connState struct {
 	// the keys of the rows checked so far, to find a key given twice.
 	checking bool
 	keys     map[string]bool
+	collate  bool // the statement being planned compares with a collation (rewritten.collate)
+}
+
+// collated reports whether the statement being planned or run compares
+// with a collation other than BINARY.
+func (s *connState) collated() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.collate
+}
+
+// planning records the statement SQLite is about to plan.
+func (s *connState) planning(q rewritten) {
+	s.mu.Lock()
+	s.collate = q.collate
+	s.mu.Unlock()
 }
 
 // precheck runs the check pass of q when it has one (rewritten.precheck):
@@ -85,6 +101,7 @@ func (s *connState) start(ctx context.Context, q rewritten) {
 	s.mu.Lock()
 	s.ctx = ctx
 	s.conflict = q.conflict
+	s.collate = q.collate
 	s.ignored = 0
 	s.err = nil
 	s.mu.Unlock()
@@ -252,6 +269,7 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 	// SQLite plans the statement now: the scope records the tables it
 	// plans, which each execution's scope starts from.
 	sc := newScope()
+	c.st.planning(q)
 	c.st.setContext(withScope(ctx, sc))
 	defer c.st.clearContext()
 	s, err := c.sc.(driver.ConnPrepareContext).PrepareContext(ctx, q.sql)

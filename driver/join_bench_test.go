@@ -113,6 +113,21 @@ func joinQueries(srv *graphtest.Server, plans []string) []joinQuery {
 			[]string{"SELECT * FROM Tasks WHERE TaskId = '" + first + "'", "SELECT * FROM Tasks WHERE PlanId = '" + plans[0] + "'"}, true},
 		{"assignments task id or user id", "SELECT COUNT(*) FROM TaskAssignments WHERE TaskId = '" + first + "' OR UserId = '" + user + "'",
 			[]string{"SELECT * FROM TaskAssignments WHERE TaskId = '" + first + "'", "SELECT * FROM TaskAssignments WHERE UserId = '" + user + "'"}, true},
+		// An equality under NOCASE or RTRIM matches ids Graph does not find
+		// by the value given, and a blob never equals a TEXT id: the rows
+		// are SQLite's. ORDER BY ... COLLATE keeps the pushdown.
+		{"task id, nocase", "SELECT COUNT(*) FROM Tasks WHERE TaskId COLLATE NOCASE = lower('" + first + "')",
+			[]string{"SELECT * FROM Tasks"}, true},
+		{"plan id, rtrim", "SELECT COUNT(*) FROM Tasks WHERE PlanId = '" + plans[0] + "  ' COLLATE RTRIM",
+			[]string{"SELECT * FROM Tasks"}, true},
+		{"user id, nocase", "SELECT COUNT(*) FROM TaskAssignments WHERE UserId = upper('" + user + "') COLLATE NOCASE",
+			[]string{"SELECT * FROM TaskAssignments"}, true},
+		{"plans join tasks, nocase", "SELECT COUNT(*) FROM Plans p JOIN Tasks t ON t.PlanId = upper(p.PlanId) COLLATE NOCASE",
+			[]string{"SELECT * FROM Plans", "SELECT * FROM Tasks"}, true},
+		{"task id, blob", "SELECT COUNT(*) FROM Tasks WHERE TaskId = CAST('" + first + "' AS BLOB)",
+			[]string{"SELECT * FROM Tasks WHERE TaskId = '" + first + "'"}, true},
+		{"plan id, order by collate", "SELECT Title FROM Tasks WHERE PlanId = '" + plans[0] + "' ORDER BY Title COLLATE NOCASE",
+			[]string{"SELECT * FROM Tasks WHERE PlanId = '" + plans[0] + "'"}, true},
 	}
 }
 

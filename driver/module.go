@@ -124,8 +124,11 @@ func (t *vtable) BestIndex(info *vtab.IndexInfo) error {
 	scopeOf(t.st.context()).plan(tb.Name)
 	scan, _ := t.m.decl.cost(-1)
 	best, bestReq, bestRows := -1, scan.requests, scan.rows
+	// An equality under NOCASE or RTRIM matches ids Graph would not find
+	// by the value given: SQLite compares the rows of a scan instead.
+	collated := t.st.collated()
 	for i, c := range info.Constraints {
-		if !c.Usable || c.Op != vtab.OpEQ || c.Column < 0 || c.Column >= len(tb.Columns) {
+		if collated || !c.Usable || c.Op != vtab.OpEQ || c.Column < 0 || c.Column >= len(tb.Columns) {
 			continue
 		}
 		est, ok := t.m.decl.cost(c.Column)
@@ -693,12 +696,18 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
 		if len(args) == 0 {
 			return t.st.fail(fmt.Errorf("planner: %s: missing value for %s", tb.Name, tb.Columns[col].Name))
 		}
-		switch v := args[0].(type) {
+		// The value as SQLite holds it (copyValues turns blobs into text
+		// and integral reals into integers, as writes want).
+		switch v := any(vals[0]).(type) {
 		case string:
-			val = v
-		case nil:
-			c.eof = true // col = NULL matches nothing
+			val = strings.Clone(v)
+		case nil, []byte:
+			// col = NULL matches nothing, and a TEXT column never equals
+			// a blob in SQLite (X'..', CAST(.. AS BLOB)).
+			c.eof = true
 			return nil
+		case float64:
+			val = realText(v)
 		default:
 			val = fmt.Sprint(v)
 		}
@@ -844,3 +853,13 @@ func (e *tableReadError) Error() string {
 }
 
 func (e *tableReadError) Unwrap() error { return e.err }
+
+// realText is SQLite's text of a REAL value, which a TEXT column compares
+// with: 15 significant digits, and ".0" after an integral value ('5.0').
+func realText(v float64) string {
+	s := strconv.FormatFloat(v, 'g', 15, 64)
+	if !strings.ContainsAny(s, ".eEnN") {
+		s += ".0"
+	}
+	return s
+}

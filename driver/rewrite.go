@@ -29,6 +29,11 @@ type rewritten struct {
 	// row the driver would refuse (a NUL byte, a wrong type, a bad label or
 	// key, a key twice) before any row is sent (conn.precheck).
 	precheck bool
+	// collate marks a statement that compares with a collation other than
+	// BINARY (a COLLATE outside ORDER BY and GROUP BY): the tables do not
+	// push equalities down in it (BestIndex), since Graph finds an id only
+	// as written, and SQLite's NOCASE or RTRIM equality matches more.
+	collate bool
 }
 
 // conflictMode returns the conflict resolution of an INSERT statement
@@ -113,6 +118,7 @@ func rewrite(query string) (rewritten, error) {
 	}
 	q.params = paramCount(toks)
 	q.conflict = conflictMode(toks)
+	q.collate = comparesCollated(toks)
 	// Drop trailing semicolons.
 	for len(toks) > 0 && toks[len(toks)-1].IsOp(";") {
 		toks = toks[:len(toks)-1]
@@ -207,4 +213,34 @@ func valuesRows(toks []sqltext.Token) int {
 		}
 	}
 	return rows
+}
+
+// comparesCollated reports whether the statement applies a collation other
+// than BINARY to anything but an ORDER BY or GROUP BY term: then an
+// equality on a column may match values that differ from the one compared
+// with (in case, in trailing spaces), which no Graph request by id finds.
+func comparesCollated(toks []sqltext.Token) bool {
+	ordering := []bool{false} // per parenthesis depth: inside ORDER BY or GROUP BY
+	for i, t := range toks {
+		d := len(ordering) - 1
+		switch {
+		case t.IsOp("("):
+			ordering = append(ordering, false)
+		case t.IsOp(")"):
+			if d > 0 {
+				ordering = ordering[:d]
+			}
+		case (t.Is("ORDER") || t.Is("GROUP")) && i+1 < len(toks) && toks[i+1].Is("BY"):
+			ordering[d] = true
+		case t.Is("LIMIT") || t.Is("HAVING") || t.Is("WINDOW") || t.Is("UNION") || t.Is("INTERSECT") ||
+			t.Is("EXCEPT") || t.Is("SELECT") || t.Is("WHERE") || t.Is("ON") || t.Is("RETURNING"):
+			ordering[d] = false
+		case t.Is("COLLATE") && !ordering[d]:
+			if i+1 < len(toks) && toks[i+1].Is("BINARY") {
+				continue
+			}
+			return true
+		}
+	}
+	return false
 }

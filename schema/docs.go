@@ -57,7 +57,9 @@ var rules = []string{
 		"their plan was deleted or the user left its group (TaskAssignments WHERE UserId). What the account may not read " +
 		"(403) or what is gone (404) is no rows, as in a scan. X must be the column's exact text, as SQL compares text: " +
 		"ids are case-sensitive, and Graph writes GUIDs in lower case without braces, so another form of one matches no " +
-		"row (writes accept every form: see below). The checks cost little: a signed-in user's Groups lookup reads " +
+		"row (writes accept every form: see below). A statement that compares with another collation (`COLLATE " +
+		"NOCASE` or `RTRIM` anywhere but in ORDER BY or GROUP BY) pushes no equality down: SQLite compares the scanned " +
+		"rows, since Graph finds an id only as written; and a blob (`X'..'`, `CAST(.. AS BLOB)`) equals no id. The checks cost little: a signed-in user's Groups lookup reads " +
 		"/me/memberOf once per statement (as the scan does), an application's reads the group; with GroupId, reading a " +
 		"plan's objects by id also reads the plan (once per statement, an IN list's plans in one $batch); with " +
 		"PlanScope=me, the statement lists /me/planner/plans once; otherwise Graph's own refusal (403) of other groups' " +
