@@ -98,7 +98,7 @@ var rules = []string{
 		"row's value puts the row at that row's place — before it, or after it when the row moves down to it, as " +
 		"dragging does (`SET OrderHint = (SELECT min(OrderHint) ...)` moves a row first, `max` last); a value no row has " +
 		"puts the row between the values around it. A new checklist item or assignee given no hint goes last; other " +
-		"new rows given none are placed by the service; an UPDATE to NULL puts the row last (Graph refuses a null hint). Placing a row by a copied value reads its neighbours: nothing more " +
+		"new rows given none are placed by the service; an UPDATE to NULL or '' puts the row last (Graph refuses a null hint). Placing a row by a copied value reads its neighbours: nothing more " +
 		"for checklist items, assignees and references (their task is read anyway), one listing for tasks (the plan's) " +
 		"and buckets.",
 	"**Rows that changed since they were read.** Every UPDATE and DELETE sends the ETag of the row as the statement " +
