@@ -1201,3 +1201,42 @@ func orderHintsSetToNull(t *testing.T, empty string) {
 		})
 	}
 }
+
+// TestFidelity12OrderHintsByAssigneeEmpty: an assignee's hint set to '' in
+// OrderHintsByAssignee puts the task last in the assignee's column, as NULL
+// or '' does for the other hints; it used to send nothing.
+func TestFidelity12OrderHintsByAssigneeEmpty(t *testing.T) {
+	e := newEnv(t, nil)
+	row := e.query(`SELECT a.UserId, a.PlanId FROM TaskAssignments a GROUP BY a.UserId, a.PlanId HAVING count(*) >= 3 LIMIT 1`)
+	if len(row) == 0 {
+		t.Fatal("no assignee with three tasks in a plan")
+	}
+	user, plan := row[0][0], row[0][1]
+	column := func() []string {
+		var ids []string
+		for _, r := range e.query("SELECT f.TaskId FROM TaskBoardFormats f JOIN TaskAssignments a ON a.TaskId = f.TaskId AND a.UserId = ?1 "+
+			"WHERE f.PlanId = ?2 AND json_extract(f.OrderHintsByAssignee, '$.\"' || ?1 || '\"') IS NOT NULL "+
+			"ORDER BY json_extract(f.OrderHintsByAssignee, '$.\"' || ?1 || '\"') COLLATE BINARY", user, plan) {
+			ids = append(ids, r[0])
+		}
+		return ids
+	}
+	var tasks []string
+	for _, r := range e.query("SELECT TaskId FROM TaskAssignments WHERE UserId = ? AND PlanId = ? LIMIT 3", user, plan) {
+		tasks = append(tasks, r[0])
+	}
+	set := `UPDATE TaskBoardFormats SET OrderHintsByAssignee = json_set(coalesce(OrderHintsByAssignee, '{}'), '$."' || ?1 || '"', ?2) WHERE TaskId = ?3`
+	e.exec(set, user, " !", tasks[0])
+	for _, id := range tasks[1:] {
+		e.rec.take()
+		e.exec(set, user, "", id)
+		for _, w := range e.rec.take() {
+			if w.method == "PATCH" && strings.Contains(w.body, `":""`) {
+				t.Errorf("an empty hint was sent: %s", w.body)
+			}
+		}
+	}
+	if got := column(); !slices.Equal(got, tasks) {
+		t.Errorf("the assignee's column is %v, want %v (each task set to '' last)", got, tasks)
+	}
+}
