@@ -1202,9 +1202,9 @@ func orderHintsSetToNull(t *testing.T, empty string) {
 	}
 }
 
-// TestFidelity12OrderHintsByAssigneeEmpty: an assignee's hint set to '' in
+// TestFidelity12OrderHintsByAssigneeEmpty: an assignee's hint set to ” in
 // OrderHintsByAssignee puts the task last in the assignee's column, as NULL
-// or '' does for the other hints; it used to send nothing.
+// or ” does for the other hints; it used to send nothing.
 func TestFidelity12OrderHintsByAssigneeEmpty(t *testing.T) {
 	e := newEnv(t, nil)
 	row := e.query(`SELECT a.UserId, a.PlanId FROM TaskAssignments a GROUP BY a.UserId, a.PlanId HAVING count(*) >= 3 LIMIT 1`)
