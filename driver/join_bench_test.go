@@ -126,6 +126,12 @@ func joinQueries(srv *graphtest.Server, plans []string) []joinQuery {
 			[]string{"SELECT * FROM Plans", "SELECT * FROM Tasks"}, true},
 		{"task id, blob", "SELECT COUNT(*) FROM Tasks WHERE TaskId = CAST('" + first + "' AS BLOB)",
 			[]string{"SELECT * FROM Tasks WHERE TaskId = '" + first + "'"}, true},
+		// A user's tasks joined by key: the tasks of the user's list
+		// whose plan scans cover are served from it, not read again.
+		{"user's assignments⋈tasks", "SELECT t.Title FROM TaskAssignments a JOIN Tasks t ON t.TaskId = a.TaskId WHERE a.UserId = '" + user + "'",
+			[]string{"SELECT * FROM TaskAssignments WHERE UserId = '" + user + "'", "SELECT * FROM Tasks"}, true},
+		{"user's assignments⋈buckets⋈tasks", "SELECT b.Name, t.Title FROM TaskAssignments a JOIN Tasks t ON t.TaskId = a.TaskId JOIN Buckets b ON b.BucketId = t.BucketId WHERE a.UserId = '" + user + "'",
+			[]string{"SELECT * FROM TaskAssignments WHERE UserId = '" + user + "'", "SELECT * FROM Tasks", "SELECT * FROM Buckets"}, true},
 		{"plan id, order by collate", "SELECT Title FROM Tasks WHERE PlanId = '" + plans[0] + "' ORDER BY Title COLLATE NOCASE",
 			[]string{"SELECT * FROM Tasks WHERE PlanId = '" + plans[0] + "'"}, true},
 	}
