@@ -132,6 +132,12 @@ func joinQueries(srv *graphtest.Server, plans []string) []joinQuery {
 			[]string{"SELECT * FROM TaskAssignments WHERE UserId = '" + user + "'", "SELECT * FROM Tasks"}, true},
 		{"user's assignments⋈buckets⋈tasks", "SELECT b.Name, t.Title FROM TaskAssignments a JOIN Tasks t ON t.TaskId = a.TaskId JOIN Buckets b ON b.BucketId = t.BucketId WHERE a.UserId = '" + user + "'",
 			[]string{"SELECT * FROM TaskAssignments WHERE UserId = '" + user + "'", "SELECT * FROM Tasks", "SELECT * FROM Buckets"}, true},
+		// A nested loop asking for one user's tasks per outer row: from the
+		// second user on, the tasks of every plan, read once, serve it.
+		{"shared users, exists", "SELECT COUNT(*) FROM PlanSharedWith s WHERE EXISTS (SELECT 1 FROM TaskAssignments a WHERE a.UserId = s.UserId)",
+			[]string{"SELECT * FROM PlanSharedWith", "SELECT * FROM TaskAssignments"}, true},
+		{"shared users×assignments", "SELECT s.PlanId, COUNT(*) FROM PlanSharedWith s CROSS JOIN TaskAssignments a WHERE a.UserId = s.UserId GROUP BY 1",
+			[]string{"SELECT * FROM PlanSharedWith", "SELECT * FROM TaskAssignments"}, true},
 		{"plan id, order by collate", "SELECT Title FROM Tasks WHERE PlanId = '" + plans[0] + "' ORDER BY Title COLLATE NOCASE",
 			[]string{"SELECT * FROM Tasks WHERE PlanId = '" + plans[0] + "'"}, true},
 	}
