@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -109,5 +110,30 @@ func TestFidelity03MultiRowInsert(t *testing.T) {
 	}
 	if got := e.one("SELECT Alias FROM TaskReferences WHERE TaskId = ? AND Url = 'https://contoso.com/r'", task); got != "b" {
 		t.Errorf("the replaced reference's alias is %s, want b", got)
+	}
+}
+
+// TestMultiRowInsertOwnTable: a table of the user's own named like a
+// planner table (main.Tasks) gets no check pass: its rows are inserted
+// once.
+func TestMultiRowInsertOwnTable(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{"CREATE TABLE main.Tasks (PlanId, Title)", "INSERT INTO main.Tasks (PlanId, Title) VALUES ('a', 'b'), ('c', 'd')"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM main.Tasks").Scan(&n); err != nil || n != 2 {
+		t.Errorf("main.Tasks holds %d rows (%v), want 2", n, err)
+	}
+	if r, _ := rewrite("INSERT INTO temp.Tasks (PlanId, Title) VALUES ('a', 'b'), ('c', 'd')"); !r.precheck {
+		t.Error("temp.Tasks, the planner table, has no check pass")
 	}
 }

@@ -157,15 +157,17 @@ func rewrite(query string) (rewritten, error) {
 		if i+1 >= len(toks) {
 			return q, nil
 		}
-		nameTok := toks[i+1]
+		nameTok, planner := toks[i+1], true
 		if i+3 < len(toks) && toks[i+2].IsOp(".") {
-			nameTok = toks[i+3]
+			// The planner tables are in the temp schema: main.Tasks is a
+			// table of the user's own, which a check pass would fill twice.
+			nameTok, planner = toks[i+3], strings.EqualFold(toks[i+1].Value(), "temp")
 		}
 		t := schema.Lookup(nameTok.Value())
 		if t == nil {
 			return q, nil
 		}
-		q.precheck = valuesRows(toks[i+2:]) > 1
+		q.precheck = planner && valuesRows(toks[i+2:]) > 1
 		depth := 0
 		for j := i + 2; j < len(toks); j++ {
 			switch {
