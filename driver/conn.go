@@ -34,6 +34,65 @@ type connState struct {
 	capture  string   // table whose created rows are captured, "" for none
 	conflict string   // the running statement's ON CONFLICT mode (rewritten.conflict)
 	ignored  int64    // rows the running INSERT OR IGNORE skipped
+	// checking is set during the check pass of a multi-row INSERT
+	// (conn.precheck): Insert checks each row and sends nothing; keys holds
+	// the keys of the rows checked so far, to find a key given twice.
+	checking bool
+	keys     map[string]bool
+	collate  bool // the statement being planned compares with a collation (rewritten.collate)
+}
+
+// collated reports whether the statement being planned or run compares
+// with a collation other than BINARY.
+func (s *connState) collated() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.collate
+}
+
+// planning records the statement SQLite is about to plan.
+func (s *connState) planning(q rewritten) {
+	s.mu.Lock()
+	s.collate = q.collate
+	s.mu.Unlock()
+}
+
+// precheck runs the check pass of q when it has one (rewritten.precheck):
+// run executes the statement with every row checked and none sent, so that a
+// row the driver would refuse fails the statement before its first row is
+// sent, as SQLite's own constraints do. The statement's context must be
+// started.
+func (s *connState) precheck(q rewritten, run func() error) error {
+	if !q.precheck {
+		return nil
+	}
+	s.mu.Lock()
+	s.checking, s.keys = true, map[string]bool{}
+	s.mu.Unlock()
+	err := run()
+	s.mu.Lock()
+	s.checking, s.keys = false, nil
+	s.ignored = 0
+	s.mu.Unlock()
+	if err != nil {
+		return s.translate(err)
+	}
+	return nil
+}
+
+// checkingKey reports whether the running statement is in its check pass,
+// and whether key (a row's key, "" for none) was seen before in it.
+func (s *connState) checkingKey(key string) (checking, seen bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.checking {
+		return false, false
+	}
+	if key != "" {
+		seen = s.keys[key]
+		s.keys[key] = true
+	}
+	return true, seen
 }
 
 // start makes ctx the running statement's context and q the running
@@ -42,6 +101,7 @@ func (s *connState) start(ctx context.Context, q rewritten) {
 	s.mu.Lock()
 	s.ctx = ctx
 	s.conflict = q.conflict
+	s.collate = q.collate
 	s.ignored = 0
 	s.err = nil
 	s.mu.Unlock()
@@ -209,6 +269,7 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 	// SQLite plans the statement now: the scope records the tables it
 	// plans, which each execution's scope starts from.
 	sc := newScope()
+	c.st.planning(q)
 	c.st.setContext(withScope(ctx, sc))
 	defer c.st.clearContext()
 	s, err := c.sc.(driver.ConnPrepareContext).PrepareContext(ctx, q.sql)
@@ -299,6 +360,12 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	defer end()
 	c.st.start(sctx, q)
 	defer c.st.clearContext()
+	if err := c.st.precheck(q, func() error {
+		_, err := c.sc.(driver.ExecerContext).ExecContext(sctx, q.sql, args)
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	res, err := c.sc.(driver.ExecerContext).ExecContext(sctx, q.sql, args)
 	if err != nil {
 		return nil, c.st.translate(err)
@@ -415,6 +482,12 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 	defer end()
 	s.c.st.start(sctx, s.q)
 	defer s.c.st.clearContext()
+	if err := s.c.st.precheck(s.q, func() error {
+		_, err := s.s.(driver.StmtExecContext).ExecContext(sctx, args)
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	res, err := s.s.(driver.StmtExecContext).ExecContext(sctx, args)
 	if err != nil {
 		return nil, s.c.st.translate(err)

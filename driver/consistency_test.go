@@ -237,3 +237,64 @@ func TestPushdownCoverageCost(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinsMatchScanInEveryScope: statements whose inner tables are read by
+// key or user (the user's task list trusted for tasks of covered plans, the
+// tasks of every plan serving a loop over users, stable rowids for RIGHT
+// JOIN and OR) return what SQLite returns over copies of the tables, in
+// every way a connection discovers what it covers, on a tenant with tasks of
+// a deleted plan in the users' lists and a plan shared from a group the
+// user is not a member of.
+func TestJoinsMatchScanInEveryScope(t *testing.T) {
+	srv, vals := awkwardScopeTenant(t)
+	me := srv.Me().ID
+	var memberGroup string
+	for _, g := range srv.Groups() {
+		if g.Unified && len(g.PlanIDs) > 0 && slices.Contains(g.Members, me) {
+			memberGroup = g.ID
+			break
+		}
+	}
+	modes := []struct {
+		name string
+		cfg  func(*Config)
+	}{
+		{"user", nil},
+		{"GroupId", func(c *Config) { c.GroupIDs = []string{memberGroup} }},
+		{"PlanScope=me", func(c *Config) { c.PlanScope = PlanScopeMe }},
+		{"application", func(c *Config) { c.OAuthAccessToken = srv.AppToken(); c.AuthScheme = AuthAzureServicePrincipal }},
+	}
+	queries := []string{
+		"SELECT COUNT(*) FROM PlanSharedWith s WHERE EXISTS (SELECT 1 FROM TaskAssignments a WHERE a.UserId = s.UserId)",
+		"SELECT s.PlanId, a.TaskId FROM PlanSharedWith s CROSS JOIN TaskAssignments a WHERE a.UserId = s.UserId",
+		"SELECT a.UserId, t.TaskId, t.PlanId FROM (SELECT DISTINCT UserId FROM TaskAssignments) u CROSS JOIN TaskAssignments a CROSS JOIN Tasks t WHERE a.UserId = u.UserId AND t.TaskId = a.TaskId",
+		"SELECT b.Name, COUNT(t.TaskId) FROM Tasks t RIGHT JOIN Buckets b ON b.BucketId = t.BucketId GROUP BY b.BucketId",
+		"SELECT COUNT(*), COUNT(t.TaskId), COUNT(p.PlanId) FROM Plans p FULL JOIN Tasks t ON t.PlanId = p.PlanId",
+	}
+	for _, u := range vals["UserId"] {
+		queries = append(queries,
+			"SELECT t.TaskId, t.Title FROM TaskAssignments a JOIN Tasks t ON t.TaskId = a.TaskId WHERE a.UserId = '"+u+"'",
+			"SELECT COUNT(*) FROM TaskAssignments WHERE UserId = '"+u+"' OR TaskId IN (SELECT TaskId FROM Tasks WHERE Priority < 3)")
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			e := envOn(t, srv, m.cfg)
+			ref := oracle(t, e)
+			for _, q := range queries {
+				got, err := e.rowsOrErr(q)
+				if err != nil {
+					t.Errorf("%s: %v", q, err)
+					continue
+				}
+				var want []string
+				for _, r := range queryAll(t, ref, q) {
+					want = append(want, strings.Join(r, " | "))
+				}
+				slices.Sort(want)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s:\n got %v\nwant %v", q, got, want)
+				}
+			}
+		})
+	}
+}

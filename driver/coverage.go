@@ -373,6 +373,32 @@ func (x *session) coveredTasksOfUser(ctx context.Context, userID string) iter.Se
 		// this (a user principal name, another form of a GUID).
 		return func(func(*graph.Task, error) bool) {}
 	}
+	if x.sc.userLookup(userID) {
+		// The second user a nested loop asks for: the tasks of every plan
+		// scans cover, read once for the statement, hold every user's
+		// (those of the user's list that scans do not cover are left out
+		// below anyway).
+		// Read to the end before yielding, so that the listings are whole
+		// in the scope (an EXISTS stops at its first row) and the next
+		// user's lookup replays them.
+		return func(yield func(*graph.Task, error) bool) {
+			var mine []*graph.Task
+			for t, err := range x.allTasks(ctx, x.concurrency(scanReq{limit: -1})) {
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				if _, ok := t.Assignments[userID]; ok {
+					mine = append(mine, t)
+				}
+			}
+			for _, t := range mine {
+				if !yield(t, nil) {
+					return
+				}
+			}
+		}
+	}
 	return chunked(ctx, x.tasksOfUser(ctx, userID), 400, func(ctx context.Context, ts []*graph.Task) iter.Seq2[*graph.Task, error] {
 		return func(yield func(*graph.Task, error) bool) {
 			ids := make([]string, len(ts))

@@ -1146,12 +1146,22 @@ func TestFidelity04UserIdsInAnyForm(t *testing.T) {
 // neighbours, as a new checklist item given none goes; Graph refuses a null
 // (or empty) hint, so none is ever sent.
 func TestFidelity12OrderHintsSetToNull(t *testing.T) {
+	// '' is no hint either: it moves the row last as NULL does (it used to
+	// leave the row in place while the UPDATE counted it).
+	for _, empty := range []string{"NULL", "''"} {
+		t.Run(empty, func(t *testing.T) { orderHintsSetToNull(t, empty) })
+	}
+}
+
+func orderHintsSetToNull(t *testing.T, empty string) {
 	e := newEnv(t, nil)
 	task := e.one("SELECT TaskId FROM TaskReferences GROUP BY TaskId HAVING count(*) >= 2 LIMIT 1")
 	plan := e.one("SELECT PlanId FROM Tasks WHERE TaskId = ?", task)
 	bucket := e.one("SELECT BucketId FROM Tasks WHERE TaskId = ?", task)
 	ref := e.one("SELECT ReferenceKey FROM TaskReferences WHERE TaskId = ? ORDER BY PreviewPriority COLLATE BINARY LIMIT 1", task)
 	firstBucket := e.one("SELECT BucketId FROM Buckets WHERE PlanId = ? ORDER BY OrderHint COLLATE BINARY LIMIT 1", plan)
+	itemTask := e.one("SELECT TaskId FROM TaskChecklistItems GROUP BY TaskId HAVING count(*) >= 2 LIMIT 1")
+	item := e.one("SELECT ItemId FROM TaskChecklistItems WHERE TaskId = ? ORDER BY OrderHint COLLATE BINARY LIMIT 1", itemTask)
 	cases := []struct {
 		name, update string
 		args         []any
@@ -1168,14 +1178,17 @@ func TestFidelity12OrderHintsSetToNull(t *testing.T) {
 			"SELECT ReferenceKey FROM TaskReferences WHERE TaskId = ? ORDER BY PreviewPriority COLLATE BINARY DESC LIMIT 1", []any{task}},
 		{"TaskBoardFormats.BucketOrderHint", "UPDATE TaskBoardFormats SET BucketOrderHint = NULL WHERE TaskId = ?", []any{task},
 			"SELECT TaskId FROM TaskBoardFormats WHERE BucketId = ? ORDER BY BucketOrderHint COLLATE BINARY DESC LIMIT 1", []any{bucket}},
+		{"TaskChecklistItems.OrderHint", "UPDATE TaskChecklistItems SET OrderHint = NULL WHERE TaskId = ? AND ItemId = ?", []any{itemTask, item},
+			"SELECT ItemId FROM TaskChecklistItems WHERE TaskId = ? ORDER BY OrderHint COLLATE BINARY DESC LIMIT 1", []any{itemTask}},
 	}
 	want := map[string]string{"Tasks.OrderHint": task, "Tasks.AssigneePriority": task, "Buckets.OrderHint": firstBucket,
-		"TaskReferences.PreviewPriority": ref, "TaskBoardFormats.BucketOrderHint": task}
+		"TaskReferences.PreviewPriority": ref, "TaskBoardFormats.BucketOrderHint": task, "TaskChecklistItems.OrderHint": item}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e.rec.take()
-			if _, err := e.db.Exec(tc.update, tc.args...); err != nil {
-				t.Fatalf("%s: %v", tc.update, err)
+			update := strings.Replace(tc.update, "= NULL", "= "+empty, 1)
+			if _, err := e.db.Exec(update, tc.args...); err != nil {
+				t.Fatalf("%s: %v", update, err)
 			}
 			for _, w := range e.rec.take() {
 				if w.method == "PATCH" && (strings.Contains(w.body, `":null`) || strings.Contains(w.body, `":""`)) {
@@ -1183,8 +1196,47 @@ func TestFidelity12OrderHintsSetToNull(t *testing.T) {
 				}
 			}
 			if got := e.one(tc.last, tc.lastArgs...); got != want[tc.name] {
-				t.Errorf("after %s: %s is last, want %s", tc.update, got, want[tc.name])
+				t.Errorf("after %s: %s is last, want %s", update, got, want[tc.name])
 			}
 		})
+	}
+}
+
+// TestFidelity12OrderHintsByAssigneeEmpty: an assignee's hint set to ” in
+// OrderHintsByAssignee puts the task last in the assignee's column, as NULL
+// or ” does for the other hints; it used to send nothing.
+func TestFidelity12OrderHintsByAssigneeEmpty(t *testing.T) {
+	e := newEnv(t, nil)
+	row := e.query(`SELECT a.UserId, a.PlanId FROM TaskAssignments a GROUP BY a.UserId, a.PlanId HAVING count(*) >= 3 LIMIT 1`)
+	if len(row) == 0 {
+		t.Fatal("no assignee with three tasks in a plan")
+	}
+	user, plan := row[0][0], row[0][1]
+	column := func() []string {
+		var ids []string
+		for _, r := range e.query("SELECT f.TaskId FROM TaskBoardFormats f JOIN TaskAssignments a ON a.TaskId = f.TaskId AND a.UserId = ?1 "+
+			"WHERE f.PlanId = ?2 AND json_extract(f.OrderHintsByAssignee, '$.\"' || ?1 || '\"') IS NOT NULL "+
+			"ORDER BY json_extract(f.OrderHintsByAssignee, '$.\"' || ?1 || '\"') COLLATE BINARY", user, plan) {
+			ids = append(ids, r[0])
+		}
+		return ids
+	}
+	var tasks []string
+	for _, r := range e.query("SELECT TaskId FROM TaskAssignments WHERE UserId = ? AND PlanId = ? LIMIT 3", user, plan) {
+		tasks = append(tasks, r[0])
+	}
+	set := `UPDATE TaskBoardFormats SET OrderHintsByAssignee = json_set(coalesce(OrderHintsByAssignee, '{}'), '$."' || ?1 || '"', ?2) WHERE TaskId = ?3`
+	e.exec(set, user, " !", tasks[0])
+	for _, id := range tasks[1:] {
+		e.rec.take()
+		e.exec(set, user, "", id)
+		for _, w := range e.rec.take() {
+			if w.method == "PATCH" && strings.Contains(w.body, `":""`) {
+				t.Errorf("an empty hint was sent: %s", w.body)
+			}
+		}
+	}
+	if got := column(); !slices.Equal(got, tasks) {
+		t.Errorf("the assignee's column is %v, want %v (each task set to '' last)", got, tasks)
 	}
 }

@@ -320,3 +320,31 @@ func TestFidelity08LimitHints(t *testing.T) {
 		t.Errorf("assignment over the limit: %v", err)
 	}
 }
+
+// TestFidelity06GroupNamedTwice: a group GroupId names twice, in one form or
+// in two (upper case, braces), is one group: its plans' rows are given once,
+// with the requests of naming it once.
+func TestFidelity06GroupNamedTwice(t *testing.T) {
+	srv := graphtest.NewServer(t)
+	me := srv.Me().ID
+	var member string
+	for _, g := range srv.Groups() {
+		if g.Unified && slices.Contains(g.Members, me) && len(g.PlanIDs) > 0 {
+			member = g.ID
+			break
+		}
+	}
+	once := envOn(t, srv, func(c *Config) { c.GroupIDs = []string{member} })
+	for _, twice := range [][]string{{member, member}, {member, strings.ToUpper(member)}, {"{" + member + "}", member}} {
+		e := envOn(t, srv, func(c *Config) { c.GroupIDs = twice })
+		for _, q := range []string{"SELECT count(*) FROM Groups", "SELECT count(*) FROM Plans", "SELECT count(*) FROM Buckets",
+			"SELECT count(*) FROM Tasks", "SELECT count(*) FROM TaskAssignments", "SELECT count(*) FROM PlanSharedWith"} {
+			var want, got string
+			wantN, _ := once.counted(func() { want = once.one(q) })
+			gotN, _ := e.counted(func() { got = e.one(q) })
+			if got != want || gotN != wantN {
+				t.Errorf("GroupId %v: %s = %s in %d requests, want %s in %d (the group named once)", twice, q, got, gotN, want, wantN)
+			}
+		}
+	}
+}

@@ -41,6 +41,7 @@ func inList(srv *graphtest.Server, plans []string, n int) string {
 func joinQueries(srv *graphtest.Server, plans []string) []joinQuery {
 	ids := inList(srv, plans, 50)
 	user := srv.Users()[1].ID
+	first := srv.TaskIDs(plans[0])[0]
 	quoted := func(ids []string) string { return "'" + strings.Join(ids, "', '") + "'" }
 	var buckets []string
 	for _, p := range plans {
@@ -99,6 +100,46 @@ func joinQueries(srv *graphtest.Server, plans []string) []joinQuery {
 		{"bucket ids", "SELECT Name FROM Buckets WHERE BucketId IN (" + quoted(buckets) + ")", nil, true},
 		{"user's tasks×details", "SELECT COUNT(*) FROM TaskAssignments a CROSS JOIN TaskDetails d WHERE a.UserId = '" + user + "' AND d.TaskId = a.TaskId",
 			[]string{"SELECT * FROM TaskAssignments WHERE UserId = '" + user + "'", "SELECT * FROM TaskDetails"}, true},
+		// SQLite finds a RIGHT or FULL JOIN's unmatched rows, and drops
+		// the duplicates of an OR of two pushed-down constraints, by rowid:
+		// these check that a row has one rowid in every scan.
+		{"tasks right join buckets", "SELECT b.Name, COUNT(*), COUNT(t.TaskId) FROM Tasks t RIGHT JOIN Buckets b ON b.BucketId = t.BucketId GROUP BY b.BucketId",
+			[]string{"SELECT * FROM Tasks", "SELECT * FROM Buckets"}, true},
+		{"buckets full join tasks", "SELECT COUNT(*), COUNT(t.TaskId), COUNT(b.BucketId) FROM Buckets b FULL JOIN Tasks t ON b.BucketId = t.BucketId",
+			[]string{"SELECT * FROM Tasks", "SELECT * FROM Buckets"}, true},
+		{"checklist right join details", "SELECT COUNT(*), COUNT(c.ItemId) FROM TaskChecklistItems c RIGHT JOIN TaskReferences r ON r.TaskId = c.TaskId AND r.Alias = c.Title",
+			[]string{"SELECT * FROM TaskChecklistItems", "SELECT * FROM TaskReferences"}, true},
+		{"task id or plan id", "SELECT COUNT(*) FROM Tasks WHERE TaskId = '" + first + "' OR PlanId = '" + plans[0] + "'",
+			[]string{"SELECT * FROM Tasks WHERE TaskId = '" + first + "'", "SELECT * FROM Tasks WHERE PlanId = '" + plans[0] + "'"}, true},
+		{"assignments task id or user id", "SELECT COUNT(*) FROM TaskAssignments WHERE TaskId = '" + first + "' OR UserId = '" + user + "'",
+			[]string{"SELECT * FROM TaskAssignments WHERE TaskId = '" + first + "'", "SELECT * FROM TaskAssignments WHERE UserId = '" + user + "'"}, true},
+		// An equality under NOCASE or RTRIM matches ids Graph does not find
+		// by the value given, and a blob never equals a TEXT id: the rows
+		// are SQLite's. ORDER BY ... COLLATE keeps the pushdown.
+		{"task id, nocase", "SELECT COUNT(*) FROM Tasks WHERE TaskId COLLATE NOCASE = lower('" + first + "')",
+			[]string{"SELECT * FROM Tasks"}, true},
+		{"plan id, rtrim", "SELECT COUNT(*) FROM Tasks WHERE PlanId = '" + plans[0] + "  ' COLLATE RTRIM",
+			[]string{"SELECT * FROM Tasks"}, true},
+		{"user id, nocase", "SELECT COUNT(*) FROM TaskAssignments WHERE UserId = upper('" + user + "') COLLATE NOCASE",
+			[]string{"SELECT * FROM TaskAssignments"}, true},
+		{"plans join tasks, nocase", "SELECT COUNT(*) FROM Plans p JOIN Tasks t ON t.PlanId = upper(p.PlanId) COLLATE NOCASE",
+			[]string{"SELECT * FROM Plans", "SELECT * FROM Tasks"}, true},
+		{"task id, blob", "SELECT COUNT(*) FROM Tasks WHERE TaskId = CAST('" + first + "' AS BLOB)",
+			[]string{"SELECT * FROM Tasks WHERE TaskId = '" + first + "'"}, true},
+		// A user's tasks joined by key: the tasks of the user's list
+		// whose plan scans cover are served from it, not read again.
+		{"user's assignments⋈tasks", "SELECT t.Title FROM TaskAssignments a JOIN Tasks t ON t.TaskId = a.TaskId WHERE a.UserId = '" + user + "'",
+			[]string{"SELECT * FROM TaskAssignments WHERE UserId = '" + user + "'", "SELECT * FROM Tasks"}, true},
+		{"user's assignments⋈buckets⋈tasks", "SELECT b.Name, t.Title FROM TaskAssignments a JOIN Tasks t ON t.TaskId = a.TaskId JOIN Buckets b ON b.BucketId = t.BucketId WHERE a.UserId = '" + user + "'",
+			[]string{"SELECT * FROM TaskAssignments WHERE UserId = '" + user + "'", "SELECT * FROM Tasks", "SELECT * FROM Buckets"}, true},
+		// A nested loop asking for one user's tasks per outer row: from the
+		// second user on, the tasks of every plan, read once, serve it.
+		{"shared users, exists", "SELECT COUNT(*) FROM PlanSharedWith s WHERE EXISTS (SELECT 1 FROM TaskAssignments a WHERE a.UserId = s.UserId)",
+			[]string{"SELECT * FROM PlanSharedWith", "SELECT * FROM TaskAssignments"}, true},
+		{"shared users×assignments", "SELECT s.PlanId, COUNT(*) FROM PlanSharedWith s CROSS JOIN TaskAssignments a WHERE a.UserId = s.UserId GROUP BY 1",
+			[]string{"SELECT * FROM PlanSharedWith", "SELECT * FROM TaskAssignments"}, true},
+		{"plan id, order by collate", "SELECT Title FROM Tasks WHERE PlanId = '" + plans[0] + "' ORDER BY Title COLLATE NOCASE",
+			[]string{"SELECT * FROM Tasks WHERE PlanId = '" + plans[0] + "'"}, true},
 	}
 }
 

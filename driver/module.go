@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"slices"
 	"strconv"
@@ -72,7 +73,18 @@ func (m *module) Connect(ctx vtab.Context, args []string) (vtab.Table, error) {
 	if err := ctx.Declare(m.t.DDL()); err != nil {
 		return nil, err
 	}
-	return &vtable{m: m, st: st}, nil
+	return &vtable{m: m, st: st, keys: keyColumns(m.t), seed: maphash.MakeSeed()}, nil
+}
+
+// keyColumns returns the indexes of t's key columns.
+func keyColumns(t *schema.Table) []int {
+	var out []int
+	for i, c := range t.Columns {
+		if c.Key {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // vtable is one connection's instance of a planner table.
@@ -82,8 +94,14 @@ type vtable struct {
 
 	writing bool             // inside a write transaction: remember rows read
 	rows    map[int64]rowRec // rows read while writing, by rowid
-	nextID  int64
-	sess    *session
+	// used holds, per rowid of rows, the columns the read that kept it
+	// asked for: a row read twice in one statement (an UPDATE whose
+	// subquery reads the same table) keeps the read of more columns.
+	used   map[int64]uint64
+	nextID int64
+	sess   *session
+	keys   []int        // the key columns: a row's rowid is their hash
+	seed   maphash.Seed // of rowidOf
 }
 
 var (
@@ -106,8 +124,11 @@ func (t *vtable) BestIndex(info *vtab.IndexInfo) error {
 	scopeOf(t.st.context()).plan(tb.Name)
 	scan, _ := t.m.decl.cost(-1)
 	best, bestReq, bestRows := -1, scan.requests, scan.rows
+	// An equality under NOCASE or RTRIM matches ids Graph would not find
+	// by the value given: SQLite compares the rows of a scan instead.
+	collated := t.st.collated()
 	for i, c := range info.Constraints {
-		if !c.Usable || c.Op != vtab.OpEQ || c.Column < 0 || c.Column >= len(tb.Columns) {
+		if collated || !c.Usable || c.Op != vtab.OpEQ || c.Column < 0 || c.Column >= len(tb.Columns) {
 			continue
 		}
 		est, ok := t.m.decl.cost(c.Column)
@@ -182,6 +203,7 @@ func (t *vtable) Destroy() error { return nil }
 func (t *vtable) Begin() error {
 	t.writing = true
 	t.rows = map[int64]rowRec{}
+	t.used = map[int64]uint64{}
 	t.sess = t.m.cn.session(t.st)
 	return nil
 }
@@ -208,12 +230,64 @@ func (t *vtable) RollbackTo(int) error { return nil }
 func (t *vtable) endWrite() {
 	t.writing = false
 	t.rows = nil
+	t.used = nil
 	t.sess = nil
 }
 
 func (t *vtable) newRowid() int64 {
 	t.nextID++
 	return t.nextID
+}
+
+// keep remembers a row read while writing, under its rowid, for the
+// UPDATE or DELETE of it: a row has one rowid however often the statement
+// reads it, and the read of more columns is kept (a subquery's read of a
+// few columns of the row being updated must not stand in for the full
+// read the update compares its new values with); of two reads of the same
+// columns, the later.
+func (t *vtable) keep(rowid int64, rec rowRec, used uint64) {
+	if had, ok := t.used[rowid]; ok && had != used && had|used == had {
+		return
+	}
+	t.rows[rowid] = rec
+	if t.used != nil {
+		t.used[rowid] = used
+	}
+}
+
+// rowidOf returns the rowid of a row: a hash of its key columns' values, so
+// that a row has the same rowid in every scan of the statement. SQLite
+// relies on that: a RIGHT or FULL JOIN remembers the rowids of the inner
+// table's rows that matched and rescans the table for the others, and an
+// OR of two pushed-down constraints (MULTI-INDEX OR) drops the rowids the
+// first scan returned from the second. A rowid counting rows as they are
+// read made every row of the rescan unmatched, and a row matching both
+// sides of an OR a duplicate.
+func (t *vtable) rowidOf(src any) int64 {
+	if len(t.keys) == 0 || src == nil {
+		return t.newRowid()
+	}
+	var h maphash.Hash
+	h.SetSeed(t.seed)
+	for _, i := range t.keys {
+		v := t.m.decl.value(src, i)
+		if f, ok := v.(lazy); ok {
+			v = f()
+		}
+		switch x := v.(type) {
+		case nil:
+			h.WriteByte(0)
+		case string:
+			h.WriteByte(1)
+			h.WriteString(x)
+			h.WriteByte(0)
+		default:
+			h.WriteByte(2)
+			h.WriteString(fmt.Sprint(x))
+			h.WriteByte(0)
+		}
+	}
+	return int64(h.Sum64())
 }
 
 // writeSession returns the session writes use.
@@ -248,6 +322,9 @@ func (t *vtable) Insert(cols []vtab.Value, rowid *int64) error {
 			return t.st.fail(err)
 		}
 	}
+	if checking, _ := t.st.checkingKey(""); checking {
+		return t.checkInsert(vals, rowid)
+	}
 	ctx := t.st.context()
 	rec, err := t.m.decl.insertRow(ctx, t.writeSession(), vals)
 	if errors.Is(err, errSkipped) {
@@ -261,12 +338,35 @@ func (t *vtable) Insert(cols []vtab.Value, rowid *int64) error {
 		return t.st.fail(writeError("INSERT into", tb, vals, err))
 	}
 	t.st.wrote()
-	id := t.newRowid()
+	id := t.rowidOf(rec.src)
 	*rowid = id
 	if t.rows != nil {
 		t.rows[id] = rec
 	}
 	t.st.created(tb, rec)
+	return nil
+}
+
+// checkInsert is Insert in the check pass of a multi-row INSERT
+// (connState.precheck): the row's checks, and its key against the keys of
+// the statement's rows before it, sending nothing.
+func (t *vtable) checkInsert(vals []any, rowid *int64) error {
+	tb := t.m.t
+	key, err := t.m.decl.checkRow(vals)
+	if err != nil {
+		return t.st.fail(writeError("INSERT into", tb, vals, err))
+	}
+	*rowid = t.newRowid()
+	if key == "" {
+		return nil
+	}
+	if _, seen := t.st.checkingKey(tb.Name + "\x00" + key); seen {
+		switch t.st.onConflict() {
+		case "IGNORE", "REPLACE":
+		default:
+			return t.st.fail(writeError("INSERT into", tb, vals, ErrDuplicateKey))
+		}
+	}
 	return nil
 }
 
@@ -576,6 +676,7 @@ type cursor struct {
 	vals  []any  // the current row's values SQLite asked for
 	have  uint64 // which of vals are set (bit N = column N < 64)
 	rowid int64
+	used  uint64 // the columns the scan asked for (scanReq.used)
 	eof   bool
 	skip  int64 // OFFSET rows still to skip
 	left  int64 // LIMIT rows still to return, -1 unlimited
@@ -595,12 +696,18 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
 		if len(args) == 0 {
 			return t.st.fail(fmt.Errorf("planner: %s: missing value for %s", tb.Name, tb.Columns[col].Name))
 		}
-		switch v := args[0].(type) {
+		// The value as SQLite holds it (copyValues turns blobs into text
+		// and integral reals into integers, as writes want).
+		switch v := any(vals[0]).(type) {
 		case string:
-			val = v
-		case nil:
-			c.eof = true // col = NULL matches nothing
+			val = strings.Clone(v)
+		case nil, []byte:
+			// col = NULL matches nothing, and a TEXT column never equals
+			// a blob in SQLite (X'..', CAST(.. AS BLOB)).
+			c.eof = true
 			return nil
+		case float64:
+			val = realText(v)
 		default:
 			val = fmt.Sprint(v)
 		}
@@ -630,6 +737,7 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
 			return nil
 		}
 	}
+	c.used = req.used
 	ctx, cancel := context.WithCancel(t.st.context())
 	seq := t.m.decl.read(ctx, t.m.cn.session(t.st), col, val, req)
 	next, stop := iter.Pull2(seq)
@@ -664,11 +772,11 @@ func (c *cursor) advance() error {
 		}
 		c.cur = rec
 		c.have = 0
-		c.rowid = c.t.newRowid()
+		c.rowid = c.t.rowidOf(rec.src)
 		if c.t.writing {
 			rec.vals = c.t.m.decl.materialize(rec.src)
 			c.cur = rec
-			c.t.rows[c.rowid] = rec
+			c.t.keep(c.rowid, rec, c.used)
 		}
 		return nil
 	}
@@ -745,3 +853,13 @@ func (e *tableReadError) Error() string {
 }
 
 func (e *tableReadError) Unwrap() error { return e.err }
+
+// realText is SQLite's text of a REAL value, which a TEXT column compares
+// with: 15 significant digits, and ".0" after an integral value ('5.0').
+func realText(v float64) string {
+	s := strconv.FormatFloat(v, 'g', 15, 64)
+	if !strings.ContainsAny(s, ".eEnN") {
+		s += ".0"
+	}
+	return s
+}

@@ -146,15 +146,17 @@ func mapHints[V any](m map[string]V, skip string, hint func(V) string) func() ([
 }
 
 // placePatched recomputes, with placeHint, the hint an UPDATE's patch p
-// sends as prop: a NULL (the row placed nowhere in particular) puts the
-// row at the end of its list, on every kind of list (Graph refuses a null
-// hint); in an empty list nothing is sent.
+// sends as prop: a NULL or an empty string (no particular place) puts
+// the row at the end of its list, on every kind of list (Graph refuses a
+// null hint); in an empty list nothing is sent.
 func placePatched(p graph.Patch, prop, cur string, place hintPlace, siblings func() ([]string, error)) error {
 	v, ok := p[prop]
 	if !ok {
 		return nil
 	}
-	if v == nil {
+	if v == nil || str(v) == "" {
+		// An empty string is no hint either: as for INSERT, it is NULL (it used to
+		// leave the row where it was while the UPDATE counted it).
 		// No particular place: last, as a new item given none goes.
 		// Graph refuses a null hint, so one is never sent.
 		cur, place.appendNew = "", true

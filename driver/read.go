@@ -408,8 +408,19 @@ func (x *session) batchTasks(ctx context.Context, id string, details bool) error
 	case sc.hinted("task", id):
 		ids = sc.hintsNotHeld("task", "task")
 	default:
-		if _, listed := sc.get("utask:" + id); !listed {
+		u, listed := sc.get("utask:" + id)
+		if !listed {
 			return nil
+		}
+		if t, ok := u.(*graph.Task); ok && !details {
+			// A task of the user's list whose plan scans cover is the
+			// task a scan lists (only tasks of deleted plans, or of
+			// groups the user left, are not): the user's rows already
+			// counted it, so a lookup of it is served from the list.
+			if covered, known := sc.coverage(t.PlanID); known && covered {
+				sc.put("task:"+id, t)
+				return nil
+			}
 		}
 		sc.mu.Lock()
 		batches := sc.ahead

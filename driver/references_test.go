@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -41,5 +42,45 @@ func TestReferenceKeyIsIdentity(t *testing.T) {
 	got := e.query("SELECT Url, Alias FROM TaskReferences WHERE TaskId = ? AND Alias IN ('renamed', 'theirs', 'ours')", task)
 	if len(got) != 1 || got[0][1] != "renamed" || got[0][0] != want[1][0] {
 		t.Errorf("after the writes: %v, want only the renamed reference of the other client's key", got)
+	}
+}
+
+// TestFidelity01ReferenceUrlAlreadyHeld: an INSERT of a Url that a row
+// already shows, under a key another client encoded its own way (nothing
+// encoded, %20, lower-case escapes), is that row: a plain INSERT fails as
+// UNIQUE does, OR IGNORE skips it, OR REPLACE overwrites it under its key;
+// no second reference to the same URL is made.
+func TestFidelity01ReferenceUrlAlreadyHeld(t *testing.T) {
+	e := newEnv(t, nil)
+	task := e.srv.TaskIDs(e.plans()[0])[1]
+	cases := []struct{ key, url string }{
+		{"https://contoso.com/raw", "https://contoso.com/raw"},
+		{"https%3A//contoso%2Ecom/sp%20ace", "https://contoso.com/sp%20ace"},
+		{"https%3a//contoso%2ecom/lower", "https://contoso.com/lower"},
+	}
+	for _, c := range cases {
+		if err := e.srv.SeedReference(task, c.key, graphtest.Reference{Alias: "seeded"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range cases {
+		e.rec.take()
+		if _, err := e.db.Exec("INSERT INTO TaskReferences (TaskId, Url, Alias) VALUES (?, ?, 'new')", task, c.url); !errors.Is(err, ErrDuplicateKey) {
+			t.Errorf("INSERT of %s: %v, want ErrDuplicateKey", c.url, err)
+		}
+		res, err := e.db.Exec("INSERT OR IGNORE INTO TaskReferences (TaskId, Url, Alias) VALUES (?, ?, 'new')", task, c.url)
+		if n, _ := res.RowsAffected(); err != nil || n != 0 {
+			t.Errorf("INSERT OR IGNORE of %s: %d rows, %v", c.url, n, err)
+		}
+		for _, w := range e.rec.take() {
+			if w.method == "PATCH" {
+				t.Errorf("INSERT of %s sent %s", c.url, w.body)
+			}
+		}
+		e.exec("INSERT OR REPLACE INTO TaskReferences (TaskId, Url, Alias) VALUES (?, ?, 'replaced')", task, c.url)
+		rows := e.query("SELECT ReferenceKey, Alias FROM TaskReferences WHERE TaskId = ? AND Url = ?", task, c.url)
+		if len(rows) != 1 || rows[0][0] != c.key || rows[0][1] != "replaced" {
+			t.Errorf("after INSERT OR REPLACE of %s: %v, want the one row under %s, replaced", c.url, rows, c.key)
+		}
 	}
 }

@@ -74,6 +74,12 @@ func (c *conn) queryReturning(ctx context.Context, q rewritten, args []driver.Na
 	defer end()
 	st.start(sctx, q)
 	defer st.clearContext()
+	if err := st.precheck(q, func() error {
+		_, err := c.sc.(driver.ExecerContext).ExecContext(sctx, q.sql, args)
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	if _, err := c.sc.(driver.ExecerContext).ExecContext(sctx, q.sql, args); err != nil {
 		return nil, st.translate(err)
 	}

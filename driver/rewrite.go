@@ -24,6 +24,16 @@ type rewritten struct {
 	// default, ABORT), or IGNORE, REPLACE, FAIL, ABORT or ROLLBACK (see
 	// conflictMode).
 	conflict string
+	// precheck marks an INSERT of several rows from a VALUES list that
+	// reads no table (no SELECT): before it runs, a check pass refuses a
+	// row the driver would refuse (a NUL byte, a wrong type, a bad label or
+	// key, a key twice) before any row is sent (conn.precheck).
+	precheck bool
+	// collate marks a statement that compares with a collation other than
+	// BINARY (a COLLATE outside ORDER BY and GROUP BY): the tables do not
+	// push equalities down in it (BestIndex), since Graph finds an id only
+	// as written, and SQLite's NOCASE or RTRIM equality matches more.
+	collate bool
 }
 
 // conflictMode returns the conflict resolution of an INSERT statement
@@ -108,6 +118,7 @@ func rewrite(query string) (rewritten, error) {
 	}
 	q.params = paramCount(toks)
 	q.conflict = conflictMode(toks)
+	q.collate = comparesCollated(toks)
 	// Drop trailing semicolons.
 	for len(toks) > 0 && toks[len(toks)-1].IsOp(";") {
 		toks = toks[:len(toks)-1]
@@ -146,14 +157,17 @@ func rewrite(query string) (rewritten, error) {
 		if i+1 >= len(toks) {
 			return q, nil
 		}
-		nameTok := toks[i+1]
+		nameTok, planner := toks[i+1], true
 		if i+3 < len(toks) && toks[i+2].IsOp(".") {
-			nameTok = toks[i+3]
+			// The planner tables are in the temp schema: main.Tasks is a
+			// table of the user's own, which a check pass would fill twice.
+			nameTok, planner = toks[i+3], strings.EqualFold(toks[i+1].Value(), "temp")
 		}
 		t := schema.Lookup(nameTok.Value())
 		if t == nil {
 			return q, nil
 		}
+		q.precheck = planner && valuesRows(toks[i+2:]) > 1
 		depth := 0
 		for j := i + 2; j < len(toks); j++ {
 			switch {
@@ -178,4 +192,57 @@ func rewrite(query string) (rewritten, error) {
 		}
 	}
 	return q, nil
+}
+
+// valuesRows returns the number of rows of the VALUES list of an INSERT
+// (toks: what follows the table name), or 0 when it has none or reads a
+// table (a SELECT anywhere: a check pass would read it twice).
+func valuesRows(toks []sqltext.Token) int {
+	rows, depth, in := 0, 0, false
+	for _, t := range toks {
+		switch {
+		case t.Is("SELECT"):
+			return 0
+		case depth == 0 && t.Is("VALUES"):
+			in = true
+		case t.IsOp("("):
+			if in && depth == 0 {
+				rows++
+			}
+			depth++
+		case t.IsOp(")"):
+			depth--
+		}
+	}
+	return rows
+}
+
+// comparesCollated reports whether the statement applies a collation other
+// than BINARY to anything but an ORDER BY or GROUP BY term: then an
+// equality on a column may match values that differ from the one compared
+// with (in case, in trailing spaces), which no Graph request by id finds.
+func comparesCollated(toks []sqltext.Token) bool {
+	ordering := []bool{false} // per parenthesis depth: inside ORDER BY or GROUP BY
+	for i, t := range toks {
+		d := len(ordering) - 1
+		switch {
+		case t.IsOp("("):
+			ordering = append(ordering, false)
+		case t.IsOp(")"):
+			if d > 0 {
+				ordering = ordering[:d]
+			}
+		case (t.Is("ORDER") || t.Is("GROUP")) && i+1 < len(toks) && toks[i+1].Is("BY"):
+			ordering[d] = true
+		case t.Is("LIMIT") || t.Is("HAVING") || t.Is("WINDOW") || t.Is("UNION") || t.Is("INTERSECT") ||
+			t.Is("EXCEPT") || t.Is("SELECT") || t.Is("WHERE") || t.Is("ON") || t.Is("RETURNING"):
+			ordering[d] = false
+		case t.Is("COLLATE") && !ordering[d]:
+			if i+1 < len(toks) && toks[i+1].Is("BINARY") {
+				continue
+			}
+			return true
+		}
+	}
+	return false
 }

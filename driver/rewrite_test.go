@@ -86,3 +86,29 @@ func TestConflictMode(t *testing.T) {
 		}
 	}
 }
+
+// TestComparesCollated: which statements compare with a collation other
+// than BINARY (their equalities are not pushed down to Graph).
+func TestComparesCollated(t *testing.T) {
+	for q, want := range map[string]bool{
+		"SELECT * FROM Tasks WHERE TaskId = 'a' COLLATE NOCASE":                                               true,
+		"SELECT * FROM Tasks WHERE TaskId COLLATE RTRIM = ?":                                                  true,
+		"SELECT * FROM Tasks t JOIN Plans p ON p.PlanId = t.PlanId COLLATE nocase":                            true,
+		"SELECT * FROM Tasks WHERE TaskId IN (SELECT TaskId COLLATE NOCASE FROM TaskCategories)":              true,
+		"SELECT * FROM Tasks ORDER BY Title COLLATE NOCASE LIMIT 1":                                           false,
+		"SELECT Title COLLATE NOCASE, count(*) FROM Tasks GROUP BY 1 COLLATE NOCASE":                          true,
+		"SELECT BucketId, count(*) FROM Tasks GROUP BY Title COLLATE NOCASE HAVING count(*) > 1":              false,
+		"SELECT group_concat(Title, ',' ORDER BY Title COLLATE NOCASE) FROM Tasks WHERE PlanId = ?":           false,
+		"SELECT * FROM (SELECT * FROM Tasks ORDER BY Title COLLATE NOCASE) WHERE TaskId = 'a' COLLATE NOCASE": true,
+		"SELECT * FROM Tasks WHERE TaskId = 'a' COLLATE BINARY":                                               false,
+		"SELECT 'COLLATE NOCASE' FROM Tasks WHERE TaskId = ?":                                                 false,
+	} {
+		r, err := rewrite(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.collate != want {
+			t.Errorf("%s: collate %v, want %v", q, r.collate, want)
+		}
+	}
+}

@@ -53,6 +53,7 @@ type scope struct {
 	hints      map[string]bool     // kind:id of the ids the statement's IN lists name
 	covered    map[string]bool     // plan id → whether scans cover it (coverage.go)
 	ahead      int                 // batches the next details read-ahead may send
+	users      map[string]bool     // users whose task lists the statement asked for
 	bg         sync.WaitGroup      // background fetches
 	cancels    []context.CancelFunc
 	ended      bool
@@ -264,6 +265,24 @@ func (sc *scope) cover(id string, ok bool) {
 		return
 	}
 	sc.covered[id] = ok
+}
+
+// userLookup records that the statement asks for the tasks of a user and
+// reports whether it asked for another user's before, in a shared scope:
+// then the lookups are a nested loop's, one per outer row, and the tasks of
+// every plan (a scan's requests, read once) serve them better than a task
+// list per user.
+func (sc *scope) userLookup(id string) (repeated bool) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if !sc.sharedLocked() {
+		return false
+	}
+	if sc.users == nil {
+		sc.users = map[string]bool{}
+	}
+	sc.users[id] = true
+	return len(sc.users) >= 2
 }
 
 // hinted reports whether an IN list of the statement names the id of the

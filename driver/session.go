@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"slices"
 	"sync"
 
 	"github.com/plannersql/planner/graph"
@@ -106,7 +107,7 @@ func (x *session) appOnly() bool { return x.cfg.AuthScheme == AuthAzureServicePr
 func (x *session) groups(ctx context.Context) iter.Seq2[*graph.Group, error] {
 	return func(yield func(*graph.Group, error) bool) {
 		if len(x.cfg.GroupIDs) > 0 {
-			for _, id := range x.cfg.GroupIDs {
+			for _, id := range x.namedGroups() {
 				g, err := x.g.Groups.Get(ctx, id)
 				if err != nil {
 					err = unreadableGroup(id, "reading the group", err)
@@ -144,6 +145,20 @@ func (x *session) groups(ctx context.Context) iter.Seq2[*graph.Group, error] {
 	}
 }
 
+// namedGroups returns the groups GroupId names, each once, in the order
+// given (the configuration holds them in Graph's form, so two forms of one
+// GUID are one group): a group named twice would give every row of its
+// plans twice.
+func (x *session) namedGroups() []string {
+	var out []string
+	for _, id := range x.cfg.GroupIDs {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 func isAppOnlyRefusal(err error) bool {
 	var ge *graph.Error
 	return errors.As(err, &ge) && ge.StatusCode == 400
@@ -157,7 +172,7 @@ func (x *session) plans(ctx context.Context, width int) iter.Seq2[*graph.Plan, e
 	if len(x.cfg.GroupIDs) > 0 {
 		named := func(ctx context.Context) iter.Seq2[string, error] {
 			return func(yield func(string, error) bool) {
-				for _, id := range x.cfg.GroupIDs {
+				for _, id := range x.namedGroups() {
 					if !yield(id, nil) {
 						return
 					}

@@ -134,6 +134,11 @@ type table[T any] struct {
 	update func(ctx context.Context, x *session, old *T, v version, p graph.Patch) (out *T, sent string, err error)
 	// delete deletes the row old, read at version v.
 	delete func(ctx context.Context, x *session, old *T, v version) error
+	// check, when set, makes the checks insert makes before its first
+	// request, and returns the row's key in the form insert writes it (""
+	// when Graph generates it): the check pass of a multi-row INSERT
+	// (checkRow) uses it.
+	check func(r *T) (key string, err error)
 
 	meta       *schema.Table // built from the declaration by init
 	detailMask uint64        // the columns flagged detail (bit i = column i)
@@ -159,6 +164,10 @@ type tableDecl interface {
 	// values vals (after the module's checks of required, read-only and
 	// typed columns); changed marks the columns an UPDATE changes.
 	insertRow(ctx context.Context, x *session, vals []any) (rowRec, error)
+	// checkRow makes the checks insertRow makes before its first request
+	// and returns the row's key as it would be written ("" when Graph
+	// generates it), sending nothing.
+	checkRow(vals []any) (key string, err error)
 	updateRow(ctx context.Context, x *session, old rowRec, vals []any, changed []bool) (rowRec, error)
 	deleteRow(ctx context.Context, x *session, old rowRec) error
 	// permuted returns a copy whose columns are in the order perm gives
@@ -307,6 +316,22 @@ func (t *table[T]) insertRow(ctx context.Context, x *session, vals []any) (rowRe
 		return rowRec{}, err
 	}
 	return t.rec(out, t.materialize(out)), nil
+}
+
+func (t *table[T]) checkRow(vals []any) (string, error) {
+	r := new(T)
+	for i, c := range t.cols {
+		if vals[i] == nil {
+			continue
+		}
+		if err := c.set(r, vals[i]); err != nil {
+			return "", err
+		}
+	}
+	if t.check == nil {
+		return "", nil
+	}
+	return t.check(r)
 }
 
 func (t *table[T]) updateRow(ctx context.Context, x *session, old rowRec, vals []any, changed []bool) (rowRec, error) {

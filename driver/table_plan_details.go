@@ -177,6 +177,9 @@ var planCategoriesTable = (&table[planCategory]{
 	},
 	scanCost: cost{12, 60},
 	version:  func(r *planCategory) version { return version{"plandetails:" + r.planID, r.etag} },
+	check: func(r *planCategory) (string, error) {
+		return r.planID + "\x00" + strings.ToLower(r.cat), validCategory(r.cat)
+	},
 	insert: func(ctx context.Context, x *session, r *planCategory) (*planCategory, error) {
 		if err := validCategory(r.cat); err != nil {
 			return nil, err

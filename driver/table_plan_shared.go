@@ -56,6 +56,12 @@ var planSharedWithTable = (&table[planShare]{
 	},
 	scanCost: cost{12, 30},
 	version:  func(r *planShare) version { return version{"plandetails:" + r.p.ID, r.d.ETag} },
+	check: func(r *planShare) (string, error) {
+		if r.p == nil {
+			return "", nil
+		}
+		return r.p.ID + "\x00" + r.user, nil
+	},
 	insert: func(ctx context.Context, x *session, r *planShare) (*planShare, error) {
 		p, d, err := x.g.Plans.GetWithDetails(ctx, r.p.ID)
 		if err != nil {

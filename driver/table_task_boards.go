@@ -443,7 +443,13 @@ func updateBoards(ctx context.Context, x *session, old *boardRow, _ version, p g
 				}
 				sib := x.boardSiblings(ctx, old.t, graph.AssignedToBoard, func(t *graph.Task) bool { _, ok := t.Assignments[user]; return ok },
 					func(r *boardRow) string { return r.a.OrderHintsByAssignee[user] })
-				placed, err := placeHint(h, old.a.OrderHintsByAssignee[user], hintPlace{}, sib)
+				cur, place := old.a.OrderHintsByAssignee[user], hintPlace{}
+				if h == "" {
+					// No hint: last in the column, as NULL or '' is for the
+					// other hints (placePatched).
+					cur, place.appendNew = "", true
+				}
+				placed, err := placeHint(h, cur, place, sib)
 				if err != nil {
 					return nil, "", err
 				}

@@ -75,6 +75,12 @@ var checklistTable = (&table[checklistRow]{
 	scan:     checklistSource.scan,
 	scanCost: cost{71, 4000},
 	version:  func(r *checklistRow) version { return version{"details:" + r.t.ID, r.d.ETag} },
+	check: func(r *checklistRow) (string, error) {
+		if r.id == "" {
+			return "", nil // generated
+		}
+		return taskOf(r.t) + "\x00" + r.id, nil
+	},
 	insert: func(ctx context.Context, x *session, r *checklistRow) (*checklistRow, error) {
 		id := cmp.Or(r.id, graph.NewChecklistItemID())
 		task, d, err := x.g.Tasks.GetWithDetails(ctx, r.t.ID)
@@ -250,6 +256,21 @@ func referenceRows(td taskWithDetails) []*referenceRow {
 	return out
 }
 
+// heldReferenceKey returns the key under which refs holds a reference whose
+// Url is url, or key when none does: an INSERT of a Url that a row already
+// shows (under a key another client encoded its own way) is that row, as
+// SQL sees it, not a second reference to the same URL. Of two such keys,
+// the first in order.
+func heldReferenceKey(refs map[string]graph.ExternalReference, url, key string) string {
+	held := ""
+	for k, r := range refs {
+		if r.URL == url && (held == "" || k < held) {
+			held = k
+		}
+	}
+	return cmp.Or(held, key)
+}
+
 // referencesTable: one row per external reference.
 var referencesTable = (&table[referenceRow]{
 	name: "TaskReferences",
@@ -274,6 +295,10 @@ var referencesTable = (&table[referenceRow]{
 	scan:     referencesSource.scan,
 	scanCost: cost{71, 1000},
 	version:  func(r *referenceRow) version { return version{"details:" + r.t.ID, r.d.ETag} },
+	check: func(r *referenceRow) (string, error) {
+		key, err := referenceKey(r.key, r.url)
+		return taskOf(r.t) + "\x00" + key, err
+	},
 	insert: func(ctx context.Context, x *session, r *referenceRow) (*referenceRow, error) {
 		key, err := referenceKey(r.key, r.url)
 		if err != nil {
@@ -288,6 +313,9 @@ var referencesTable = (&table[referenceRow]{
 			if v != "" {
 				ref[k] = v
 			}
+		}
+		if _, held := d.References[key]; !held && r.key == "" {
+			key = heldReferenceKey(d.References, r.url, key)
 		}
 		old, exists := d.References[key]
 		prio, err := placeHint(r.ref.PreviewPriority, old.PreviewPriority, hintPlace{},
@@ -340,7 +368,9 @@ var referencesTable = (&table[referenceRow]{
 			"the reference Graph holds, never adds a second one; two keys naming one URL are two rows (a WHERE on Url " +
 			"matches both; WHERE ReferenceKey picks one).",
 		"INSERT with Url sends the documented encoding of it; with ReferenceKey, that key verbatim (to copy a reference " +
-			"exactly); with both, Url must be ReferenceKey decoded.",
+			"exactly); with both, Url must be ReferenceKey decoded. An INSERT of a Url alone that a row already shows, " +
+			"whatever its key, is that row (a duplicate; OR REPLACE overwrites it under its key): the driver never adds " +
+			"a second reference to a URL.",
 	},
 	examples: []schema.Example{
 		{Title: "Every link in a plan", SQL: "SELECT t.Title, r.Alias, r.Url FROM TaskReferences r JOIN Tasks t ON t.TaskId = r.TaskId WHERE r.PlanId = ?"},

@@ -63,6 +63,7 @@ var assignmentsTable = (&table[assignmentRow]{
 	scan:     assignmentsSource.scan,
 	scanCost: cost{21, 1200},
 	version:  func(r *assignmentRow) version { return taskVersion(r.t) },
+	check:    func(r *assignmentRow) (string, error) { return taskOf(r.t) + "\x00" + r.user, nil },
 	insert: func(ctx context.Context, x *session, r *assignmentRow) (*assignmentRow, error) {
 		t, err := x.g.Tasks.Get(ctx, r.t.ID)
 		if err != nil {
@@ -190,6 +191,10 @@ var categoriesTable = (&table[categoryRow]{
 	},
 	scanCost: cost{31, 2000},
 	version:  func(r *categoryRow) version { return taskVersion(r.t) },
+	check: func(r *categoryRow) (string, error) {
+		cat := strings.ToLower(r.cat)
+		return taskOf(r.t) + "\x00" + cat, validCategory(cat)
+	},
 	insert: func(ctx context.Context, x *session, r *categoryRow) (*categoryRow, error) {
 		cat := strings.ToLower(r.cat)
 		if err := validCategory(cat); err != nil {
@@ -222,3 +227,11 @@ var categoriesTable = (&table[categoryRow]{
 		{Title: "Tasks by label name", SQL: "SELECT c.Name, count(*) FROM TaskCategories c WHERE c.PlanId = ? GROUP BY c.Name"},
 	},
 }).init()
+
+// taskOf returns the id of a row's task ("" when the row names none).
+func taskOf(t *graph.Task) string {
+	if t == nil {
+		return ""
+	}
+	return t.ID
+}

@@ -57,7 +57,9 @@ var rules = []string{
 		"their plan was deleted or the user left its group (TaskAssignments WHERE UserId). What the account may not read " +
 		"(403) or what is gone (404) is no rows, as in a scan. X must be the column's exact text, as SQL compares text: " +
 		"ids are case-sensitive, and Graph writes GUIDs in lower case without braces, so another form of one matches no " +
-		"row (writes accept every form: see below). The checks cost little: a signed-in user's Groups lookup reads " +
+		"row (writes accept every form: see below). A statement that compares with another collation (`COLLATE " +
+		"NOCASE` or `RTRIM` anywhere but in ORDER BY or GROUP BY) pushes no equality down: SQLite compares the scanned " +
+		"rows, since Graph finds an id only as written; and a blob (`X'..'`, `CAST(.. AS BLOB)`) equals no id. The checks cost little: a signed-in user's Groups lookup reads " +
 		"/me/memberOf once per statement (as the scan does), an application's reads the group; with GroupId, reading a " +
 		"plan's objects by id also reads the plan (once per statement, an IN list's plans in one $batch); with " +
 		"PlanScope=me, the statement lists /me/planner/plans once; otherwise Graph's own refusal (403) of other groups' " +
@@ -83,8 +85,8 @@ var rules = []string{
 		"form in every output mode, so a CSV export sorted as text is in time order.",
 	"**Text is never cut.** SQLite's C interfaces end text at a NUL byte (char(0)), so a value holding one would be " +
 		"stored cut short. INSERT and UPDATE refuse such a value — a literal (`'a' || char(0) || 'b'`), a bound string " +
-		"or a blob — with an error naming the column (Go code matches `driver.ErrNULByte`), before the row's request; in " +
-		"a multi-row INSERT, rows before it are written. The same holds inside the JSON columns: a NUL in any string or " +
+		"or a blob — with an error naming the column (Go code matches `driver.ErrNULByte`), before any request: an INSERT of " +
+		"several rows from a VALUES list checks every row before it sends the first, so it is refused whole. The same holds inside the JSON columns: a NUL in any string or " +
 		"key of the value (which JSON text writes as the escape `\\u0000`, as `json_object('category1', 'a' || char(0) || 'b')` " +
 		"does) is refused the same way, the error naming the column and where in the value it is (`$.category1`). A statement whose text holds a raw NUL byte is refused before " +
 		"SQLite reads it. Values read from Graph reach SQL whole.",
@@ -96,7 +98,7 @@ var rules = []string{
 		"row's value puts the row at that row's place — before it, or after it when the row moves down to it, as " +
 		"dragging does (`SET OrderHint = (SELECT min(OrderHint) ...)` moves a row first, `max` last); a value no row has " +
 		"puts the row between the values around it. A new checklist item or assignee given no hint goes last; other " +
-		"new rows given none are placed by the service; an UPDATE to NULL puts the row last (Graph refuses a null hint). Placing a row by a copied value reads its neighbours: nothing more " +
+		"new rows given none are placed by the service; an UPDATE to NULL or '' puts the row last (Graph refuses a null hint). Placing a row by a copied value reads its neighbours: nothing more " +
 		"for checklist items, assignees and references (their task is read anyway), one listing for tasks (the plan's) " +
 		"and buckets.",
 	"**Rows that changed since they were read.** Every UPDATE and DELETE sends the ETag of the row as the statement " +
@@ -111,8 +113,10 @@ var rules = []string{
 		"UNIQUE constraint does (`UNIQUE constraint failed: TaskCategories.TaskId, TaskCategories.Category`; Go code " +
 		"matches `driver.ErrDuplicateKey`) and sends nothing for the row. `INSERT OR IGNORE` skips such rows and does " +
 		"not count them in RowsAffected; `INSERT OR REPLACE` (and `REPLACE INTO`) overwrites them with the values given " +
-		"(a checklist item keeps its place unless an OrderHint is given). Graph has no transactions: rows a multi-row " +
-		"INSERT wrote before the failing one stay written. `ON CONFLICT` clauses (UPSERT) are not supported on these " +
+		"(a checklist item keeps its place unless an OrderHint is given). A key given twice in an INSERT of several rows " +
+		"from a VALUES list (or a bad label, URL or ItemId in a later row) is refused before its first row is sent, but " +
+		"Graph has no transactions: when a later row names a row that already exists in Planner, the rows the INSERT " +
+		"wrote before it stay written. `ON CONFLICT` clauses (UPSERT) are not supported on these " +
 		"tables by SQLite; use `INSERT OR IGNORE` or `INSERT OR REPLACE`. A user id, a group id (a plan's GroupId or " +
 		"ContainerId, the GroupId connection property) and a checklist ItemId are GUIDs, written in any of their " +
 		"forms (upper case, as SQL Server prints GUIDs; 32 digits; in braces), and a label ('Category3') in any case: " +
