@@ -108,6 +108,10 @@ var rules = []string{
 		"sends the write again with the new ETag; otherwise, and on every 409, the statement fails with " +
 		"`driver.ErrRowChanged`, naming the columns someone else changed (Go code finds Graph's status with errors.As): " +
 		"read the row again, decide which values to keep, and run the statement again.",
+	"**RETURNING.** `INSERT ... RETURNING` returns the rows as Graph created them, with the ids Graph gave them " +
+		"(`INSERT INTO Tasks (PlanId, Title) VALUES (?, ?) RETURNING TaskId`). SQLite refuses `RETURNING` on UPDATE " +
+		"and DELETE of virtual tables (\"UPDATE RETURNING is not available on virtual tables\"): read the rows back " +
+		"with a SELECT by their key.",
 	"**Rows that exist.** An INSERT of a row whose key exists — a label already applied, a user already assigned or " +
 		"shared with, a checklist ItemId or a reference URL already used, a label already named — fails as SQLite's " +
 		"UNIQUE constraint does (`UNIQUE constraint failed: TaskCategories.TaskId, TaskCategories.Category`; Go code " +
