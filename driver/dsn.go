@@ -192,7 +192,7 @@ var properties = []property{
 	},
 	intProp("Verbosity", "what is logged: `0` nothing, `1` each statement, `2` also each Graph request (method, path, status, ms, throttled, retries), `3` also request and response bodies (tokens, secrets and codes redacted)",
 		"`0`; `1` when Logfile (or a Go `Logger`) is set", 0, 3, func(c *Config) *int { return &c.Verbosity }),
-	stringProp("Logfile", "where the Verbosity output goes: a file path, appended to (created with mode 0600); Go code may set `Config.Logger` instead",
+	stringProp("Logfile", "where the Verbosity output goes: a file path (`~/` expands to the home directory), appended to (created with mode 0600); Go code may set `Config.Logger` instead",
 		"none: `slog.Default()` when Verbosity > 0", func(c *Config) *string { return &c.Logfile }),
 }
 

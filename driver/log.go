@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -44,9 +45,13 @@ func (c *Connector) openLog() error {
 	case cfg.Logger != nil:
 		c.log = cfg.Logger
 	case cfg.Logfile != "":
-		f, err := os.OpenFile(cfg.Logfile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		path, err := expandHome(cfg.Logfile)
 		if err != nil {
-			return fmt.Errorf("planner: connection property Logfile: cannot open the log file: %w", err)
+			return fmt.Errorf("planner: connection property Logfile: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return fmt.Errorf("planner: connection property Logfile: cannot open the log file: %w; give a path in a directory you can write to", err)
 		}
 		c.logFile = f
 		c.log = slog.New(slog.NewTextHandler(f, nil))
@@ -56,6 +61,19 @@ func (c *Connector) openLog() error {
 		c.verbosity = 0
 	}
 	return nil
+}
+
+// expandHome expands a leading ~ of a path to the home directory, as
+// OAuthSettingsLocation does.
+func expandHome(p string) (string, error) {
+	if p != "~" && !strings.HasPrefix(p, "~/") && !strings.HasPrefix(p, `~\`) {
+		return p, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot expand ~ in %q: %w; give the full path", p, err)
+	}
+	return filepath.Join(home, p[1:]), nil
 }
 
 // logging reports whether level is logged.

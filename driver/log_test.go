@@ -187,3 +187,35 @@ func TestVerbosityWithoutDestination(t *testing.T) {
 		t.Errorf("slog.Default() got %q", buf.String())
 	}
 }
+
+// TestLogfileInHome: Logfile=~/... is a file in the home directory, as
+// OAuthSettingsLocation's ~ is, from a DSN and from a profile.
+func TestLogfileInHome(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("USERPROFILE", home)
+	srv := graphtest.NewServer(t)
+	cfgFile := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(cfgFile, []byte("[profiles.p]\nLogfile = \"~/from-profile.log\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PLANNER_CONFIG", cfgFile)
+	base := "InitiateOAuth=OFF;OAuthAccessToken=" + srv.Token() + ";GraphURL=" + srv.GraphURL()
+	for dsn, file := range map[string]string{
+		base + ";Logfile=~/planner.log": "planner.log",
+		base + ";Profile=p":             "from-profile.log",
+	} {
+		db, err := sql.Open("planner", dsn)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if err := db.QueryRow("SELECT 1").Scan(new(int)); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		b, err := os.ReadFile(filepath.Join(home, file))
+		if err != nil || !strings.Contains(string(b), `msg=statement sql="SELECT 1"`) {
+			t.Errorf("~/%s: %q %v", file, b, err)
+		}
+	}
+}
