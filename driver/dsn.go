@@ -279,12 +279,27 @@ func ParseDSN(dsn string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, kv := range pairs {
+	for i, kv := range pairs {
+		if i > 0 && lookupProperty(kv[0]) == nil {
+			if prev := lookupProperty(pairs[i-1][0]); prev != nil && prev.secret {
+				if _, typo := config.Closest(strings.TrimSpace(kv[0]), PropertyNames()); !typo {
+					return nil, afterSecret(prev.name)
+				}
+			}
+		}
 		if err := c.Set(kv[0], kv[1]); err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// afterSecret is the error for text after a secret's value that is not a
+// property: most likely the rest of a secret holding ';', so it is not
+// shown.
+func afterSecret(name string) error {
+	return fmt.Errorf("planner: connection string: the text after %s is not a connection property (it is not shown: it may be "+
+		"the rest of the secret); if the value of %s holds a ';', quote it: %s='...'", name, name, name)
 }
 
 // splitDSN splits a DSN into key/value pairs.
@@ -300,6 +315,11 @@ func splitDSN(dsn string) ([][2]string, error) {
 		key := strings.TrimSpace(dsn[i:j])
 		if j >= len(dsn) || dsn[j] == ';' {
 			if key != "" {
+				if n := len(pairs); n > 0 {
+					if prev := lookupProperty(pairs[n-1][0]); prev != nil && prev.secret {
+						return nil, afterSecret(prev.name)
+					}
+				}
 				return nil, fmt.Errorf("planner: connection string: %q has no value; write %s=<value>", key, key)
 			}
 			i = j + 1
