@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"log"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -124,6 +125,25 @@ func TestRedactBody(t *testing.T) {
 			`{"error":{"code":"ErrorItemNotFound","message":"gone"}}`, nil},
 		{"text/plain", `oops access_token=abc123def and a ` + jwt + ` here`, "", []string{"abc123def", jwt}},
 		{"application/json", `{"access_token":"cut-off-tok`, "", []string{"cut-off-tok"}},
+		// Secret keys holding other kinds than a string; lifetimes kept.
+		{"application/json", `{"Refresh_Token":["rt-one","rt-two"],"password":12345678,"x":{"client_secret":{"value":"s3cret-obj"}},"refresh_token_expires_in":7776000}`,
+			`{"Refresh_Token":"[redacted]","password":"[redacted]","refresh_token_expires_in":7776000,"x":{"client_secret":"[redacted]"}}`,
+			[]string{"rt-one", "rt-two", "12345678", "s3cret-obj"}},
+		// URLs inside JSON strings and text, with secrets in the query or
+		// the fragment.
+		{"application/json", `{"link":"http://127.0.0.1:8400/?code=0.AQ-cb-code&state=st4te-val","webUrl":"https://x.example/#access_token=frag-tok&x=1"}`,
+			`{"link":"http://127.0.0.1:8400/?code=[redacted]\u0026state=[redacted]","webUrl":"https://x.example/#access_token=[redacted]\u0026x=1"}`,
+			[]string{"cb-code", "st4te-val", "frag-tok"}},
+		{"text/html", `<a href="/cb?x=1&client_secret=html-s3cret">`, "", []string{"html-s3cret"}},
+	}
+	for _, raw := range []string{"https://graph.example/v1.0/x?$skiptoken=sk1p-val#access_token=frag-t0k", "http://127.0.0.1/cb?code=c0de-val&state=st4te-val"} {
+		u, _ := url.Parse(raw)
+		got := redactURL(u)
+		for _, n := range []string{"sk1p-val", "frag-t0k", "c0de-val", "st4te-val"} {
+			if strings.Contains(got, n) {
+				t.Errorf("redactURL(%q) = %q keeps %q", raw, got, n)
+			}
+		}
 	}
 	for _, tt := range tests {
 		got := redactBody(tt.ct, []byte(tt.body))
