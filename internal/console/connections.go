@@ -372,8 +372,11 @@ func (s *Server) saveSource(name string, in sourceInput, create bool) error {
 	if err != nil {
 		return err
 	}
-	s.cfgMu.Lock()
-	defer s.cfgMu.Unlock()
+	unlock, err := s.lockEdits()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	f, err := s.loadRaw()
 	if err != nil {
 		return err
@@ -409,8 +412,11 @@ func (s *Server) saveSource(name string, in sourceInput, create bool) error {
 }
 
 func (s *Server) deleteSource(name string) error {
-	s.cfgMu.Lock()
-	defer s.cfgMu.Unlock()
+	unlock, err := s.lockEdits()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	f, err := s.loadRaw()
 	if err != nil {
 		return err
@@ -612,8 +618,11 @@ func checkDestinationURL(u string) error {
 // saveDestination writes a named destination into console.toml; on update
 // the jobs that wrote to its old URL follow it.
 func (s *Server) saveDestination(name string, in destinationInput, create bool) error {
-	s.cfgMu.Lock()
-	defer s.cfgMu.Unlock()
+	unlock, err := s.lockEdits()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := s.loadSettings()
 	if err != nil {
 		return err
@@ -671,8 +680,11 @@ func (s *Server) rewriteJobURLs(from, to string) error {
 }
 
 func (s *Server) deleteDestination(name string) error {
-	s.cfgMu.Lock()
-	defer s.cfgMu.Unlock()
+	unlock, err := s.lockEdits()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := s.loadSettings()
 	if err != nil {
 		return err

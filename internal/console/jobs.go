@@ -596,8 +596,11 @@ func (s *Server) resolveJob(f *config.File, st *settings, in jobInput, old *conf
 
 // saveJob creates (old == "") or updates the job name.
 func (s *Server) saveJob(name string, in jobInput, create bool) error {
-	s.cfgMu.Lock()
-	defer s.cfgMu.Unlock()
+	unlock, err := s.lockEdits()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	f, err := s.loadRaw()
 	if err != nil {
 		return err
@@ -798,8 +801,11 @@ func (s *Server) saveJobAlerts(name string, in jobAlertsInput) error {
 // deleteJob removes a job (and its alert settings); a running job must be
 // cancelled first.
 func (s *Server) deleteJob(name string) error {
-	s.cfgMu.Lock()
-	defer s.cfgMu.Unlock()
+	unlock, err := s.lockEdits()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	f, err := s.loadRaw()
 	if err != nil {
 		return err
