@@ -662,12 +662,19 @@ func (s *Server) saveJob(name string, in jobInput, create bool) error {
 		if !d.HasSection(path...) || d.ArrayLen(append(path, "destinations")...) != len(old.Destinations) {
 			return fmt.Errorf("job %s is %w (with [[jobs.%s.destinations]] sections); edit it by hand", name, config.ErrNotSection, name)
 		}
-		set := []config.Value{{Key: "source", Text: r.source}}
+		// The source and the schedule as written stay when they mean what
+		// was sent: source = "SANDBOX" or a profile's name in another case,
+		// a schedule spaced otherwise.
+		var set []config.Value
+		if !sameSource(f, old.Source, r.source) {
+			set = append(set, config.Value{Key: "source", Text: r.source})
+		}
 		var unset []string
-		if r.schedule != "" {
-			set = append(set, config.Value{Key: "schedule", Text: r.schedule})
-		} else {
+		switch {
+		case r.schedule == "":
 			unset = append(unset, "schedule")
+		case strings.Join(strings.Fields(old.Schedule), " ") != r.schedule:
+			set = append(set, config.Value{Key: "schedule", Text: r.schedule})
 		}
 		if old.ScriptFile == "" {
 			set = append(set, config.Value{Key: "script", Text: r.script})
@@ -706,6 +713,16 @@ func (s *Server) saveJob(name string, in jobInput, create bool) error {
 	}
 	s.configChanged()
 	return nil
+}
+
+// sameSource reports whether the source written in a job, written,
+// names the source resolved, canonical (sandbox or a profile's name).
+func sameSource(f *config.File, written, resolved string) bool {
+	if config.IsSandbox(written) {
+		return resolved == sandboxName
+	}
+	p, err := f.Profile(written)
+	return err == nil && p.Name == resolved
 }
 
 // destValues returns the keys of a destination; empty ones go to unset
