@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/plannersql/planner/internal/config"
@@ -517,12 +518,19 @@ func (s *Server) resolveJob(f *config.File, st *settings, in jobInput, old *conf
 			if len(tables) == 0 && strings.Contains(chk.Error, "empty script") {
 				return nil, fieldError("tables", "pick at least one table, or write a REPLICATE statement")
 			}
-			line := chk.Line - len(tables)
+			line, column := chk.Line-len(tables), chk.Column
 			if line < 1 {
 				return nil, fieldError("tables", "the tables do not parse: %s", chk.Error)
 			}
-			return nil, &apiError{status: http.StatusUnprocessableEntity, field: "statements", line: line, column: chk.Column,
-				message: fmt.Sprintf("statements: line %d, column %d: %s", line, chk.Column, chk.Error)}
+			// The statements were trimmed: count the blank lines and the
+			// indentation of the first line that were cut.
+			lead := in.Statements[:len(in.Statements)-len(strings.TrimLeftFunc(in.Statements, unicode.IsSpace))]
+			if line == 1 {
+				column += utf8.RuneCountInString(lead[strings.LastIndex(lead, "\n")+1:])
+			}
+			line += strings.Count(lead, "\n")
+			return nil, &apiError{status: http.StatusUnprocessableEntity, field: "statements", line: line, column: column,
+				message: fmt.Sprintf("statements: line %d, column %d: %s", line, column, chk.Error)}
 		}
 		// Keep the script as written when it says the same.
 		curTables, curRest := splitScript(oldScript)

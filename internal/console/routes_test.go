@@ -164,6 +164,10 @@ func TestValidationErrors(t *testing.T) {
 		{"schedule too often", "POST", "/api/jobs", job("schedule", "every 5m"), 422, "schedule", "10m"},
 		{"schedule nonsense", "POST", "/api/jobs", job("schedule", "when I feel like it"), 422, "schedule", "accepted forms"},
 		{"statement syntax", "POST", "/api/jobs", job("statements", "REPLICATE Tasks;\nREPLICATE X WITH Bogus"), 422, "statements", "line 2, column 18"},
+		// Where the editor shows them: blank lines and indentation before
+		// the statements count, as /api/validate/script counts them.
+		{"statements after blank lines", "POST", "/api/jobs", job("statements", "\n\n  REPLICATE X WITH Bogus"), 422, "statements", "line 3, column 20"},
+		{"indented statements", "POST", "/api/jobs", job("statements", "\tREPLICATE X WITH Bogus"), 422, "statements", "line 1, column 19"},
 		{"unknown table", "POST", "/api/jobs", job("tables", []string{"Nope"}), 422, "tables", "no table named"},
 		{"nothing to copy", "POST", "/api/jobs", job("tables", []string{}), 422, "tables", "pick at least one table"},
 		{"script and tables", "POST", "/api/jobs", job("script", "REPLICATE ALL"), 422, "script", "not both"},
