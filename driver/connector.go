@@ -176,8 +176,12 @@ func (c *Config) validate() error {
 		return nil
 	}
 	if c.usesToken() {
-		if c.OAuthAccessToken == "" {
-			return fmt.Errorf("planner: OAuthAccessToken is empty: with InitiateOAuth=OFF or AuthScheme=Token give OAuthAccessToken=<token>, or use InitiateOAuth=GETANDREFRESH to sign in")
+		switch {
+		case c.OAuthAccessToken != "":
+		case c.AuthScheme == AuthToken:
+			return fmt.Errorf("planner: OAuthAccessToken is empty: AuthScheme=Token uses the token given; give OAuthAccessToken=<token>, or choose AuthScheme=AzureAD or DeviceCode to sign in")
+		default:
+			return fmt.Errorf("planner: OAuthAccessToken is empty: InitiateOAuth=OFF uses the token given; give OAuthAccessToken=<token>, or use InitiateOAuth=GETANDREFRESH to sign in")
 		}
 		return nil
 	}
