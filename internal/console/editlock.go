@@ -24,6 +24,12 @@ func editLockPath(configPath string) string {
 func (s *Server) lockEdits() (func(), error) {
 	s.cfgMu.Lock()
 	path := editLockPath(s.opts.ConfigPath)
+	// The first save creates the config file's directory (as the save
+	// itself would): the lock lives there.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		s.cfgMu.Unlock()
+		return nil, errorf(http.StatusInternalServerError, "console: cannot create %s: %v; check that it can be written", filepath.Dir(path), err)
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		s.cfgMu.Unlock()

@@ -3,6 +3,8 @@ package console
 import (
 	"fmt"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -64,5 +66,21 @@ func TestReplicasEditTogether(t *testing.T) {
 		case i%3 != 0 && !strings.Contains(cfg, fmt.Sprintf("[jobs.j%d]", i)):
 			t.Errorf("job j%d was lost", i)
 		}
+	}
+}
+
+// TestFirstSaveCreatesTheConfigDir: a console whose config file's directory
+// does not exist yet (a new user) creates it on the first save, lock
+// included.
+func TestFirstSaveCreatesTheConfigDir(t *testing.T) {
+	var nested string
+	e := newEnv(t, "", func(o *Options) {
+		nested = filepath.Join(filepath.Dir(o.ConfigPath), "new", "planner", "config.toml")
+		o.ConfigPath = nested
+	})
+	s := e.session()
+	s.must(201, "POST", "/api/connections/sources", map[string]any{"name": "p", "properties": map[string]string{"Sandbox": "true"}})
+	if b, err := os.ReadFile(nested); err != nil || !strings.Contains(string(b), "[profiles.p]") {
+		t.Errorf("%s: %q %v", nested, b, err)
 	}
 }
