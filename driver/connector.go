@@ -53,17 +53,23 @@ type Connector struct {
 	logFile   *os.File
 
 	// Seams for tests: the clock and the wait between device code polls
-	// of sign-in, stderr for the default prompts, the browser opener.
-	now    func() time.Time
-	wait   func(ctx context.Context, d time.Duration) error
-	stderr io.Writer
-	open   func(url string) error
+	// of sign-in, stderr for the default prompts, the browser opener, and
+	// a call made when a connection starts waiting for another's sign-in.
+	now     func() time.Time
+	wait    func(ctx context.Context, d time.Duration) error
+	stderr  io.Writer
+	open    func(url string) error
+	waiting func()
 }
 
 // clientInit is a sign-in in progress: later connections wait for it.
 type clientInit struct {
 	done chan struct{}
 	err  error
+	// abandoned: the sign-in failed because the context of the connection
+	// that ran it ended. A waiting connection whose own context is live
+	// then signs in itself rather than fail with another's cancellation.
+	abandoned bool
 }
 
 // ConnectorOption configures what a DSN cannot carry and a Config does not
@@ -170,8 +176,12 @@ func (c *Config) validate() error {
 		return nil
 	}
 	if c.usesToken() {
-		if c.OAuthAccessToken == "" {
-			return fmt.Errorf("planner: OAuthAccessToken is empty: with InitiateOAuth=OFF or AuthScheme=Token give OAuthAccessToken=<token>, or use InitiateOAuth=GETANDREFRESH to sign in")
+		switch {
+		case c.OAuthAccessToken != "":
+		case c.AuthScheme == AuthToken:
+			return fmt.Errorf("planner: OAuthAccessToken is empty: AuthScheme=Token uses the token given; give OAuthAccessToken=<token>, or choose AuthScheme=AzureAD or DeviceCode to sign in")
+		default:
+			return fmt.Errorf("planner: OAuthAccessToken is empty: InitiateOAuth=OFF uses the token given; give OAuthAccessToken=<token>, or use InitiateOAuth=GETANDREFRESH to sign in")
 		}
 		return nil
 	}
@@ -274,7 +284,9 @@ func (c *Connector) dropState(id uint64) { c.states.Delete(id) }
 
 // graphClient returns the connector's Graph client, signing in on first
 // use. Connections made while the first one signs in wait for it (or for
-// their context), so that one process signs in once.
+// their context), so that one process signs in once. When that sign-in is
+// abandoned because the first connection's context ended, a waiting
+// connection signs in itself instead of failing with that cancellation.
 func (c *Connector) graphClient(ctx context.Context) (*graph.Client, error) {
 	for {
 		c.mu.Lock()
@@ -285,9 +297,12 @@ func (c *Connector) graphClient(ctx context.Context) (*graph.Client, error) {
 		}
 		if p := c.pending; p != nil {
 			c.mu.Unlock()
+			if c.waiting != nil {
+				c.waiting()
+			}
 			select {
 			case <-p.done:
-				if p.err != nil {
+				if p.err != nil && !(p.abandoned && ctx.Err() == nil) {
 					return nil, p.err
 				}
 				continue
@@ -308,6 +323,7 @@ func (c *Connector) graphClient(ctx context.Context) (*graph.Client, error) {
 			}
 		}
 		c.pending, p.err = nil, err
+		p.abandoned = err != nil && ctx.Err() != nil
 		close(p.done)
 		c.mu.Unlock()
 		return g, err

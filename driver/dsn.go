@@ -192,7 +192,7 @@ var properties = []property{
 	},
 	intProp("Verbosity", "what is logged: `0` nothing, `1` each statement, `2` also each Graph request (method, path, status, ms, throttled, retries), `3` also request and response bodies (tokens, secrets and codes redacted)",
 		"`0`; `1` when Logfile (or a Go `Logger`) is set", 0, 3, func(c *Config) *int { return &c.Verbosity }),
-	stringProp("Logfile", "where the Verbosity output goes: a file path, appended to (created with mode 0600); Go code may set `Config.Logger` instead",
+	stringProp("Logfile", "where the Verbosity output goes: a file path (`~/` expands to the home directory), appended to (created with mode 0600); Go code may set `Config.Logger` instead",
 		"none: `slog.Default()` when Verbosity > 0", func(c *Config) *string { return &c.Logfile }),
 }
 
@@ -279,12 +279,27 @@ func ParseDSN(dsn string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, kv := range pairs {
+	for i, kv := range pairs {
+		if i > 0 && lookupProperty(kv[0]) == nil {
+			if prev := lookupProperty(pairs[i-1][0]); prev != nil && prev.secret {
+				if _, typo := config.Closest(strings.TrimSpace(kv[0]), PropertyNames()); !typo {
+					return nil, afterSecret(prev.name)
+				}
+			}
+		}
 		if err := c.Set(kv[0], kv[1]); err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// afterSecret is the error for text after a secret's value that is not a
+// property: most likely the rest of a secret holding ';', so it is not
+// shown.
+func afterSecret(name string) error {
+	return fmt.Errorf("planner: connection string: the text after %s is not a connection property (it is not shown: it may be "+
+		"the rest of the secret); if the value of %s holds a ';', quote it: %s='...'", name, name, name)
 }
 
 // splitDSN splits a DSN into key/value pairs.
@@ -300,6 +315,11 @@ func splitDSN(dsn string) ([][2]string, error) {
 		key := strings.TrimSpace(dsn[i:j])
 		if j >= len(dsn) || dsn[j] == ';' {
 			if key != "" {
+				if n := len(pairs); n > 0 {
+					if prev := lookupProperty(pairs[n-1][0]); prev != nil && prev.secret {
+						return nil, afterSecret(prev.name)
+					}
+				}
 				return nil, fmt.Errorf("planner: connection string: %q has no value; write %s=<value>", key, key)
 			}
 			i = j + 1

@@ -93,6 +93,26 @@ func TestSecretsNeverFormatted(t *testing.T) {
 	if _, err := ParseDSN("OAuthClientSecret='abc"); err == nil || strings.Contains(err.Error(), "abc") {
 		t.Errorf("error %v shows the secret", err)
 	}
+	// Nor is the rest of a secret holding an unquoted ';', whatever
+	// follows it.
+	for _, prop := range []string{"OAuthClientSecret", "oauthaccesstoken", "OAuthRefreshToken"} {
+		for _, dsn := range []string{
+			prop + "=s3cr3t;T41L-of-it",
+			prop + "=s3cr3t;T41L-of-it;Tenant=contoso",
+			prop + "=s3cr3t;T41L=of-it",
+			"Tenant=contoso;" + prop + "=s3cr3t;T41L-of-it",
+		} {
+			_, err := ParseDSN(dsn)
+			if err == nil || strings.Contains(err.Error(), "T41L") || strings.Contains(err.Error(), "of-it") ||
+				!strings.Contains(err.Error(), "quote it") {
+				t.Errorf("ParseDSN(%q): %v", dsn, err)
+			}
+		}
+	}
+	// A misspelt property after a secret is still named.
+	if _, err := ParseDSN("OAuthClientSecret=s3cr3t;Tennant=contoso"); err == nil || !strings.Contains(err.Error(), "did you mean Tenant") {
+		t.Errorf("a typo after a secret: %v", err)
+	}
 }
 
 // roundTrip checks that formatting a config and parsing it back gives the

@@ -60,6 +60,12 @@ func TestBadDSN(t *testing.T) {
 		{"MaxConcurrency=lots", "MaxConcurrency"},
 		{"Sandbox=maybe", "Sandbox"},
 		{"InitiateOAuth=SOMETIMES", "InitiateOAuth"},
+		// No token where one is used as given: the advice fits the setting
+		// that asked for it.
+		{"AuthScheme=Token", "AuthScheme=Token uses the token given; give OAuthAccessToken=<token>, or choose AuthScheme=AzureAD or DeviceCode"},
+		{"AuthScheme=Token;InitiateOAuth=REFRESH", "choose AuthScheme=AzureAD or DeviceCode"},
+		{"InitiateOAuth=OFF", "InitiateOAuth=OFF uses the token given; give OAuthAccessToken=<token>, or use InitiateOAuth=GETANDREFRESH"},
+		{"AuthScheme=DeviceCode;InitiateOAuth=off", "or use InitiateOAuth=GETANDREFRESH"},
 	} {
 		db, err := sql.Open("planner", tc.dsn)
 		if err == nil {

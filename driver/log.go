@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -44,9 +45,13 @@ func (c *Connector) openLog() error {
 	case cfg.Logger != nil:
 		c.log = cfg.Logger
 	case cfg.Logfile != "":
-		f, err := os.OpenFile(cfg.Logfile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		path, err := expandHome(cfg.Logfile)
 		if err != nil {
-			return fmt.Errorf("planner: connection property Logfile: cannot open the log file: %w", err)
+			return fmt.Errorf("planner: connection property Logfile: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return fmt.Errorf("planner: connection property Logfile: cannot open the log file: %w; give a path in a directory you can write to", err)
 		}
 		c.logFile = f
 		c.log = slog.New(slog.NewTextHandler(f, nil))
@@ -56,6 +61,19 @@ func (c *Connector) openLog() error {
 		c.verbosity = 0
 	}
 	return nil
+}
+
+// expandHome expands a leading ~ of a path to the home directory, as
+// OAuthSettingsLocation does.
+func expandHome(p string) (string, error) {
+	if p != "~" && !strings.HasPrefix(p, "~/") && !strings.HasPrefix(p, `~\`) {
+		return p, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot expand ~ in %q: %w; give the full path", p, err)
+	}
+	return filepath.Join(home, p[1:]), nil
 }
 
 // logging reports whether level is logged.
@@ -79,7 +97,7 @@ func (c *Connector) logRequest(ri graph.RequestInfo) {
 		slog.Int("retries", max(ri.Attempt-1, 0)),
 	}
 	if ri.Err != nil {
-		attrs = append(attrs, slog.String("error", ri.Err.Error()))
+		attrs = append(attrs, slog.String("error", redactText(ri.Err.Error())))
 	}
 	c.log.LogAttrs(context.Background(), slog.LevelInfo, "graph request", attrs...)
 }
@@ -198,11 +216,15 @@ var (
 	// secretField matches "key": "value" and key=value pairs of secret
 	// keys, for text that does not parse.
 	secretField = regexp.MustCompile(`(?i)("?[a-z_]*(?:token|secret|password|assertion|code|code_verifier|state)"?\s*[:=]\s*"?)([^"&\s,}]+)`)
+	// secretParam matches a secret parameter of a URL's query or fragment
+	// inside text (a link, a redirect URI in a JSON string).
+	secretParam = regexp.MustCompile(`(?i)([?&#](?:code|code_verifier|state|[a-z_]*(?:token|secret|password|assertion))=)[^&#\s"'<>]+`)
 )
 
 // redactText removes what looks like a token from free text.
 func redactText(s string) string {
 	s = jwtPattern.ReplaceAllString(s, redacted)
+	s = secretParam.ReplaceAllString(s, "${1}"+redacted)
 	return secretField.ReplaceAllString(s, "${1}"+redacted)
 }
 
@@ -222,7 +244,7 @@ func redactURL(u *url.URL) string {
 		}
 		cp.RawQuery = q.Encode()
 	}
-	return redactJWTs(cp.String())
+	return secretParam.ReplaceAllString(redactJWTs(cp.String()), "${1}"+redacted)
 }
 
 // redactBody renders a body for the log: JSON and form bodies with the
@@ -271,23 +293,37 @@ func redactBody(contentType string, b []byte) string {
 	return out
 }
 
-// redactJSON replaces the values of secret keys in a decoded JSON value.
+// redactJSON replaces the values of secret keys in a decoded JSON value,
+// whatever their kind (a string, a number, an array or an object of
+// tokens), but for lifetimes ("refresh_token_expires_in": 7776000); and
+// the secret parameters of URLs inside strings.
 func redactJSON(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, val := range x {
-			if secretJSONKey(k) {
-				if _, isString := val.(string); isString || val == nil {
-					x[k] = redacted
-					continue
-				}
+			if secretJSONKey(k) && !lifetimeKey(k, val) {
+				x[k] = redacted
+				continue
 			}
 			x[k] = redactJSON(val)
 		}
+		return x
 	case []any:
 		for i := range x {
 			x[i] = redactJSON(x[i])
 		}
+		return x
+	case string:
+		return secretParam.ReplaceAllString(x, "${1}"+redacted)
 	}
 	return v
+}
+
+// lifetimeKey reports whether a secret-looking key holds a token's
+// lifetime, a number: "expires_in", "refresh_token_expires_in",
+// "ext_expires_on".
+func lifetimeKey(k string, v any) bool {
+	_, isNumber := v.(json.Number)
+	k = strings.ToLower(k)
+	return isNumber && (strings.HasSuffix(k, "_in") || strings.HasSuffix(k, "_on") || strings.HasSuffix(k, "_at"))
 }

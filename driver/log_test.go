@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"log"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -124,6 +125,25 @@ func TestRedactBody(t *testing.T) {
 			`{"error":{"code":"ErrorItemNotFound","message":"gone"}}`, nil},
 		{"text/plain", `oops access_token=abc123def and a ` + jwt + ` here`, "", []string{"abc123def", jwt}},
 		{"application/json", `{"access_token":"cut-off-tok`, "", []string{"cut-off-tok"}},
+		// Secret keys holding other kinds than a string; lifetimes kept.
+		{"application/json", `{"Refresh_Token":["rt-one","rt-two"],"password":12345678,"x":{"client_secret":{"value":"s3cret-obj"}},"refresh_token_expires_in":7776000}`,
+			`{"Refresh_Token":"[redacted]","password":"[redacted]","refresh_token_expires_in":7776000,"x":{"client_secret":"[redacted]"}}`,
+			[]string{"rt-one", "rt-two", "12345678", "s3cret-obj"}},
+		// URLs inside JSON strings and text, with secrets in the query or
+		// the fragment.
+		{"application/json", `{"link":"http://127.0.0.1:8400/?code=0.AQ-cb-code&state=st4te-val","webUrl":"https://x.example/#access_token=frag-tok&x=1"}`,
+			`{"link":"http://127.0.0.1:8400/?code=[redacted]\u0026state=[redacted]","webUrl":"https://x.example/#access_token=[redacted]\u0026x=1"}`,
+			[]string{"cb-code", "st4te-val", "frag-tok"}},
+		{"text/html", `<a href="/cb?x=1&client_secret=html-s3cret">`, "", []string{"html-s3cret"}},
+	}
+	for _, raw := range []string{"https://graph.example/v1.0/x?$skiptoken=sk1p-val#access_token=frag-t0k", "http://127.0.0.1/cb?code=c0de-val&state=st4te-val"} {
+		u, _ := url.Parse(raw)
+		got := redactURL(u)
+		for _, n := range []string{"sk1p-val", "frag-t0k", "c0de-val", "st4te-val"} {
+			if strings.Contains(got, n) {
+				t.Errorf("redactURL(%q) = %q keeps %q", raw, got, n)
+			}
+		}
 	}
 	for _, tt := range tests {
 		got := redactBody(tt.ct, []byte(tt.body))
@@ -185,5 +205,37 @@ func TestVerbosityWithoutDestination(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), `msg=statement sql="SELECT 1"`) {
 		t.Errorf("slog.Default() got %q", buf.String())
+	}
+}
+
+// TestLogfileInHome: Logfile=~/... is a file in the home directory, as
+// OAuthSettingsLocation's ~ is, from a DSN and from a profile.
+func TestLogfileInHome(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("USERPROFILE", home)
+	srv := graphtest.NewServer(t)
+	cfgFile := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(cfgFile, []byte("[profiles.p]\nLogfile = \"~/from-profile.log\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PLANNER_CONFIG", cfgFile)
+	base := "InitiateOAuth=OFF;OAuthAccessToken=" + srv.Token() + ";GraphURL=" + srv.GraphURL()
+	for dsn, file := range map[string]string{
+		base + ";Logfile=~/planner.log": "planner.log",
+		base + ";Profile=p":             "from-profile.log",
+	} {
+		db, err := sql.Open("planner", dsn)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if err := db.QueryRow("SELECT 1").Scan(new(int)); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		b, err := os.ReadFile(filepath.Join(home, file))
+		if err != nil || !strings.Contains(string(b), `msg=statement sql="SELECT 1"`) {
+			t.Errorf("~/%s: %q %v", file, b, err)
+		}
 	}
 }

@@ -384,3 +384,64 @@ func TestSignInStatusAndSignOut(t *testing.T) {
 		t.Error("signed in after SignOut")
 	}
 }
+
+// TestSignInAbandonedByTheFirstConnection: when the connection running the
+// sign-in gives up (its context is cancelled while it polls), a connection
+// waiting for that sign-in with a live context signs in itself rather than
+// fail with the other's cancellation.
+func TestSignInAbandonedByTheFirstConnection(t *testing.T) {
+	e := newSigninEnv(t, graphtest.WithDeviceCode(time.Second, 15*time.Minute))
+	cfg := e.config(AuthDeviceCode)
+	prompted := make(chan struct{}, 4)
+	cfg.DeviceCodePrompt = func(ctx context.Context, dc DeviceCode) error {
+		err := e.prompt(ctx, dc)
+		prompted <- struct{}{}
+		return err
+	}
+	db, cn := e.db(cfg)
+	var polls sync.Mutex
+	first := true
+	cn.wait = func(ctx context.Context, d time.Duration) error {
+		polls.Lock()
+		block := first
+		first = false
+		polls.Unlock()
+		if block { // the first connection's poll: until it gives up
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return e.wait(ctx, d)
+	}
+	waiting := make(chan struct{}, 4)
+	cn.waiting = func() { waiting <- struct{}{} }
+
+	ctxA, cancelA := context.WithCancel(context.Background())
+	defer cancelA()
+	conn := func(ctx context.Context, out chan<- error) {
+		c, err := db.Conn(ctx)
+		if err == nil {
+			err = c.PingContext(ctx)
+			c.Close()
+		}
+		e.show(err)
+		out <- err
+	}
+	errA, errB := make(chan error, 1), make(chan error, 1)
+	go conn(ctxA, errA)
+	<-prompted // A signs in and polls
+	go conn(context.Background(), errB)
+	<-waiting // B waits for A's sign-in
+	cancelA()
+	if err := <-errA; err == nil || !errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "abandoned") {
+		t.Errorf("the cancelled connection: %v", err)
+	}
+	if err := <-errB; err != nil {
+		t.Errorf("the waiting connection failed with the other's cancellation: %v", err)
+	}
+	if e.prompts != 2 || e.srv.TokenCount("device_code") != 1 {
+		t.Errorf("%d prompts, %d device code sign-ins; want 2 and 1", e.prompts, e.srv.TokenCount("device_code"))
+	}
+	if n, err := e.plans(db); err != nil || n == 0 {
+		t.Errorf("after the sign-in: %d plans, %v", n, err)
+	}
+}

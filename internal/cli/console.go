@@ -94,6 +94,14 @@ func runConsole(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	token := os.Getenv(ConsoleTokenEnv)
+	// A secret of blanks (a stray space or newline in the environment) is
+	// a mistake, not a login anyone should rely on.
+	if password != "" && strings.TrimSpace(password) == "" {
+		return usageErrorf("console: the console password ($%s or --password-file) is only blanks: set a real one", ConsolePasswordEnv)
+	}
+	if token != "" && strings.TrimSpace(token) == "" {
+		return usageErrorf("console: $%s is only blanks: set a real token, or unset it for a new one at each start", ConsoleTokenEnv)
+	}
 	fixedToken := token != ""
 	if !console.IsLoopback(*addr) && password == "" && !fixedToken {
 		return usageErrorf("console: %s is not a loopback address: set a password ($%s or --password-file) or a token ($%s) first, or listen on 127.0.0.1",

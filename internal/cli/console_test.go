@@ -32,6 +32,8 @@ func TestConsoleFlags(t *testing.T) {
 	cfg := filepath.Join(dir, "config.toml")
 	empty := filepath.Join(dir, "empty")
 	os.WriteFile(empty, nil, 0o600)
+	blank := filepath.Join(dir, "blank")
+	os.WriteFile(blank, []byte("  \n"), 0o600)
 	tests := []struct {
 		name string
 		env  []string
@@ -41,6 +43,9 @@ func TestConsoleFlags(t *testing.T) {
 	}{
 		{"open address without a login", nil, []string{"console", "--addr", "0.0.0.0:0", "--config", cfg}, ExitUsage, "set a password ($PLANNER_CONSOLE_PASSWORD"},
 		{"empty password file", nil, []string{"console", "--addr", "127.0.0.1:0", "--password-file", empty, "--config", cfg}, ExitUsage, "is empty"},
+		{"blank password", []string{"PLANNER_CONSOLE_PASSWORD= "}, []string{"console", "--addr", "0.0.0.0:0", "--config", cfg}, ExitUsage, "password ($PLANNER_CONSOLE_PASSWORD or --password-file) is only blanks"},
+		{"blank token", []string{"PLANNER_CONSOLE_TOKEN=\t"}, []string{"console", "--addr", "0.0.0.0:0", "--config", cfg}, ExitUsage, "$PLANNER_CONSOLE_TOKEN is only blanks"},
+		{"blank password file", nil, []string{"console", "--addr", "0.0.0.0:0", "--password-file", blank, "--config", cfg}, ExitUsage, "only blanks"},
 		{"half of TLS", nil, []string{"console", "--tls-cert", "c.pem", "--config", cfg}, ExitUsage, "both --tls-cert and --tls-key"},
 		{"an argument", nil, []string{"console", "extra"}, ExitUsage, `unexpected argument "extra"`},
 		{"help", nil, []string{"console", "--help"}, ExitOK, ""},

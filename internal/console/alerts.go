@@ -747,8 +747,11 @@ func (s *Server) saveAlerts(in alertsInput) error {
 	} else if sm.ClearPassword {
 		smtp = append(smtp, [2]string{"password", ""})
 	}
-	s.cfgMu.Lock()
-	defer s.cfgMu.Unlock()
+	unlock, err := s.lockEdits()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := editSettings(s.opts.SettingsPath, func(d *config.Document) error {
 		if err := setOrUnset(d, []string{"alerts"}, alerts); err != nil {
 			return err

@@ -94,6 +94,8 @@ func decode(r *http.Request, v any) error {
 		switch {
 		case errors.As(err, &se):
 			return errorf(http.StatusBadRequest, "the request body is not valid JSON (at byte %d)", se.Offset)
+		case errors.As(err, &te) && te.Field == "":
+			return errorf(http.StatusBadRequest, "the request body must be a JSON object ({...}), not %s", jsonKindOf(te.Value))
 		case errors.As(err, &te):
 			return &apiError{status: http.StatusBadRequest, field: te.Field, message: fmt.Sprintf("field %q must be %s", te.Field, jsonKind(te.Type.Kind().String()))}
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -106,6 +108,19 @@ func decode(r *http.Request, v any) error {
 		return errorf(http.StatusBadRequest, "the request body holds more than one JSON value")
 	}
 	return nil
+}
+
+// jsonKindOf names a JSON value kind as UnmarshalTypeError.Value gives it.
+func jsonKindOf(v string) string {
+	switch v {
+	case "array":
+		return "an array"
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	}
+	return "a " + v
 }
 
 func jsonKind(k string) string {

@@ -144,6 +144,10 @@ func (s *Server) sandboxView(f *config.File) sourceView {
 
 func (s *Server) sourceView(ctx context.Context, f *config.File, p *config.Profile, withSignIn bool) sourceView {
 	v := sourceView{Name: p.Name, Line: p.Line, Jobs: jobsUsing(f, p.Name), Properties: []propertyView{}}
+	// The kind of source is what the driver reads from the profile: the
+	// file may spell an enum in any case ("devicecode") or a bool as the
+	// driver accepts it ("yes"), and the page must show the same kind.
+	eff := driver.NewConfig()
 	for _, pr := range p.Properties {
 		pv := propertyView{Key: canonicalProperty(pr.Key), Set: pr.Value != ""}
 		if isSecretProperty(pr.Key) {
@@ -154,15 +158,20 @@ func (s *Server) sourceView(ctx context.Context, f *config.File, p *config.Profi
 		v.Properties = append(v.Properties, pv)
 		switch strings.ToLower(pr.Key) {
 		case "authscheme":
-			v.AuthScheme = pr.Value
+			v.AuthScheme = pr.Value // as written, unless the driver reads it (below)
 		case "tenant":
 			v.Tenant = pr.Value
 		case "oauthclientid":
 			v.ClientID = pr.Value
-		case "sandbox":
-			v.Sandbox = strings.EqualFold(pr.Value, "true")
+		}
+		if !pv.Secret && !strings.Contains(pr.Value, "${") {
+			_ = eff.Set(pr.Key, pr.Value) // a bad value is reported by the source's test and sign-in status
 		}
 	}
+	if eff.AuthScheme != "" {
+		v.AuthScheme = string(eff.AuthScheme)
+	}
+	v.Sandbox = eff.Sandbox
 	if v.AuthScheme == "" {
 		v.AuthScheme = string(driver.AuthAzureAD)
 	}
@@ -307,6 +316,45 @@ func validateProperties(in map[string]string, clear []string) ([]config.Value, [
 	return set, unset, nil
 }
 
+// changedValues drops from set the properties profile p already holds
+// with the same meaning, so that saving a form that sends every property
+// back leaves the lines the user did not change as they were written
+// (MaxConcurrency = 4 stays an integer, GroupId an array, a comment stays
+// on its line).
+func changedValues(p *config.Profile, set []config.Value) []config.Value {
+	out := set[:0:0]
+	for _, v := range set {
+		same := false
+		for _, pr := range p.Properties {
+			if strings.EqualFold(pr.Key, v.Key) {
+				same = sameValue(v.Key, pr.Value, v.Text)
+			}
+		}
+		if !same {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// sameValue reports whether two texts of connection property key mean the
+// same to the driver ("DeviceCode" and "devicecode", "yes" and "true",
+// "90" and "90s"). A secret or a ${NAME} reference is the same only as
+// the same text.
+func sameValue(key, a, b string) bool {
+	if a == b {
+		return true
+	}
+	if isSecretProperty(key) || strings.Contains(a, "${") || strings.Contains(b, "${") {
+		return false
+	}
+	ca, cb := driver.NewConfig(), driver.NewConfig()
+	if ca.Set(key, a) != nil || cb.Set(key, b) != nil {
+		return false
+	}
+	return ca.FormatDSN() == cb.FormatDSN()
+}
+
 // propertyOrder keeps written properties in the driver's order.
 func propertyOrder(k string) int {
 	for i, n := range driver.PropertyNames() {
@@ -324,13 +372,16 @@ func (s *Server) saveSource(name string, in sourceInput, create bool) error {
 	if err != nil {
 		return err
 	}
-	s.cfgMu.Lock()
-	defer s.cfgMu.Unlock()
+	unlock, err := s.lockEdits()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	f, err := s.loadRaw()
 	if err != nil {
 		return err
 	}
-	_, exists := f.Profile(name)
+	p, exists := f.Profile(name)
 	switch {
 	case config.IsSandbox(name):
 		return fieldError("name", "%q is the built-in demo source; choose another name (a profile may still set Sandbox = true)", sandboxName)
@@ -338,6 +389,9 @@ func (s *Server) saveSource(name string, in sourceInput, create bool) error {
 		return fieldError("name", "a source named %q already exists; choose another name or edit it", name)
 	case !create && exists != nil:
 		return notFound("source", name)
+	}
+	if !create {
+		set = changedValues(p, set)
 	}
 	err = config.EditFile(s.opts.ConfigPath, loadOptions(), func(d *config.Document) error {
 		path := []string{"profiles", name}
@@ -358,8 +412,11 @@ func (s *Server) saveSource(name string, in sourceInput, create bool) error {
 }
 
 func (s *Server) deleteSource(name string) error {
-	s.cfgMu.Lock()
-	defer s.cfgMu.Unlock()
+	unlock, err := s.lockEdits()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	f, err := s.loadRaw()
 	if err != nil {
 		return err
@@ -561,8 +618,11 @@ func checkDestinationURL(u string) error {
 // saveDestination writes a named destination into console.toml; on update
 // the jobs that wrote to its old URL follow it.
 func (s *Server) saveDestination(name string, in destinationInput, create bool) error {
-	s.cfgMu.Lock()
-	defer s.cfgMu.Unlock()
+	unlock, err := s.lockEdits()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := s.loadSettings()
 	if err != nil {
 		return err
@@ -620,8 +680,11 @@ func (s *Server) rewriteJobURLs(from, to string) error {
 }
 
 func (s *Server) deleteDestination(name string) error {
-	s.cfgMu.Lock()
-	defer s.cfgMu.Unlock()
+	unlock, err := s.lockEdits()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := s.loadSettings()
 	if err != nil {
 		return err

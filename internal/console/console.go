@@ -144,7 +144,7 @@ type Server struct {
 	static fs.FS
 	now    func() time.Time
 
-	cfgMu sync.Mutex // serialises edits of the config and settings files
+	cfgMu sync.Mutex // serialises edits of the config and settings files in this process (lockEdits)
 
 	scrubMu sync.RWMutex
 	scrub_  *scrubber

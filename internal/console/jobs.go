@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/plannersql/planner/internal/config"
@@ -517,12 +518,19 @@ func (s *Server) resolveJob(f *config.File, st *settings, in jobInput, old *conf
 			if len(tables) == 0 && strings.Contains(chk.Error, "empty script") {
 				return nil, fieldError("tables", "pick at least one table, or write a REPLICATE statement")
 			}
-			line := chk.Line - len(tables)
+			line, column := chk.Line-len(tables), chk.Column
 			if line < 1 {
 				return nil, fieldError("tables", "the tables do not parse: %s", chk.Error)
 			}
-			return nil, &apiError{status: http.StatusUnprocessableEntity, field: "statements", line: line, column: chk.Column,
-				message: fmt.Sprintf("statements: line %d, column %d: %s", line, chk.Column, chk.Error)}
+			// The statements were trimmed: count the blank lines and the
+			// indentation of the first line that were cut.
+			lead := in.Statements[:len(in.Statements)-len(strings.TrimLeftFunc(in.Statements, unicode.IsSpace))]
+			if line == 1 {
+				column += utf8.RuneCountInString(lead[strings.LastIndex(lead, "\n")+1:])
+			}
+			line += strings.Count(lead, "\n")
+			return nil, &apiError{status: http.StatusUnprocessableEntity, field: "statements", line: line, column: column,
+				message: fmt.Sprintf("statements: line %d, column %d: %s", line, column, chk.Error)}
 		}
 		// Keep the script as written when it says the same.
 		curTables, curRest := splitScript(oldScript)
@@ -596,8 +604,11 @@ func (s *Server) resolveJob(f *config.File, st *settings, in jobInput, old *conf
 
 // saveJob creates (old == "") or updates the job name.
 func (s *Server) saveJob(name string, in jobInput, create bool) error {
-	s.cfgMu.Lock()
-	defer s.cfgMu.Unlock()
+	unlock, err := s.lockEdits()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	f, err := s.loadRaw()
 	if err != nil {
 		return err
@@ -659,12 +670,19 @@ func (s *Server) saveJob(name string, in jobInput, create bool) error {
 		if !d.HasSection(path...) || d.ArrayLen(append(path, "destinations")...) != len(old.Destinations) {
 			return fmt.Errorf("job %s is %w (with [[jobs.%s.destinations]] sections); edit it by hand", name, config.ErrNotSection, name)
 		}
-		set := []config.Value{{Key: "source", Text: r.source}}
+		// The source and the schedule as written stay when they mean what
+		// was sent: source = "SANDBOX" or a profile's name in another case,
+		// a schedule spaced otherwise.
+		var set []config.Value
+		if !sameSource(f, old.Source, r.source) {
+			set = append(set, config.Value{Key: "source", Text: r.source})
+		}
 		var unset []string
-		if r.schedule != "" {
-			set = append(set, config.Value{Key: "schedule", Text: r.schedule})
-		} else {
+		switch {
+		case r.schedule == "":
 			unset = append(unset, "schedule")
+		case strings.Join(strings.Fields(old.Schedule), " ") != r.schedule:
+			set = append(set, config.Value{Key: "schedule", Text: r.schedule})
 		}
 		if old.ScriptFile == "" {
 			set = append(set, config.Value{Key: "script", Text: r.script})
@@ -703,6 +721,16 @@ func (s *Server) saveJob(name string, in jobInput, create bool) error {
 	}
 	s.configChanged()
 	return nil
+}
+
+// sameSource reports whether the source written in a job, written,
+// names the source resolved, canonical (sandbox or a profile's name).
+func sameSource(f *config.File, written, resolved string) bool {
+	if config.IsSandbox(written) {
+		return resolved == sandboxName
+	}
+	p, err := f.Profile(written)
+	return err == nil && p.Name == resolved
 }
 
 // destValues returns the keys of a destination; empty ones go to unset
@@ -798,8 +826,11 @@ func (s *Server) saveJobAlerts(name string, in jobAlertsInput) error {
 // deleteJob removes a job (and its alert settings); a running job must be
 // cancelled first.
 func (s *Server) deleteJob(name string) error {
-	s.cfgMu.Lock()
-	defer s.cfgMu.Unlock()
+	unlock, err := s.lockEdits()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	f, err := s.loadRaw()
 	if err != nil {
 		return err

@@ -506,3 +506,68 @@ func TestShortProblemAndZone(t *testing.T) {
 		}
 	}
 }
+
+// TestJobSavedUntouchedKeepsHandForms: a job whose source names a profile
+// (or the sandbox) in another case, or whose schedule is spaced
+// otherwise, is saved untouched without rewriting those lines; choosing
+// another profile that differs only in case does rewrite it.
+func TestJobSavedUntouchedKeepsHandForms(t *testing.T) {
+	const cfg = `[profiles.Demo]
+Sandbox = true
+
+[profiles.demo2]
+Sandbox = true
+
+[profiles.DEMO2]
+Sandbox = true
+
+[jobs.a]   # job a
+source = "demo"       # the profile Demo, in lower case
+schedule = "every  2  hours"   # spaced
+script = "REPLICATE Tasks;"
+
+[[jobs.a.destinations]]
+url = "sqlite:{{dir}}/a.db"
+
+[jobs.b]
+source = "SANDBOX"    # the built-in source, in capitals
+script = "REPLICATE Plans;"
+
+[[jobs.b.destinations]]
+url = "sqlite:{{dir}}/b.db"
+
+[jobs.c]
+source = "demo2"
+script = "REPLICATE Plans;"
+
+[[jobs.c.destinations]]
+url = "sqlite:{{dir}}/c.db"
+`
+	e := newEnv(t, cfg)
+	s := e.session()
+	orig := e.readConfig()
+	save := func(name string, edit func(map[string]any)) {
+		t.Helper()
+		j := s.must(200, "GET", "/api/jobs/"+name, nil)
+		var dests []any
+		for _, d := range j.json["destinations"].([]any) {
+			dests = append(dests, map[string]any{"url": field(d, "url")})
+		}
+		body := map[string]any{"source": j.json["source"], "schedule": j.json["schedule"], "tables": j.json["tables"],
+			"statements": j.json["statements"], "destinations": dests}
+		if edit != nil {
+			edit(body)
+		}
+		s.must(200, "PUT", "/api/jobs/"+name, body)
+	}
+	for _, name := range []string{"a", "b", "c"} {
+		save(name, nil)
+		if got := e.readConfig(); got != orig {
+			t.Fatalf("saving job %s untouched rewrote the file:\n%s", name, got)
+		}
+	}
+	save("c", func(b map[string]any) { b["source"] = "DEMO2" })
+	if got, want := e.readConfig(), strings.Replace(orig, `source = "demo2"`, `source = "DEMO2"`, 1); got != want {
+		t.Errorf("choosing the profile DEMO2:\n%s", got)
+	}
+}

@@ -59,6 +59,16 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
+	// propIs reports whether the profile's key means value to the driver
+	// (PlanScope = "Me" is "me").
+	"propIs": func(s sourceView, key, value string) bool {
+		for _, p := range s.Properties {
+			if strings.EqualFold(p.Key, key) && !p.Secret {
+				return sameValue(key, p.Value, value)
+			}
+		}
+		return false
+	},
 	"propSet": func(s sourceView, key string) bool {
 		for _, p := range s.Properties {
 			if strings.EqualFold(p.Key, key) {

@@ -67,8 +67,13 @@ func (s *Server) routes() {
 	page("GET /connections/destinations/new", s.destinationEditPage)
 	page("GET /connections/destinations/{name}/edit", s.destinationEditPage)
 	page("GET /alerts", s.alertsPage)
-	// Any other path.
+	// Any other path, or another method on a page's path.
 	mux.HandleFunc("/", s.authed(false, func(w http.ResponseWriter, r *http.Request) {
+		if allow := s.allowedMethods(r); allow != nil {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.renderError(w, r, http.StatusMethodNotAllowed, "The page "+r.URL.Path+" does not answer "+r.Method+".")
+			return
+		}
 		s.renderError(w, r, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
 	}))
 
@@ -111,10 +116,30 @@ func (s *Server) routes() {
 	api("GET /api/alerts", s.apiAlerts)
 	api("PUT /api/alerts", s.apiSaveAlerts)
 	api("POST /api/alerts/test", s.apiTestAlert)
-	// Unknown API paths answer JSON.
+	// Unknown API paths answer JSON; so does another method on a route's
+	// path (405, with the methods it takes in Allow).
 	mux.HandleFunc("/api/", s.authed(true, s.api(func(w http.ResponseWriter, r *http.Request) error {
+		if allow := s.allowedMethods(r); allow != nil {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return errorf(http.StatusMethodNotAllowed, "%s %s is not a route: %s takes %s (see docs/api.md)",
+				r.Method, r.URL.Path, r.URL.Path, strings.Join(allow, ", "))
+		}
 		return errorf(http.StatusNotFound, "no API route %s %s: see docs/api.md", r.Method, r.URL.Path)
 	})))
+}
+
+// allowedMethods returns the methods the routes at r's path take, nil when
+// no route but the catch-alls has that path.
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" && pattern != "/api/" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 // authed requires a login, and on state-changing requests from a session

@@ -164,6 +164,10 @@ func TestValidationErrors(t *testing.T) {
 		{"schedule too often", "POST", "/api/jobs", job("schedule", "every 5m"), 422, "schedule", "10m"},
 		{"schedule nonsense", "POST", "/api/jobs", job("schedule", "when I feel like it"), 422, "schedule", "accepted forms"},
 		{"statement syntax", "POST", "/api/jobs", job("statements", "REPLICATE Tasks;\nREPLICATE X WITH Bogus"), 422, "statements", "line 2, column 18"},
+		// Where the editor shows them: blank lines and indentation before
+		// the statements count, as /api/validate/script counts them.
+		{"statements after blank lines", "POST", "/api/jobs", job("statements", "\n\n  REPLICATE X WITH Bogus"), 422, "statements", "line 3, column 20"},
+		{"indented statements", "POST", "/api/jobs", job("statements", "\tREPLICATE X WITH Bogus"), 422, "statements", "line 1, column 19"},
 		{"unknown table", "POST", "/api/jobs", job("tables", []string{"Nope"}), 422, "tables", "no table named"},
 		{"nothing to copy", "POST", "/api/jobs", job("tables", []string{}), 422, "tables", "pick at least one table"},
 		{"script and tables", "POST", "/api/jobs", job("script", "REPLICATE ALL"), 422, "script", "not both"},
@@ -190,11 +194,14 @@ func TestValidationErrors(t *testing.T) {
 		{"not JSON", "POST", "/api/jobs", "{", 400, "", "not valid JSON"},
 		{"unknown field", "POST", "/api/jobs", `{"nam": "x"}`, 400, "nam", `unknown field "nam"`},
 		{"wrong type", "POST", "/api/jobs", `{"name": 3}`, 400, "name", "must be a string"},
+		{"an array body", "POST", "/api/jobs", `[{"name": "x"}]`, 400, "", "must be a JSON object ({...}), not an array"},
+		{"a string body", "PUT", "/api/alerts", `"failure"`, 400, "", "must be a JSON object ({...}), not a string"},
+		{"a number body", "POST", "/api/validate/script", `3`, 400, "", "must be a JSON object ({...}), not a number"},
 		{"two values", "POST", "/api/validate/script", `{"script": "REPLICATE ALL"} {}`, 400, "", "more than one"},
 		{"no body", "POST", "/api/connections/sources", nil, 400, "", "no JSON body"},
 		{"body too large", "POST", "/api/validate/script", `{"script": "` + strings.Repeat("x", maxBody) + `"}`, 413, "", "larger than 1 MiB"},
 		{"unknown route", "GET", "/api/nope", nil, 404, "", "docs/api.md"},
-		{"wrong method", "PATCH", "/api/jobs/nightly", map[string]any{}, 404, "", "no API route"},
+		{"wrong method", "PATCH", "/api/jobs/nightly", map[string]any{}, 405, "", "/api/jobs/nightly takes GET, PUT, DELETE"},
 	}
 	before := e.readConfig()
 	for _, tt := range tests {
@@ -255,5 +262,39 @@ func TestPagesRender(t *testing.T) {
 	e2 := newEnv(t, "")
 	if b := e2.session().must(200, "GET", "/jobs", nil).body; !strings.Contains(b, "No jobs yet") || !strings.Contains(b, "Connections") {
 		t.Errorf("the empty jobs page: %.500s", b)
+	}
+}
+
+// TestWrongMethod: a method a route's path does not take is refused with
+// 405, the methods it takes in Allow, as JSON on the API and as a page
+// elsewhere; a path no route has stays 404.
+func TestWrongMethod(t *testing.T) {
+	e := newEnv(t, jobsConfig)
+	s := e.session()
+	fill := strings.NewReplacer("{{dir}}", "d", "{{run}}", "r", "{{hist}}", "h")
+	for _, rt := range apiRoutes {
+		path := fill.Replace(rt.path)
+		path, _, _ = strings.Cut(path, "?")
+		for _, m := range []string{"GET", "POST", "PUT", "DELETE", "PATCH"} {
+			probe, _ := http.NewRequest(m, e.http.URL+path, nil)
+			if _, pattern := e.srv.mux.Handler(probe); pattern != "/api/" {
+				continue // a route takes it
+			}
+			r := s.call(m, path, map[string]any{})
+			msg, _ := r.json["error"].(string)
+			if r.status != http.StatusMethodNotAllowed || !strings.Contains(r.header.Get("Allow"), rt.method) ||
+				!strings.Contains(msg, "takes") || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+				t.Errorf("%s %s: %d, Allow %q, %s", m, path, r.status, r.header.Get("Allow"), r.body)
+			}
+		}
+	}
+	if r := s.call("PATCH", "/api/nope", map[string]any{}); r.status != http.StatusNotFound || r.header.Get("Allow") != "" {
+		t.Errorf("PATCH /api/nope: %d, Allow %q", r.status, r.header.Get("Allow"))
+	}
+	for _, p := range allPages {
+		r := s.call("DELETE", p, nil)
+		if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "GET" || !strings.Contains(r.body, "</html>") {
+			t.Errorf("DELETE %s: %d, Allow %q", p, r.status, r.header.Get("Allow"))
+		}
 	}
 }

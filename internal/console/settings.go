@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/mail"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -119,21 +120,8 @@ func parseSettings(src string) (*settings, error) {
 		}
 	}
 	str := func(where string, v any) string {
-		switch x := v.(type) {
-		case string:
-			return x
-		case int64:
-			return strconv.FormatInt(x, 10)
-		case float64:
-			return strconv.FormatFloat(x, 'g', -1, 64)
-		case bool:
-			return strconv.FormatBool(x)
-		case []any:
-			var parts []string
-			for _, e := range x {
-				parts = append(parts, fmt.Sprint(e))
-			}
-			return strings.Join(parts, ", ")
+		if s, ok := settingText(v); ok {
+			return s
 		}
 		bad("%s must be a value, not a table", where)
 		return ""
@@ -277,6 +265,77 @@ func splitList(s string) []string {
 	return out
 }
 
+// settingText is a value of console.toml as text: a string as is, a
+// number or a bool as written, an array joined with ", "; false for a
+// table.
+func settingText(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64), true
+	case bool:
+		return strconv.FormatBool(x), true
+	case []any:
+		var parts []string
+		for _, e := range x {
+			parts = append(parts, fmt.Sprint(e))
+		}
+		return strings.Join(parts, ", "), true
+	}
+	return "", false
+}
+
+// sameSetting reports whether the value cur of key in console.toml means
+// text: the same text, number or bool, the same list of addresses in any
+// spelling, the same word in any case.
+func sameSetting(key string, cur any, text string) bool {
+	c, ok := settingText(cur)
+	switch {
+	case !ok:
+		return false
+	case key == "email_to":
+		return slices.Equal(splitList(c), splitList(text))
+	case key == "on" || key == "tls":
+		return strings.EqualFold(c, text)
+	}
+	return c == text
+}
+
+// unchanged drops from set the keys the table at path of d already holds
+// with the same meaning (sameSetting), so that saving a page untouched
+// leaves the lines written by hand as they were (port = 587 stays a
+// number, a comment stays on its line).
+func unchanged(d *config.Document, path []string, set []config.Value) []config.Value {
+	var doc map[string]any
+	if _, err := toml.Decode(d.String(), &doc); err != nil {
+		return set
+	}
+	table := doc
+	for _, p := range path {
+		next, ok := table[p].(map[string]any)
+		if !ok {
+			return set
+		}
+		table = next
+	}
+	out := set[:0:0]
+	for _, v := range set {
+		same := false
+		for k, cur := range table {
+			if strings.EqualFold(k, v.Key) {
+				same = sameSetting(strings.ToLower(v.Key), cur, v.Text)
+			}
+		}
+		if !same {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // editSettings edits console.toml in place: only the keys and sections
 // named change, the rest of the file stays as written.
 func editSettings(path string, edit func(*config.Document) error) error {
@@ -304,7 +363,7 @@ func setOrUnset(d *config.Document, path []string, kv [][2]string) error {
 		}
 		return d.AppendSection(path, false, set, nil)
 	}
-	return d.SetKeys(path, -1, set, unset)
+	return d.SetKeys(path, -1, unchanged(d, path, set), unset)
 }
 
 // expandEnv replaces ${NAME} with the environment variable NAME ($${ is a
