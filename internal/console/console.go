@@ -334,9 +334,13 @@ func (s *Server) scrubErr(err error) string {
 	return s.scrub(oneLine(err.Error()))
 }
 
-// parseSchedule parses the schedule spec of a job reading source.
-func (s *Server) parseSchedule(source, spec string) (schedule.Schedule, error) {
-	return s.opts.ParseSchedule(config.Job{Source: source, Schedule: spec})
+// parseSchedule parses the schedule spec of a job reading source, a
+// profile of f (nil: the config file as it is now) or the sandbox.
+func (s *Server) parseSchedule(f *config.File, source, spec string) (schedule.Schedule, error) {
+	if f == nil && !config.IsSandbox(source) {
+		f, _ = s.loadRaw() // a file that does not load has no sandbox profile
+	}
+	return s.opts.ParseSchedule(jobcheck.ForSchedule(f, config.Job{Source: source, Schedule: spec}))
 }
 
 // fileStamps identifies the current contents of the config and settings

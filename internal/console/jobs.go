@@ -313,7 +313,7 @@ func (s *Server) previewSchedule(source, spec string, now time.Time) schedulePre
 		out.OK, out.Manual = true, true
 		return out
 	}
-	sc, err := s.parseSchedule(source, spec)
+	sc, err := s.parseSchedule(nil, source, spec)
 	if err != nil {
 		out.Error = strings.TrimPrefix(oneLine(err.Error()), "schedule: ")
 		return out
@@ -381,7 +381,7 @@ func (s *Server) jobView(ctx context.Context, j config.Job, exp *config.File, st
 	}
 	now := s.now()
 	if j.Schedule != "" {
-		if _, err := s.parseSchedule(j.Source, j.Schedule); err != nil {
+		if _, err := s.parseSchedule(exp, j.Source, j.Schedule); err != nil {
 			v.ScheduleError = strings.TrimPrefix(oneLine(err.Error()), "schedule: ")
 		}
 	}
@@ -485,7 +485,7 @@ func (s *Server) resolveJob(f *config.File, st *settings, in jobInput, old *conf
 	r.source = src
 	r.schedule = strings.Join(strings.Fields(in.Schedule), " ")
 	if r.schedule != "" {
-		if _, err := s.parseSchedule(r.source, r.schedule); err != nil {
+		if _, err := s.parseSchedule(f, r.source, r.schedule); err != nil {
 			return nil, fieldError("schedule", "%s", strings.TrimPrefix(oneLine(err.Error()), "schedule: "))
 		}
 	}

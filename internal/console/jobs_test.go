@@ -214,9 +214,12 @@ func toStrings(v any) []string {
 }
 
 // TestScheduleRulesFromTheCLI: the console parses schedules with the
-// function the CLI gives it (a sandbox job may run more often).
+// function the CLI gives it: a job reading the sandbox (the built-in source
+// or a profile with Sandbox = true) may run more often than one reading a
+// tenant.
 func TestScheduleRulesFromTheCLI(t *testing.T) {
-	e := newEnv(t, jobsConfig, func(o *Options) {
+	cfg := jobsConfig + "\n[profiles.prod]\nTenant = \"contoso.onmicrosoft.com\"\nOAuthClientId = \"11111111-2222-3333-4444-555555555555\"\n"
+	e := newEnv(t, cfg, func(o *Options) {
 		o.ParseSchedule = func(j config.Job) (schedule.Schedule, error) {
 			min := schedule.MinInterval
 			if j.Source == "sandbox" {
@@ -226,17 +229,18 @@ func TestScheduleRulesFromTheCLI(t *testing.T) {
 		}
 	})
 	s := e.session()
-	if r := s.must(200, "GET", "/api/schedule?schedule=every+1m&source=sandbox", nil); r.json["ok"] != true {
-		t.Errorf("every 1m for the sandbox: %s", r.body)
+	for source, ok := range map[string]bool{"sandbox": true, "demo": true, "prod": false} {
+		if r := s.must(200, "GET", "/api/schedule?schedule=every+1m&source="+source, nil); r.json["ok"] != ok {
+			t.Errorf("every 1m for %s: %s", source, r.body)
+		}
 	}
-	if r := s.must(200, "GET", "/api/schedule?schedule=every+1m&source=demo", nil); r.json["ok"] != false {
-		t.Errorf("every 1m for a profile: %s", r.body)
+	for i, source := range []string{"sandbox", "demo"} {
+		s.must(201, "POST", "/api/jobs", map[string]any{"name": fmt.Sprintf("fast%d", i), "source": source, "schedule": "every 1m", "tables": []string{"Plans"},
+			"destinations": []any{map[string]string{"url": "sqlite:" + e.dir + "/f.db"}}})
 	}
-	s.must(201, "POST", "/api/jobs", map[string]any{"name": "fast", "source": "sandbox", "schedule": "every 1m", "tables": []string{"Plans"},
-		"destinations": []any{map[string]string{"url": "sqlite:" + e.dir + "/f.db"}}})
-	if r := s.call("POST", "/api/jobs", map[string]any{"name": "fast2", "source": "demo", "schedule": "every 1m", "tables": []string{"Plans"},
+	if r := s.call("POST", "/api/jobs", map[string]any{"name": "slow", "source": "prod", "schedule": "every 1m", "tables": []string{"Plans"},
 		"destinations": []any{map[string]string{"url": "sqlite:" + e.dir + "/f.db"}}}); r.status != 422 {
-		t.Errorf("every 1m for a profile's job: %d", r.status)
+		t.Errorf("every 1m for a tenant's job: %d", r.status)
 	}
 }
 

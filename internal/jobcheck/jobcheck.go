@@ -14,11 +14,44 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plannersql/planner/driver"
 	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/internal/schedule"
 	"github.com/plannersql/planner/replicate"
 	"github.com/plannersql/planner/replicate/dest"
 )
+
+// SandboxSource reports whether a job's source reads the emulated tenant:
+// the built-in source "sandbox", or a profile of f (nil: none) that sets
+// Sandbox to true, read as the driver reads the property.
+func SandboxSource(f *config.File, source string) bool {
+	if config.IsSandbox(source) {
+		return true
+	}
+	if f == nil {
+		return false
+	}
+	p, err := f.Profile(source)
+	if err != nil {
+		return false
+	}
+	v, ok := p.Get("Sandbox")
+	if !ok {
+		return false
+	}
+	c := driver.NewConfig()
+	return c.Set("Sandbox", v) == nil && c.Sandbox
+}
+
+// ForSchedule returns job j as Schedule judges it: with the source
+// "sandbox" when its source is a profile of f that reads the sandbox
+// (SandboxSource), so that such a job has the sandbox's minimum interval.
+func ForSchedule(f *config.File, j config.Job) config.Job {
+	if !config.IsSandbox(j.Source) && SandboxSource(f, j.Source) {
+		j.Source = config.SandboxSource
+	}
+	return j
+}
 
 // Schedule parses job j's schedule in the local time zone: nil, nil for a
 // job with none (run on demand only). A job reading the sandbox may run
@@ -59,7 +92,7 @@ func CheckWith(f *config.File, j config.Job, parse func(config.Job) (schedule.Sc
 			return nil, fmt.Errorf("%s: source: %w", where, err)
 		}
 	}
-	s, err := parse(j)
+	s, err := parse(ForSchedule(f, j))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}

@@ -13,7 +13,9 @@ import (
 // match, a schedule limited for a tenant and not for the sandbox, and the
 // script and destination URLs parsed.
 func TestCheck(t *testing.T) {
-	f, err := config.Parse("config.toml", "[profiles.Demo]\nSandbox = true\n[profiles.demo2]\nSandbox = true\n", config.LoadOptions{})
+	f, err := config.Parse("config.toml", "[profiles.Demo]\nSandbox = true\n[profiles.demo2]\nSandbox = true\n"+
+		"[profiles.yes]\nSandbox = \"Yes\"\n[profiles.off]\nSandbox = false\n"+
+		"[profiles.prod]\nTenant = \"contoso.onmicrosoft.com\"\nOAuthClientId = \"11111111-2222-3333-4444-555555555555\"\n", config.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,8 +30,12 @@ func TestCheck(t *testing.T) {
 		{"Sandbox is the sandbox", config.Job{Source: "Sandbox", Script: "REPLICATE Plans;", Destinations: ok}, ""},
 		{"a profile", config.Job{Source: "Demo", Schedule: "every 10m", Script: "REPLICATE Plans;", Destinations: ok}, ""},
 		{"a profile in another case", config.Job{Source: "DEMO", Schedule: "every 10m", Script: "REPLICATE Plans;", Destinations: ok}, ""},
-		{"a tenant every minute", config.Job{Source: "demo", Schedule: "every 1m", Script: "REPLICATE Plans;", Destinations: ok}, "too often"},
-		{"no such profile", config.Job{Source: "prod", Script: "REPLICATE Plans;", Destinations: ok}, "source:"},
+		{"a sandbox profile every minute", config.Job{Source: "demo", Schedule: "every 1m", Script: "REPLICATE Plans;", Destinations: ok}, ""},
+		{"a sandbox profile written Yes", config.Job{Source: "yes", Schedule: "every 1m", Script: "REPLICATE Plans;", Destinations: ok}, ""},
+		{"a profile with Sandbox off every minute", config.Job{Source: "off", Schedule: "every 1m", Script: "REPLICATE Plans;", Destinations: ok}, "too often"},
+		{"a tenant every minute", config.Job{Source: "prod", Schedule: "every 1m", Script: "REPLICATE Plans;", Destinations: ok}, "too often"},
+		{"a tenant every 10 minutes", config.Job{Source: "prod", Schedule: "every 10m", Script: "REPLICATE Plans;", Destinations: ok}, ""},
+		{"no such profile", config.Job{Source: "nope", Script: "REPLICATE Plans;", Destinations: ok}, "source:"},
 		{"a schedule that does not parse", config.Job{Source: "sandbox", Schedule: "every fortnight", Script: "REPLICATE Plans;", Destinations: ok}, "fortnight"},
 		{"a script that does not parse", config.Job{Source: "sandbox", Script: "REPLICATE Plans WITH Bogus;", Destinations: ok}, "script:"},
 		{"a destination of no accepted form", config.Job{Source: "sandbox", Script: "REPLICATE Plans;",
