@@ -469,6 +469,16 @@ func (t *tableRun) lock(ctx context.Context) (txn, error) {
 		}
 		return nil, t.fail("begin: %w", err)
 	}
+	// A SQLite transaction holds the write lock from here to its end, so
+	// no run can take the lease over before this one commits.
+	if r.lease != nil && r.locker != nil {
+		if err := r.lease.fence(ctx, tx.q()); err != nil {
+			if rerr := tx.rollback(); rerr != nil {
+				err = fmt.Errorf("%w (and the rollback failed: %v)", err, rerr)
+			}
+			return nil, t.fail("%w", err)
+		}
+	}
 	return tx, nil
 }
 
