@@ -272,8 +272,8 @@ func (c *Client) retryEntry(ctx context.Context, it *batchItem, r *batchReply, n
 	}
 	cl := it.class()
 	ra, hasRA := parseRetryAfter(header(r.Headers, "Retry-After"), now)
-	if !retryable(r.Status, cl, hasRA) {
-		return nil
+	if !retryable(r.Status, cl, hasRA) || hasRA && ra > c.retry.MaxRetryAfter {
+		return nil // settle says why a too long Retry-After was not waited
 	}
 	e := &retryEntry{item: *it, class: cl, n: n, ctx: ctx, done: make(chan struct{}), res: replyOf(it, r)}
 	if hasRA {
@@ -302,6 +302,10 @@ func (c *Client) settle(items []batchItem, out []BatchResponse) {
 				path = "/" + path
 			}
 			r.Err = newError(items[i].Method, c.basePath+path, r.Status, toHeader(r.Headers), r.Body)
+			if ra, ok := parseRetryAfter(header(r.Headers, "Retry-After"), c.now()); ok && ra > c.retry.MaxRetryAfter &&
+				retryable(r.Status, items[i].class(), true) {
+				r.Err = &RetryAfterError{Err: r.Err, Wait: ra, Max: c.retry.MaxRetryAfter}
+			}
 		}
 	}
 }
