@@ -481,7 +481,7 @@ func (l *sqliteLease) fence(ctx context.Context, q querier) error {
 		if !l.lost.Swap(true) {
 			r.log.Error("replicate: the run lock's lease was taken over by another run; this run writes nothing more")
 		}
-		return fmt.Errorf("not committed, nothing was written: %w (this run's lease, last renewed at %s, expired: was the process paused?); the table keeps what the other run wrote",
+		return fmt.Errorf("%w (this run's lease, last renewed at %s, expired: was the process paused?); not committed, nothing was written: the table keeps what the other run wrote",
 			ErrLeaseLost, time.Unix(0, l.lastBeat.Load()).UTC().Format(time.RFC3339))
 	}
 	l.lastBeat.Store(now.UnixNano())

@@ -407,6 +407,9 @@ func TestSQLiteLeaseLostBeforeCommit(t *testing.T) {
 			if len(o.res) != 2 || !errors.Is(o.res[0].Err, ErrLeaseLost) || !errors.Is(o.res[1].Err, ErrLeaseLost) || !errors.Is(o.err, ErrLeaseLost) {
 				t.Fatalf("the resumed run: %v, %v; want both tables failed with ErrLeaseLost", o.res, o.err)
 			}
+			if msg := o.res[0].Err.Error(); msg != "replicate: table Tasks: the run lock's lease was taken over by another run (this run's lease, last renewed at 2026-03-02T09:00:00Z, expired: was the process paused?); not committed, nothing was written: the table keeps what the other run wrote" {
+				t.Errorf("message %q", msg)
+			}
 			paused := o.res[0].RunID
 			if n := scalar[int](t, dst, "SELECT COUNT(*) FROM "+DefaultHistoryTable+" WHERE RunId = ? AND Error IS NULL", paused); n != 0 {
 				t.Fatalf("the resumed run recorded %d tables as copied after losing its lease", n)
