@@ -153,6 +153,17 @@ func WithRequestHook(h func(RequestInfo)) Option {
 	return func(c *Client) { c.hook = h }
 }
 
+// WithBatchItemHook calls h for every $batch item answered with an error
+// status (4xx or 5xx), on each attempt, with what became of it: Method and
+// Path are the item's, Attempt its attempt (1 for its first $batch), and
+// HasRetryAfter, Retry, RetryIn and RetryAfter as for WithRequestHook. Items
+// are not HTTP requests: WithRequestHook sees their $batch calls, this hook
+// their throttled or failed items, which the $batch's 200 hides. h may be
+// called from several goroutines at once.
+func WithBatchItemHook(h func(RequestInfo)) Option {
+	return func(c *Client) { c.itemHook = h }
+}
+
 func cmp0(d, def time.Duration) time.Duration {
 	if d <= 0 {
 		return def
@@ -181,6 +192,7 @@ type Client struct {
 	timeout   time.Duration
 	userAgent string
 	hook      func(RequestInfo)
+	itemHook  func(RequestInfo) // WithBatchItemHook
 	breaker   breaker
 	pool      retryPool // failed $batch items waiting to be sent again
 
