@@ -428,3 +428,47 @@ func TestSQLiteLeaseLostBeforeCommit(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLiteLeaseRenewedAtCommit: a table whose transaction outlasts
+// LeaseTTL (the heartbeat cannot write while the transaction holds the
+// write lock) leaves the lease renewed as of its commit, not expired for a
+// waiting run to take over between tables. The run's clock jumps two TTLs
+// after the table's transaction began (at PhaseCommit).
+func TestSQLiteLeaseRenewedAtCommit(t *testing.T) {
+	t.Parallel()
+	dst, path := sqliteDest(t)
+	src, _ := sourceDB(t, tasksDDL, "CREATE TABLE Plans (PlanId TEXT PRIMARY KEY, Title TEXT)")
+	fillTasks(t, src, 0, 3)
+	mustExec(t, src, "INSERT INTO Plans VALUES ('p1', 'one')")
+	const ttl = time.Hour
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now := t0
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	watch, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close()
+	var expires string
+	progress := func(p Progress) {
+		switch {
+		case p.Table == "Tasks" && p.Phase == PhaseCommit:
+			mu.Lock()
+			now = now.Add(2 * ttl) // the table's transaction takes two TTLs
+			mu.Unlock()
+		case p.Table == "Plans" && p.Phase == PhaseStart:
+			if err := watch.QueryRow("SELECT ExpiresDateTime FROM " + LockTable).Scan(&expires); err != nil {
+				t.Errorf("read the lease between tables: %v", err)
+			}
+		}
+	}
+	res, err := Run(context.Background(), src, dst, "REPLICATE Tasks; REPLICATE Plans", Options{Now: clock, LeaseTTL: ttl, Progress: progress})
+	if err != nil || len(res) != 2 {
+		t.Fatalf("run: %v, %v", res, err)
+	}
+	got, _ := asTime(expires)
+	if want := t0.Add(3 * ttl); !got.Equal(want) {
+		t.Fatalf("between tables the lease expires at %s, want %s (renewed as Tasks committed)", expires, want.Format(time.RFC3339))
+	}
+}

@@ -596,6 +596,14 @@ func (t *tableRun) finish(ctx context.Context, tx txn, plan *tablePlan, state *t
 		}
 	}
 	t.progress(PhaseCommit)
+	// Renewed again as it commits: the heartbeat cannot write while this
+	// transaction holds the write lock, and an apply longer than LeaseTTL
+	// would otherwise leave an expired lease for a waiting run to take.
+	if r.lease != nil && r.locker != nil {
+		if err := r.lease.fence(ctx, q); err != nil {
+			return t.fail("%w", err)
+		}
+	}
 	t.countRequests()
 	if err := r.writeHistory(ctx, q, j.dest.Schema, t.res); err != nil {
 		return t.fail("%w", err)
