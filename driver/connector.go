@@ -201,8 +201,9 @@ func (c *Connector) Config() *Config { return c.cfg.Clone() }
 // (retries and $batch calls count one each).
 func (c *Connector) Requests() int { return c.requests.Total() }
 
-// Throttled returns how many of the connector's Graph requests were answered
-// 429 Too Many Requests, 503 or 504: the service asked it to slow down.
+// Throttled returns how many of the connector's Graph requests, and items of
+// its $batch requests, were answered 429 Too Many Requests, 503 or 504: the
+// service asked it to slow down.
 // Throttling says what became of them.
 func (c *Connector) Throttled() int { return int(c.throttled.Load()) }
 
@@ -372,6 +373,7 @@ func (c *Connector) newClient(ctx context.Context) (*graph.Client, oauth2.TokenS
 		graph.WithRetryPolicy(graph.RetryPolicy{MaxRetries: max(cfg.MaxRetries, 0)}),
 		graph.WithUserAgent("plannersql/planner"),
 		graph.WithRequestHook(c.hook),
+		graph.WithBatchItemHook(c.countThrottled),
 	}
 	if httpClient != nil {
 		opts = append(opts, graph.WithHTTPClient(httpClient))
@@ -386,6 +388,16 @@ func (c *Connector) newClient(ctx context.Context) (*graph.Client, oauth2.TokenS
 // hook counts and logs every Graph request.
 func (c *Connector) hook(ri graph.RequestInfo) {
 	c.requests.Hook(ri)
+	c.countThrottled(ri)
+	c.logRequest(ri)
+	if c.opts.hook != nil {
+		c.opts.hook(ri)
+	}
+}
+
+// countThrottled counts a throttled answer: a request's, or a $batch
+// item's (which its $batch's 200 hides from the request hook).
+func (c *Connector) countThrottled(ri graph.RequestInfo) {
 	if throttled(ri.Status) {
 		c.throttled.Add(1)
 		switch {
@@ -394,9 +406,5 @@ func (c *Connector) hook(ri graph.RequestInfo) {
 		case ri.Retry:
 			c.thrOwn.Add(1)
 		}
-	}
-	c.logRequest(ri)
-	if c.opts.hook != nil {
-		c.opts.hook(ri)
 	}
 }

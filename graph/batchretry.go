@@ -250,7 +250,9 @@ func (c *Client) resend(entries []*retryEntry, cl retryClass) {
 			continue
 		}
 		e.res = replyOf(&e.item, r)
-		if next := c.retryEntry(e.ctx, &e.item, r, e.n+1, now); next != nil {
+		next := c.retryEntry(e.ctx, &e.item, r, e.n+1, now)
+		c.reportItem(&e.item, r, e.n+1, next, now)
+		if next != nil {
 			e.n, e.notBefore = next.n, next.notBefore
 			again = append(again, e)
 			continue
@@ -272,14 +274,36 @@ func (c *Client) retryEntry(ctx context.Context, it *batchItem, r *batchReply, n
 	}
 	cl := it.class()
 	ra, hasRA := parseRetryAfter(header(r.Headers, "Retry-After"), now)
-	if !retryable(r.Status, cl, hasRA) {
-		return nil
+	if !retryable(r.Status, cl, hasRA) || hasRA && ra > c.retry.MaxRetryAfter {
+		return nil // settle says why a too long Retry-After was not waited
 	}
 	e := &retryEntry{item: *it, class: cl, n: n, ctx: ctx, done: make(chan struct{}), res: replyOf(it, r)}
 	if hasRA {
 		e.notBefore = now.Add(ra)
 	}
 	return e
+}
+
+// reportItem tells the item hook about an item answered with an error
+// status on attempt n; next is its retry, or nil when it is not sent again.
+func (c *Client) reportItem(it *batchItem, r *batchReply, n int, next *retryEntry, now time.Time) {
+	if c.itemHook == nil || r.Status < 400 {
+		return
+	}
+	path, _, _ := strings.Cut(it.URL, "?")
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	path = c.basePath + path
+	_, hasRA := parseRetryAfter(header(r.Headers, "Retry-After"), now)
+	info := RequestInfo{Method: it.Method, Path: path, Endpoint: c.endpoint(it.Method, path), Status: r.Status, Attempt: n, HasRetryAfter: hasRA}
+	if next != nil {
+		info.Retry, info.RetryAfter = true, !next.notBefore.IsZero()
+		if info.RetryAfter {
+			info.RetryIn = next.notBefore.Sub(now)
+		}
+	}
+	c.itemHook(info)
 }
 
 // replyOf is the response to it that r holds.
@@ -302,6 +326,10 @@ func (c *Client) settle(items []batchItem, out []BatchResponse) {
 				path = "/" + path
 			}
 			r.Err = newError(items[i].Method, c.basePath+path, r.Status, toHeader(r.Headers), r.Body)
+			if ra, ok := parseRetryAfter(header(r.Headers, "Retry-After"), c.now()); ok && ra > c.retry.MaxRetryAfter &&
+				retryable(r.Status, items[i].class(), true) {
+				r.Err = &RetryAfterError{Err: r.Err, Wait: ra, Max: c.retry.MaxRetryAfter}
+			}
 		}
 	}
 }
@@ -331,7 +359,9 @@ func (c *Client) runPooled(ctx context.Context, items []batchItem, parked func()
 			continue
 		}
 		out[i] = replyOf(it, r)
-		if e := c.retryEntry(ctx, it, r, 1, now); e != nil {
+		e := c.retryEntry(ctx, it, r, 1, now)
+		c.reportItem(it, r, 1, e, now)
+		if e != nil {
 			waiting = append(waiting, e)
 			at = append(at, i)
 		}

@@ -345,3 +345,62 @@ func TestBatchRetryPool(t *testing.T) {
 		})
 	})
 }
+
+// TestBatchItemHook: the item hook hears of every $batch item answered with
+// an error status and what became of it — retried after its Retry-After,
+// after a backoff, or not at all — while the request hook hears only the
+// $batch calls.
+func TestBatchItemHook(t *testing.T) {
+	tests := []struct {
+		name   string
+		inject func(*graphtest.Server)
+		want   []RequestInfo // Status, Attempt, HasRetryAfter, Retry, RetryAfter, RetryIn of each report
+	}{
+		{"429 with Retry-After", func(s *graphtest.Server) {
+			s.Throttle(graphtest.Throttle{Match: "/details", Count: 1, RetryAfter: "2"})
+		}, []RequestInfo{{Status: 429, Attempt: 1, HasRetryAfter: true, Retry: true, RetryAfter: true, RetryIn: 2 * time.Second}}},
+		{"503 without Retry-After, twice", func(s *graphtest.Server) {
+			s.Inject(graphtest.Fault{Kind: graphtest.FaultStatus, Status: 503, Match: "/details", Count: 2, EveryN: 1})
+		}, []RequestInfo{{Status: 503, Attempt: 1, Retry: true}, {Status: 503, Attempt: 2, Retry: true}}},
+		{"429 on every retry", func(s *graphtest.Server) {
+			s.Throttle(graphtest.Throttle{Match: "/details", Count: 3, EveryN: 1})
+		}, []RequestInfo{{Status: 429, Attempt: 1, Retry: true}, {Status: 429, Attempt: 2, Retry: true}, {Status: 429, Attempt: 3}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var items []RequestInfo
+			f := newFixture(t, nil, WithRetryPolicy(RetryPolicy{MaxRetries: 2}), WithBatchItemHook(func(ri RequestInfo) {
+				mu.Lock()
+				items = append(items, ri)
+				mu.Unlock()
+			}))
+			ids := f.srv.TaskIDs(f.plan(t))[:1]
+			tt.inject(f.srv)
+			collect(t, f.c.Tasks.ListDetails(f.ctx, ids)) //nolint:errcheck // the last case fails
+			if len(items) != len(tt.want) {
+				t.Fatalf("item reports %+v, want %d", items, len(tt.want))
+			}
+			for i, w := range tt.want {
+				g := items[i]
+				if g.Method != "GET" || g.Path != "/v1.0/planner/tasks/"+ids[0]+"/details" || g.Endpoint != "GET /planner/tasks/{id}/details" {
+					t.Errorf("report %d names %s %s (%s)", i, g.Method, g.Path, g.Endpoint)
+				}
+				if g.Status != w.Status || g.Attempt != w.Attempt || g.HasRetryAfter != w.HasRetryAfter || g.Retry != w.Retry ||
+					g.RetryAfter != w.RetryAfter || g.RetryIn != w.RetryIn {
+					t.Errorf("report %d = %+v, want %+v", i, g, w)
+				}
+			}
+			if n, b := f.counts.Total(), f.counts.Count("POST /$batch"); n != b || n != len(tt.want)+btoi(tt.want[len(tt.want)-1].Retry) {
+				t.Errorf("request hook: %d requests, %d $batch calls", n, b)
+			}
+		})
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

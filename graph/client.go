@@ -22,6 +22,7 @@ const (
 	DefaultMaxRetries     = 6
 	DefaultBaseDelay      = 500 * time.Millisecond
 	DefaultMaxDelay       = 30 * time.Second
+	DefaultMaxRetryAfter  = 5 * time.Minute
 	DefaultTimeout        = 60 * time.Second
 )
 
@@ -32,12 +33,16 @@ const (
 )
 
 // RetryPolicy says how often and how long the client retries throttled and
-// failed requests. A zero BaseDelay or MaxDelay takes the default; MaxRetries
-// 0 means no retries.
+// failed requests. A zero BaseDelay, MaxDelay or MaxRetryAfter takes the
+// default; MaxRetries 0 means no retries.
 type RetryPolicy struct {
 	MaxRetries int           // retries after the first attempt
 	BaseDelay  time.Duration // first backoff ceiling (default 500ms), doubled per retry
-	MaxDelay   time.Duration // backoff ceiling (default 30s); Retry-After is honoured as sent
+	MaxDelay   time.Duration // backoff ceiling (default 30s); Retry-After is honoured as sent, up to MaxRetryAfter
+	// MaxRetryAfter is the longest Retry-After the client waits (default
+	// 5 minutes): a response asking for a longer wait is not retried, and
+	// its error says how long the service asked to wait.
+	MaxRetryAfter time.Duration
 }
 
 // RequestInfo describes one HTTP attempt, for WithRequestHook.
@@ -115,13 +120,14 @@ func WithRateLimit(perSecond rate.Limit, burst int) Option {
 }
 
 // WithRetryPolicy sets the retry policy (default: 6 retries, 500ms base
-// delay, 30s cap).
+// delay, 30s cap, Retry-After waited up to 5 minutes).
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(c *Client) {
 		c.retry = RetryPolicy{
-			MaxRetries: max(p.MaxRetries, 0),
-			BaseDelay:  cmp0(p.BaseDelay, DefaultBaseDelay),
-			MaxDelay:   cmp0(p.MaxDelay, DefaultMaxDelay),
+			MaxRetries:    max(p.MaxRetries, 0),
+			BaseDelay:     cmp0(p.BaseDelay, DefaultBaseDelay),
+			MaxDelay:      cmp0(p.MaxDelay, DefaultMaxDelay),
+			MaxRetryAfter: cmp0(p.MaxRetryAfter, DefaultMaxRetryAfter),
 		}
 	}
 }
@@ -145,6 +151,17 @@ func WithUserAgent(ua string) Option {
 // h may be called from several goroutines at once.
 func WithRequestHook(h func(RequestInfo)) Option {
 	return func(c *Client) { c.hook = h }
+}
+
+// WithBatchItemHook calls h for every $batch item answered with an error
+// status (4xx or 5xx), on each attempt, with what became of it: Method and
+// Path are the item's, Attempt its attempt (1 for its first $batch), and
+// HasRetryAfter, Retry, RetryIn and RetryAfter as for WithRequestHook. Items
+// are not HTTP requests: WithRequestHook sees their $batch calls, this hook
+// their throttled or failed items, which the $batch's 200 hides. h may be
+// called from several goroutines at once.
+func WithBatchItemHook(h func(RequestInfo)) Option {
+	return func(c *Client) { c.itemHook = h }
 }
 
 func cmp0(d, def time.Duration) time.Duration {
@@ -175,6 +192,7 @@ type Client struct {
 	timeout   time.Duration
 	userAgent string
 	hook      func(RequestInfo)
+	itemHook  func(RequestInfo) // WithBatchItemHook
 	breaker   breaker
 	pool      retryPool // failed $batch items waiting to be sent again
 
@@ -190,7 +208,7 @@ func NewClient(opts ...Option) *Client {
 		baseStr: DefaultBaseURL,
 		hc:      &http.Client{},
 		maxConc: DefaultMaxConcurrency,
-		retry:   RetryPolicy{MaxRetries: DefaultMaxRetries, BaseDelay: DefaultBaseDelay, MaxDelay: DefaultMaxDelay},
+		retry:   RetryPolicy{MaxRetries: DefaultMaxRetries, BaseDelay: DefaultBaseDelay, MaxDelay: DefaultMaxDelay, MaxRetryAfter: DefaultMaxRetryAfter},
 		timeout: DefaultTimeout,
 		sleep:   sleepCtx,
 		now:     time.Now,

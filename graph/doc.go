@@ -16,7 +16,9 @@
 // # Retries
 //
 // A Retry-After header (whole or fractional seconds, or an HTTP date) is
-// honoured; otherwise the delay is a capped exponential backoff with full
+// honoured up to RetryPolicy.MaxRetryAfter (5 minutes): a response asking for
+// a longer wait is not retried, and fails at once with a *RetryAfterError
+// saying how long the service asked to wait. Otherwise the delay is a capped exponential backoff with full
 // jitter (RetryPolicy). What is sent again depends on whether repeating the
 // request could apply it twice:
 //

@@ -520,3 +520,76 @@ func TestRetryUnderLoad(t *testing.T) {
 		t.Errorf("%d tasks read, want %d", total, f.srv.TaskCount())
 	}
 }
+
+// TestRetryAfterBeyondCap: a Retry-After longer than
+// RetryPolicy.MaxRetryAfter — in seconds, beyond a day, or as an HTTP date —
+// is not slept (a run would stall for hours): the request fails at once,
+// with one request sent, and says how long the service asked to wait. One
+// within the cap is waited as sent; so is the same for a $batch item.
+func TestRetryAfterBeyondCap(t *testing.T) {
+	inTwoHours := time.Now().Add(2 * time.Hour).UTC().Format(http.TimeFormat)
+	tests := []struct {
+		name   string
+		status int
+		ra     string
+		batch  bool
+		wait   string // in the error; "" when the request succeeds after waiting sleep
+		sleep  time.Duration
+	}{
+		{"429 seconds", 429, "3600", false, "asked to wait 1h0m0s (Retry-After)", 0},
+		{"503 seconds", 503, "7200", false, "asked to wait 2h0m0s (Retry-After)", 0},
+		{"429 beyond a day", 429, "90000", false, "asked to wait 25h0m0s (Retry-After)", 0},
+		{"503 HTTP date", 503, inTwoHours, false, "asked to wait 2h0m0s (Retry-After)", 0},
+		{"429 within the cap", 429, "120", false, "", 2 * time.Minute},
+		{"batch item 429 seconds", 429, "3600", true, "asked to wait 1h0m0s (Retry-After)", 0},
+		{"batch item 503 HTTP date", 503, inTwoHours, true, "asked to wait 2h0m0s (Retry-After)", 0},
+		{"batch item 503 within the cap", 503, "120", true, "", 2 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil, WithRetryPolicy(RetryPolicy{MaxRetries: 3}))
+			plan := f.plan(t)
+			match := "/planner/plans/"
+			if tt.batch {
+				match = "/details"
+			}
+			if tt.status == 429 {
+				f.srv.Throttle(graphtest.Throttle{Match: match, Count: 1, RetryAfter: tt.ra})
+			} else {
+				f.srv.Inject(graphtest.Fault{Kind: graphtest.FaultStatus, Status: tt.status, RetryAfter: tt.ra, Match: match, Count: 1})
+			}
+			var err error
+			if tt.batch {
+				_, err = collect(t, f.c.Tasks.ListDetails(f.ctx, f.srv.TaskIDs(plan)))
+			} else {
+				_, err = f.c.Plans.Get(f.ctx, plan)
+			}
+			sent := f.counts.Total()
+			if tt.batch {
+				sent = f.counts.Count("POST /$batch")
+			}
+			if tt.wait == "" {
+				if err != nil || sent != 2 {
+					t.Fatalf("%v after %d requests; want success after 2", err, sent)
+				}
+				if s := f.sleeps.all(); len(s) != 1 || s[0] != tt.sleep {
+					t.Errorf("waited %v, want [%v]", s, tt.sleep)
+				}
+				return
+			}
+			var rae *RetryAfterError
+			var ge *Error
+			if !errors.As(err, &rae) || !errors.As(err, &ge) || ge.StatusCode != tt.status {
+				t.Fatalf("error %v; want a *RetryAfterError wrapping the %d", err, tt.status)
+			}
+			// The HTTP date's wait depends on when it is read: compare to the second.
+			if msg := err.Error(); !strings.Contains(msg, "not retried: the service asked to wait") ||
+				!strings.Contains(strings.Replace(msg, "1h59m59s", "2h0m0s", 1), tt.wait) || !strings.Contains(msg, "MaxRetryAfter") {
+				t.Errorf("error %q does not say %q", msg, tt.wait)
+			}
+			if sent != 1 || len(f.sleeps.all()) != 0 {
+				t.Errorf("%d requests and waits %v; want 1 request, no wait", sent, f.sleeps.all())
+			}
+		})
+	}
+}

@@ -180,6 +180,9 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 				if hasRA {
 					delay, fromRA = ra, true // honoured as sent, 0 included
 				}
+				if hasRA && ra > c.retry.MaxRetryAfter {
+					retry, final = false, &RetryAfterError{Err: final, Wait: ra, Max: c.retry.MaxRetryAfter}
+				}
 			}
 		}
 		c.breaker.record(c.now(), o, final)
@@ -212,6 +215,21 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		}
 	}
 }
+
+// RetryAfterError is a throttled or unavailable response that was not
+// retried because its Retry-After asked for a longer wait than the client's
+// RetryPolicy.MaxRetryAfter. It wraps the response's *Error.
+type RetryAfterError struct {
+	Err  error         // the response's error (*Error)
+	Wait time.Duration // what Retry-After asked for
+	Max  time.Duration // RetryPolicy.MaxRetryAfter
+}
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("%s; not retried: the service asked to wait %s (Retry-After), longer than the %s this client waits (RetryPolicy.MaxRetryAfter): run again after that", e.Err, e.Wait.Round(time.Second), e.Max)
+}
+
+func (e *RetryAfterError) Unwrap() error { return e.Err }
 
 // retriedError is a request's final error after retries.
 type retriedError struct {
@@ -465,10 +483,12 @@ func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 		return 0, false
 	}
 	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		if f < 0 || f > 24*3600 {
+		if f < 0 || f != f {
 			return 0, false
 		}
-		return time.Duration(f * float64(time.Second)), true
+		// Beyond any wait a client honours (RetryPolicy.MaxRetryAfter),
+		// and short of time.Duration's overflow.
+		return time.Duration(min(f, 100*365*24*3600) * float64(time.Second)), true
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(t.Sub(now), 0), true

@@ -196,8 +196,11 @@
 //     table's source is read. The lease holds no database lock. A run
 //     takes over a lease that has expired (no heartbeat for LeaseTTL), or
 //     whose holder is provably gone: it ran on this machine (same host name,
-//     boot and process namespace) and no process has its pid. A run whose
-//     lease was taken over stops after the table in flight (ErrLeaseLost).
+//     boot and process namespace) and no process has its pid. Each table's
+//     transaction renews the lease as it takes the write lock and as it
+//     commits, so a run whose lease was taken over (it was paused past
+//     LeaseTTL) writes nothing more: the table in flight is rolled back and
+//     the rest are skipped, all with ErrLeaseLost.
 //
 // A run that finds its lock held waits up to Options.LockTimeout (default 0:
 // not at all; Options.OnLockWait is told), then is skipped as a whole: it

@@ -731,7 +731,7 @@ func (r *runner) beatIfDue(ctx context.Context) {
 	if r.lease == nil || r.hbDone != nil || r.locker == nil {
 		return
 	}
-	if r.now().Sub(r.lease.lastBeat) >= r.leaseTTL()/4 {
+	if r.now().Sub(time.Unix(0, r.lease.lastBeat.Load())) >= r.leaseTTL()/4 {
 		r.lease.beat(ctx, r.conn)
 	}
 }

@@ -31,8 +31,8 @@ var (
 	// had already been made (Options.Slot).
 	ErrSlotDone = errors.New("replicate: this slot has already been run")
 	// ErrLeaseLost means a SQLite run's lease was taken over by another run
-	// (the lease expired without a heartbeat): the run stopped after the
-	// table in flight.
+	// (the lease expired without a heartbeat): the run wrote nothing more,
+	// and the table in flight was rolled back.
 	ErrLeaseLost = errors.New("replicate: the run lock's lease was taken over by another run")
 )
 
@@ -305,8 +305,8 @@ func (l *mysqlRunLock) release(ctx context.Context) error {
 type sqliteLease struct {
 	r        *runner
 	lost     atomic.Bool
-	lastBeat time.Time
-	busy     bool // wait's last attempt found the file busy (another connection's write lock)
+	lastBeat atomic.Int64 // UnixNano of the last renewal (the heartbeat's goroutine and the run's)
+	busy     bool         // wait's last attempt found the file busy (another connection's write lock)
 }
 
 // tryOnce runs one attempt: it takes the lease or returns its holder.
@@ -367,7 +367,7 @@ func (l *sqliteLease) tryOnce(ctx context.Context) (bool, LockHolder, error) {
 		return false, h, fmt.Errorf("commit the lease: %w", err)
 	}
 	committed = true
-	l.lastBeat = now
+	l.lastBeat.Store(now.UnixNano())
 	return true, LockHolder{}, nil
 }
 
@@ -453,12 +453,39 @@ func (l *sqliteLease) beat(ctx context.Context, q querier) {
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		if !l.lost.Swap(true) {
-			r.log.Error("replicate: the run lock's lease was taken over by another run; stopping after the table in flight")
+			r.log.Error("replicate: the run lock's lease was taken over by another run; this run writes nothing more")
 		}
 		return
 	}
-	l.lastBeat = now
+	l.lastBeat.Store(now.UnixNano())
 	r.log.Debug("replicate: renewed the run lock's lease", "expires", now.Add(r.leaseTTL()))
+}
+
+// fence renews the lease in a table's transaction, as it begins: while the
+// transaction holds SQLite's write lock no other run can take the lease
+// over, so a run that finds its lease gone — it was paused (SIGSTOP, a
+// stalled machine) past LeaseTTL and another run took over — rolls the table
+// back instead of writing over the other run's, and stops.
+func (l *sqliteLease) fence(ctx context.Context, q querier) error {
+	d, r := l.r.d, l.r
+	now := r.now()
+	res, err := q.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = ?, %s = ? WHERE %s = ? AND %s = ?", r.lockSQL,
+		d.quote("HeartbeatDateTime"), d.quote("ExpiresDateTime"), d.quote("LockKey"), d.quote("RunId")),
+		d.timeValue(now), d.timeValue(now.Add(r.leaseTTL())), r.lockKey, r.runID)
+	if err != nil {
+		return fmt.Errorf("renew the run lock's lease: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("renew the run lock's lease: %w", err)
+	} else if n == 0 {
+		if !l.lost.Swap(true) {
+			r.log.Error("replicate: the run lock's lease was taken over by another run; this run writes nothing more")
+		}
+		return fmt.Errorf("%w (this run's lease, last renewed at %s, expired: was the process paused?); not committed, nothing was written: the table keeps what the other run wrote",
+			ErrLeaseLost, time.Unix(0, l.lastBeat.Load()).UTC().Format(time.RFC3339))
+	}
+	l.lastBeat.Store(now.UnixNano())
+	return nil
 }
 
 // heartbeat renews the lease every LeaseTTL/4 on its own connection until

@@ -350,3 +350,125 @@ func TestForeignTableLock(t *testing.T) {
 		}
 	})
 }
+
+// TestSQLiteLeaseLostBeforeCommit: a run paused (SIGSTOP, a stalled VM)
+// long enough for its SQLite lease to expire, and taken over meanwhile,
+// must not commit the table in flight when it resumes: the lease is checked
+// (and renewed) in the table's own transaction, so the table is rolled
+// back, its result says ErrLeaseLost, and the rest of the run is skipped.
+// The paused run's clock is frozen and its heartbeat period (LeaseTTL/4) is
+// longer than the test, so nothing but the commit can notice the takeover.
+func TestSQLiteLeaseLostBeforeCommit(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name  string
+		after func(t *testing.T, dst *sql.DB, key string) // once the taker's run ended
+	}{
+		{"taker finished", func(*testing.T, *sql.DB, string) {}},
+		{"taker still holds", func(t *testing.T, dst *sql.DB, key string) {
+			mustExec(t, dst, "INSERT INTO "+LockTable+" VALUES (?, 'taker', NULL, 'h', 'other-host|boot|ns', 1, ?, ?, ?)",
+				key, formatTime(t0), formatTime(t0), formatTime(t0.Add(10*time.Hour)))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dst, _ := sqliteDest(t)
+			_, path := sourceDB(t, tasksDDL, "CREATE TABLE Plans (PlanId TEXT PRIMARY KEY, Title TEXT)")
+			plain, err := sql.Open("sqlite", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer plain.Close()
+			fillTasks(t, plain, 0, 5)
+			mustExec(t, plain, "INSERT INTO Plans VALUES ('p1', 'one')")
+			blocked, release := make(chan struct{}), make(chan struct{})
+			src := openHooked(t, path, &hooks{match: "Tasks", after: 2, onBlock: func() { close(blocked) }, release: release})
+			const ttl = time.Hour
+			type out struct {
+				res []Result
+				err error
+			}
+			done := make(chan out, 1)
+			go func() {
+				res, err := Run(context.Background(), src, dst, "REPLICATE Tasks; REPLICATE Plans", Options{Now: func() time.Time { return t0 }, LeaseTTL: ttl})
+				done <- out{res, err}
+			}()
+			<-blocked // the paused run holds the lease, mid-table
+			later := func() time.Time { return t0.Add(2 * ttl) }
+			taker := run(t, plain, dst, "REPLICATE Tasks", Options{Now: later, LeaseTTL: ttl})
+			if len(taker) != 1 || taker[0].Err != nil {
+				t.Fatalf("the taker's run: %v", taker)
+			}
+			key := scalar[string](t, dst, "SELECT LockKey FROM "+RunsTable+" WHERE RunId = ?", taker[0].RunID)
+			c.after(t, dst, key)
+			close(release) // the paused run resumes
+			o := <-done
+			if len(o.res) != 2 || !errors.Is(o.res[0].Err, ErrLeaseLost) || !errors.Is(o.res[1].Err, ErrLeaseLost) || !errors.Is(o.err, ErrLeaseLost) {
+				t.Fatalf("the resumed run: %v, %v; want both tables failed with ErrLeaseLost", o.res, o.err)
+			}
+			if msg := o.res[0].Err.Error(); msg != "replicate: table Tasks: the run lock's lease was taken over by another run (this run's lease, last renewed at 2026-03-02T09:00:00Z, expired: was the process paused?); not committed, nothing was written: the table keeps what the other run wrote" {
+				t.Errorf("message %q", msg)
+			}
+			paused := o.res[0].RunID
+			if n := scalar[int](t, dst, "SELECT COUNT(*) FROM "+DefaultHistoryTable+" WHERE RunId = ? AND Error IS NULL", paused); n != 0 {
+				t.Fatalf("the resumed run recorded %d tables as copied after losing its lease", n)
+			}
+			if n := scalar[int](t, dst, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'Plans'"); n != 0 {
+				t.Fatal("the resumed run created Plans after losing its lease")
+			}
+			if n := scalar[int](t, dst, "SELECT COUNT(*) FROM Tasks"); n != 5 {
+				t.Fatalf("Tasks has %d rows, want the taker's 5", n)
+			}
+			// The lease the resumed run did not own is left alone.
+			want := map[string]int{"taker finished": 0, "taker still holds": 1}[c.name]
+			if n := scalar[int](t, dst, "SELECT COUNT(*) FROM "+LockTable); n != want {
+				t.Fatalf("%d leases left, want %d", n, want)
+			}
+		})
+	}
+}
+
+// TestSQLiteLeaseRenewedAtCommit: a table whose transaction outlasts
+// LeaseTTL (the heartbeat cannot write while the transaction holds the
+// write lock) leaves the lease renewed as of its commit, not expired for a
+// waiting run to take over between tables. The run's clock jumps two TTLs
+// after the table's transaction began (at PhaseCommit).
+func TestSQLiteLeaseRenewedAtCommit(t *testing.T) {
+	t.Parallel()
+	dst, path := sqliteDest(t)
+	src, _ := sourceDB(t, tasksDDL, "CREATE TABLE Plans (PlanId TEXT PRIMARY KEY, Title TEXT)")
+	fillTasks(t, src, 0, 3)
+	mustExec(t, src, "INSERT INTO Plans VALUES ('p1', 'one')")
+	const ttl = time.Hour
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now := t0
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	watch, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close()
+	var expires string
+	progress := func(p Progress) {
+		switch {
+		case p.Table == "Tasks" && p.Phase == PhaseCommit:
+			mu.Lock()
+			now = now.Add(2 * ttl) // the table's transaction takes two TTLs
+			mu.Unlock()
+		case p.Table == "Plans" && p.Phase == PhaseStart:
+			if err := watch.QueryRow("SELECT ExpiresDateTime FROM " + LockTable).Scan(&expires); err != nil {
+				t.Errorf("read the lease between tables: %v", err)
+			}
+		}
+	}
+	res, err := Run(context.Background(), src, dst, "REPLICATE Tasks; REPLICATE Plans", Options{Now: clock, LeaseTTL: ttl, Progress: progress})
+	if err != nil || len(res) != 2 {
+		t.Fatalf("run: %v, %v", res, err)
+	}
+	got, _ := asTime(expires)
+	if want := t0.Add(3 * ttl); !got.Equal(want) {
+		t.Fatalf("between tables the lease expires at %s, want %s (renewed as Tasks committed)", expires, want.Format(time.RFC3339))
+	}
+}

@@ -469,6 +469,16 @@ func (t *tableRun) lock(ctx context.Context) (txn, error) {
 		}
 		return nil, t.fail("begin: %w", err)
 	}
+	// A SQLite transaction holds the write lock from here to its end, so
+	// no run can take the lease over before this one commits.
+	if r.lease != nil && r.locker != nil {
+		if err := r.lease.fence(ctx, tx.q()); err != nil {
+			if rerr := tx.rollback(); rerr != nil {
+				err = fmt.Errorf("%w (and the rollback failed: %v)", err, rerr)
+			}
+			return nil, t.fail("%w", err)
+		}
+	}
 	return tx, nil
 }
 
@@ -586,6 +596,14 @@ func (t *tableRun) finish(ctx context.Context, tx txn, plan *tablePlan, state *t
 		}
 	}
 	t.progress(PhaseCommit)
+	// Renewed again as it commits: the heartbeat cannot write while this
+	// transaction holds the write lock, and an apply longer than LeaseTTL
+	// would otherwise leave an expired lease for a waiting run to take.
+	if r.lease != nil && r.locker != nil {
+		if err := r.lease.fence(ctx, q); err != nil {
+			return t.fail("%w", err)
+		}
+	}
 	t.countRequests()
 	if err := r.writeHistory(ctx, q, j.dest.Schema, t.res); err != nil {
 		return t.fail("%w", err)

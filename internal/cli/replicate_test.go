@@ -246,3 +246,32 @@ func TestSandboxServeHelpExample(t *testing.T) {
 		t.Errorf("sandbox.dsn left behind after serve stopped: %v", err)
 	}
 }
+
+// TestReplicateSummaryCountsThrottledBatchItems: items of a $batch answered
+// 429 or 503 (the $batch itself answered 200) are throttling like a
+// request's 429, and the summary says so — with or without Retry-After,
+// claiming a Retry-After only when one was sent.
+func TestReplicateSummaryCountsThrottledBatchItems(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		inject func(*graphtest.Server)
+		want   string
+	}{
+		{"429 with Retry-After", func(s *graphtest.Server) {
+			s.Throttle(graphtest.Throttle{Match: "/details", EveryN: 4, Count: 3, RetryAfter: "0"})
+		}, "(3 throttled by the service and retried after its Retry-After)"},
+		{"503 without Retry-After", func(s *graphtest.Server) {
+			s.Inject(graphtest.Fault{Kind: graphtest.FaultStatus, Status: 503, Match: "/details", EveryN: 4, Count: 2})
+		}, "(2 throttled by the service and retried after a backoff: no Retry-After was sent)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := graphtest.NewServer(t, graphtest.WithGenerated(graphtest.GenSpec{Seed: 5, Plans: 1, TasksPerPlan: 12}))
+			tc.inject(srv)
+			r := mustRun(t, runOpts{}, "replicate", "--dsn", emulatorDSN(srv), "--to", "sqlite:"+filepath.Join(t.TempDir(), "d.db"),
+				"--progress", "off", "REPLICATE TaskDetails")
+			if !strings.Contains(r.stdout, tc.want) {
+				t.Fatalf("the summary does not say %q:\n%s", tc.want, r.stdout)
+			}
+		})
+	}
+}
