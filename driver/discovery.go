@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"strings"
 
 	"github.com/plannersql/planner/graph"
 )
@@ -41,7 +42,7 @@ func (x *session) memberGroups(ctx context.Context) iter.Seq2[*graph.Group, erro
 		limited := 0
 		for g, err := range x.g.Groups.ListMemberOf(ctx) {
 			if err != nil {
-				yield(nil, err)
+				yield(nil, refusedListing(err, memberOfRefused))
 				return
 			}
 			switch {
@@ -69,6 +70,37 @@ func limitedGroupsError(n int) error {
 		"so the groups holding plans cannot be found; add one of them to the Scope connection property "+
 		"(e.g. Scope=\"Tasks.ReadWrite GroupMember.Read.All User.Read\") and sign in again, "+
 		"or name the groups in GroupId, or use PlanScope=me (plans shared with you, Tasks.Read only)", n, groups), nil}
+}
+
+// refusedListing turns Graph's 403 to a listing that discovers the groups
+// holding plans into an error saying which permission the sign-in lacks
+// (ErrMissingPermission), instead of Graph's bare refusal; other errors
+// pass as they are.
+func refusedListing(err error, why string) error {
+	var ge *graph.Error
+	if !errors.As(err, &ge) || ge.StatusCode != http.StatusForbidden || strings.HasPrefix(ge.Code, "Maximum") {
+		return err
+	}
+	return &permissionError{fmt.Sprintf("planner: Graph answered %d %s to %s %s: %s: %v", ge.StatusCode, http.StatusText(ge.StatusCode), ge.Method, ge.Path, why, err), err}
+}
+
+const (
+	memberOfRefused = "the sign-in lacks User.Read, which lists the groups holding plans (/me/memberOf); add it to the Scope connection property " +
+		"(e.g. Scope=\"Tasks.ReadWrite GroupMember.Read.All User.Read\") and sign in again, " +
+		"or name the groups in GroupId, or use PlanScope=me (plans shared with you, Tasks.Read only)"
+	groupsRefused = "the application lacks the Group.Read.All or GroupMember.Read.All application permission, which lists the groups holding plans (/groups); " +
+		"grant one to the app registration (with admin consent), or name the groups in GroupId"
+)
+
+// planScopeMeRefused explains Graph's 400 to /me/planner/plans for an
+// application's token: PlanScope=me needs a user's sign-in.
+func planScopeMeRefused(err error) error {
+	var ge *graph.Error
+	if !errors.As(err, &ge) || ge.StatusCode != http.StatusBadRequest {
+		return err
+	}
+	return fmt.Errorf("planner: PlanScope=me lists the plans shared with the signed-in user (/me/planner/plans), and the sign-in is an application's, which Graph refuses; "+
+		"sign in as a user, or use PlanScope=groups (the default) or GroupId: %w", err)
 }
 
 // unreadableGroup explains why a group named in the GroupId connection

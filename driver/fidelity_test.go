@@ -348,3 +348,72 @@ func TestFidelity06GroupNamedTwice(t *testing.T) {
 		}
 	}
 }
+
+// TestFidelity05EveryTableNamesTheMissingPermission: for sign-ins that
+// lack a permission discovery needs (a delegated token without User.Read,
+// whose /me/memberOf Graph refuses; an application without Group.Read.All
+// or GroupMember.Read.All, whose /groups Graph refuses; an application with
+// PlanScope=me), every table's scan either returns rows or fails with an
+// error naming what to add or change, never Graph's bare refusal; sign-ins
+// with what discovery needs (GroupMember.Read.All rather than
+// Group.Read.All, an application with GroupMember.Read.All) return rows.
+func TestFidelity05EveryTableNamesTheMissingPermission(t *testing.T) {
+	srv := graphtest.NewServer(t)
+	me := srv.Me().ID
+	cases := []struct {
+		name  string
+		cfg   func(*Config)
+		perm  bool     // the error is ErrMissingPermission
+		wants []string // "" = rows in every table
+	}{
+		{"Tasks.Read only", func(c *Config) { c.OAuthAccessToken = srv.TokenFor(me, "Tasks.Read") }, true,
+			[]string{"lacks User.Read", "/me/memberOf", "Scope", "GroupId", "PlanScope=me"}},
+		{"application with Tasks.Read.All only", func(c *Config) { c.OAuthAccessToken = srv.AppTokenWithRoles("Tasks.Read.All") }, true,
+			[]string{"Group.Read.All or GroupMember.Read.All application permission", "/groups", "admin consent", "GroupId"}},
+		{"application, PlanScope=me", func(c *Config) { c.OAuthAccessToken = srv.AppToken(); c.PlanScope = PlanScopeMe }, false,
+			[]string{"PlanScope=me", "application", "sign in as a user", "PlanScope=groups", "GroupId"}},
+		{"GroupMember.Read.All", func(c *Config) {
+			c.OAuthAccessToken = srv.TokenFor(me, "User.Read", "Tasks.Read", "GroupMember.Read.All")
+		}, false, nil},
+		{"application with Tasks.Read.All and GroupMember.Read.All", func(c *Config) {
+			c.OAuthAccessToken = srv.AppTokenWithRoles("Tasks.Read.All", "GroupMember.Read.All")
+		}, false, nil},
+	}
+	for _, tc := range cases {
+		e := envOn(t, srv, tc.cfg)
+		for _, tb := range []string{"Groups", "Plans", "PlanDetails", "PlanCategories", "PlanSharedWith", "Buckets", "Tasks",
+			"TaskDetails", "TaskAssignments", "TaskCategories", "TaskChecklistItems", "TaskReferences", "TaskBoardFormats"} {
+			var n int
+			err := e.db.QueryRow("SELECT count(*) FROM " + tb).Scan(&n)
+			if tc.wants == nil {
+				if err != nil || n == 0 {
+					t.Errorf("%s: %s: %d rows, %v", tc.name, tb, n, err)
+				}
+				continue
+			}
+			if tc.name == "application, PlanScope=me" && tb == "Groups" {
+				// Groups are every group of the tenant for an application.
+				if err != nil || n == 0 {
+					t.Errorf("%s: %s: %d rows, %v", tc.name, tb, n, err)
+				}
+				continue
+			}
+			if err == nil {
+				t.Errorf("%s: %s: %d rows and no error", tc.name, tb, n)
+				continue
+			}
+			for _, w := range tc.wants {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%s: %s: error %q does not say %q", tc.name, tb, err, w)
+				}
+			}
+			var ge *graph.Error
+			if !errors.As(err, &ge) {
+				t.Errorf("%s: %s: error %v does not wrap Graph's", tc.name, tb, err)
+			}
+			if errors.Is(err, ErrMissingPermission) != tc.perm {
+				t.Errorf("%s: %s: errors.Is(ErrMissingPermission) = %v, want %v", tc.name, tb, !tc.perm, tc.perm)
+			}
+		}
+	}
+}

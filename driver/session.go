@@ -119,7 +119,7 @@ func (x *session) groups(ctx context.Context) iter.Seq2[*graph.Group, error] {
 			return
 		}
 		if x.appOnly() {
-			for g, err := range x.g.Groups.List(ctx) {
+			for g, err := range x.appGroups(ctx) {
 				if !yield(g, err) || err != nil {
 					return
 				}
@@ -130,7 +130,7 @@ func (x *session) groups(ctx context.Context) iter.Seq2[*graph.Group, error] {
 		for g, err := range x.memberGroups(ctx) {
 			// A token of an application cannot use /me: fall back to every group.
 			if err != nil && first && isAppOnlyRefusal(err) {
-				for g, err := range x.g.Groups.List(ctx) {
+				for g, err := range x.appGroups(ctx) {
 					if !yield(g, err) || err != nil {
 						return
 					}
@@ -138,6 +138,22 @@ func (x *session) groups(ctx context.Context) iter.Seq2[*graph.Group, error] {
 				return
 			}
 			first = false
+			if !yield(g, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// appGroups lists every Microsoft 365 group of the tenant, as an
+// application's sign-in discovers them; a refusal names the application
+// permission that is missing.
+func (x *session) appGroups(ctx context.Context) iter.Seq2[*graph.Group, error] {
+	return func(yield func(*graph.Group, error) bool) {
+		for g, err := range x.g.Groups.List(ctx) {
+			if err != nil {
+				err = refusedListing(err, groupsRefused)
+			}
 			if !yield(g, err) || err != nil {
 				return
 			}
@@ -193,7 +209,16 @@ func (x *session) plans(ctx context.Context, width int) iter.Seq2[*graph.Plan, e
 		})
 	}
 	if x.cfg.PlanScope == PlanScopeMe {
-		return x.g.Plans.ListMine(ctx)
+		return func(yield func(*graph.Plan, error) bool) {
+			for p, err := range x.g.Plans.ListMine(ctx) {
+				if err != nil {
+					err = planScopeMeRefused(err)
+				}
+				if !yield(p, err) || err != nil {
+					return
+				}
+			}
+		}
 	}
 	return fanout(ctx, x.allGroups, width, 64, func(ctx context.Context, g *graph.Group) iter.Seq2[*graph.Plan, error] {
 		return skipGone(x.g.Plans.ListByGroup(ctx, g.ID))
