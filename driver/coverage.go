@@ -97,6 +97,10 @@ func (x *session) coveredGroup(ctx context.Context, id string) iter.Seq2[*graph.
 				yield(nil, unreadableGroup(id, "reading the group", err))
 				return
 			}
+			if err := notUnified(id, g); err != nil {
+				yield(nil, err)
+				return
+			}
 			yield(g, nil)
 		case x.appOnly():
 			for g, err := range x.group(ctx, id) {

@@ -103,6 +103,26 @@ func planScopeMeRefused(err error) error {
 		"sign in as a user, or use PlanScope=groups (the default) or GroupId: %w", err)
 }
 
+// notUnified refuses a group named in GroupId that Graph reads as another
+// kind than a Microsoft 365 group (a security or distribution group): it
+// can hold no plan, so the id is likely the wrong one, and Groups lists
+// Microsoft 365 groups only. Named on purpose, it is an error rather than
+// a row left out without a word (see unreadableGroup).
+func notUnified(id string, g *graph.Group) error {
+	if g == nil || g.IsUnified() {
+		return nil
+	}
+	kind := "a security group"
+	if g.MailEnabled != nil && *g.MailEnabled {
+		kind = "a distribution or mail-enabled security group"
+	}
+	name := ""
+	if g.DisplayName != "" {
+		name = fmt.Sprintf(" (%q)", g.DisplayName)
+	}
+	return fmt.Errorf("planner: GroupId %s%s is %s, not a Microsoft 365 group: only Microsoft 365 groups hold plans; correct or remove it in GroupId", id, name, kind)
+}
+
 // unreadableGroup explains why a group named in the GroupId connection
 // property cannot be read, naming it and Graph's status; the Graph error is
 // wrapped (errors.As finds the *graph.Error). doing is what failed, e.g.

@@ -417,3 +417,56 @@ func TestFidelity05EveryTableNamesTheMissingPermission(t *testing.T) {
 		}
 	}
 }
+
+// TestFidelity06NotAMicrosoft365Group: a group named in GroupId that Graph
+// reads as a security group (a member's or not) holds no plan and is not in
+// Groups, which lists Microsoft 365 groups: reading it (the Groups scan
+// and lookup) fails naming the group and its kind, instead of showing a
+// row no other sign-in shows, or none without a word. Replication with an
+// unreadable group named fails the same way and copies nothing.
+func TestFidelity06NotAMicrosoft365Group(t *testing.T) {
+	srv := graphtest.NewServer(t)
+	me := srv.Me().ID
+	var member, other string
+	var security []string
+	for _, g := range srv.Groups() {
+		switch {
+		case !g.Unified:
+			security = append(security, g.ID)
+		case !slices.Contains(g.Members, me):
+			other = g.ID
+		case len(g.PlanIDs) > 0 && member == "":
+			member = g.ID
+		}
+	}
+	if len(security) < 2 {
+		t.Fatalf("the demo tenant has %d security groups, want a member's and another", len(security))
+	}
+	for _, sec := range security {
+		e := envOn(t, srv, func(c *Config) { c.GroupIDs = []string{member, sec} })
+		for _, q := range []string{"SELECT count(*) FROM Groups", "SELECT count(*) FROM Groups WHERE GroupId = '" + sec + "'"} {
+			err := e.queryErr(q)
+			if err == nil || !strings.Contains(err.Error(), "GroupId "+sec) || !strings.Contains(err.Error(), "not a Microsoft 365 group") {
+				t.Errorf("GroupId %s: %s: %v, want an error naming the group and its kind", sec, q, err)
+			}
+		}
+		// The Microsoft 365 group named with it is still read alone.
+		if n := e.one("SELECT count(*) FROM Groups WHERE GroupId = ?", member); n != "1" {
+			t.Errorf("GroupId %s: the named Microsoft 365 group: %s rows", sec, n)
+		}
+	}
+	e := envOn(t, srv, func(c *Config) { c.GroupIDs = []string{member, other} })
+	dst, err := dest.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "dst.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	_, err = replicate.Run(context.Background(), e.db, dst, "REPLICATE T SELECT * FROM Tasks", replicate.Options{})
+	if err == nil || !strings.Contains(err.Error(), "GroupId "+other) || !strings.Contains(err.Error(), "403") {
+		t.Errorf("replication with an unreadable group named: %v", err)
+	}
+	var n int
+	if err := dst.QueryRow("SELECT count(*) FROM T").Scan(&n); err == nil && n != 0 {
+		t.Errorf("replication copied %d rows of a failed read", n)
+	}
+}

@@ -111,6 +111,8 @@ func (x *session) groups(ctx context.Context) iter.Seq2[*graph.Group, error] {
 				g, err := x.g.Groups.Get(ctx, id)
 				if err != nil {
 					err = unreadableGroup(id, "reading the group", err)
+				} else if err = notUnified(id, g); err != nil {
+					g = nil
 				}
 				if !yield(g, err) || err != nil {
 					return
