@@ -128,6 +128,10 @@ func notUnified(id string, g *graph.Group) error {
 // wrapped (errors.As finds the *graph.Error). doing is what failed, e.g.
 // "listing its plans".
 func unreadableGroup(id, doing string, err error) error {
+	if errors.Is(err, graph.ErrInvalidID) {
+		// Refused before any request: name the setting to correct.
+		return fmt.Errorf("planner: GroupId %q is not a group id (a group id is a GUID such as 0f8fad5b-d9cb-469f-a165-70867728950e); correct or remove it in GroupId: %w", id, err)
+	}
 	var ge *graph.Error
 	if !errors.As(err, &ge) {
 		return err

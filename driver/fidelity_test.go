@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -423,7 +424,8 @@ func TestFidelity05EveryTableNamesTheMissingPermission(t *testing.T) {
 // Groups, which lists Microsoft 365 groups: reading it (the Groups scan
 // and lookup) fails naming the group and its kind, instead of showing a
 // row no other sign-in shows, or none without a word. Replication with an
-// unreadable group named fails the same way and copies nothing.
+// unreadable group named fails the same way and copies nothing. An id no
+// group can have fails naming it and the setting, before any request.
 func TestFidelity06NotAMicrosoft365Group(t *testing.T) {
 	srv := graphtest.NewServer(t)
 	me := srv.Me().ID
@@ -453,6 +455,20 @@ func TestFidelity06NotAMicrosoft365Group(t *testing.T) {
 		// The Microsoft 365 group named with it is still read alone.
 		if n := e.one("SELECT count(*) FROM Groups WHERE GroupId = ?", member); n != "1" {
 			t.Errorf("GroupId %s: the named Microsoft 365 group: %s rows", sec, n)
+		}
+	}
+	// An id no group can have is refused before any request, naming the
+	// setting to correct, in every table that reads the named groups.
+	for _, bad := range []string{"not-a-guid", "", "0f8fad5b-d9cb-469f-a165-70867728950g"} {
+		e := envOn(t, srv, func(c *Config) { c.GroupIDs = []string{member, bad} })
+		for _, q := range []string{"SELECT count(*) FROM Groups", "SELECT count(*) FROM Plans", "SELECT count(*) FROM Tasks"} {
+			err := e.queryErr(q)
+			if err == nil || !strings.Contains(err.Error(), "GroupId "+strconv.Quote(bad)) || !strings.Contains(err.Error(), "correct or remove it in GroupId") {
+				t.Errorf("GroupId %q: %s: %v, want an error naming it and the setting", bad, q, err)
+			}
+			if !errors.Is(err, graph.ErrInvalidID) {
+				t.Errorf("GroupId %q: %s: %v is not graph.ErrInvalidID", bad, q, err)
+			}
 		}
 	}
 	e := envOn(t, srv, func(c *Config) { c.GroupIDs = []string{member, other} })
