@@ -95,7 +95,9 @@
 // /users/{id}/memberOf list groups with @odata.type and id only and every
 // other property null (groupTypes too), as Graph returns "limited
 // information for inaccessible member objects"; directory roles likewise
-// without Directory.Read.All. GET /groups/{id} needs one of those
+// without Directory.Read.All, and administrative units (the tenants have
+// one, with the signed-in user) without AdministrativeUnit.Read.All or
+// Directory.Read.All. GET /groups/{id} needs one of those
 // permissions (403 Authorization_RequestDenied); a group that does not exist
 // (or was deleted, see DeleteGroup) is 404 Request_ResourceNotFound, and its
 // /planner/plans 404; a group the user is not a member of is readable with

@@ -244,18 +244,19 @@ func TestFidelity05LeastPrivilegeScopes(t *testing.T) {
 		return str(it, "id") != "" && str(it, "@odata.type") != ""
 	}
 	cases := []struct {
-		scopes              []string
-		query               string
-		groupsFull, rolesOK bool
+		scopes                      []string
+		query                       string
+		groupsFull, rolesOK, unitOK bool
 	}{
-		{[]string{"User.Read", "Tasks.ReadWrite"}, "", false, false},
-		{[]string{"User.Read", "Tasks.Read"}, "?$select=id,displayName,groupTypes", false, false},
-		{[]string{"User.Read", "Tasks.ReadWrite", "GroupMember.Read.All"}, "", true, false},
-		{[]string{"User.Read", "Tasks.ReadWrite", "Group.Read.All"}, "", true, false},
-		{[]string{"User.Read", "Directory.Read.All"}, "", true, true},
+		{[]string{"User.Read", "Tasks.ReadWrite"}, "", false, false, false},
+		{[]string{"User.Read", "Tasks.Read"}, "?$select=id,displayName,groupTypes", false, false, false},
+		{[]string{"User.Read", "Tasks.ReadWrite", "GroupMember.Read.All"}, "", true, false, false},
+		{[]string{"User.Read", "Tasks.ReadWrite", "Group.Read.All"}, "", true, false, false},
+		{[]string{"User.Read", "AdministrativeUnit.Read.All"}, "", false, false, true},
+		{[]string{"User.Read", "Directory.Read.All"}, "", true, true, true},
 	}
 	for _, tc := range cases {
-		groups := 0
+		groups, units := 0, 0
 		for _, it := range memberOf(s.TokenFor(me, tc.scopes...), tc.query) {
 			switch str(it, "@odata.type") {
 			case "#microsoft.graph.group":
@@ -272,10 +273,23 @@ func TestFidelity05LeastPrivilegeScopes(t *testing.T) {
 				if limited(it) == tc.rolesOK {
 					t.Errorf("%v: role %v", tc.scopes, it)
 				}
+			case "#microsoft.graph.administrativeUnit":
+				// Administrative units are members' directory objects too,
+				// limited without AdministrativeUnit.Read.All.
+				units++
+				if limited(it) == tc.unitOK {
+					t.Errorf("%v: administrative unit %v", tc.scopes, it)
+				}
+				if _, ok := it["groupTypes"]; ok {
+					t.Errorf("%v: an administrative unit has no groupTypes: %v", tc.scopes, it)
+				}
 			}
 		}
 		if groups == 0 {
 			t.Errorf("%v: no group listed", tc.scopes)
+		}
+		if units != 1 {
+			t.Errorf("%v: %d administrative units listed, want the demo tenant's one", tc.scopes, units)
 		}
 	}
 	// Tokens from the OAuth endpoints carry the scopes asked for.
