@@ -68,7 +68,7 @@ func (e *Error) hint() string {
 		if strings.HasPrefix(e.Code, "Maximum") {
 			return "a Planner limit was reached (see the 403 codes of learn.microsoft.com/graph/api/resources/planner-overview)"
 		}
-		return forbiddenHint(e.Path)
+		return forbiddenHint(e.Method, e.Path)
 	case http.StatusNotFound:
 		return "check the id; the object may have been deleted"
 	case http.StatusConflict, http.StatusPreconditionFailed:
@@ -83,7 +83,7 @@ func (e *Error) hint() string {
 // refused: the directory's endpoints need a directory permission (least
 // privileged first, learn's permission tables), Planner's need Tasks.Read
 // (Tasks.ReadWrite to write) and, for a user, membership of the plan's group.
-func forbiddenHint(path string) string {
+func forbiddenHint(method, path string) string {
 	p := strings.ToLower(path)
 	if i := strings.Index(p, "?"); i >= 0 {
 		p = p[:i]
@@ -96,6 +96,8 @@ func forbiddenHint(path string) string {
 	segs := strings.Split(strings.Trim(p, "/"), "/")
 	last := segs[len(segs)-1]
 	switch {
+	case (segs[0] == "planner" || slices.Contains(segs, "planner")) && method != "" && method != http.MethodGet:
+		return "check that the account is a member of the plan's group and the sign-in has Tasks.ReadWrite or Group.ReadWrite.All, which writes need (Tasks.Read only reads)"
 	case segs[0] == "planner" || slices.Contains(segs, "planner"):
 		return "check that the account is a member of the plan's group and the sign-in has Tasks.Read (Tasks.ReadWrite to write) or Group.Read.All (Group.ReadWrite.All)"
 	case segs[0] == "me" && last == "memberof":

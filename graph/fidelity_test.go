@@ -292,7 +292,8 @@ func TestFidelity15SharedWith(t *testing.T) {
 // says what the refused endpoint needs: the directory's endpoints a
 // directory permission (User.Read for /me and /me/memberOf, Group.Read.All
 // or GroupMember.Read.All for groups, User.ReadBasic.All for other users),
-// Planner's a Tasks permission and membership of the plan's group.
+// Planner's a Tasks permission (Tasks.ReadWrite for a write) and
+// membership of the plan's group.
 func TestFidelity05ForbiddenNamesThePermission(t *testing.T) {
 	srv := graphtest.NewServer(t)
 	me := srv.Me().ID
@@ -312,6 +313,7 @@ func TestFidelity05ForbiddenNamesThePermission(t *testing.T) {
 	tasksOnly := clientWith(srv, srv.TokenFor(me, "Tasks.Read"))
 	userOnly := clientWith(srv, srv.TokenFor(me, "User.Read"))
 	app := clientWith(srv, srv.AppTokenWithRoles("Tasks.Read.All"))
+	readOnly := clientWith(srv, srv.TokenFor(me, "User.Read", "Tasks.Read"))
 	firstErr := func(seq func(func(*Group, error) bool)) error {
 		for _, err := range seq {
 			if err != nil {
@@ -332,6 +334,7 @@ func TestFidelity05ForbiddenNamesThePermission(t *testing.T) {
 		{"/groups/{id} without a group permission", errOf(tasksOnly.Groups.Get(t.Context(), gid)), "Group.Read.All or GroupMember.Read.All"},
 		{"/users/{id} without User.ReadBasic.All", errOf(tasksOnly.Users.Get(t.Context(), srv.Users()[1].ID)), "User.ReadBasic.All"},
 		{"a plan without a Tasks permission", errOf(userOnly.Plans.Get(t.Context(), plan)), "Tasks.Read"},
+		{"a write with Tasks.Read", errOf(readOnly.Plans.Create(t.Context(), &Plan{Title: "refused", Container: &PlanContainer{ContainerID: gid, Type: "group"}})), "Tasks.ReadWrite or Group.ReadWrite.All, which writes need"},
 	}
 	for _, tc := range cases {
 		var ge *Error
