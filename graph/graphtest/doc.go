@@ -55,8 +55,10 @@
 // (another property, another key of an open type such as assignments or
 // checklist) is applied; an older one whose write touches what changed
 // since, or a DELETE after any change, is 409 Conflict; a missing etag, or
-// one that is not a recent version of the object (the last 64 are kept), is
-// 412; a malformed etag, or another kind of object's, is 400; 204 after
+// one that is not a recent version of the object (the last 64 are kept), or
+// another kind of object's (a task's sent for its details: 412
+// ErrorPreconditionFailed "The If-Match header contains an invalid value.",
+// as the service answers now), is 412; a malformed etag is 400; 204 after
 // PATCH, or 200 with the object under Prefer: return=representation; 201
 // after POST;
 // PATCH merges, open types merge per key and null deletes a key; @odata.type is
