@@ -126,7 +126,10 @@
 //   - Checklist order hints " !", " !!", " ! !" refused as reported:
 //     WithStrictChecklistOrderHints.
 //   - Writes with an older etag: applied, or 409 when they conflict (always;
-//     see the rules above).
+//     see the rules above); another kind of object's etag (a task's for its
+//     details) 412 ErrorPreconditionFailed.
+//   - Directory objects that are no group in /memberOf: a directory role
+//     and an administrative unit, limited like groups (see Access).
 //   - Values other clients wrote (reference keys beyond the documented
 //     encoding, non-GUID checklist keys, any fractional digits, objects
 //     written by an application alone): see Seeding; the demo tenant and
