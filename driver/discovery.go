@@ -92,10 +92,28 @@ const (
 		"grant one to the app registration (with admin consent), or name the groups in GroupId"
 )
 
+// noPlannerPermission is the error of a scan whose every group Graph
+// refused (403) although the sign-in reaches it: n groups, err the first
+// refusal.
+func noPlannerPermission(n int64, err error) error {
+	groups := "groups"
+	if n == 1 {
+		groups = "group"
+	}
+	return &permissionError{fmt.Sprintf("planner: Graph refused (403) the plans of each of the %d %s the sign-in reaches: the sign-in lacks a Planner permission: "+
+		"Tasks.Read (Tasks.ReadWrite to write) or Group.Read.All for a user, Tasks.Read.All (Tasks.ReadWrite.All) for an application; "+
+		"add one to the Scope connection property (or grant it to the application) and sign in again: %v", n, groups, err), err}
+}
+
 // planScopeMeRefused explains Graph's 400 to /me/planner/plans for an
 // application's token: PlanScope=me needs a user's sign-in.
 func planScopeMeRefused(err error) error {
 	var ge *graph.Error
+	if errors.As(err, &ge) && ge.StatusCode == http.StatusForbidden && !strings.HasPrefix(ge.Code, "Maximum") {
+		// The user's own list: no membership is involved.
+		return &permissionError{fmt.Sprintf("planner: PlanScope=me lists the plans shared with the signed-in user (/me/planner/plans), and Graph refused it (403): "+
+			"the sign-in lacks Tasks.Read (Tasks.ReadWrite to write); add it to the Scope connection property and sign in again: %v", err), err}
+	}
 	if !errors.As(err, &ge) || ge.StatusCode != http.StatusBadRequest {
 		return err
 	}
@@ -147,7 +165,8 @@ func unreadableGroup(id, doing string, err error) error {
 		return &permissionError{fmt.Sprintf("planner: GroupId %s: Graph answered %s %s: the sign-in lacks Group.Read.All or GroupMember.Read.All to read the group; "+
 			"add one to the Scope connection property and sign in again: %v", id, status, doing, err), err}
 	case ge.StatusCode == http.StatusForbidden:
-		why = "the account is not a member of the group (a user reaches only the plans of groups they belong to); remove it from GroupId, or sign in as a member"
+		why = "the account is not a member of the group (a user reaches only the plans of groups they belong to), or the sign-in lacks a Planner permission " +
+			"(Tasks.Read, or Tasks.Read.All for an application); remove it from GroupId, sign in as a member, or add the permission"
 	default:
 		return err
 	}

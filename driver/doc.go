@@ -107,7 +107,9 @@
 // errors.Is [ErrMissingPermission] when the sign-in lacks Group.Read.All or
 // GroupMember.Read.All (Graph then lists the user's groups without their
 // properties), or User.Read (Graph refuses /me/memberOf), and an
-// application's scan when it lacks Group.Read.All or GroupMember.Read.All;
+// application's scan when it lacks Group.Read.All or GroupMember.Read.All,
+// and any scan when Graph refuses the plans of every group the sign-in
+// reaches (no Planner permission: Tasks.Read, or Tasks.Read.All);
 // a group named in GroupId that cannot be read fails the scan with an error
 // naming it and errors.As the *graph.Error, and one that is no Microsoft
 // 365 group fails the Groups table (see docs/connection.md).

@@ -354,31 +354,44 @@ func TestFidelity06GroupNamedTwice(t *testing.T) {
 // lack a permission discovery needs (a delegated token without User.Read,
 // whose /me/memberOf Graph refuses; an application without Group.Read.All
 // or GroupMember.Read.All, whose /groups Graph refuses; an application with
-// PlanScope=me), every table's scan either returns rows or fails with an
-// error naming what to add or change, never Graph's bare refusal; sign-ins
+// PlanScope=me; a sign-in without any Planner permission, whose plans Graph
+// refuses in every group it reaches), every table's scan either returns rows
+// or fails with an error naming what to add or change, never Graph's bare
+// refusal nor no rows without a word; sign-ins
 // with what discovery needs (GroupMember.Read.All rather than
 // Group.Read.All, an application with GroupMember.Read.All) return rows.
 func TestFidelity05EveryTableNamesTheMissingPermission(t *testing.T) {
 	srv := graphtest.NewServer(t)
 	me := srv.Me().ID
 	cases := []struct {
-		name  string
-		cfg   func(*Config)
-		perm  bool     // the error is ErrMissingPermission
-		wants []string // "" = rows in every table
+		name     string
+		cfg      func(*Config)
+		perm     bool     // the error is ErrMissingPermission
+		wants    []string // nil = rows in every table
+		groupsOK bool     // Groups has rows all the same (it needs no Planner permission)
 	}{
 		{"Tasks.Read only", func(c *Config) { c.OAuthAccessToken = srv.TokenFor(me, "Tasks.Read") }, true,
-			[]string{"lacks User.Read", "/me/memberOf", "Scope", "GroupId", "PlanScope=me"}},
+			[]string{"lacks User.Read", "/me/memberOf", "Scope", "GroupId", "PlanScope=me"}, false},
 		{"application with Tasks.Read.All only", func(c *Config) { c.OAuthAccessToken = srv.AppTokenWithRoles("Tasks.Read.All") }, true,
-			[]string{"Group.Read.All or GroupMember.Read.All application permission", "/groups", "admin consent", "GroupId"}},
+			[]string{"Group.Read.All or GroupMember.Read.All application permission", "/groups", "admin consent", "GroupId"}, false},
 		{"application, PlanScope=me", func(c *Config) { c.OAuthAccessToken = srv.AppToken(); c.PlanScope = PlanScopeMe }, false,
-			[]string{"PlanScope=me", "application", "sign in as a user", "PlanScope=groups", "GroupId"}},
+			[]string{"PlanScope=me", "application", "sign in as a user", "PlanScope=groups", "GroupId"}, true},
+		// Without a Planner permission Graph refuses the plans of every
+		// group the sign-in reaches: no rows would look like empty plans.
+		{"no Planner permission", func(c *Config) { c.OAuthAccessToken = srv.TokenFor(me, "User.Read", "GroupMember.Read.All") }, true,
+			[]string{"refused (403) the plans of each of the 3 groups the sign-in reaches", "lacks a Planner permission", "Tasks.Read", "Scope"}, true},
+		{"application without a Planner permission", func(c *Config) { c.OAuthAccessToken = srv.AppTokenWithRoles("GroupMember.Read.All") }, true,
+			[]string{"refused (403) the plans of each of the 4 groups", "Tasks.Read.All"}, true},
+		{"PlanScope=me without a Planner permission", func(c *Config) {
+			c.OAuthAccessToken = srv.TokenFor(me, "User.Read", "GroupMember.Read.All")
+			c.PlanScope = PlanScopeMe
+		}, true, []string{"PlanScope=me", "/me/planner/plans", "lacks Tasks.Read", "Scope"}, true},
 		{"GroupMember.Read.All", func(c *Config) {
 			c.OAuthAccessToken = srv.TokenFor(me, "User.Read", "Tasks.Read", "GroupMember.Read.All")
-		}, false, nil},
+		}, false, nil, false},
 		{"application with Tasks.Read.All and GroupMember.Read.All", func(c *Config) {
 			c.OAuthAccessToken = srv.AppTokenWithRoles("Tasks.Read.All", "GroupMember.Read.All")
-		}, false, nil},
+		}, false, nil, false},
 	}
 	for _, tc := range cases {
 		e := envOn(t, srv, tc.cfg)
@@ -392,8 +405,8 @@ func TestFidelity05EveryTableNamesTheMissingPermission(t *testing.T) {
 				}
 				continue
 			}
-			if tc.name == "application, PlanScope=me" && tb == "Groups" {
-				// Groups are every group of the tenant for an application.
+			if tc.groupsOK && tb == "Groups" {
+				// Groups need a directory permission only.
 				if err != nil || n == 0 {
 					t.Errorf("%s: %s: %d rows, %v", tc.name, tb, n, err)
 				}

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/plannersql/planner/graph"
 )
@@ -222,9 +223,41 @@ func (x *session) plans(ctx context.Context, width int) iter.Seq2[*graph.Plan, e
 			}
 		}
 	}
-	return fanout(ctx, x.allGroups, width, 64, func(ctx context.Context, g *graph.Group) iter.Seq2[*graph.Plan, error] {
-		return skipGone(x.g.Plans.ListByGroup(ctx, g.ID))
+	// A group gone or refused during the scan is skipped (skipGone); but
+	// discovery yields only groups the sign-in reaches (a member's, or any
+	// for an application), so when Graph refuses the plans of every one of
+	// them, the sign-in lacks a Planner permission: say so rather than
+	// return no rows.
+	var listed, refused atomic.Int64
+	var refusal atomic.Pointer[error]
+	all := fanout(ctx, x.allGroups, width, 64, func(ctx context.Context, g *graph.Group) iter.Seq2[*graph.Plan, error] {
+		return func(yield func(*graph.Plan, error) bool) {
+			for p, err := range x.g.Plans.ListByGroup(ctx, g.ID) {
+				if err != nil && graph.IsForbidden(err) {
+					refused.Add(1)
+					refusal.CompareAndSwap(nil, &err)
+					return
+				}
+				if err != nil && graph.IsNotFound(err) {
+					return
+				}
+				if !yield(p, err) || err != nil {
+					return
+				}
+			}
+			listed.Add(1)
+		}
 	})
+	return func(yield func(*graph.Plan, error) bool) {
+		for p, err := range all {
+			if !yield(p, err) || err != nil {
+				return
+			}
+		}
+		if n := refused.Load(); n > 0 && listed.Load() == 0 {
+			yield(nil, noPlannerPermission(n, *refusal.Load()))
+		}
+	}
 }
 
 // planIDs yields the ids of the plans scans cover.
