@@ -105,6 +105,19 @@ func noPlannerPermission(n int64, err error) error {
 		"add one to the Scope connection property (or grant it to the application) and sign in again: %v", n, groups, err), err}
 }
 
+// userTasksRefused explains Graph's 403 to a user's task list
+// (/users/{id}/planner/tasks), which lists only what the sign-in may read:
+// the sign-in lacks a Planner permission.
+func userTasksRefused(userID string, err error) error {
+	var ge *graph.Error
+	if !errors.As(err, &ge) || strings.HasPrefix(ge.Code, "Maximum") {
+		return err
+	}
+	return &permissionError{fmt.Sprintf("planner: Graph refused (403) the tasks assigned to user %s: the sign-in lacks a Planner permission: "+
+		"Tasks.Read (Tasks.ReadWrite to write) or Group.Read.All for a user, Tasks.Read.All (Tasks.ReadWrite.All) for an application; "+
+		"add one to the Scope connection property (or grant it to the application) and sign in again: %v", userID, err), err}
+}
+
 // planScopeMeRefused explains Graph's 400 to /me/planner/plans for an
 // application's token: PlanScope=me needs a user's sign-in.
 func planScopeMeRefused(err error) error {

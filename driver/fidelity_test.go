@@ -430,6 +430,22 @@ func TestFidelity05EveryTableNamesTheMissingPermission(t *testing.T) {
 			}
 		}
 	}
+	// A user's task list involves no membership: its refusal is a missing
+	// permission too, in whatever scope.
+	for _, cfg := range []func(*Config){
+		func(c *Config) { c.OAuthAccessToken = srv.TokenFor(me, "User.Read", "GroupMember.Read.All") },
+		func(c *Config) {
+			c.OAuthAccessToken = srv.TokenFor(me, "User.Read", "GroupMember.Read.All")
+			c.PlanScope = PlanScopeMe
+		},
+		func(c *Config) { c.OAuthAccessToken = srv.AppTokenWithRoles("GroupMember.Read.All") },
+	} {
+		e := envOn(t, srv, cfg)
+		err := e.queryErr("SELECT * FROM TaskAssignments WHERE UserId = ?", me)
+		if !errors.Is(err, ErrMissingPermission) || !strings.Contains(err.Error(), "tasks assigned to user "+me) || !strings.Contains(err.Error(), "Tasks.Read") {
+			t.Errorf("TaskAssignments WHERE UserId without a Planner permission: %v", err)
+		}
+	}
 }
 
 // TestFidelity06NotAMicrosoft365Group: a group named in GroupId that Graph

@@ -512,10 +512,24 @@ func (x *session) tasksOfBucket(ctx context.Context, bucketID string) iter.Seq2[
 }
 
 // tasksOfUser lists the tasks assigned to a user (GET /users/{id}/planner/tasks).
-// Its tasks are kept as "utask" (see scope).
+// Its tasks are kept as "utask" (see scope). An unknown user is no rows;
+// a refusal (403) is no question of membership, since the list holds only
+// what the sign-in may read, but of permission: it says which.
 func (x *session) tasksOfUser(ctx context.Context, userID string) iter.Seq2[*graph.Task, error] {
 	return listed(ctx, x.sc, "tasks:user:"+userID, "utask", false, taskID, func(ctx context.Context) iter.Seq2[*graph.Task, error] {
-		return notFoundEmpty(x.g.Tasks.ListByUser(ctx, userID))
+		return func(yield func(*graph.Task, error) bool) {
+			for t, err := range x.g.Tasks.ListByUser(ctx, userID) {
+				switch {
+				case err != nil && notFound(err):
+					return
+				case err != nil && graph.IsForbidden(err):
+					err = userTasksRefused(userID, err)
+				}
+				if !yield(t, err) || err != nil {
+					return
+				}
+			}
+		}
 	})
 }
 
