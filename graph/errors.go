@@ -72,6 +72,11 @@ func (e *Error) hint() string {
 	case http.StatusNotFound:
 		return "check the id; the object may have been deleted"
 	case http.StatusConflict, http.StatusPreconditionFailed:
+		if e.StatusCode == http.StatusPreconditionFailed && strings.Contains(e.Message, "If-Match header contains an invalid value") {
+			// Planner's answer to another object's ETag (a task's sent
+			// for its details), not to a change.
+			return "the ETag is another object's (a task's sent for its details, say): send the object's own ETag, read with it"
+		}
 		return "the object changed since it was read: read it again and retry with its new ETag"
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return "the service is busy: retry later or lower the concurrency"
