@@ -224,7 +224,7 @@ func (x *session) coverPlans(ctx context.Context, ids []string) error {
 		id := need[min(i, len(need)-1)]
 		i++
 		switch {
-		case err != nil && absent(err):
+		case err != nil && x.absent(err):
 			x.sc.put("plan:"+id, gone{})
 		case err != nil:
 			return err

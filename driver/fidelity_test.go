@@ -515,3 +515,51 @@ func TestFidelity06NotAMicrosoft365Group(t *testing.T) {
 		t.Errorf("replication copied %d rows of a failed read", n)
 	}
 }
+
+// TestFidelity05ApplicationLookupsNameThePermission: an application reaches
+// every group, so a 403 to a read by id is a missing permission, not a
+// group it is not a member of: lookups of an application's sign-in
+// (AuthScheme=AzureServicePrincipal) without Tasks.Read.All fail naming it,
+// as its scans do, instead of returning no rows.
+func TestFidelity05ApplicationLookupsNameThePermission(t *testing.T) {
+	srv := graphtest.NewServer(t)
+	full := envOn(t, srv, nil)
+	plan := full.plans()[0]
+	task := full.one("SELECT TaskId FROM Tasks WHERE PlanId = ? LIMIT 1", plan)
+	bucket := full.one("SELECT BucketId FROM Buckets WHERE PlanId = ? LIMIT 1", plan)
+	e := envOn(t, srv, func(c *Config) {
+		c.AuthScheme = AuthAzureServicePrincipal
+		c.OAuthAccessToken = srv.AppTokenWithRoles("GroupMember.Read.All")
+	})
+	for _, q := range []struct {
+		sql string
+		arg string
+	}{
+		{"SELECT count(*) FROM Plans WHERE PlanId = ?", plan},
+		{"SELECT count(*) FROM PlanDetails WHERE PlanId = ?", plan},
+		{"SELECT count(*) FROM Buckets WHERE BucketId = ?", bucket},
+		{"SELECT count(*) FROM Buckets WHERE PlanId = ?", plan},
+		{"SELECT count(*) FROM Tasks WHERE TaskId = ?", task},
+		{"SELECT count(*) FROM Tasks WHERE PlanId = ?", plan},
+		{"SELECT count(*) FROM Tasks WHERE BucketId = ?", bucket},
+		{"SELECT count(*) FROM TaskDetails WHERE TaskId = ?", task},
+		{"SELECT count(*) FROM TaskChecklistItems WHERE TaskId = ?", task},
+		{"SELECT count(*) FROM TaskBoardFormats WHERE TaskId = ?", task},
+	} {
+		err := e.queryErr(q.sql, q.arg)
+		var ge *graph.Error
+		if !errors.As(err, &ge) || ge.StatusCode != 403 || !strings.Contains(err.Error(), "Tasks.Read.All") {
+			t.Errorf("%s: %v, want Graph's 403 naming Tasks.Read.All", q.sql, err)
+		}
+	}
+	// A signed-in user's lookup of a group it is not a member of stays no rows.
+	var other string
+	for _, g := range srv.Groups() {
+		if g.Unified && len(g.PlanIDs) > 0 && !slices.Contains(g.Members, srv.Me().ID) {
+			other = g.PlanIDs[0]
+		}
+	}
+	if n := full.one("SELECT count(*) FROM Plans WHERE PlanId = ?", other); n != "0" {
+		t.Errorf("a plan of another group: %s rows", n)
+	}
+}

@@ -299,14 +299,20 @@ func notFound(err error) bool { return graph.IsNotFound(err) || errors.Is(err, g
 // there for this account: not found (notFound), or refused (403: a plan,
 // bucket or task of a group the signed-in user is not a member of), which
 // a scan skips too (skipGone), so a lookup has no row for it either.
-func absent(err error) bool { return notFound(err) || graph.IsForbidden(err) }
+//
+// An application reaches every group, so for an application's sign-in
+// (AuthScheme=AzureServicePrincipal) a 403 is no question of membership but
+// a missing permission: the error is the statement's, naming it.
+func (x *session) absent(err error) bool {
+	return notFound(err) || (graph.IsForbidden(err) && !x.appOnly())
+}
 
 // notFoundEmpty turns a 404 or 403 (or an impossible id) of a pushed-down
 // listing into no rows, as a scan skips a listing it cannot read.
-func notFoundEmpty[T any](seq iter.Seq2[T, error]) iter.Seq2[T, error] {
+func notFoundEmpty[T any](x *session, seq iter.Seq2[T, error]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		for v, err := range seq {
-			if err != nil && absent(err) {
+			if err != nil && x.absent(err) {
 				return
 			}
 			if !yield(v, err) || err != nil {

@@ -102,9 +102,9 @@ func forbiddenHint(method, path string) string {
 	last := segs[len(segs)-1]
 	switch {
 	case (segs[0] == "planner" || slices.Contains(segs, "planner")) && method != "" && method != http.MethodGet:
-		return "check that the account is a member of the plan's group and the sign-in has Tasks.ReadWrite or Group.ReadWrite.All, which writes need (Tasks.Read only reads)"
+		return "check that the account is a member of the plan's group and the sign-in has Tasks.ReadWrite or Group.ReadWrite.All, which writes need (Tasks.Read only reads; an application needs Tasks.ReadWrite.All)"
 	case segs[0] == "planner" || slices.Contains(segs, "planner"):
-		return "check that the account is a member of the plan's group and the sign-in has Tasks.Read (Tasks.ReadWrite to write) or Group.Read.All (Group.ReadWrite.All)"
+		return "check that the account is a member of the plan's group and the sign-in has Tasks.Read (Tasks.ReadWrite to write) or Group.Read.All (Group.ReadWrite.All); an application reaches every group and needs Tasks.Read.All (Tasks.ReadWrite.All)"
 	case segs[0] == "me" && last == "memberof":
 		return "the sign-in lacks User.Read, which lists the user's groups: add it to the sign-in's scopes and sign in again"
 	case last == "memberof":
