@@ -97,6 +97,10 @@ func (x *session) coveredGroup(ctx context.Context, id string) iter.Seq2[*graph.
 				yield(nil, unreadableGroup(id, "reading the group", err))
 				return
 			}
+			if err := notUnified(id, g); err != nil {
+				yield(nil, err)
+				return
+			}
 			yield(g, nil)
 		case x.appOnly():
 			for g, err := range x.group(ctx, id) {
@@ -220,7 +224,7 @@ func (x *session) coverPlans(ctx context.Context, ids []string) error {
 		id := need[min(i, len(need)-1)]
 		i++
 		switch {
-		case err != nil && absent(err):
+		case err != nil && x.absent(err):
 			x.sc.put("plan:"+id, gone{})
 		case err != nil:
 			return err

@@ -106,9 +106,13 @@
 // A scan that discovers plans through /me/memberOf fails with an error that
 // errors.Is [ErrMissingPermission] when the sign-in lacks Group.Read.All or
 // GroupMember.Read.All (Graph then lists the user's groups without their
-// properties); a group named in GroupId that cannot be read fails the scan
-// with an error naming it and errors.As the *graph.Error (see
-// docs/connection.md).
+// properties), or User.Read (Graph refuses /me/memberOf), and an
+// application's scan when it lacks Group.Read.All or GroupMember.Read.All,
+// and any scan when Graph refuses the plans of every group the sign-in
+// reaches (no Planner permission: Tasks.Read, or Tasks.Read.All);
+// a group named in GroupId that cannot be read fails the scan with an error
+// naming it and errors.As the *graph.Error, and one that is no Microsoft
+// 365 group fails the Groups table (see docs/connection.md).
 //
 // # Writes
 //

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -346,5 +347,219 @@ func TestFidelity06GroupNamedTwice(t *testing.T) {
 				t.Errorf("GroupId %v: %s = %s in %d requests, want %s in %d (the group named once)", twice, q, got, gotN, want, wantN)
 			}
 		}
+	}
+}
+
+// TestFidelity05EveryTableNamesTheMissingPermission: for sign-ins that
+// lack a permission discovery needs (a delegated token without User.Read,
+// whose /me/memberOf Graph refuses; an application without Group.Read.All
+// or GroupMember.Read.All, whose /groups Graph refuses; an application with
+// PlanScope=me; a sign-in without any Planner permission, whose plans Graph
+// refuses in every group it reaches), every table's scan either returns rows
+// or fails with an error naming what to add or change, never Graph's bare
+// refusal nor no rows without a word; sign-ins
+// with what discovery needs (GroupMember.Read.All rather than
+// Group.Read.All, an application with GroupMember.Read.All) return rows.
+func TestFidelity05EveryTableNamesTheMissingPermission(t *testing.T) {
+	srv := graphtest.NewServer(t)
+	me := srv.Me().ID
+	cases := []struct {
+		name     string
+		cfg      func(*Config)
+		perm     bool     // the error is ErrMissingPermission
+		wants    []string // nil = rows in every table
+		groupsOK bool     // Groups has rows all the same (it needs no Planner permission)
+	}{
+		{"Tasks.Read only", func(c *Config) { c.OAuthAccessToken = srv.TokenFor(me, "Tasks.Read") }, true,
+			[]string{"lacks User.Read", "/me/memberOf", "Scope", "GroupId", "PlanScope=me"}, false},
+		{"application with Tasks.Read.All only", func(c *Config) { c.OAuthAccessToken = srv.AppTokenWithRoles("Tasks.Read.All") }, true,
+			[]string{"Group.Read.All or GroupMember.Read.All application permission", "/groups", "admin consent", "GroupId"}, false},
+		{"application, PlanScope=me", func(c *Config) { c.OAuthAccessToken = srv.AppToken(); c.PlanScope = PlanScopeMe }, false,
+			[]string{"PlanScope=me", "application", "sign in as a user", "PlanScope=groups", "GroupId"}, true},
+		// Without a Planner permission Graph refuses the plans of every
+		// group the sign-in reaches: no rows would look like empty plans.
+		{"no Planner permission", func(c *Config) { c.OAuthAccessToken = srv.TokenFor(me, "User.Read", "GroupMember.Read.All") }, true,
+			[]string{"refused (403) the plans of each of the 3 groups the sign-in reaches", "lacks a Planner permission", "Tasks.Read", "Scope"}, true},
+		{"application without a Planner permission", func(c *Config) { c.OAuthAccessToken = srv.AppTokenWithRoles("GroupMember.Read.All") }, true,
+			[]string{"refused (403) the plans of each of the 4 groups", "Tasks.Read.All"}, true},
+		{"PlanScope=me without a Planner permission", func(c *Config) {
+			c.OAuthAccessToken = srv.TokenFor(me, "User.Read", "GroupMember.Read.All")
+			c.PlanScope = PlanScopeMe
+		}, true, []string{"PlanScope=me", "/me/planner/plans", "lacks Tasks.Read", "Scope"}, true},
+		{"GroupMember.Read.All", func(c *Config) {
+			c.OAuthAccessToken = srv.TokenFor(me, "User.Read", "Tasks.Read", "GroupMember.Read.All")
+		}, false, nil, false},
+		{"application with Tasks.Read.All and GroupMember.Read.All", func(c *Config) {
+			c.OAuthAccessToken = srv.AppTokenWithRoles("Tasks.Read.All", "GroupMember.Read.All")
+		}, false, nil, false},
+	}
+	for _, tc := range cases {
+		e := envOn(t, srv, tc.cfg)
+		for _, tb := range []string{"Groups", "Plans", "PlanDetails", "PlanCategories", "PlanSharedWith", "Buckets", "Tasks",
+			"TaskDetails", "TaskAssignments", "TaskCategories", "TaskChecklistItems", "TaskReferences", "TaskBoardFormats"} {
+			var n int
+			err := e.db.QueryRow("SELECT count(*) FROM " + tb).Scan(&n)
+			if tc.wants == nil {
+				if err != nil || n == 0 {
+					t.Errorf("%s: %s: %d rows, %v", tc.name, tb, n, err)
+				}
+				continue
+			}
+			if tc.groupsOK && tb == "Groups" {
+				// Groups need a directory permission only.
+				if err != nil || n == 0 {
+					t.Errorf("%s: %s: %d rows, %v", tc.name, tb, n, err)
+				}
+				continue
+			}
+			if err == nil {
+				t.Errorf("%s: %s: %d rows and no error", tc.name, tb, n)
+				continue
+			}
+			for _, w := range tc.wants {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%s: %s: error %q does not say %q", tc.name, tb, err, w)
+				}
+			}
+			var ge *graph.Error
+			if !errors.As(err, &ge) {
+				t.Errorf("%s: %s: error %v does not wrap Graph's", tc.name, tb, err)
+			}
+			if errors.Is(err, ErrMissingPermission) != tc.perm {
+				t.Errorf("%s: %s: errors.Is(ErrMissingPermission) = %v, want %v", tc.name, tb, !tc.perm, tc.perm)
+			}
+		}
+	}
+	// A user's task list involves no membership: its refusal is a missing
+	// permission too, in whatever scope.
+	for _, cfg := range []func(*Config){
+		func(c *Config) { c.OAuthAccessToken = srv.TokenFor(me, "User.Read", "GroupMember.Read.All") },
+		func(c *Config) {
+			c.OAuthAccessToken = srv.TokenFor(me, "User.Read", "GroupMember.Read.All")
+			c.PlanScope = PlanScopeMe
+		},
+		func(c *Config) { c.OAuthAccessToken = srv.AppTokenWithRoles("GroupMember.Read.All") },
+	} {
+		e := envOn(t, srv, cfg)
+		err := e.queryErr("SELECT * FROM TaskAssignments WHERE UserId = ?", me)
+		if !errors.Is(err, ErrMissingPermission) || !strings.Contains(err.Error(), "tasks assigned to user "+me) || !strings.Contains(err.Error(), "Tasks.Read") {
+			t.Errorf("TaskAssignments WHERE UserId without a Planner permission: %v", err)
+		}
+	}
+}
+
+// TestFidelity06NotAMicrosoft365Group: a group named in GroupId that Graph
+// reads as a security group (a member's or not) holds no plan and is not in
+// Groups, which lists Microsoft 365 groups: reading it (the Groups scan
+// and lookup) fails naming the group and its kind, instead of showing a
+// row no other sign-in shows, or none without a word. Replication with an
+// unreadable group named fails the same way and copies nothing. An id no
+// group can have fails naming it and the setting, before any request.
+func TestFidelity06NotAMicrosoft365Group(t *testing.T) {
+	srv := graphtest.NewServer(t)
+	me := srv.Me().ID
+	var member, other string
+	var security []string
+	for _, g := range srv.Groups() {
+		switch {
+		case !g.Unified:
+			security = append(security, g.ID)
+		case !slices.Contains(g.Members, me):
+			other = g.ID
+		case len(g.PlanIDs) > 0 && member == "":
+			member = g.ID
+		}
+	}
+	if len(security) < 2 {
+		t.Fatalf("the demo tenant has %d security groups, want a member's and another", len(security))
+	}
+	for _, sec := range security {
+		e := envOn(t, srv, func(c *Config) { c.GroupIDs = []string{member, sec} })
+		for _, q := range []string{"SELECT count(*) FROM Groups", "SELECT count(*) FROM Groups WHERE GroupId = '" + sec + "'"} {
+			err := e.queryErr(q)
+			if err == nil || !strings.Contains(err.Error(), "GroupId "+sec) || !strings.Contains(err.Error(), "not a Microsoft 365 group") {
+				t.Errorf("GroupId %s: %s: %v, want an error naming the group and its kind", sec, q, err)
+			}
+		}
+		// The Microsoft 365 group named with it is still read alone.
+		if n := e.one("SELECT count(*) FROM Groups WHERE GroupId = ?", member); n != "1" {
+			t.Errorf("GroupId %s: the named Microsoft 365 group: %s rows", sec, n)
+		}
+	}
+	// An id no group can have is refused before any request, naming the
+	// setting to correct, in every table that reads the named groups.
+	for _, bad := range []string{"not-a-guid", "", "0f8fad5b-d9cb-469f-a165-70867728950g"} {
+		e := envOn(t, srv, func(c *Config) { c.GroupIDs = []string{member, bad} })
+		for _, q := range []string{"SELECT count(*) FROM Groups", "SELECT count(*) FROM Plans", "SELECT count(*) FROM Tasks"} {
+			err := e.queryErr(q)
+			if err == nil || !strings.Contains(err.Error(), "GroupId "+strconv.Quote(bad)) || !strings.Contains(err.Error(), "correct or remove it in GroupId") {
+				t.Errorf("GroupId %q: %s: %v, want an error naming it and the setting", bad, q, err)
+			}
+			if !errors.Is(err, graph.ErrInvalidID) {
+				t.Errorf("GroupId %q: %s: %v is not graph.ErrInvalidID", bad, q, err)
+			}
+		}
+	}
+	e := envOn(t, srv, func(c *Config) { c.GroupIDs = []string{member, other} })
+	dst, err := dest.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "dst.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	_, err = replicate.Run(context.Background(), e.db, dst, "REPLICATE T SELECT * FROM Tasks", replicate.Options{})
+	if err == nil || !strings.Contains(err.Error(), "GroupId "+other) || !strings.Contains(err.Error(), "403") {
+		t.Errorf("replication with an unreadable group named: %v", err)
+	}
+	var n int
+	if err := dst.QueryRow("SELECT count(*) FROM T").Scan(&n); err == nil && n != 0 {
+		t.Errorf("replication copied %d rows of a failed read", n)
+	}
+}
+
+// TestFidelity05ApplicationLookupsNameThePermission: an application reaches
+// every group, so a 403 to a read by id is a missing permission, not a
+// group it is not a member of: lookups of an application's sign-in
+// (AuthScheme=AzureServicePrincipal) without Tasks.Read.All fail naming it,
+// as its scans do, instead of returning no rows.
+func TestFidelity05ApplicationLookupsNameThePermission(t *testing.T) {
+	srv := graphtest.NewServer(t)
+	full := envOn(t, srv, nil)
+	plan := full.plans()[0]
+	task := full.one("SELECT TaskId FROM Tasks WHERE PlanId = ? LIMIT 1", plan)
+	bucket := full.one("SELECT BucketId FROM Buckets WHERE PlanId = ? LIMIT 1", plan)
+	e := envOn(t, srv, func(c *Config) {
+		c.AuthScheme = AuthAzureServicePrincipal
+		c.OAuthAccessToken = srv.AppTokenWithRoles("GroupMember.Read.All")
+	})
+	for _, q := range []struct {
+		sql string
+		arg string
+	}{
+		{"SELECT count(*) FROM Plans WHERE PlanId = ?", plan},
+		{"SELECT count(*) FROM PlanDetails WHERE PlanId = ?", plan},
+		{"SELECT count(*) FROM Buckets WHERE BucketId = ?", bucket},
+		{"SELECT count(*) FROM Buckets WHERE PlanId = ?", plan},
+		{"SELECT count(*) FROM Tasks WHERE TaskId = ?", task},
+		{"SELECT count(*) FROM Tasks WHERE PlanId = ?", plan},
+		{"SELECT count(*) FROM Tasks WHERE BucketId = ?", bucket},
+		{"SELECT count(*) FROM TaskDetails WHERE TaskId = ?", task},
+		{"SELECT count(*) FROM TaskChecklistItems WHERE TaskId = ?", task},
+		{"SELECT count(*) FROM TaskBoardFormats WHERE TaskId = ?", task},
+	} {
+		err := e.queryErr(q.sql, q.arg)
+		var ge *graph.Error
+		if !errors.As(err, &ge) || ge.StatusCode != 403 || !strings.Contains(err.Error(), "Tasks.Read.All") {
+			t.Errorf("%s: %v, want Graph's 403 naming Tasks.Read.All", q.sql, err)
+		}
+	}
+	// A signed-in user's lookup of a group it is not a member of stays no rows.
+	var other string
+	for _, g := range srv.Groups() {
+		if g.Unified && len(g.PlanIDs) > 0 && !slices.Contains(g.Members, srv.Me().ID) {
+			other = g.PlanIDs[0]
+		}
+	}
+	if n := full.one("SELECT count(*) FROM Plans WHERE PlanId = ?", other); n != "0" {
+		t.Errorf("a plan of another group: %s rows", n)
 	}
 }

@@ -88,14 +88,14 @@ func (x *session) allGroups(ctx context.Context) iter.Seq2[*graph.Group, error] 
 
 // plan reads one plan (GET /planner/plans/{id}).
 func (x *session) plan(ctx context.Context, id string) iter.Seq2[*graph.Plan, error] {
-	return lookupListed(x, "plan", "plan", id, absent, func(ids []string) iter.Seq2[*graph.Plan, error] { return x.g.Plans.ListByID(ctx, ids) },
+	return lookupListed(x, "plan", "plan", id, x.absent, func(ids []string) iter.Seq2[*graph.Plan, error] { return x.g.Plans.ListByID(ctx, ids) },
 		func() (*graph.Plan, error) { return x.g.Plans.Get(ctx, id) })
 }
 
 // plansOfGroup lists a group's plans (GET /groups/{id}/planner/plans).
 func (x *session) plansOfGroup(ctx context.Context, groupID string) iter.Seq2[*graph.Plan, error] {
 	return listed(ctx, x.sc, "plans:group:"+groupID, "plan", true, planID, func(ctx context.Context) iter.Seq2[*graph.Plan, error] {
-		return notFoundEmpty(x.g.Plans.ListByGroup(ctx, groupID))
+		return notFoundEmpty(x, x.g.Plans.ListByGroup(ctx, groupID))
 	})
 }
 
@@ -113,7 +113,7 @@ func (x *session) planDetails(ctx context.Context, planID string) iter.Seq2[*gra
 			yield(nil, err)
 			return
 		}
-		for d, err := range lookupListed(x, "plan", "plandetails", planID, absent, func(ids []string) iter.Seq2[*graph.PlanDetails, error] { return x.g.Plans.ListDetails(ctx, ids) },
+		for d, err := range lookupListed(x, "plan", "plandetails", planID, x.absent, func(ids []string) iter.Seq2[*graph.PlanDetails, error] { return x.g.Plans.ListDetails(ctx, ids) },
 			func() (*graph.PlanDetails, error) { return x.g.Plans.GetDetails(ctx, planID) }) {
 			if !yield(d, err) {
 				return
@@ -203,7 +203,7 @@ func (x *session) readPlanDetails(ctx context.Context, ids []string) error {
 		pid := ids[min(i, len(ids)-1)]
 		i++
 		switch {
-		case err != nil && absent(err):
+		case err != nil && x.absent(err):
 			x.sc.put("plandetails:"+pid, gone{})
 		case err != nil:
 			if ctx.Err() != nil {
@@ -230,7 +230,7 @@ func (x *session) planWithDetails(ctx context.Context, planID string) iter.Seq2[
 				id := ids[min(i, len(ids)-1)]
 				i++
 				switch {
-				case err != nil && absent(err):
+				case err != nil && x.absent(err):
 					x.sc.put("plan:"+id, gone{})
 					x.sc.put("plandetails:"+id, gone{})
 				case err != nil:
@@ -261,7 +261,7 @@ func (x *session) planWithDetails(ctx context.Context, planID string) iter.Seq2[
 		}
 		pl, pd, err := x.g.Plans.GetWithDetails(ctx, planID)
 		if err != nil {
-			if absent(err) {
+			if x.absent(err) {
 				x.sc.put("plan:"+planID, gone{})
 			} else {
 				yield(nil, err)
@@ -291,7 +291,7 @@ func (x *session) planDetailsOf(ctx context.Context, plans iter.Seq2[*graph.Plan
 				id := need[min(i, len(need)-1)]
 				i++
 				switch {
-				case err != nil && absent(err):
+				case err != nil && x.absent(err):
 					x.sc.put("plandetails:"+id, gone{})
 				case err != nil:
 					yield(nil, err)
@@ -345,7 +345,7 @@ func (x *session) bucket(ctx context.Context, id string) iter.Seq2[*graph.Bucket
 				}
 			}
 		}
-		for b, err := range lookupListed(x, "bucket", "bucket", id, absent, func(ids []string) iter.Seq2[*graph.Bucket, error] { return x.g.Buckets.ListByID(ctx, ids) },
+		for b, err := range lookupListed(x, "bucket", "bucket", id, x.absent, func(ids []string) iter.Seq2[*graph.Bucket, error] { return x.g.Buckets.ListByID(ctx, ids) },
 			func() (*graph.Bucket, error) { return x.g.Buckets.Get(ctx, id) }) {
 			if !yield(b, err) {
 				return
@@ -357,7 +357,7 @@ func (x *session) bucket(ctx context.Context, id string) iter.Seq2[*graph.Bucket
 // bucketsOfPlan lists a plan's buckets (GET /planner/plans/{id}/buckets).
 func (x *session) bucketsOfPlan(ctx context.Context, planID string) iter.Seq2[*graph.Bucket, error] {
 	return listed(ctx, x.sc, "buckets:plan:"+planID, "bucket", true, bucketID, func(ctx context.Context) iter.Seq2[*graph.Bucket, error] {
-		return notFoundEmpty(x.g.Buckets.ListByPlan(ctx, planID))
+		return notFoundEmpty(x, x.g.Buckets.ListByPlan(ctx, planID))
 	})
 }
 
@@ -383,7 +383,7 @@ func (x *session) task(ctx context.Context, id string) iter.Seq2[*graph.Task, er
 			yield(nil, err)
 			return
 		}
-		for t, err := range lookup(x.sc, "task:"+id, absent, func() (*graph.Task, error) { return x.g.Tasks.Get(ctx, id) }) {
+		for t, err := range lookup(x.sc, "task:"+id, x.absent, func() (*graph.Task, error) { return x.g.Tasks.Get(ctx, id) }) {
 			if !yield(t, err) {
 				return
 			}
@@ -446,7 +446,7 @@ func (x *session) fetchTasks(ctx context.Context, ids []string, details bool) er
 	keep := func(i int, t *graph.Task, d *graph.TaskDetails, err error) error {
 		id := ids[min(i, len(ids)-1)]
 		switch {
-		case err != nil && absent(err):
+		case err != nil && x.absent(err):
 			x.sc.put("task:"+id, gone{})
 		case err != nil:
 			return err
@@ -480,7 +480,7 @@ func (x *session) fetchTasks(ctx context.Context, ids []string, details bool) er
 // tasksOfPlan lists a plan's tasks (GET /planner/plans/{id}/tasks).
 func (x *session) tasksOfPlan(ctx context.Context, planID string) iter.Seq2[*graph.Task, error] {
 	return listed(ctx, x.sc, "tasks:plan:"+planID, "task", false, taskID, func(ctx context.Context) iter.Seq2[*graph.Task, error] {
-		return notFoundEmpty(x.g.Tasks.ListByPlan(ctx, planID))
+		return notFoundEmpty(x, x.g.Tasks.ListByPlan(ctx, planID))
 	})
 }
 
@@ -507,15 +507,29 @@ func (x *session) tasksOfBucket(ctx context.Context, bucketID string) iter.Seq2[
 		}
 	}
 	return listed(ctx, x.sc, "tasks:bucket:"+bucketID, "task", false, taskID, func(ctx context.Context) iter.Seq2[*graph.Task, error] {
-		return notFoundEmpty(x.g.Tasks.ListByBucket(ctx, bucketID))
+		return notFoundEmpty(x, x.g.Tasks.ListByBucket(ctx, bucketID))
 	})
 }
 
 // tasksOfUser lists the tasks assigned to a user (GET /users/{id}/planner/tasks).
-// Its tasks are kept as "utask" (see scope).
+// Its tasks are kept as "utask" (see scope). An unknown user is no rows;
+// a refusal (403) is no question of membership, since the list holds only
+// what the sign-in may read, but of permission: it says which.
 func (x *session) tasksOfUser(ctx context.Context, userID string) iter.Seq2[*graph.Task, error] {
 	return listed(ctx, x.sc, "tasks:user:"+userID, "utask", false, taskID, func(ctx context.Context) iter.Seq2[*graph.Task, error] {
-		return notFoundEmpty(x.g.Tasks.ListByUser(ctx, userID))
+		return func(yield func(*graph.Task, error) bool) {
+			for t, err := range x.g.Tasks.ListByUser(ctx, userID) {
+				switch {
+				case err != nil && notFound(err):
+					return
+				case err != nil && graph.IsForbidden(err):
+					err = userTasksRefused(userID, err)
+				}
+				if !yield(t, err) || err != nil {
+					return
+				}
+			}
+		}
 	})
 }
 
@@ -567,7 +581,7 @@ func (x *session) taskAndDetails(ctx context.Context, id string) iter.Seq2[taskW
 		}
 		tt, d, err := x.g.Tasks.GetWithDetails(ctx, id)
 		if err != nil {
-			if absent(err) {
+			if x.absent(err) {
 				sc.put("task:"+id, gone{})
 			} else {
 				yield(taskWithDetails{}, err)
@@ -672,7 +686,7 @@ func (x *session) startDetails(ids []string) {
 				id := p.ids[min(i, len(p.ids)-1)]
 				i++
 				switch {
-				case err != nil && absent(err):
+				case err != nil && x.absent(err):
 					sc.put("details:"+id, gone{}) // the task was deleted meanwhile
 				case err != nil:
 					done(err)
@@ -730,7 +744,7 @@ func (x *session) withDetails(ctx context.Context, tasks iter.Seq2[*graph.Task, 
 			t := handed[0]
 			handed = handed[1:]
 			if err != nil {
-				if absent(err) {
+				if x.absent(err) {
 					continue // the task was deleted meanwhile
 				}
 				yield(taskWithDetails{}, err)

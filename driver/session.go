@@ -6,6 +6,7 @@ import (
 	"iter"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/plannersql/planner/graph"
 )
@@ -111,6 +112,8 @@ func (x *session) groups(ctx context.Context) iter.Seq2[*graph.Group, error] {
 				g, err := x.g.Groups.Get(ctx, id)
 				if err != nil {
 					err = unreadableGroup(id, "reading the group", err)
+				} else if err = notUnified(id, g); err != nil {
+					g = nil
 				}
 				if !yield(g, err) || err != nil {
 					return
@@ -119,7 +122,7 @@ func (x *session) groups(ctx context.Context) iter.Seq2[*graph.Group, error] {
 			return
 		}
 		if x.appOnly() {
-			for g, err := range x.g.Groups.List(ctx) {
+			for g, err := range x.appGroups(ctx) {
 				if !yield(g, err) || err != nil {
 					return
 				}
@@ -130,7 +133,7 @@ func (x *session) groups(ctx context.Context) iter.Seq2[*graph.Group, error] {
 		for g, err := range x.memberGroups(ctx) {
 			// A token of an application cannot use /me: fall back to every group.
 			if err != nil && first && isAppOnlyRefusal(err) {
-				for g, err := range x.g.Groups.List(ctx) {
+				for g, err := range x.appGroups(ctx) {
 					if !yield(g, err) || err != nil {
 						return
 					}
@@ -138,6 +141,22 @@ func (x *session) groups(ctx context.Context) iter.Seq2[*graph.Group, error] {
 				return
 			}
 			first = false
+			if !yield(g, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// appGroups lists every Microsoft 365 group of the tenant, as an
+// application's sign-in discovers them; a refusal names the application
+// permission that is missing.
+func (x *session) appGroups(ctx context.Context) iter.Seq2[*graph.Group, error] {
+	return func(yield func(*graph.Group, error) bool) {
+		for g, err := range x.g.Groups.List(ctx) {
+			if err != nil {
+				err = refusedListing(err, groupsRefused)
+			}
 			if !yield(g, err) || err != nil {
 				return
 			}
@@ -193,11 +212,52 @@ func (x *session) plans(ctx context.Context, width int) iter.Seq2[*graph.Plan, e
 		})
 	}
 	if x.cfg.PlanScope == PlanScopeMe {
-		return x.g.Plans.ListMine(ctx)
+		return func(yield func(*graph.Plan, error) bool) {
+			for p, err := range x.g.Plans.ListMine(ctx) {
+				if err != nil {
+					err = planScopeMeRefused(err)
+				}
+				if !yield(p, err) || err != nil {
+					return
+				}
+			}
+		}
 	}
-	return fanout(ctx, x.allGroups, width, 64, func(ctx context.Context, g *graph.Group) iter.Seq2[*graph.Plan, error] {
-		return skipGone(x.g.Plans.ListByGroup(ctx, g.ID))
+	// A group gone or refused during the scan is skipped (skipGone); but
+	// discovery yields only groups the sign-in reaches (a member's, or any
+	// for an application), so when Graph refuses the plans of every one of
+	// them, the sign-in lacks a Planner permission: say so rather than
+	// return no rows.
+	var listed, refused atomic.Int64
+	var refusal atomic.Pointer[error]
+	all := fanout(ctx, x.allGroups, width, 64, func(ctx context.Context, g *graph.Group) iter.Seq2[*graph.Plan, error] {
+		return func(yield func(*graph.Plan, error) bool) {
+			for p, err := range x.g.Plans.ListByGroup(ctx, g.ID) {
+				if err != nil && graph.IsForbidden(err) {
+					refused.Add(1)
+					refusal.CompareAndSwap(nil, &err)
+					return
+				}
+				if err != nil && graph.IsNotFound(err) {
+					return
+				}
+				if !yield(p, err) || err != nil {
+					return
+				}
+			}
+			listed.Add(1)
+		}
 	})
+	return func(yield func(*graph.Plan, error) bool) {
+		for p, err := range all {
+			if !yield(p, err) || err != nil {
+				return
+			}
+		}
+		if n := refused.Load(); n > 0 && listed.Load() == 0 {
+			yield(nil, noPlannerPermission(n, *refusal.Load()))
+		}
+	}
 }
 
 // planIDs yields the ids of the plans scans cover.
@@ -239,14 +299,20 @@ func notFound(err error) bool { return graph.IsNotFound(err) || errors.Is(err, g
 // there for this account: not found (notFound), or refused (403: a plan,
 // bucket or task of a group the signed-in user is not a member of), which
 // a scan skips too (skipGone), so a lookup has no row for it either.
-func absent(err error) bool { return notFound(err) || graph.IsForbidden(err) }
+//
+// An application reaches every group, so for an application's sign-in
+// (AuthScheme=AzureServicePrincipal) a 403 is no question of membership but
+// a missing permission: the error is the statement's, naming it.
+func (x *session) absent(err error) bool {
+	return notFound(err) || (graph.IsForbidden(err) && !x.appOnly())
+}
 
 // notFoundEmpty turns a 404 or 403 (or an impossible id) of a pushed-down
 // listing into no rows, as a scan skips a listing it cannot read.
-func notFoundEmpty[T any](seq iter.Seq2[T, error]) iter.Seq2[T, error] {
+func notFoundEmpty[T any](x *session, seq iter.Seq2[T, error]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		for v, err := range seq {
-			if err != nil && absent(err) {
+			if err != nil && x.absent(err) {
 				return
 			}
 			if !yield(v, err) || err != nil {

@@ -132,7 +132,7 @@ func (x *session) prefetchBoards(ctx context.Context, id string, kinds graph.Boa
 			i := part.ids[min(j, len(part.ids)-1)]
 			j++
 			switch {
-			case err != nil && absent(err):
+			case err != nil && x.absent(err):
 				sc.put("task:"+i, gone{})
 			case err != nil:
 				return err
@@ -188,7 +188,7 @@ func (x *session) boardRows(ctx context.Context, ts []*graph.Task, kinds graph.B
 			at, id := needAt[min(i, len(need)-1)], need[min(i, len(need)-1)]
 			i++
 			switch {
-			case err != nil && absent(err):
+			case err != nil && x.absent(err):
 				rows[at] = nil
 			case err != nil:
 				yield(nil, err)

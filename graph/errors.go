@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -67,15 +68,55 @@ func (e *Error) hint() string {
 		if strings.HasPrefix(e.Code, "Maximum") {
 			return "a Planner limit was reached (see the 403 codes of learn.microsoft.com/graph/api/resources/planner-overview)"
 		}
-		return "check that the account is a member of the group and has the Tasks.ReadWrite or Group permissions"
+		return forbiddenHint(e.Method, e.Path)
 	case http.StatusNotFound:
 		return "check the id; the object may have been deleted"
 	case http.StatusConflict, http.StatusPreconditionFailed:
+		if e.StatusCode == http.StatusPreconditionFailed && strings.Contains(e.Message, "If-Match header contains an invalid value") {
+			// Planner's answer to another object's ETag (a task's sent
+			// for its details), not to a change.
+			return "the ETag is another object's (a task's sent for its details, say): send the object's own ETag, read with it"
+		}
 		return "the object changed since it was read: read it again and retry with its new ETag"
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return "the service is busy: retry later or lower the concurrency"
 	}
 	return ""
+}
+
+// forbiddenHint says what a 403 that is no limit lacks, by the endpoint
+// refused: the directory's endpoints need a directory permission (least
+// privileged first, learn's permission tables), Planner's need Tasks.Read
+// (Tasks.ReadWrite to write) and, for a user, membership of the plan's group.
+func forbiddenHint(method, path string) string {
+	p := strings.ToLower(path)
+	if i := strings.Index(p, "?"); i >= 0 {
+		p = p[:i]
+	}
+	for _, v := range []string{"/v1.0/", "/beta/"} {
+		if strings.HasPrefix(p, v) {
+			p = "/" + p[len(v):]
+		}
+	}
+	segs := strings.Split(strings.Trim(p, "/"), "/")
+	last := segs[len(segs)-1]
+	switch {
+	case (segs[0] == "planner" || slices.Contains(segs, "planner")) && method != "" && method != http.MethodGet:
+		return "check that the account is a member of the plan's group and the sign-in has Tasks.ReadWrite or Group.ReadWrite.All, which writes need (Tasks.Read only reads; an application needs Tasks.ReadWrite.All)"
+	case segs[0] == "planner" || slices.Contains(segs, "planner"):
+		return "check that the account is a member of the plan's group and the sign-in has Tasks.Read (Tasks.ReadWrite to write) or Group.Read.All (Group.ReadWrite.All); an application reaches every group and needs Tasks.Read.All (Tasks.ReadWrite.All)"
+	case segs[0] == "me" && last == "memberof":
+		return "the sign-in lacks User.Read, which lists the user's groups: add it to the sign-in's scopes and sign in again"
+	case last == "memberof":
+		return "the sign-in lacks GroupMember.Read.All (or User.Read.All) to list another user's groups: add it and sign in again"
+	case segs[0] == "groups":
+		return "the sign-in lacks Group.Read.All or GroupMember.Read.All to read groups (an application needs one as an application permission, with admin consent): add one and sign in again"
+	case segs[0] == "me":
+		return "the sign-in lacks User.Read: add it to the sign-in's scopes and sign in again"
+	case segs[0] == "users":
+		return "the sign-in lacks User.ReadBasic.All or User.Read.All to read other users: add one and sign in again"
+	}
+	return "check that the sign-in has the permission this request needs"
 }
 
 // limitHints says, for each of Planner's limit codes (planner-overview,

@@ -2,8 +2,10 @@ package graph
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -283,5 +285,68 @@ func TestFidelity15SharedWith(t *testing.T) {
 	_ = json.Unmarshal([]byte(`{"id":"p","sharedWith":{"b":true,"a":true,"c":false}}`), &pd)
 	if got := pd.SharedWithIDs(); !slices.Equal(got, []string{"a", "b"}) {
 		t.Errorf("SharedWithIDs = %v", got)
+	}
+}
+
+// TestFidelity05ForbiddenNamesThePermission: a 403 that is no Planner limit
+// says what the refused endpoint needs: the directory's endpoints a
+// directory permission (User.Read for /me and /me/memberOf, Group.Read.All
+// or GroupMember.Read.All for groups, User.ReadBasic.All for other users),
+// Planner's a Tasks permission (Tasks.ReadWrite for a write) and
+// membership of the plan's group.
+func TestFidelity05ForbiddenNamesThePermission(t *testing.T) {
+	srv := graphtest.NewServer(t)
+	me := srv.Me().ID
+	gid := ""
+	for _, g := range srv.Groups() {
+		if g.Unified && slices.Contains(g.Members, me) && len(g.PlanIDs) > 0 {
+			gid = g.ID
+			break
+		}
+	}
+	plan := ""
+	for _, g := range srv.Groups() {
+		if g.ID == gid {
+			plan = g.PlanIDs[0]
+		}
+	}
+	tasksOnly := clientWith(srv, srv.TokenFor(me, "Tasks.Read"))
+	userOnly := clientWith(srv, srv.TokenFor(me, "User.Read"))
+	app := clientWith(srv, srv.AppTokenWithRoles("Tasks.Read.All"))
+	readOnly := clientWith(srv, srv.TokenFor(me, "User.Read", "Tasks.Read"))
+	firstErr := func(seq func(func(*Group, error) bool)) error {
+		for _, err := range seq {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	errOf := func(_ any, err error) error { return err }
+	cases := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"/me/memberOf without User.Read", firstErr(tasksOnly.Groups.ListMemberOf(t.Context())), "lacks User.Read"},
+		{"/me without User.Read", errOf(tasksOnly.Users.Me(t.Context())), "lacks User.Read"},
+		{"/groups without a group permission", firstErr(app.Groups.List(t.Context())), "Group.Read.All or GroupMember.Read.All"},
+		{"/groups/{id} without a group permission", errOf(tasksOnly.Groups.Get(t.Context(), gid)), "Group.Read.All or GroupMember.Read.All"},
+		{"/users/{id} without User.ReadBasic.All", errOf(tasksOnly.Users.Get(t.Context(), srv.Users()[1].ID)), "User.ReadBasic.All"},
+		{"a plan without a Tasks permission", errOf(userOnly.Plans.Get(t.Context(), plan)), "Tasks.Read"},
+		{"a write with Tasks.Read", errOf(readOnly.Plans.Create(t.Context(), &Plan{Title: "refused", Container: &PlanContainer{ContainerID: gid, Type: "group"}})), "Tasks.ReadWrite or Group.ReadWrite.All, which writes need"},
+	}
+	for _, tc := range cases {
+		var ge *Error
+		if !errors.As(tc.err, &ge) || ge.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %v, want a 403", tc.name, tc.err)
+			continue
+		}
+		if !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("%s: %q does not say %q", tc.name, tc.err, tc.want)
+		}
+		if !strings.Contains(ge.Path, "/planner/") && strings.Contains(tc.err.Error(), "member of") {
+			t.Errorf("%s: %q speaks of membership for a directory endpoint", tc.name, tc.err)
+		}
 	}
 }

@@ -55,7 +55,10 @@ var rules = []string{
 		"with GroupId, the plans of other groups and their buckets, tasks and details; with PlanScope=me, plans " +
 		"/me/planner/plans does not list and what they hold; and the tasks Graph's list of a user's tasks keeps after " +
 		"their plan was deleted or the user left its group (TaskAssignments WHERE UserId). What the account may not read " +
-		"(403) or what is gone (404) is no rows, as in a scan. X must be the column's exact text, as SQL compares text: " +
+		"(403) or what is gone (404) is no rows, as in a scan; but Graph's list of a user's tasks holds only what the " +
+		"sign-in may read, so its refusal (TaskAssignments WHERE UserId) is a missing Planner permission and fails " +
+		"naming it, as a scan whose every group Graph refuses does, and so is a 403 to an application's sign-in " +
+		"(AuthScheme=AzureServicePrincipal), which reaches every group (see docs/connection.md). X must be the column's exact text, as SQL compares text: " +
 		"ids are case-sensitive, and Graph writes GUIDs in lower case without braces, so another form of one matches no " +
 		"row (writes accept every form: see below). A statement that compares with another collation (`COLLATE " +
 		"NOCASE` or `RTRIM` anywhere but in ORDER BY or GROUP BY) pushes no equality down: SQLite compares the scanned " +

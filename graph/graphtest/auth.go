@@ -23,6 +23,7 @@ const (
 	permPlannerRead
 	permPlannerWrite
 	permRolesRead // directory roles' properties (memberOf lists them in full)
+	permUnitsRead // administrative units' properties (likewise)
 )
 
 // delegatedScopes maps the delegated permissions the emulator knows (by
@@ -31,30 +32,32 @@ var delegatedScopes = map[string]struct {
 	name string
 	caps capability
 }{
-	"openid":               {"openid", 0},
-	"profile":              {"profile", 0},
-	"email":                {"email", 0},
-	"offline_access":       {"offline_access", 0},
-	"user.read":            {"User.Read", permUserSelf | permMemberOf},
-	"user.readbasic.all":   {"User.ReadBasic.All", permUserSelf | permUsersRead},
-	"user.read.all":        {"User.Read.All", permUserSelf | permUsersRead},
-	"groupmember.read.all": {"GroupMember.Read.All", permMemberOf | permGroupsRead},
-	"group.read.all":       {"Group.Read.All", permMemberOf | permGroupsRead | permPlannerRead},
-	"group.readwrite.all":  {"Group.ReadWrite.All", permMemberOf | permGroupsRead | permPlannerRead | permPlannerWrite},
-	"directory.read.all":   {"Directory.Read.All", permUserSelf | permUsersRead | permMemberOf | permGroupsRead | permRolesRead},
-	"tasks.read":           {"Tasks.Read", permPlannerRead},
-	"tasks.readwrite":      {"Tasks.ReadWrite", permPlannerRead | permPlannerWrite},
+	"openid":                      {"openid", 0},
+	"profile":                     {"profile", 0},
+	"email":                       {"email", 0},
+	"offline_access":              {"offline_access", 0},
+	"user.read":                   {"User.Read", permUserSelf | permMemberOf},
+	"user.readbasic.all":          {"User.ReadBasic.All", permUserSelf | permUsersRead},
+	"user.read.all":               {"User.Read.All", permUserSelf | permUsersRead},
+	"groupmember.read.all":        {"GroupMember.Read.All", permMemberOf | permGroupsRead},
+	"group.read.all":              {"Group.Read.All", permMemberOf | permGroupsRead | permPlannerRead},
+	"group.readwrite.all":         {"Group.ReadWrite.All", permMemberOf | permGroupsRead | permPlannerRead | permPlannerWrite},
+	"directory.read.all":          {"Directory.Read.All", permUserSelf | permUsersRead | permMemberOf | permGroupsRead | permRolesRead | permUnitsRead},
+	"administrativeunit.read.all": {"AdministrativeUnit.Read.All", permUnitsRead},
+	"tasks.read":                  {"Tasks.Read", permPlannerRead},
+	"tasks.readwrite":             {"Tasks.ReadWrite", permPlannerRead | permPlannerWrite},
 }
 
 // appRoles maps application permissions to capabilities.
 var appRoles = map[string]capability{
-	"User.Read.All":        permUsersRead | permMemberOf,
-	"GroupMember.Read.All": permGroupsRead | permMemberOf,
-	"Group.Read.All":       permGroupsRead | permMemberOf | permPlannerRead,
-	"Group.ReadWrite.All":  permGroupsRead | permMemberOf | permPlannerRead | permPlannerWrite,
-	"Directory.Read.All":   permUsersRead | permGroupsRead | permMemberOf | permRolesRead,
-	"Tasks.Read.All":       permPlannerRead,
-	"Tasks.ReadWrite.All":  permPlannerRead | permPlannerWrite,
+	"User.Read.All":               permUsersRead | permMemberOf,
+	"GroupMember.Read.All":        permGroupsRead | permMemberOf,
+	"Group.Read.All":              permGroupsRead | permMemberOf | permPlannerRead,
+	"Group.ReadWrite.All":         permGroupsRead | permMemberOf | permPlannerRead | permPlannerWrite,
+	"Directory.Read.All":          permUsersRead | permGroupsRead | permMemberOf | permRolesRead | permUnitsRead,
+	"AdministrativeUnit.Read.All": permUnitsRead,
+	"Tasks.Read.All":              permPlannerRead,
+	"Tasks.ReadWrite.All":         permPlannerRead | permPlannerWrite,
 }
 
 // confidentialRoles are the application permissions granted to the

@@ -300,6 +300,8 @@ func buildDemo(s *Server) {
 			b.finish(t)
 		}
 	}
+	// Last, so that the other objects' ids do not change.
+	b.addUnit("Head Office", "Administrative unit of the head office's users.", users[0])
 }
 
 // rawReferenceKey is the key another client wrote for rawURL: % . : @ #

@@ -55,8 +55,10 @@
 // (another property, another key of an open type such as assignments or
 // checklist) is applied; an older one whose write touches what changed
 // since, or a DELETE after any change, is 409 Conflict; a missing etag, or
-// one that is not a recent version of the object (the last 64 are kept), is
-// 412; a malformed etag, or another kind of object's, is 400; 204 after
+// one that is not a recent version of the object (the last 64 are kept), or
+// another kind of object's (a task's sent for its details: 412
+// ErrorPreconditionFailed "The If-Match header contains an invalid value.",
+// as the service answers now), is 412; a malformed etag is 400; 204 after
 // PATCH, or 200 with the object under Prefer: return=representation; 201
 // after POST;
 // PATCH merges, open types merge per key and null deletes a key; @odata.type is
@@ -95,7 +97,9 @@
 // /users/{id}/memberOf list groups with @odata.type and id only and every
 // other property null (groupTypes too), as Graph returns "limited
 // information for inaccessible member objects"; directory roles likewise
-// without Directory.Read.All. GET /groups/{id} needs one of those
+// without Directory.Read.All, and administrative units (the tenants have
+// one, with the signed-in user) without AdministrativeUnit.Read.All or
+// Directory.Read.All. GET /groups/{id} needs one of those
 // permissions (403 Authorization_RequestDenied); a group that does not exist
 // (or was deleted, see DeleteGroup) is 404 Request_ResourceNotFound, and its
 // /planner/plans 404; a group the user is not a member of is readable with
@@ -122,7 +126,10 @@
 //   - Checklist order hints " !", " !!", " ! !" refused as reported:
 //     WithStrictChecklistOrderHints.
 //   - Writes with an older etag: applied, or 409 when they conflict (always;
-//     see the rules above).
+//     see the rules above); another kind of object's etag (a task's for its
+//     details) 412 ErrorPreconditionFailed.
+//   - Directory objects that are no group in /memberOf: a directory role
+//     and an administrative unit, limited like groups (see Access).
 //   - Values other clients wrote (reference keys beyond the documented
 //     encoding, non-GUID checklist keys, any fractional digits, objects
 //     written by an application alone): see Seeding; the demo tenant and

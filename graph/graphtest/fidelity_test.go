@@ -244,18 +244,19 @@ func TestFidelity05LeastPrivilegeScopes(t *testing.T) {
 		return str(it, "id") != "" && str(it, "@odata.type") != ""
 	}
 	cases := []struct {
-		scopes              []string
-		query               string
-		groupsFull, rolesOK bool
+		scopes                      []string
+		query                       string
+		groupsFull, rolesOK, unitOK bool
 	}{
-		{[]string{"User.Read", "Tasks.ReadWrite"}, "", false, false},
-		{[]string{"User.Read", "Tasks.Read"}, "?$select=id,displayName,groupTypes", false, false},
-		{[]string{"User.Read", "Tasks.ReadWrite", "GroupMember.Read.All"}, "", true, false},
-		{[]string{"User.Read", "Tasks.ReadWrite", "Group.Read.All"}, "", true, false},
-		{[]string{"User.Read", "Directory.Read.All"}, "", true, true},
+		{[]string{"User.Read", "Tasks.ReadWrite"}, "", false, false, false},
+		{[]string{"User.Read", "Tasks.Read"}, "?$select=id,displayName,groupTypes", false, false, false},
+		{[]string{"User.Read", "Tasks.ReadWrite", "GroupMember.Read.All"}, "", true, false, false},
+		{[]string{"User.Read", "Tasks.ReadWrite", "Group.Read.All"}, "", true, false, false},
+		{[]string{"User.Read", "AdministrativeUnit.Read.All"}, "", false, false, true},
+		{[]string{"User.Read", "Directory.Read.All"}, "", true, true, true},
 	}
 	for _, tc := range cases {
-		groups := 0
+		groups, units := 0, 0
 		for _, it := range memberOf(s.TokenFor(me, tc.scopes...), tc.query) {
 			switch str(it, "@odata.type") {
 			case "#microsoft.graph.group":
@@ -272,10 +273,23 @@ func TestFidelity05LeastPrivilegeScopes(t *testing.T) {
 				if limited(it) == tc.rolesOK {
 					t.Errorf("%v: role %v", tc.scopes, it)
 				}
+			case "#microsoft.graph.administrativeUnit":
+				// Administrative units are members' directory objects too,
+				// limited without AdministrativeUnit.Read.All.
+				units++
+				if limited(it) == tc.unitOK {
+					t.Errorf("%v: administrative unit %v", tc.scopes, it)
+				}
+				if _, ok := it["groupTypes"]; ok {
+					t.Errorf("%v: an administrative unit has no groupTypes: %v", tc.scopes, it)
+				}
 			}
 		}
 		if groups == 0 {
 			t.Errorf("%v: no group listed", tc.scopes)
+		}
+		if units != 1 {
+			t.Errorf("%v: %d administrative units listed, want the demo tenant's one", tc.scopes, units)
 		}
 	}
 	// Tokens from the OAuth endpoints carry the scopes asked for.
@@ -845,5 +859,58 @@ func TestFidelity08LimitsCountWhatAWriteAdds(t *testing.T) {
 	}
 	if got := code(c.do("PATCH", "/planner/plans/"+pid+"/details", map[string]any{"categoryDescriptions": map[string]any{"category1": "Renamed"}}, "If-Match", etagOf(pd))); got != "ok" {
 		t.Errorf("renaming a label of a plan shared with %d users (limit 1): %s", shared, got)
+	}
+}
+
+// TestFidelity11WrongKindEtag: another kind of object's etag in If-Match (a
+// task's for its details, a plan's for its details, a bucket's for a task,
+// a board format's for another) is 412 ErrorPreconditionFailed "The
+// If-Match header contains an invalid value.", as the service answers now
+// (Softeria/ms-365-mcp-server#290), on PATCH and DELETE of every kind; the
+// object is left as it was. A value that is no etag at all stays 400.
+func TestFidelity11WrongKindEtag(t *testing.T) {
+	_, c := demo(t)
+	pid := firstAccessiblePlan(t, c)
+	task := newTask(t, c, pid, nil)
+	tp := "/planner/tasks/" + str(task, "id")
+	plan := c.get("/planner/plans/" + pid)
+	pdet := c.get("/planner/plans/" + pid + "/details")
+	bucket := newBucket(t, c, pid, "Wrong etags")
+	tdet := c.get(tp + "/details")
+	bb := c.get(tp + "/bucketTaskBoardFormat")
+	pb := c.get(tp + "/progressTaskBoardFormat")
+	ab := c.get(tp + "/assignedToTaskBoardFormat")
+	cases := []struct {
+		name, method, path, etag string
+		body                     any
+	}{
+		{"task's etag on its details", "PATCH", tp + "/details", etagOf(task), map[string]any{"description": "x"}},
+		{"details' etag on the task", "PATCH", tp, etagOf(tdet), map[string]any{"title": "x"}},
+		{"details' etag deleting the task", "DELETE", tp, etagOf(tdet), nil},
+		{"plan's etag on its details", "PATCH", "/planner/plans/" + pid + "/details", etagOf(plan), map[string]any{"categoryDescriptions": map[string]any{"category1": "x"}}},
+		{"plan details' etag on the plan", "PATCH", "/planner/plans/" + pid, etagOf(pdet), map[string]any{"title": "x"}},
+		{"plan details' etag deleting the plan", "DELETE", "/planner/plans/" + pid, etagOf(pdet), nil},
+		{"a bucket's etag on a task", "PATCH", tp, etagOf(bucket), map[string]any{"title": "x"}},
+		{"a task's etag on a bucket", "PATCH", "/planner/buckets/" + str(bucket, "id"), etagOf(task), map[string]any{"name": "x"}},
+		{"a task's etag on its bucket board format", "PATCH", tp + "/bucketTaskBoardFormat", etagOf(task), map[string]any{"orderHint": " !"}},
+		{"the bucket board's etag on the progress board", "PATCH", tp + "/progressTaskBoardFormat", etagOf(bb), map[string]any{"orderHint": " !"}},
+		{"the progress board's etag on the assigned-to board", "PATCH", tp + "/assignedToTaskBoardFormat", etagOf(pb), map[string]any{"unassignedOrderHint": " !"}},
+		{"the assigned-to board's etag on the details", "PATCH", tp + "/details", etagOf(ab), map[string]any{"description": "x"}},
+	}
+	for _, tc := range cases {
+		r := c.do(tc.method, tc.path, tc.body, "If-Match", tc.etag)
+		if r.status != 412 || r.errCode(t) != "ErrorPreconditionFailed" || !strings.Contains(string(r.body), "The If-Match header contains an invalid value.") {
+			t.Errorf("%s: %d %s, want 412 ErrorPreconditionFailed", tc.name, r.status, r.body)
+		}
+	}
+	// Nothing changed: each object's etag is the one read.
+	for path, m := range map[string]map[string]any{tp: task, tp + "/details": tdet, "/planner/plans/" + pid: plan,
+		"/planner/plans/" + pid + "/details": pdet, "/planner/buckets/" + str(bucket, "id"): bucket, tp + "/bucketTaskBoardFormat": bb} {
+		if got := etagOf(c.get(path)); got != etagOf(m) {
+			t.Errorf("%s changed: %s -> %s", path, etagOf(m), got)
+		}
+	}
+	if r := c.do("PATCH", tp, map[string]any{"title": "x"}, "If-Match", `W/"not base64!"`); r.status != 400 {
+		t.Errorf("a value that is no etag: %d %s, want 400", r.status, r.body)
 	}
 }

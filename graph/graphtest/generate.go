@@ -162,6 +162,15 @@ func (b *builder) addRole(name, desc, template string, members ...*user) {
 	b.s.roles = append(b.s.roles, r)
 }
 
+// addUnit adds an administrative unit with the members given.
+func (b *builder) addUnit(name, desc string, members ...*user) {
+	u := &dirRole{id: guid(b.rng), displayName: name, description: desc, unit: true, members: map[string]bool{}}
+	for _, m := range members {
+		u.members[m.id] = true
+	}
+	b.s.roles = append(b.s.roles, u)
+}
+
 func (b *builder) newID() string {
 	for {
 		id := plannerID(b.rng)
@@ -377,6 +386,8 @@ func generate(s *Server, spec GenSpec) {
 		g := groups[0]
 		b.addPlan(g, "Empty plan (no buckets, no tasks)", membersOf(s, g)[0], true)
 	}
+	// Last, so that the other objects' ids do not change.
+	b.addUnit("Head Office", "Administrative unit of the head office's users.", s.me)
 }
 
 func membersOf(s *Server, g *group) []*user {

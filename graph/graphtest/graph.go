@@ -853,7 +853,7 @@ func (c *call) memberOf(id string) *gResp {
 	// Without permission to read a type of object, Graph lists objects of
 	// that type with @odata.type and id only, every other property null
 	// ("Limited information returned for inaccessible member objects").
-	groups, roles := c.who.can(permGroupsRead), c.who.can(permRolesRead)
+	groups, roles, units := c.who.can(permGroupsRead), c.who.can(permRolesRead), c.who.can(permUnitsRead)
 	return c.page(c.metadata("directoryObjects"), size, lister{
 		n:   len(objs),
 		key: func(i int) uint64 { return uint64(i + 1) },
@@ -863,6 +863,10 @@ func (c *call) memberOf(id string) *gResp {
 				renderGroup(e, objs[i].g, s.domain, "", sel, true)
 			case objs[i].g != nil:
 				renderLimited(e, "#microsoft.graph.group", objs[i].g.id, groupProperties, sel)
+			case objs[i].r.unit && units:
+				renderRole(e, objs[i].r, sel)
+			case objs[i].r.unit:
+				renderLimited(e, "#microsoft.graph.administrativeUnit", objs[i].r.id, unitProperties, sel)
 			case roles:
 				renderRole(e, objs[i].r, sel)
 			default:

@@ -45,8 +45,11 @@ type group struct {
 	plans       []*plan         // seq order
 }
 
+// dirRole is a directory role, or with unit an administrative unit: the
+// directory objects besides groups that /memberOf lists.
 type dirRole struct {
 	id, displayName, description, templateID string
+	unit                                     bool
 	members                                  map[string]bool
 }
 

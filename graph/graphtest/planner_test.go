@@ -461,7 +461,7 @@ func TestETags(t *testing.T) {
 		{"etag never issued", "/planner/tasks/" + tid, "W/\"JzEtVGFzayAgQEBAQEBAQEBAQEBAQEBAWCc=\"", 412, "no longer matches"},
 		{"garbage", "/planner/tasks/" + tid, "not an etag", 400, "The If-Match header contains an invalid value."},
 		{"bad base64", "/planner/tasks/" + tid, `W/"%%%"`, 400, "invalid value"},
-		{"task etag on details", "/planner/tasks/" + tid + "/details", etagOf(taskAfterDesc), 400, "The If-Match header contains an invalid value."},
+		{"task etag on details", "/planner/tasks/" + tid + "/details", etagOf(taskAfterDesc), 412, "The If-Match header contains an invalid value."},
 		{"wildcard", "/planner/tasks/" + tid, "*", 400, "invalid value"},
 	}
 	for _, tc := range cases {

@@ -565,7 +565,11 @@ func renderGroup(e *enc, g *group, domain, ctx string, sel selection, withType b
 func renderRole(e *enc, r *dirRole, sel selection) {
 	e.open()
 	e.key("@odata.type")
-	e.str("#microsoft.graph.directoryRole")
+	if r.unit {
+		e.str("#microsoft.graph.administrativeUnit")
+	} else {
+		e.str("#microsoft.graph.directoryRole")
+	}
 	e.key("id")
 	e.str(r.id)
 	if sel.has("deletedDateTime") {
@@ -580,7 +584,12 @@ func renderRole(e *enc, r *dirRole, sel selection) {
 		e.key("displayName")
 		e.str(r.displayName)
 	}
-	if sel.has("roleTemplateId") {
+	if r.unit {
+		if sel.has("visibility") {
+			e.key("visibility")
+			e.null()
+		}
+	} else if sel.has("roleTemplateId") {
 		e.key("roleTemplateId")
 		e.str(r.templateID)
 	}
@@ -592,6 +601,7 @@ var (
 	groupProperties = []string{"deletedDateTime", "classification", "createdDateTime", "description", "displayName", "groupTypes",
 		"mail", "mailEnabled", "mailNickname", "membershipRule", "resourceProvisioningOptions", "securityEnabled", "visibility"}
 	roleProperties = []string{"deletedDateTime", "description", "displayName", "roleTemplateId"}
+	unitProperties = []string{"deletedDateTime", "description", "displayName", "visibility"}
 )
 
 // renderLimited writes a directory object the caller may not read: its type

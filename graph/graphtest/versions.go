@@ -123,6 +123,13 @@ func (c *call) ifMatch(k etagKind, id string, current uint64) (uint64, *gResp) {
 		return 0, c.pfail(http.StatusPreconditionFailed, "The If-Match header must be specified for this kind of request.")
 	}
 	inner, ok := parseIfMatch(h, k)
+	if !ok && otherKindEtag(h, k) {
+		// Another kind of object's etag (a task's sent for its details):
+		// 412 with Planner's code, as the service answers since 2026
+		// (Softeria/ms-365-mcp-server#290); it answered 400 with an
+		// empty code in 2019 (microsoft-graph-docs-contrib#7153).
+		return 0, c.fail(http.StatusPreconditionFailed, "ErrorPreconditionFailed", "The If-Match header contains an invalid value.")
+	}
 	if !ok {
 		return 0, c.pfail(http.StatusBadRequest, "The If-Match header contains an invalid value.")
 	}
@@ -147,6 +154,19 @@ func (c *call) ifMatch(k etagKind, id string, current uint64) (uint64, *gResp) {
 		}
 	}
 	return 0, stale
+}
+
+// otherKindEtag reports whether h is one of the emulator's etags of another
+// kind of object than k.
+func otherKindEtag(h string, k etagKind) bool {
+	for o := range etagKindNames {
+		if etagKind(o) != k {
+			if _, ok := parseIfMatch(h, etagKind(o)); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // conflict answers 409 when a write read at version read (older than current)
