@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/plannersql/planner/internal/testkit"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 func TestDestinationErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	refused := testkit.RefusedPort(t)
 	tests := []struct {
 		name, to string
 		code     int
@@ -26,8 +28,8 @@ func TestDestinationErrors(t *testing.T) {
 		{"missing directory", "sqlite:" + filepath.Join(dir, "nonexistent-dir", "x.db"), 1, []string{"directory " + filepath.Join(dir, "nonexistent-dir") + " does not exist"}},
 		{"unknown sqlite parameter", "sqlite:" + filepath.Join(dir, "x.db") + "?mode=ro&journal=wal", ExitUsage, []string{"unknown parameter journal", "accepted: _pragma"}},
 		{"read-only missing file", "sqlite:" + filepath.Join(dir, "x.db") + "?mode=ro", 1, []string{"does not exist, and mode=ro does not create it"}},
-		{"postgres refused", "postgres://postgres:tiger99@localhost:1/test", 1, []string{"connection refused", "start the database server"}},
-		{"mysql refused", "mysql://root:tiger99@127.0.0.1:1/test", 1, []string{"connection refused", "start the database server"}},
+		{"postgres refused", "postgres://postgres:tiger99@localhost:" + refused + "/test", 1, []string{"connection refused", "start the database server"}},
+		{"mysql refused", "mysql://root:tiger99@127.0.0.1:" + refused + "/test", 1, []string{"connection refused", "start the database server"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/plannersql/planner/internal/testkit"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,8 +17,9 @@ import (
 func TestSourceSignInErrorShown(t *testing.T) {
 	t.Parallel()
 	const secret = "hunter2secret"
+	refused := testkit.RefusedPort(t)
 	dsn := "AuthScheme=AzureServicePrincipal;Tenant=contoso.onmicrosoft.com;OAuthClientId=66666666-7777-8888-9999-000000000000;" +
-		"OAuthClientSecret=" + secret + ";AuthorityURL=http://127.0.0.1:1;GraphURL=http://127.0.0.1:1/v1.0"
+		"OAuthClientSecret=" + secret + ";AuthorityURL=http://127.0.0.1:" + refused + ";GraphURL=http://127.0.0.1:" + refused + "/v1.0"
 	dir := t.TempDir()
 	bad := []string{"sys_tables", "is not SQLite", "; : ", "|       |", "replicate: replicate:", "replicate: table", secret}
 	check := func(t *testing.T, what, out string, want ...string) {
@@ -53,8 +55,8 @@ AuthScheme = "AzureServicePrincipal"
 Tenant = "contoso.onmicrosoft.com"
 OAuthClientId = "66666666-7777-8888-9999-000000000000"
 OAuthClientSecret = "` + secret + `"
-AuthorityURL = "http://127.0.0.1:1"
-GraphURL = "http://127.0.0.1:1/v1.0"
+AuthorityURL = "http://127.0.0.1:` + refused + `"
+GraphURL = "http://127.0.0.1:` + refused + `/v1.0"
 
 [jobs.nightly]
 source = "svc"

@@ -9,9 +9,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -92,4 +94,18 @@ func (r IssuedSecrets) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return res, nil
+}
+
+// RefusedPort returns a loopback TCP port nothing listens on, for tests of
+// refused connections: one the system just gave a listener and took back,
+// not a fixed port that a test or service elsewhere may be using.
+func RefusedPort(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	l.Close()
+	return port
 }

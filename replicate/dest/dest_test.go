@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"github.com/plannersql/planner/internal/testkit"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,6 +134,7 @@ func TestOpenErrors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
+	refused := testkit.RefusedPort(t)
 	tests := []struct {
 		url  string
 		want []string
@@ -140,8 +142,8 @@ func TestOpenErrors(t *testing.T) {
 		{"sqlite:" + filepath.Join(dir, "nope", "x.db"), []string{"directory " + filepath.Join(dir, "nope") + " does not exist"}},
 		{"sqlite:" + filepath.Join(dir, "x.db") + "?foo=bar", []string{"unknown parameter foo", "mode"}},
 		{"oracle://u:hunter2@h/db", []string{"unknown destination kind", "postgres://", "mysql://"}},
-		{"postgres://u:hunter2@127.0.0.1:1/db?connect_timeout=3", []string{"nothing accepted the connection: start the database server"}},
-		{"mysql://nobody:hunter2@127.0.0.1:1/db?timeout=3s", []string{"nothing accepted the connection"}},
+		{"postgres://u:hunter2@127.0.0.1:" + refused + "/db?connect_timeout=3", []string{"nothing accepted the connection: start the database server"}},
+		{"mysql://nobody:hunter2@127.0.0.1:" + refused + "/db?timeout=3s", []string{"nothing accepted the connection"}},
 		{"sqlite:" + dir, []string{dir + " is a directory: name a file in it"}},
 		// Parameters a driver does not know reach the server as settings.
 		{"postgres://postgres:hunter2@127.0.0.1:5432/test?sslmode=disable&no_such_setting=1", []string{`"no_such_setting"`, "check the parameter's name and value in the URL"}},
