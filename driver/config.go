@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/plannersql/planner/graph"
 )
 
 // AuthScheme is how a connection signs in (the AuthScheme property).
@@ -159,9 +161,14 @@ func (c *Config) normalize() error {
 		}
 	}
 	for i, id := range c.GroupIDs {
+		// A group id is a GUID: refuse another before any request, naming
+		// the setting to correct (as a scan would, later and less clearly).
+		if !isGUID(strings.TrimSpace(id)) {
+			return fmt.Errorf("planner: GroupId %q is not a group id (a group id is a GUID such as 0f8fad5b-d9cb-469f-a165-70867728950e); correct or remove it in GroupId: %w", id, graph.ErrInvalidID)
+		}
 		// Graph's form of a group id (lower case, no braces): scans and
 		// lookups compare it with the ids Graph returns.
-		c.GroupIDs[i] = guidKey(id)
+		c.GroupIDs[i] = guidKey(strings.TrimSpace(id))
 	}
 	def(&c.Tenant, DefaultTenant)
 	def(&c.GraphURL, DefaultGraphURL)

@@ -486,18 +486,28 @@ func TestFidelity06NotAMicrosoft365Group(t *testing.T) {
 			t.Errorf("GroupId %s: the named Microsoft 365 group: %s rows", sec, n)
 		}
 	}
-	// An id no group can have is refused before any request, naming the
-	// setting to correct, in every table that reads the named groups.
-	for _, bad := range []string{"not-a-guid", "", "0f8fad5b-d9cb-469f-a165-70867728950g"} {
-		e := envOn(t, srv, func(c *Config) { c.GroupIDs = []string{member, bad} })
-		for _, q := range []string{"SELECT count(*) FROM Groups", "SELECT count(*) FROM Plans", "SELECT count(*) FROM Tasks"} {
-			err := e.queryErr(q)
-			if err == nil || !strings.Contains(err.Error(), "GroupId "+strconv.Quote(bad)) || !strings.Contains(err.Error(), "correct or remove it in GroupId") {
-				t.Errorf("GroupId %q: %s: %v, want an error naming it and the setting", bad, q, err)
+	// An id no group can have is refused when the connector is made (from
+	// a Config or a DSN), before any request, naming the setting to correct.
+	for _, bad := range []string{"not-a-guid", "", "0f8fad5b-d9cb-469f-a165-70867728950g", "../../me"} {
+		cfg := NewConfig()
+		cfg.GraphURL, cfg.InitiateOAuth, cfg.OAuthAccessToken = srv.GraphURL(), OAuthOff, srv.Token()
+		cfg.GroupIDs = []string{member, bad}
+		before := len(srv.Requests())
+		_, err := NewConnector(cfg)
+		if err == nil || !strings.Contains(err.Error(), "GroupId "+strconv.Quote(bad)) || !strings.Contains(err.Error(), "correct or remove it in GroupId") {
+			t.Errorf("GroupId %q: %v, want an error naming it and the setting", bad, err)
+		}
+		if !errors.Is(err, graph.ErrInvalidID) {
+			t.Errorf("GroupId %q: %v is not graph.ErrInvalidID", bad, err)
+		}
+		if bad != "" {
+			_, err = sql.Open("planner", "GraphURL="+srv.GraphURL()+";InitiateOAuth=OFF;OAuthAccessToken="+srv.Token()+";GroupId="+member+","+bad)
+			if err == nil || !strings.Contains(err.Error(), "GroupId "+strconv.Quote(bad)) {
+				t.Errorf("DSN GroupId %q: %v, want an error naming it", bad, err)
 			}
-			if !errors.Is(err, graph.ErrInvalidID) {
-				t.Errorf("GroupId %q: %s: %v is not graph.ErrInvalidID", bad, q, err)
-			}
+		}
+		if n := len(srv.Requests()) - before; n != 0 {
+			t.Errorf("GroupId %q: %d requests before the refusal", bad, n)
 		}
 	}
 	e := envOn(t, srv, func(c *Config) { c.GroupIDs = []string{member, other} })

@@ -127,14 +127,18 @@ func TestHostileIDs(t *testing.T) {
 }
 
 // TestInvalidGroupIDProperty checks that a GroupId connection property that
-// is not a group id fails with a clear error and sends nothing.
+// is not a group id fails with a clear error when the connector is made,
+// before any request.
 func TestInvalidGroupIDProperty(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.GroupIDs = []string{"../../me"} })
-	_, err := e.db.Query("SELECT * FROM Plans")
-	if !errors.Is(err, graph.ErrInvalidID) || !strings.Contains(err.Error(), `"../../me" is not a valid group id`) {
+	srv := graphtest.NewServer(t)
+	cfg := NewConfig()
+	cfg.GraphURL, cfg.InitiateOAuth, cfg.OAuthAccessToken = srv.GraphURL(), OAuthOff, srv.Token()
+	cfg.GroupIDs = []string{"../../me"}
+	_, err := NewConnector(cfg)
+	if !errors.Is(err, graph.ErrInvalidID) || !strings.Contains(err.Error(), `GroupId "../../me" is not a group id`) {
 		t.Errorf("err %v", err)
 	}
-	if n := e.cn.Requests(); n != 0 {
+	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("%d requests", n)
 	}
 }

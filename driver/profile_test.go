@@ -17,7 +17,7 @@ func TestProfiles(t *testing.T) {
 Tenant = "contoso.onmicrosoft.com"
 OAuthClientId = "app-prod"
 AuthScheme = "DeviceCode"
-GroupId = ["g1", "g2"]
+GroupId = ["11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"]
 MaxRetries = 2
 InitiateOAuth = "OFF"
 OAuthAccessToken = "tok"
@@ -39,7 +39,7 @@ Profile = "prod"
 	}
 	prod := func(c *Config) {
 		c.Profile, c.Tenant, c.OAuthClientID, c.AuthScheme = "prod", "contoso.onmicrosoft.com", "app-prod", AuthDeviceCode
-		c.GroupIDs, c.MaxRetries, c.InitiateOAuth, c.OAuthAccessToken = []string{"g1", "g2"}, 2, OAuthOff, "tok"
+		c.GroupIDs, c.MaxRetries, c.InitiateOAuth, c.OAuthAccessToken = []string{"11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"}, 2, OAuthOff, "tok"
 	}
 	tests := []struct {
 		name    string
