@@ -174,7 +174,7 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 	if results == nil {
 		switch {
 		case errors.Is(err, replicate.ErrSkipped):
-			return withCode(ExitSkipped, fmt.Errorf("replicate: %w", err))
+			return withCode(ExitSkipped, fmt.Errorf("replicate: %w; nothing was copied: run again once that run has finished, or wait longer with --lock-timeout", err))
 		case errors.Is(err, replicate.ErrStopped):
 			return withCode(ExitInterrupted, fmt.Errorf("replicate: interrupted: %w", err))
 		case ctx.Err() != nil:
