@@ -227,6 +227,8 @@ func (s *connState) translate(err error) error {
 		return fmt.Errorf("planner: %w (SHOW TABLES lists the tables)", err)
 	case strings.Contains(msg, "no such column"):
 		return fmt.Errorf("planner: %w (DESCRIBE <table> lists a table's columns)", err)
+	case strings.Contains(msg, "RETURNING is not available on virtual tables"):
+		return fmt.Errorf("planner: %w: on planner tables RETURNING works with INSERT only; read the rows back with a SELECT by their key", err)
 	case strings.Contains(msg, "UPSERT not implemented"):
 		return fmt.Errorf("planner: %w: ON CONFLICT is not supported on planner tables; use INSERT OR IGNORE or INSERT OR REPLACE", err)
 	}

@@ -23,6 +23,8 @@ func TestUserErrors(t *testing.T) {
 		{"too few parameters", "SELECT * FROM Tasks WHERE PlanId = ? AND BucketId = ?", []any{plan}, []string{"argument"}},
 		{"syntax", "SELEC * FROM Tasks", nil, []string{"syntax error"}},
 		{"read-only table", "INSERT INTO Groups (GroupId) VALUES ('x')", nil, []string{"Groups"}},
+		{"UPDATE RETURNING", "UPDATE Tasks SET PercentComplete = 100 WHERE PlanId = ? RETURNING TaskId", []any{plan}, []string{"UPDATE RETURNING is not available", "RETURNING works with INSERT only", "SELECT by their key"}},
+		{"DELETE RETURNING", "DELETE FROM Tasks WHERE PlanId = ? RETURNING TaskId", []any{plan}, []string{"DELETE RETURNING is not available", "RETURNING works with INSERT only", "SELECT by their key"}},
 		{"read-only column", "UPDATE Tasks SET CreatedDateTime = '2020-01-01T00:00:00Z' WHERE PlanId = ?", []any{plan}, []string{"CreatedDateTime"}},
 	}
 	for _, tc := range cases {
@@ -49,6 +51,27 @@ func TestUserErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUpdateReturningSendsNothing checks that UPDATE and DELETE with
+// RETURNING, which SQLite refuses on virtual tables, fail before a Graph
+// request: nothing is read, nothing changed.
+func TestUpdateReturningSendsNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	plan := e.plans()[0]
+	for _, q := range []string{
+		"UPDATE Tasks SET PercentComplete = 100 WHERE PlanId = ? RETURNING TaskId",
+		"DELETE FROM Tasks WHERE PlanId = ? RETURNING TaskId",
+	} {
+		var err error
+		n, _ := e.counted(func() { _, err = e.db.Exec(q, plan) })
+		if err == nil || !strings.Contains(err.Error(), "RETURNING works with INSERT only") {
+			t.Errorf("%s: error %v", q, err)
+		}
+		if n != 0 {
+			t.Errorf("%s: %d Graph requests, want 0", q, n)
+		}
 	}
 }
 

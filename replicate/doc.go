@@ -8,7 +8,8 @@
 //	results, err := replicate.Run(ctx, src, dst, `
 //		REPLICATE Tasks;                                   -- Tasks → Tasks
 //		REPLICATE PROD_Buckets SELECT * FROM Buckets;      -- a query, into a named table
-//		REPLICATE ALL EXCLUDE TABLES (TaskDetails) WITH SourceName='prod';
+//		REPLICATE ALL EXCLUDE TABLES (Tasks, TaskDetails)  -- the others, with a SourceName
+//			WITH SourceName='prod';                        -- key column (Tasks has none)
 //	`, replicate.Options{})
 //
 // # Grammar

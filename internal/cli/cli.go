@@ -16,12 +16,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 
 	"golang.org/x/term"
 
+	"github.com/plannersql/planner/internal/config"
 	"github.com/plannersql/planner/internal/redact"
 )
 
@@ -181,7 +183,37 @@ func report(w io.Writer, err error) int {
 	for _, line := range errorLines(err) {
 		fmt.Fprintln(w, "planner: "+cleanMessage(line))
 	}
+	if names := unsetVars(err); len(names) > 0 {
+		fmt.Fprintf(w, "planner: set %s in the environment planner runs in (export %s=...), or edit the config file so that it does not need %s\n",
+			strings.Join(names, ", "), names[0], map[bool]string{true: "it", false: "them"}[len(names) == 1])
+	}
 	return code
+}
+
+// unsetVars returns the environment variables, in order and once each, that
+// err reports as referred to by the config file but not set.
+func unsetVars(err error) []string {
+	var names []string
+	var walk func(error)
+	walk = func(err error) {
+		switch e := err.(type) {
+		case nil:
+			return
+		case *config.UnsetVarError:
+			if !slices.Contains(names, e.Name) {
+				names = append(names, e.Name)
+			}
+			return
+		case interface{ Unwrap() []error }:
+			for _, inner := range e.Unwrap() {
+				walk(inner)
+			}
+			return
+		}
+		walk(errors.Unwrap(err))
+	}
+	walk(err)
+	return names
 }
 
 // errorLines returns the lines an error is reported on: one, or one per

@@ -65,7 +65,7 @@ func runConsole(ctx context.Context, a *app, args []string) error {
 	keyFile := fs.String("tls-key", "", "the certificate's private key `FILE` (PEM)")
 	stateDir := fs.String("state-dir", "", "keep run records and logs in `DIR` (default console-runs beside the config file)")
 	baseURL := fs.String("base-url", "", "the console's address as users reach it, for links in alerts (`URL`)")
-	lockTimeout := fs.Duration("lock-timeout", DefaultLockTimeout, "wait this long for a table another run is copying, then skip it")
+	lockTimeout := fs.Duration("lock-timeout", DefaultLockTimeout, "wait this long for another run of a job into the same destination, then skip this run (recorded as skipped)")
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	pos, err := a.parseFlags(fs, args)

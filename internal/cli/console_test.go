@@ -62,6 +62,11 @@ func TestConsoleFlags(t *testing.T) {
 		!strings.Contains(r.stdout, "console.toml") {
 		t.Errorf("help:\n%s", r.stdout)
 	}
+	// --lock-timeout is the lock of a run into a destination (the runner of
+	// 'jobs run'), not a per-table wait: the help says so, as jobs' does.
+	if r := mustRun(t, runOpts{}, "console", "--help"); !strings.Contains(r.stdout, "wait this long for another run of a job into the same destination, then skip this run") {
+		t.Errorf("help does not describe --lock-timeout as the destination's run lock:\n%s", r.stdout)
+	}
 	if r := mustRun(t, runOpts{}, "help"); !strings.Contains(r.stdout, "console ") {
 		t.Errorf("the main help does not list console:\n%s", r.stdout)
 	}

@@ -64,3 +64,59 @@ schema = %q
 		})
 	}
 }
+
+// TestJobsHistoryRelativeSQLite: a job's relative sqlite: path names a file
+// of the directory planner runs in. Run from elsewhere, jobs history finds
+// no file there, and says so and what to do instead of listing no runs
+// silently; run from the job's directory it lists the run, with no note.
+func TestJobsHistoryRelativeSQLite(t *testing.T) {
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	cfgPath := filepath.Join(dir, "config.toml")
+	cfg := `
+[jobs.rel]
+source = "sandbox"
+script = "REPLICATE Plans;"
+[[jobs.rel.destinations]]
+url = "sqlite:rel.db"
+[[jobs.rel.destinations]]
+url = "sqlite:` + filepath.Join(dir, "abs.db") + `"
+`
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PLANNER_CONFIG=" + cfgPath}
+	mustRun(t, runOpts{dir: dir, env: env}, "jobs", "run", "rel")
+
+	const note = "a relative sqlite: path is taken from the directory planner runs in"
+	tests := []struct {
+		name     string
+		dir      string
+		runs     int  // runs listed
+		wantNote bool // the note about rel.db
+	}{
+		{"from the job's directory", dir, 2, false},
+		{"from elsewhere", elsewhere, 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, runOpts{dir: tt.dir, env: env}, "jobs", "history", "rel")
+			if r.code != ExitOK {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			if n := strings.Count(r.stdout, "| rel "); n != tt.runs {
+				t.Errorf("%d runs listed, want %d:\n%s", n, tt.runs, r.stdout)
+			}
+			want := "planner: jobs history: job rel, sqlite:rel.db: no file rel.db in " + tt.dir
+			if got := strings.Contains(r.stderr, want) && strings.Contains(r.stderr, note) &&
+				strings.Contains(r.stderr, "give the destination an absolute path"); got != tt.wantNote {
+				t.Errorf("stderr %q: note %v, want %v", r.stderr, got, tt.wantNote)
+			}
+			if strings.Contains(r.stderr, "abs.db") {
+				t.Errorf("a note about the absolute destination: %q", r.stderr)
+			}
+			if _, err := os.Stat(filepath.Join(elsewhere, "rel.db")); err == nil {
+				t.Errorf("jobs history created rel.db in %s", elsewhere)
+			}
+		})
+	}
+}

@@ -47,7 +47,9 @@ Replication jobs are defined in the config file ($PLANNER_CONFIG, or
   url = "sqlite:/var/lib/planner/prod.db"
 
 Several accounts into one database: give each job's destination its own
-prefix, schema or source_name.
+prefix, schema or source_name. A relative sqlite: path is taken from the
+directory planner runs in (script_file from the config file's): give jobs
+absolute paths.
 
   list              the jobs, their schedules and next runs
   run [NAME...]     run jobs once, now (all when no name is given)
@@ -166,7 +168,7 @@ func runJobs(ctx context.Context, a *app, args []string) error {
 		if len(pos) > 1 {
 			return usageErrorf("jobs history: give at most one job name")
 		}
-		return jobsHistory(ctx, a.io.Stdout, f, pos, jf)
+		return jobsHistory(ctx, a.io.Stdout, a.io.Stderr, f, pos, jf)
 	}
 }
 
@@ -652,7 +654,7 @@ func (a *app) jobsServe(ctx context.Context, f *config.File, jf jobsFlags, logge
 // named job (or of every job), or with --run one run's tables and log. It
 // reads only through replicate.History: runs of other jobs, manual runs and
 // runs of the job's other destinations in the same database are not listed.
-func jobsHistory(ctx context.Context, w io.Writer, f *config.File, names []string, jf jobsFlags) error {
+func jobsHistory(ctx context.Context, w, stderr io.Writer, f *config.File, names []string, jf jobsFlags) error {
 	jobs, err := selectJobs(f, names)
 	if err != nil {
 		return err
@@ -662,13 +664,16 @@ func jobsHistory(ctx context.Context, w io.Writer, f *config.File, names []strin
 	}
 	t := newMemRows([]string{"Job", "Destination", "Run", "Started", "Status", "Tables", "Inserted", "Updated", "Deleted", "Unchanged", "Requests", "Seconds", "Error"},
 		"TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT")
-	var failures []string
+	var failures, notes []string
 	for _, j := range jobs {
 		if err := j.Err(); err != nil {
 			failures = append(failures, fmt.Sprintf("job %s: %v", j.Name, err))
 			continue
 		}
 		for _, d := range j.Destinations {
+			if note := missingRelativeSQLite(d.URL); note != "" {
+				notes = append(notes, fmt.Sprintf("planner: jobs history: job %s, %s: %s", j.Name, describeDest(d), note))
+			}
 			runs, err := destinationRuns(ctx, j, d, jf.limit, jf.offset)
 			if err != nil {
 				failures = append(failures, fmt.Sprintf("job %s, %s: %v", j.Name, describeDest(d), err))
@@ -691,11 +696,30 @@ func jobsHistory(ctx context.Context, w io.Writer, f *config.File, names []strin
 	if err := t.write(w, format.ModeTable); err != nil {
 		return err
 	}
+	for _, n := range notes {
+		fmt.Fprintln(stderr, n)
+	}
 	errs := make([]error, len(failures))
 	for i, f := range failures {
 		errs[i] = fmt.Errorf("jobs history: %s", oneLine(f)) // one line per destination that failed
 	}
 	return errors.Join(errs...)
+}
+
+// missingRelativeSQLite explains why a SQLite destination with a relative
+// path shows no runs when its file is not in the current directory: the
+// path is kept as written, so it names a file of the directory planner runs
+// in, not of the config file's (as script_file does). "" otherwise.
+func missingRelativeSQLite(rawURL string) string {
+	path, ok := dest.FilePath(rawURL)
+	if !ok || path == "" || filepath.IsAbs(path) {
+		return ""
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		return ""
+	}
+	wd, _ := os.Getwd()
+	return fmt.Sprintf("no file %s in %s, where this relative path points (a relative sqlite: path is taken from the directory planner runs in, not the config file's): run this from the directory the job ran in, or give the destination an absolute path", path, wd)
 }
 
 // destinationRuns reads the runs of job j recorded in destination d.

@@ -416,6 +416,7 @@ url = "sqlite:x.db"
 		"planner: config: " + path + ":10: value of \"url\" refers to the environment variable DB_URL, which is not set",
 		"planner: config: " + path + ":16: destination 1 of job \"other\" has an empty url (it is made of ${EMPTY_URL}, which is empty)",
 		"planner: config: " + path + ":18: job \"third\" has no source (it is made of ${EMPTY_SOURCE}, which is empty)",
+		"planner: set PROD_SECRET, DB_URL in the environment planner runs in (export PROD_SECRET=...), or edit the config file so that it does not need them",
 	}
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 	if r.code != ExitError || len(lines) != len(want) {
@@ -647,5 +648,69 @@ url = "sqlite:local.db"
 	r = run(t, o, "auth", "status")
 	if r.code != ExitError || !strings.Contains(r.stdout, "profile:   dev") || !strings.Contains(r.stderr, "SVC_SECRET_UNSET") {
 		t.Errorf("auth status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestUnsetVariableHint: an error caused by a ${NAME} that is not set ends
+// with one line saying what to do — set the variables, each named once, or
+// edit the file — whichever command met it; with the variables set there is
+// no such line.
+func TestUnsetVariableHint(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	cfg := `
+[profiles.svc]
+AuthScheme = "AzureServicePrincipal"
+Tenant = "contoso.onmicrosoft.com"
+OAuthClientId = "11111111-2222-3333-4444-555555555555"
+OAuthClientSecret = "${HINT_SECRET}"
+
+[jobs.a]
+source = "svc"
+script = "REPLICATE Plans;"
+[[jobs.a.destinations]]
+url = "postgres://u:${HINT_PW}@127.0.0.1:1/db"
+
+[jobs.b]
+source = "sandbox"
+script = "REPLICATE Plans;"
+[[jobs.b.destinations]]
+url = "postgres://u:${HINT_PW}@127.0.0.1:1/db"
+
+[jobs.c]
+source = "svc"
+script = "REPLICATE Plans;"
+[[jobs.c.destinations]]
+url = "sqlite:c.db"
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	one := "planner: set HINT_SECRET in the environment planner runs in (export HINT_SECRET=...), or edit the config file so that it does not need it"
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		want string // the last line of stderr; "" for no hint
+	}{
+		{"query", nil, []string{"query", "--profile", "svc", "SELECT 1"}, one},
+		{"replicate", nil, []string{"replicate", "--source", "svc", "REPLICATE Plans"}, one},
+		{"auth status", nil, []string{"auth", "status", "--profile", "svc"}, one},
+		{"jobs list: each variable once", nil, []string{"jobs", "list"},
+			"planner: set HINT_PW, HINT_SECRET in the environment planner runs in (export HINT_PW=...), or edit the config file so that it does not need them"},
+		{"set", []string{"HINT_SECRET=s", "HINT_PW=p"}, []string{"jobs", "list"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, runOpts{dir: dir, env: append([]string{"PLANNER_CONFIG=" + path}, tt.env...)}, tt.args...)
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			last := lines[len(lines)-1]
+			switch {
+			case tt.want == "" && strings.Contains(r.stderr, "in the environment planner runs in"):
+				t.Errorf("a hint with the variables set:\n%s", r.stderr)
+			case tt.want != "" && (r.code != ExitError || last != tt.want || strings.Count(r.stderr, "in the environment planner runs in") != 1):
+				t.Errorf("exit %d, stderr:\n%s\nwant it to end with\n%s", r.code, r.stderr, tt.want)
+			}
+		})
 	}
 }

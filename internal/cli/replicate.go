@@ -174,7 +174,7 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 	if results == nil {
 		switch {
 		case errors.Is(err, replicate.ErrSkipped):
-			return withCode(ExitSkipped, fmt.Errorf("replicate: %w", err))
+			return withCode(ExitSkipped, fmt.Errorf("replicate: %w; nothing was copied: run again once that run has finished, or wait longer with --lock-timeout", err))
 		case errors.Is(err, replicate.ErrStopped):
 			return withCode(ExitInterrupted, fmt.Errorf("replicate: interrupted: %w", err))
 		case ctx.Err() != nil:
@@ -190,7 +190,16 @@ func runReplicate(ctx context.Context, a *app, args []string) error {
 	}
 	select {
 	case <-stop:
-		return withCode(ExitInterrupted, fmt.Errorf("replicate: interrupted: the table in flight was finished, %d skipped; run again to copy them", countErr(results, replicate.ErrStopped)))
+		n := countErr(results, replicate.ErrStopped)
+		if n == 0 {
+			// The stop came during the last table: there is nothing to run again for.
+			msg := "replicate: interrupted, but no table was left to skip: the last one was finished"
+			if err := resultsError("replicate", results); err != nil {
+				msg += "; " + strings.TrimPrefix(err.Error(), "replicate: ")
+			}
+			return withCode(ExitInterrupted, errors.New(msg))
+		}
+		return withCode(ExitInterrupted, fmt.Errorf("replicate: interrupted: the table in flight was finished, %d skipped; run again to copy them", n))
 	default:
 	}
 	return resultsError("replicate", results)

@@ -150,6 +150,51 @@ func TestReplicateInterrupt(t *testing.T) {
 	}
 }
 
+// TestReplicateInterruptLastTable: SIGINT while the script's last table is
+// copied finishes it and skips nothing, so the message does not say to run
+// again for skipped tables; the exit status is still ExitInterrupted.
+func TestReplicateInterruptLastTable(t *testing.T) {
+	srv := graphtest.NewServer(t, graphtest.WithLatency(15*time.Millisecond))
+	dir := t.TempDir()
+	cmd := newCmd(t, runOpts{dir: dir}, "replicate", "--dsn", emulatorDSN(srv), "--progress", "on", "REPLICATE Plans; REPLICATE Buckets;")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	sc.Split(splitCRLF)
+	signalled := false
+	var errLines []string
+	for sc.Scan() {
+		line := sc.Text()
+		errLines = append(errLines, line)
+		if !signalled && strings.Contains(line, "Buckets ") && strings.Contains(line, " copy ") {
+			cmd.Process.Signal(syscall.SIGINT) // the last table in flight
+			signalled = true
+		}
+	}
+	cmd.Wait()
+	if !signalled {
+		t.Fatalf("never saw Buckets being copied; stderr:\n%s", strings.Join(errLines, "\n"))
+	}
+	stderrText := strings.Join(errLines, "\n")
+	if code := cmd.ProcessState.ExitCode(); code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, ExitInterrupted, stdout.String(), stderrText)
+	}
+	if want := "planner: replicate: interrupted, but no table was left to skip: the last one was finished"; !strings.Contains(stderrText, want) || strings.Contains(stderrText, "run again") {
+		t.Errorf("stderr:\n%s\nwant %q and no 'run again'", stderrText, want)
+	}
+	db := openSQLite(t, filepath.Join(dir, "planner.db"))
+	if n := queryInt(t, db, "SELECT count(*) FROM Buckets"); n != 18 {
+		t.Errorf("the last table was not finished: Buckets has %d rows", n)
+	}
+}
+
 // quoteFor quotes an identifier for a destination kind.
 func quoteFor(kind, name string) string {
 	if kind == "mysql" {

@@ -725,7 +725,7 @@ func (s *shell) meta(ctx context.Context, line string) error {
 			return nil
 		}
 		if len(args) != 1 {
-			return fmt.Errorf(".mode: give one of %s", modeList())
+			return fmt.Errorf(".mode: give one mode, not %d words (.mode csv); the modes are %s", len(args), modeList())
 		}
 		m, err := format.ParseMode(args[0])
 		if err != nil {

@@ -576,6 +576,31 @@ func TestMetaArguments(t *testing.T) {
 	}
 }
 
+// TestMetaCommandArgumentErrors: a meta-command given the wrong arguments
+// says what is wrong with them, and leaves the setting as it was.
+func TestMetaCommandArgumentErrors(t *testing.T) {
+	tests := []struct {
+		line, want string
+	}{
+		{".mode csv extra", ".mode: give one mode, not 2 words (.mode csv); the modes are table, box, csv"},
+		{".mode 'csv json'", `.mode: format: unknown output mode "csv json"`},
+		{".mode xml", `.mode: format: unknown output mode "xml"`},
+		{".timer maybe", `.timer: give on or off, not "maybe"`},
+		{".headers on off", ".headers: give on or off"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			r := run(t, runOpts{stdin: tt.line + "\n.mode\n"}, "shell", "--sandbox")
+			if r.code != ExitError || !strings.Contains(r.stderr, "stdin:1: "+tt.want) {
+				t.Errorf("exit %d, stderr %q; want %q", r.code, r.stderr, tt.want)
+			}
+			if r.stdout != "current output mode: table\n" {
+				t.Errorf("stdout %q: the mode changed", r.stdout)
+			}
+		})
+	}
+}
+
 // TestProfileErrorNamedOnce: an error opening a profile names it once.
 func TestProfileErrorNamedOnce(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "none.toml")

@@ -394,11 +394,24 @@ func (p *parser) errorf(line int, format string, args ...any) {
 	p.fileErrs++
 }
 
-// unsetf records a reference to an unset environment variable: a problem
-// of the profile or job being parsed in this environment, not of the file.
-func (p *parser) unsetf(line int, format string, args ...any) {
-	p.errs = append(p.errs, p.problem(line, format, args...))
+// unsetf records a reference to the unset environment variable name: a
+// problem of the profile or job being parsed in this environment, not of the
+// file.
+func (p *parser) unsetf(line int, name, format string, args ...any) {
+	p.errs = append(p.errs, &UnsetVarError{Name: name, err: p.problem(line, format, args...)})
 }
+
+// UnsetVarError is a ${NAME} reference to an environment variable that is
+// not set where the config file is read. Its message names the file, the
+// line, the key and the variable; what to do about it depends on who reads
+// the file (the CLI, a service, the console), so the message leaves that to
+// the caller.
+type UnsetVarError struct {
+	Name string // the variable
+	err  error
+}
+
+func (e *UnsetVarError) Error() string { return e.err.Error() }
 
 func (p *parser) problem(line int, format string, args ...any) error {
 	where := p.f.Path
@@ -684,7 +697,7 @@ func (p *parser) expandVars(s string, line int, key string) (string, []string, b
 		vars = append(vars, name)
 		val, ok := p.opts.LookupEnv(name)
 		if !ok {
-			p.unsetf(line, "value of %q refers to the environment variable %s, which is not set", key, name)
+			p.unsetf(line, name, "value of %q refers to the environment variable %s, which is not set", key, name)
 			return "", vars, false
 		}
 		b.WriteString(val)

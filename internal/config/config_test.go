@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -427,6 +428,10 @@ url = "sqlite:x.db"
 	}
 	if _, ok := p.Get("OAuthClientSecret"); ok {
 		t.Error("profile svc has the property whose variable is unset")
+	}
+	// The error names the variable for callers that say what to do about it.
+	if ue, ok := errors.AsType[*UnsetVarError](fmt.Errorf("wrapped: %w", err)); !ok || ue.Name != "NOPE_SECRET" {
+		t.Errorf("profile svc: %#v is not an UnsetVarError naming NOPE_SECRET", err)
 	}
 	for _, tt := range []struct{ job, err string }{
 		{"local", ""},

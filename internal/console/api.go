@@ -30,8 +30,22 @@ func fieldError(field, format string, args ...any) *apiError {
 	return &apiError{status: http.StatusUnprocessableEntity, field: field, message: fmt.Sprintf(format, args...)}
 }
 
+// notFound is the 404 for an object that does not exist, saying where the
+// ones that do are listed.
 func notFound(what, name string) *apiError {
-	return errorf(http.StatusNotFound, "no %s named %q", what, name)
+	msg := fmt.Sprintf("no %s named %q", what, name)
+	if hint := notFoundHints[what]; hint != "" {
+		msg += ": " + hint
+	}
+	return errorf(http.StatusNotFound, "%s", msg)
+}
+
+// notFoundHints says, per kind of object, where the existing ones are listed.
+var notFoundHints = map[string]string{
+	"job":         "the Jobs page (GET /api/jobs) lists the jobs",
+	"source":      "the Connections page (GET /api/connections) lists the sources",
+	"destination": "the Connections page (GET /api/connections) lists the destinations",
+	"run":         "a job's page lists its runs (GET /api/jobs/NAME/runs: those this console started; GET /api/jobs/NAME/history: those recorded in its destinations)",
 }
 
 // errorBody is the JSON form of an error response.
@@ -100,7 +114,7 @@ func decode(r *http.Request, v any) error {
 			return &apiError{status: http.StatusBadRequest, field: te.Field, message: fmt.Sprintf("field %q must be %s", te.Field, jsonKind(te.Type.Kind().String()))}
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return &apiError{status: http.StatusBadRequest, field: f, message: fmt.Sprintf("unknown field %q", f)}
+			return &apiError{status: http.StatusBadRequest, field: f, message: fmt.Sprintf("unknown field %q: check its spelling against the route's fields in docs/api.md (unknown fields are refused, not ignored)", f)}
 		}
 		return errorf(http.StatusBadRequest, "the request body cannot be read: %v", err)
 	}
