@@ -10,12 +10,16 @@ import (
 
 // jobTable is a config file whose jobs cover each way a job can be judged:
 // runnable ones (a profile's, the sandbox spelt SANDBOX, a profile named
-// in another case, one run on demand) and each problem (a schedule too
+// in another case, one run on demand, a sandbox profile's every minute) and each problem (a schedule too
 // frequent for a tenant, one that does not parse, an unset variable in the
 // job or in its source profile, a script that does not parse, a destination
 // URL of no accepted form).
 const jobTable = `[profiles.demo]
 Sandbox = true
+
+[profiles.tenant]
+Tenant = "contoso.onmicrosoft.com"
+OAuthClientId = "11111111-2222-3333-4444-555555555555"
 
 [profiles.broken]
 OAuthClientId = "${PLANNER_TEST_UNSET_CLIENT}"
@@ -47,8 +51,15 @@ script = "REPLICATE Plans;"
 [[jobs.manual.destinations]]
 url = "sqlite:manual.db"
 
-[jobs.too_often]
+[jobs.sandbox_profile_fast]
 source = "demo"
+schedule = "every 1m"
+script = "REPLICATE Plans;"
+[[jobs.sandbox_profile_fast.destinations]]
+url = "sqlite:fast.db"
+
+[jobs.too_often]
+source = "tenant"
 schedule = "every 1m"
 script = "REPLICATE Plans;"
 [[jobs.too_often.destinations]]
@@ -135,8 +146,8 @@ func TestJobJudgementsAgree(t *testing.T) {
 		t.Fatalf("GET /api/jobs: %d %v", st, body)
 	}
 	jobs, _ := body["jobs"].([]any)
-	if len(jobs) != 10 {
-		t.Fatalf("the console lists %d jobs, want 10", len(jobs))
+	if len(jobs) != 11 {
+		t.Fatalf("the console lists %d jobs, want 11", len(jobs))
 	}
 	for _, x := range jobs {
 		j, _ := x.(map[string]any)
@@ -153,7 +164,7 @@ func TestJobJudgementsAgree(t *testing.T) {
 	for _, c := range []struct {
 		source string
 		ok     bool
-	}{{"SANDBOX", true}, {"sandbox", true}, {"demo", false}, {"Demo", false}} {
+	}{{"SANDBOX", true}, {"sandbox", true}, {"demo", true}, {"Demo", true}, {"tenant", false}, {"TENANT", false}} {
 		st, body := p.call("GET", "/api/schedule?schedule=every+1m&source="+c.source, nil)
 		if st != http.StatusOK || body["ok"] != c.ok {
 			t.Errorf("every 1m for source %s: %d %v, want ok %v", c.source, st, body, c.ok)

@@ -296,7 +296,7 @@ func TestJobsInvalid(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.toml")
 	cfg := `[profiles.p]
-Sandbox = true
+Tenant = "contoso.onmicrosoft.com"
 
 [jobs.good]
 source = "sandbox"
@@ -306,7 +306,7 @@ script = "REPLICATE Plans;"
 url = "sqlite:good.db"
 
 [jobs.often]
-source = "p"                # a profile: every 5m is too often
+source = "p"                # a tenant: every 5m is too often
 schedule = "every 5m"
 script = "REPLICATE Plans;"
 [[jobs.often.destinations]]

@@ -125,7 +125,7 @@ func TestEveryRoute(t *testing.T) {
 // TestValidationErrors checks that bad input is refused with a 4xx JSON
 // error naming the field at fault, and that nothing is written.
 func TestValidationErrors(t *testing.T) {
-	e := newEnv(t, jobsConfig)
+	e := newEnv(t, jobsConfig+"\n[profiles.prod]\nTenant = \"contoso.onmicrosoft.com\"\n")
 	s := e.session()
 	dest := []any{map[string]string{"url": "sqlite:" + e.dir + "/v.db"}}
 	job := func(kv ...any) map[string]any {
@@ -161,7 +161,7 @@ func TestValidationErrors(t *testing.T) {
 		{"masked password of nothing", "POST", "/api/connections/destinations/test", map[string]any{"url": "postgres://u:********@h/db"}, 422, "url", "type the password"},
 		{"job without source", "POST", "/api/jobs", job("source", ""), 422, "source", "choose the source"},
 		{"job of an unknown source", "POST", "/api/jobs", job("source", "nope"), 422, "source", "no source named"},
-		{"schedule too often", "POST", "/api/jobs", job("schedule", "every 5m"), 422, "schedule", "10m"},
+		{"schedule too often", "POST", "/api/jobs", job("source", "prod", "schedule", "every 5m"), 422, "schedule", "10m"},
 		{"schedule nonsense", "POST", "/api/jobs", job("schedule", "when I feel like it"), 422, "schedule", "accepted forms"},
 		{"statement syntax", "POST", "/api/jobs", job("statements", "REPLICATE Tasks;\nREPLICATE X WITH Bogus"), 422, "statements", "line 2, column 18"},
 		// Where the editor shows them: blank lines and indentation before
