@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/plannersql/planner/internal/filelock"
 )
 
 // editLockWait bounds the wait for another console's edit.
@@ -30,7 +32,9 @@ func (s *Server) lockEdits() (func(), error) {
 		s.cfgMu.Unlock()
 		return nil, errorf(http.StatusInternalServerError, "console: cannot create %s: %v; check that it can be written", filepath.Dir(path), err)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	// Never through a link planted at the lock's name (filelock.OpenNoFollow):
+	// it would make the console create a file at the link's target.
+	f, err := filelock.OpenNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		s.cfgMu.Unlock()
 		return nil, errorf(http.StatusInternalServerError, "console: cannot open the edit lock %s: %v; check that the config file's directory is writable", path, err)
@@ -38,7 +42,7 @@ func (s *Server) lockEdits() (func(), error) {
 	deadline := time.Now().Add(editLockWait)
 	wait := time.Millisecond
 	for {
-		ok, err := tryLockFile(f)
+		ok, err := filelock.TryLock(f)
 		if err != nil {
 			f.Close()
 			s.cfgMu.Unlock()
@@ -57,7 +61,7 @@ func (s *Server) lockEdits() (func(), error) {
 		wait = min(2*wait, 50*time.Millisecond)
 	}
 	return func() {
-		_ = unlockFile(f)
+		_ = filelock.Unlock(f)
 		f.Close()
 		s.cfgMu.Unlock()
 	}, nil

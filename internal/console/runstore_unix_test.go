@@ -5,6 +5,7 @@ package console
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -31,5 +32,23 @@ func TestRunRecordFollowsNoLink(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, d.ID+".json")); err != nil {
 		t.Errorf("the record was not stored: %v", err)
+	}
+}
+
+// TestEditLockFollowsNoLink: a link planted at the edit lock's name beside
+// the config file makes a save fail saying so; the console creates nothing
+// at the link's target.
+func TestEditLockFollowsNoLink(t *testing.T) {
+	e := newEnv(t, jobsConfig)
+	target := filepath.Join(t.TempDir(), "victim")
+	if err := os.Symlink(target, editLockPath(e.cfgPath)); err != nil {
+		t.Fatal(err)
+	}
+	r := e.session().call("POST", "/api/connections/destinations", map[string]any{"name": "d", "url": "sqlite:" + e.dir + "/d.db"})
+	if r.status < 500 || !strings.Contains(string(r.body), "symbolic link") {
+		t.Errorf("a save through a planted lock link: %d %s", r.status, r.body)
+	}
+	if _, err := os.Lstat(target); !os.IsNotExist(err) {
+		t.Errorf("the console created the link's target (%v)", err)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"time"
+
+	"github.com/plannersql/planner/internal/filelock"
 )
 
 // fileVersion is the version of the token file format.
@@ -83,7 +85,7 @@ func (s *fileStore) read() (*tokenFile, error) {
 		}
 		return nil, err
 	}
-	f, err := openNoFollow(s.path, os.O_RDONLY, 0)
+	f, err := filelock.OpenNoFollow(s.path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return empty, nil
 	}
@@ -234,7 +236,7 @@ func createTemp(dir, prefix string) (*os.File, error) {
 	var err error
 	for range 10 {
 		var f *os.File
-		f, err = openNoFollow(filepath.Join(dir, tempName(prefix)), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err = filelock.OpenNoFollow(filepath.Join(dir, tempName(prefix)), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if err == nil {
 			return f, nil
 		}

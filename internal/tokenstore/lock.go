@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/plannersql/planner/internal/filelock"
 )
 
 // procLocks holds one lock per lock path for the goroutines of this
@@ -56,14 +58,14 @@ func lockPath(ctx context.Context, path, label string) (func(), error) {
 		unlockProc()
 		return nil, err
 	}
-	f, err := openNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := filelock.OpenNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		unlockProc()
 		return nil, fmt.Errorf("tokenstore: cannot open the lock file: %w", err)
 	}
 	wait := time.Millisecond
 	for {
-		ok, err := tryLockFile(f)
+		ok, err := filelock.TryLock(f)
 		if err != nil {
 			f.Close()
 			unlockProc()
@@ -86,7 +88,7 @@ func lockPath(ctx context.Context, path, label string) (func(), error) {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			_ = unlockFile(f)
+			_ = filelock.Unlock(f)
 			f.Close()
 			unlockProc()
 		})

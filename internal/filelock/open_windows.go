@@ -1,6 +1,6 @@
 //go:build windows
 
-package tokenstore
+package filelock
 
 import (
 	"fmt"
@@ -10,10 +10,10 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// openNoFollow opens path without following a reparse point (symbolic link
+// OpenNoFollow opens path without following a reparse point (symbolic link
 // or junction) at path itself: FILE_FLAG_OPEN_REPARSE_POINT opens the link
 // rather than its target, and a link is then refused.
-func openNoFollow(path string, flag int, perm fs.FileMode) (*os.File, error) {
+func OpenNoFollow(path string, flag int, perm fs.FileMode) (*os.File, error) {
 	name, err := windows.UTF16PtrFromString(path)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
@@ -42,12 +42,12 @@ func openNoFollow(path string, flag int, perm fs.FileMode) (*os.File, error) {
 	}
 	if info.FileAttributes&windows.FILE_ATTRIBUTE_REPARSE_POINT != 0 {
 		windows.CloseHandle(h)
-		return nil, fmt.Errorf("tokenstore: refusing to open %s: it is a symbolic link or junction, which planner never follows there "+
+		return nil, fmt.Errorf("filelock: refusing to open %s: it is a symbolic link or junction, which planner never follows there "+
 			"(someone may have planted it to redirect the file); remove it", path)
 	}
 	if info.FileAttributes&windows.FILE_ATTRIBUTE_DIRECTORY != 0 {
 		windows.CloseHandle(h)
-		return nil, fmt.Errorf("tokenstore: refusing to use %s: it is not a regular file; remove it", path)
+		return nil, fmt.Errorf("filelock: refusing to use %s: it is not a regular file; remove it", path)
 	}
 	return os.NewFile(uintptr(h), path), nil
 }
@@ -55,6 +55,3 @@ func openNoFollow(path string, flag int, perm fs.FileMode) (*os.File, error) {
 // checkOwnedFile: permission bits and owners are not checked on Windows,
 // where the user profile directory's ACL keeps others out.
 func checkOwnedFile(string, fs.FileInfo) error { return nil }
-
-// checkDir: see checkOwnedFile.
-func checkDir(string) error { return nil }

@@ -1,6 +1,6 @@
 //go:build windows
 
-package tokenstore
+package filelock
 
 import (
 	"errors"
@@ -9,8 +9,8 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// tryLockFile takes an exclusive LockFileEx lock on f without waiting.
-func tryLockFile(f *os.File) (bool, error) {
+// TryLock takes an exclusive LockFileEx lock on f without waiting.
+func TryLock(f *os.File) (bool, error) {
 	ol := new(windows.Overlapped)
 	err := windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, ol)
 	switch {
@@ -23,6 +23,6 @@ func tryLockFile(f *os.File) (bool, error) {
 	}
 }
 
-func unlockFile(f *os.File) error {
+func Unlock(f *os.File) error {
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, new(windows.Overlapped))
 }
