@@ -410,3 +410,23 @@ func cleanMessage(s string) string {
 	}
 	return strings.TrimPrefix(s, "planner: ")
 }
+
+// fileFlag is a flag naming a file: given, it may not be empty, since an
+// empty name would silently mean the default file ($PLANNER_CONFIG or the
+// user config dir) rather than the one the user meant to name.
+type fileFlag struct{ path *string }
+
+func (f fileFlag) String() string {
+	if f.path == nil {
+		return ""
+	}
+	return *f.path
+}
+
+func (f fileFlag) Set(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("give a file name (leave the flag out for the default file)")
+	}
+	*f.path = s
+	return nil
+}

@@ -59,7 +59,8 @@ Examples:
 func runConsole(ctx context.Context, a *app, args []string) error {
 	fs := a.newFlagSet("console", consoleUsage)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen on `HOST:PORT` (loopback unless a password or token is set)")
-	configPath := fs.String("config", "", "config `FILE` (default $PLANNER_CONFIG or the user config dir)")
+	configPath := new(string)
+	fs.Var(fileFlag{configPath}, "config", "config `FILE` (default $PLANNER_CONFIG or the user config dir)")
 	passwordFile := fs.String("password-file", "", "read the login password from `FILE` (default $"+ConsolePasswordEnv+")")
 	certFile := fs.String("tls-cert", "", "serve HTTPS with this certificate `FILE` (PEM)")
 	keyFile := fs.String("tls-key", "", "the certificate's private key `FILE` (PEM)")

@@ -48,6 +48,13 @@ func TestConsoleFlags(t *testing.T) {
 		{"blank password file", nil, []string{"console", "--addr", "0.0.0.0:0", "--password-file", blank, "--config", cfg}, ExitUsage, "only blanks"},
 		{"half of TLS", nil, []string{"console", "--tls-cert", "c.pem", "--config", cfg}, ExitUsage, "both --tls-cert and --tls-key"},
 		{"an argument", nil, []string{"console", "extra"}, ExitUsage, `unexpected argument "extra"`},
+		// An empty --config never falls back to $PLANNER_CONFIG or the
+		// default file, for the console and every jobs subcommand.
+		{"empty --config", []string{"PLANNER_CONFIG=" + cfg}, []string{"console", "--config", ""}, ExitUsage, "give a file name"},
+		{"empty --config=", nil, []string{"console", "--config="}, ExitUsage, "give a file name"},
+		{"jobs list --config ''", []string{"PLANNER_CONFIG=" + cfg}, []string{"jobs", "list", "--config", " "}, ExitUsage, "give a file name"},
+		{"jobs --config= run", nil, []string{"jobs", "--config=", "run"}, ExitUsage, "give a file name"},
+		{"jobs history --config ''", nil, []string{"jobs", "history", "--config", ""}, ExitUsage, "give a file name"},
 		{"help", nil, []string{"console", "--help"}, ExitOK, ""},
 	}
 	for _, tt := range tests {

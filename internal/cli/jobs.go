@@ -106,7 +106,7 @@ func runJobs(ctx context.Context, a *app, args []string) error {
 	}
 	fs := a.newFlagSet("jobs "+sub, jobsUsage)
 	var jf jobsFlags
-	fs.StringVar(&jf.configPath, "config", "", "config `FILE` (default $PLANNER_CONFIG or the user config dir)")
+	fs.Var(fileFlag{&jf.configPath}, "config", "config `FILE` (default $PLANNER_CONFIG or the user config dir)")
 	fs.StringVar(&jf.logFormat, "log-format", "text", "serve, run: log format, text or json (to stderr)")
 	fs.StringVar(&jf.logLevel, "log-level", "info", "serve, run: log level: debug, info, warn, error (run on a terminal: warn, as the summaries say the rest)")
 	fs.DurationVar(&jf.lockTimeout, "lock-timeout", DefaultLockTimeout, "run, serve: wait this long for another run of the job into a destination, then skip it")
