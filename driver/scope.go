@@ -396,7 +396,11 @@ func listed[T any](ctx context.Context, sc *scope, key, kind string, keep bool, 
 		// second reader in the statement (an inner table scanned once per
 		// outer row) finds it complete rather than reading it again;
 		// readers arriving meanwhile wait for it.
-		eager := keep && sc.sharedLocked()
+		// A run's listings, tasks too, are read the same way: a run keeps
+		// everything it reads anyway, and statements running at once
+		// through one Snapshot (a script into several destinations at
+		// once) so share one read of each listing.
+		eager := (keep && sc.sharedLocked()) || sc.run
 		var f *flight
 		if eager {
 			if f = sc.flights["list:"+key]; f == nil {
@@ -422,7 +426,7 @@ func listed[T any](ctx context.Context, sc *scope, key, kind string, keep bool, 
 				eager, f = false, nil // the other reader failed: read it ourselves
 			}
 		}
-		if track {
+		if track && !eager {
 			sc.partial[key] = nil
 		}
 		sc.mu.Unlock()
@@ -442,6 +446,9 @@ func listed[T any](ctx context.Context, sc *scope, key, kind string, keep bool, 
 				for i, o := range objs {
 					ids[i] = id(o)
 					sc.putLocked(kind+":"+ids[i], o)
+					if track {
+						sc.pos[ids[i]] = listPos{key, i}
+					}
 				}
 				if !sc.ended || sc.run {
 					sc.lists[key] = ids

@@ -23,7 +23,9 @@ import (
 // details, about 5.6 KB a task (280 MB for 50,000 tasks; docs/benchmarks.md). Statements run with other contexts, or on another connector,
 // read the tenant as it is, and so do statements after Close. A write made
 // through the snapshot's context drops the objects it changed from it.
-// A Snapshot may be used by several goroutines.
+// A Snapshot may be used by several goroutines; statements running at once
+// through it (one script into several destinations at once) share one read
+// of each listing, task details and board formats.
 //
 //	snap := cn.NewSnapshot()
 //	defer snap.Close()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"strconv"
 	"strings"
 
 	"github.com/plannersql/planner/graph"
@@ -169,37 +170,99 @@ func expandChunk(ctx context.Context, x *session, seq iter.Seq2[*graph.Task, err
 // boardRows yields the tasks ts with their formats kinds: from the scope,
 // else read for every task that lacks one, in $batch requests filled with
 // the formats of several tasks (ceil(k·n/20) for k formats of n tasks). A
-// task whose formats are gone (deleted meanwhile) has no row.
+// task whose formats are gone (deleted meanwhile) has no row. In a shared
+// scope the formats another reader is fetching (a statement of the same
+// run going on at once) are waited for, not fetched again.
 func (x *session) boardRows(ctx context.Context, ts []*graph.Task, kinds graph.BoardFormats) iter.Seq2[*boardRow, error] {
 	return func(yield func(*boardRow, error) bool) {
+		sc := x.sc
+		shared := sc.shared()
 		rows := make([]*boardRow, len(ts))
-		var need []string
-		var needAt []int
+		var need, waitIDs []string
+		var needAt, waitAt []int
+		var waits []*flight
+		own := &flight{done: make(chan struct{})}
+		flightKey := func(id string) string { return "boards" + strconv.Itoa(int(kinds)) + ":" + id }
+		sc.mu.Lock()
 		for i, t := range ts {
 			r := &boardRow{t: t}
 			rows[i] = r
-			if !x.heldBoards(r, kinds) {
-				need = append(need, t.ID)
-				needAt = append(needAt, i)
+			if x.heldBoardsLocked(r, kinds) {
+				continue
 			}
+			if f := sc.flights[flightKey(t.ID)]; shared && f != nil {
+				waitIDs, waitAt, waits = append(waitIDs, t.ID), append(waitAt, i), append(waits, f)
+				continue
+			}
+			if shared {
+				sc.flights[flightKey(t.ID)] = own
+			}
+			need = append(need, t.ID)
+			needAt = append(needAt, i)
 		}
-		i := 0
-		for tf, err := range x.g.Tasks.ListBoardFormats(ctx, need, kinds, false) {
-			at, id := needAt[min(i, len(need)-1)], need[min(i, len(need)-1)]
-			i++
-			switch {
-			case err != nil && x.absent(err):
-				rows[at] = nil
-			case err != nil:
-				yield(nil, err)
-				return
-			default:
-				r := rows[at]
-				r.b, r.p, r.a = tf.Bucket, tf.Progress, tf.AssignedTo
-				if x.sc.shared() {
-					x.keepBoards(id, tf)
+		sc.mu.Unlock()
+		fetch := func(need []string, needAt []int) error {
+			i := 0
+			for tf, err := range x.g.Tasks.ListBoardFormats(ctx, need, kinds, false) {
+				at, id := needAt[min(i, len(need)-1)], need[min(i, len(need)-1)]
+				i++
+				switch {
+				case err != nil && x.absent(err):
+					rows[at] = nil
+					if shared {
+						sc.put(boardKey(kinds)+":"+id, gone{})
+					}
+				case err != nil:
+					return err
+				default:
+					r := rows[at]
+					r.b, r.p, r.a = tf.Bucket, tf.Progress, tf.AssignedTo
+					if shared {
+						x.keepBoards(id, tf)
+					}
 				}
 			}
+			return nil
+		}
+		err := fetch(need, needAt)
+		if shared {
+			sc.mu.Lock()
+			for _, id := range need {
+				if sc.flights[flightKey(id)] == own {
+					delete(sc.flights, flightKey(id))
+				}
+			}
+			own.err = err
+			sc.mu.Unlock()
+			close(own.done)
+		}
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		// The formats other readers fetched: from the scope once they are
+		// in, else (their fetch failed, or was stopped) fetched here.
+		var again []string
+		var againAt []int
+		for j, f := range waits {
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				yield(nil, ctx.Err())
+				return
+			}
+			at := waitAt[j]
+			if o, known := sc.get(boardKey(kinds) + ":" + waitIDs[j]); known && o == nil {
+				rows[at] = nil // gone
+				continue
+			}
+			if !x.heldBoards(rows[at], kinds) {
+				again, againAt = append(again, waitIDs[j]), append(againAt, at)
+			}
+		}
+		if err := fetch(again, againAt); err != nil {
+			yield(nil, err)
+			return
 		}
 		for _, r := range rows {
 			if r != nil && !yield(r, nil) {
@@ -212,20 +275,24 @@ func (x *session) boardRows(ctx context.Context, ts []*graph.Task, kinds graph.B
 // heldBoards fills r with the formats kinds the scope holds and reports
 // whether it holds them all.
 func (x *session) heldBoards(r *boardRow, kinds graph.BoardFormats) bool {
+	x.sc.mu.Lock()
+	defer x.sc.mu.Unlock()
+	return x.heldBoardsLocked(r, kinds)
+}
+
+// heldBoardsLocked is heldBoards with the scope's lock held.
+func (x *session) heldBoardsLocked(r *boardRow, kinds graph.BoardFormats) bool {
 	all := true
 	if kinds&graph.BucketBoard != 0 {
-		o, _ := x.sc.get("bboard:" + r.t.ID)
-		r.b, _ = o.(*graph.BucketTaskBoardFormat)
+		r.b, _ = x.sc.objs["bboard:"+r.t.ID].(*graph.BucketTaskBoardFormat)
 		all = all && r.b != nil
 	}
 	if kinds&graph.ProgressBoard != 0 {
-		o, _ := x.sc.get("pboard:" + r.t.ID)
-		r.p, _ = o.(*graph.ProgressTaskBoardFormat)
+		r.p, _ = x.sc.objs["pboard:"+r.t.ID].(*graph.ProgressTaskBoardFormat)
 		all = all && r.p != nil
 	}
 	if kinds&graph.AssignedToBoard != 0 {
-		o, _ := x.sc.get("aboard:" + r.t.ID)
-		r.a, _ = o.(*graph.AssignedToTaskBoardFormat)
+		r.a, _ = x.sc.objs["aboard:"+r.t.ID].(*graph.AssignedToTaskBoardFormat)
 		all = all && r.a != nil
 	}
 	return all
