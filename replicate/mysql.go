@@ -173,11 +173,7 @@ func (d *mysqlDialect) bind(v any, t schema.Type) (any, error) {
 	case schema.Integer:
 		return asInt64(v)
 	case schema.Boolean:
-		b, err := asBool(v)
-		if b {
-			return int64(1), err
-		}
-		return int64(0), err
+		return asBoolInt(v)
 	case schema.DateTime:
 		tm, err := asTime(v)
 		if err != nil {
@@ -194,10 +190,7 @@ func (d *mysqlDialect) bind(v any, t schema.Type) (any, error) {
 		}
 		return f, err
 	case typeBlob:
-		if b, ok := v.([]byte); ok {
-			return b, nil
-		}
-		return []byte(asString(v)), nil
+		return asBytes(v), nil
 	case schema.JSON:
 		str := asString(v)
 		if err := checkJSON(str, "a MySQL JSON column"); err != nil {
@@ -232,12 +225,7 @@ func (d *mysqlDialect) checkPacket(v any) error {
 	return nil
 }
 
-func (*mysqlDialect) boolValue(b bool) any {
-	if b {
-		return int64(1)
-	}
-	return int64(0)
-}
+func (*mysqlDialect) boolValue(b bool) any { return boolInt(b) }
 
 func (*mysqlDialect) timeValue(t time.Time) any {
 	return t.UTC().Truncate(time.Microsecond).Format(mysqlTimeLayout)

@@ -89,11 +89,7 @@ func (*sqliteDialect) bind(v any, t schema.Type) (any, error) {
 	case schema.Integer:
 		return asInt64(v)
 	case schema.Boolean:
-		b, err := asBool(v)
-		if b {
-			return int64(1), err
-		}
-		return int64(0), err
+		return asBoolInt(v)
 	case schema.DateTime:
 		tm, err := asTime(v)
 		if err != nil {
@@ -107,10 +103,7 @@ func (*sqliteDialect) bind(v any, t schema.Type) (any, error) {
 		}
 		return f, err
 	case typeBlob:
-		if b, ok := v.([]byte); ok {
-			return b, nil
-		}
-		return []byte(asString(v)), nil
+		return asBytes(v), nil
 	default: // TEXT, JSON
 		switch v.(type) {
 		case uint, uint64, uint32, uint16, uint8, int, int8, int16, int32, int64, float32, float64, bool, string, []byte, time.Time:
@@ -123,12 +116,7 @@ func (*sqliteDialect) bind(v any, t schema.Type) (any, error) {
 // errNaNSQLite refuses NaN, which SQLite would store as NULL.
 var errNaNSQLite = errors.New("value is NaN, which SQLite stores as NULL")
 
-func (*sqliteDialect) boolValue(b bool) any {
-	if b {
-		return int64(1)
-	}
-	return int64(0)
-}
+func (*sqliteDialect) boolValue(b bool) any { return boolInt(b) }
 
 func (*sqliteDialect) timeValue(t time.Time) any { return formatTime(t) }
 

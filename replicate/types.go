@@ -196,6 +196,30 @@ func asInt64(v any) (int64, error) {
 	return 0, valueError(v, schema.Integer)
 }
 
+// boolInt is b as the integer 0 or 1, the form SQLite and MySQL store
+// booleans in.
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// asBoolInt converts a value to a boolean stored as 0 or 1 (asBool).
+func asBoolInt(v any) (any, error) {
+	b, err := asBool(v)
+	return boolInt(b), err
+}
+
+// asBytes converts a value to bytes for a BLOB column: bytes as they are,
+// anything else as its text form.
+func asBytes(v any) []byte {
+	if b, ok := v.([]byte); ok {
+		return b
+	}
+	return []byte(asString(v))
+}
+
 // asBool converts a value to a boolean (0/1, true/false).
 func asBool(v any) (bool, error) {
 	switch x := v.(type) {
