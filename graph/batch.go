@@ -677,43 +677,58 @@ func listByBatch[T any](ctx context.Context, c *Client, ids []string, path func(
 // listBySeq is listByBatch over ids pulled as calls start (see inOrder).
 func listBySeq[T any](ctx context.Context, c *Client, ids iter.Seq[string], path func(id string) apiPath) iter.Seq2[*T, error] {
 	return inOrder(ctx, c, ids, maxBatch, func(ctx context.Context, part []string, parked func()) ([]*T, []error) {
-		v, errs := make([]*T, len(part)), make([]error, len(part))
-		// An id that cannot be in a path fails alone, unsent.
-		items := make([]batchItem, 0, len(part))
-		sent := make([]int, 0, len(part)) // index in part of each item
-		paths := make([]string, len(part))
-		for j, id := range part {
-			p := path(id)
-			if p.err != nil {
-				errs[j] = p.err
-				continue
-			}
-			paths[j] = p.s
-			items = append(items, batchItem{ID: strconv.Itoa(j + 1), Method: http.MethodGet, URL: p.s, into: intoNew[T]})
-			sent = append(sent, j)
-		}
-		var replies []BatchResponse
-		var err error
-		if len(items) > 0 {
-			replies, err = c.runPooled(ctx, items, parked)
-		}
-		for k, j := range sent {
-			switch {
-			case err != nil:
-				errs[j] = err
-			case replies[k].Err != nil:
-				errs[j] = replies[k].Err
-			default:
-				x, err := decodedAs[T](&replies[k])
-				if err != nil {
-					errs[j] = decodeError(http.MethodGet, c.basePath+paths[j], err)
-				} else {
-					v[j] = x
-				}
+		got, errs := c.getEach(ctx, len(part), func(j int) (apiPath, func() any) { return path(part[j]), intoNew[T] }, parked)
+		v := make([]*T, len(part))
+		for j, x := range got {
+			if x != nil {
+				v[j] = x.(*T)
 			}
 		}
 		return v, errs
 	})
+}
+
+// getEach GETs n objects in one $batch call (through the retry pool, see
+// runPooled): at(j) gives object j's path and a new value of its model. It
+// returns each object, decoded, or its error. An id that cannot be in a
+// path fails alone, unsent.
+func (c *Client) getEach(ctx context.Context, n int, at func(j int) (apiPath, func() any), parked func()) ([]any, []error) {
+	v, errs := make([]any, n), make([]error, n)
+	items := make([]batchItem, 0, n)
+	sent := make([]int, 0, n) // index of each item's object
+	paths := make([]string, n)
+	models := make([]func() any, n)
+	for j := range n {
+		p, model := at(j)
+		if p.err != nil {
+			errs[j] = p.err
+			continue
+		}
+		paths[j], models[j] = p.s, model
+		items = append(items, batchItem{ID: strconv.Itoa(j + 1), Method: http.MethodGet, URL: p.s, into: model})
+		sent = append(sent, j)
+	}
+	var replies []BatchResponse
+	var err error
+	if len(items) > 0 {
+		replies, err = c.runPooled(ctx, items, parked)
+	}
+	for k, j := range sent {
+		switch {
+		case err != nil:
+			errs[j] = err
+		case replies[k].Err != nil:
+			errs[j] = replies[k].Err
+		default:
+			x, err := decodedAny(&replies[k], models[j])
+			if err != nil {
+				errs[j] = decodeError(http.MethodGet, c.basePath+paths[j], err)
+			} else {
+				v[j] = x
+			}
+		}
+	}
+	return v, errs
 }
 
 // inOrderAhead bounds how far inOrder runs ahead of its consumer while the

@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"context"
 	"iter"
-	"net/http"
-	"strconv"
 )
 
 // BoardFormats selects which of a task's board formats ListBoardFormats
@@ -68,41 +66,9 @@ func (s *TasksService) ListBoardFormats(ctx context.Context, ids []string, kinds
 	// of a task's objects may differ, so a task is put together as its
 	// objects are yielded.
 	objects := inOrder(ctx, c, gets, maxBatch, func(ctx context.Context, part []get, parked func()) ([]any, []error) {
-		v, errs := make([]any, len(part)), make([]error, len(part))
-		items := make([]batchItem, 0, len(part))
-		sent := make([]int, 0, len(part)) // index in part of each item
-		paths := make([]string, len(part))
-		for j, g := range part {
-			p := boardPath(ids[g.task], g.what)
-			if p.err != nil {
-				errs[j] = p.err // an id that cannot be in a path fails alone, unsent
-				continue
-			}
-			paths[j] = p.s
-			items = append(items, batchItem{ID: strconv.Itoa(j + 1), Method: http.MethodGet, URL: p.s, into: boardModel(g.what)})
-			sent = append(sent, j)
-		}
-		var replies []BatchResponse
-		var err error
-		if len(items) > 0 {
-			replies, err = c.runPooled(ctx, items, parked)
-		}
-		for k, j := range sent {
-			switch {
-			case err != nil:
-				errs[j] = err
-			case replies[k].Err != nil:
-				errs[j] = replies[k].Err
-			default:
-				x, err := decodedAny(&replies[k], boardModel(part[j].what))
-				if err != nil {
-					errs[j] = decodeError(http.MethodGet, c.basePath+paths[j], err)
-				} else {
-					v[j] = x
-				}
-			}
-		}
-		return v, errs
+		return c.getEach(ctx, len(part), func(j int) (apiPath, func() any) {
+			return boardPath(ids[part[j].task], part[j].what), boardModel(part[j].what)
+		}, parked)
 	})
 	return func(yield func(TaskBoardFormats, error) bool) {
 		if len(what) == 0 {
